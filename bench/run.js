@@ -1,0 +1,187 @@
+// `npm run bench`: ingest and query figures of Tamga on embedded SQLite, side by side with the raw insert rate
+// of the same rows into an index-free table, in one run. Settings (environment):
+//   BENCH_EVENTS       events appended over HTTP (default 1,000,000)
+//   BENCH_BATCH        events per NDJSON request (default 1,000)
+//   BENCH_CONCURRENCY  requests in flight (default 2)
+//   BENCH_DIR          working directory (default a fresh temporary one, removed afterwards)
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
+const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
+
+const CODES = [2001, 2002, 2003, 2004, 2007, 9000, 9001, 8000, 8001, 2008];
+const USERS = Array.from({ length: 200 }, (_, i) => `user${i}`);
+const now = Date.now();
+const DAY = 86_400_000;
+
+function makeBatch(b) {
+  const lines = [];
+  for (let i = 0; i < BATCH; i++) {
+    const n = b * BATCH + i;
+    // Spread over the last 24 hours, newest last, so the default view (current hour) has data.
+    const createdAt = new Date(now - DAY + Math.floor((n / EVENTS) * DAY)).toISOString();
+    lines.push(
+      JSON.stringify({
+        event: CODES[n % CODES.length],
+        createdAt,
+        userId: USERS[n % USERS.length],
+        ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
+        operationKey: `op-${Math.floor(n / 20)}`,
+        text: n % 50 === 0 ? `error while processing request ${n}` : null,
+        entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const pct = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+async function startServer() {
+  const child = fork(new URL('./server-child.js', import.meta.url), [], {
+    env: { ...process.env, TAMGA_DATA_DIR: join(workDir, 'data'), TAMGA_ADMIN_API_KEY: KEY, TAMGA_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const rl = createInterface({ input: child.stdout });
+  const [line] = await once(rl, 'line');
+  return { child, url: JSON.parse(line).url };
+}
+
+async function rssOf(child) {
+  child.send('rss');
+  const [msg] = await once(child, 'message');
+  return msg.rss;
+}
+
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function main() {
+  console.log(`Tamga benchmark: ${fmt(EVENTS)} events, batches of ${BATCH}, ${CONCURRENCY} in flight, SQLite (WAL, synchronous=FULL)`);
+  const { child, url } = await startServer();
+  const headers = { authorization: `Bearer ${KEY}` };
+
+  // 1. Ingest over HTTP.
+  const batches = Math.ceil(EVENTS / BATCH);
+  let next = 0;
+  const t0 = performance.now();
+  async function worker() {
+    while (next < batches) {
+      const body = makeBatch(next++);
+      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-ndjson' }, body });
+      if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const ingestSeconds = (performance.now() - t0) / 1000;
+  const httpRate = EVENTS / ingestSeconds;
+  const rssAfterIngest = await rssOf(child);
+
+  // 2. Checkpoint lag: time from an acknowledged append to a checkpoint that covers it.
+  const lags = [];
+  for (let i = 0; i < 10; i++) {
+    const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ event: 2001 }) });
+    const { items } = await res.json();
+    const start = performance.now();
+    for (;;) {
+      const note = await (await fetch(`${url}/api/v1/logs/default/checkpoint`, { headers })).text();
+      if (Number(note.split('\n')[1]) > items[0].seq) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    lags.push(performance.now() - start);
+  }
+
+  // 3. Query latency: first page of several filters over everything stored.
+  const size = EVENTS + 10;
+  const from = new Date(now - DAY).toISOString();
+  const to = new Date(now + 60_000).toISOString();
+  const day = `from=${from}&to=${to}`;
+  const queries = {
+    'default view (current hour)': '',
+    'event=2001, 24 h': `${day}&event=2001`,
+    'userId, 24 h': `${day}&userId=user17`,
+    'operationKey': `operationKey=op-4242`,
+    'class=3 + event, 24 h': `${day}&classifiedEvent=3&event=2004`,
+    'event + user, 24 h': `${day}&event=2001&userId=user10`,
+    'ip, 24 h': `${day}&ip=10.0.1.1`,
+    'q text, 24 h': `${day}&q=request%20999`,
+  };
+  const queryResults = [];
+  for (const [name, qs] of Object.entries(queries)) {
+    const times = [];
+    for (let i = 0; i < 30; i++) {
+      times.push(await timed(async () => {
+        const res = await fetch(`${url}/api/v1/events?limit=100&${qs}`, { headers });
+        if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
+        await res.json();
+      }));
+    }
+    queryResults.push([name, pct(times, 50), pct(times, 95)]);
+  }
+  const statsTimes = [];
+  for (let i = 0; i < 5; i++) {
+    statsTimes.push(await timed(async () => (await fetch(`${url}/api/v1/events/stats?${day}`, { headers })).json()));
+  }
+
+  // 4. Proofs.
+  const proofTimes = { inclusion: [], consistency: [] };
+  for (let i = 0; i < 200; i++) {
+    const seq = Math.floor(Math.random() * (size - 1));
+    proofTimes.inclusion.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/inclusion?seq=${seq}&treeSize=${size}`, { headers })).json()));
+    const a = 1 + Math.floor(Math.random() * (size - 2));
+    proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
+  }
+  const rssEnd = await rssOf(child);
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+
+  // 5. Raw: the same rows, plain INSERTs into an index-free table, same durability settings.
+  const source = new Database(join(workDir, 'data', 'tamga.sqlite'), { readonly: true });
+  const raw = new Database(join(workDir, 'raw.sqlite'));
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  const columns = source.prepare('SELECT * FROM records LIMIT 1').columns().map((c) => c.name).filter((c) => c !== 'rid');
+  raw.exec(`CREATE TABLE records (${columns.join(', ')})`);
+  const insert = raw.prepare(`INSERT INTO records VALUES (${columns.map(() => '?').join(', ')})`);
+  const rows = source.prepare(`SELECT ${columns.join(', ')} FROM records ORDER BY rid`).raw().all();
+  const insertBatch = raw.transaction((slice) => {
+    for (const row of slice) insert.run(row);
+  });
+  const r0 = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) insertBatch(rows.slice(i, i + BATCH));
+  const rawRate = rows.length / ((performance.now() - r0) / 1000);
+  source.close();
+  raw.close();
+
+  console.log('');
+  console.log('ingest');
+  console.log(`  HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
+  console.log(`  raw SQLite INSERT of the same rows, no indexes, batches of ${BATCH}: ${fmt(rawRate)} events/s`);
+  console.log(`  ratio HTTP / raw: ${(httpRate / rawRate).toFixed(2)}   (targets: >= 100,000 events/s and >= 0.50)`);
+  console.log(`checkpoint lag after an append: p50 ${pct(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms   (target <= 1000 ms)`);
+  console.log(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
+  for (const [name, p50, p95] of queryResults) console.log(`  ${name.padEnd(30)} ${p50.toFixed(1).padStart(7)} ${p95.toFixed(1).padStart(7)}`);
+  console.log(`count + histogram of 24 h: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms at 10 M)`);
+  console.log(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
+  console.log(`server RSS: ${fmt(rssAfterIngest / 1048576)} MB after ingest, ${fmt(rssEnd / 1048576)} MB at the end   (target <= 300 MB at 10 M)`);
+  if (process.env.BENCH_DIR === undefined) rmSync(workDir, { recursive: true, force: true });
+}
+
+await main();

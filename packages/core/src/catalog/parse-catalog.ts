@@ -1,0 +1,514 @@
+import { isCollection, LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import { ValidationError } from '../errors.js';
+import { CATALOG_STATUSES } from './catalog-types.js';
+import type {
+  CatalogAttribute,
+  CatalogDocument,
+  CatalogEntry,
+  CatalogProblem,
+  CatalogStatus,
+  EventClass,
+  LocalizedText,
+  OcsfMapping,
+  Severity,
+} from './catalog-types.js';
+
+type PathPart = string | number;
+
+/** Line of each entry parsed from text, so cross-catalogue problems can point at the source line. */
+const entryLines = new WeakMap<CatalogEntry, number>();
+
+const DOC_KEYS = new Set([
+  'catalog',
+  'version',
+  'title',
+  'codeRange',
+  'domains',
+  'entries',
+  'source',
+  'logPatternSyntax',
+]);
+const ENTRY_KEYS = new Set([
+  'code',
+  'name',
+  'domain',
+  'description',
+  'classifiedEvent',
+  'severity',
+  'pollable',
+  'status',
+  'ocsf',
+  'gost',
+  'attributes',
+  'seedCode',
+  'seedHeading',
+  'logPattern',
+  'note',
+]);
+const CATALOG_ID = /^[a-z0-9][a-z0-9-]*$/;
+const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+/** Default severity per class when an entry gives none (design brief §2: severity defaults from class). */
+const DEFAULT_SEVERITY: Readonly<Record<EventClass, Severity>> = { 1: 1, 2: 3, 3: 4, 4: 1 };
+
+function formatPath(path: readonly PathPart[]): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`),
+    '',
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+/** Collects problems of one document, resolving each path to the line of the nearest node that exists. */
+class ProblemCollector {
+  readonly problems: CatalogProblem[] = [];
+
+  constructor(
+    private readonly source: string,
+    private readonly doc: Document | undefined,
+    private readonly lineCounter: LineCounter | undefined,
+  ) {}
+
+  lineOf(path: readonly PathPart[]): number | null {
+    if (this.doc === undefined || this.lineCounter === undefined) return null;
+    for (let n = path.length; n >= 0; n -= 1) {
+      const node: unknown = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      const range = (node as { range?: readonly number[] } | undefined)?.range;
+      if (range !== undefined && typeof range[0] === 'number') return this.lineCounter.linePos(range[0]).line;
+    }
+    return null;
+  }
+
+  add(path: readonly PathPart[], message: string): void {
+    this.problems.push({ source: this.source, line: this.lineOf(path), path: formatPath(path), message });
+  }
+}
+
+function readText(
+  value: unknown,
+  path: readonly PathPart[],
+  out: ProblemCollector,
+): LocalizedText | undefined {
+  if (!isRecord(value)) {
+    out.add(path, 'must be an object with non-empty "en" and "ru" texts');
+    return undefined;
+  }
+  let ok = true;
+  for (const lang of ['en', 'ru'] as const) {
+    if (!isNonEmptyString(value[lang])) {
+      out.add([...path, lang], `missing or empty "${lang}" text`);
+      ok = false;
+    }
+  }
+  return ok ? { en: value['en'] as string, ru: value['ru'] as string } : undefined;
+}
+
+function readInteger(
+  value: unknown,
+  path: readonly PathPart[],
+  out: ProblemCollector,
+  what: string,
+  min?: number,
+  max?: number,
+): number | undefined {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    out.add(path, value === undefined ? `missing ${what}` : `${what} must be an integer`);
+    return undefined;
+  }
+  if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+    out.add(path, `${what} ${value} is outside ${min ?? '-∞'}–${max ?? '∞'}`);
+    return undefined;
+  }
+  return value;
+}
+
+function readOcsf(value: unknown, path: readonly PathPart[], out: ProblemCollector): OcsfMapping | undefined {
+  if (!isRecord(value)) {
+    out.add(path, 'ocsf must be an object { classUid, activityId }');
+    return undefined;
+  }
+  const classUid = readInteger(value['classUid'], [...path, 'classUid'], out, 'OCSF class_uid', 0);
+  const activityId = readInteger(value['activityId'], [...path, 'activityId'], out, 'OCSF activity_id', 0);
+  return classUid === undefined || activityId === undefined ? undefined : { classUid, activityId };
+}
+
+function readAttributes(
+  value: unknown,
+  path: readonly PathPart[],
+  out: ProblemCollector,
+): CatalogAttribute[] | undefined {
+  if (!Array.isArray(value)) {
+    out.add(path, 'attributes must be a list');
+    return undefined;
+  }
+  const result: CatalogAttribute[] = [];
+  value.forEach((item: unknown, i) => {
+    const at = [...path, i];
+    if (!isRecord(item) || !isNonEmptyString(item['name']) || !isNonEmptyString(item['description'])) {
+      out.add(at, 'an attribute needs a non-empty "name" and "description"');
+      return;
+    }
+    for (const key of ['type', 'value'] as const) {
+      if (item[key] !== undefined && typeof item[key] !== 'string')
+        out.add([...at, key], `${key} must be a string`);
+    }
+    result.push(
+      Object.freeze({
+        name: item['name'],
+        description: item['description'],
+        ...(typeof item['type'] === 'string' ? { type: item['type'] } : {}),
+        ...(typeof item['value'] === 'string' ? { value: item['value'] } : {}),
+      }),
+    );
+  });
+  return result;
+}
+
+function readOptionalString(
+  raw: Record<string, unknown>,
+  key: string,
+  path: readonly PathPart[],
+  out: ProblemCollector,
+): string | undefined {
+  const value = raw[key];
+  if (value === undefined) return undefined;
+  if (!isNonEmptyString(value)) {
+    out.add([...path, key], `${key} must be a non-empty string`);
+    return undefined;
+  }
+  return value;
+}
+
+interface DocContext {
+  readonly catalog: string;
+  readonly codeRange: readonly [number, number] | undefined;
+  readonly domains: Readonly<Record<string, LocalizedText>> | undefined;
+}
+
+function readEntry(
+  raw: unknown,
+  index: number,
+  ctx: DocContext,
+  out: ProblemCollector,
+): CatalogEntry | undefined {
+  const path: PathPart[] = ['entries', index];
+  if (!isRecord(raw)) {
+    out.add(path, 'an entry must be an object');
+    return undefined;
+  }
+  const before = out.problems.length;
+  for (const key of Object.keys(raw)) {
+    if (!ENTRY_KEYS.has(key)) out.add([...path, key], `unknown field "${key}"`);
+  }
+
+  const code = readInteger(raw['code'], [...path, 'code'], out, 'code', 0);
+  if (code !== undefined && ctx.codeRange !== undefined) {
+    const [min, max] = ctx.codeRange;
+    if (code < min || code > max)
+      out.add([...path, 'code'], `code ${code} is outside the catalogue's codeRange ${min}–${max}`);
+  }
+  const name = raw['name'];
+  if (!isNonEmptyString(name)) out.add([...path, 'name'], 'missing name');
+  else if (!EVENT_NAME.test(name))
+    out.add(
+      [...path, 'name'],
+      `name "${name}" must be letters, digits, "_", "." or "-", starting with a letter`,
+    );
+
+  const domain = readOptionalString(raw, 'domain', path, out);
+  if (domain !== undefined && ctx.domains !== undefined && !(domain in ctx.domains)) {
+    out.add([...path, 'domain'], `domain "${domain}" is not declared in "domains"`);
+  }
+  const description =
+    raw['description'] === undefined
+      ? (out.add([...path, 'description'], 'missing description'), undefined)
+      : readText(raw['description'], [...path, 'description'], out);
+
+  const classifiedEvent = readInteger(
+    raw['classifiedEvent'],
+    [...path, 'classifiedEvent'],
+    out,
+    'classifiedEvent',
+    1,
+    4,
+  ) as EventClass | undefined;
+  const severity =
+    raw['severity'] === undefined
+      ? classifiedEvent === undefined
+        ? undefined
+        : DEFAULT_SEVERITY[classifiedEvent]
+      : (readInteger(raw['severity'], [...path, 'severity'], out, 'severity', 1, 6) as Severity | undefined);
+  const pollable = raw['pollable'] ?? true;
+  if (typeof pollable !== 'boolean') out.add([...path, 'pollable'], 'pollable must be true or false');
+  const status = raw['status'] ?? 'active';
+  if (!CATALOG_STATUSES.includes(status as CatalogStatus)) {
+    out.add([...path, 'status'], `status must be one of ${CATALOG_STATUSES.join(', ')}`);
+  }
+  const ocsf = raw['ocsf'] === undefined ? undefined : readOcsf(raw['ocsf'], [...path, 'ocsf'], out);
+  const attributes =
+    raw['attributes'] === undefined
+      ? undefined
+      : readAttributes(raw['attributes'], [...path, 'attributes'], out);
+  const seedCode =
+    raw['seedCode'] === undefined
+      ? undefined
+      : readInteger(raw['seedCode'], [...path, 'seedCode'], out, 'seedCode', 0);
+  const gost = readOptionalString(raw, 'gost', path, out);
+  const seedHeading = readOptionalString(raw, 'seedHeading', path, out);
+  const note = readOptionalString(raw, 'note', path, out);
+  const logPattern = readOptionalString(raw, 'logPattern', path, out);
+  if (logPattern !== undefined) {
+    try {
+      new RegExp(logPattern);
+    } catch (err) {
+      out.add(
+        [...path, 'logPattern'],
+        `logPattern is not a valid regular expression: ${(err as Error).message}`,
+      );
+    }
+  }
+  if (out.problems.length > before || code === undefined || description === undefined) return undefined;
+
+  return Object.freeze({
+    catalog: ctx.catalog,
+    code,
+    name: name as string,
+    ...(domain !== undefined ? { domain } : {}),
+    description: Object.freeze(description),
+    classifiedEvent: classifiedEvent as EventClass,
+    severity: severity as Severity,
+    pollable: pollable as boolean,
+    status: status as CatalogStatus,
+    ...(ocsf !== undefined ? { ocsf: Object.freeze(ocsf) } : {}),
+    ...(gost !== undefined ? { gost } : {}),
+    ...(attributes !== undefined ? { attributes: Object.freeze(attributes) } : {}),
+    ...(seedCode !== undefined ? { seedCode } : {}),
+    ...(seedHeading !== undefined ? { seedHeading } : {}),
+    ...(logPattern !== undefined ? { logPattern } : {}),
+    ...(note !== undefined ? { note } : {}),
+  });
+}
+
+function readCodeRange(value: unknown, out: ProblemCollector): readonly [number, number] | undefined {
+  if (!Array.isArray(value) || value.length !== 2) {
+    out.add(['codeRange'], 'codeRange must be [min, max]');
+    return undefined;
+  }
+  const min = readInteger(value[0], ['codeRange', 0], out, 'codeRange min', 0);
+  const max = readInteger(value[1], ['codeRange', 1], out, 'codeRange max', 0);
+  if (min === undefined || max === undefined) return undefined;
+  if (min > max) {
+    out.add(['codeRange'], `codeRange min ${min} is greater than max ${max}`);
+    return undefined;
+  }
+  return Object.freeze([min, max] as const);
+}
+
+function readDomains(value: unknown, out: ProblemCollector): Record<string, LocalizedText> | undefined {
+  if (value === undefined) return {};
+  if (!isRecord(value)) {
+    out.add(['domains'], 'domains must be an object of { en, ru } titles by key');
+    return undefined;
+  }
+  const domains: Record<string, LocalizedText> = {};
+  for (const [key, title] of Object.entries(value)) {
+    const text = readText(title, ['domains', key], out);
+    if (text !== undefined) domains[key] = Object.freeze(text);
+  }
+  return domains;
+}
+
+/**
+ * Validates the plain value of a catalogue (already parsed from JSON or YAML) and builds a frozen
+ * {@link CatalogDocument}. Every problem is collected; none stops the check of the rest.
+ */
+function readCatalog(raw: unknown, out: ProblemCollector): CatalogDocument | undefined {
+  if (!isRecord(raw)) {
+    out.add(
+      [],
+      'a catalogue must be an object with "catalog", "version", "title", "codeRange" and "entries"',
+    );
+    return undefined;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!DOC_KEYS.has(key)) out.add([key], `unknown field "${key}"`);
+  }
+  const catalog = raw['catalog'];
+  if (!isNonEmptyString(catalog) || !CATALOG_ID.test(catalog)) {
+    out.add(['catalog'], 'catalog must be an id of lower-case letters, digits and "-"');
+  }
+  const version = readInteger(raw['version'], ['version'], out, 'version', 1);
+  const title =
+    raw['title'] === undefined
+      ? (out.add(['title'], 'missing title'), undefined)
+      : readText(raw['title'], ['title'], out);
+  const codeRange = readCodeRange(raw['codeRange'], out);
+  const domains = readDomains(raw['domains'], out);
+  const source = readOptionalString(raw, 'source', [], out);
+  const logPatternSyntax = readOptionalString(raw, 'logPatternSyntax', [], out);
+  const ctx: DocContext = { catalog: typeof catalog === 'string' ? catalog : '', codeRange, domains };
+
+  const rawEntries = raw['entries'];
+  const entries: CatalogEntry[] = [];
+  if (!Array.isArray(rawEntries)) {
+    out.add(['entries'], 'entries must be a list');
+  } else {
+    const byCode = new Map<number, number>();
+    const byName = new Map<string, number>();
+    rawEntries.forEach((item: unknown, i) => {
+      const entry = readEntry(item, i, ctx, out);
+      // Duplicates are checked on the raw values so that an otherwise invalid entry still reports them.
+      const rawCode = isRecord(item) ? item['code'] : undefined;
+      const rawName = isRecord(item) ? item['name'] : undefined;
+      if (typeof rawCode === 'number') {
+        const first = byCode.get(rawCode);
+        if (first !== undefined)
+          out.add(['entries', i, 'code'], `duplicate code ${rawCode} (also entries[${first}])`);
+        else byCode.set(rawCode, i);
+      }
+      if (typeof rawName === 'string') {
+        const first = byName.get(rawName);
+        if (first !== undefined)
+          out.add(['entries', i, 'name'], `duplicate name "${rawName}" (also entries[${first}])`);
+        else byName.set(rawName, i);
+      }
+      if (entry !== undefined) {
+        const line = out.lineOf(['entries', i]);
+        if (line !== null) entryLines.set(entry, line);
+        entries.push(entry);
+      }
+    });
+  }
+  if (out.problems.length > 0) return undefined;
+  return Object.freeze({
+    catalog: catalog as string,
+    version: version as number,
+    title: Object.freeze(title as LocalizedText),
+    codeRange: codeRange as readonly [number, number],
+    domains: Object.freeze(domains as Record<string, LocalizedText>),
+    entries: Object.freeze(entries),
+    ...(source !== undefined ? { source } : {}),
+    ...(logPatternSyntax !== undefined ? { logPatternSyntax } : {}),
+  });
+}
+
+function throwInvalid(source: string, problems: readonly CatalogProblem[]): never {
+  const first = problems
+    .slice(0, 3)
+    .map((p) => `${p.line ?? '?'}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`)
+    .join('; ');
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+  throw new ValidationError('CATALOG_INVALID', `Catalogue ${source} is invalid: ${first}${more}`, {
+    source,
+    problems,
+  });
+}
+
+/**
+ * Parses and validates one catalogue file, JSON or YAML (JSON is YAML 1.2, so one parser reads both).
+ *
+ * Defaults: `severity` from `classifiedEvent` (1→1, 2→3, 3→4, 4→1), `pollable` true, `status` `active`.
+ * Every entry gets `catalog` set to the document's id. The result and its entries are frozen.
+ *
+ * @param text - the file's content.
+ * @param source - where it comes from (a file name), used in messages and problems.
+ * @throws ValidationError `CATALOG_INVALID` with `details.problems`: every {@link CatalogProblem} found
+ *   (syntax errors, duplicate keys, codes or names, missing name/code/description, class not 1–4, severity not
+ *   1–6, bad status, code outside `codeRange`, unknown fields), each with its 1-based line.
+ * @example
+ * const doc = parseCatalogText(await readFile('tenant.yaml', 'utf8'), 'tenant.yaml');
+ */
+export function parseCatalogText(text: string, source: string): CatalogDocument {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const problems: CatalogProblem[] = doc.errors.map((e) => ({
+      source,
+      line: e.linePos?.[0].line ?? null,
+      path: '',
+      message: e.message.split('\n')[0] ?? e.message,
+    }));
+    throwInvalid(source, problems);
+  }
+  if (!isCollection(doc.contents)) {
+    throwInvalid(source, [{ source, line: 1, path: '', message: 'a catalogue must be an object' }]);
+  }
+  const out = new ProblemCollector(source, doc, lineCounter);
+  const result = readCatalog(doc.toJS({ maxAliasCount: 100 }), out);
+  if (result === undefined || out.problems.length > 0) throwInvalid(source, out.problems);
+  return result;
+}
+
+/**
+ * Checks catalogues against each other: the same catalogue id twice, the same code or name in two catalogues
+ * (e.g. a tenant catalogue reusing a built-in code), and overlapping code ranges. Documents come in load order;
+ * a problem is reported on the later one.
+ *
+ * @returns every problem found; empty when the catalogues can be loaded together.
+ */
+export function validateCatalogs(
+  docs: readonly { readonly doc: CatalogDocument; readonly source: string }[],
+): CatalogProblem[] {
+  const problems: CatalogProblem[] = [];
+  const ids = new Map<string, string>();
+  const codes = new Map<number, { entry: CatalogEntry; source: string; doc: number }>();
+  const names = new Map<string, { entry: CatalogEntry; source: string; doc: number }>();
+  docs.forEach(({ doc, source }, d) => {
+    const sameId = ids.get(doc.catalog);
+    if (sameId !== undefined) {
+      problems.push({
+        source,
+        line: null,
+        path: 'catalog',
+        message: `catalogue id "${doc.catalog}" is already loaded from ${sameId}`,
+      });
+    } else {
+      ids.set(doc.catalog, source);
+    }
+    for (const { doc: other, source: otherSource } of docs.slice(0, d)) {
+      const [min, max] = doc.codeRange;
+      const [otherMin, otherMax] = other.codeRange;
+      if (min <= otherMax && otherMin <= max) {
+        problems.push({
+          source,
+          line: null,
+          path: 'codeRange',
+          message: `codeRange ${min}–${max} overlaps ${otherMin}–${otherMax} of catalogue "${other.catalog}" (${otherSource})`,
+        });
+      }
+    }
+    doc.entries.forEach((entry, i) => {
+      const line = entryLines.get(entry) ?? null;
+      const firstCode = codes.get(entry.code);
+      if (firstCode !== undefined && firstCode.doc !== d) {
+        problems.push({
+          source,
+          line,
+          path: `entries[${i}].code`,
+          message: `code ${entry.code} ("${entry.name}") is already defined as "${firstCode.entry.name}" in catalogue "${firstCode.entry.catalog}" (${firstCode.source})`,
+        });
+      } else if (firstCode === undefined) {
+        codes.set(entry.code, { entry, source, doc: d });
+      }
+      const firstName = names.get(entry.name);
+      if (firstName !== undefined && firstName.doc !== d) {
+        problems.push({
+          source,
+          line,
+          path: `entries[${i}].name`,
+          message: `name "${entry.name}" (${entry.code}) is already used by code ${firstName.entry.code} in catalogue "${firstName.entry.catalog}" (${firstName.source})`,
+        });
+      } else if (firstName === undefined) {
+        names.set(entry.name, { entry, source, doc: d });
+      }
+    });
+  });
+  return problems;
+}

@@ -1,0 +1,90 @@
+/**
+ * Errors of Tamga: few classes, many stable codes.
+ *
+ * Every error that can reach a user carries a `code` from {@link ERROR_CODES}. The HTTP layer maps the
+ * code to a status and an `application/problem+json` body; `docs/errors.md` lists every code and a test
+ * keeps the two in sync.
+ */
+
+/** Every error code Tamga can raise, with its HTTP status and a one-line meaning. */
+export const ERROR_CODES = Object.freeze({
+  // Input validation
+  VALIDATION_FAILED: { status: 400, title: 'A field of the request is invalid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body has a content type Tamga does not accept' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body exceeds the size limit' },
+  BATCH_TOO_LARGE: { status: 413, title: 'The batch holds more events than allowed' },
+  UNKNOWN_EVENT_CODE: { status: 422, title: 'The event code is not in the catalogue' },
+  UNKNOWN_EVENT_NAME: { status: 422, title: 'The event name is not in the catalogue' },
+  EVENT_NAME_MISMATCH: { status: 422, title: 'The event name does not match the event code' },
+  INVALID_CURSOR: { status: 400, title: 'The pagination cursor is invalid' },
+  // Access
+  UNAUTHENTICATED: { status: 401, title: 'Credentials are missing or invalid' },
+  FORBIDDEN: { status: 403, title: 'The credentials do not allow this action' },
+  // Lookups
+  NOT_FOUND: { status: 404, title: 'The resource does not exist' },
+  EVENT_NOT_FOUND: { status: 404, title: 'No event with this id' },
+  LOG_NOT_FOUND: { status: 404, title: 'No log for this tenant' },
+  TREE_SIZE_OUT_OF_RANGE: { status: 400, title: 'The tree size or index is outside the log' },
+  // Integrity
+  SIGNATURE_INVALID: { status: 422, title: 'A signature does not verify' },
+  PROOF_INVALID: { status: 422, title: 'A Merkle proof does not verify' },
+  CHECKPOINT_INVALID: { status: 422, title: 'A checkpoint is malformed or its signature does not verify' },
+  NOTE_MALFORMED: { status: 422, title: 'A signed note is malformed' },
+  KEY_UNKNOWN: { status: 422, title: 'No known key has this id' },
+  // Catalogue
+  CATALOG_INVALID: { status: 422, title: 'A catalogue file is invalid' },
+  // Storage and service
+  STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
+  STORE_FAILED: { status: 500, title: 'The database failed to complete the operation' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests; retry later' },
+  CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const);
+
+/** A stable error code, e.g. `UNKNOWN_EVENT_CODE`. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Details attached to an error: which field (JSON pointer style, e.g. `/3/event`) and extra facts. */
+export interface ErrorDetails {
+  /** The offending field, e.g. `event` or `[3].createdAt` (batch index first). */
+  readonly field?: string;
+  /** Position of the offending event in a batch (0-based). */
+  readonly index?: number;
+  /** Any further machine-readable facts, e.g. `{ code: 99999 }`. */
+  readonly [key: string]: unknown;
+}
+
+/** Base class of every error Tamga raises on purpose. */
+export class TamgaError extends Error {
+  /** Stable code, see {@link ERROR_CODES}. */
+  readonly code: ErrorCode;
+  /** Machine-readable details, such as the offending field. */
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** HTTP status for this error's code. */
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+/** Bad input from a caller: a field is missing, malformed or out of range. */
+export class ValidationError extends TamgaError {}
+
+/** An integrity check failed: signature, proof, checkpoint or bundle. */
+export class VerificationError extends TamgaError {}
+
+/** The store failed; wraps driver errors so SQL errors never reach HTTP. */
+export class StoreError extends TamgaError {}
+
+/** Whether `value` is a {@link TamgaError} (works across package copies). */
+export function isTamgaError(value: unknown): value is TamgaError {
+  return value instanceof TamgaError;
+}

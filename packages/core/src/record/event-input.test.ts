@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../errors.js';
+import { validateEventInput } from './event-input.js';
+
+function problem(raw: unknown, index?: number): ValidationError {
+  try {
+    validateEventInput(raw, index);
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('validateEventInput', () => {
+  it('accepts the seed 002 example and normalizes times to UTC microseconds', () => {
+    const e = validateEventInput({
+      id: '716AFD7F-80C5-4D64-A664-E8694129A12C',
+      event: 2001,
+      entityData: 'logs, tenantId=',
+      userId: null,
+      createdAt: '2024-08-31T23:35:58.29378',
+      text: null,
+      ip: '10.0.0.24',
+      tenantId: null,
+      operationKey: null,
+      classifiedEvent: 3,
+    });
+    expect(e).toMatchObject({ id: '716afd7f-80c5-4d64-a664-e8694129a12c', event: 2001, ip: '10.0.0.24', classifiedEvent: 3 });
+    expect(e.createdAt).toBe(Date.UTC(2024, 7, 31, 23, 35, 58) * 1000 + 293_780);
+  });
+
+  it('keeps the added fields', () => {
+    const e = validateEventInput({
+      eventName: 'Login',
+      outcome: 'failure',
+      severity: 4,
+      object: { type: 'asset', id: '42', version: '3' },
+      request: { method: 'POST', url: '/x', status: 401, durationMs: 12 },
+      source: { system: 'ai-server' },
+    });
+    expect(e).toMatchObject({ eventName: 'Login', outcome: 'failure', object: { type: 'asset', id: '42' }, request: { status: 401 } });
+  });
+
+  it.each([
+    [{ userId: 'a' }, 'event'],
+    [{ event: -1 }, 'event'],
+    [{ event: 1.5 }, 'event'],
+    [{ event: 2001, id: 'not-a-uuid' }, 'id'],
+    [{ event: 2001, ip: '::gg' }, 'ip'],
+    [{ event: 2001, createdAt: 1700000000 }, 'createdAt'],
+    [{ event: 2001, tenantId: '../etc' }, 'tenantId'],
+    [{ event: 2001, tenantId: 'default' }, 'tenantId'],
+    [{ event: 2001, classifiedEvent: 0 }, 'classifiedEvent'],
+    [{ event: 2001, classifiedEvent: 4 }, 'correctsEventId'],
+    [{ event: 2001, entityData: 5 }, 'entityData'],
+    [{ event: 2001, outcome: 'ok' }, 'outcome'],
+    [{ event: 2001, request: { status: 'x' } }, 'request.status'],
+    [{ event: 2001, object: { colour: 'red' } }, 'object.colour'],
+    [{ event: 2001, validSignature: true }, 'validSignature'],
+    [{ event: 2001, __proto__x: 1 }, '__proto__x'],
+  ])('refuses %j naming %s', (raw, field) => {
+    const error = problem(raw, 7);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.details).toMatchObject({ field, index: 7 });
+  });
+
+  it('refuses a JSON "__proto__" key as an unknown field', () => {
+    expect(problem(JSON.parse('{"event":2001,"__proto__":{"admin":true}}')).details.field).toBe('__proto__');
+  });
+});

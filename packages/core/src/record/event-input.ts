@@ -1,0 +1,301 @@
+import { isIP } from 'node:net';
+import { ValidationError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { parseTimestamp } from './timestamp.js';
+import { isUuid } from './uuid.js';
+
+/** Class of an event (seed 002 `classifiedEvent`): 1 information, 2 error, 3 security incident, 4 correction. */
+export type EventClass = 1 | 2 | 3 | 4;
+
+/** Outcome of the action an event describes. */
+export type Outcome = 'success' | 'failure' | 'unknown';
+
+/** The object an event is about (covers seed 004's `schema`, `objecttype`, `object_id`, `object_version`). */
+export interface EventObject {
+  readonly type?: string;
+  readonly id?: string;
+  readonly version?: string;
+  readonly name?: string;
+  readonly schema?: string;
+}
+
+/** The request an event came from (covers the log-line fields of seed 003). */
+export interface EventRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly status?: number;
+  readonly durationMs?: number;
+}
+
+/** The producing system and component. */
+export interface EventSource {
+  readonly system?: string;
+  readonly component?: string;
+}
+
+/** Fields Tamga adds to the seed record (DESIGN.md §2); all optional. */
+export interface EventExtra {
+  readonly outcome?: Outcome;
+  readonly severity?: number;
+  readonly source?: EventSource;
+  readonly sessionId?: string;
+  readonly userAgent?: string;
+  readonly object?: EventObject;
+  readonly request?: EventRequest;
+  readonly correctsEventId?: string;
+}
+
+/** `entityData`: a string or a JSON object/array (seed 002 shows a string). */
+export type EntityData = string | { readonly [key: string]: unknown } | readonly unknown[];
+
+/** An event as sent by a producer, after validation and before catalogue resolution. */
+export interface ValidEvent extends EventExtra {
+  readonly id: string | undefined;
+  readonly event: number | undefined;
+  readonly eventName: string | undefined;
+  readonly entityData: EntityData | null;
+  readonly userId: string | null;
+  /** Producer time in UTC microseconds; `undefined` means "use apiCreatedAt". */
+  readonly createdAt: number | undefined;
+  readonly text: string | null;
+  readonly ip: string | null;
+  readonly tenantId: string | null;
+  readonly operationKey: string | null;
+  readonly classifiedEvent: EventClass | undefined;
+}
+
+/** Size limits applied to every event. */
+export interface EventLimits {
+  /** Longest `text`, in characters. Default 65,536. */
+  readonly maxTextLength: number;
+  /** Largest `entityData`, in characters of its JSON form. Default 65,536. */
+  readonly maxEntityDataLength: number;
+  /** Longest short string field (userId, operationKey, ...). Default 512. */
+  readonly maxFieldLength: number;
+}
+
+/** The default {@link EventLimits}. */
+export const DEFAULT_EVENT_LIMITS: EventLimits = Object.freeze({
+  maxTextLength: 65_536,
+  maxEntityDataLength: 65_536,
+  maxFieldLength: 512,
+});
+
+/** Tenant ids appear in URLs (`/api/v1/logs/{tenant}`), so they are restricted to a safe alphabet. */
+export const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** How URLs and filters name the default tenant (whose `tenantId` is null); no tenant may take this id. */
+export const DEFAULT_TENANT_NAME = 'default';
+
+/** Fields the server sets; a producer sending them gets a clear error rather than a silent override. */
+const SERVER_FIELDS = new Set(['signature', 'validSignature', 'seq', 'sigKid', 'apiCreatedAt', 'nodeId', 'index', 'integrity']);
+
+const KNOWN_FIELDS = new Set([
+  'id',
+  'event',
+  'eventName',
+  'entityData',
+  'userId',
+  'createdAt',
+  'text',
+  'ip',
+  'tenantId',
+  'operationKey',
+  'classifiedEvent',
+  'outcome',
+  'severity',
+  'source',
+  'sessionId',
+  'userAgent',
+  'object',
+  'request',
+  'correctsEventId',
+]);
+
+function fail(index: number | undefined, field: string, message: string, code: ErrorCode = 'VALIDATION_FAILED'): never {
+  const path = index === undefined ? field : `[${index}].${field}`;
+  throw new ValidationError(code, `${path}: ${message}`, index === undefined ? { field } : { field, index });
+}
+
+function optString(
+  raw: Record<string, unknown>,
+  field: string,
+  max: number,
+  index: number | undefined,
+): string | null {
+  const v = raw[field];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') fail(index, field, 'must be a string or null');
+  if (v.length > max) fail(index, field, `must be at most ${max} characters`);
+  return v;
+}
+
+function subObject(
+  raw: Record<string, unknown>,
+  field: string,
+  index: number | undefined,
+  spec: Readonly<Record<string, 'string' | 'int'>>,
+  max: number,
+): Record<string, string | number> | undefined {
+  const v = raw[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) fail(index, field, 'must be an object');
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    const kind = spec[key];
+    if (kind === undefined) fail(index, `${field}.${key}`, 'is not a known field');
+    if (value === null || value === undefined) continue;
+    if (kind === 'string') {
+      if (typeof value !== 'string') fail(index, `${field}.${key}`, 'must be a string');
+      if (value.length > max) fail(index, `${field}.${key}`, `must be at most ${max} characters`);
+    } else if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      fail(index, `${field}.${key}`, 'must be a non-negative integer');
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Validates one event sent by a producer. Throws a {@link ValidationError} naming the field (and the
+ * batch `index` when given) on the first problem; never returns a partially valid event.
+ *
+ * Either `event` (numeric code) or `eventName` must be present; the catalogue resolves the other.
+ */
+export function validateEventInput(
+  raw: unknown,
+  index?: number,
+  limits: EventLimits = DEFAULT_EVENT_LIMITS,
+): ValidEvent {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(index, '', 'an event must be a JSON object');
+  const r = raw as Record<string, unknown>;
+  for (const key in r) {
+    if (!KNOWN_FIELDS.has(key)) {
+      if (SERVER_FIELDS.has(key)) fail(index, key, 'is set by the server and must not be sent');
+      fail(index, key, 'is not a known field');
+    }
+  }
+  const max = limits.maxFieldLength;
+
+  let id: string | undefined;
+  if (r.id !== undefined && r.id !== null) {
+    if (typeof r.id !== 'string' || !isUuid(r.id.toLowerCase())) fail(index, 'id', 'must be a UUID');
+    id = r.id.toLowerCase();
+  }
+
+  let event: number | undefined;
+  if (r.event !== undefined && r.event !== null) {
+    if (typeof r.event !== 'number' || !Number.isSafeInteger(r.event) || r.event < 0 || r.event > 2_147_483_647) {
+      fail(index, 'event', 'must be a non-negative integer event code');
+    }
+    event = r.event;
+  }
+  let eventName: string | undefined;
+  if (r.eventName !== undefined && r.eventName !== null) {
+    if (typeof r.eventName !== 'string' || r.eventName.length === 0 || r.eventName.length > max) {
+      fail(index, 'eventName', 'must be a non-empty string');
+    }
+    eventName = r.eventName;
+  }
+  if (event === undefined && eventName === undefined) fail(index, 'event', 'is required (or give eventName)');
+
+  let entityData: EntityData | null = null;
+  if (r.entityData !== undefined && r.entityData !== null) {
+    const v = r.entityData;
+    if (typeof v === 'string') {
+      if (v.length > limits.maxEntityDataLength) {
+        fail(index, 'entityData', `must be at most ${limits.maxEntityDataLength} characters`);
+      }
+    } else if (typeof v === 'object') {
+      if (JSON.stringify(v).length > limits.maxEntityDataLength) {
+        fail(index, 'entityData', `must be at most ${limits.maxEntityDataLength} characters as JSON`);
+      }
+    } else {
+      fail(index, 'entityData', 'must be a string, a JSON object or an array');
+    }
+    entityData = v as EntityData;
+  }
+
+  let createdAt: number | undefined;
+  if (r.createdAt !== undefined && r.createdAt !== null) {
+    const v = r.createdAt;
+    const micros = typeof v === 'string' ? parseTimestamp(v) : undefined;
+    if (micros === undefined) fail(index, 'createdAt', 'must be an RFC 3339 timestamp, e.g. 2024-08-31T23:35:58.293Z');
+    // Years 1970..9999 keep microseconds exact in a double.
+    if (micros < 0 || micros >= 253_402_300_800_000_000) fail(index, 'createdAt', 'is out of range');
+    createdAt = micros;
+  }
+
+  const ip = optString(r, 'ip', 64, index);
+  if (ip !== null && isIP(ip) === 0) fail(index, 'ip', 'must be an IPv4 or IPv6 address');
+
+  const tenantId = optString(r, 'tenantId', 128, index);
+  if (tenantId !== null && !TENANT_ID_RE.test(tenantId)) {
+    fail(index, 'tenantId', 'must be 1-128 characters of letters, digits, ".", "_" or "-"');
+  }
+  if (tenantId === DEFAULT_TENANT_NAME) {
+    fail(index, 'tenantId', `"${DEFAULT_TENANT_NAME}" names the default tenant: send null or omit tenantId`);
+  }
+
+  let classifiedEvent: EventClass | undefined;
+  if (r.classifiedEvent !== undefined && r.classifiedEvent !== null) {
+    const v = r.classifiedEvent;
+    if (v !== 1 && v !== 2 && v !== 3 && v !== 4) fail(index, 'classifiedEvent', 'must be 1, 2, 3 or 4');
+    classifiedEvent = v;
+  }
+
+  let outcome: Outcome | undefined;
+  if (r.outcome !== undefined && r.outcome !== null) {
+    if (r.outcome !== 'success' && r.outcome !== 'failure' && r.outcome !== 'unknown') {
+      fail(index, 'outcome', 'must be "success", "failure" or "unknown"');
+    }
+    outcome = r.outcome;
+  }
+  let severity: number | undefined;
+  if (r.severity !== undefined && r.severity !== null) {
+    const v = r.severity;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 6) {
+      fail(index, 'severity', 'must be an OCSF severity id 0-6');
+    }
+    severity = v;
+  }
+
+  let correctsEventId: string | undefined;
+  if (r.correctsEventId !== undefined && r.correctsEventId !== null) {
+    if (typeof r.correctsEventId !== 'string' || !isUuid(r.correctsEventId.toLowerCase())) {
+      fail(index, 'correctsEventId', 'must be a UUID');
+    }
+    correctsEventId = r.correctsEventId.toLowerCase();
+  }
+  if (classifiedEvent === 4 && correctsEventId === undefined) {
+    fail(index, 'correctsEventId', 'is required when classifiedEvent is 4 (correction)');
+  }
+
+  const source = subObject(r, 'source', index, { system: 'string', component: 'string' }, max);
+  const object = subObject(r, 'object', index, { type: 'string', id: 'string', version: 'string', name: 'string', schema: 'string' }, max);
+  const request = subObject(r, 'request', index, { method: 'string', url: 'string', status: 'int', durationMs: 'int' }, 2048);
+  const sessionId = optString(r, 'sessionId', max, index);
+  const userAgent = optString(r, 'userAgent', 1024, index);
+
+  return {
+    id,
+    event,
+    eventName,
+    entityData,
+    userId: optString(r, 'userId', max, index),
+    createdAt,
+    text: optString(r, 'text', limits.maxTextLength, index),
+    ip,
+    tenantId,
+    operationKey: optString(r, 'operationKey', max, index),
+    classifiedEvent,
+    ...(outcome !== undefined && { outcome }),
+    ...(severity !== undefined && { severity }),
+    ...(source !== undefined && { source }),
+    ...(sessionId !== null && { sessionId }),
+    ...(userAgent !== null && { userAgent }),
+    ...(object !== undefined && { object }),
+    ...(request !== undefined && { request }),
+    ...(correctsEventId !== undefined && { correctsEventId }),
+  };
+}

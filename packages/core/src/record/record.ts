@@ -1,0 +1,152 @@
+import { createHash, randomFillSync } from 'node:crypto';
+import { canonicalBytes, canonicalize } from '../canonical/canonical-json.js';
+import { hashLeaf } from '../merkle/hasher.js';
+import { computeRecordSignature, hasValidRecordSignature } from '../signature/record-hmac.js';
+import type { EntityData, EventClass, EventExtra, Outcome } from './event-input.js';
+import { formatTimestamp } from './timestamp.js';
+
+/** Version of the canonical record layout (`v` in the canonical bytes). */
+export const RECORD_FORMAT_VERSION = 1;
+
+/** Added fields kept in the record besides the seed's, except `outcome` and `severity`. */
+export type RecordExtra = Omit<EventExtra, 'outcome' | 'severity'>;
+
+/** Everything stored about one record, except its integrity material. Times are UTC microseconds. */
+export interface RecordFields {
+  /** Origin of the tenant's log (the checkpoint origin line), e.g. `tamga.local/default`. */
+  readonly log: string;
+  readonly seq: number;
+  readonly id: string;
+  readonly event: number;
+  readonly eventName: string;
+  readonly entityData: EntityData | null;
+  readonly userId: string | null;
+  readonly apiCreatedAt: number;
+  readonly createdAt: number;
+  readonly text: string | null;
+  readonly ip: string | null;
+  readonly tenantId: string | null;
+  readonly nodeId: string | null;
+  readonly operationKey: string | null;
+  readonly classifiedEvent: EventClass;
+  readonly severity: number;
+  readonly outcome: Outcome | null;
+  readonly extra: RecordExtra;
+  readonly sigKid: string;
+}
+
+/** What sealing adds to a record: its canonical bytes `L`, HMAC `signature`, Merkle leaf hash and payload salt. */
+export interface RecordSeal {
+  readonly canonical: Buffer;
+  readonly signature: string;
+  readonly leafHash: Buffer;
+  readonly payloadSalt: Buffer;
+}
+
+/** How a stored record checks out: seed 002's `validSignature` is true for `valid` and `redacted`. */
+export type IntegrityStatus = 'valid' | 'tampered' | 'redacted' | 'unknown-key';
+
+const saltPool = Buffer.alloc(16 * 512);
+let saltOffset = saltPool.length;
+
+function nextSalt(): Buffer {
+  if (saltOffset + 16 > saltPool.length) {
+    randomFillSync(saltPool);
+    saltOffset = 0;
+  }
+  const salt = Buffer.from(saltPool.subarray(saltOffset, saltOffset + 16));
+  saltOffset += 16;
+  return salt;
+}
+
+/**
+ * The salted digest of a record's erasable payload (`entityData`, `text`): hex SHA-256 of
+ * `salt ‖ JCS([entityData, text])`. The canonical bytes commit to this digest, not to the payload, so
+ * the payload can be erased later without breaking the signature or the Merkle log (DESIGN.md §4).
+ */
+export function computePayloadDigest(salt: Uint8Array, entityData: EntityData | null, text: string | null): string {
+  return createHash('sha256').update(salt).update(canonicalBytes([entityData, text])).digest('hex');
+}
+
+/**
+ * The object whose RFC 8785 serialization is the record's canonical bytes `L`: every stored field
+ * including `seq`, the log and `sigKid`, with the payload replaced by its digest, and without
+ * `signature`, `validSignature` and `index` (DESIGN.md §4).
+ */
+export function canonicalRecordObject(fields: RecordFields, payloadDigest: string): Record<string, unknown> {
+  return {
+    ...fields.extra,
+    v: RECORD_FORMAT_VERSION,
+    log: fields.log,
+    seq: fields.seq,
+    id: fields.id,
+    event: fields.event,
+    eventName: fields.eventName,
+    userId: fields.userId,
+    apiCreatedAt: formatTimestamp(fields.apiCreatedAt),
+    createdAt: formatTimestamp(fields.createdAt),
+    ip: fields.ip,
+    tenantId: fields.tenantId,
+    nodeId: fields.nodeId,
+    operationKey: fields.operationKey,
+    classifiedEvent: fields.classifiedEvent,
+    severity: fields.severity,
+    outcome: fields.outcome,
+    sigKid: fields.sigKid,
+    payloadDigest,
+  };
+}
+
+/**
+ * Seals a record: draws a payload salt, builds the canonical bytes, signs them with the HMAC key
+ * `fields.sigKid` names, and hashes them into a Merkle leaf (RFC 9162 §2.1.1).
+ */
+export function sealRecord(fields: RecordFields, hmacKey: Uint8Array): RecordSeal {
+  const payloadSalt = nextSalt();
+  const digest = computePayloadDigest(payloadSalt, fields.entityData, fields.text);
+  const canonical = Buffer.from(canonicalize(canonicalRecordObject(fields, digest)), 'utf8');
+  return {
+    canonical,
+    signature: computeRecordSignature(hmacKey, canonical),
+    leafHash: hashLeaf(canonical),
+    payloadSalt,
+  };
+}
+
+/** What a store keeps beside a record's fields to check it on read. */
+export interface StoredSeal {
+  readonly canonical: Uint8Array;
+  readonly signature: string;
+  readonly payloadSalt: Uint8Array | null;
+  /** True when the payload was erased on purpose (the erasure is journalled). */
+  readonly redacted: boolean;
+}
+
+/**
+ * Checks a stored record, as read back from its columns, against its stored canonical bytes and
+ * signature. Any difference between the columns and `L`, a payload that no longer matches its digest,
+ * or a signature that does not verify makes it `tampered`; a key the server does not hold makes it
+ * `unknown-key`; an erased payload with intact `L` is `redacted`.
+ */
+export function checkRecord(
+  fields: RecordFields,
+  seal: StoredSeal,
+  keyFor: (kid: string) => Uint8Array | undefined,
+): IntegrityStatus {
+  const key = keyFor(fields.sigKid);
+  if (key === undefined) return 'unknown-key';
+  if (!hasValidRecordSignature(key, seal.canonical, seal.signature)) return 'tampered';
+  let stored: unknown;
+  try {
+    stored = JSON.parse(Buffer.from(seal.canonical).toString('utf8'));
+  } catch {
+    return 'tampered';
+  }
+  const digest = (stored as { payloadDigest?: unknown }).payloadDigest;
+  if (typeof digest !== 'string') return 'tampered';
+  const rebuilt = canonicalize(canonicalRecordObject(fields, digest));
+  if (!Buffer.from(rebuilt, 'utf8').equals(seal.canonical)) return 'tampered';
+  if (seal.redacted) return fields.entityData === null && fields.text === null ? 'redacted' : 'tampered';
+  if (seal.payloadSalt === null) return 'tampered';
+  return computePayloadDigest(seal.payloadSalt, fields.entityData, fields.text) === digest ? 'valid' : 'tampered';
+}

@@ -1,0 +1,77 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TamgaError } from '@tamga/core';
+
+/** Server configuration: environment variables with matching CLI flags (flags win). */
+export interface TamgaConfig {
+  /** `TAMGA_HOST` / `--host`. Default `127.0.0.1`. */
+  readonly host: string;
+  /** `TAMGA_PORT` / `--port`. Default 7300. */
+  readonly port: number;
+  /** `TAMGA_DATA_DIR` / `--data-dir`. Default `./data`. Holds the SQLite file and the keys. */
+  readonly dataDir: string;
+  /** `TAMGA_DATABASE_URL` / `--database-url`: `postgres://...` selects PostgreSQL; unset means SQLite. */
+  readonly databaseUrl: string | undefined;
+  /** `TAMGA_NODE_ID` / `--node-id`. Default: the host name. */
+  readonly nodeId: string;
+  /** `TAMGA_ADMIN_API_KEY`: a fixed administrator key (for automation); else one is made on first start. */
+  readonly adminApiKey: string | undefined;
+  /** `TAMGA_KEYS_DIR` / `--keys-dir`. Default `<data dir>/keys`. Nodes sharing a database share it. */
+  readonly keysDir: string;
+  /** `TAMGA_LOG_ORIGIN` / `--log-origin`: prefix of log origins in checkpoints. Default `tamga`. */
+  readonly logOrigin: string;
+  /** `TAMGA_LOG_LEVEL` / `--log-level` (pino levels). Default `warn`. */
+  readonly logLevel: string;
+}
+
+const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
+  '--host': 'host',
+  '--port': 'port',
+  '--data-dir': 'dataDir',
+  '--database-url': 'databaseUrl',
+  '--node-id': 'nodeId',
+  '--keys-dir': 'keysDir',
+  '--log-origin': 'logOrigin',
+  '--log-level': 'logLevel',
+};
+
+/** Reads the configuration from `env` and `args` (`--flag value` or `--flag=value`). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly string[] = []): TamgaConfig {
+  const flags: Partial<Record<keyof TamgaConfig, string>> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const key = FLAGS[name];
+    if (key === undefined) throw new TamgaError('CONFIG_INVALID', `Unknown option ${name}`, { field: name });
+    const value = inline ?? args[++i];
+    if (value === undefined) throw new TamgaError('CONFIG_INVALID', `Option ${name} needs a value`, { field: name });
+    flags[key] = value;
+  }
+  const pick = (key: keyof TamgaConfig, envName: string): string | undefined => {
+    const v = flags[key] ?? env[envName];
+    return v === '' ? undefined : v;
+  };
+  const portText = pick('port', 'TAMGA_PORT') ?? '7300';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TamgaError('CONFIG_INVALID', `TAMGA_PORT must be a port number, not "${portText}"`, { field: 'TAMGA_PORT' });
+  }
+  const dataDir = resolve(pick('dataDir', 'TAMGA_DATA_DIR') ?? './data');
+  const databaseUrl = pick('databaseUrl', 'TAMGA_DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new TamgaError('CONFIG_INVALID', 'TAMGA_DATABASE_URL must start with postgres:// or postgresql://', {
+      field: 'TAMGA_DATABASE_URL',
+    });
+  }
+  return {
+    host: pick('host', 'TAMGA_HOST') ?? '127.0.0.1',
+    port,
+    dataDir,
+    databaseUrl,
+    nodeId: pick('nodeId', 'TAMGA_NODE_ID') ?? hostname(),
+    adminApiKey: env.TAMGA_ADMIN_API_KEY === '' ? undefined : env.TAMGA_ADMIN_API_KEY,
+    keysDir: resolve(pick('keysDir', 'TAMGA_KEYS_DIR') ?? join(dataDir, 'keys')),
+    logOrigin: pick('logOrigin', 'TAMGA_LOG_ORIGIN') ?? 'tamga',
+    logLevel: pick('logLevel', 'TAMGA_LOG_LEVEL') ?? 'warn',
+  };
+}

@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { TamgaError } from '@tamga/core';
+import type { Authenticator, Principal } from '../auth/api-key-auth.js';
+import type { Journal } from '../journal/journal.js';
+import type { Prover } from '../journal/prover.js';
+import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { logRoutes } from './routes/log-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller of an `/api/v1` route. */
+    principal: Principal | undefined;
+  }
+}
+
+/** Everything the HTTP layer needs. */
+export interface ServerContext {
+  readonly journal: Journal;
+  readonly prover: Prover;
+  readonly auth: Authenticator;
+  /** Clock in UTC milliseconds (tests pin it). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Options of {@link buildServer}. */
+export interface BuildServerOptions {
+  /** Largest request body in bytes. Default 16 MiB. */
+  readonly bodyLimit?: number;
+  /** Most events in one append. Default 10,000. */
+  readonly maxBatch?: number;
+  /** Fastify logger setting. Default off. */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Directory of the built journal page. Default `packages/ui/dist`; not served when missing. */
+  readonly uiDir?: string;
+}
+
+/** Where `npm run build` puts the journal page (same relative path from `src/http` and `dist/http`). */
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
+
+/**
+ * Builds the HTTP API without listening, so tests can use `inject()` and the CLI can `listen()`.
+ */
+export async function buildServer(context: ServerContext, options: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    // Request ids in logs; ids arriving from outside are not trusted.
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorateRequest('principal', undefined);
+  app.setErrorHandler(sendProblem);
+  const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
+  const hasUi = existsSync(`${uiDir}/index.html`);
+  if (hasUi) {
+    await app.register(fastifyStatic, { root: uiDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // The journal page routes on the client: unknown page paths get its index.html.
+    if (hasUi && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/.well-known/')) {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    return reply
+      .status(404)
+      .type(PROBLEM_JSON)
+      .send(toProblem(new TamgaError('NOT_FOUND', `No route ${request.method} ${path}`)));
+  });
+
+  // Bodies are parsed here, not by Fastify's default parser, so malformed input gets Tamga's own codes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/problem+json'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(new TamgaError('MALFORMED_JSON', `Body is not valid JSON: ${(error as Error).message}`, { field: 'body' }), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
+    const events: unknown[] = [];
+    const lines = (body as string).split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (line === '') continue;
+      try {
+        events.push(JSON.parse(line));
+      } catch (error) {
+        done(
+          new TamgaError('MALFORMED_JSON', `Line ${i + 1} is not valid JSON: ${(error as Error).message}`, { field: 'body', line: i + 1 }),
+          undefined,
+        );
+        return;
+      }
+    }
+    done(null, new NdjsonBatch(events));
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/v1/') || request.url.startsWith('/api/v1/openapi.json')) return;
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new TamgaError('UNAUTHENTICATED', 'Send Authorization: Bearer <api key>');
+    const principal = await context.auth.authenticate(match[1]!);
+    if (principal === undefined) throw new TamgaError('UNAUTHENTICATED', 'The API key is not valid');
+    request.principal = principal;
+  });
+
+  await app.register(healthRoutes, { context });
+  await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
+  await app.register(logRoutes, { context });
+  return app;
+}
+
+/** The events of an NDJSON body (kept apart from a JSON array so both can be told apart). */
+export class NdjsonBatch {
+  constructor(readonly events: unknown[]) {}
+}
+
+/** The principal of an authenticated request; routes under `/api/v1` always have one. */
+export function principalOf(request: { principal: Principal | undefined }): Principal {
+  if (request.principal === undefined) throw new TamgaError('UNAUTHENTICATED', 'Not authenticated');
+  return request.principal;
+}

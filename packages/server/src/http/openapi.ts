@@ -1,0 +1,245 @@
+/**
+ * The OpenAPI 3.1 document served at `/api/v1/openapi.json`. Written by hand next to the routes it
+ * describes; `openapi.test.ts` checks that every route is documented.
+ */
+
+const problem = { $ref: '#/components/responses/Problem' };
+const filters = [
+  { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Start of [from, to) on createdAt; default: start of the current hour' },
+  { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'End of [from, to); default: end of the current hour' },
+  { name: 'event', in: 'query', schema: { type: 'array', items: { type: 'integer' } }, style: 'form', explode: true, description: 'Event codes (repeat or comma-separate)' },
+  { name: 'classifiedEvent', in: 'query', schema: { type: 'array', items: { type: 'integer', enum: [1, 2, 3, 4] } } },
+  { name: 'outcome', in: 'query', schema: { type: 'string', enum: ['success', 'failure', 'unknown'] } },
+  { name: 'operationKey', in: 'query', schema: { type: 'string' }, description: 'Alone (no from/to), shows the whole operation' },
+  { name: 'userId', in: 'query', schema: { type: 'string' } },
+  { name: 'tenantId', in: 'query', schema: { type: 'array', items: { type: 'string' } }, description: '"default" is the default tenant' },
+  { name: 'nodeId', in: 'query', schema: { type: 'string' } },
+  { name: 'ip', in: 'query', schema: { type: 'string' } },
+  { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Substring of text or entityData' },
+  { name: 'order', in: 'query', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
+];
+const tenant = { name: 'tenant', in: 'path', required: true, schema: { type: 'string' }, description: 'Tenant id, or "default"' };
+
+const eventInput = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', format: 'uuid', description: 'Idempotency key; UUIDv7 generated when absent' },
+    event: { type: 'integer', description: 'Catalogue code; required unless eventName is given' },
+    eventName: { type: 'string' },
+    entityData: { oneOf: [{ type: 'string' }, { type: 'object' }, { type: 'array' }, { type: 'null' }] },
+    userId: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time', description: 'Time at the source; default apiCreatedAt' },
+    text: { type: ['string', 'null'] },
+    ip: { type: ['string', 'null'], description: 'IPv4 or IPv6' },
+    tenantId: { type: ['string', 'null'] },
+    operationKey: { type: ['string', 'null'] },
+    classifiedEvent: { type: 'integer', enum: [1, 2, 3, 4] },
+    outcome: { type: 'string', enum: ['success', 'failure', 'unknown'] },
+    severity: { type: 'integer', minimum: 0, maximum: 6 },
+    source: { type: 'object', properties: { system: { type: 'string' }, component: { type: 'string' } } },
+    sessionId: { type: 'string' },
+    userAgent: { type: 'string' },
+    object: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, name: { type: 'string' }, schema: { type: 'string' } } },
+    request: { type: 'object', properties: { method: { type: 'string' }, url: { type: 'string' }, status: { type: 'integer' }, durationMs: { type: 'integer' } } },
+    correctsEventId: { type: 'string', format: 'uuid', description: 'Required when classifiedEvent is 4' },
+  },
+};
+
+const record = {
+  type: 'object',
+  description: 'Seed 002 fields in seed order, then the fields Tamga adds',
+  properties: {
+    id: { type: 'string' },
+    event: { type: 'integer' },
+    entityData: {},
+    userId: { type: ['string', 'null'] },
+    apiCreatedAt: { type: 'string', format: 'date-time' },
+    createdAt: { type: 'string', format: 'date-time' },
+    signature: { type: 'string', description: 'hex HMAC-SHA256 of the canonical bytes' },
+    text: { type: ['string', 'null'] },
+    ip: { type: ['string', 'null'] },
+    tenantId: { type: ['string', 'null'] },
+    nodeId: { type: ['string', 'null'] },
+    operationKey: { type: ['string', 'null'] },
+    classifiedEvent: { type: 'integer' },
+    validSignature: { type: 'boolean', description: 'Computed on this read' },
+    eventName: { type: 'string' },
+    index: { type: 'integer', description: 'Position in the current result view, from 1' },
+    seq: { type: 'integer' },
+    sigKid: { type: 'string' },
+    integrity: { type: 'string', enum: ['valid', 'tampered', 'redacted', 'unknown-key'] },
+    severity: { type: 'integer' },
+    outcome: { type: ['string', 'null'] },
+  },
+};
+
+/** The OpenAPI document. */
+export const OPENAPI_DOCUMENT = Object.freeze({
+  openapi: '3.1.0',
+  info: {
+    title: 'Tamga API',
+    version: '1',
+    description: 'Tamper-evident journal of audit and security events. Errors are application/problem+json (see docs/errors.md).',
+  },
+  servers: [{ url: '/' }],
+  security: [{ apiKey: [] }],
+  paths: {
+    '/api/v1/events': {
+      post: {
+        summary: 'Append one event, a JSON array or NDJSON; acknowledged after commit, idempotent on id',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { oneOf: [eventInput, { type: 'array', items: eventInput }] } },
+            'application/x-ndjson': { schema: { type: 'string' } },
+          },
+        },
+        responses: {
+          '201': { description: 'Stored (some or all events new)', content: { 'application/json': { schema: { $ref: '#/components/schemas/AppendResponse' } } } },
+          '200': { description: 'Every event was already stored', content: { 'application/json': { schema: { $ref: '#/components/schemas/AppendResponse' } } } },
+          '400': problem,
+          '401': problem,
+          '413': problem,
+          '415': problem,
+          '422': problem,
+          '503': problem,
+        },
+      },
+      get: {
+        summary: 'Query records, newest first, with cursor pagination',
+        parameters: [
+          ...filters,
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'A page',
+            content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: record }, nextCursor: { type: ['string', 'null'] } } } } },
+          },
+          '400': problem,
+          '401': problem,
+        },
+      },
+    },
+    '/api/v1/events/stats': {
+      get: {
+        summary: 'Count and time histogram for the same filters',
+        parameters: [...filters, { name: 'interval', in: 'query', schema: { type: 'integer' }, description: 'Bucket width in seconds; chosen automatically when absent' }],
+        responses: {
+          '200': {
+            description: 'Counts',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    count: { type: 'integer' },
+                    from: { type: ['string', 'null'] },
+                    to: { type: ['string', 'null'] },
+                    bucketSeconds: { type: 'integer' },
+                    histogram: { type: 'array', items: { type: 'object', properties: { start: { type: 'string' }, count: { type: 'integer' } } } },
+                  },
+                },
+              },
+            },
+          },
+          '400': problem,
+        },
+      },
+    },
+    '/api/v1/events/{id}': {
+      get: {
+        summary: 'One record',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        responses: { '200': { description: 'The record', content: { 'application/json': { schema: record } } }, '404': problem },
+      },
+    },
+    '/api/v1/logs/{tenant}/checkpoint': {
+      get: {
+        summary: 'Latest signed checkpoint (C2SP tlog-checkpoint in a signed note)',
+        parameters: [tenant],
+        responses: { '200': { description: 'The signed note', content: { 'text/plain': { schema: { type: 'string' } } } }, '404': problem },
+      },
+    },
+    '/api/v1/logs/{tenant}/proofs/inclusion': {
+      get: {
+        summary: 'RFC 9162 inclusion proof of the leaf at seq in the tree of treeSize leaves',
+        parameters: [
+          tenant,
+          { name: 'seq', in: 'query', required: true, schema: { type: 'integer' } },
+          { name: 'treeSize', in: 'query', required: true, schema: { type: 'integer' } },
+        ],
+        responses: { '200': { description: 'Proof (base64 hashes)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, '400': problem, '404': problem },
+      },
+    },
+    '/api/v1/logs/{tenant}/proofs/consistency': {
+      get: {
+        summary: 'RFC 9162 consistency proof between tree sizes from and to',
+        parameters: [
+          tenant,
+          { name: 'from', in: 'query', required: true, schema: { type: 'integer' } },
+          { name: 'to', in: 'query', required: true, schema: { type: 'integer' } },
+        ],
+        responses: { '200': { description: 'Proof (base64 hashes)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Proof' } } } }, '400': problem, '404': problem },
+      },
+    },
+    '/.well-known/tamga-keys': {
+      get: { summary: 'Public checkpoint keys with their validity windows', security: [], responses: { '200': { description: 'Keys' } } },
+    },
+    '/healthz': { get: { summary: 'The process answers', security: [], responses: { '200': { description: 'OK' } } } },
+    '/readyz': { get: { summary: 'The database answers', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
+    '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+  },
+  components: {
+    securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' } },
+    responses: {
+      Problem: {
+        description: 'RFC 9457 problem; code is stable (docs/errors.md), field names the offending field, index the batch position',
+        content: {
+          'application/problem+json': {
+            schema: {
+              type: 'object',
+              properties: {
+                type: { type: 'string' },
+                title: { type: 'string' },
+                status: { type: 'integer' },
+                code: { type: 'string' },
+                detail: { type: 'string' },
+                field: { type: 'string' },
+                index: { type: 'integer' },
+                errors: { type: 'array', items: { type: 'object' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    schemas: {
+      AppendResponse: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                tenantId: { type: ['string', 'null'] },
+                seq: { type: 'integer' },
+                signature: { type: 'string' },
+                sigKid: { type: 'string' },
+                duplicate: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+      Proof: {
+        type: 'object',
+        properties: { origin: { type: 'string' }, hashes: { type: 'array', items: { type: 'string', contentEncoding: 'base64' } } },
+      },
+    },
+  },
+});

@@ -1,0 +1,66 @@
+import { ERROR_CODES, TamgaError } from '@tamga/core';
+import type { ErrorCode } from '@tamga/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Media type of every error body (RFC 9457). */
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** An RFC 9457 problem document as Tamga sends it. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly field?: string;
+  readonly index?: number;
+  readonly [key: string]: unknown;
+}
+
+// Fastify's own error codes that are caused by the request, and what they mean for a caller.
+const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+  FST_ERR_NOT_FOUND: 'NOT_FOUND',
+};
+
+/** Turns any error into a problem document; unexpected errors become `INTERNAL` with no internals shown. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof TamgaError) {
+    const { field, index, ...rest } = error.details;
+    return {
+      ...rest,
+      type: `urn:tamga:error:${error.code}`,
+      title: ERROR_CODES[error.code].title,
+      status: error.status,
+      code: error.code,
+      detail: error.message,
+      ...(field !== undefined && { field }),
+      ...(index !== undefined && { index }),
+    };
+  }
+  const fe = error as Partial<FastifyError>;
+  const mapped = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
+  const code: ErrorCode =
+    mapped ?? (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500 ? 'VALIDATION_FAILED' : 'INTERNAL');
+  const detail = code === 'INTERNAL' ? 'Internal error' : (fe.message ?? ERROR_CODES[code].title);
+  return {
+    type: `urn:tamga:error:${code}`,
+    title: ERROR_CODES[code].title,
+    status: mapped !== undefined || code === 'INTERNAL' ? ERROR_CODES[code].status : fe.statusCode!,
+    code,
+    detail,
+  };
+}
+
+/** Fastify error handler: every error leaves as `application/problem+json`. */
+export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toProblem(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  if (problem.code === 'STORE_UNAVAILABLE' || problem.code === 'RATE_LIMITED') void reply.header('retry-after', '5');
+  return reply.status(problem.status).type(PROBLEM_JSON).send(problem);
+}

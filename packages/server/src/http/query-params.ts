@@ -1,0 +1,131 @@
+import { DEFAULT_TENANT_NAME, parseTimestamp, ValidationError } from '@tamga/core';
+import type { EventClass, Outcome } from '@tamga/core';
+import type { RecordCursor, RecordFilter, TenantScope } from '../journal/journal-store.js';
+
+type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+const HOUR_MICROS = 3_600_000_000;
+
+function invalid(field: string, message: string): never {
+  throw new ValidationError('VALIDATION_FAILED', `${field}: ${message}`, { field });
+}
+
+/** Values of a repeatable parameter: `?event=1&event=2` and `?event=1,2` both give `['1','2']`. */
+function list(query: Query, name: string): string[] {
+  const raw = query[name];
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+function single(query: Query, name: string): string | undefined {
+  const raw = query[name];
+  if (Array.isArray(raw)) invalid(name, 'must be given once');
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function time(query: Query, name: string): number | undefined {
+  const v = single(query, name);
+  if (v === undefined) return undefined;
+  const micros = parseTimestamp(v);
+  if (micros === undefined) invalid(name, 'must be an RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z');
+  return micros;
+}
+
+/** Parses a tenant name from a URL or filter: `default` names the default tenant (null). */
+export function parseTenant(value: string): string | null {
+  return value === DEFAULT_TENANT_NAME ? null : value;
+}
+
+/**
+ * Parses the record filters of `GET /api/v1/events` and `/stats`. The range `[from, to)` defaults to the
+ * current clock hour (seed 002), except that an `operationKey` alone shows the whole operation.
+ */
+export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScope | undefined): RecordFilter {
+  let from = time(query, 'from');
+  let to = time(query, 'to');
+  const operationKey = single(query, 'operationKey');
+  if (from === undefined && to === undefined && operationKey === undefined) {
+    from = Math.floor((nowMs * 1000) / HOUR_MICROS) * HOUR_MICROS;
+    to = from + HOUR_MICROS;
+  }
+  if (from !== undefined && to !== undefined && from > to) invalid('to', 'must not be before from');
+  const events = list(query, 'event').map((v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) invalid('event', `"${v}" is not an event code`);
+    return n;
+  });
+  const classes = list(query, 'classifiedEvent').map((v) => {
+    const n = Number(v);
+    if (n !== 1 && n !== 2 && n !== 3 && n !== 4) invalid('classifiedEvent', 'must be 1, 2, 3 or 4');
+    return n as EventClass;
+  });
+  const outcome = single(query, 'outcome');
+  if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure' && outcome !== 'unknown') {
+    invalid('outcome', 'must be success, failure or unknown');
+  }
+  const requested = list(query, 'tenantId').map(parseTenant);
+  let tenants: TenantScope | undefined = requested.length > 0 ? requested : undefined;
+  if (scope !== undefined) tenants = tenants === undefined ? scope : tenants.filter((t) => scope.includes(t));
+  const order = single(query, 'order');
+  if (order !== undefined && order !== 'asc' && order !== 'desc') invalid('order', 'must be asc or desc');
+  const optional = {
+    userId: single(query, 'userId'),
+    nodeId: single(query, 'nodeId'),
+    ip: single(query, 'ip'),
+    q: single(query, 'q'),
+  };
+  return {
+    ...(from !== undefined && { from }),
+    ...(to !== undefined && { to }),
+    ...(events.length > 0 && { events }),
+    ...(classes.length > 0 && { classes }),
+    ...(outcome !== undefined && { outcome: outcome as Outcome }),
+    ...(operationKey !== undefined && { operationKey }),
+    ...(tenants !== undefined && { tenants }),
+    ...(order !== undefined && { order }),
+    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** Parses `limit` (1..1000, default 100). */
+export function parseLimit(query: Query): number {
+  const v = single(query, 'limit');
+  if (v === undefined) return 100;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) invalid('limit', 'must be an integer from 1 to 1000');
+  return n;
+}
+
+/** A page position: the last row shown and how many rows came before the next page. */
+export interface PageCursor extends RecordCursor {
+  readonly shown: number;
+}
+
+/** Encodes a cursor as opaque base64url text. */
+export function encodeCursor(c: PageCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.rid, c.shown])).toString('base64url');
+}
+
+/** Decodes a cursor from {@link encodeCursor}; anything else is `INVALID_CURSOR`. */
+export function decodeCursor(query: Query): PageCursor | undefined {
+  const v = single(query, 'cursor');
+  if (v === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 3 && parsed.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      const [createdAt, rid, shown] = parsed as [number, number, number];
+      return { createdAt, rid, shown };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('INVALID_CURSOR', 'cursor: not a cursor this server issued', { field: 'cursor' });
+}
+
+/** Parses a non-negative integer path or query parameter. */
+export function parseIndex(value: string | undefined, field: string): number {
+  if (value === undefined || value === '') invalid(field, 'is required');
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) invalid(field, 'must be a non-negative integer');
+  return n;
+}

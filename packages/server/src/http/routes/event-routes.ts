@@ -1,0 +1,118 @@
+import type { FastifyInstance } from 'fastify';
+import { isUuid, TamgaError, ValidationError } from '@tamga/core';
+import { NdjsonBatch, principalOf } from '../build-server.js';
+import type { ServerContext } from '../build-server.js';
+import { toRecordJson } from '../record-json.js';
+import { decodeCursor, encodeCursor, parseLimit, parseRecordFilter } from '../query-params.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+const NICE_BUCKETS_SECONDS = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
+const MAX_BUCKETS = 1000;
+
+/** `/api/v1/events`: append, query, one record, stats. */
+export async function eventRoutes(
+  app: FastifyInstance,
+  { context, maxBatch }: { context: ServerContext; maxBatch: number },
+): Promise<void> {
+  const { journal } = context;
+  const now = context.now ?? Date.now;
+
+  app.post('/api/v1/events', async (request, reply) => {
+    const principal = principalOf(request);
+    if (!principal.canIngest) throw new TamgaError('FORBIDDEN', 'This key may not append events');
+    const body = request.body;
+    if (body === undefined || body === null) throw new ValidationError('VALIDATION_FAILED', 'body: an event, an array of events or NDJSON is required', { field: 'body' });
+    const events = body instanceof NdjsonBatch ? body.events : Array.isArray(body) ? body : [body];
+    if (events.length === 0) throw new ValidationError('VALIDATION_FAILED', 'body: the batch is empty', { field: 'body' });
+    if (events.length > maxBatch) {
+      throw new ValidationError('BATCH_TOO_LARGE', `body: ${events.length} events exceed the batch limit of ${maxBatch}`, {
+        field: 'body',
+        limit: maxBatch,
+      });
+    }
+    const results = await journal.append(events, principal.tenants);
+    const created = results.some((r) => !r.duplicate);
+    return reply.status(created ? 201 : 200).send({
+      items: results.map((r) => ({
+        id: r.id,
+        tenantId: r.tenantId,
+        seq: r.seq,
+        signature: r.signature,
+        sigKid: r.sigKid,
+        duplicate: r.duplicate,
+      })),
+    });
+  });
+
+  app.get('/api/v1/events', async (request) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const query = request.query as Query;
+    const filter = parseRecordFilter(query, now(), principal.tenants);
+    const limit = parseLimit(query);
+    const cursor = decodeCursor(query);
+    const { items, hasMore } = await journal.query(filter, limit, cursor);
+    const shown = cursor?.shown ?? 0;
+    const last = items[items.length - 1];
+    return {
+      items: items.map((r, i) => toRecordJson(r, shown + i + 1)),
+      nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, rid: last.rid, shown: shown + items.length }) : null,
+    };
+  });
+
+  app.get('/api/v1/events/stats', async (request) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const query = request.query as Query;
+    const filter = parseRecordFilter(query, now(), principal.tenants);
+    const from = filter.from ?? 0;
+    const to = filter.to ?? now() * 1000;
+    const spanSeconds = Math.max(1, (to - from) / 1e6);
+    let bucketSeconds = NICE_BUCKETS_SECONDS.find((s) => spanSeconds / s <= 60) ?? 7 * 86400;
+    const requested = query.interval;
+    if (typeof requested === 'string' && requested !== '') {
+      const n = Number(requested);
+      if (!Number.isInteger(n) || n < 1 || spanSeconds / n > MAX_BUCKETS) {
+        throw new ValidationError('VALIDATION_FAILED', `interval: must be a whole number of seconds giving at most ${MAX_BUCKETS} buckets`, {
+          field: 'interval',
+        });
+      }
+      bucketSeconds = n;
+    }
+    const bucketMicros = bucketSeconds * 1_000_000;
+    const { count, buckets } = await journal.stats({ ...filter, from }, bucketMicros);
+    const byStart = new Map(buckets.map((b) => [b.start, b.count]));
+    const histogram: { start: string; count: number }[] = [];
+    if (filter.from !== undefined) {
+      for (let start = from; start < to && histogram.length < MAX_BUCKETS; start += bucketMicros) {
+        histogram.push({ start: new Date(start / 1000).toISOString(), count: byStart.get(start) ?? 0 });
+      }
+    } else {
+      for (const b of buckets) histogram.push({ start: new Date(b.start / 1000).toISOString(), count: b.count });
+    }
+    return {
+      count,
+      from: filter.from === undefined ? null : new Date(from / 1000).toISOString(),
+      to: filter.to === undefined ? null : new Date(to / 1000).toISOString(),
+      bucketSeconds,
+      histogram,
+    };
+  });
+
+  app.get('/api/v1/events/:id', async (request) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const { id } = request.params as { id: string };
+    if (!isUuid(id.toLowerCase())) throw new ValidationError('VALIDATION_FAILED', 'id: must be a UUID', { field: 'id' });
+    const record = await journal.get(id.toLowerCase(), principal.tenants);
+    if (record === undefined) throw new TamgaError('EVENT_NOT_FOUND', `No event ${id}`, { field: 'id' });
+    // One record also carries its canonical bytes and leaf hash, so a client can check the HMAC (with
+    // the key) and an inclusion proof against a checkpoint on its own.
+    return {
+      ...toRecordJson(record, 1),
+      canonical: Buffer.from(record.canonical).toString('base64'),
+      leafHash: record.leafHash.toString('base64'),
+    };
+  });
+}

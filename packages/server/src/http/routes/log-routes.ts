@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TamgaError, TENANT_ID_RE, DEFAULT_TENANT_NAME } from '@tamga/core';
+import type { LogHead } from '../../journal/journal-store.js';
+import { principalOf } from '../build-server.js';
+import type { ServerContext } from '../build-server.js';
+import { parseIndex, parseTenant } from '../query-params.js';
+
+type Query = Record<string, string | undefined>;
+
+/** `/api/v1/logs/{tenant}/...`: checkpoints and RFC 9162 proofs; `/.well-known/tamga-keys`. */
+export async function logRoutes(app: FastifyInstance, { context }: { context: ServerContext }): Promise<void> {
+  const { journal, prover } = context;
+
+  /** The log of the `{tenant}` path parameter, if the caller may read it. */
+  async function logOf(request: FastifyRequest): Promise<LogHead> {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read logs');
+    const { tenant } = request.params as { tenant: string };
+    if (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant)) {
+      throw new TamgaError('LOG_NOT_FOUND', `No log for tenant "${tenant}"`, { field: 'tenant' });
+    }
+    const tenantId = parseTenant(tenant);
+    // A tenant outside the caller's scope answers exactly like a missing one.
+    const visible = principal.tenants === undefined || principal.tenants.includes(tenantId);
+    const log = visible ? await journal.store.getLog(tenantId) : undefined;
+    if (log === undefined) throw new TamgaError('LOG_NOT_FOUND', `No log for tenant "${tenant}"`, { field: 'tenant' });
+    return log;
+  }
+
+  app.get('/api/v1/logs/:tenant/checkpoint', async (request, reply) => {
+    const log = await logOf(request);
+    const checkpoint = await journal.store.latestCheckpoint(log.logId);
+    if (checkpoint === undefined) {
+      throw new TamgaError('LOG_NOT_FOUND', 'The log has no signed checkpoint yet; one is signed within a second of an append', {
+        field: 'tenant',
+      });
+    }
+    return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
+  });
+
+  app.get('/api/v1/logs/:tenant/proofs/inclusion', async (request) => {
+    const log = await logOf(request);
+    const query = request.query as Query;
+    const seq = parseIndex(query.seq, 'seq');
+    const treeSize = parseIndex(query.treeSize, 'treeSize');
+    const proof = await prover.inclusion(log.logId, log.size, seq, treeSize);
+    return { origin: log.origin, seq, treeSize, hashes: proof.hashes.map((h) => h.toString('base64')) };
+  });
+
+  app.get('/api/v1/logs/:tenant/proofs/consistency', async (request) => {
+    const log = await logOf(request);
+    const query = request.query as Query;
+    const from = parseIndex(query.from, 'from');
+    const to = parseIndex(query.to, 'to');
+    const proof = await prover.consistency(log.logId, log.size, from, to);
+    return { origin: log.origin, from, to, hashes: proof.hashes.map((h) => h.toString('base64')) };
+  });
+
+  app.get('/.well-known/tamga-keys', async () => ({
+    checkpointKeys: journal.keys.checkpointKeys.map((k, i, all) => ({
+      name: k.name,
+      verifierKey: k.verifierKey,
+      algorithm: 'Ed25519',
+      publicKey: k.publicKey.toString('base64'),
+      validFrom: k.createdAt,
+      validUntil: all[i + 1]?.createdAt ?? null,
+    })),
+  }));
+}

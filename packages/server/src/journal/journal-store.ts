@@ -1,0 +1,150 @@
+import type { EventClass, IntegrityStatus, Outcome, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
+
+/**
+ * The store port: what the journal needs from a database. Implementations live in `../store/<backend>/`
+ * and pass one contract suite (`../store/journal-store.contract.ts`).
+ *
+ * Guarantees every implementation MUST give:
+ * - `append` MUST NOT resolve before the whole batch is durably committed; a batch is stored whole or
+ *   not at all.
+ * - Sequence numbers are assigned inside the transaction that stores the batch, start at 0 and are
+ *   contiguous per tenant log; the log order is the `seq` order.
+ * - Appends are idempotent on `id`: an id already stored (or repeated within the batch) stores nothing
+ *   new and reports the stored record's `seq` and `signature`.
+ * - Records, Merkle nodes and checkpoints are append-only: the database itself refuses UPDATE and
+ *   DELETE on them (triggers), outside the erasure and retention procedures.
+ * - Every query is restricted to the tenants in `RecordFilter.tenants` when it is given; the HTTP
+ *   layer never filters tenants on its own.
+ * - Driver errors are wrapped in `StoreError` (`STORE_UNAVAILABLE` when the database cannot be
+ *   reached, `STORE_FAILED` otherwise); SQL errors never leave the store.
+ */
+export interface JournalStore {
+  /** `sqlite` or `postgres`. */
+  readonly kind: string;
+  /** Appends a batch atomically; see the guarantees above. Results are in input order. */
+  append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]>;
+  /** One page of records matching `filter`, in `filter.order` (newest first by default). */
+  queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]>;
+  /** The record with this id, if it is visible under `tenants` (all tenants when undefined). */
+  getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined>;
+  /** How many records match `filter`. */
+  countRecords(filter: RecordFilter): Promise<number>;
+  /** Counts per time bucket: buckets start at `filter.from + k * bucketMicros`; empty buckets omitted. */
+  histogram(filter: RecordFilter, bucketMicros: number): Promise<HistogramBucket[]>;
+  /** The head of a tenant's log (`null` = the default tenant), if the log exists. */
+  getLog(tenantId: string | null): Promise<LogHead | undefined>;
+  /** Every log's head. */
+  listLogs(): Promise<LogHead[]>;
+  /**
+   * Stored Merkle node hashes of a log at `level` for indexes `[from, to)`: level 0 is the leaf hashes,
+   * and levels that are multiples of {@link STORED_LEVEL_STRIDE} hold the perfect subtrees completed
+   * so far. Throws if any is missing.
+   */
+  readNodes(logId: number, level: number, from: number, to: number): Promise<Buffer[]>;
+  /** Stores a signed checkpoint of a log. Idempotent on `(logId, size)`. */
+  addCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  /** The checkpoint with the largest size of a log. */
+  latestCheckpoint(logId: number): Promise<StoredCheckpoint | undefined>;
+  /** A persistent setting (e.g. the hash of the bootstrap API key). */
+  getSetting(key: string): Promise<string | undefined>;
+  /** Sets a persistent setting. */
+  putSetting(key: string, value: string): Promise<void>;
+  /** Whether the database answers. */
+  ping(): Promise<void>;
+  /** Releases connections and file handles. */
+  close(): Promise<void>;
+}
+
+/** Merkle nodes at levels that are multiples of this are stored; others are computed from them. */
+export const STORED_LEVEL_STRIDE = 8;
+
+/** An event ready to be sealed: every field except its place in the log and its key. */
+export type PendingRecord = Omit<RecordFields, 'log' | 'seq' | 'sigKid'>;
+
+/** Seals records inside the append transaction, once their `seq` is known. */
+export interface Sealer {
+  /** Id of the HMAC key that signs new records. */
+  readonly sigKid: string;
+  /** Builds the log origin of a new tenant log. */
+  originFor(tenantId: string | null): string;
+  /** Seals one record (canonical bytes, signature, leaf hash). */
+  seal(fields: RecordFields): RecordSeal;
+}
+
+/** What an append reports per event. */
+export interface AppendResult {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly seq: number;
+  readonly signature: string;
+  readonly sigKid: string;
+  /** True when the id was already stored (nothing new was written for it). */
+  readonly duplicate: boolean;
+}
+
+/** Tenants a caller may see: `null` stands for the default tenant. `undefined` means all tenants. */
+export type TenantScope = readonly (string | null)[];
+
+/** Filters of a records query; times are UTC microseconds, the range is `[from, to)` on `createdAt`. */
+export interface RecordFilter {
+  readonly from?: number;
+  readonly to?: number;
+  readonly events?: readonly number[];
+  readonly classes?: readonly EventClass[];
+  readonly outcome?: Outcome;
+  readonly operationKey?: string;
+  readonly userId?: string;
+  /** Restricts to these tenants (`null` = default tenant); undefined = all tenants. */
+  readonly tenants?: TenantScope;
+  readonly nodeId?: string;
+  readonly ip?: string;
+  /** Case-sensitive substring of `text` or `entityData`. */
+  readonly q?: string;
+  /** `desc` (newest first, default) or `asc`. */
+  readonly order?: 'asc' | 'desc';
+}
+
+/** Position after which the next page starts. */
+export interface RecordCursor {
+  readonly createdAt: number;
+  readonly rid: number;
+}
+
+/** A record as stored, with what is needed to check it. */
+export interface StoredRecord extends RecordFields, StoredSeal {
+  /** Store-wide row id: the tie-breaker of the sort order. */
+  readonly rid: number;
+  readonly leafHash: Buffer;
+}
+
+/** A histogram bucket. */
+export interface HistogramBucket {
+  /** Start of the bucket, UTC microseconds. */
+  readonly start: number;
+  readonly count: number;
+}
+
+/** The head of a tenant's Merkle log. */
+export interface LogHead {
+  readonly logId: number;
+  readonly tenantId: string | null;
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: Buffer;
+}
+
+/** A signed checkpoint as stored. */
+export interface StoredCheckpoint {
+  readonly logId: number;
+  readonly size: number;
+  readonly rootHash: Buffer;
+  /** The C2SP signed note. */
+  readonly note: string;
+  /** UTC microseconds. */
+  readonly createdAt: number;
+}
+
+/** A record with its integrity freshly checked, as the journal returns it. */
+export interface CheckedRecord extends StoredRecord {
+  readonly integrity: IntegrityStatus;
+}

@@ -1,0 +1,218 @@
+import {
+  checkRecord,
+  TamgaError,
+  uuidv7,
+  validateEventInput,
+  ValidationError,
+  sealRecord,
+  DEFAULT_EVENT_LIMITS,
+} from '@tamga/core';
+import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
+import type { KeyRing } from '../keys/key-ring.js';
+import type {
+  AppendResult,
+  CheckedRecord,
+  HistogramBucket,
+  JournalStore,
+  PendingRecord,
+  RecordCursor,
+  RecordFilter,
+  Sealer,
+  StoredRecord,
+  TenantScope,
+} from './journal-store.js';
+
+/** Options of {@link Journal}. */
+export interface JournalConfig {
+  readonly store: JournalStore;
+  readonly catalog: CatalogSet;
+  readonly keys: KeyRing;
+  /** This node's id, stamped on every record it accepts (`nodeId`). */
+  readonly nodeId: string;
+  /** Prefix of log origins: the log of tenant `t` is `<prefix>/t`, the default tenant's `<prefix>/default`. */
+  readonly originPrefix: string;
+  /** Field size limits. Default {@link DEFAULT_EVENT_LIMITS}. */
+  readonly limits?: EventLimits;
+  /** Clock in UTC milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** A problem with one event of a batch. */
+export interface BatchProblem {
+  readonly index: number;
+  readonly field: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Listener told about every committed batch (checkpointer, live stream). */
+export type AppendListener = (results: readonly AppendResult[]) => void;
+
+/** Most problems listed in one error response. */
+const MAX_PROBLEMS = 100;
+
+/** OCSF severity by class when neither the event nor its catalogue entry gives one. */
+const SEVERITY_BY_CLASS = { 1: 1, 2: 3, 3: 4, 4: 2 } as const;
+
+/**
+ * The journal's use cases over a {@link JournalStore}: validate and append events, read them back with
+ * their integrity checked.
+ */
+export class Journal {
+  readonly store: JournalStore;
+  readonly catalog: CatalogSet;
+  readonly keys: KeyRing;
+  readonly nodeId: string;
+  readonly originPrefix: string;
+  readonly #limits: EventLimits;
+  readonly #now: () => number;
+  readonly #listeners = new Set<AppendListener>();
+
+  constructor(config: JournalConfig) {
+    this.store = config.store;
+    this.catalog = config.catalog;
+    this.keys = config.keys;
+    this.nodeId = config.nodeId;
+    this.originPrefix = config.originPrefix;
+    this.#limits = config.limits ?? DEFAULT_EVENT_LIMITS;
+    this.#now = config.now ?? Date.now;
+  }
+
+  /** The log origin of a tenant (`null` = default tenant). */
+  originFor(tenantId: string | null): string {
+    return `${this.originPrefix}/${tenantId ?? 'default'}`;
+  }
+
+  /** Registers a listener for committed batches; returns a function that removes it. */
+  onAppend(listener: AppendListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Validates and appends a batch. Every event is checked before anything is stored; on any problem
+   * the whole batch is refused with a {@link ValidationError} listing each problem with its batch index.
+   * Resolves only after the store has durably committed the batch.
+   *
+   * @param writable - tenants the caller may append to (`undefined` = any).
+   */
+  async append(rawEvents: readonly unknown[], writable?: TenantScope): Promise<AppendResult[]> {
+    const nowMicros = this.#now() * 1000;
+    const problems: BatchProblem[] = [];
+    const pending: PendingRecord[] = [];
+    for (let i = 0; i < rawEvents.length && problems.length < MAX_PROBLEMS; i++) {
+      try {
+        pending.push(this.#prepare(rawEvents[i], i, nowMicros, writable));
+      } catch (error) {
+        if (!(error instanceof TamgaError)) throw error;
+        problems.push({ index: i, field: String(error.details.field ?? ''), code: error.code, message: error.message });
+      }
+    }
+    if (problems.length > 0) {
+      const first = problems[0]!;
+      const details: ErrorDetails = { field: first.field, index: first.index, errors: problems };
+      const message =
+        problems.length === 1 ? first.message : `${first.message} (and ${problems.length - 1} more problems)`;
+      throw new ValidationError(first.code as ValidationError['code'], message, details);
+    }
+    const results = await this.store.append(pending, this.#sealer());
+    for (const listener of this.#listeners) listener(results);
+    return results;
+  }
+
+  #sealer(): Sealer {
+    const key = this.keys.activeHmacKey;
+    return {
+      sigKid: key.kid,
+      originFor: (tenantId) => this.originFor(tenantId),
+      seal: (fields: RecordFields) => sealRecord(fields, key.secret),
+    };
+  }
+
+  #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined): PendingRecord {
+    const e = validateEventInput(raw, index, this.#limits);
+    const entry = this.#resolve(e.event, e.eventName, index);
+    if (writable !== undefined && !writable.includes(e.tenantId)) {
+      throw new TamgaError('FORBIDDEN', `[${index}].tenantId: this key may not write to tenant ${e.tenantId ?? 'default'}`, {
+        field: 'tenantId',
+        index,
+      });
+    }
+    const classifiedEvent = e.classifiedEvent ?? entry.classifiedEvent;
+    const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, ...rest } = e;
+    const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
+    return {
+      id: id ?? uuidv7(Math.floor(nowMicros / 1000)),
+      event: entry.code,
+      eventName: entry.name,
+      entityData,
+      userId,
+      apiCreatedAt: nowMicros,
+      createdAt: createdAt ?? nowMicros,
+      text,
+      ip,
+      tenantId,
+      nodeId: this.nodeId,
+      operationKey,
+      classifiedEvent,
+      severity: severity ?? entry.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
+      outcome: outcome ?? null,
+      extra,
+    };
+  }
+
+  /** Finds the catalogue entry of an event by code, name, or both (which must agree). */
+  #resolve(code: number | undefined, name: string | undefined, index: number): CatalogEntry {
+    if (code === undefined) {
+      const byName = name === undefined ? undefined : this.catalog.byName(name);
+      if (byName === undefined) {
+        throw new ValidationError('UNKNOWN_EVENT_NAME', `[${index}].eventName: "${name}" is not in the catalogue`, {
+          field: 'eventName',
+          index,
+          eventName: name,
+        });
+      }
+      return byName;
+    }
+    const entry = this.catalog.byCode(code);
+    if (entry === undefined) {
+      throw new ValidationError('UNKNOWN_EVENT_CODE', `[${index}].event: code ${code} is not in the catalogue`, {
+        field: 'event',
+        index,
+        eventCode: code,
+      });
+    }
+    if (name === undefined || entry.name === name) return entry;
+    // A seed code listed twice (15800, docs/decisions/0002) resolves by name to its renumbered entry.
+    const renumbered = this.catalog.byName(name);
+    if (renumbered?.seedCode === code) return renumbered;
+    throw new ValidationError('EVENT_NAME_MISMATCH', `[${index}].eventName: code ${code} is "${entry.name}", not "${name}"`, {
+      field: 'eventName',
+      index,
+    });
+  }
+
+  /** Checks a stored record's integrity against the keys this server holds. */
+  check(record: StoredRecord): CheckedRecord {
+    return { ...record, integrity: checkRecord(record, record, (kid) => this.keys.hmacSecret(kid)) };
+  }
+
+  /** One page of records, newest first unless `filter.order` says otherwise, each freshly checked. */
+  async query(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<{ items: CheckedRecord[]; hasMore: boolean }> {
+    const rows = await this.store.queryRecords(filter, limit + 1, after);
+    const hasMore = rows.length > limit;
+    return { items: rows.slice(0, limit).map((r) => this.check(r)), hasMore };
+  }
+
+  /** One record by id, checked; undefined when missing or outside `tenants`. */
+  async get(id: string, tenants?: TenantScope): Promise<CheckedRecord | undefined> {
+    const row = await this.store.getRecord(id, tenants);
+    return row && this.check(row);
+  }
+
+  /** Count and histogram of the records matching `filter`. */
+  async stats(filter: RecordFilter, bucketMicros: number): Promise<{ count: number; buckets: HistogramBucket[] }> {
+    const [count, buckets] = await Promise.all([this.store.countRecords(filter), this.store.histogram(filter, bucketMicros)]);
+    return { count, buckets };
+  }
+}

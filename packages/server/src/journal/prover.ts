@@ -1,0 +1,64 @@
+import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, ValidationError } from '@tamga/core';
+import type { NodeId } from '@tamga/core';
+import { STORED_LEVEL_STRIDE } from './journal-store.js';
+import type { JournalStore } from './journal-store.js';
+
+/** A proof as served: the hashes in order (RFC 9162 §2.1.3 / §2.1.4). */
+export interface Proof {
+  readonly hashes: Buffer[];
+}
+
+/**
+ * Builds RFC 9162 inclusion and consistency proofs from the store's Merkle nodes. Nodes at levels that
+ * are multiples of {@link STORED_LEVEL_STRIDE} are read; others are folded from the nearest stored
+ * level below (at most 2^(stride-1) hashes each).
+ */
+export class Prover {
+  readonly #store: JournalStore;
+
+  constructor(store: JournalStore) {
+    this.#store = store;
+  }
+
+  /** Inclusion proof of leaf `index` in the tree of `size` leaves of log `logId` (size ≤ the log's size). */
+  async inclusion(logId: number, logSize: number, index: number, size: number): Promise<Proof> {
+    checkSize(size, logSize, 'treeSize');
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+      throw new ValidationError('TREE_SIZE_OUT_OF_RANGE', `seq ${index} is not below treeSize ${size}`, { field: 'seq' });
+    }
+    const nodes = inclusionProofNodes(index, size);
+    return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids)) };
+  }
+
+  /** Consistency proof between the trees of `size1` and `size2` leaves of log `logId`. */
+  async consistency(logId: number, logSize: number, size1: number, size2: number): Promise<Proof> {
+    checkSize(size2, logSize, 'to');
+    if (!Number.isSafeInteger(size1) || size1 < 1 || size1 > size2) {
+      throw new ValidationError('TREE_SIZE_OUT_OF_RANGE', `from must be between 1 and to (${size2})`, { field: 'from' });
+    }
+    const nodes = consistencyProofNodes(size1, size2);
+    return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids)) };
+  }
+
+  async #hashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
+    return Promise.all(ids.map((id) => this.#nodeHash(logId, id)));
+  }
+
+  async #nodeHash(logId: number, { level, index }: NodeId): Promise<Buffer> {
+    const base = level - (level % STORED_LEVEL_STRIDE);
+    const width = 2 ** (level - base);
+    let layer = await this.#store.readNodes(logId, base, index * width, (index + 1) * width);
+    while (layer.length > 1) {
+      const next: Buffer[] = [];
+      for (let i = 0; i < layer.length; i += 2) next.push(hashChildren(layer[i]!, layer[i + 1]!));
+      layer = next;
+    }
+    return layer[0]!;
+  }
+}
+
+function checkSize(size: number, logSize: number, field: string): void {
+  if (!Number.isSafeInteger(size) || size < 1 || size > logSize) {
+    throw new ValidationError('TREE_SIZE_OUT_OF_RANGE', `${field} must be between 1 and the log size ${logSize}`, { field });
+  }
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
+import type { JournalStore, StoredRecord } from '../journal/journal-store.js';
+import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../test-support/fixtures.js';
+
+const HOUR = 3_600_000_000;
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0) * 1000;
+
+/**
+ * The contract every {@link JournalStore} passes, run against real databases (no mocks).
+ * `open` gives a fresh, empty store; `tamper` runs raw SQL the way an insider with database access would.
+ */
+export function describeJournalStoreContract(
+  name: string,
+  open: () => Promise<JournalStore>,
+  cleanup: (store: JournalStore) => Promise<void> = (s) => s.close(),
+  tamper?: (store: JournalStore, sql: string) => Promise<void>,
+): void {
+  describe(`${name} (journal store contract)`, () => {
+    let store: JournalStore;
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await cleanup(store);
+    });
+
+    const keyFor = (kid: string): Buffer | undefined => (kid === 'test-key' ? TEST_HMAC_KEY : undefined);
+    const all = (tenant: string | null): Promise<StoredRecord[]> =>
+      store.queryRecords({ tenants: [tenant], order: 'asc' }, 10_000);
+
+    describe('append', () => {
+      it('assigns contiguous seq per tenant log, starting at 0, in input order', async () => {
+        const batch = [
+          pendingRecord({ tenantId: 'acme' }),
+          pendingRecord({ tenantId: 'globex' }),
+          pendingRecord({ tenantId: 'acme' }),
+          pendingRecord({ tenantId: 'acme' }),
+        ];
+        const results = await store.append(batch, testSealer());
+        expect(results.map((r) => [r.tenantId, r.seq, r.duplicate])).toEqual([
+          ['acme', 0, false],
+          ['globex', 0, false],
+          ['acme', 1, false],
+          ['acme', 2, false],
+        ]);
+        const more = await store.append([pendingRecord({ tenantId: 'acme' })], testSealer());
+        expect(more[0]!.seq).toBe(3);
+        expect((await store.getLog('acme'))!.size).toBe(4);
+      });
+
+      it('stores records whose signature and canonical bytes check out on read', async () => {
+        const [r] = await store.append([pendingRecord({ entityData: { login: 'logs', roles: ['a'] }, text: 'hello' })], testSealer());
+        const stored = (await store.getRecord(r!.id))!;
+        expect(stored.signature).toBe(r!.signature);
+        expect(stored.entityData).toEqual({ login: 'logs', roles: ['a'] });
+        expect(checkRecord(stored, stored, keyFor)).toBe('valid');
+      });
+
+      it('is idempotent on id, across batches and within one batch', async () => {
+        const first = pendingRecord({ tenantId: 'idem' });
+        const [a] = await store.append([first], testSealer());
+        const results = await store.append([first, pendingRecord({ tenantId: 'idem', id: first.id }), pendingRecord({ tenantId: 'idem' })], testSealer());
+        expect(results[0]).toMatchObject({ id: first.id, seq: a!.seq, signature: a!.signature, duplicate: true });
+        expect(results[1]).toMatchObject({ id: first.id, seq: a!.seq, duplicate: true });
+        expect(results[2]).toMatchObject({ seq: a!.seq + 1, duplicate: false });
+        expect((await all('idem')).length).toBe(2);
+      });
+
+      it('stores nothing of a batch when sealing fails midway', async () => {
+        const sealer = testSealer();
+        let calls = 0;
+        const failing = {
+          ...sealer,
+          seal: (fields: Parameters<typeof sealer.seal>[0]) => {
+            if (++calls === 2) throw new Error('boom');
+            return sealer.seal(fields);
+          },
+        };
+        await expect(store.append([pendingRecord({ tenantId: 'atomic' }), pendingRecord({ tenantId: 'atomic' })], failing)).rejects.toThrow();
+        expect(await all('atomic')).toEqual([]);
+        const [r] = await store.append([pendingRecord({ tenantId: 'atomic' })], sealer);
+        expect(r!.seq).toBe(0);
+      });
+
+      it('keeps the log root equal to the Merkle root of all leaves, and stores perfect subtree nodes', async () => {
+        const batch = Array.from({ length: 300 }, () => pendingRecord({ tenantId: 'merkle' }));
+        await store.append(batch.slice(0, 123), testSealer());
+        await store.append(batch.slice(123), testSealer());
+        const log = (await store.getLog('merkle'))!;
+        const leaves = await store.readNodes(log.logId, 0, 0, 300);
+        expect(log.size).toBe(300);
+        expect(log.rootHash.equals(rootFromLeaves(leaves))).toBe(true);
+        const [node] = await store.readNodes(log.logId, 8, 0, 1);
+        expect(node!.equals(rootFromLeaves(leaves.slice(0, 256)))).toBe(true);
+        await expect(store.readNodes(log.logId, 8, 1, 2)).rejects.toBeInstanceOf(StoreError);
+      });
+    });
+
+    describe('queries', () => {
+      beforeAll(async () => {
+        const rows = [
+          pendingRecord({ tenantId: 'q', createdAt: T0 + 1, event: 2001, userId: 'alice', operationKey: 'op-1', text: 'started' }),
+          pendingRecord({ tenantId: 'q', createdAt: T0 + 2, event: 2002, userId: 'bob', ip: '10.0.0.9', classifiedEvent: 2 }),
+          pendingRecord({ tenantId: 'q', createdAt: T0 + 3, event: 2001, userId: 'alice', operationKey: 'op-1', entityData: { stage: 'middle 50%' } }),
+          pendingRecord({ tenantId: 'q', createdAt: T0 + HOUR + 5, event: 2001, userId: 'alice', operationKey: 'op-1', outcome: 'failure' }),
+          pendingRecord({ tenantId: 'other', createdAt: T0 + 4, event: 2001, userId: 'alice' }),
+        ];
+        await store.append(rows, testSealer());
+      });
+      const q = { tenants: ['q'] } as const;
+
+      it('filters by [from, to) on createdAt, newest first', async () => {
+        const rows = await store.queryRecords({ ...q, from: T0, to: T0 + 3 }, 10);
+        expect(rows.map((r) => r.createdAt)).toEqual([T0 + 2, T0 + 1]);
+      });
+
+      it('filters by event codes, class, user, operation, ip, outcome and text', async () => {
+        const count = (f: object): Promise<number> => store.countRecords({ ...q, ...f });
+        expect(await count({ events: [2001] })).toBe(3);
+        expect(await count({ events: [2001, 2002] })).toBe(4);
+        expect(await count({ classes: [2] })).toBe(1);
+        expect(await count({ userId: 'alice' })).toBe(3);
+        expect(await count({ operationKey: 'op-1', from: T0, to: T0 + HOUR })).toBe(2);
+        expect(await count({ ip: '10.0.0.9' })).toBe(1);
+        expect(await count({ outcome: 'failure' })).toBe(1);
+        expect(await count({ q: 'start' })).toBe(1);
+        expect(await count({ q: '50%' })).toBe(1); // literal, not a LIKE pattern
+        expect(await count({ q: '_' })).toBe(0);
+      });
+
+      it('never returns another tenant’s records', async () => {
+        const rows = await store.queryRecords({ tenants: ['q'], userId: 'alice' }, 100);
+        expect(rows.every((r) => r.tenantId === 'q')).toBe(true);
+        expect(await store.countRecords({ tenants: ['nobody'] })).toBe(0);
+        expect(await store.countRecords({ tenants: [] })).toBe(0);
+        const other = (await store.queryRecords({ tenants: ['other'] }, 1))[0]!;
+        expect(await store.getRecord(other.id, ['q'])).toBeUndefined();
+        expect(await store.getRecord(other.id, ['other'])).toBeDefined();
+      });
+
+      it('pages with a keyset cursor in both orders without gaps or repeats', async () => {
+        for (const order of ['desc', 'asc'] as const) {
+          const seen: string[] = [];
+          let after: { createdAt: number; rid: number } | undefined;
+          for (;;) {
+            const page = await store.queryRecords({ ...q, order }, 2, after);
+            seen.push(...page.map((r) => r.id));
+            if (page.length < 2) break;
+            const last = page[page.length - 1]!;
+            after = { createdAt: last.createdAt, rid: last.rid };
+          }
+          const full = await store.queryRecords({ ...q, order }, 100);
+          expect(seen).toEqual(full.map((r) => r.id));
+          expect(seen.length).toBe(4);
+        }
+      });
+
+      it('counts per time bucket from the start of the range', async () => {
+        const buckets = await store.histogram({ ...q, from: T0, to: T0 + 2 * HOUR }, HOUR);
+        expect(buckets).toEqual([
+          { start: T0, count: 3 },
+          { start: T0 + HOUR, count: 1 },
+        ]);
+      });
+    });
+
+    describe('checkpoints and settings', () => {
+      it('keeps the checkpoint with the largest size as the latest', async () => {
+        const log = (await store.getLog('acme'))!;
+        await store.addCheckpoint({ logId: log.logId, size: 1, rootHash: Buffer.alloc(32, 1), note: 'n1\n', createdAt: T0 });
+        await store.addCheckpoint({ logId: log.logId, size: 3, rootHash: Buffer.alloc(32, 3), note: 'n3\n', createdAt: T0 + 1 });
+        await store.addCheckpoint({ logId: log.logId, size: 3, rootHash: Buffer.alloc(32, 3), note: 'n3\n', createdAt: T0 + 2 });
+        expect(await store.latestCheckpoint(log.logId)).toMatchObject({ size: 3, note: 'n3\n' });
+      });
+
+      it('stores settings', async () => {
+        expect(await store.getSetting('k')).toBeUndefined();
+        await store.putSetting('k', 'v1');
+        await store.putSetting('k', 'v2');
+        expect(await store.getSetting('k')).toBe('v2');
+      });
+    });
+
+    if (tamper) {
+      describe('append-only storage', () => {
+        it('refuses UPDATE and DELETE of records, Merkle nodes and checkpoints', async () => {
+          await expect(tamper(store, "UPDATE records SET text = 'x'")).rejects.toThrow(/append-only/);
+          await expect(tamper(store, 'DELETE FROM records')).rejects.toThrow(/append-only/);
+          await expect(tamper(store, 'DELETE FROM merkle_nodes')).rejects.toThrow(/append-only/);
+          await expect(tamper(store, 'UPDATE checkpoints SET note = note')).rejects.toThrow(/append-only/);
+          expect(await store.countRecords({})).toBeGreaterThan(0);
+        });
+      });
+    }
+  });
+}

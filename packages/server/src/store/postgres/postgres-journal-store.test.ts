@@ -1,0 +1,244 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rootFromLeaves, StoreError } from '@tamga/core';
+import type { JournalStore } from '../../journal/journal-store.js';
+import { describeJournalStoreContract } from '../journal-store.contract.js';
+import { pendingRecord, randomSuffix, testSealer } from '../../test-support/fixtures.js';
+import { PostgresJournalStore } from './postgres-journal-store.js';
+
+/**
+ * Runs against a real PostgreSQL: `TAMGA_TEST_DATABASE_URL`, else the local server (trust auth).
+ * Every store gets its own schema, dropped afterwards, so runs do not interfere.
+ * Unreachable: skipped with a loud warning, except in CI (`CI=true`) where it fails.
+ */
+const CANDIDATE_URLS = process.env.TAMGA_TEST_DATABASE_URL
+  ? [process.env.TAMGA_TEST_DATABASE_URL]
+  : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/root'];
+
+async function findDatabase(): Promise<string | undefined> {
+  for (const url of CANDIDATE_URLS) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return url;
+    } catch {
+      // try the next candidate
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
+const url = await findDatabase();
+const schemaName = (): string => `tamga_test_${process.pid}_${randomSuffix()}`;
+
+/** Open stores, each in its own schema, dropped when the file ends. */
+const opened: PostgresJournalStore[] = [];
+async function open(schema = schemaName(), poolSize?: number): Promise<PostgresJournalStore> {
+  const store = await PostgresJournalStore.connect({ url: url!, schema, ...(poolSize !== undefined && { poolSize }) });
+  opened.push(store);
+  return store;
+}
+async function dropAndClose(store: JournalStore): Promise<void> {
+  const pgStore = store as PostgresJournalStore;
+  await pgStore.dropSchema();
+  await pgStore.close();
+}
+afterAll(async () => {
+  for (const store of opened) await store.close();
+});
+
+if (url === undefined) {
+  const where = CANDIDATE_URLS.join(' or ');
+  console.warn(`\n*** PostgreSQL is not reachable at ${where}: the PostgreSQL suite is SKIPPED ***\n`);
+  if (process.env.CI === 'true') {
+    it('reaches PostgreSQL (required in CI)', () => {
+      throw new Error(`PostgreSQL is not reachable at ${where}; set TAMGA_TEST_DATABASE_URL`);
+    });
+  } else {
+    it.skip('PostgresJournalStore (PostgreSQL not reachable)', () => undefined);
+  }
+} else {
+  describeJournalStoreContract(
+    'PostgresJournalStore',
+    () => open(),
+    dropAndClose,
+    async (store, sql) => {
+      await (store as PostgresJournalStore).pool.query(sql);
+    },
+  );
+
+  describe('PostgresJournalStore', () => {
+    it('creates its schema idempotently, and a second connect sees the same data', async () => {
+      const schema = schemaName();
+      const a = await open(schema);
+      const [r] = await a.append([pendingRecord({ tenantId: 'reopen' })], testSealer());
+      const b = await open(schema);
+      expect((await b.getRecord(r!.id))?.signature).toBe(r!.signature);
+      const [next] = await b.append([pendingRecord({ tenantId: 'reopen' })], testSealer());
+      expect(next!.seq).toBe(1);
+      await a.close();
+      await dropAndClose(b);
+    });
+
+    it('returns numbers for BIGINT columns and keeps JSON text byte for byte', async () => {
+      const store = await open();
+      const entityData = { z: 1, a: { y: [1, 'b'], b: null }, é: 'ü' };
+      const [r] = await store.append(
+        [pendingRecord({ entityData, extra: { source: { system: 's' } }, createdAt: 1_900_000_000_000_123 })],
+        testSealer(),
+      );
+      const stored = (await store.getRecord(r!.id))!;
+      expect(stored.createdAt).toBe(1_900_000_000_000_123);
+      expect(typeof stored.rid).toBe('number');
+      expect(Object.keys(stored.entityData as object)).toEqual(['z', 'a', 'é']);
+      expect(stored.extra).toEqual({ source: { system: 's' } });
+      const raw = await store.pool.query<{ entity_data: string }>('SELECT entity_data FROM records WHERE id = $1', [r!.id]);
+      expect(raw.rows[0]!.entity_data).toBe(JSON.stringify(entityData));
+      expect(await store.countRecords({})).toBe(1);
+      await dropAndClose(store);
+    });
+
+    it('refuses TRUNCATE of the append-only tables', async () => {
+      const store = await open();
+      await store.append([pendingRecord()], testSealer());
+      await expect(store.pool.query('TRUNCATE records CASCADE')).rejects.toThrow(/append-only/);
+      await expect(store.pool.query('TRUNCATE checkpoints')).rejects.toThrow(/append-only/);
+      await dropAndClose(store);
+    });
+
+    it('serializes two nodes appending to one tenant: contiguous seq, no gaps, root of all leaves', async () => {
+      const schema = schemaName();
+      const nodeA = await open(schema, 4);
+      const nodeB = await open(schema, 4);
+      const batches = 12;
+      const size = 50;
+      const work = (store: PostgresJournalStore, node: string): Promise<unknown[]> =>
+        Promise.all(
+          Array.from({ length: batches }, () =>
+            store.append(
+              Array.from({ length: size }, () => pendingRecord({ tenantId: 'shared', nodeId: node })),
+              testSealer(),
+            ),
+          ),
+        );
+      const [a, b] = await Promise.all([work(nodeA, 'a'), work(nodeB, 'b')]);
+      const seqs = [...a, ...b].flat().map((r) => (r as { seq: number }).seq).sort((x, y) => x - y);
+      const total = 2 * batches * size;
+      expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i));
+      const log = (await nodeB.getLog('shared'))!;
+      expect(log.size).toBe(total);
+      const leaves = await nodeA.readNodes(log.logId, 0, 0, total);
+      expect(log.rootHash.equals(rootFromLeaves(leaves))).toBe(true);
+      const nodes = await nodeA.readNodes(log.logId, 8, 0, Math.floor(total / 256));
+      nodes.forEach((node, i) => expect(node.equals(rootFromLeaves(leaves.slice(i * 256, (i + 1) * 256)))).toBe(true));
+      await nodeA.close();
+      await dropAndClose(nodeB);
+    });
+
+    it('reports an id raced by two nodes once as new, then as a duplicate', async () => {
+      const schema = schemaName();
+      const nodeA = await open(schema);
+      const nodeB = await open(schema);
+      for (let round = 0; round < 5; round++) {
+        const shared = pendingRecord({ tenantId: `race-${round}-a` });
+        // Same id sent to two different tenants' logs by two nodes: no common head lock, so the
+        // unique index decides and the loser retries.
+        const [ra, rb] = await Promise.all([
+          nodeA.append([shared, pendingRecord({ tenantId: shared.tenantId })], testSealer()),
+          nodeB.append([{ ...shared, tenantId: `race-${round}-b` }, pendingRecord({ tenantId: `race-${round}-b` })], testSealer()),
+        ]);
+        expect([ra[0]!.duplicate, rb[0]!.duplicate].sort()).toEqual([false, true]);
+        expect(ra[0]!.signature).toBe(rb[0]!.signature);
+        expect(await nodeA.countRecords({})).toBe(3 * (round + 1));
+      }
+      await nodeA.close();
+      await dropAndClose(nodeB);
+    });
+
+    it('gives the checkpoint lead to exactly one node, and hands it over when that node closes', async () => {
+      const schema = schemaName();
+      const nodeA = await open(schema);
+      const nodeB = await open(schema);
+      const [a, b] = await Promise.all([nodeA.tryLeadCheckpoints(), nodeB.tryLeadCheckpoints()]);
+      expect([a, b].filter(Boolean)).toHaveLength(1);
+      const [leader, follower] = a ? [nodeA, nodeB] : [nodeB, nodeA];
+      expect(await leader.tryLeadCheckpoints()).toBe(true);
+      expect(await follower.tryLeadCheckpoints()).toBe(false);
+      await leader.close();
+      expect(await follower.tryLeadCheckpoints()).toBe(true);
+      expect(await follower.tryLeadCheckpoints()).toBe(true);
+      // Another schema is another journal: its lead is independent.
+      const other = await open();
+      expect(await other.tryLeadCheckpoints()).toBe(true);
+      await dropAndClose(other);
+      await dropAndClose(follower);
+    });
+
+    it('reports an unreachable server as STORE_UNAVAILABLE', async () => {
+      const error = await PostgresJournalStore.connect({ url: 'postgres://postgres@127.0.0.1:1/none' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).code).toBe('STORE_UNAVAILABLE');
+    });
+
+    it('reports a store whose server went away as STORE_UNAVAILABLE, and other errors as STORE_FAILED', async () => {
+      const store = await open();
+      await store.append([pendingRecord()], testSealer());
+      const failed = await store.readNodes(1, 8, 0, 1).catch((e: unknown) => e);
+      expect((failed as StoreError).code).toBe('STORE_FAILED');
+      // Kill our own backends, as a server restart would.
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tamga' AND query NOT ILIKE '%pg_terminate_backend%'",
+      );
+      await admin.end();
+      // An idle pooled connection was killed: the first query over it fails as unavailable (or succeeds
+      // on a fresh connection); it must never leak a raw driver error.
+      const result = await store.countRecords({}).catch((e: unknown) => e);
+      if (result instanceof Error) {
+        expect(result).toBeInstanceOf(StoreError);
+        expect((result as StoreError).code).toBe('STORE_UNAVAILABLE');
+        expect(result.message).not.toMatch(/SELECT|FROM/);
+      } else {
+        expect(result).toBe(1);
+      }
+      await dropAndClose(store);
+    });
+
+    it('rejects a schema name that is not a plain identifier', async () => {
+      await expect(PostgresJournalStore.connect({ url: url!, schema: 'x; DROP TABLE y' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    });
+
+    it.runIf(process.env.TAMGA_PG_BENCH === '1')('appends batches of 1,000 fast (timing, TAMGA_PG_BENCH=1)', async () => {
+      const store = await open(schemaName(), 8);
+      const real = testSealer();
+      // The store's own cost, without the core's sealing (JCS + HMAC + SHA-256 per record).
+      const seal = real.seal(pendingRecord() as Parameters<typeof real.seal>[0]);
+      const constant = { ...real, seal: () => seal };
+      await store.append(Array.from({ length: 1000 }, () => pendingRecord({ tenantId: 'bench' })), real);
+      for (const [label, sealer, concurrency] of [
+        ['real sealer', real, 1],
+        ['real sealer', real, 4],
+        ['constant seal (store only)', constant, 4],
+      ] as const) {
+        const batches = 40;
+        const queue = Array.from({ length: batches }, (_, b) =>
+          Array.from({ length: 1000 }, () => pendingRecord({ tenantId: `bench-${b % 4}`, text: 'user logged in from the console', userId: 'u-1' })),
+        );
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            for (let batch = queue.shift(); batch; batch = queue.shift()) await store.append(batch, sealer);
+          }),
+        );
+        const rate = Math.round((batches * 1000) / ((performance.now() - started) / 1000));
+        console.log(`PostgreSQL append, ${batches} batches of 1,000, ${label}, concurrency ${concurrency}: ${rate} events/s`);
+      }
+      await dropAndClose(store);
+    }, 120_000);
+  });
+}

@@ -1,0 +1,762 @@
+import pg from 'pg';
+import { CompactRange, StoreError, TamgaError } from '@tamga/core';
+import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
+import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type {
+  AppendResult,
+  HistogramBucket,
+  JournalStore,
+  LogHead,
+  PendingRecord,
+  RecordCursor,
+  RecordFilter,
+  Sealer,
+  StoredCheckpoint,
+  StoredRecord,
+  TenantScope,
+} from '../../journal/journal-store.js';
+import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS } from './postgres-schema.js';
+
+/** Options of {@link PostgresJournalStore.connect}. */
+export interface PostgresJournalStoreConfig {
+  /** Connection URL, e.g. `postgres://tamga@db.internal:5432/tamga`. */
+  readonly url: string;
+  /** Schema holding Tamga's tables, created when missing. Lower-case identifier; default `tamga`. */
+  readonly schema?: string;
+  /** Maximum connections of the pool. Default 10. */
+  readonly poolSize?: number;
+  /** How long to wait for a connection (new or from the pool), ms. Default 10 000. */
+  readonly connectionTimeoutMillis?: number;
+}
+
+interface LogRow {
+  log_id: number;
+  tenant_key: string;
+  origin: string;
+  size: number;
+  root_hash: Buffer;
+  frontier: Buffer;
+}
+
+interface RecordRow {
+  rid: number;
+  log_id: number;
+  seq: number;
+  id: string;
+  event: number;
+  event_name: string;
+  entity_data: string | null;
+  user_id: string | null;
+  api_created_at: number;
+  created_at: number;
+  text: string | null;
+  ip: string | null;
+  tenant_id: string | null;
+  node_id: string | null;
+  operation_key: string | null;
+  classified_event: number;
+  severity: number;
+  outcome: string | null;
+  extra: string | null;
+  sig_kid: string;
+  signature: string;
+  canonical: Buffer;
+  leaf_hash: Buffer;
+  payload_salt: Buffer | null;
+  redacted: boolean;
+}
+
+interface ExistingRow {
+  id: string;
+  seq: number;
+  signature: string;
+  sig_kid: string;
+  tenant_id: string | null;
+}
+
+const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
+
+/**
+ * Multi-row insert of a whole batch, one round trip: one array parameter per column. The BYTEA columns
+ * travel as one binary parameter each (node-postgres sends Buffers in binary) sliced by start/length
+ * arrays: a `bytea[]` parameter goes as hex text and costs the server several times more to parse.
+ */
+const INSERT_RECORDS = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
+  created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
+  signature, canonical, leaf_hash, payload_salt)
+SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
+  substring($27::bytea FROM s21 + 1 FOR l21),
+  substring($28::bytea FROM s22 + 1 FOR l22),
+  CASE WHEN l23 < 0 THEN NULL ELSE substring($29::bytea FROM s23 + 1 FOR l23) END
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+  $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::smallint[], $16::smallint[],
+  $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::int[], $25::int[],
+  $26::int[])
+  WITH ORDINALITY AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
+  s21, l21, s22, l22, s23, l23, ord)
+ORDER BY ord`;
+
+/** Byte strings of one column packed into a single Buffer, with each one's start and length (-1 = NULL). */
+class PackedBytes {
+  readonly parts: Buffer[] = [];
+  readonly starts: number[] = [];
+  readonly lengths: number[] = [];
+  #size = 0;
+
+  push(bytes: Uint8Array | null): void {
+    this.starts.push(this.#size);
+    if (bytes === null) {
+      this.lengths.push(-1);
+      return;
+    }
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.parts.push(buffer);
+    this.lengths.push(buffer.length);
+    this.#size += buffer.length;
+  }
+
+  concat(): Buffer {
+    return Buffer.concat(this.parts, this.#size);
+  }
+}
+
+const INSERT_NODES = `INSERT INTO merkle_nodes (log_id, level, idx, hash)
+SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::bytea[])`;
+
+const UPDATE_LOGS = `UPDATE logs AS l SET size = u.size, root_hash = u.root_hash, frontier = u.frontier
+FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS u(log_id, size, root_hash, frontier)
+WHERE l.log_id = u.log_id`;
+
+const RECORD_SELECT = 'SELECT r.*, l.origin FROM records r JOIN logs l USING (log_id)';
+
+const tenantKey = (tenantId: string | null): string => tenantId ?? '';
+
+/** SQLSTATEs (besides class 08, connection exceptions) meaning the server cannot serve us now. */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down)
+  '53300', // too_many_connections
+]);
+
+/** Socket-level error codes meaning the server cannot be reached. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/** Messages of pg / pg-pool errors that carry no code but mean the server is unreachable. */
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Connection refused/i;
+
+function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true;
+  }
+  // Node's happy-eyeballs connect reports every address tried in an AggregateError.
+  const inner = (error as { errors?: unknown }).errors;
+  if (Array.isArray(inner) && inner.some(isUnavailable)) return true;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
+}
+
+/** Wraps a driver error; the message names the operation only, never SQL text or driver detail. */
+function wrap(error: unknown, what: string): StoreError {
+  if (error instanceof StoreError) return error;
+  if (isUnavailable(error)) {
+    return new StoreError('STORE_UNAVAILABLE', `PostgreSQL is unavailable (could not ${what})`, {}, { cause: error });
+  }
+  return new StoreError('STORE_FAILED', `PostgreSQL failed to ${what}`, {}, { cause: error });
+}
+
+/** Errors after which the append transaction is retried once: a concurrent insert of the same id, or a deadlock. */
+function isRetryable(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown };
+  return (e.code === '23505' && e.constraint === 'records_id') || e.code === '40P01' || e.code === '40001';
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Parses int8 (and int8[]) to JS numbers for this pool only: the global pg parser is left alone. */
+function typeOverrides(): pg.TypeOverrides {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, 'text', (v: string) => Number(v));
+  return types;
+}
+
+/**
+ * The PostgreSQL store, for one or many Tamga nodes sharing a database.
+ *
+ * Appends run in one transaction per batch: the heads of the batch's tenant logs are row-locked
+ * (`SELECT … FOR UPDATE`) in sorted tenant order, so appends to one log are serialized across all nodes
+ * and `seq` stays contiguous; the records, Merkle nodes and heads are then written with one multi-row
+ * statement each.
+ */
+export class PostgresJournalStore implements JournalStore {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+  readonly #schema: string;
+  readonly #clientConfig: pg.ClientConfig;
+  /** Tenant → log id; a log, once created, never changes id. */
+  readonly #logIds = new Map<string, number>();
+  /** Dedicated session holding (or trying to take) the checkpoint leadership lock. */
+  #leader: pg.Client | undefined;
+  #leading = false;
+  #leaderQueue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(pool: pg.Pool, schema: string, clientConfig: pg.ClientConfig) {
+    this.#pool = pool;
+    this.#schema = schema;
+    this.#clientConfig = clientConfig;
+  }
+
+  /** Connects, then creates the schema, tables, indexes and triggers when missing. */
+  static async connect(config: PostgresJournalStoreConfig): Promise<PostgresJournalStore> {
+    const schema = config.schema ?? 'tamga';
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new TamgaError('CONFIG_INVALID', 'The PostgreSQL schema must be a lower-case SQL identifier', { field: 'schema' });
+    }
+    const clientConfig: pg.ClientConfig = {
+      connectionString: config.url,
+      options: `-c search_path=${schema}`,
+      types: typeOverrides(),
+      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 10_000,
+      application_name: 'tamga',
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: config.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+    // An idle client losing its connection emits here; without a listener the process would exit.
+    // The next query on the pool fails and is reported as STORE_UNAVAILABLE.
+    pool.on('error', () => undefined);
+    const store = new PostgresJournalStore(pool, schema, clientConfig);
+    try {
+      await store.#migrate();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw wrap(error, 'create the schema');
+    }
+    return store;
+  }
+
+  /** The schema holding the tables. */
+  get schema(): string {
+    return this.#schema;
+  }
+
+  /** The connection pool, for tests that tamper with rows the way an insider would. */
+  get pool(): pg.Pool {
+    return this.#pool;
+  }
+
+  async #migrate(): Promise<void> {
+    await this.#transaction(async (client) => {
+      // Serializes concurrent starts: CREATE … IF NOT EXISTS is not safe against a concurrent create.
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`);
+      await client.query(POSTGRES_SCHEMA);
+    });
+  }
+
+  /** Drops the schema with everything in it (tests only), then closes the store. */
+  async dropSchema(): Promise<void> {
+    try {
+      await this.#pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(this.#schema)} CASCADE`);
+    } catch (error) {
+      throw wrap(error, 'drop the schema');
+    }
+    this.#logIds.clear();
+  }
+
+  /** Runs `fn` in a transaction on one pooled connection; rolls back on error. */
+  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error('rollback failed');
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
+    if (records.length === 0) return [];
+    try {
+      try {
+        return await this.#transaction((client) => this.#appendInTransaction(client, records, sealer));
+      } catch (error) {
+        // Another node stored one of our new ids (in another tenant's log, or between our lookup and
+        // insert): once retried, the lookup sees it as a duplicate.
+        if (!isRetryable(error)) throw error;
+        return await this.#transaction((client) => this.#appendInTransaction(client, records, sealer));
+      }
+    } catch (error) {
+      throw wrap(error, 'append');
+    }
+  }
+
+  async #appendInTransaction(client: pg.PoolClient, records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
+    // Group by tenant; each tenant's log is appended to in input order.
+    const groups = new Map<string, number[]>();
+    records.forEach((r, i) => {
+      const key = tenantKey(r.tenantId);
+      const g = groups.get(key);
+      if (g) g.push(i);
+      else groups.set(key, [i]);
+    });
+    const now = Date.now() * 1000;
+    // Lock the heads in one global order (sorted tenant keys) so two batches never deadlock on them.
+    const keys = [...groups.keys()].sort();
+    const heads = new Map<string, LogRow>();
+    for (const key of keys) {
+      const tenantId = records[groups.get(key)![0]!]!.tenantId;
+      heads.set(key, await this.#lockLog(client, key, tenantId, sealer, now));
+    }
+    // Looked up after the locks: a concurrent batch of the same tenant has committed by now.
+    const existing = new Map<string, AppendResult>();
+    const ids = [...new Set(records.map((r) => r.id))];
+    const found = await client.query<ExistingRow>({
+      name: 'tamga_find_ids',
+      text: 'SELECT id, seq, signature, sig_kid, tenant_id FROM records WHERE id = ANY($1::text[])',
+      values: [ids],
+    });
+    for (const row of found.rows) {
+      existing.set(row.id, { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true });
+    }
+
+    const results = new Array<AppendResult | undefined>(records.length);
+    const cols: unknown[][] = Array.from({ length: 20 }, () => []);
+    const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
+    const nodes: [number[], number[], number[], Buffer[]] = [[], [], [], []];
+    const updated: [number[], number[], Buffer[], Buffer[]] = [[], [], [], []];
+    for (const key of keys) {
+      const log = heads.get(key)!;
+      const tenantId = key === '' ? null : key;
+      const range = CompactRange.fromBytes(log.size, log.frontier);
+      const logId = log.log_id;
+      const onNode = (level: number, index: number, hash: Buffer): void => {
+        if (level > 0 && level % STORED_LEVEL_STRIDE === 0) {
+          nodes[0].push(logId);
+          nodes[1].push(level);
+          nodes[2].push(index);
+          nodes[3].push(hash);
+        }
+      };
+      for (const i of groups.get(key)!) {
+        const pending = records[i]!;
+        const dup = existing.get(pending.id);
+        if (dup) {
+          results[i] = dup;
+          continue;
+        }
+        const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
+        const seal = sealer.seal(fields);
+        const row = [
+          logId,
+          fields.seq,
+          fields.id,
+          fields.event,
+          fields.eventName,
+          fields.entityData === null ? null : JSON.stringify(fields.entityData),
+          fields.userId,
+          fields.apiCreatedAt,
+          fields.createdAt,
+          fields.text,
+          fields.ip,
+          fields.tenantId,
+          fields.nodeId,
+          fields.operationKey,
+          fields.classifiedEvent,
+          fields.severity,
+          fields.outcome,
+          Object.keys(fields.extra).length === 0 ? null : JSON.stringify(fields.extra),
+          fields.sigKid,
+          seal.signature,
+        ];
+        for (let c = 0; c < row.length; c++) cols[c]!.push(row[c]);
+        bytes[0].push(seal.canonical);
+        bytes[1].push(seal.leafHash);
+        bytes[2].push(seal.payloadSalt);
+        range.append(seal.leafHash, onNode);
+        const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
+        results[i] = result;
+        existing.set(fields.id, { ...result, duplicate: true });
+      }
+      if (range.size !== log.size) {
+        updated[0].push(logId);
+        updated[1].push(range.size);
+        updated[2].push(range.root());
+        updated[3].push(range.toBytes());
+      }
+    }
+    if (cols[0]!.length > 0) {
+      const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat())];
+      await client.query({ name: 'tamga_insert_records', text: INSERT_RECORDS, values });
+    }
+    if (nodes[0].length > 0) await client.query({ name: 'tamga_insert_nodes', text: INSERT_NODES, values: nodes });
+    if (updated[0].length > 0) await client.query({ name: 'tamga_update_logs', text: UPDATE_LOGS, values: updated });
+    return results as AppendResult[];
+  }
+
+  /** Locks a tenant's log head for this transaction, creating the log when it does not exist yet. */
+  async #lockLog(client: pg.PoolClient, key: string, tenantId: string | null, sealer: Sealer, now: number): Promise<LogRow> {
+    const lock = { name: 'tamga_lock_log', text: `SELECT ${LOG_COLUMNS} FROM logs WHERE tenant_key = $1 FOR UPDATE`, values: [key] };
+    const head = await client.query<LogRow>(lock);
+    if (head.rows[0]) return head.rows[0];
+    // A row this transaction inserts is ours until commit; a concurrent creator makes ON CONFLICT wait
+    // for its commit, after which the head is locked like any other.
+    const empty = CompactRange.empty();
+    const created = await client.query<LogRow>(
+      `INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES ($1, $2, 0, $3, $4, $5)
+       ON CONFLICT (tenant_key) DO NOTHING RETURNING ${LOG_COLUMNS}`,
+      [key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now],
+    );
+    if (created.rows[0]) return created.rows[0];
+    const again = await client.query<LogRow>(lock);
+    if (!again.rows[0]) throw new StoreError('STORE_FAILED', 'PostgreSQL failed to create a log head');
+    return again.rows[0];
+  }
+
+  async #where(filter: RecordFilter, params: unknown[]): Promise<string> {
+    const clauses: string[] = [];
+    const param = (value: unknown, cast: string): string => {
+      params.push(value);
+      return `$${params.length}::${cast}`;
+    };
+    if (filter.from !== undefined) clauses.push(`r.created_at >= ${param(filter.from, 'bigint')}`);
+    if (filter.to !== undefined) clauses.push(`r.created_at < ${param(filter.to, 'bigint')}`);
+    if (filter.events && filter.events.length > 0) clauses.push(`r.event = ANY(${param(filter.events, 'int[]')})`);
+    if (filter.classes && filter.classes.length > 0) {
+      clauses.push(`r.classified_event = ANY(${param(filter.classes, 'smallint[]')})`);
+    }
+    if (filter.tenants !== undefined) {
+      const ids = await this.#logIdsFor(filter.tenants);
+      clauses.push(ids.length > 0 ? `r.log_id = ANY(${param(ids, 'bigint[]')})` : 'false');
+    }
+    for (const [column, value] of [
+      ['outcome', filter.outcome],
+      ['operation_key', filter.operationKey],
+      ['user_id', filter.userId],
+      ['node_id', filter.nodeId],
+      ['ip', filter.ip],
+    ] as const) {
+      if (value !== undefined) clauses.push(`r.${column} = ${param(value, 'text')}`);
+    }
+    if (filter.q !== undefined && filter.q !== '') {
+      // strpos() is a plain substring test: no LIKE wildcards to escape.
+      const q = param(filter.q, 'text');
+      clauses.push(`(strpos(r.text, ${q}) > 0 OR strpos(r.entity_data, ${q}) > 0)`);
+    }
+    return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+  }
+
+  async #logIdsFor(tenants: TenantScope): Promise<number[]> {
+    const ids: number[] = [];
+    const missing: string[] = [];
+    for (const t of tenants) {
+      const id = this.#logIds.get(tenantKey(t));
+      if (id === undefined) missing.push(tenantKey(t));
+      else ids.push(id);
+    }
+    if (missing.length > 0) {
+      const rows = await this.#pool.query<{ log_id: number; tenant_key: string }>(
+        'SELECT log_id, tenant_key FROM logs WHERE tenant_key = ANY($1::text[])',
+        [missing],
+      );
+      for (const row of rows.rows) {
+        this.#logIds.set(row.tenant_key, row.log_id);
+        ids.push(row.log_id);
+      }
+    }
+    return ids;
+  }
+
+  async queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
+    try {
+      const params: unknown[] = [];
+      let where = await this.#where(filter, params);
+      const asc = filter.order === 'asc';
+      if (after) {
+        const cmp = asc ? '>' : '<';
+        params.push(after.createdAt, after.rid);
+        const [c, r] = [`$${params.length - 1}::bigint`, `$${params.length}::bigint`];
+        where += `${where ? ' AND' : 'WHERE'} (r.created_at ${cmp} ${c} OR (r.created_at = ${c} AND r.rid ${cmp} ${r}))`;
+      }
+      const dir = asc ? 'ASC' : 'DESC';
+      params.push(limit);
+      const result = await this.#pool.query<RecordRow & { origin: string }>(
+        `${RECORD_SELECT} ${where} ORDER BY r.created_at ${dir}, r.rid ${dir} LIMIT $${params.length}::bigint`,
+        params,
+      );
+      return result.rows.map(toStoredRecord);
+    } catch (error) {
+      throw wrap(error, 'query records');
+    }
+  }
+
+  async getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined> {
+    try {
+      const result = await this.#pool.query<RecordRow & { origin: string }>(`${RECORD_SELECT} WHERE r.id = $1::text`, [id]);
+      const row = result.rows[0];
+      if (!row) return undefined;
+      if (tenants !== undefined && !tenants.includes(row.tenant_id)) return undefined;
+      return toStoredRecord(row);
+    } catch (error) {
+      throw wrap(error, 'read a record');
+    }
+  }
+
+  async countRecords(filter: RecordFilter): Promise<number> {
+    try {
+      const params: unknown[] = [];
+      const where = await this.#where(filter, params);
+      const result = await this.#pool.query<{ n: number }>(`SELECT count(*) AS n FROM records r ${where}`, params);
+      return result.rows[0]!.n;
+    } catch (error) {
+      throw wrap(error, 'count records');
+    }
+  }
+
+  async histogram(filter: RecordFilter, bucketMicros: number): Promise<HistogramBucket[]> {
+    try {
+      const origin = filter.from ?? 0;
+      const params: unknown[] = [origin, bucketMicros];
+      const where = await this.#where(filter, params);
+      // Integer division truncates toward zero, as in SQLite.
+      const result = await this.#pool.query<{ b: number; n: number }>(
+        `SELECT (r.created_at - $1::bigint) / $2::bigint AS b, count(*) AS n FROM records r ${where} GROUP BY b ORDER BY b`,
+        params,
+      );
+      return result.rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n }));
+    } catch (error) {
+      throw wrap(error, 'compute a histogram');
+    }
+  }
+
+  async getLog(tenantId: string | null): Promise<LogHead | undefined> {
+    try {
+      const result = await this.#pool.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM logs WHERE tenant_key = $1`, [tenantKey(tenantId)]);
+      return result.rows[0] && toLogHead(result.rows[0]);
+    } catch (error) {
+      throw wrap(error, 'read a log head');
+    }
+  }
+
+  async listLogs(): Promise<LogHead[]> {
+    try {
+      const result = await this.#pool.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM logs ORDER BY log_id`);
+      return result.rows.map(toLogHead);
+    } catch (error) {
+      throw wrap(error, 'list logs');
+    }
+  }
+
+  async readNodes(logId: number, level: number, from: number, to: number): Promise<Buffer[]> {
+    try {
+      const result =
+        level === 0
+          ? await this.#pool.query<{ hash: Buffer }>(
+              'SELECT leaf_hash AS hash FROM records WHERE log_id = $1::bigint AND seq >= $2::bigint AND seq < $3::bigint ORDER BY seq',
+              [logId, from, to],
+            )
+          : await this.#pool.query<{ hash: Buffer }>(
+              `SELECT hash FROM merkle_nodes WHERE log_id = $1::bigint AND level = $2::smallint
+               AND idx >= $3::bigint AND idx < $4::bigint ORDER BY idx`,
+              [logId, level, from, to],
+            );
+      if (result.rows.length !== to - from) {
+        throw new StoreError('STORE_FAILED', `Merkle nodes missing at level ${level} [${from}, ${to}) of log ${logId}`);
+      }
+      return result.rows.map((r) => r.hash);
+    } catch (error) {
+      throw wrap(error, 'read Merkle nodes');
+    }
+  }
+
+  async addCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    try {
+      await this.#pool.query(
+        `INSERT INTO checkpoints (log_id, size, root_hash, note, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (log_id, size) DO NOTHING`,
+        [cp.logId, cp.size, cp.rootHash, cp.note, cp.createdAt],
+      );
+    } catch (error) {
+      throw wrap(error, 'store a checkpoint');
+    }
+  }
+
+  async latestCheckpoint(logId: number): Promise<StoredCheckpoint | undefined> {
+    try {
+      const result = await this.#pool.query<{ log_id: number; size: number; root_hash: Buffer; note: string; created_at: number }>(
+        'SELECT * FROM checkpoints WHERE log_id = $1::bigint ORDER BY size DESC LIMIT 1',
+        [logId],
+      );
+      const row = result.rows[0];
+      return row && { logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
+    } catch (error) {
+      throw wrap(error, 'read a checkpoint');
+    }
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    try {
+      const result = await this.#pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+      return result.rows[0]?.value;
+    } catch (error) {
+      throw wrap(error, 'read a setting');
+    }
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    try {
+      await this.#pool.query(
+        'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        [key, value],
+      );
+    } catch (error) {
+      throw wrap(error, 'write a setting');
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#pool.query('SELECT 1');
+    } catch (error) {
+      throw wrap(error, 'answer');
+    }
+  }
+
+  /**
+   * Whether this process leads checkpoint signing. The leader holds a session-level advisory lock on a
+   * dedicated connection (outside the pool); when its process dies, the session ends, the lock is
+   * released, and the next node to call this takes over. Call it before each checkpoint round.
+   *
+   * @throws StoreError `STORE_UNAVAILABLE` when the database cannot be reached.
+   */
+  tryLeadCheckpoints(): Promise<boolean> {
+    const next = this.#leaderQueue.then(() => this.#tryLead());
+    this.#leaderQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #tryLead(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      if (this.#leader && this.#leading) {
+        // Still our session? A lost connection lost the lock with it.
+        await this.#leader.query('SELECT 1');
+        return true;
+      }
+      if (!this.#leader) {
+        const client = new pg.Client(this.#clientConfig);
+        client.on('error', () => {
+          if (this.#leader === client) this.#dropLeader();
+        });
+        this.#leader = client;
+        await client.connect();
+      }
+      const result = await this.#leader.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [
+        LEADER_LOCK_CLASS,
+        this.#schema,
+      ]);
+      this.#leading = result.rows[0]!.locked;
+      return this.#leading;
+    } catch (error) {
+      this.#dropLeader();
+      throw wrap(error, 'take the checkpoint lead');
+    }
+  }
+
+  #dropLeader(): void {
+    const client = this.#leader;
+    this.#leader = undefined;
+    this.#leading = false;
+    if (client) void client.end().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#leaderQueue;
+    const leader = this.#leader;
+    this.#leader = undefined;
+    if (leader) {
+      // Ending the session releases the advisory lock; unlock first so it is gone even if the end is slow.
+      if (this.#leading) {
+        await leader.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEADER_LOCK_CLASS, this.#schema]).catch(() => undefined);
+      }
+      this.#leading = false;
+      await leader.end().catch(() => undefined);
+    }
+    await this.#pool.end();
+  }
+}
+
+function toLogHead(row: LogRow): LogHead {
+  return { logId: row.log_id, tenantId: row.tenant_key === '' ? null : row.tenant_key, origin: row.origin, size: row.size, rootHash: row.root_hash };
+}
+
+function toStoredRecord(row: RecordRow & { origin: string }): StoredRecord {
+  return {
+    rid: row.rid,
+    log: row.origin,
+    seq: row.seq,
+    id: row.id,
+    event: row.event,
+    eventName: row.event_name,
+    entityData: parseEntityData(row.entity_data),
+    userId: row.user_id,
+    apiCreatedAt: row.api_created_at,
+    createdAt: row.created_at,
+    text: row.text,
+    ip: row.ip,
+    tenantId: row.tenant_id,
+    nodeId: row.node_id,
+    operationKey: row.operation_key,
+    classifiedEvent: row.classified_event as EventClass,
+    severity: row.severity,
+    outcome: row.outcome as Outcome | null,
+    extra: parseExtra(row.extra),
+    sigKid: row.sig_kid,
+    signature: row.signature,
+    canonical: row.canonical,
+    leafHash: row.leaf_hash,
+    payloadSalt: row.payload_salt,
+    redacted: row.redacted,
+  };
+}
+
+/** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */
+function parseEntityData(text: string | null): EntityData | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as EntityData;
+  } catch {
+    return text;
+  }
+}
+
+/** Parses stored added fields; text that is no JSON (a tampered row) is kept so the record fails its check. */
+function parseExtra(text: string | null): RecordExtra {
+  if (text === null) return {};
+  try {
+    return JSON.parse(text) as RecordExtra;
+  } catch {
+    return { unparsable: text } as RecordExtra;
+  }
+}

@@ -1,0 +1,488 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { CompactRange, StoreError } from '@tamga/core';
+import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
+import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type {
+  AppendResult,
+  HistogramBucket,
+  JournalStore,
+  LogHead,
+  PendingRecord,
+  RecordCursor,
+  RecordFilter,
+  Sealer,
+  StoredCheckpoint,
+  StoredRecord,
+  TenantScope,
+} from '../../journal/journal-store.js';
+import { SQLITE_SCHEMA } from './sqlite-schema.js';
+
+/** Options of {@link SqliteJournalStore}. */
+export interface SqliteJournalStoreConfig {
+  /** Path of the database file; created with its directory when missing. */
+  readonly path: string;
+  /**
+   * SQLite `synchronous` setting. Default `FULL`: in WAL mode each commit is fsynced, so an
+   * acknowledged batch survives power loss, not only a process crash.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface LogRow {
+  log_id: number;
+  tenant_key: string;
+  origin: string;
+  size: number;
+  root_hash: Buffer;
+  frontier: Buffer;
+}
+
+interface RecordRow {
+  rid: number;
+  log_id: number;
+  seq: number;
+  id: string;
+  event: number;
+  event_name: string;
+  entity_data: string | null;
+  user_id: string | null;
+  api_created_at: number;
+  created_at: number;
+  text: string | null;
+  ip: string | null;
+  tenant_id: string | null;
+  node_id: string | null;
+  operation_key: string | null;
+  classified_event: number;
+  severity: number;
+  outcome: string | null;
+  extra: string | null;
+  sig_kid: string;
+  signature: string;
+  canonical: Buffer;
+  leaf_hash: Buffer;
+  payload_salt: Buffer | null;
+  redacted: number;
+}
+
+const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
+  created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
+  signature, canonical, leaf_hash, payload_salt)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const tenantKey = (tenantId: string | null): string => tenantId ?? '';
+
+function wrap(error: unknown, what: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const unavailable = code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR';
+  return new StoreError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', `SQLite failed to ${what}`, {}, { cause: error });
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in one IMMEDIATE
+ * transaction per batch, so SQLite's single writer serializes them and `seq` stays contiguous.
+ */
+export class SqliteJournalStore implements JournalStore {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  /** Tenant → log id; a log, once created, never changes id. */
+  readonly #logIds = new Map<string, number>();
+  readonly #stmt: {
+    insertRecord: Database.Statement;
+    insertNode: Database.Statement;
+    insertLog: Database.Statement;
+    updateLog: Database.Statement;
+    findIds: Database.Statement<[string], { id: string; seq: number; signature: string; sig_kid: string; tenant_id: string | null }>;
+    getLog: Database.Statement<[string], LogRow>;
+  };
+
+  constructor(config: SqliteJournalStoreConfig) {
+    try {
+      if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
+      this.#db = new Database(config.path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(`synchronous = ${config.synchronous ?? 'FULL'}`);
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.pragma('busy_timeout = 5000');
+      this.#db.pragma('cache_size = -65536'); // 64 MiB page cache
+      this.#db.exec(SQLITE_SCHEMA);
+      this.#stmt = {
+        insertRecord: this.#db.prepare(INSERT_RECORD),
+        insertNode: this.#db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
+        insertLog: this.#db.prepare(
+          'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
+        ),
+        updateLog: this.#db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?'),
+        findIds: this.#db.prepare(
+          'SELECT id, seq, signature, sig_kid, tenant_id FROM records WHERE id IN (SELECT value FROM json_each(?))',
+        ),
+        getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
+      };
+    } catch (error) {
+      throw wrap(error, 'open the database');
+    }
+  }
+
+  /** The underlying connection, for tests that tamper with rows the way an insider would. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
+    try {
+      return Promise.resolve(this.#db.transaction(() => this.#appendInTransaction(records, sealer)).immediate());
+    } catch (error) {
+      return Promise.reject(wrap(error, 'append'));
+    }
+  }
+
+  #appendInTransaction(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
+    const results = new Array<AppendResult | undefined>(records.length);
+    const existing = new Map<string, AppendResult>();
+    for (const row of this.#stmt.findIds.all(JSON.stringify(records.map((r) => r.id)))) {
+      existing.set(row.id, { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true });
+    }
+    // Group by tenant in first-seen order; each tenant's log is appended to in input order.
+    const groups = new Map<string, number[]>();
+    records.forEach((r, i) => {
+      const key = tenantKey(r.tenantId);
+      const g = groups.get(key);
+      if (g) g.push(i);
+      else groups.set(key, [i]);
+    });
+    const now = Date.now() * 1000;
+    for (const [key, indexes] of groups) {
+      const tenantId = records[indexes[0]!]!.tenantId;
+      // The head is read inside the transaction: another process may have appended since.
+      const log = this.#stmt.getLog.get(key) ?? this.#createLog(key, tenantId, sealer, now);
+      const range = CompactRange.fromBytes(log.size, log.frontier);
+      const logId = log.log_id;
+      const onNode = (level: number, index: number, hash: Buffer): void => {
+        if (level > 0 && level % STORED_LEVEL_STRIDE === 0) this.#stmt.insertNode.run(logId, level, index, hash);
+      };
+      for (const i of indexes) {
+        const pending = records[i]!;
+        const dup = existing.get(pending.id);
+        if (dup) {
+          results[i] = dup;
+          continue;
+        }
+        const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
+        const seal = sealer.seal(fields);
+        this.#stmt.insertRecord.run(
+          logId,
+          fields.seq,
+          fields.id,
+          fields.event,
+          fields.eventName,
+          fields.entityData === null ? null : JSON.stringify(fields.entityData),
+          fields.userId,
+          fields.apiCreatedAt,
+          fields.createdAt,
+          fields.text,
+          fields.ip,
+          fields.tenantId,
+          fields.nodeId,
+          fields.operationKey,
+          fields.classifiedEvent,
+          fields.severity,
+          fields.outcome,
+          Object.keys(fields.extra).length === 0 ? null : JSON.stringify(fields.extra),
+          fields.sigKid,
+          seal.signature,
+          seal.canonical,
+          seal.leafHash,
+          seal.payloadSalt,
+        );
+        range.append(seal.leafHash, onNode);
+        const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
+        results[i] = result;
+        existing.set(fields.id, { ...result, duplicate: true });
+      }
+      if (range.size !== log.size) {
+        this.#stmt.updateLog.run(range.size, range.root(), range.toBytes(), logId);
+      }
+    }
+    return results as AppendResult[];
+  }
+
+  #createLog(key: string, tenantId: string | null, sealer: Sealer, now: number): LogRow {
+    const empty = CompactRange.empty();
+    return this.#stmt.insertLog.get(key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now) as LogRow;
+  }
+
+  #where(filter: RecordFilter): { sql: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (filter.from !== undefined) {
+      clauses.push('created_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      clauses.push('created_at < ?');
+      params.push(filter.to);
+    }
+    if (filter.events && filter.events.length > 0) {
+      clauses.push(`event IN (${filter.events.map(() => '?').join(',')})`);
+      params.push(...filter.events);
+    }
+    if (filter.classes && filter.classes.length > 0) {
+      clauses.push(`classified_event IN (${filter.classes.map(() => '?').join(',')})`);
+      params.push(...filter.classes);
+    }
+    if (filter.tenants !== undefined) {
+      const ids = this.#logIdsFor(filter.tenants);
+      clauses.push(ids.length > 0 ? `log_id IN (${ids.join(',')})` : '0');
+    }
+    for (const [column, value] of [
+      ['outcome', filter.outcome],
+      ['operation_key', filter.operationKey],
+      ['user_id', filter.userId],
+      ['node_id', filter.nodeId],
+      ['ip', filter.ip],
+    ] as const) {
+      if (value !== undefined) {
+        clauses.push(`${column} = ?`);
+        params.push(value);
+      }
+    }
+    if (filter.q !== undefined && filter.q !== '') {
+      // instr() is a plain substring test: no LIKE wildcards to escape.
+      clauses.push('(instr(text, ?) > 0 OR instr(entity_data, ?) > 0)');
+      params.push(filter.q, filter.q);
+    }
+    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  /** The origin of a log; origins never change, so they are cached. */
+  #originOf(logId: number): string {
+    let origin = this.#origins.get(logId);
+    if (origin === undefined) {
+      origin = (this.#db.prepare('SELECT origin FROM logs WHERE log_id = ?').get(logId) as { origin: string }).origin;
+      this.#origins.set(logId, origin);
+    }
+    return origin;
+  }
+
+  readonly #origins = new Map<number, string>();
+
+  #logIdsFor(tenants: TenantScope): number[] {
+    const ids: number[] = [];
+    for (const t of tenants) {
+      const key = tenantKey(t);
+      let id = this.#logIds.get(key);
+      if (id === undefined) {
+        id = this.#stmt.getLog.get(key)?.log_id;
+        if (id !== undefined) this.#logIds.set(key, id);
+      }
+      if (id !== undefined) ids.push(id);
+    }
+    return ids;
+  }
+
+  queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
+    try {
+      const { sql, params } = this.#where(filter);
+      const asc = filter.order === 'asc';
+      let where = sql;
+      if (after) {
+        const cmp = asc ? '>' : '<';
+        where += `${where ? ' AND' : 'WHERE'} (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))`;
+        params.push(after.createdAt, after.createdAt, after.rid);
+      }
+      const dir = asc ? 'ASC' : 'DESC';
+      const rows = this.#db
+        .prepare(`SELECT * FROM records ${where} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`)
+        .all(...params, limit) as RecordRow[];
+      return Promise.resolve(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'query records'));
+    }
+  }
+
+  getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined> {
+    try {
+      const row = this.#db.prepare('SELECT * FROM records WHERE id = ?').get(id) as RecordRow | undefined;
+      if (!row) return Promise.resolve(undefined);
+      if (tenants !== undefined && !tenants.includes(row.tenant_id)) return Promise.resolve(undefined);
+      return Promise.resolve(toStoredRecord(row, this.#originOf(row.log_id)));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read a record'));
+    }
+  }
+
+  countRecords(filter: RecordFilter): Promise<number> {
+    try {
+      const { sql, params } = this.#where(filter);
+      const row = this.#db.prepare(`SELECT count(*) AS n FROM records ${sql}`).get(...params) as { n: number };
+      return Promise.resolve(row.n);
+    } catch (error) {
+      return Promise.reject(wrap(error, 'count records'));
+    }
+  }
+
+  histogram(filter: RecordFilter, bucketMicros: number): Promise<HistogramBucket[]> {
+    try {
+      const { sql, params } = this.#where(filter);
+      const origin = filter.from ?? 0;
+      const rows = this.#db
+        .prepare(
+          `SELECT CAST((created_at - ?) / ? AS INTEGER) AS b, count(*) AS n FROM records ${sql} GROUP BY b ORDER BY b`,
+        )
+        .all(origin, bucketMicros, ...params) as { b: number; n: number }[];
+      return Promise.resolve(rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n })));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'compute a histogram'));
+    }
+  }
+
+  getLog(tenantId: string | null): Promise<LogHead | undefined> {
+    try {
+      const row = this.#stmt.getLog.get(tenantKey(tenantId));
+      return Promise.resolve(row ? toLogHead(row) : undefined);
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read a log head'));
+    }
+  }
+
+  listLogs(): Promise<LogHead[]> {
+    try {
+      const rows = this.#db.prepare('SELECT * FROM logs ORDER BY log_id').all() as LogRow[];
+      return Promise.resolve(rows.map(toLogHead));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'list logs'));
+    }
+  }
+
+  readNodes(logId: number, level: number, from: number, to: number): Promise<Buffer[]> {
+    try {
+      const rows =
+        level === 0
+          ? (this.#db
+              .prepare('SELECT leaf_hash AS hash FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq')
+              .all(logId, from, to) as { hash: Buffer }[])
+          : (this.#db
+              .prepare('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx')
+              .all(logId, level, from, to) as { hash: Buffer }[]);
+      if (rows.length !== to - from) {
+        throw new StoreError('STORE_FAILED', `Merkle nodes missing at level ${level} [${from}, ${to}) of log ${logId}`);
+      }
+      return Promise.resolve(rows.map((r) => r.hash));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read Merkle nodes'));
+    }
+  }
+
+  addCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    try {
+      this.#db
+        .prepare('INSERT OR IGNORE INTO checkpoints (log_id, size, root_hash, note, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(cp.logId, cp.size, cp.rootHash, cp.note, cp.createdAt);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(wrap(error, 'store a checkpoint'));
+    }
+  }
+
+  latestCheckpoint(logId: number): Promise<StoredCheckpoint | undefined> {
+    try {
+      const row = this.#db
+        .prepare('SELECT * FROM checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1')
+        .get(logId) as { log_id: number; size: number; root_hash: Buffer; note: string; created_at: number } | undefined;
+      return Promise.resolve(
+        row && { logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at },
+      );
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read a checkpoint'));
+    }
+  }
+
+  getSetting(key: string): Promise<string | undefined> {
+    try {
+      const row = this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+      return Promise.resolve(row?.value);
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read a setting'));
+    }
+  }
+
+  putSetting(key: string, value: string): Promise<void> {
+    try {
+      this.#db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(wrap(error, 'write a setting'));
+    }
+  }
+
+  ping(): Promise<void> {
+    try {
+      this.#db.prepare('SELECT 1').get();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(wrap(error, 'answer'));
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+    return Promise.resolve();
+  }
+}
+
+function toLogHead(row: LogRow): LogHead {
+  return { logId: row.log_id, tenantId: row.tenant_key === '' ? null : row.tenant_key, origin: row.origin, size: row.size, rootHash: row.root_hash };
+}
+
+function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
+  return {
+    rid: row.rid,
+    log: origin,
+    seq: row.seq,
+    id: row.id,
+    event: row.event,
+    eventName: row.event_name,
+    entityData: parseEntityData(row.entity_data),
+    userId: row.user_id,
+    apiCreatedAt: row.api_created_at,
+    createdAt: row.created_at,
+    text: row.text,
+    ip: row.ip,
+    tenantId: row.tenant_id,
+    nodeId: row.node_id,
+    operationKey: row.operation_key,
+    classifiedEvent: row.classified_event as EventClass,
+    severity: row.severity,
+    outcome: row.outcome as Outcome | null,
+    extra: parseExtra(row.extra),
+    sigKid: row.sig_kid,
+    signature: row.signature,
+    canonical: row.canonical,
+    leafHash: row.leaf_hash,
+    payloadSalt: row.payload_salt,
+    redacted: row.redacted !== 0,
+  };
+}
+
+/** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */
+function parseEntityData(text: string | null): EntityData | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as EntityData;
+  } catch {
+    return text;
+  }
+}
+
+/** Parses stored added fields; text that is no JSON (a tampered row) is kept so the record fails its check. */
+function parseExtra(text: string | null): RecordExtra {
+  if (text === null) return {};
+  try {
+    return JSON.parse(text) as RecordExtra;
+  } catch {
+    return { unparsable: text } as RecordExtra;
+  }
+}

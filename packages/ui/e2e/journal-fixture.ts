@@ -1,0 +1,272 @@
+/**
+ * End-to-end fixture: builds the page if needed, starts the real Tamga server on a temporary data
+ * directory with a pinned clock, seeds a known hour of events, and launches Debian's Chromium.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createTamgaServer, loadConfig } from '@tamga/server';
+import type { TamgaServer } from '@tamga/server';
+
+export const API_KEY = 'tmg_e2e_test_key';
+export const CHROMIUM = '/usr/bin/chromium';
+/** "Now" for server and browser: 2026-03-10 10:50:00 UTC. The current hour is 10:00–11:00 UTC. */
+export const FIXED_MS = Date.UTC(2026, 2, 10, 10, 50, 0);
+/** The viewer's zone (UTC+3 all year), so local times in assertions are deterministic. */
+export const TIME_ZONE = 'Europe/Moscow';
+
+const UI_DIR = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(UI_DIR, 'dist');
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+
+const at = (hh: number, mm: number, ss: number, ms = 0): string =>
+  new Date(Date.UTC(2026, 2, 10, hh, mm, ss, ms)).toISOString();
+
+/** The training operation of the seed data: its key and its events in time order. */
+export const OPERATION_KEY = 'train-7f3a9c';
+
+/** Events of the fixed hour, and one of the hour before (which the default range must not show). */
+export function seedEvents(): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [
+    {
+      event: 2001,
+      createdAt: at(9, 30, 0),
+      userId: 'earlier-hour',
+      ip: '10.0.0.99',
+      entityData: 'logs, tenantId=',
+    },
+    // One training operation, from "sent to start" to an emergency shutdown.
+    {
+      event: 15004,
+      createdAt: at(10, 0, 5, 120),
+      userId: 'alice',
+      ip: '10.0.0.5',
+      operationKey: OPERATION_KEY,
+      entityData: { processId: 42 },
+    },
+    {
+      event: 15005,
+      createdAt: at(10, 0, 7, 450),
+      userId: 'alice',
+      ip: '10.0.0.5',
+      operationKey: OPERATION_KEY,
+      entityData: { processId: 42 },
+    },
+    {
+      event: 15100,
+      createdAt: at(10, 0, 9, 0),
+      userId: 'alice',
+      ip: '10.0.0.5',
+      operationKey: OPERATION_KEY,
+      entityData: { processId: 42, stage: 'pipeline' },
+    },
+    {
+      event: 15201,
+      createdAt: at(10, 0, 12, 300),
+      userId: 'alice',
+      ip: '10.0.0.5',
+      operationKey: OPERATION_KEY,
+      text: 'File storage preparation failed: no space left on device',
+      entityData: { processId: 42, path: '/var/lib/ai/train/42' },
+    },
+    {
+      event: 15101,
+      createdAt: at(10, 0, 20, 0),
+      userId: 'alice',
+      ip: '10.0.0.5',
+      operationKey: OPERATION_KEY,
+      text: 'Emergency shutdown',
+      entityData: { processId: 42 },
+    },
+    // Seed 002's own example: the service account `logs` logs in (no userId yet).
+    { event: 2001, createdAt: at(10, 5, 1, 293), ip: '10.0.0.24', entityData: 'logs, tenantId=' },
+    { event: 2001, createdAt: at(10, 6, 30), ip: '10.0.0.24', entityData: 'logs, tenantId=' },
+    { event: 2001, createdAt: at(10, 7, 45), ip: '10.0.0.31', entityData: 'auditor, tenantId=' },
+    {
+      event: 2004,
+      createdAt: at(10, 8, 2),
+      ip: '203.0.113.9',
+      text: 'Wrong password for user "mallory"',
+      entityData: 'mallory, tenantId=',
+    },
+    // Another tenant.
+    {
+      event: 9000,
+      createdAt: at(10, 9, 0),
+      userId: 'bob',
+      ip: '10.20.0.7',
+      tenantId: 'acme',
+      entityData: { login: 'carol', roles: ['auditor'] },
+    },
+  ];
+  // Enough OCR requests for "load more" (page size 100).
+  for (let i = 0; i < 150; i++) {
+    events.push({
+      event: 100,
+      createdAt: at(10, 10 + Math.floor(i / 5), (i % 5) * 10, i),
+      userId: 'svc-ocr',
+      ip: `10.0.1.${(i % 20) + 1}`,
+      entityData: { requestId: `req-${String(i).padStart(3, '0')}`, model: 'invoices-v3' },
+    });
+  }
+  return events;
+}
+
+/** Number of seeded events inside the fixed hour. */
+export const EVENTS_IN_HOUR = 160;
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds `packages/ui/dist` when it is missing or older than the sources. */
+export function ensureBuilt(): void {
+  const index = join(DIST, 'index.html');
+  const sources = Math.max(newestMtime(join(UI_DIR, 'src')), statSync(join(UI_DIR, 'index.html')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(
+    process.execPath,
+    [join(UI_DIR, '../../node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: UI_DIR,
+      stdio: 'inherit',
+    },
+  );
+}
+
+/** True when Chromium is installed; in CI its absence is an error, elsewhere a loud skip. */
+export function hasChromium(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI === 'true')
+    throw new Error(`Chromium is required for the UI end-to-end tests in CI: ${CHROMIUM} is missing`);
+  console.warn(
+    `\n!!! ${CHROMIUM} is missing: SKIPPING the journal page end-to-end tests (apt-get install -y chromium) !!!\n`,
+  );
+  return false;
+}
+
+/** A running server with seed data and a browser. */
+export interface JournalFixture {
+  readonly server: TamgaServer;
+  readonly baseUrl: string;
+  readonly browser: Browser;
+  /** Seeded records as the API returns them (default range), newest first. */
+  readonly hour: readonly { id: string; createdAt: string }[];
+  close(): Promise<void>;
+}
+
+export async function startFixture(): Promise<JournalFixture> {
+  ensureBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tamga-ui-e2e-'));
+  const server = await createTamgaServer(
+    loadConfig({ TAMGA_DATA_DIR: dataDir, TAMGA_ADMIN_API_KEY: API_KEY }),
+    {
+      now: () => FIXED_MS,
+      uiDir: DIST,
+    },
+  );
+  const address = await server.http.listen({ host: '127.0.0.1', port: 0 });
+  const baseUrl = address.replace('localhost', '127.0.0.1');
+  const response = await fetch(`${baseUrl}/api/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(seedEvents()),
+  });
+  if (response.status !== 201) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+  const list = await fetch(`${baseUrl}/api/v1/events?limit=1000`, {
+    headers: { authorization: `Bearer ${API_KEY}` },
+  });
+  const hour = ((await list.json()) as { items: { id: string; createdAt: string }[] }).items;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  return {
+    server,
+    baseUrl,
+    browser,
+    hour,
+    async close() {
+      await browser.close();
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser context at the fixed time, in {@link TIME_ZONE}, with `lang` as the browser language. */
+export async function newContext(
+  fixture: JournalFixture,
+  { signedIn = true, locale = 'en-GB', colorScheme = 'light' as 'light' | 'dark' } = {},
+): Promise<BrowserContext> {
+  const context = await fixture.browser.newContext({
+    baseURL: fixture.baseUrl,
+    locale,
+    timezoneId: TIME_ZONE,
+    colorScheme,
+    viewport: { width: 1440, height: 900 },
+    acceptDownloads: true,
+  });
+  await context.clock.setFixedTime(FIXED_MS);
+  if (signedIn) {
+    await context.addInitScript((key: string) => {
+      if (sessionStorage.getItem('tamga.apiKey') === null) sessionStorage.setItem('tamga.apiKey', key);
+    }, API_KEY);
+  }
+  return context;
+}
+
+/** Opens `path` and waits until the first page of rows (or the empty/error state) is shown. */
+export async function openJournal(context: BrowserContext, path = '/'): Promise<Page> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  (page as Page & { errors?: string[] }).errors = errors;
+  await page.goto(path);
+  await waitForRows(page);
+  return page;
+}
+
+/** Waits for the table to settle (not loading). */
+export async function waitForRows(page: Page): Promise<void> {
+  await page.waitForSelector('#results[aria-busy="false"]', { timeout: 10_000 });
+}
+
+/** Ids of the rows in the table, top to bottom. */
+export async function rowIds(page: Page): Promise<string[]> {
+  return page.$$eval('tr.row', (rows) => rows.map((r) => (r as HTMLElement).dataset.id ?? ''));
+}
+
+/** Texts of one column (1-based) of the table. */
+export async function columnTexts(page: Page, column: number): Promise<string[]> {
+  return page.$$eval(`tr.row > td:nth-child(${column})`, (cells) =>
+    cells.map((c) => (c.textContent ?? '').trim()),
+  );
+}
+
+/** The Event column as `name code`, top to bottom. */
+export async function eventColumn(page: Page): Promise<string[]> {
+  return page.$$eval('tr.row .row-toggle', (buttons) =>
+    buttons.map(
+      (b) =>
+        `${b.querySelector('.event-name')?.textContent ?? ''} ${b.querySelector('.code')?.textContent ?? ''}`,
+    ),
+  );
+}
+
+/** Saves a screenshot under docs/screenshots. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
+}

@@ -1,0 +1,524 @@
+/**
+ * The journal page end to end: the real server (pinned clock, temporary SQLite) serving the built
+ * page to Debian's Chromium. Seed data: see journal-fixture.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import {
+  API_KEY,
+  EVENTS_IN_HOUR,
+  OPERATION_KEY,
+  columnTexts,
+  eventColumn,
+  hasChromium,
+  newContext,
+  openJournal,
+  rowIds,
+  screenshot,
+  startFixture,
+  waitForRows,
+} from './journal-fixture.js';
+import type { JournalFixture } from './journal-fixture.js';
+
+const SEED_FIELDS = [
+  'id',
+  'event',
+  'entityData',
+  'userId',
+  'apiCreatedAt',
+  'createdAt',
+  'signature',
+  'text',
+  'ip',
+  'tenantId',
+  'nodeId',
+  'operationKey',
+  'classifiedEvent',
+  'validSignature',
+  'eventName',
+  'index',
+];
+
+const AXE_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page. The page's CSP forbids inline scripts, so
+ * axe is evaluated through the DevTools protocol rather than `addScriptTag({ content })`.
+ */
+async function seriousViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            ctx: Document,
+            opts: object,
+          ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
+    return axe.run(document, { resultTypes: ['violations'] });
+  });
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+function paramsOf(page: Page): URLSearchParams {
+  return new URL(page.url()).searchParams;
+}
+
+const enabled = hasChromium();
+
+describe.skipIf(!enabled)('journal page', () => {
+  let fx: JournalFixture;
+
+  beforeAll(async () => {
+    fx = await startFixture();
+  });
+
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  describe('sign-in', () => {
+    it("shows the server's problem detail for a wrong key and opens the journal with the right one", async () => {
+      const context = await newContext(fx, { signedIn: false });
+      const page = await context.newPage();
+      await page.goto('/');
+      await page.getByLabel('API key').waitFor();
+      await screenshot(page, 'sign-in');
+      await page.getByLabel('API key').fill('tmg_wrong');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('UNAUTHENTICATED');
+      await page.getByLabel('API key').fill(API_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await waitForRows(page);
+      expect(await rowIds(page)).toHaveLength(100);
+      expect(await page.evaluate(() => sessionStorage.getItem('tamga.apiKey'))).toBe(API_KEY);
+      await context.close();
+    });
+
+    it('says so when the server cannot be reached', async () => {
+      const context = await newContext(fx, { signedIn: false });
+      const page = await context.newPage();
+      await page.goto('/');
+      await page.route('**/api/v1/**', (route) => route.abort('connectionrefused'));
+      await page.getByLabel('API key').fill(API_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('cannot be reached');
+      await context.close();
+    });
+  });
+
+  describe('default view', () => {
+    it('shows the events of the current hour, newest first, with the range in the URL', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      const params = paramsOf(page);
+      expect(params.get('from')).toBe('2026-03-10T10:00:00Z');
+      expect(params.get('to')).toBe('2026-03-10T11:00:00Z');
+      const ids = await rowIds(page);
+      expect(ids).toEqual(fx.hour.slice(0, 100).map((r) => r.id));
+      expect(await page.locator('#results-title').textContent()).toBe(`Showing 100 of ${EVENTS_IN_HOUR}`);
+      const users = await columnTexts(page, 5);
+      expect(users).not.toContain('earlier-hour');
+      // Local time of the viewer (Moscow, UTC+3): the newest event is 10:39:40.149 UTC.
+      expect((await columnTexts(page, 4))[0]).toBe('10/03/2026, 13:39:40.149');
+      await screenshot(page, 'journal');
+      expect(await seriousViolations(page)).toEqual([]);
+      // The page runs under script-src/style-src 'self' without a single violation.
+      const errors = (page as Page & { errors?: string[] }).errors ?? [];
+      expect(errors.filter((e) => /Content Security Policy|Refused/i.test(e))).toEqual([]);
+      await context.close();
+    });
+  });
+
+  describe('filters', () => {
+    it('event type: the catalogue drop-down, searched and grouped by domain, filters by code', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      await page.getByRole('button', { name: /Event type/ }).click();
+      await page.getByRole('searchbox', { name: /Search by name/ }).fill('login');
+      // Grouped by domain: Login is in "Authorization".
+      const group = page.locator('.picker-group', {
+        has: page.locator('legend', { hasText: 'Authorization' }),
+      });
+      await group.getByRole('checkbox', { name: /^Login\b/ }).check();
+      await waitForRows(page);
+      await group.getByRole('checkbox', { name: /LoginUserUnauthorized\b/ }).check();
+      await waitForRows(page);
+      await page.keyboard.press('Escape');
+      expect(paramsOf(page).getAll('event')).toEqual(['2001', '2004']);
+      expect(await eventColumn(page)).toEqual([
+        'LoginUserUnauthorized 2004',
+        'Login 2001',
+        'Login 2001',
+        'Login 2001',
+      ]);
+      await context.close();
+    });
+
+    it('user, IP, tenant, class, free text and operation key each narrow the rows', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      const applyField = async (label: string | RegExp, value: string): Promise<void> => {
+        await page.getByLabel(label, { exact: true }).fill(value);
+        await page.getByRole('button', { name: 'Apply', exact: true }).click();
+        await waitForRows(page);
+      };
+      await applyField('User', 'alice');
+      expect(await columnTexts(page, 5)).toEqual(['alice', 'alice', 'alice', 'alice', 'alice']);
+      expect(paramsOf(page).get('userId')).toBe('alice');
+
+      await applyField('User', '');
+      await applyField('IP', '10.0.0.24');
+      expect(await columnTexts(page, 2)).toEqual(['10.0.0.24', '10.0.0.24']);
+
+      await applyField('IP', '');
+      await applyField('Tenant', 'acme');
+      expect(await columnTexts(page, 3)).toEqual(['acme']);
+      expect(await eventColumn(page)).toEqual(['UserCreated 9000']);
+
+      await applyField('Tenant', '');
+      await page.getByRole('checkbox', { name: 'Error' }).check();
+      await waitForRows(page);
+      expect(paramsOf(page).getAll('classifiedEvent')).toEqual(['2']);
+      expect(await eventColumn(page)).toEqual([
+        'TrainProcessEmergencyShutdown 15101',
+        'TrainProcessStartFileStoragePrepareError 15201',
+      ]);
+      // The class is shown by colour and by icon (with its name for screen readers).
+      expect(await page.locator('tr.row.cls-2 .class-icon').count()).toBe(2);
+      await page.getByRole('checkbox', { name: 'Error' }).uncheck();
+      await waitForRows(page);
+
+      await applyField('Text', 'no space left');
+      expect(await columnTexts(page, 6)).toEqual([
+        'File storage preparation failed: no space left on device',
+      ]);
+
+      await applyField('Text', 'nothing like this anywhere');
+      await page.getByRole('heading', { name: 'No events match' }).waitFor();
+      expect(await rowIds(page)).toEqual([]);
+
+      await applyField('Text', '');
+      await applyField('Operation key', OPERATION_KEY);
+      expect(await rowIds(page)).toHaveLength(5);
+      expect(await page.locator('#results-title').textContent()).toBe('Showing 5 of 5');
+      await context.close();
+    });
+
+    it('presets set an absolute range and the time zone is shown', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      await expect(page.locator('#range-zone').textContent()).resolves.toContain('Europe/Moscow (UTC+03:00)');
+      await page.getByRole('button', { name: 'Last 15 minutes' }).click();
+      await waitForRows(page);
+      expect(paramsOf(page).get('from')).toBe('2026-03-10T10:35:01Z');
+      expect(paramsOf(page).get('to')).toBe('2026-03-10T10:50:01Z');
+      // 10:35:01..10:39:40 holds the last 24 OCR requests (five a minute, every 10 s).
+      expect(await rowIds(page)).toHaveLength(24);
+      await page.getByRole('button', { name: 'Last 7 days' }).click();
+      await waitForRows(page);
+      expect(await page.locator('#results-title').textContent()).toBe(`Showing 100 of ${EVENTS_IN_HOUR + 1}`);
+      await context.close();
+    });
+  });
+
+  describe('a record', () => {
+    it('expands to every seed 002 field, with the valid-signature badge, copy and permalink', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, '/?from=2026-03-10T10:05:00Z&to=2026-03-10T10:06:00Z');
+      expect(await rowIds(page)).toHaveLength(1);
+      await page.locator('tr.row').first().click();
+      const detail = page.locator('.record-detail');
+      await detail.waitFor();
+      const fields = await detail.locator('dl.fields').first().locator('dt').allTextContents();
+      expect(fields).toEqual(SEED_FIELDS);
+      const value = (name: string) => detail.locator(`[data-field="${name}"] dd code`).first().textContent();
+      expect(await value('event')).toBe('2001');
+      expect(await value('entityData')).toBe('"logs, tenantId="');
+      expect(await value('userId')).toBe('null');
+      expect(await value('ip')).toBe('"10.0.0.24"');
+      expect(await value('classifiedEvent')).toBe('3');
+      expect(await value('validSignature')).toBe('true');
+      expect(await value('eventName')).toBe('"Login"');
+      expect(await value('index')).toBe('1');
+      expect(await value('createdAt')).toBe('"2026-03-10T10:05:01.293000Z"');
+      expect(await detail.locator('[data-field="seq"]').count()).toBe(1);
+      expect(await detail.locator('[data-field="sigKid"]').count()).toBe(1);
+      await expect(detail.locator('.badge').getAttribute('data-integrity')).resolves.toBe('valid');
+      await expect(detail.locator('.badge').textContent()).resolves.toBe('Signature valid');
+      await page
+        .locator('#results')
+        .evaluate((el) => scrollTo({ top: el.getBoundingClientRect().top + scrollY - 70 }));
+      await screenshot(page, 'expanded-record');
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // Copy puts the record's JSON on the clipboard.
+      await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+      await detail.getByRole('button', { name: 'Copy JSON' }).click();
+      await detail.getByText('Copied').waitFor();
+      const copied = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as Record<
+        string,
+        unknown
+      >;
+      expect(Object.keys(copied).slice(0, SEED_FIELDS.length)).toEqual(SEED_FIELDS);
+      expect(copied.id).toBe((await rowIds(page))[0]);
+
+      // Clicking a value filters by it.
+      await detail.getByRole('button', { name: 'Show only ip = "10.0.0.24"' }).click();
+      await waitForRows(page);
+      expect(paramsOf(page).get('ip')).toBe('10.0.0.24');
+
+      // The permalink opens that one record, also in a fresh tab.
+      await page.goto('/?from=2026-03-10T10:05:00Z&to=2026-03-10T10:06:00Z');
+      await waitForRows(page);
+      const id = (await rowIds(page))[0]!;
+      await page.locator('tr.row').first().click();
+      await page.getByRole('link', { name: 'Permalink' }).click();
+      expect(paramsOf(page).get('id')).toBe(id);
+      const fresh = await context.newPage();
+      await fresh.goto(`/?id=${id}`);
+      await fresh.locator('.record-detail').waitFor();
+      await expect(fresh.locator('[data-field="id"] dd code').textContent()).resolves.toBe(`"${id}"`);
+      await context.close();
+    });
+
+    it('opens its operation as a timeline of every event in time order', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, `/?from=2026-03-10T10:00:00Z&to=2026-03-10T10:01:00Z`);
+      await page.locator('tr.row').first().click();
+      await page.getByRole('link', { name: 'Open operation' }).click();
+      await page.locator('ol.timeline').waitFor();
+      expect(paramsOf(page).get('view')).toBe('operation');
+      const titles = await page.locator('.timeline-title strong').allTextContents();
+      expect(titles).toEqual([
+        'TrainProcessSendToStart',
+        'TrainProcessStarted',
+        'TrainProcessStartPipeline',
+        'TrainProcessStartFileStoragePrepareError',
+        'TrainProcessEmergencyShutdown',
+      ]);
+      const deltas = await page.locator('.timeline-delta').allTextContents();
+      expect(deltas[0]).toBe('+0 ms');
+      expect(deltas[4]).toBe('+14.9 s');
+      await page.getByRole('button', { name: 'Details', exact: true }).nth(3).click();
+      await page.locator('.timeline .record-detail').waitFor();
+      await screenshot(page, 'operation');
+      expect(await seriousViolations(page)).toEqual([]);
+      // Back goes to the journal as it was.
+      await page.goBack();
+      await waitForRows(page);
+      expect(paramsOf(page).get('from')).toBe('2026-03-10T10:00:00Z');
+      await context.close();
+    });
+  });
+
+  describe('histogram', () => {
+    it('narrows the range when dragged across', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      // One bar a minute; each bar counts that minute's events (5 a minute of OCR requests from 10:10).
+      const counts = await page.$$eval('.histogram-bar', (bars) =>
+        bars.map((b) => Number((b as SVGElement).dataset.count)),
+      );
+      expect(counts).toHaveLength(60);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(EVENTS_IN_HOUR);
+      expect(counts.slice(0, 12)).toEqual([5, 0, 0, 0, 0, 1, 1, 1, 1, 1, 5, 5]);
+      const box = (await page.getByTestId('histogram').boundingBox())!;
+      // The hour in 1-minute buckets: drag from the 11th to the 20th minute.
+      await page.mouse.move(box.x + box.width * (10.5 / 60), box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * (15 / 60), box.y + box.height / 2, { steps: 4 });
+      await page.mouse.move(box.x + box.width * (19.5 / 60), box.y + box.height / 2, { steps: 4 });
+      await page.mouse.up();
+      await waitForRows(page);
+      expect(paramsOf(page).get('from')).toBe('2026-03-10T10:10:00Z');
+      expect(paramsOf(page).get('to')).toBe('2026-03-10T10:20:00Z');
+      expect(await rowIds(page)).toHaveLength(50);
+      await context.close();
+    });
+  });
+
+  describe('paging, URL and export', () => {
+    it('loads more rows with the cursor until all are shown', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('tr.row').length === 160);
+      expect(await rowIds(page)).toEqual(fx.hour.map((r) => r.id));
+      await expect(page.getByText(`All events are shown (${EVENTS_IN_HOUR}).`).count()).resolves.toBe(1);
+      await context.close();
+    });
+
+    it('reproduces the view from a copied URL, and back/forward restore filters', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      await page.getByLabel('User', { exact: true }).fill('svc-ocr');
+      await page.getByRole('button', { name: 'Apply', exact: true }).click();
+      await waitForRows(page);
+      await page.getByRole('button', { name: /Created at/ }).click();
+      await waitForRows(page);
+      const url = page.url();
+      const ids = await rowIds(page);
+      expect(paramsOf(page).get('order')).toBe('asc');
+      const copy = await context.newPage();
+      await copy.goto(url);
+      await waitForRows(copy);
+      expect(await rowIds(copy)).toEqual(ids);
+      await expect(copy.getByLabel('User', { exact: true }).inputValue()).resolves.toBe('svc-ocr');
+
+      await page.goBack();
+      await waitForRows(page);
+      expect(paramsOf(page).get('order')).toBeNull();
+      await page.goBack();
+      await waitForRows(page);
+      expect(paramsOf(page).get('userId')).toBeNull();
+      expect(await rowIds(page)).toEqual(fx.hour.slice(0, 100).map((r) => r.id));
+      await expect(page.getByLabel('User', { exact: true }).inputValue()).resolves.toBe('');
+      await page.goForward();
+      await waitForRows(page);
+      expect(paramsOf(page).get('userId')).toBe('svc-ocr');
+      await context.close();
+    });
+
+    it('exports exactly the current view as NDJSON and CSV', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(
+        context,
+        '/?from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z&classifiedEvent=1&order=asc',
+      );
+      while ((await page.getByRole('button', { name: 'Load more' }).count()) > 0) {
+        const before = (await rowIds(page)).length;
+        await page.getByRole('button', { name: 'Load more' }).click();
+        await page.waitForFunction((n) => document.querySelectorAll('tr.row').length > n, before);
+      }
+      const shown = await rowIds(page);
+      // Information events: all but 2 errors and 4 security incidents.
+      expect(shown).toHaveLength(EVENTS_IN_HOUR - 6);
+
+      const [ndjson] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export NDJSON' }).click(),
+      ]);
+      expect(ndjson.suggestedFilename()).toBe('tamga-events-20260310T100000Z-20260310T110000Z.ndjson');
+      const lines = readFileSync((await ndjson.path())!, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; index: number });
+      expect(lines.map((r) => r.id)).toEqual(shown);
+      expect(lines.map((r) => r.index)).toEqual(shown.map((_, i) => i + 1));
+
+      const [csv] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export CSV' }).click(),
+      ]);
+      const text = readFileSync((await csv.path())!, 'utf8');
+      expect(text.startsWith('\uFEFFindex,id,event,eventName,classifiedEvent,createdAt')).toBe(true);
+      const csvIds = text
+        .replace(/^\uFEFF/, '')
+        .trimEnd()
+        .split('\r\n')
+        .slice(1)
+        .map((l) => l.split(',')[1]);
+      expect(csvIds).toEqual(shown);
+      await context.close();
+    });
+  });
+
+  describe('optional server features', () => {
+    it('hides the live control while the server has no stream', async () => {
+      const context = await newContext(fx);
+      const page = await context.newPage();
+      const probe = page.waitForResponse((r) => r.url().includes('/api/v1/events/stream'));
+      await page.goto('/');
+      // Today the `/events/{id}` route answers 400 ("stream" is not a UUID); any non-stream answer hides it.
+      expect((await probe).ok()).toBe(false);
+      await waitForRows(page);
+      await expect(page.getByRole('button', { name: /^Live/ }).count()).resolves.toBe(0);
+      await context.close();
+    });
+
+    it('appends streamed events live once the server answers text/event-stream', async () => {
+      const context = await newContext(fx);
+      const live = {
+        ...fx.hour[0]!,
+        id: '019cd75e-0000-7000-8000-000000000001',
+        createdAt: '2026-03-10T10:49:59.000000Z',
+      };
+      await context.route('**/api/v1/events/stream**', (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'text/event-stream',
+          body: `: hello\n\ndata: ${JSON.stringify(live)}\n\n`,
+        }),
+      );
+      const page = await openJournal(context);
+      await page.getByRole('button', { name: 'Live: off' }).click();
+      await page.waitForFunction(
+        (id) => document.querySelector('tr.row')?.getAttribute('data-id') === id,
+        live.id,
+      );
+      expect(await page.locator('#results-title').textContent()).toBe(`Showing 101 of ${EVENTS_IN_HOUR + 1}`);
+      await context.close();
+    });
+  });
+
+  describe('language, theme and keyboard', () => {
+    it('switches to Russian and remembers it; Russian browsers start in Russian', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      await page.getByRole('button', { name: 'RU', exact: true }).click();
+      await expect(page.locator('thead th').allTextContents()).resolves.toEqual([
+        'Событие',
+        'IP',
+        'Тенант',
+        'Дата создания ↓',
+        'Пользователь',
+        'Text',
+        'EntityData',
+      ]);
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('ru');
+      await page.reload();
+      await waitForRows(page);
+      await expect(page.locator('#results-title').textContent()).resolves.toBe(
+        `Показано 100 из ${EVENTS_IN_HOUR}`,
+      );
+      await context.close();
+
+      const ru = await newContext(fx, { locale: 'ru-RU', colorScheme: 'dark' });
+      const ruPage = await openJournal(ru);
+      await expect(ruPage.getByRole('button', { name: 'Применить' }).count()).resolves.toBe(1);
+      expect((await columnTexts(ruPage, 4))[0]).toBe('10.03.2026, 13:39:40,149');
+      expect(await ruPage.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      await screenshot(ruPage, 'journal-ru-dark');
+      expect(await seriousViolations(ruPage)).toEqual([]);
+      await ru.close();
+    });
+
+    it('works by keyboard alone: Tab to a row, Enter expands it, Space collapses it', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      let onRow = false;
+      for (let i = 0; i < 80 && !onRow; i++) {
+        await page.keyboard.press('Tab');
+        onRow = await page.evaluate(() => document.activeElement?.classList.contains('row-toggle') ?? false);
+      }
+      expect(onRow).toBe(true);
+      // Focus is visible.
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+      expect(outline).toBe('solid');
+      await page.keyboard.press('Enter');
+      await page.locator('.record-detail').waitFor();
+      await expect(page.locator('.row-toggle').first().getAttribute('aria-expanded')).resolves.toBe('true');
+      await page.keyboard.press('Space');
+      await expect(page.locator('.record-detail').count()).resolves.toBe(0);
+      await context.close();
+    });
+  });
+});

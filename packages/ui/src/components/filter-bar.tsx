@@ -1,0 +1,235 @@
+import { batch, useSignal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import type { EventClass } from '../api/journal-record.js';
+import { t } from '../i18n/i18n.js';
+import { fromLocalInput, timeZoneLabel, toLocalInput } from '../format/format-time.js';
+import {
+  currentHour,
+  defaultFilter,
+  filterParams,
+  presetRange,
+  RANGE_PRESETS,
+  toRfc3339,
+} from '../state/journal-query.js';
+import type { JournalFilter } from '../state/journal-query.js';
+import { EventTypePicker } from './event-type-picker.js';
+import { ClassIcon } from './icons.js';
+
+const CLASSES: readonly EventClass[] = [1, 2, 3, 4];
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/**
+ * The journal's filters (seed 002: event date, event type, operation key, user; plus class, tenant,
+ * IP and free text). Text fields apply on Enter or "Apply"; presets, types and classes at once.
+ * The fields are reset from the applied filter whenever it changes (URL, back/forward), without
+ * remounting, so focus stays where it was.
+ */
+export function FilterBar(props: {
+  readonly filter: JournalFilter;
+  readonly onApply: (filter: JournalFilter) => void;
+}) {
+  const f = props.filter;
+  const from = useSignal(toLocalInput(f.from));
+  const to = useSignal(toLocalInput(f.to));
+  const operationKey = useSignal(f.operationKey);
+  const userId = useSignal(f.userId);
+  const tenant = useSignal(f.tenantId.join(', '));
+  const ip = useSignal(f.ip);
+  const q = useSignal(f.q);
+  const rangeError = useSignal<string | null>(null);
+
+  useEffect(() => {
+    batch(() => {
+      from.value = toLocalInput(f.from);
+      to.value = toLocalInput(f.to);
+      operationKey.value = f.operationKey;
+      userId.value = f.userId;
+      tenant.value = f.tenantId.join(', ');
+      ip.value = f.ip;
+      q.value = f.q;
+      rangeError.value = null;
+    });
+  }, [filterParams(f).toString()]);
+
+  /** The filter as edited so far, with `override` on top. */
+  const draft = (override: Partial<JournalFilter> = {}): JournalFilter | null => {
+    const fromMs = fromLocalInput(from.value);
+    const toMs = fromLocalInput(to.value);
+    if (override.from === undefined && (fromMs === undefined || toMs === undefined || fromMs >= toMs)) {
+      rangeError.value = `${t('from')} < ${t('to')}`;
+      return null;
+    }
+    rangeError.value = null;
+    return {
+      ...f,
+      // Seconds typed in the inputs are kept; an untouched input keeps the exact applied instant.
+      from: fromMs === undefined || toLocalInput(f.from) === from.value ? f.from : toRfc3339(fromMs),
+      to: toMs === undefined || toLocalInput(f.to) === to.value ? f.to : toRfc3339(toMs),
+      operationKey: operationKey.value.trim(),
+      userId: userId.value.trim(),
+      tenantId: splitList(tenant.value),
+      ip: ip.value.trim(),
+      q: q.value.trim(),
+      ...override,
+    };
+  };
+
+  const apply = (override: Partial<JournalFilter> = {}): void => {
+    const next = draft(override);
+    if (next !== null) props.onApply(next);
+  };
+
+  return (
+    <form
+      class="filters card"
+      aria-label={t('filters')}
+      onSubmit={(e) => {
+        e.preventDefault();
+        apply();
+      }}
+    >
+      <fieldset class="range">
+        <legend>{t('eventDate')}</legend>
+        <div class="presets">
+          <button type="button" class="btn btn-small" onClick={() => apply(currentHour())}>
+            {t('presetCurrentHour')}
+          </button>
+          {RANGE_PRESETS.map((p) => (
+            <button type="button" class="btn btn-small" key={p} onClick={() => apply(presetRange(p))}>
+              {t(`preset_${p}`)}
+            </button>
+          ))}
+        </div>
+        <div class="range-inputs">
+          <div class="field">
+            <label for="range-from">{t('from')}</label>
+            <input
+              id="range-from"
+              type="datetime-local"
+              step="1"
+              value={from.value}
+              onInput={(e) => (from.value = e.currentTarget.value)}
+              aria-describedby="range-zone"
+              aria-invalid={rangeError.value !== null}
+            />
+          </div>
+          <div class="field">
+            <label for="range-to">{t('to')}</label>
+            <input
+              id="range-to"
+              type="datetime-local"
+              step="1"
+              value={to.value}
+              onInput={(e) => (to.value = e.currentTarget.value)}
+              aria-describedby="range-zone"
+              aria-invalid={rangeError.value !== null}
+            />
+          </div>
+          <p id="range-zone" class="hint">
+            {t('timeZone', { zone: timeZoneLabel(Date.parse(f.from)) })}
+            {rangeError.value !== null && (
+              <span class="form-error" role="alert">
+                {' '}
+                {rangeError.value}
+              </span>
+            )}
+          </p>
+        </div>
+      </fieldset>
+
+      <div class="filter-grid">
+        <EventTypePicker selected={f.event} onChange={(codes) => apply({ event: codes })} />
+        <div class="field">
+          <label for="f-operation">{t('operationKey')}</label>
+          <input
+            id="f-operation"
+            value={operationKey.value}
+            onInput={(e) => (operationKey.value = e.currentTarget.value)}
+            spellcheck={false}
+          />
+        </div>
+        <div class="field">
+          <label for="f-user">{t('user')}</label>
+          <input
+            id="f-user"
+            value={userId.value}
+            placeholder={t('userPlaceholder')}
+            onInput={(e) => (userId.value = e.currentTarget.value)}
+            spellcheck={false}
+          />
+        </div>
+        <div class="field">
+          <label for="f-tenant">{t('tenant')}</label>
+          <input
+            id="f-tenant"
+            value={tenant.value}
+            title={t('tenantPlaceholder')}
+            onInput={(e) => (tenant.value = e.currentTarget.value)}
+            spellcheck={false}
+          />
+        </div>
+        <div class="field">
+          <label for="f-ip">{t('ip')}</label>
+          <input
+            id="f-ip"
+            value={ip.value}
+            onInput={(e) => (ip.value = e.currentTarget.value)}
+            spellcheck={false}
+            inputMode="decimal"
+          />
+        </div>
+        <div class="field">
+          <label for="f-q">{t('freeText')}</label>
+          <input
+            id="f-q"
+            type="search"
+            value={q.value}
+            placeholder={t('freeTextPlaceholder')}
+            onInput={(e) => (q.value = e.currentTarget.value)}
+          />
+        </div>
+      </div>
+
+      <div class="filter-foot">
+        <fieldset class="classes">
+          <legend>{t('eventClass')}</legend>
+          {CLASSES.map((c) => (
+            <label class={`class-toggle cls-${c}`} key={c}>
+              <input
+                type="checkbox"
+                checked={f.classifiedEvent.includes(c)}
+                onChange={(e) =>
+                  apply({
+                    classifiedEvent: e.currentTarget.checked
+                      ? [...f.classifiedEvent, c].sort()
+                      : f.classifiedEvent.filter((x) => x !== c),
+                  })
+                }
+              />
+              <ClassIcon value={c} />
+              <span>{t(`class_${c}`)}</span>
+            </label>
+          ))}
+        </fieldset>
+        <div class="filter-actions">
+          <button
+            type="button"
+            class="btn btn-ghost"
+            onClick={() => props.onApply({ ...defaultFilter(), from: f.from, to: f.to })}
+          >
+            {t('reset')}
+          </button>
+          <button type="submit" class="btn btn-primary">
+            {t('apply')}
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}

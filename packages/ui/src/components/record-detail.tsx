@@ -1,0 +1,165 @@
+import { useSignal } from '@preact/signals';
+import type { JournalRecord } from '../api/journal-record.js';
+import { integrityOf, SEED_FIELDS } from '../api/journal-record.js';
+import { t } from '../i18n/i18n.js';
+import { formatDateTime } from '../format/format-time.js';
+import type { JournalFilter } from '../state/journal-query.js';
+import { AppLink } from './app-link.js';
+import { CopyIcon, LinkIcon, SignatureIcon, TimelineIcon } from './icons.js';
+
+/** Fields whose value can become a filter, and how. */
+const FILTERS: Partial<Record<string, (value: unknown) => Partial<JournalFilter> | null>> = {
+  event: (v) => (typeof v === 'number' ? { event: [v] } : null),
+  userId: (v) => (typeof v === 'string' ? { userId: v } : null),
+  ip: (v) => (typeof v === 'string' ? { ip: v } : null),
+  tenantId: (v) => ({ tenantId: [typeof v === 'string' ? v : 'default'] }),
+  operationKey: (v) => (typeof v === 'string' ? { operationKey: v } : null),
+  classifiedEvent: (v) => (v === 1 || v === 2 || v === 3 || v === 4 ? { classifiedEvent: [v] } : null),
+  eventName: () => null,
+};
+
+const TAMGA_FIELDS = ['seq', 'sigKid', 'integrity', 'severity', 'outcome'] as const;
+
+/** The signature badge from `integrity`: valid, invalid (tampered), unknown key, or redacted. */
+export function SignatureBadge({ record }: { readonly record: JournalRecord }) {
+  const integrity = integrityOf(record);
+  const text =
+    integrity === 'valid'
+      ? t('sig_valid')
+      : integrity === 'redacted'
+        ? t('sig_redacted')
+        : integrity === 'unknown-key'
+          ? t('sig_unknown_key')
+          : t('sig_tampered');
+  return (
+    <span class={`badge sig-${integrity}`} data-integrity={integrity}>
+      <SignatureIcon ok={integrity === 'valid' || integrity === 'redacted'} />
+      {text}
+    </span>
+  );
+}
+
+/** A value as seed 002 prints it: JSON literals (`"text"`, `null`, `2001`, `true`). */
+function literal(value: unknown): string {
+  if (value === undefined) return 'null';
+  return typeof value === 'object' && value !== null ? JSON.stringify(value, null, 2) : JSON.stringify(value);
+}
+
+function FieldValue(props: {
+  readonly name: string;
+  readonly value: unknown;
+  readonly filter: JournalFilter;
+  readonly onFilter: ((change: Partial<JournalFilter>) => void) | undefined;
+}) {
+  const { name, value } = props;
+  const text = literal(value);
+  const isBlock = typeof value === 'object' && value !== null;
+  const change = props.onFilter !== undefined ? FILTERS[name]?.(value) : null;
+  const isTime = name === 'createdAt' || name === 'apiCreatedAt';
+  const content = isBlock ? (
+    <pre class="value value-json">{text}</pre>
+  ) : (
+    <code class={`value${value === null ? ' value-null' : ''}`}>{text}</code>
+  );
+  return (
+    <dd>
+      {change !== null && change !== undefined && props.onFilter !== undefined ? (
+        <button
+          type="button"
+          class="value-filter"
+          title={t('filterBy', { field: name, value: text })}
+          aria-label={t('filterBy', { field: name, value: text })}
+          onClick={() => props.onFilter?.(change)}
+        >
+          {content}
+        </button>
+      ) : (
+        content
+      )}
+      {isTime && typeof value === 'string' && <span class="value-local">{formatDateTime(value)}</span>}
+    </dd>
+  );
+}
+
+/**
+ * The full record, as seed 002 lists it (id … index, in seed order), then the fields Tamga adds;
+ * with the signature badge, a copy-as-JSON button, a permalink and the operation link.
+ */
+export function RecordDetail(props: {
+  readonly record: JournalRecord;
+  readonly filter: JournalFilter;
+  readonly onFilter?: (change: Partial<JournalFilter>) => void;
+  readonly id?: string;
+  /** Offer "Open operation" (not inside that operation's own timeline). Default true. */
+  readonly showOperationLink?: boolean;
+}) {
+  const { record } = props;
+  const copyState = useSignal<'idle' | 'copied' | 'failed'>('idle');
+  const extras = Object.keys(record).filter(
+    (k) =>
+      !(SEED_FIELDS as readonly string[]).includes(k) && !(TAMGA_FIELDS as readonly string[]).includes(k),
+  );
+
+  const copy = async (): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(JSON.stringify(record, null, 2));
+      copyState.value = 'copied';
+    } catch {
+      copyState.value = 'failed';
+    }
+    setTimeout(() => (copyState.value = 'idle'), 2500);
+  };
+
+  return (
+    <section
+      class="record-detail"
+      id={props.id}
+      aria-label={t('recordDetails', { id: record.id })}
+      data-record-id={record.id}
+    >
+      <div class="detail-head">
+        <SignatureBadge record={record} />
+        <div class="detail-actions">
+          <button type="button" class="btn btn-small" onClick={() => void copy()}>
+            <CopyIcon /> {t('copyJson')}
+          </button>
+          <span class="copy-status" role="status">
+            {copyState.value === 'copied' ? t('copied') : copyState.value === 'failed' ? t('copyFailed') : ''}
+          </span>
+          <AppLink class="btn btn-small" view={{ kind: 'record', id: record.id, filter: props.filter }}>
+            <LinkIcon /> {t('permalink')}
+          </AppLink>
+          {props.showOperationLink !== false &&
+            record.operationKey !== null &&
+            record.operationKey !== '' && (
+              <AppLink
+                class="btn btn-small"
+                view={{ kind: 'operation', operationKey: record.operationKey, filter: props.filter }}
+              >
+                <TimelineIcon /> {t('openOperation')}
+              </AppLink>
+            )}
+        </div>
+      </div>
+      <dl class="fields">
+        {SEED_FIELDS.map((name) => (
+          <div class="field-row" key={name} data-field={name}>
+            <dt>{name}</dt>
+            <FieldValue name={name} value={record[name]} filter={props.filter} onFilter={props.onFilter} />
+          </div>
+        ))}
+      </dl>
+      <h3 class="fields-title">{t('tamgaFields')}</h3>
+      <dl class="fields">
+        {[...TAMGA_FIELDS, ...extras].map((name) =>
+          record[name] === undefined ? null : (
+            <div class="field-row" key={name} data-field={name}>
+              <dt>{name}</dt>
+              <FieldValue name={name} value={record[name]} filter={props.filter} onFilter={props.onFilter} />
+            </div>
+          ),
+        )}
+      </dl>
+    </section>
+  );
+}

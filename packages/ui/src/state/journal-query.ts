@@ -1,0 +1,182 @@
+import type { EventClass } from '../api/journal-record.js';
+
+/** Sort order of the journal (the API's `order`). */
+export type SortOrder = 'asc' | 'desc';
+
+/**
+ * The journal's filters. Every field has the name of its API query parameter, and the page URL uses
+ * the same names, so a URL copied from the address bar is also a valid API query.
+ */
+export interface JournalFilter {
+  /** RFC 3339, inclusive. */
+  readonly from: string;
+  /** RFC 3339, exclusive. */
+  readonly to: string;
+  readonly event: readonly number[];
+  readonly classifiedEvent: readonly EventClass[];
+  readonly operationKey: string;
+  readonly userId: string;
+  /** Tenant ids; `default` names the default tenant. */
+  readonly tenantId: readonly string[];
+  readonly ip: string;
+  readonly q: string;
+  readonly order: SortOrder;
+}
+
+/** What the page shows: the journal, one operation's timeline, or one record (a permalink). */
+export type PageView =
+  | { readonly kind: 'journal'; readonly filter: JournalFilter }
+  | { readonly kind: 'operation'; readonly operationKey: string; readonly filter: JournalFilter }
+  | { readonly kind: 'record'; readonly id: string; readonly filter: JournalFilter };
+
+const HOUR_MS = 3_600_000;
+
+/** The start of the viewer's current clock hour and the hour after it (seed 002's default range). */
+export function currentHour(nowMs: number = Date.now()): { from: string; to: string } {
+  const d = new Date(nowMs);
+  d.setMinutes(0, 0, 0);
+  return { from: toRfc3339(d.getTime()), to: toRfc3339(d.getTime() + HOUR_MS) };
+}
+
+/** Range presets of the date filter. */
+export type RangePreset = '15m' | '1h' | 'today' | '24h' | '7d';
+
+export const RANGE_PRESETS: readonly RangePreset[] = ['15m', '1h', 'today', '24h', '7d'];
+
+/** The absolute range of a preset at `nowMs`; `to` is just after now so the newest event is inside. */
+export function presetRange(preset: RangePreset, nowMs: number = Date.now()): { from: string; to: string } {
+  // Round "now" up to the next second: the range stays readable in the URL and includes this instant.
+  const to = Math.floor(nowMs / 1000) * 1000 + 1000;
+  switch (preset) {
+    case '15m':
+      return { from: toRfc3339(to - 15 * 60_000), to: toRfc3339(to) };
+    case '1h':
+      return { from: toRfc3339(to - HOUR_MS), to: toRfc3339(to) };
+    case '24h':
+      return { from: toRfc3339(to - 24 * HOUR_MS), to: toRfc3339(to) };
+    case '7d':
+      return { from: toRfc3339(to - 7 * 24 * HOUR_MS), to: toRfc3339(to) };
+    case 'today': {
+      const start = new Date(nowMs);
+      start.setHours(0, 0, 0, 0);
+      const end = new Date(start);
+      end.setDate(end.getDate() + 1);
+      return { from: toRfc3339(start.getTime()), to: toRfc3339(end.getTime()) };
+    }
+  }
+}
+
+/** RFC 3339 UTC, without fractions when there are none: `2026-03-01T10:00:00Z`. */
+export function toRfc3339(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+}
+
+/** The default filter: the current hour, newest first, nothing else. */
+export function defaultFilter(nowMs: number = Date.now()): JournalFilter {
+  return {
+    ...currentHour(nowMs),
+    event: [],
+    classifiedEvent: [],
+    operationKey: '',
+    userId: '',
+    tenantId: [],
+    ip: '',
+    q: '',
+    order: 'desc',
+  };
+}
+
+function listOf(params: URLSearchParams, name: string): string[] {
+  return params
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+function isTime(value: string | null): value is string {
+  return value !== null && value !== '' && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * Reads the page view from a query string. A journal URL without `from`/`to` gets the current hour;
+ * `needsCanonical` tells the caller to write the filled-in range back (so a copied URL reproduces
+ * the view later, when "the current hour" is another hour).
+ */
+export function parseView(
+  search: string,
+  nowMs: number = Date.now(),
+): { view: PageView; needsCanonical: boolean } {
+  const params = new URLSearchParams(search);
+  const base = defaultFilter(nowMs);
+  const from = params.get('from');
+  const to = params.get('to');
+  const hasRange = isTime(from) && isTime(to);
+  const order = params.get('order');
+  const filter: JournalFilter = {
+    from: hasRange ? from : base.from,
+    to: hasRange ? to : base.to,
+    event: listOf(params, 'event')
+      .map(Number)
+      .filter((n) => Number.isSafeInteger(n) && n >= 0),
+    classifiedEvent: listOf(params, 'classifiedEvent')
+      .map(Number)
+      .filter((n): n is EventClass => n === 1 || n === 2 || n === 3 || n === 4),
+    operationKey: params.get('operationKey') ?? '',
+    userId: params.get('userId') ?? '',
+    tenantId: listOf(params, 'tenantId'),
+    ip: params.get('ip') ?? '',
+    q: params.get('q') ?? '',
+    order: order === 'asc' ? 'asc' : 'desc',
+  };
+  const id = params.get('id');
+  if (id !== null && id !== '') return { view: { kind: 'record', id, filter }, needsCanonical: false };
+  if (params.get('view') === 'operation' && filter.operationKey !== '') {
+    return { view: { kind: 'operation', operationKey: filter.operationKey, filter }, needsCanonical: false };
+  }
+  return { view: { kind: 'journal', filter }, needsCanonical: !hasRange };
+}
+
+/** The filter as API query parameters (also the journal's URL query). */
+export function filterParams(filter: JournalFilter, { withRange = true } = {}): URLSearchParams {
+  const params = new URLSearchParams();
+  if (withRange) {
+    params.set('from', filter.from);
+    params.set('to', filter.to);
+  }
+  for (const code of filter.event) params.append('event', String(code));
+  for (const c of filter.classifiedEvent) params.append('classifiedEvent', String(c));
+  if (filter.operationKey !== '') params.set('operationKey', filter.operationKey);
+  if (filter.userId !== '') params.set('userId', filter.userId);
+  for (const t of filter.tenantId) params.append('tenantId', t);
+  if (filter.ip !== '') params.set('ip', filter.ip);
+  if (filter.q !== '') params.set('q', filter.q);
+  if (filter.order !== 'desc') params.set('order', filter.order);
+  return params;
+}
+
+/** The query string of a page view, starting with `?`. */
+export function viewSearch(view: PageView): string {
+  if (view.kind === 'record') return `?id=${encodeURIComponent(view.id)}`;
+  if (view.kind === 'operation') {
+    const params = new URLSearchParams({ view: 'operation', operationKey: view.operationKey });
+    // Keep the journal filter so "back to the journal" restores it.
+    for (const [k, v] of filterParams({ ...view.filter, operationKey: '' })) params.append(k, v);
+    return `?${params.toString()}`;
+  }
+  return `?${filterParams(view.filter).toString()}`;
+}
+
+/** True when the filter narrows anything besides the time range. */
+export function hasNarrowing(filter: JournalFilter): boolean {
+  return (
+    filter.event.length > 0 ||
+    filter.classifiedEvent.length > 0 ||
+    filter.operationKey !== '' ||
+    filter.userId !== '' ||
+    filter.tenantId.length > 0 ||
+    filter.ip !== '' ||
+    filter.q !== ''
+  );
+}

@@ -1,0 +1,113 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+import type { Plugin } from 'vite';
+
+const CATALOG_DIR = fileURLToPath(new URL('../../catalogs/', import.meta.url));
+
+/**
+ * The page runs under a strict Content-Security-Policy (no inline script or style). The production
+ * index.html carries the same policy as a meta tag so a violation shows up in every test run, even
+ * when the server forgets the header. Not applied in `vite dev`, whose client injects inline code.
+ */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'tamga-csp-meta',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
+interface CatalogFile {
+  readonly catalog: string;
+  readonly domains?: Record<string, { en: string; ru: string }>;
+  readonly entries: readonly {
+    code: number;
+    name: string;
+    domain?: string;
+    description?: { en: string; ru: string } | string;
+    classifiedEvent?: number;
+    severity?: number;
+    status?: string;
+    pollable?: boolean;
+  }[];
+}
+
+/**
+ * Emits `catalog.json`: the built-in catalogues (`catalogs/*.json`) in the shape of
+ * `GET /api/v1/catalog`. The page uses it only when the API does not answer, so the event-type
+ * drop-down works against a server that has no catalogue endpoint yet. Kept out of the script bundle.
+ */
+function catalogFallback(): Plugin {
+  return {
+    name: 'tamga-catalog-fallback',
+    apply: 'build',
+    generateBundle() {
+      const items: unknown[] = [];
+      const files = existsSync(CATALOG_DIR)
+        ? readdirSync(CATALOG_DIR)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+        : [];
+      for (const file of files) {
+        const data = JSON.parse(readFileSync(CATALOG_DIR + file, 'utf8')) as CatalogFile;
+        for (const e of data.entries) {
+          const domain = e.domain ?? data.catalog;
+          items.push({
+            code: e.code,
+            name: e.name,
+            catalog: data.catalog,
+            domain,
+            domainTitle: data.domains?.[domain] ?? domain,
+            description: e.description ?? '',
+            classifiedEvent: e.classifiedEvent ?? 1,
+            severity: e.severity,
+            status: e.status ?? 'active',
+            pollable: e.pollable ?? false,
+          });
+        }
+      }
+      this.emitFile({ type: 'asset', fileName: 'catalog.json', source: JSON.stringify({ items }) });
+    },
+  };
+}
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  plugins: [
+    preact({ devtoolsInProd: false, prefreshEnabled: true }),
+    contentSecurityPolicy(),
+    catalogFallback(),
+  ],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    // One small script: no inline module-preload polyfill, no split chunks to preload.
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:7300', '/.well-known': 'http://127.0.0.1:7300' },
+  },
+});
