@@ -14,7 +14,7 @@ describeJournalStoreContract(
   'SqliteJournalStore',
   () => Promise.resolve(new SqliteJournalStore({ path: join(dir.path, `contract-${++n}.sqlite`) })),
   (store) => store.close(),
-  // eslint-disable-next-line @typescript-eslint/require-await -- a sync throw must become a rejection
+  // async: a synchronous throw of exec() must reach the contract as a rejection
   async (store, sql) => void (store as SqliteJournalStore).database.exec(sql),
 );
 
