@@ -10,6 +10,7 @@ export async function serve(args: readonly string[], out: NodeJS.WritableStream 
     config.databaseUrl === undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL ${redact(config.databaseUrl)}`;
   const lines = [
     `Tamga is listening on ${url}`,
+    `  journal page: ${url}/   (sign in with the API key)`,
     `  store: ${store}   node: ${config.nodeId}   keys: ${config.keysDir}`,
     `  API:   ${url}/api/v1/events   (OpenAPI: ${url}/api/v1/openapi.json)`,
   ];

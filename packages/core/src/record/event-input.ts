@@ -87,6 +87,12 @@ export const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** How URLs and filters name the default tenant (whose `tenantId` is null); no tenant may take this id. */
 export const DEFAULT_TENANT_NAME = 'default';
 
+/**
+ * Tenant whose log holds Tamga's own events (sign-ins, user and key changes, exports, rotations).
+ * Producers may not write to it; administrators and auditors read it like any tenant.
+ */
+export const SYSTEM_TENANT_ID = 'tamga';
+
 /** Fields the server sets; a producer sending them gets a clear error rather than a silent override. */
 const SERVER_FIELDS = new Set(['signature', 'validSignature', 'seq', 'sigKid', 'apiCreatedAt', 'nodeId', 'index', 'integrity']);
 

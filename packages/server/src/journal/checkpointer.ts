@@ -58,6 +58,8 @@ export class Checkpointer {
   /** Signs a checkpoint for every log whose size is beyond its latest checkpoint. Returns what it signed. */
   async signPending(): Promise<StoredCheckpoint[]> {
     const signed: StoredCheckpoint[] = [];
+    // Exactly one node signs at a time (DESIGN.md §7); the others' sweeps do nothing until it dies.
+    if (this.#store.tryLeadCheckpoints !== undefined && !(await this.#store.tryLeadCheckpoints())) return signed;
     for (const log of await this.#store.listLogs()) {
       const latest = await this.#store.latestCheckpoint(log.logId);
       if (log.size > 0 && (latest === undefined || latest.size < log.size)) signed.push(await this.sign(log));

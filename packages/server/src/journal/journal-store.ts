@@ -49,6 +49,12 @@ export interface JournalStore {
   getSetting(key: string): Promise<string | undefined>;
   /** Sets a persistent setting. */
   putSetting(key: string, value: string): Promise<void>;
+  /**
+   * Whether this process is the one that signs checkpoints. Stores shared by several nodes (PostgreSQL)
+   * implement it with a lock that moves to another node when the holder dies; a store without it has
+   * a single writer, which always signs.
+   */
+  tryLeadCheckpoints?(): Promise<boolean>;
   /** Whether the database answers. */
   ping(): Promise<void>;
   /** Releases connections and file handles. */

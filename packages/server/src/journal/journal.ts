@@ -5,6 +5,7 @@ import {
   validateEventInput,
   ValidationError,
   sealRecord,
+  SYSTEM_TENANT_ID,
   DEFAULT_EVENT_LIMITS,
 } from '@tamga/core';
 import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
@@ -39,6 +40,7 @@ export interface JournalConfig {
 
 /** A problem with one event of a batch. */
 export interface BatchProblem {
+  readonly [detail: string]: unknown;
   readonly index: number;
   readonly field: string;
   readonly code: string;
@@ -105,12 +107,13 @@ export class Journal {
         pending.push(this.#prepare(rawEvents[i], i, nowMicros, writable));
       } catch (error) {
         if (!(error instanceof TamgaError)) throw error;
-        problems.push({ index: i, field: String(error.details.field ?? ''), code: error.code, message: error.message });
+        problems.push({ ...error.details, index: i, field: String(error.details.field ?? ''), code: error.code, message: error.message });
       }
     }
     if (problems.length > 0) {
       const first = problems[0]!;
-      const details: ErrorDetails = { field: first.field, index: first.index, errors: problems };
+      const { code: _code, message: _message, ...firstDetails } = first;
+      const details: ErrorDetails = { ...firstDetails, errors: problems };
       const message =
         problems.length === 1 ? first.message : `${first.message} (and ${problems.length - 1} more problems)`;
       throw new ValidationError(first.code as ValidationError['code'], message, details);
@@ -118,6 +121,15 @@ export class Journal {
     const results = await this.store.append(pending, this.#sealer());
     for (const listener of this.#listeners) listener(results);
     return results;
+  }
+
+  /**
+   * Journals one of Tamga's own events in the system tenant's log (`SYSTEM_TENANT_ID`), e.g. a sign-in
+   * (2001) or a key rotation. Same validation, catalogue and integrity as any event; resolves after commit.
+   */
+  async appendSystem(event: Readonly<Record<string, unknown>>): Promise<AppendResult> {
+    const [result] = await this.append([{ ...event, tenantId: SYSTEM_TENANT_ID }]);
+    return result!;
   }
 
   #sealer(): Sealer {
