@@ -156,6 +156,7 @@ describe('bad input', () => {
     ['oversize field', { event: 2001, text: 'x'.repeat(70_000) }, 400, 'VALIDATION_FAILED', 'text'],
     ['not an object', 42, 400, 'VALIDATION_FAILED', ''],
     ['empty batch', [], 400, 'VALIDATION_FAILED', 'body'],
+    ["the system tenant's log", { event: 2001, tenantId: 'tamga' }, 403, 'FORBIDDEN', 'tenantId'],
   ];
   for (const [name, body, status, code, field] of cases) {
     it(`answers ${status} ${code} naming the field for ${name}, storing nothing`, async () => {

@@ -98,13 +98,13 @@ export class Journal {
    *
    * @param writable - tenants the caller may append to (`undefined` = any).
    */
-  async append(rawEvents: readonly unknown[], writable?: TenantScope): Promise<AppendResult[]> {
+  async append(rawEvents: readonly unknown[], writable?: TenantScope, isSystem = false): Promise<AppendResult[]> {
     const nowMicros = this.#now() * 1000;
     const problems: BatchProblem[] = [];
     const pending: PendingRecord[] = [];
     for (let i = 0; i < rawEvents.length && problems.length < MAX_PROBLEMS; i++) {
       try {
-        pending.push(this.#prepare(rawEvents[i], i, nowMicros, writable));
+        pending.push(this.#prepare(rawEvents[i], i, nowMicros, writable, isSystem));
       } catch (error) {
         if (!(error instanceof TamgaError)) throw error;
         problems.push({ ...error.details, index: i, field: String(error.details.field ?? ''), code: error.code, message: error.message });
@@ -128,7 +128,7 @@ export class Journal {
    * (2001) or a key rotation. Same validation, catalogue and integrity as any event; resolves after commit.
    */
   async appendSystem(event: Readonly<Record<string, unknown>>): Promise<AppendResult> {
-    const [result] = await this.append([{ ...event, tenantId: SYSTEM_TENANT_ID }]);
+    const [result] = await this.append([{ ...event, tenantId: SYSTEM_TENANT_ID }], undefined, true);
     return result!;
   }
 
@@ -141,9 +141,12 @@ export class Journal {
     };
   }
 
-  #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined): PendingRecord {
+  #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined, isSystem: boolean): PendingRecord {
     const e = validateEventInput(raw, index, this.#limits);
     const entry = this.#resolve(e.event, e.eventName, index);
+    if (e.tenantId === SYSTEM_TENANT_ID && !isSystem) {
+      throw new TamgaError('FORBIDDEN', `[${index}].tenantId: "${SYSTEM_TENANT_ID}" holds Tamga's own events`, { field: 'tenantId', index });
+    }
     if (writable !== undefined && !writable.includes(e.tenantId)) {
       throw new TamgaError('FORBIDDEN', `[${index}].tenantId: this key may not write to tenant ${e.tenantId ?? 'default'}`, {
         field: 'tenantId',
