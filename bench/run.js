@@ -4,6 +4,8 @@
 //   BENCH_BATCH        events per NDJSON request (default 1,000)
 //   BENCH_CONCURRENCY  requests in flight (default 2)
 //   BENCH_DIR          working directory (default a fresh temporary one, removed afterwards)
+//   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
+//   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +13,13 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 
@@ -23,12 +28,12 @@ const USERS = Array.from({ length: 200 }, (_, i) => `user${i}`);
 const now = Date.now();
 const DAY = 86_400_000;
 
-function makeBatch(b) {
+function makeBatch(b, total) {
   const lines = [];
   for (let i = 0; i < BATCH; i++) {
     const n = b * BATCH + i;
     // Spread over the last 24 hours, newest last, so the default view (current hour) has data.
-    const createdAt = new Date(now - DAY + Math.floor((n / EVENTS) * DAY)).toISOString();
+    const createdAt = new Date(now - DAY + Math.floor((n / total) * DAY)).toISOString();
     lines.push(
       JSON.stringify({
         event: CODES[n % CODES.length],
@@ -50,9 +55,9 @@ const pct = (values, p) => {
 };
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
-async function startServer() {
+async function startServer(env = {}) {
   const child = fork(new URL('./server-child.js', import.meta.url), [], {
-    env: { ...process.env, TAMGA_DATA_DIR: join(workDir, 'data'), TAMGA_ADMIN_API_KEY: KEY, TAMGA_LOG_LEVEL: 'error' },
+    env: { ...process.env, TAMGA_DATA_DIR: join(workDir, 'data'), TAMGA_ADMIN_API_KEY: KEY, TAMGA_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const rl = createInterface({ input: child.stdout });
@@ -72,25 +77,57 @@ async function timed(fn) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** Appends `total` events over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
+async function ingest(url, total) {
+  const batches = Math.ceil(total / BATCH);
+  let next = 0;
+  const t0 = performance.now();
+  async function worker() {
+    while (next < batches) {
+      const body = makeBatch(next++, total);
+      const res = await fetch(`${url}/api/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
+        body,
+      });
+      if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (performance.now() - t0) / 1000;
+}
+
+/** PostgreSQL ingest over HTTP in a fresh schema, dropped afterwards; undefined when PostgreSQL is unreachable. */
+async function ingestPostgres() {
+  if (PG_EVENTS <= 0) return undefined;
+  const schema = `tamga_bench_${process.pid}`;
+  const client = new pg.Client({ connectionString: PG_URL });
+  try {
+    await client.connect();
+  } catch (error) {
+    console.log(`PostgreSQL not reachable at ${PG_URL} (${error.message}): PostgreSQL ingest not measured`);
+    return undefined;
+  }
+  try {
+    const { child, url } = await startServer({ TAMGA_DATABASE_URL: PG_URL, TAMGA_DATABASE_SCHEMA: schema, TAMGA_DATA_DIR: join(workDir, 'pg-data') });
+    const seconds = await ingest(url, PG_EVENTS);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    return PG_EVENTS / seconds;
+  } finally {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  }
+}
+
 async function main() {
   console.log(`Tamga benchmark: ${fmt(EVENTS)} events, batches of ${BATCH}, ${CONCURRENCY} in flight, SQLite (WAL, synchronous=FULL)`);
   const { child, url } = await startServer();
   const headers = { authorization: `Bearer ${KEY}` };
 
   // 1. Ingest over HTTP.
-  const batches = Math.ceil(EVENTS / BATCH);
-  let next = 0;
-  const t0 = performance.now();
-  async function worker() {
-    while (next < batches) {
-      const body = makeBatch(next++);
-      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-ndjson' }, body });
-      if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    }
-  }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const ingestSeconds = (performance.now() - t0) / 1000;
+  const ingestSeconds = await ingest(url, EVENTS);
   const httpRate = EVENTS / ingestSeconds;
   const rssAfterIngest = await rssOf(child);
 
@@ -169,12 +206,14 @@ async function main() {
   const rawRate = rows.length / ((performance.now() - r0) / 1000);
   source.close();
   raw.close();
+  const pgRate = await ingestPostgres();
 
   console.log('');
   console.log('ingest');
   console.log(`  HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
   console.log(`  raw SQLite INSERT of the same rows, no indexes, batches of ${BATCH}: ${fmt(rawRate)} events/s`);
   console.log(`  ratio HTTP / raw: ${(httpRate / rawRate).toFixed(2)}   (targets: >= 100,000 events/s and >= 0.50)`);
+  if (pgRate !== undefined) console.log(`  HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
   console.log(`checkpoint lag after an append: p50 ${pct(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms   (target <= 1000 ms)`);
   console.log(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
   for (const [name, p50, p95] of queryResults) console.log(`  ${name.padEnd(30)} ${p50.toFixed(1).padStart(7)} ${p95.toFixed(1).padStart(7)}`);

@@ -27,8 +27,8 @@ export interface TamgaServer {
 }
 
 /** Opens the store the configuration names: PostgreSQL for a database URL, else SQLite in the data dir. */
-export async function openStore(config: Pick<TamgaConfig, 'databaseUrl' | 'dataDir'>): Promise<JournalStore> {
-  if (config.databaseUrl !== undefined) return PostgresJournalStore.connect({ url: config.databaseUrl });
+export async function openStore(config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): Promise<JournalStore> {
+  if (config.databaseUrl !== undefined) return PostgresJournalStore.connect({ url: config.databaseUrl, schema: config.databaseSchema });
   return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite') });
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hashLeaf } from '../merkle/hasher.js';
 import { computeRecordSignature } from '../signature/record-hmac.js';
-import { checkRecord, sealRecord } from './record.js';
+import { canonicalize } from '../canonical/canonical-json.js';
+import { canonicalRecordObject, canonicalRecordString, checkRecord, sealRecord } from './record.js';
 import type { RecordFields } from './record.js';
 
 const KEY = Buffer.alloc(32, 1);
@@ -69,5 +70,24 @@ describe('sealRecord', () => {
       expect(checkRecord({ ...fields, entityData: null, text: null }, { ...stored, redacted: true }, keyFor)).toBe('redacted');
       expect(checkRecord({ ...fields, entityData: null }, { ...stored, redacted: true }, keyFor)).toBe('tampered');
     });
+  });
+});
+
+describe('canonicalRecordString', () => {
+  it('gives exactly the RFC 8785 serialization of the canonical record, on the fast path and off it', () => {
+    const variants: RecordFields[] = [
+      fields,
+      { ...fields, extra: {} },
+      { ...fields, extra: {}, userId: 'ÿ "quoted" \\ \n tab\t é 😀', operationKey: null, ip: null, outcome: 'success' },
+      { ...fields, extra: { request: { url: '/x', method: 'GET', status: 200 }, object: { type: 't' } } },
+      { ...fields, extra: {}, nodeId: 'node-\u007f\u2028' },
+    ];
+    for (const v of variants) {
+      expect(canonicalRecordString(v, 'ab')).toBe(canonicalize(canonicalRecordObject(v, 'ab')));
+    }
+  });
+
+  it('refuses a lone surrogate like RFC 8785 does', () => {
+    expect(() => canonicalRecordString({ ...fields, extra: {}, userId: 'a\ud800b' }, 'ab')).toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomFillSync } from 'node:crypto';
-import { canonicalBytes, canonicalize } from '../canonical/canonical-json.js';
+import { canonicalize } from '../canonical/canonical-json.js';
 import { hashLeaf } from '../merkle/hasher.js';
 import { computeRecordSignature, hasValidRecordSignature } from '../signature/record-hmac.js';
 import type { EntityData, EventClass, EventExtra, Outcome } from './event-input.js';
@@ -65,7 +65,7 @@ function nextSalt(): Buffer {
  * the payload can be erased later without breaking the signature or the Merkle log (DESIGN.md §4).
  */
 export function computePayloadDigest(salt: Uint8Array, entityData: EntityData | null, text: string | null): string {
-  return createHash('sha256').update(salt).update(canonicalBytes([entityData, text])).digest('hex');
+  return createHash('sha256').update(salt).update(canonicalize([entityData, text]), 'utf8').digest('hex');
 }
 
 /**
@@ -97,6 +97,59 @@ export function canonicalRecordObject(fields: RecordFields, payloadDigest: strin
   };
 }
 
+// Strings that might hold a lone surrogate go through the generic RFC 8785 serializer, which refuses it.
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * The canonical bytes `L` of a record as a string: RFC 8785 of {@link canonicalRecordObject}.
+ *
+ * Hot path (runs per event at ingest and per record on read): a record without added fields has a fixed
+ * set of keys, so it is built with its keys already in RFC 8785 order and serialized by one
+ * `JSON.stringify` — identical output, because every value is a string, a safe integer or null, and
+ * JSON.stringify's string escaping is RFC 8785's for strings without lone surrogates. Anything else takes
+ * the generic serializer. `record.test.ts` checks both give the same bytes.
+ */
+export function canonicalRecordString(fields: RecordFields, payloadDigest: string): string {
+  const { extra } = fields;
+  let hasExtra = false;
+  for (const key in extra) {
+    if ((extra as Record<string, unknown>)[key] !== undefined) {
+      hasExtra = true;
+      break;
+    }
+  }
+  if (
+    hasExtra ||
+    (fields.userId !== null && SURROGATE.test(fields.userId)) ||
+    (fields.operationKey !== null && SURROGATE.test(fields.operationKey)) ||
+    (fields.nodeId !== null && SURROGATE.test(fields.nodeId)) ||
+    SURROGATE.test(fields.log)
+  ) {
+    return canonicalize(canonicalRecordObject(fields, payloadDigest));
+  }
+  // Keys in UTF-16 code unit order (RFC 8785 §3.2.3).
+  return JSON.stringify({
+    apiCreatedAt: formatTimestamp(fields.apiCreatedAt),
+    classifiedEvent: fields.classifiedEvent,
+    createdAt: formatTimestamp(fields.createdAt),
+    event: fields.event,
+    eventName: fields.eventName,
+    id: fields.id,
+    ip: fields.ip,
+    log: fields.log,
+    nodeId: fields.nodeId,
+    operationKey: fields.operationKey,
+    outcome: fields.outcome,
+    payloadDigest,
+    seq: fields.seq,
+    severity: fields.severity,
+    sigKid: fields.sigKid,
+    tenantId: fields.tenantId,
+    userId: fields.userId,
+    v: RECORD_FORMAT_VERSION,
+  });
+}
+
 /**
  * Seals a record: draws a payload salt, builds the canonical bytes, signs them with the HMAC key
  * `fields.sigKid` names, and hashes them into a Merkle leaf (RFC 9162 §2.1.1).
@@ -104,7 +157,7 @@ export function canonicalRecordObject(fields: RecordFields, payloadDigest: strin
 export function sealRecord(fields: RecordFields, hmacKey: Uint8Array): RecordSeal {
   const payloadSalt = nextSalt();
   const digest = computePayloadDigest(payloadSalt, fields.entityData, fields.text);
-  const canonical = Buffer.from(canonicalize(canonicalRecordObject(fields, digest)), 'utf8');
+  const canonical = Buffer.from(canonicalRecordString(fields, digest), 'utf8');
   return {
     canonical,
     signature: computeRecordSignature(hmacKey, canonical),
@@ -144,7 +197,7 @@ export function checkRecord(
   }
   const digest = (stored as { payloadDigest?: unknown }).payloadDigest;
   if (typeof digest !== 'string') return 'tampered';
-  const rebuilt = canonicalize(canonicalRecordObject(fields, digest));
+  const rebuilt = canonicalRecordString(fields, digest);
   if (!Buffer.from(rebuilt, 'utf8').equals(seal.canonical)) return 'tampered';
   if (seal.redacted) return fields.entityData === null && fields.text === null ? 'redacted' : 'tampered';
   if (seal.payloadSalt === null) return 'tampered';

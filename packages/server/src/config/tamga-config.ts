@@ -12,6 +12,8 @@ export interface TamgaConfig {
   readonly dataDir: string;
   /** `TAMGA_DATABASE_URL` / `--database-url`: `postgres://...` selects PostgreSQL; unset means SQLite. */
   readonly databaseUrl: string | undefined;
+  /** `TAMGA_DATABASE_SCHEMA` / `--database-schema`: PostgreSQL schema of Tamga's tables. Default `tamga`. */
+  readonly databaseSchema: string;
   /** `TAMGA_NODE_ID` / `--node-id`. Default: the host name. */
   readonly nodeId: string;
   /** `TAMGA_ADMIN_API_KEY`: a fixed administrator key (for automation); else one is made on first start. */
@@ -29,6 +31,7 @@ const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
   '--port': 'port',
   '--data-dir': 'dataDir',
   '--database-url': 'databaseUrl',
+  '--database-schema': 'databaseSchema',
   '--node-id': 'nodeId',
   '--keys-dir': 'keysDir',
   '--log-origin': 'logOrigin',
@@ -68,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     port,
     dataDir,
     databaseUrl,
+    databaseSchema: pick('databaseSchema', 'TAMGA_DATABASE_SCHEMA') ?? 'tamga',
     nodeId: pick('nodeId', 'TAMGA_NODE_ID') ?? hostname(),
     adminApiKey: env.TAMGA_ADMIN_API_KEY === '' ? undefined : env.TAMGA_ADMIN_API_KEY,
     keysDir: resolve(pick('keysDir', 'TAMGA_KEYS_DIR') ?? join(dataDir, 'keys')),

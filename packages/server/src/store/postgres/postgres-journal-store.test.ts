@@ -212,33 +212,5 @@ if (url === undefined) {
     it('rejects a schema name that is not a plain identifier', async () => {
       await expect(PostgresJournalStore.connect({ url: url!, schema: 'x; DROP TABLE y' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     });
-
-    it.runIf(process.env.TAMGA_PG_BENCH === '1')('appends batches of 1,000 fast (timing, TAMGA_PG_BENCH=1)', async () => {
-      const store = await open(schemaName(), 8);
-      const real = testSealer();
-      // The store's own cost, without the core's sealing (JCS + HMAC + SHA-256 per record).
-      const seal = real.seal(pendingRecord() as Parameters<typeof real.seal>[0]);
-      const constant = { ...real, seal: () => seal };
-      await store.append(Array.from({ length: 1000 }, () => pendingRecord({ tenantId: 'bench' })), real);
-      for (const [label, sealer, concurrency] of [
-        ['real sealer', real, 1],
-        ['real sealer', real, 4],
-        ['constant seal (store only)', constant, 4],
-      ] as const) {
-        const batches = 40;
-        const queue = Array.from({ length: batches }, (_, b) =>
-          Array.from({ length: 1000 }, () => pendingRecord({ tenantId: `bench-${b % 4}`, text: 'user logged in from the console', userId: 'u-1' })),
-        );
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: concurrency }, async () => {
-            for (let batch = queue.shift(); batch; batch = queue.shift()) await store.append(batch, sealer);
-          }),
-        );
-        const rate = Math.round((batches * 1000) / ((performance.now() - started) / 1000));
-        console.log(`PostgreSQL append, ${batches} batches of 1,000, ${label}, concurrency ${concurrency}: ${rate} events/s`);
-      }
-      await dropAndClose(store);
-    }, 120_000);
   });
 }

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS logs (
 
 CREATE TABLE IF NOT EXISTS records (
   rid              INTEGER PRIMARY KEY,
-  log_id           INTEGER NOT NULL REFERENCES logs(log_id),
+  log_id           INTEGER NOT NULL,   -- no foreign key: the append transaction creates the log first
   seq              INTEGER NOT NULL,
   id               TEXT NOT NULL,
   event            INTEGER NOT NULL,
