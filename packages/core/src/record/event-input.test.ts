@@ -59,10 +59,20 @@ describe('validateEventInput', () => {
     [{ event: 2001, object: { colour: 'red' } }, 'object.colour'],
     [{ event: 2001, validSignature: true }, 'validSignature'],
     [{ event: 2001, __proto__x: 1 }, '__proto__x'],
+    [{ event: 2001, userId: 'a\ud800' }, 'userId'],
+    [{ event: 2001, text: 'a\u0000b' }, 'text'],
+    [{ event: 2001, entityData: { k: ['x\udc00'] } }, 'entityData'],
+    [{ event: 2001, entityData: JSON.parse('['.repeat(40) + ']'.repeat(40)) }, 'entityData'],
+    [{ event: 2001, source: { system: 'a\u0000' } }, 'source.system'],
   ])('refuses %j naming %s', (raw, field) => {
     const error = problem(raw, 7);
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.details).toMatchObject({ field, index: 7 });
+  });
+
+  it('refuses entityData nested 20,000 deep without overflowing the stack', () => {
+    const raw = { event: 2001, entityData: JSON.parse('['.repeat(20000) + ']'.repeat(20000)) as unknown };
+    expect(problem(raw).details.field).toBe('entityData');
   });
 
   it('refuses a JSON "__proto__" key as an unknown field', () => {

@@ -118,6 +118,33 @@ const KNOWN_FIELDS = new Set([
   'correctsEventId',
 ]);
 
+/** Deepest nesting accepted in `entityData` (objects and arrays). */
+export const MAX_ENTITY_DATA_DEPTH = 32;
+
+// A UTF-16 surrogate without its partner cannot be encoded as UTF-8 (RFC 8785 refuses it); NUL cannot be
+// stored in PostgreSQL text. Both are refused in every string so all stores accept the same events.
+const BAD_STRING = /[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The problem with a JSON value from a producer, or undefined: too deep, or a string that can't be stored. */
+function checkJsonValue(value: unknown, depth: number): string | undefined {
+  if (typeof value === 'string') return BAD_STRING.test(value) ? 'contains a NUL character or an unpaired surrogate' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_ENTITY_DATA_DEPTH) return `is nested deeper than ${MAX_ENTITY_DATA_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = checkJsonValue(item, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    if (BAD_STRING.test(key)) return 'has a key with a NUL character or an unpaired surrogate';
+    const problem = checkJsonValue((value as Record<string, unknown>)[key], depth + 1);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
 function fail(index: number | undefined, field: string, message: string, code: ErrorCode = 'VALIDATION_FAILED'): never {
   const path = index === undefined ? field : `[${index}].${field}`;
   throw new ValidationError(code, `${path}: ${message}`, index === undefined ? { field } : { field, index });
@@ -133,6 +160,7 @@ function optString(
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') fail(index, field, 'must be a string or null');
   if (v.length > max) fail(index, field, `must be at most ${max} characters`);
+  if (BAD_STRING.test(v)) fail(index, field, 'must not contain NUL characters or unpaired surrogates');
   return v;
 }
 
@@ -154,6 +182,7 @@ function subObject(
     if (kind === 'string') {
       if (typeof value !== 'string') fail(index, `${field}.${key}`, 'must be a string');
       if (value.length > max) fail(index, `${field}.${key}`, `must be at most ${max} characters`);
+      if (BAD_STRING.test(value)) fail(index, `${field}.${key}`, 'must not contain NUL characters or unpaired surrogates');
     } else if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
       fail(index, `${field}.${key}`, 'must be a non-negative integer');
     }
@@ -198,7 +227,7 @@ export function validateEventInput(
   }
   let eventName: string | undefined;
   if (r.eventName !== undefined && r.eventName !== null) {
-    if (typeof r.eventName !== 'string' || r.eventName.length === 0 || r.eventName.length > max) {
+    if (typeof r.eventName !== 'string' || r.eventName.length === 0 || r.eventName.length > max || BAD_STRING.test(r.eventName)) {
       fail(index, 'eventName', 'must be a non-empty string');
     }
     eventName = r.eventName;
@@ -208,6 +237,8 @@ export function validateEventInput(
   let entityData: EntityData | null = null;
   if (r.entityData !== undefined && r.entityData !== null) {
     const v = r.entityData;
+    const problem = checkJsonValue(v, 0);
+    if (problem !== undefined) fail(index, 'entityData', problem);
     if (typeof v === 'string') {
       if (v.length > limits.maxEntityDataLength) {
         fail(index, 'entityData', `must be at most ${limits.maxEntityDataLength} characters`);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -75,16 +76,23 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
 
   // Bodies are parsed here, not by Fastify's default parser, so malformed input gets Tamga's own codes.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/problem+json'], { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/problem+json'], { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(decodeUtf8(body as Buffer)));
     } catch (error) {
       done(new TamgaError('MALFORMED_JSON', `Body is not valid JSON: ${(error as Error).message}`, { field: 'body' }), undefined);
     }
   });
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) => {
     const events: unknown[] = [];
-    const lines = (body as string).split('\n');
+    let text: string;
+    try {
+      text = decodeUtf8(body as Buffer);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!.trim();
       if (line === '') continue;
@@ -115,6 +123,12 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
   await app.register(logRoutes, { context });
   return app;
+}
+
+/** Decodes a request body, refusing bytes that are not UTF-8 instead of replacing them silently. */
+function decodeUtf8(body: Buffer): string {
+  if (!isUtf8(body)) throw new TamgaError('MALFORMED_JSON', 'Body is not valid UTF-8', { field: 'body' });
+  return body.toString('utf8');
 }
 
 /** The events of an NDJSON body (kept apart from a JSON array so both can be told apart). */

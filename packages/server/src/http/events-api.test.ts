@@ -204,6 +204,21 @@ describe('bad input', () => {
     expect(huge.json().code).toBe('BODY_TOO_LARGE');
   });
 
+  it('refuses a body that is not UTF-8, and unstorable strings, with 4xx', async () => {
+    const before = await total();
+    const bytes = Buffer.concat([Buffer.from('{"event":2001,"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const res = await post(bytes, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'MALFORMED_JSON', field: 'body' });
+    const nd = await post(bytes, { 'content-type': 'application/x-ndjson' });
+    expect(nd.json()).toMatchObject({ code: 'MALFORMED_JSON', field: 'body' });
+    const lone = await post('{"event":2001,"userId":"a\\ud800"}', { 'content-type': 'application/json' });
+    expect(lone.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'userId' });
+    const deep = await post(`{"event":2001,"entityData":${'['.repeat(5000)}${']'.repeat(5000)}}`, { 'content-type': 'application/json' });
+    expect(deep.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'entityData' });
+    expect(await total()).toBe(before);
+  });
+
   it('refuses other media types', async () => {
     const res = await post('event=2001', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(res.statusCode).toBe(415);
