@@ -123,6 +123,7 @@ export const MAX_ENTITY_DATA_DEPTH = 32;
 
 // A UTF-16 surrogate without its partner cannot be encoded as UTF-8 (RFC 8785 refuses it); NUL cannot be
 // stored in PostgreSQL text. Both are refused in every string so all stores accept the same events.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this pattern looks for
 const BAD_STRING = /[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** The problem with a JSON value from a producer, or undefined: too deep, or a string that can't be stored. */
