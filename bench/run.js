@@ -6,7 +6,7 @@
 //   BENCH_DIR          working directory (default a fresh temporary one, removed afterwards)
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,15 @@ async function rssOf(child) {
   child.send('rss');
   const [msg] = await once(child, 'message');
   return msg.rss;
+}
+
+/** Runs the compiled `tamga` CLI and returns its stdout; rejects on a non-zero exit. */
+function runCli(args) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [new URL('../packages/cli/bin/tamga.js', import.meta.url).pathname, ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`tamga ${args[0]} failed: ${stderr || error.message}`)) : resolve(stdout),
+    );
+  });
 }
 
 async function timed(fn) {
@@ -186,8 +195,16 @@ async function main() {
     proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
   }
   const rssEnd = await rssOf(child);
+  // 4b. Export the benchmark's log as an evidence bundle (tamga export); it is verified offline below.
+  const bundleDir = join(workDir, 'bundle');
+  await runCli(['export', '--url', url, '--api-key', KEY, '--tenant', 'default', '--out', bundleDir]);
   child.kill('SIGTERM');
   await once(child, 'exit');
+
+  // 4c. Offline verification of the bundle (tamga verify: no server, no database), with the server stopped.
+  const v0 = performance.now();
+  const verified = JSON.parse(await runCli(['verify', bundleDir, '--json']));
+  const verifyRate = verified.checked / ((performance.now() - v0) / 1000);
 
   // 5. Raw: the same rows, plain INSERTs into an index-free table, same durability settings.
   const source = new Database(join(workDir, 'data', 'tamga.sqlite'), { readonly: true });
@@ -219,6 +236,7 @@ async function main() {
   for (const [name, p50, p95] of queryResults) console.log(`  ${name.padEnd(30)} ${p50.toFixed(1).padStart(7)} ${p95.toFixed(1).padStart(7)}`);
   console.log(`count + histogram of 24 h: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms at 10 M)`);
   console.log(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
+  console.log(`offline verification (tamga verify, process start included): ${fmt(verifyRate)} records/s over ${fmt(verified.checked)} records, ${verified.status}   (target >= 150,000 records/s)`);
   console.log(`server RSS: ${fmt(rssAfterIngest / 1048576)} MB after ingest, ${fmt(rssEnd / 1048576)} MB at the end   (target <= 300 MB at 10 M)`);
   if (process.env.BENCH_DIR === undefined) rmSync(workDir, { recursive: true, force: true });
 }

@@ -21,6 +21,14 @@ export const ERROR_CODES = Object.freeze({
   // Access
   UNAUTHENTICATED: { status: 401, title: 'Credentials are missing or invalid' },
   FORBIDDEN: { status: 403, title: 'The credentials do not allow this action' },
+  ACCOUNT_LOCKED: { status: 401, title: 'Sign-in is refused: the account is locked or disabled' },
+  PASSWORD_EXPIRED: { status: 401, title: 'Sign-in is refused: the password or the account has expired' },
+  PASSWORD_CHANGE_REQUIRED: { status: 403, title: 'The password must be changed before anything else' },
+  PASSWORD_TOO_WEAK: { status: 422, title: 'The new password does not meet the password policy' },
+  CSRF_TOKEN_INVALID: { status: 403, title: 'The x-csrf-token header is missing or does not match the session' },
+  USER_NOT_FOUND: { status: 404, title: 'No user with this login' },
+  USER_EXISTS: { status: 409, title: 'A user with this login already exists' },
+  API_KEY_NOT_FOUND: { status: 404, title: 'No API key with this id' },
   // Lookups
   NOT_FOUND: { status: 404, title: 'The resource does not exist' },
   EVENT_NOT_FOUND: { status: 404, title: 'No event with this id' },
@@ -32,8 +40,13 @@ export const ERROR_CODES = Object.freeze({
   CHECKPOINT_INVALID: { status: 422, title: 'A checkpoint is malformed or its signature does not verify' },
   NOTE_MALFORMED: { status: 422, title: 'A signed note is malformed' },
   KEY_UNKNOWN: { status: 422, title: 'No known key has this id' },
+  RECORD_TAMPERED: { status: 422, title: 'A record does not match its canonical bytes, leaf, payload digest or signature' },
+  LOG_INCONSISTENT: { status: 422, title: 'The log does not match its signed checkpoints (gap, reorder, rewrite or rollback)' },
+  BUNDLE_INVALID: { status: 422, title: 'An evidence bundle or receipt is unusable: missing, malformed or unsupported' },
+  CHECKPOINT_PENDING: { status: 503, title: 'No signed checkpoint covers the record yet; retry in a second' },
   // Catalogue
   CATALOG_INVALID: { status: 422, title: 'A catalogue file is invalid' },
+  CATALOG_NOT_FOUND: { status: 404, title: 'No such catalogue entry or tenant catalogue' },
   // Storage and service
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
   STORE_FAILED: { status: 500, title: 'The database failed to complete the operation' },

@@ -17,3 +17,4 @@ export * from './checkpoint/signed-note.js';
 export * from './checkpoint/checkpoint.js';
 export * from './signature/record-hmac.js';
 export * from './catalog/index.js';
+export * from './verify/index.js';

@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { CatalogSet } from '@tamga/core';
+import { CatalogSet } from '@tamga/core';
 import { BootstrapKeyAuthenticator, ensureBootstrapKey } from './auth/api-key-auth.js';
-import { loadBuiltinCatalogs } from './catalog/load-builtin-catalogs.js';
+import { DEFAULT_ACCESS_CONFIG } from './auth/access-config.js';
+import { AccessControl } from './auth/access-control.js';
+import type { AccessStore } from './auth/access-store.js';
+import type { PasswordHashParams } from './auth/password-hashing.js';
+import type { CatalogRegistry } from './catalog/catalog-registry.js';
+import { loadBuiltinCatalogDocuments } from './catalog/load-builtin-catalogs.js';
+import { openCatalogRegistry, startCatalogs } from './catalog/start-catalogs.js';
 import type { TamgaConfig } from './config/tamga-config.js';
 import { buildServer } from './http/build-server.js';
 import type { BuildServerOptions } from './http/build-server.js';
@@ -10,7 +16,11 @@ import { Checkpointer } from './journal/checkpointer.js';
 import { Journal } from './journal/journal.js';
 import type { JournalStore } from './journal/journal-store.js';
 import { Prover } from './journal/prover.js';
+import { loadEvidenceConfig } from './evidence/evidence-config.js';
+import { startEvidence } from './evidence/start-evidence.js';
+import type { EvidenceRuntime } from './evidence/start-evidence.js';
 import { KeyRing } from './keys/key-ring.js';
+import { openAccessStore } from './store/open-access-store.js';
 import { PostgresJournalStore } from './store/postgres/postgres-journal-store.js';
 import { SqliteJournalStore } from './store/sqlite/sqlite-journal-store.js';
 
@@ -19,9 +29,17 @@ export interface TamgaServer {
   readonly config: TamgaConfig;
   readonly journal: Journal;
   readonly checkpointer: Checkpointer;
+  /** Built-in and tenant catalogues, held in memory for ingest. */
+  readonly catalogs: CatalogRegistry;
   readonly http: FastifyInstance;
   /** The bootstrap API key if it was created by this start (print it once), else undefined. */
   readonly createdApiKey: string | undefined;
+  /** Users, sessions and API keys. */
+  readonly access: AccessControl;
+  /** The one-time password of `admin` if this start created it (print it once), else undefined. */
+  readonly createdAdminPassword: string | undefined;
+  /** Checkpoint publishing and the checkpoint self-check. */
+  readonly evidence: EvidenceRuntime;
   /** Stops the checkpointer, the HTTP server and the store. */
   close(): Promise<void>;
 }
@@ -41,27 +59,51 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly now?: () => number;
   /** Checkpoint delay after an append, ms. Default 200. */
   readonly checkpointDelayMs?: number;
+  /** Use this access store instead of the one on `store`'s database. */
+  readonly accessStore?: AccessStore;
+  /** Journal reads of the journal (JournalRead). Default true; the page's e2e fixture turns it off to keep its counts. */
+  readonly journalReads?: boolean;
+  /** scrypt parameters of new password hashes (tests lower them). */
+  readonly passwordHashParams?: PasswordHashParams;
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
 export async function createTamgaServer(config: TamgaConfig, options: CreateTamgaServerOptions = {}): Promise<TamgaServer> {
   const store = options.store ?? (await openStore(config));
   try {
-    const keys = KeyRing.openOrCreate(config.keysDir);
-    const catalog = options.catalog ?? loadBuiltinCatalogs();
+    const evidenceConfig = config.evidence ?? loadEvidenceConfig({});
+    const keys = KeyRing.openOrCreate(config.keysDir, { checkpointOverlapMs: evidenceConfig.checkpointKeyOverlapMs });
+    const builtins = loadBuiltinCatalogDocuments();
+    const catalog = options.catalog ?? CatalogSet.of(builtins);
+    const catalogs = await openCatalogRegistry(store, builtins, options.now);
     const journal = new Journal({
       store,
       catalog,
+      ...(options.catalog === undefined && { catalogs }),
       keys,
       nodeId: config.nodeId,
       originPrefix: config.logOrigin,
       ...(options.now !== undefined && { now: options.now }),
     });
     const { created } = await ensureBootstrapKey(store, config.adminApiKey);
+    const access = new AccessControl({
+      store: options.accessStore ?? (await openAccessStore(store)),
+      journal,
+      bootstrap: new BootstrapKeyAuthenticator(store),
+      config: config.access ?? DEFAULT_ACCESS_CONFIG,
+      ...(options.now !== undefined && { now: options.now }),
+      ...(options.journalReads !== undefined && { journalReads: options.journalReads }),
+      ...(options.passwordHashParams !== undefined && { passwordHashParams: options.passwordHashParams }),
+    });
+    const { createdPassword } = await access.ensureAdministrator();
     const http = await buildServer(
-      { journal, prover: new Prover(store), auth: new BootstrapKeyAuthenticator(store), ...(options.now !== undefined && { now: options.now }) },
+      { journal, prover: new Prover(store), auth: access, access, catalogs, ...(options.now !== undefined && { now: options.now }) },
       options,
     );
+    await startCatalogs(catalogs, journal, {
+      catalogDir: config.catalogDir,
+      onError: (error) => http.log.error({ err: error }, 'catalogue refresh failed'),
+    });
     const checkpointer = new Checkpointer({
       store,
       keys,
@@ -70,13 +112,26 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     });
     journal.onAppend(() => checkpointer.nudge());
     checkpointer.start();
+    const evidence = await startEvidence({
+      journal,
+      checkpointer,
+      prover: new Prover(store),
+      config: evidenceConfig,
+      onError: (error, what) => http.log.error({ err: error }, what),
+    });
     return {
       config,
       journal,
       checkpointer,
+      evidence,
+      catalogs,
       http,
       createdApiKey: created,
+      access,
+      createdAdminPassword: createdPassword,
       async close() {
+        await catalogs.stop();
+        await evidence.stop();
         await checkpointer.stop();
         await http.close();
         await store.close();

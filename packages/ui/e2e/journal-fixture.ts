@@ -139,6 +139,8 @@ export function ensureBuilt(): void {
     {
       cwd: UI_DIR,
       stdio: 'inherit',
+      // vitest sets NODE_ENV=test, which would make a development build (source paths in the script).
+      env: { ...process.env, NODE_ENV: 'production' },
     },
   );
 }
@@ -164,16 +166,25 @@ export interface JournalFixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(): Promise<JournalFixture> {
+/** The administrator's first password in the fixture (`TAMGA_ADMIN_PASSWORD`). */
+export const ADMIN_PASSWORD = 'first password 0001';
+
+export async function startFixture({ journalReads = false } = {}): Promise<JournalFixture> {
   ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'tamga-ui-e2e-'));
+  // First start journals UserCreated for `admin`: 30 days early, outside every preset, so the counts stay exact.
+  let now = FIXED_MS - 30 * 86_400_000;
   const server = await createTamgaServer(
-    loadConfig({ TAMGA_DATA_DIR: dataDir, TAMGA_ADMIN_API_KEY: API_KEY }),
+    loadConfig({ TAMGA_DATA_DIR: dataDir, TAMGA_ADMIN_API_KEY: API_KEY, TAMGA_ADMIN_PASSWORD: ADMIN_PASSWORD }),
     {
-      now: () => FIXED_MS,
+      now: () => now,
       uiDir: DIST,
+      // Reads of the journal are journalled in the seeded hour; the page tests count rows, so only the
+      // password sign-in test (its own server) keeps them.
+      journalReads,
     },
   );
+  now = FIXED_MS;
   const address = await server.http.listen({ host: '127.0.0.1', port: 0 });
   const baseUrl = address.replace('localhost', '127.0.0.1');
   const response = await fetch(`${baseUrl}/api/v1/events`, {

@@ -89,8 +89,9 @@ describe.skipIf(!enabled)('journal page', () => {
       const context = await newContext(fx, { signedIn: false });
       const page = await context.newPage();
       await page.goto('/');
-      await page.getByLabel('API key').waitFor();
+      await page.getByLabel('Login').waitFor();
       await screenshot(page, 'sign-in');
+      await page.getByRole('tab', { name: 'API key' }).click();
       await page.getByLabel('API key').fill('tmg_wrong');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await expect(page.getByRole('alert').textContent()).resolves.toContain('UNAUTHENTICATED');
@@ -106,7 +107,9 @@ describe.skipIf(!enabled)('journal page', () => {
       const context = await newContext(fx, { signedIn: false });
       const page = await context.newPage();
       await page.goto('/');
+      await page.getByLabel('Login').waitFor();
       await page.route('**/api/v1/**', (route) => route.abort('connectionrefused'));
+      await page.getByRole('tab', { name: 'API key' }).click();
       await page.getByLabel('API key').fill(API_KEY);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await expect(page.getByRole('alert').textContent()).resolves.toContain('cannot be reached');

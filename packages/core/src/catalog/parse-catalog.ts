@@ -399,6 +399,14 @@ function readCatalog(raw: unknown, out: ProblemCollector): CatalogDocument | und
   });
 }
 
+/**
+ * The 1-based line of an entry in the text it was parsed from, or `null` for an entry not parsed from text
+ * (built by hand). Lets checks across catalogues ({@link validateCatalogs}, tenant checks) point at the source.
+ */
+export function catalogEntryLine(entry: CatalogEntry): number | null {
+  return entryLines.get(entry) ?? null;
+}
+
 function throwInvalid(source: string, problems: readonly CatalogProblem[]): never {
   const first = problems
     .slice(0, 3)

@@ -8,8 +8,15 @@ import { formatTimestamp } from './timestamp.js';
 /** Version of the canonical record layout (`v` in the canonical bytes). */
 export const RECORD_FORMAT_VERSION = 1;
 
-/** Added fields kept in the record besides the seed's, except `outcome` and `severity`. */
-export type RecordExtra = Omit<EventExtra, 'outcome' | 'severity'>;
+/**
+ * Added fields kept in the record besides the seed's, except `outcome` and `severity`; plus what the server
+ * records about the code's resolution: `catalogVersion` (e.g. `ai-server@1`, `acme@3`) of the catalogue that
+ * named it, or `unregistered: true` when no catalogue did (the tenant opted into open codes).
+ */
+export type RecordExtra = Omit<EventExtra, 'outcome' | 'severity'> & {
+  readonly catalogVersion?: string;
+  readonly unregistered?: boolean;
+};
 
 /** Everything stored about one record, except its integrity material. Times are UTC microseconds. */
 export interface RecordFields {

@@ -10,6 +10,22 @@ export interface Principal {
   readonly isAdmin: boolean;
   /** Tenants the principal may touch (`null` = default tenant); undefined = every tenant. */
   readonly tenants?: TenantScope;
+  /** Tenants it may append to, when they differ from `tenants` (an auditor with the ingest role). */
+  readonly writeTenants?: TenantScope;
+  /** How it signed in: the bootstrap key, an API key, or a password session. */
+  readonly kind?: 'bootstrap' | 'api-key' | 'session';
+  /** Stable id for limits and journalling: `bootstrap`, `key:<id>` or `user:<login>`. */
+  readonly id?: string;
+  /** The `userId` of the events it causes (the login for users, `key:<name>` for API keys). */
+  readonly userId?: string;
+  /** The operation key of its session: every event of one session shares it. */
+  readonly operationKey?: string;
+  /** A session opened with a one-time password: only a password change is allowed. */
+  readonly mustChangePassword?: boolean;
+  /** SHA-256 of the session id (sessions only). */
+  readonly sessionIdHash?: string;
+  /** The session's CSRF token (sessions only). */
+  readonly csrfToken?: string;
 }
 
 /** Resolves a bearer token to a principal. */
@@ -62,6 +78,14 @@ export class BootstrapKeyAuthenticator implements Authenticator {
     const a = Buffer.from(hashApiKey(token), 'hex');
     const b = Buffer.from(stored, 'hex');
     if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
-    return { name: 'bootstrap-admin', canRead: true, canIngest: true, isAdmin: true };
+    return {
+      name: 'bootstrap-admin',
+      canRead: true,
+      canIngest: true,
+      isAdmin: true,
+      kind: 'bootstrap',
+      id: 'bootstrap',
+      userId: 'bootstrap-admin',
+    };
   }
 }

@@ -29,6 +29,16 @@ export function defaultCatalogDir(): string {
  *   name in two catalogues, overlapping code ranges); `details.problems` lists every problem.
  */
 export function loadBuiltinCatalogs(dir: string = defaultCatalogDir()): CatalogSet {
+  return CatalogSet.of(loadBuiltinCatalogDocuments(dir));
+}
+
+/**
+ * The validated built-in catalogue documents in load order (see {@link loadBuiltinCatalogs}), for callers that
+ * need their versions and titles as well as their entries.
+ *
+ * @throws ValidationError `CATALOG_INVALID` as {@link loadBuiltinCatalogs} does.
+ */
+export function loadBuiltinCatalogDocuments(dir: string = defaultCatalogDir()): CatalogDocument[] {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
@@ -41,7 +51,7 @@ export function loadBuiltinCatalogs(dir: string = defaultCatalogDir()): CatalogS
     const summary = problems.map((p) => `${p.source}:${p.line ?? '?'} ${p.path}: ${p.message}`).join('; ');
     throw new ValidationError('CATALOG_INVALID', `Built-in catalogues conflict: ${summary}`, { problems });
   }
-  return CatalogSet.of(docs.map((d) => d.doc));
+  return docs.map((d) => d.doc);
 }
 
 function rank(file: string): number {

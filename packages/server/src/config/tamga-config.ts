@@ -1,6 +1,10 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TamgaError } from '@tamga/core';
+import { loadAccessConfig } from '../auth/access-config.js';
+import type { AccessConfig } from '../auth/access-config.js';
+import { loadEvidenceConfig } from '../evidence/evidence-config.js';
+import type { EvidenceConfig } from '../evidence/evidence-config.js';
 
 /** Server configuration: environment variables with matching CLI flags (flags win). */
 export interface TamgaConfig {
@@ -24,6 +28,15 @@ export interface TamgaConfig {
   readonly logOrigin: string;
   /** `TAMGA_LOG_LEVEL` / `--log-level` (pino levels). Default `warn`. */
   readonly logLevel: string;
+  /**
+   * `TAMGA_CATALOG_DIR` / `--catalog-dir`: tenant catalogue files `<tenantId>.json|.yaml|.yml` registered at
+   * start-up (`default.*` is the default tenant). Unset: none.
+   */
+  readonly catalogDir: string | undefined;
+  /** Users, sessions and abuse limits: `TAMGA_ADMIN_PASSWORD`, `TAMGA_LOGIN_*`, `TAMGA_INGEST_*`, ... (see AccessConfig). */
+  readonly access: AccessConfig;
+  /** Checkpoint publishing (`TAMGA_CHECKPOINT_DIR`, `TAMGA_CHECKPOINT_WEBHOOK`), key overlap, self-check (see EvidenceConfig). */
+  readonly evidence: EvidenceConfig;
 }
 
 const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
@@ -36,6 +49,7 @@ const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
   '--keys-dir': 'keysDir',
   '--log-origin': 'logOrigin',
   '--log-level': 'logLevel',
+  '--catalog-dir': 'catalogDir',
 };
 
 /** Reads the configuration from `env` and `args` (`--flag value` or `--flag=value`). */
@@ -77,5 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     keysDir: resolve(pick('keysDir', 'TAMGA_KEYS_DIR') ?? join(dataDir, 'keys')),
     logOrigin: pick('logOrigin', 'TAMGA_LOG_ORIGIN') ?? 'tamga',
     logLevel: pick('logLevel', 'TAMGA_LOG_LEVEL') ?? 'warn',
+    catalogDir: ((dir) => (dir === undefined ? undefined : resolve(dir)))(pick('catalogDir', 'TAMGA_CATALOG_DIR')),
+    access: loadAccessConfig(env),
+    evidence: loadEvidenceConfig(env),
   };
 }

@@ -5,12 +5,21 @@ import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { TamgaError } from '@tamga/core';
+import type { AccessControl } from '../auth/access-control.js';
 import type { Authenticator, Principal } from '../auth/api-key-auth.js';
+import type { CatalogRegistry } from '../catalog/catalog-registry.js';
 import type { Journal } from '../journal/journal.js';
 import type { Prover } from '../journal/prover.js';
 import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
+import { authenticateRequest, isJournalRead } from './authenticate-request.js';
+import { addSecurityHeaders, setSecurityHeaders } from './security-headers.js';
+import { apiKeyRoutes } from './routes/api-key-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+import { catalogRoutes } from './routes/catalog-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { logRoutes } from './routes/log-routes.js';
+import { evidenceRoutes } from './routes/evidence-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 
 declare module 'fastify' {
@@ -25,6 +34,10 @@ export interface ServerContext {
   readonly journal: Journal;
   readonly prover: Prover;
   readonly auth: Authenticator;
+  /** Users, sessions, API keys and abuse limits (`/api/v1/session`, `/users`, `/api-keys`); absent = bearer keys only. */
+  readonly access?: AccessControl;
+  /** Built-in and tenant catalogues (`/api/v1/catalog`, `/api/v1/tenants/{tenant}/catalog|settings`). */
+  readonly catalogs?: CatalogRegistry;
   /** Clock in UTC milliseconds (tests pin it). Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -54,6 +67,11 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     // Request ids in logs; ids arriving from outside are not trusted.
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL that does not decode (`%C0%AE`) fails before routing: it still gets a problem body.
+    frameworkErrors: (error, request, reply) => {
+      setSecurityHeaders(reply);
+      void sendProblem(error, request, reply);
+    },
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(sendProblem);
@@ -109,19 +127,40 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     done(null, new NdjsonBatch(events));
   });
 
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/v1/') || request.url.startsWith('/api/v1/openapi.json')) return;
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new TamgaError('UNAUTHENTICATED', 'Send Authorization: Bearer <api key>');
-    const principal = await context.auth.authenticate(match[1]!);
-    if (principal === undefined) throw new TamgaError('UNAUTHENTICATED', 'The API key is not valid');
-    request.principal = principal;
-  });
+  app.addHook('onSend', addSecurityHeaders);
+  app.addHook('onRequest', (request) => authenticateRequest(context, request));
+  const access = context.access;
+  if (access !== undefined) {
+    // Ingest rate per key (token bucket, cost = events in the batch); the body is parsed by now.
+    app.addHook('preHandler', async (request) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== '/api/v1/events' || request.principal === undefined) return;
+      const body = request.body;
+      const events = body instanceof NdjsonBatch ? body.events.length : Array.isArray(body) ? body.length : 1;
+      const retryAfter = access.takeIngest(request.principal, events);
+      if (retryAfter > 0) throw new TamgaError('RATE_LIMITED', `This key appends faster than ${access.config.ingestRate} events a second`, { retryAfter });
+    });
+    // Reading the journal is journalled (JournalRead, at most once a minute per principal), after the answer.
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.principal === undefined || reply.statusCode >= 400 || !isJournalRead(request)) return;
+      const [path, query = ''] = request.url.split('?');
+      try {
+        await access.noteJournalRead(request.principal, { ip: request.ip }, { path: path!, query });
+      } catch (error) {
+        request.log.error({ err: error }, 'journalling a read failed');
+      }
+    });
+  }
 
   await app.register(healthRoutes, { context });
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
   await app.register(logRoutes, { context });
+  await app.register(evidenceRoutes, { context });
+  if (access !== undefined) {
+    await app.register(sessionRoutes, { context });
+    await app.register(userRoutes, { context });
+    await app.register(apiKeyRoutes, { context });
+  }
+  if (context.catalogs !== undefined) await app.register(catalogRoutes, { context, catalogs: context.catalogs });
   return app;
 }
 

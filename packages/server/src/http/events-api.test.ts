@@ -9,6 +9,7 @@ import {
   verifyInclusion,
 } from '@tamga/core';
 import type { SqliteJournalStore } from '../store/sqlite/sqlite-journal-store.js';
+import { SQLITE_SCHEMA } from '../store/sqlite/sqlite-schema.js';
 import { startTestServer, TEST_API_KEY } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
 
@@ -97,7 +98,7 @@ describe('POST /api/v1/events then GET /api/v1/events/{id}', () => {
   it('reads validSignature: false after the row is edited directly in the database', async () => {
     const [ack] = (await post({ event: 2001, userId: 'alice', text: 'original' })).json().items;
     const db = (t.server.journal.store as SqliteJournalStore).database;
-    db.exec('DROP TRIGGER records_append_only_update'); // what an insider with the database file does
+    db.exec('DROP TRIGGER records_append_only_except_erasure'); // what an insider with the database file does
     try {
       db.prepare('UPDATE records SET user_id = ? WHERE id = ?').run('mallory', ack.id);
       const edited = (await get(`/api/v1/events/${ack.id}`)).json();
@@ -107,7 +108,7 @@ describe('POST /api/v1/events then GET /api/v1/events/{id}', () => {
       db.prepare('UPDATE records SET text = ? WHERE id = ?').run('changed payload', ack2.id);
       expect((await get(`/api/v1/events/${ack2.id}`)).json()).toMatchObject({ validSignature: false, integrity: 'tampered' });
     } finally {
-      db.exec("CREATE TRIGGER records_append_only_update BEFORE UPDATE ON records BEGIN SELECT RAISE(ABORT, 'records are append-only'); END");
+      db.exec(SQLITE_SCHEMA); // puts the trigger back
     }
   });
 

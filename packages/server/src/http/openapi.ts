@@ -3,6 +3,9 @@
  * describes; `openapi.test.ts` checks that every route is documented.
  */
 
+import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
+import { CATALOG_OPENAPI_PATHS } from './openapi-catalog.js';
+
 const problem = { $ref: '#/components/responses/Problem' };
 const filters = [
   { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Start of [from, to) on createdAt; default: start of the current hour' },
@@ -71,6 +74,8 @@ const record = {
     integrity: { type: 'string', enum: ['valid', 'tampered', 'redacted', 'unknown-key'] },
     severity: { type: 'integer' },
     outcome: { type: ['string', 'null'] },
+    catalogVersion: { type: 'string', description: 'Catalogue version the code was resolved with, e.g. ai-server@1 or acme@3 (signed)' },
+    unregistered: { type: 'boolean', description: 'True when the code is in no catalogue (tenant with open codes; signed)' },
   },
 };
 
@@ -83,7 +88,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     description: 'Tamper-evident journal of audit and security events. Errors are application/problem+json (see docs/errors.md).',
   },
   servers: [{ url: '/' }],
-  security: [{ apiKey: [] }],
+  security: [{ apiKey: [] }, { session: [] }],
   paths: {
     '/api/v1/events': {
       post: {
@@ -191,9 +196,14 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     '/healthz': { get: { summary: 'The process answers', security: [], responses: { '200': { description: 'OK' } } } },
     '/readyz': { get: { summary: 'The database answers', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
     '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    ...CATALOG_OPENAPI_PATHS,
+    ...ACCESS_OPENAPI_PATHS,
   },
   components: {
-    securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' } },
+    securitySchemes: {
+      apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' },
+      session: { type: 'apiKey', in: 'cookie', name: 'tamga_session', description: 'Set by POST /api/v1/session; state-changing requests also need x-csrf-token' },
+    },
     responses: {
       Problem: {
         description: 'RFC 9457 problem; code is stable (docs/errors.md), field names the offending field, index the batch position',

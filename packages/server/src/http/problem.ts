@@ -61,6 +61,9 @@ export function toProblem(error: unknown): Problem {
 export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = toProblem(error);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  if (problem.code === 'STORE_UNAVAILABLE' || problem.code === 'RATE_LIMITED') void reply.header('retry-after', '5');
+  if (problem.code === 'STORE_UNAVAILABLE' || problem.code === 'RATE_LIMITED' || problem.code === 'ACCOUNT_LOCKED') {
+    const seconds = typeof problem.retryAfter === 'number' ? problem.retryAfter : 5;
+    if (problem.code !== 'ACCOUNT_LOCKED' || typeof problem.retryAfter === 'number') void reply.header('retry-after', String(seconds));
+  }
   return reply.status(problem.status).type(PROBLEM_JSON).send(problem);
 }

@@ -27,6 +27,7 @@ export class Checkpointer {
   #timer: NodeJS.Timeout | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  readonly #listeners = new Set<(checkpoint: StoredCheckpoint, log: LogHead) => void>();
 
   constructor(config: CheckpointerConfig) {
     this.#store = config.store;
@@ -34,6 +35,15 @@ export class Checkpointer {
     this.#delayMs = config.delayMs ?? 200;
     this.#sweepMs = config.sweepMs ?? 1000;
     this.#onError = config.onError ?? (() => undefined);
+  }
+
+  /**
+   * Registers a listener told about every checkpoint this process signed and stored (publishing sinks);
+   * returns a function that removes it. Listeners must not throw.
+   */
+  onSigned(listener: (checkpoint: StoredCheckpoint, log: LogHead) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Starts the periodic sweep. */
@@ -78,6 +88,7 @@ export class Checkpointer {
       createdAt: Date.now() * 1000,
     };
     await this.#store.addCheckpoint(checkpoint);
+    for (const listener of this.#listeners) listener(checkpoint, log);
     return checkpoint;
   }
 

@@ -45,6 +45,21 @@ export interface JournalStore {
   addCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
   /** The checkpoint with the largest size of a log. */
   latestCheckpoint(logId: number): Promise<StoredCheckpoint | undefined>;
+  /** Checkpoints of a log with `minSize ≤ size ≤ maxSize`, smallest first (evidence bundles, self-check). */
+  listCheckpoints(logId: number, minSize: number, maxSize: number): Promise<StoredCheckpoint[]>;
+  /** Records of a log with `seq` in `[from, to)`, in `seq` order (export, server-side verification). */
+  readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]>;
+  /**
+   * The smallest `seq` range `[from, to)` holding every record of a log whose `createdAt` is in
+   * `[fromMicros, toMicros)` (either bound may be absent); undefined when no record is.
+   */
+  seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined>;
+  /**
+   * The erasure procedure (DESIGN.md §4): sets `entity_data`, `text` and `payload_salt` to NULL and `redacted`
+   * to true on the selected records not yet erased, and changes nothing else. The append-only triggers let
+   * exactly this UPDATE through. Returns the records it erased.
+   */
+  erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]>;
   /** A persistent setting (e.g. the hash of the bootstrap API key). */
   getSetting(key: string): Promise<string | undefined>;
   /** Sets a persistent setting. */
@@ -137,6 +152,22 @@ export interface LogHead {
   readonly origin: string;
   readonly size: number;
   readonly rootHash: Buffer;
+}
+
+/** A range of sequence numbers `[from, to)`. */
+export interface SeqRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Which records an erasure targets: given ids, or every record of a user (`userId`). */
+export type ErasureSelector = { readonly ids: readonly string[] } | { readonly userId: string };
+
+/** A record whose payload an erasure removed. */
+export interface ErasedRecord {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly seq: number;
 }
 
 /** A signed checkpoint as stored. */

@@ -9,6 +9,8 @@ import {
   DEFAULT_EVENT_LIMITS,
 } from '@tamga/core';
 import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
+import { TenantCatalog } from '../catalog/tenant-catalog.js';
+import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type {
   AppendResult,
@@ -27,6 +29,11 @@ import type {
 export interface JournalConfig {
   readonly store: JournalStore;
   readonly catalog: CatalogSet;
+  /**
+   * Per-tenant catalogues (tenant catalogue first, then the built-ins it enabled; open codes). Default: every
+   * tenant resolves against `catalog` alone, closed, and records carry no `catalogVersion`.
+   */
+  readonly catalogs?: CatalogResolver;
   readonly keys: KeyRing;
   /** This node's id, stamped on every record it accepts (`nodeId`). */
   readonly nodeId: string;
@@ -56,6 +63,14 @@ const MAX_PROBLEMS = 100;
 /** OCSF severity by class when neither the event nor its catalogue entry gives one. */
 const SEVERITY_BY_CLASS = { 1: 1, 2: 3, 3: 4, 4: 2 } as const;
 
+/** Names the catalogues a tenant's codes resolve against, for error messages (never on the hot path). */
+function catalogsOf(catalog: TenantCatalog, tenantId: string | null): string {
+  const tenant = tenantId ?? 'default';
+  return catalog.catalogs.length === 0
+    ? `any catalogue (tenant ${tenant} enabled none)`
+    : `the catalogues of tenant ${tenant} (${catalog.catalogs.join(', ')})`;
+}
+
 /**
  * The journal's use cases over a {@link JournalStore}: validate and append events, read them back with
  * their integrity checked.
@@ -63,6 +78,8 @@ const SEVERITY_BY_CLASS = { 1: 1, 2: 3, 3: 4, 4: 2 } as const;
 export class Journal {
   readonly store: JournalStore;
   readonly catalog: CatalogSet;
+  /** The catalogues each tenant's codes resolve against. */
+  readonly catalogs: CatalogResolver;
   readonly keys: KeyRing;
   readonly nodeId: string;
   readonly originPrefix: string;
@@ -73,6 +90,12 @@ export class Journal {
   constructor(config: JournalConfig) {
     this.store = config.store;
     this.catalog = config.catalog;
+    if (config.catalogs !== undefined) {
+      this.catalogs = config.catalogs;
+    } else {
+      const only = TenantCatalog.ofSet(config.catalog);
+      this.catalogs = { forTenant: () => only };
+    }
     this.keys = config.keys;
     this.nodeId = config.nodeId;
     this.originPrefix = config.originPrefix;
@@ -143,7 +166,8 @@ export class Journal {
 
   #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined, isSystem: boolean): PendingRecord {
     const e = validateEventInput(raw, index, this.#limits);
-    const entry = this.#resolve(e.event, e.eventName, index);
+    const catalog = this.catalogs.forTenant(e.tenantId);
+    const entry = this.#resolve(e.event, e.eventName, index, catalog, e.tenantId);
     if (e.tenantId === SYSTEM_TENANT_ID && !isSystem) {
       throw new TamgaError('FORBIDDEN', `[${index}].tenantId: "${SYSTEM_TENANT_ID}" holds Tamga's own events`, { field: 'tenantId', index });
     }
@@ -153,13 +177,17 @@ export class Journal {
         index,
       });
     }
-    const classifiedEvent = e.classifiedEvent ?? entry.classifiedEvent;
+    const classifiedEvent = e.classifiedEvent ?? entry?.classifiedEvent ?? 1;
     const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, ...rest } = e;
     const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
+    // Inside `extra`, so inside the signed canonical bytes: which catalogue version named the code, or that none did.
+    const catalogVersion = entry === undefined ? undefined : catalog.catalogVersionOf(entry);
+    const marks = entry === undefined ? { unregistered: true } : catalogVersion === undefined ? {} : { catalogVersion };
     return {
       id: id ?? uuidv7(Math.floor(nowMicros / 1000)),
-      event: entry.code,
-      eventName: entry.name,
+      // An unregistered code (open codes, entry undefined) is stored as sent, named by the producer or `Unregistered(<code>)`.
+      event: entry?.code ?? e.event!,
+      eventName: entry?.name ?? e.eventName ?? `Unregistered(${e.event})`,
       entityData,
       userId,
       apiCreatedAt: nowMicros,
@@ -170,18 +198,27 @@ export class Journal {
       nodeId: this.nodeId,
       operationKey,
       classifiedEvent,
-      severity: severity ?? entry.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
+      severity: severity ?? entry?.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
       outcome: outcome ?? null,
-      extra,
+      extra: { ...extra, ...marks },
     };
   }
 
-  /** Finds the catalogue entry of an event by code, name, or both (which must agree). */
-  #resolve(code: number | undefined, name: string | undefined, index: number): CatalogEntry {
+  /**
+   * Finds the catalogue entry of an event by code, name, or both (which must agree), in the tenant's catalogues.
+   * Returns undefined for a code in no catalogue when the tenant opted into open codes.
+   */
+  #resolve(
+    code: number | undefined,
+    name: string | undefined,
+    index: number,
+    catalog: TenantCatalog,
+    tenantId: string | null,
+  ): CatalogEntry | undefined {
     if (code === undefined) {
-      const byName = name === undefined ? undefined : this.catalog.byName(name);
+      const byName = name === undefined ? undefined : catalog.set.byName(name);
       if (byName === undefined) {
-        throw new ValidationError('UNKNOWN_EVENT_NAME', `[${index}].eventName: "${name}" is not in the catalogue`, {
+        throw new ValidationError('UNKNOWN_EVENT_NAME', `[${index}].eventName: "${name}" is not in ${catalogsOf(catalog, tenantId)}`, {
           field: 'eventName',
           index,
           eventName: name,
@@ -189,9 +226,18 @@ export class Journal {
       }
       return byName;
     }
-    const entry = this.catalog.byCode(code);
+    const entry = catalog.set.byCode(code);
     if (entry === undefined) {
-      throw new ValidationError('UNKNOWN_EVENT_CODE', `[${index}].event: code ${code} is not in the catalogue`, {
+      if (catalog.openCodes) {
+        const named = name === undefined ? undefined : catalog.set.byName(name);
+        if (named === undefined) return undefined;
+        // An unregistered code may not borrow the name of a registered one.
+        throw new ValidationError('EVENT_NAME_MISMATCH', `[${index}].eventName: "${name}" is code ${named.code}, not ${code}`, {
+          field: 'eventName',
+          index,
+        });
+      }
+      throw new ValidationError('UNKNOWN_EVENT_CODE', `[${index}].event: code ${code} is not in ${catalogsOf(catalog, tenantId)}`, {
         field: 'event',
         index,
         eventCode: code,
@@ -199,7 +245,7 @@ export class Journal {
     }
     if (name === undefined || entry.name === name) return entry;
     // A seed code listed twice (15800, docs/decisions/0002) resolves by name to its renumbered entry.
-    const renumbered = this.catalog.byName(name);
+    const renumbered = catalog.set.byName(name);
     if (renumbered?.seedCode === code) return renumbered;
     throw new ValidationError('EVENT_NAME_MISMATCH', `[${index}].eventName: code ${code} is "${entry.name}", not "${name}"`, {
       field: 'eventName',

@@ -1,4 +1,4 @@
-import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, ValidationError } from '@tamga/core';
+import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, subtreesOf, ValidationError } from '@tamga/core';
 import type { NodeId } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from './journal-store.js';
 import type { JournalStore } from './journal-store.js';
@@ -38,6 +38,15 @@ export class Prover {
     }
     const nodes = consistencyProofNodes(size1, size2);
     return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids)) };
+  }
+
+  /**
+   * Hashes of the perfect subtrees covering leaves `[from, to)` of log `logId`, left to right (`subtreesOf`):
+   * `[0, n)` gives the compact range (right frontier) of the tree of `n` leaves. Used by evidence bundles so a
+   * verifier can rebuild roots around the records it holds.
+   */
+  async subtreeHashes(logId: number, from: number, to: number): Promise<Buffer[]> {
+    return this.#hashes(logId, subtreesOf(from, to));
   }
 
   async #hashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {

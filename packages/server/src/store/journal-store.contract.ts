@@ -182,6 +182,49 @@ export function describeJournalStoreContract(
       });
     });
 
+    describe('evidence: seq reads, checkpoint lists, erasure', () => {
+      it('reads records by seq in log order and finds the seq range of a time range', async () => {
+        const batch = [0, 5, 2, 9].map((d) => pendingRecord({ tenantId: 'ev', createdAt: T0 + d }));
+        await store.append(batch, testSealer());
+        const log = (await store.getLog('ev'))!;
+        expect((await store.readRecordsBySeq(log.logId, 1, 4)).map((r) => r.seq)).toEqual([1, 2, 3]);
+        expect(await store.seqRangeForTime(log.logId, T0 + 2, T0 + 6)).toEqual({ from: 1, to: 3 });
+        expect(await store.seqRangeForTime(log.logId, undefined, T0 + 1)).toEqual({ from: 0, to: 1 });
+        expect(await store.seqRangeForTime(log.logId, T0 + 100, undefined)).toBeUndefined();
+      });
+
+      it('lists the checkpoints of a log within a size range, smallest first', async () => {
+        const log = (await store.getLog('ev'))!;
+        for (const size of [4, 1, 3]) await store.addCheckpoint({ logId: log.logId, size, rootHash: Buffer.alloc(32, size), note: `n${size}\n`, createdAt: T0 });
+        expect((await store.listCheckpoints(log.logId, 2, 4)).map((c) => c.size)).toEqual([3, 4]);
+      });
+
+      it('erases payloads so the record checks as redacted, once', async () => {
+        const [a, b] = await store.append(
+          [pendingRecord({ tenantId: 'erase', userId: 'ivan', text: 'passport 4510', entityData: { phone: '+7 900' } }), pendingRecord({ tenantId: 'erase', userId: 'ivan' })],
+          testSealer(),
+        );
+        expect(await store.erasePayloads({ ids: [a!.id] })).toEqual([{ id: a!.id, tenantId: 'erase', seq: 0 }]);
+        expect(await store.erasePayloads({ ids: [a!.id] })).toEqual([]);
+        const erased = (await store.getRecord(a!.id))!;
+        expect(erased).toMatchObject({ entityData: null, text: null, payloadSalt: null, redacted: true });
+        expect(checkRecord(erased, erased, keyFor)).toBe('redacted');
+        expect((await store.erasePayloads({ userId: 'ivan' })).map((r) => r.id)).toEqual([b!.id]);
+      });
+
+      if (tamper) {
+        it('lets through no UPDATE but the erasure itself', async () => {
+          const [r] = await store.append([pendingRecord({ tenantId: 'erase2', userId: 'olga' })], testSealer());
+          const where = `WHERE id = '${r!.id}'`;
+          const erase = 'entity_data = NULL, text = NULL, payload_salt = NULL';
+          await expect(tamper(store, `UPDATE records SET ${erase}, redacted = redacted ${where}`)).rejects.toThrow(/append-only/);
+          await expect(tamper(store, `UPDATE records SET ${erase}, redacted = ${store.kind === 'postgres' ? 'true' : '1'}, user_id = 'x' ${where}`)).rejects.toThrow(/append-only/);
+          await expect(tamper(store, `UPDATE records SET entity_data = '"x"' ${where}`)).rejects.toThrow(/append-only/);
+          expect((await store.getRecord(r!.id))!.userId).toBe('olga');
+        });
+      }
+    });
+
     if (tamper) {
       describe('append-only storage', () => {
         it('refuses UPDATE and DELETE of records, Merkle nodes and checkpoints', async () => {

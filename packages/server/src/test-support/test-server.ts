@@ -2,7 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../config/tamga-config.js';
 import type { JournalStore } from '../journal/journal-store.js';
 import { createTamgaServer } from '../tamga-server.js';
-import type { TamgaServer } from '../tamga-server.js';
+import type { CreateTamgaServerOptions, TamgaServer } from '../tamga-server.js';
 import { tempDir } from './fixtures.js';
 
 /** The administrator key of test servers. */
@@ -21,7 +21,9 @@ export interface TestServer {
 }
 
 /** Starts a test server (SQLite in a temporary directory unless `store` is given). */
-export async function startTestServer(options: { store?: JournalStore; now?: () => number; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { store?: JournalStore; now?: () => number; env?: Record<string, string>; serverOptions?: CreateTamgaServerOptions } = {},
+): Promise<TestServer> {
   const dir = tempDir();
   const config = loadConfig({
     TAMGA_DATA_DIR: dir.path,
@@ -32,7 +34,10 @@ export async function startTestServer(options: { store?: JournalStore; now?: () 
   const server = await createTamgaServer(config, {
     now: options.now ?? (() => TEST_NOW_MS),
     checkpointDelayMs: 20,
+    // Cheap scrypt (N = 2^10) for speed; the production cost is tested in auth/password-hashing.test.ts.
+    passwordHashParams: { log2N: 10, r: 8, p: 1 },
     ...(options.store !== undefined && { store: options.store }),
+    ...options.serverOptions,
   });
   return {
     server,

@@ -55,15 +55,26 @@ async function toApiError(response: Response): Promise<ApiError> {
   );
 }
 
+/** A password session: the HttpOnly cookie travels by itself; state-changing calls add the CSRF token. */
+export interface SessionCredentials {
+  readonly csrfToken: string;
+}
+
 /**
- * The journal API as the page uses it. Every call sends `Authorization: Bearer <api key>`; failures
- * throw {@link ApiError}, aborts throw the fetch `AbortError`.
+ * The journal API as the page uses it. With an API key every call sends `Authorization: Bearer <key>`;
+ * with a password session the browser sends the session cookie and non-GET calls send `x-csrf-token`.
+ * Failures throw {@link ApiError}, aborts throw the fetch `AbortError`.
  */
 export class TamgaApi {
   constructor(
-    private readonly apiKey: string,
+    private readonly credentials: string | SessionCredentials,
     private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init),
   ) {}
+
+  #authHeaders(method: string): Record<string, string> {
+    if (typeof this.credentials === 'string') return { authorization: `Bearer ${this.credentials}` };
+    return method === 'GET' || method === 'HEAD' ? {} : { 'x-csrf-token': this.credentials.csrfToken };
+  }
 
   /** `GET path` returning the raw response (after turning errors into {@link ApiError}). */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -71,7 +82,12 @@ export class TamgaApi {
     try {
       response = await this.fetchFn(path, {
         ...init,
-        headers: { accept: 'application/json', ...init.headers, authorization: `Bearer ${this.apiKey}` },
+        credentials: 'same-origin',
+        headers: {
+          accept: 'application/json',
+          ...init.headers,
+          ...this.#authHeaders((init.method ?? 'GET').toUpperCase()),
+        },
       });
     } catch (error) {
       if (isAbort(error)) throw error;

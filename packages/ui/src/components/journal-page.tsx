@@ -21,6 +21,7 @@ import { navigate } from '../state/router.js';
 import { api } from '../state/session.js';
 import { FilterBar } from './filter-bar.js';
 import { Histogram } from './histogram.js';
+import { IntegrityBadge } from './integrity-badge.js';
 import { DownloadIcon } from './icons.js';
 import { RecordTable } from './record-table.js';
 import { ErrorPanel, LoadingPanel } from './state-panels.js';
@@ -166,6 +167,7 @@ export function JournalPage({ filter }: { readonly filter: JournalFilter }) {
                 onToggle={(on) => setLive(client, filter, on)}
               />
             )}
+            {client !== null && <IntegrityBadge client={client} filter={filter} />}
             <ExportButtons filter={filter} />
           </div>
         </div>

@@ -1,44 +1,81 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { TamgaApi } from '../api/tamga-api.js';
-import { ApiError } from '../api/tamga-api.js';
+import { ApiError, TamgaApi } from '../api/tamga-api.js';
+import { openSession } from '../api/session-api.js';
 import { t } from '../i18n/i18n.js';
-import { signIn, signOutReason } from '../state/session.js';
+import { signIn, signInWithSession, signOutReason } from '../state/session.js';
 import { SealIcon } from './icons.js';
 import { PageTools } from './page-tools.js';
 
+type Method = 'password' | 'key';
+
+function describe(caught: unknown): string {
+  const apiError = caught instanceof ApiError ? caught : new ApiError('NETWORK', String(caught), 0);
+  return apiError.isNetwork ? t('serverUnreachable') : `${apiError.message} (${apiError.code})`;
+}
+
 /**
- * Sign-in with an API key. The key is checked with one small read before it is kept, so a wrong key
- * shows the server's own problem detail here rather than an empty journal.
+ * Sign-in with a login and password (a server session in an HttpOnly cookie), or, as the secondary
+ * tab, with an API key. A key is checked with one small read before it is kept, so a wrong key shows
+ * the server's own problem detail here rather than an empty journal.
  */
 export function SignInPage() {
+  const method = useSignal<Method>('password');
+  const login = useSignal('');
+  const password = useSignal('');
   const key = useSignal('');
   const error = useSignal<string | null>(signOutReason.value);
   const busy = useSignal(false);
-  const input = useRef<HTMLInputElement>(null);
+  const first = useRef<HTMLInputElement>(null);
 
-  useEffect(() => input.current?.focus(), []);
+  useEffect(() => first.current?.focus(), [method.value]);
 
-  const submit = async (e: Event): Promise<void> => {
+  const fail = (message: string): void => {
+    error.value = message;
+    busy.value = false;
+    first.current?.focus();
+  };
+
+  const submitPassword = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    if (login.value.trim() === '' || password.value === '') return fail(t('loginRequired'));
+    busy.value = true;
+    error.value = null;
+    try {
+      const session = await openSession(login.value.trim(), password.value);
+      password.value = '';
+      signInWithSession(session);
+    } catch (caught) {
+      fail(describe(caught));
+    }
+  };
+
+  const submitKey = async (e: Event): Promise<void> => {
     e.preventDefault();
     const value = key.value.trim();
-    if (value === '') {
-      error.value = t('apiKeyRequired');
-      input.current?.focus();
-      return;
-    }
+    if (value === '') return fail(t('apiKeyRequired'));
     busy.value = true;
     error.value = null;
     try {
       await new TamgaApi(value).events(new URLSearchParams({ limit: '1' }));
       signIn(value);
     } catch (caught) {
-      const apiError = caught instanceof ApiError ? caught : new ApiError('NETWORK', String(caught), 0);
-      error.value = apiError.isNetwork ? t('serverUnreachable') : `${apiError.message} (${apiError.code})`;
-      busy.value = false;
-      input.current?.focus();
+      fail(describe(caught));
     }
   };
+
+  const choose = (next: Method): void => {
+    method.value = next;
+    error.value = null;
+  };
+
+  const errorText =
+    error.value !== null ? (
+      <p id="signin-error" class="form-error" role="alert">
+        {error.value}
+      </p>
+    ) : null;
+  const describedBy = error.value !== null ? 'signin-error' : undefined;
 
   return (
     <div class="signin-layout">
@@ -51,30 +88,77 @@ export function SignInPage() {
           <span>Tamga</span>
         </div>
         <h1 id="signin-title">{t('signInTitle')}</h1>
-        <p class="muted">{t('signInLead')}</p>
-        <form onSubmit={(e) => void submit(e)} noValidate>
-          <label for="api-key">{t('apiKey')}</label>
-          <input
-            ref={input}
-            id="api-key"
-            name="api-key"
-            type="password"
-            autocomplete="off"
-            spellcheck={false}
-            value={key.value}
-            onInput={(e) => (key.value = e.currentTarget.value)}
-            aria-invalid={error.value !== null}
-            aria-describedby={error.value !== null ? 'signin-error' : undefined}
-          />
-          {error.value !== null && (
-            <p id="signin-error" class="form-error" role="alert">
-              {error.value}
-            </p>
+        <div class="signin-tabs" role="tablist" aria-label={t('signInMethod')}>
+          {(['password', 'key'] as const).map((m) => (
+            <button
+              key={m}
+              type="button"
+              role="tab"
+              id={`signin-tab-${m}`}
+              aria-selected={method.value === m}
+              aria-controls="signin-panel"
+              class={`signin-tab${method.value === m ? ' is-active' : ''}`}
+              onClick={() => choose(m)}
+            >
+              {m === 'password' ? t('signInWithPassword') : t('signInWithKey')}
+            </button>
+          ))}
+        </div>
+        <div id="signin-panel" role="tabpanel">
+          {method.value === 'password' ? (
+            <form onSubmit={(e) => void submitPassword(e)} noValidate>
+              <p class="muted">{t('signInLeadPassword')}</p>
+              <label for="login">{t('login')}</label>
+              <input
+                ref={first}
+                id="login"
+                name="username"
+                autocomplete="username"
+                spellcheck={false}
+                value={login.value}
+                onInput={(e) => (login.value = e.currentTarget.value)}
+                aria-invalid={error.value !== null}
+                aria-describedby={describedBy}
+              />
+              <label for="password">{t('password')}</label>
+              <input
+                id="password"
+                name="password"
+                type="password"
+                autocomplete="current-password"
+                value={password.value}
+                onInput={(e) => (password.value = e.currentTarget.value)}
+                aria-invalid={error.value !== null}
+                aria-describedby={describedBy}
+              />
+              {errorText}
+              <button type="submit" class="btn btn-primary" disabled={busy.value}>
+                {busy.value ? t('signingIn') : t('signIn')}
+              </button>
+            </form>
+          ) : (
+            <form onSubmit={(e) => void submitKey(e)} noValidate>
+              <p class="muted">{t('signInLead')}</p>
+              <label for="api-key">{t('apiKey')}</label>
+              <input
+                ref={first}
+                id="api-key"
+                name="api-key"
+                type="password"
+                autocomplete="off"
+                spellcheck={false}
+                value={key.value}
+                onInput={(e) => (key.value = e.currentTarget.value)}
+                aria-invalid={error.value !== null}
+                aria-describedby={describedBy}
+              />
+              {errorText}
+              <button type="submit" class="btn btn-primary" disabled={busy.value}>
+                {busy.value ? t('signingIn') : t('signIn')}
+              </button>
+            </form>
           )}
-          <button type="submit" class="btn btn-primary" disabled={busy.value}>
-            {busy.value ? t('signingIn') : t('signIn')}
-          </button>
-        </form>
+        </div>
       </main>
     </div>
   );

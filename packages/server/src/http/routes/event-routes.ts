@@ -31,7 +31,7 @@ export async function eventRoutes(
         limit: maxBatch,
       });
     }
-    const results = await journal.append(events, principal.tenants);
+    const results = await journal.append(events, principal.writeTenants ?? principal.tenants);
     const created = results.some((r) => !r.duplicate);
     return reply.status(created ? 201 : 200).send({
       items: results.map((r) => ({

@@ -56,14 +56,6 @@ export async function logRoutes(app: FastifyInstance, { context }: { context: Se
     return { origin: log.origin, from, to, hashes: proof.hashes.map((h) => h.toString('base64')) };
   });
 
-  app.get('/.well-known/tamga-keys', async () => ({
-    checkpointKeys: journal.keys.checkpointKeys.map((k, i, all) => ({
-      name: k.name,
-      verifierKey: k.verifierKey,
-      algorithm: 'Ed25519',
-      publicKey: k.publicKey.toString('base64'),
-      validFrom: k.createdAt,
-      validUntil: all[i + 1]?.createdAt ?? null,
-    })),
-  }));
+  // Every key ever used, with its validity window (checkpoint keys include the overlap after a rotation).
+  app.get('/.well-known/tamga-keys', async () => journal.keys.publicKeys());
 }

@@ -4,6 +4,8 @@ import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from 
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type {
   AppendResult,
+  ErasedRecord,
+  ErasureSelector,
   HistogramBucket,
   JournalStore,
   LogHead,
@@ -11,6 +13,7 @@ import type {
   RecordCursor,
   RecordFilter,
   Sealer,
+  SeqRange,
   StoredCheckpoint,
   StoredRecord,
   TenantScope,
@@ -610,6 +613,62 @@ export class PostgresJournalStore implements JournalStore {
       return row && { logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
     } catch (error) {
       throw wrap(error, 'read a checkpoint');
+    }
+  }
+
+  async listCheckpoints(logId: number, minSize: number, maxSize: number): Promise<StoredCheckpoint[]> {
+    try {
+      const result = await this.#pool.query<{ log_id: number; size: number; root_hash: Buffer; note: string; created_at: number }>(
+        'SELECT * FROM checkpoints WHERE log_id = $1::bigint AND size >= $2::bigint AND size <= $3::bigint ORDER BY size',
+        [logId, minSize, maxSize],
+      );
+      return result.rows.map((row) => ({ logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at }));
+    } catch (error) {
+      throw wrap(error, 'list checkpoints');
+    }
+  }
+
+  async readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]> {
+    try {
+      const result = await this.#pool.query<RecordRow & { origin: string }>(
+        `${RECORD_SELECT} WHERE r.log_id = $1::bigint AND r.seq >= $2::bigint AND r.seq < $3::bigint ORDER BY r.seq`,
+        [logId, from, to],
+      );
+      return result.rows.map(toStoredRecord);
+    } catch (error) {
+      throw wrap(error, 'read records by seq');
+    }
+  }
+
+  async seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined> {
+    try {
+      const result = await this.#pool.query<{ lo: number | null; hi: number | null }>(
+        'SELECT min(seq) AS lo, max(seq) AS hi FROM records WHERE log_id = $1::bigint AND created_at >= $2::bigint AND created_at < $3::bigint',
+        [logId, fromMicros ?? Number.MIN_SAFE_INTEGER, toMicros ?? Number.MAX_SAFE_INTEGER],
+      );
+      const row = result.rows[0];
+      return row === undefined || row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 };
+    } catch (error) {
+      throw wrap(error, 'find a seq range');
+    }
+  }
+
+  async erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]> {
+    try {
+      const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = true';
+      const result =
+        'ids' in selector
+          ? await this.#pool.query<{ id: string; tenant_id: string | null; seq: number }>(
+              `${set} WHERE id = ANY($1::text[]) AND NOT redacted RETURNING id, tenant_id, seq`,
+              [selector.ids],
+            )
+          : await this.#pool.query<{ id: string; tenant_id: string | null; seq: number }>(
+              `${set} WHERE user_id = $1::text AND NOT redacted RETURNING id, tenant_id, seq`,
+              [selector.userId],
+            );
+      return result.rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq }));
+    } catch (error) {
+      throw wrap(error, 'erase payloads');
     }
   }
 

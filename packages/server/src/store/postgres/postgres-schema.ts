@@ -98,7 +98,8 @@ BEGIN
   FOR t IN SELECT * FROM (VALUES
     ('records', 'records'), ('merkle_nodes', 'merkle nodes'), ('checkpoints', 'checkpoints')) AS v(tbl, what)
   LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+    -- records get their own row trigger below (the erasure procedure may update them).
+    IF t.tbl <> 'records' AND NOT EXISTS (SELECT 1 FROM pg_trigger
                    WHERE tgrelid = to_regclass(quote_ident(t.tbl)) AND tgname = t.tbl || '_append_only') THEN
       EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION tamga_refuse_change(%L)',
                      t.tbl || '_append_only', t.tbl, t.what);
@@ -109,6 +110,31 @@ BEGIN
                      t.tbl || '_append_only_truncate', t.tbl, t.what);
     END IF;
   END LOOP;
+END
+$do$;
+
+-- The one UPDATE allowed on records is the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md): it sets
+-- entity_data, text and payload_salt to NULL and redacted to true on a record not yet erased, and every other
+-- column (compared generically, so new columns are covered) stays as it was. DELETE is refused.
+CREATE OR REPLACE FUNCTION tamga_records_guard() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NOT OLD.redacted AND NEW.redacted
+     AND NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL
+     AND (to_jsonb(NEW) - 'entity_data' - 'text' - 'payload_salt' - 'redacted')
+         = (to_jsonb(OLD) - 'entity_data' - 'text' - 'payload_salt' - 'redacted') THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'records are append-only (only the erasure of a payload may update them)' USING ERRCODE = 'restrict_violation';
+END
+$fn$;
+DROP TRIGGER IF EXISTS records_append_only ON records;
+DO $do$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgrelid = to_regclass('records') AND tgname = 'records_append_only_except_erasure') THEN
+    CREATE TRIGGER records_append_only_except_erasure BEFORE UPDATE OR DELETE ON records
+      FOR EACH ROW EXECUTE FUNCTION tamga_records_guard();
+  END IF;
 END
 $do$;
 `;

@@ -6,6 +6,8 @@ import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from 
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type {
   AppendResult,
+  ErasedRecord,
+  ErasureSelector,
   HistogramBucket,
   JournalStore,
   LogHead,
@@ -13,6 +15,7 @@ import type {
   RecordCursor,
   RecordFilter,
   Sealer,
+  SeqRange,
   StoredCheckpoint,
   StoredRecord,
   TenantScope,
@@ -397,6 +400,54 @@ export class SqliteJournalStore implements JournalStore {
       );
     } catch (error) {
       return Promise.reject(wrap(error, 'read a checkpoint'));
+    }
+  }
+
+  listCheckpoints(logId: number, minSize: number, maxSize: number): Promise<StoredCheckpoint[]> {
+    try {
+      const rows = this.#db
+        .prepare('SELECT * FROM checkpoints WHERE log_id = ? AND size >= ? AND size <= ? ORDER BY size')
+        .all(logId, minSize, maxSize) as { log_id: number; size: number; root_hash: Buffer; note: string; created_at: number }[];
+      return Promise.resolve(rows.map((row) => ({ logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at })));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'list checkpoints'));
+    }
+  }
+
+  readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]> {
+    try {
+      const rows = this.#db
+        .prepare('SELECT * FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq')
+        .all(logId, from, to) as RecordRow[];
+      const origin = rows.length > 0 ? this.#originOf(logId) : '';
+      return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read records by seq'));
+    }
+  }
+
+  seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined> {
+    try {
+      const row = this.#db
+        .prepare('SELECT min(seq) AS lo, max(seq) AS hi FROM records WHERE log_id = ? AND created_at >= ? AND created_at < ?')
+        .get(logId, fromMicros ?? Number.MIN_SAFE_INTEGER, toMicros ?? Number.MAX_SAFE_INTEGER) as { lo: number | null; hi: number | null };
+      return Promise.resolve(row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 });
+    } catch (error) {
+      return Promise.reject(wrap(error, 'find a seq range'));
+    }
+  }
+
+  erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]> {
+    try {
+      const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1';
+      const rows = (
+        'ids' in selector
+          ? this.#db.prepare(`${set} WHERE id IN (SELECT value FROM json_each(?)) AND redacted = 0 RETURNING id, tenant_id, seq`).all(JSON.stringify(selector.ids))
+          : this.#db.prepare(`${set} WHERE user_id = ? AND redacted = 0 RETURNING id, tenant_id, seq`).all(selector.userId)
+      ) as { id: string; tenant_id: string | null; seq: number }[];
+      return Promise.resolve(rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq })));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'erase payloads'));
     }
   }
 

@@ -70,8 +70,20 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 
-CREATE TRIGGER IF NOT EXISTS records_append_only_update BEFORE UPDATE ON records
-  BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+-- The one UPDATE allowed on records is the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md): it sets
+-- entity_data, text and payload_salt to NULL and redacted to 1 on a record not yet erased, and every other
+-- column stays as it was. A new column of records MUST be added to this list.
+DROP TRIGGER IF EXISTS records_append_only_update;
+CREATE TRIGGER IF NOT EXISTS records_append_only_except_erasure BEFORE UPDATE ON records
+  WHEN NOT (NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL AND NEW.redacted = 1
+    AND OLD.redacted = 0 AND NEW.rid IS OLD.rid AND NEW.log_id IS OLD.log_id AND NEW.seq IS OLD.seq AND NEW.id IS OLD.id
+    AND NEW.event IS OLD.event AND NEW.event_name IS OLD.event_name AND NEW.user_id IS OLD.user_id
+    AND NEW.api_created_at IS OLD.api_created_at AND NEW.created_at IS OLD.created_at AND NEW.ip IS OLD.ip
+    AND NEW.tenant_id IS OLD.tenant_id AND NEW.node_id IS OLD.node_id AND NEW.operation_key IS OLD.operation_key
+    AND NEW.classified_event IS OLD.classified_event AND NEW.severity IS OLD.severity AND NEW.outcome IS OLD.outcome
+    AND NEW.extra IS OLD.extra AND NEW.sig_kid IS OLD.sig_kid AND NEW.signature IS OLD.signature
+    AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash)
+  BEGIN SELECT RAISE(ABORT, 'records are append-only (only the erasure of a payload may update them)'); END;
 CREATE TRIGGER IF NOT EXISTS records_append_only_delete BEFORE DELETE ON records
   BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS merkle_nodes_append_only_update BEFORE UPDATE ON merkle_nodes

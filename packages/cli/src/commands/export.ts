@@ -1,0 +1,77 @@
+import { createWriteStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { BUNDLE_FILES, ERROR_CODES, TamgaError, VerificationError } from '@tamga/core';
+import type { ErrorCode } from '@tamga/core';
+import { parseCommandArgs } from './verify.js';
+
+const USAGE = `Usage: tamga export --url URL --api-key KEY --tenant T [--from SEQ|TIME] [--to SEQ|TIME] --out DIR
+Downloads a tenant's log as an evidence bundle directory (docs/bundle-format.md). The key may also come from
+TAMGA_API_KEY. from/to: seqs [from, to), or RFC 3339 times (the seq range covering them).`;
+
+/** `tamga export`: writes the bundle of `GET /api/v1/logs/{tenant}/export` into a directory. */
+export async function exportBundle(args: readonly string[], out: NodeJS.WritableStream = process.stdout, fetchImpl: typeof fetch = fetch): Promise<number> {
+  const { values } = parseCommandArgs({
+    args: [...args],
+    options: {
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      tenant: { type: 'string', default: 'default' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const apiKey = values['api-key'] ?? process.env.TAMGA_API_KEY;
+  if (values.url === undefined || values.out === undefined || apiKey === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const dir = values.out;
+  mkdirSync(dir, { recursive: true });
+  if (readdirSync(dir).length > 0) throw new TamgaError('CONFIG_INVALID', `${dir} is not empty: give a new directory`, { field: '--out' });
+  const query = new URLSearchParams();
+  if (values.from !== undefined) query.set('from', values.from);
+  if (values.to !== undefined) query.set('to', values.to);
+  const url = `${values.url.replace(/\/+$/, '')}/api/v1/logs/${encodeURIComponent(values.tenant)}/export${query.size > 0 ? `?${query}` : ''}`;
+  const res = await fetchImpl(url, { headers: { authorization: `Bearer ${apiKey}` } });
+  if (!res.ok || res.body === null) {
+    const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
+    const code = (problem.code !== undefined && problem.code in ERROR_CODES ? problem.code : 'INTERNAL') as ErrorCode;
+    throw new TamgaError(code, `Export failed (${res.status}): ${problem.detail ?? res.statusText}`);
+  }
+  const records = createWriteStream(join(dir, BUNDLE_FILES.records));
+  const checkpoints: string[] = [];
+  let manifest: Record<string, unknown> | undefined;
+  let keys: Record<string, unknown> | undefined;
+  let written = 0;
+  let declared: number | undefined;
+  const lines = createInterface({ input: Readable.fromWeb(res.body as WebReadableStream), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line === '') continue;
+    if (line.startsWith('{"seq":')) {
+      if (!records.write(`${line}\n`)) await once(records, 'drain');
+      written++;
+      continue;
+    }
+    const { type, ...section } = JSON.parse(line) as { type?: string } & Record<string, unknown>;
+    if (type === 'manifest') manifest = section;
+    else if (type === 'keys') keys = section;
+    else if (type === 'checkpoint') checkpoints.push(JSON.stringify({ size: section.size, note: section.note }));
+    else if (type === 'end') declared = section.records as number;
+  }
+  records.end();
+  await once(records, 'finish');
+  if (manifest === undefined || keys === undefined || declared !== written) {
+    throw new VerificationError('BUNDLE_INVALID', `The download was cut (${written} records received${declared === undefined ? ', no end line' : `, ${declared} sent`}): export again`);
+  }
+  writeFileSync(join(dir, BUNDLE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(dir, BUNDLE_FILES.keys), `${JSON.stringify(keys, null, 2)}\n`);
+  writeFileSync(join(dir, BUNDLE_FILES.checkpoints), checkpoints.map((c) => `${c}\n`).join(''));
+  const range = manifest.range as { from: number; to: number };
+  out.write(`Exported ${written} records of ${String(manifest.origin)} (seq [${range.from}, ${range.to}), tree size ${String(manifest.treeSize)}, ${checkpoints.length} checkpoints) to ${dir}\nVerify offline: tamga verify ${dir}\n`);
+  return 0;
+}

@@ -1,0 +1,77 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { TamgaError } from '@tamga/core';
+import type { VerificationReport } from '@tamga/core';
+import { loadHmacKeys, loadPinnedKeys, readText } from '../evidence/bundle-files.js';
+import { verifyBundleDir } from '../evidence/verify-bundle-dir.js';
+
+/** Exit codes of `tamga verify` and `tamga verify-receipt`. */
+export const EXIT = Object.freeze({ valid: 0, tampered: 1, unusable: 2 });
+
+const USAGE = `Usage: tamga verify DIR [--keys FILE] [--hmac-key FILE|DIR] [--trusted-checkpoint FILE]
+                    [--save-checkpoint FILE] [--json] [--workers N]
+Verifies an evidence bundle offline. Exit 0 valid, 1 tampered, 2 unusable input.`;
+
+/** Parses argv with node:util, turning its errors into CONFIG_INVALID (exit 2). */
+export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new TamgaError('CONFIG_INVALID', (error as Error).message);
+  }
+}
+
+/** `tamga verify DIR`: offline verification of an evidence bundle (docs/bundle-format.md). */
+export async function verify(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      keys: { type: 'string' },
+      'hmac-key': { type: 'string' },
+      'trusted-checkpoint': { type: 'string' },
+      'save-checkpoint': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      workers: { type: 'string' },
+    },
+  });
+  const dir = positionals[0];
+  if (dir === undefined || positionals.length > 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return EXIT.unusable;
+  }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  const report = await verifyBundleDir(dir, {
+    ...(values.keys !== undefined && { verifiers: loadPinnedKeys(values.keys) }),
+    ...(values['hmac-key'] !== undefined && { hmacKeys: loadHmacKeys(values['hmac-key']) }),
+    ...(values['trusted-checkpoint'] !== undefined && { trustedCheckpoint: readText(values['trusted-checkpoint']) }),
+    ...(workers !== undefined && Number.isInteger(workers) && { workers }),
+  });
+  if (values['save-checkpoint'] !== undefined && report.newestCheckpoint !== null) {
+    writeFileSync(values['save-checkpoint'], report.newestCheckpoint);
+  }
+  out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, values['save-checkpoint']));
+  return report.status === 'valid' ? EXIT.valid : EXIT.tampered;
+}
+
+/** The human-readable report. */
+export function formatReport(r: VerificationReport, savedTo?: string): string {
+  const c = r.counts;
+  const lines = [
+    `${r.status === 'valid' ? 'VALID' : 'TAMPERED'}: log ${r.origin}, records [${r.range.from}, ${r.range.to}), tree size ${r.treeSize}`,
+    `  ${r.checked} records: ${c.valid} valid, ${c.redacted} redacted, ${c['unknown-key']} unknown-key, ${c.tampered} tampered`,
+    `  ${r.checkpointsVerified} checkpoints verified; HMAC signatures ${r.hmacChecked ? 'checked' : 'not checked (give --hmac-key)'}`,
+  ];
+  if (r.status !== 'valid') {
+    lines.push(`  first bad seq: ${r.firstBadSeq ?? 'unknown'}; ${r.problemCount} problem(s):`);
+    for (const p of r.problems.slice(0, 20)) {
+      lines.push(`  - ${p.seq === null ? '' : `seq ${p.seq}: `}${p.code} (${p.reason}) ${p.message}`);
+    }
+    if (r.problemCount > 20) lines.push(`  … and ${r.problemCount - 20} more (--json lists up to 1000)`);
+  }
+  const redacted = r.records.filter((x) => x.status === 'redacted').map((x) => x.seq);
+  if (redacted.length > 0) lines.push(`  redacted (payload erased, journalled): seq ${redacted.slice(0, 20).join(', ')}${redacted.length > 20 ? ', …' : ''}`);
+  if (savedTo !== undefined && r.newestCheckpoint !== null) lines.push(`  newest verified checkpoint saved to ${savedTo}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,300 @@
+import {
+  BUNDLE_FORMAT,
+  BundleVerifier,
+  checkParsedRecord,
+  checkRecord,
+  formatBundleRecord,
+  parseBundleKeys,
+  parseTimestamp,
+  RECEIPT_FORMAT,
+  TamgaError,
+  ValidationError,
+  verifiersFromKeys,
+} from '@tamga/core';
+import type { BundleManifest, BundleRecord, CheckedLine, IntegrityStatus, VerificationReport } from '@tamga/core';
+import type { Journal } from '../journal/journal.js';
+import type { ErasedRecord, ErasureSelector, LogHead, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
+import type { Prover } from '../journal/prover.js';
+import { journalKeyRotation } from '../keys/key-journal.js';
+
+/** Catalogue codes of Tamga's own evidence events (catalogs/tamga.json). */
+export const EVIDENCE_EVENTS = Object.freeze({
+  JournalExported: 32000,
+  VerificationFailed: 32001,
+  CheckpointInconsistent: 32002,
+  HmacKeyRotated: 32003,
+  CheckpointKeyRotated: 32004,
+  PayloadErased: 32006,
+});
+
+/** Records read from the store per round trip while exporting or verifying. */
+const PAGE = 5000;
+
+/** Most records `GET /logs/{tenant}/verify` checks in one request. */
+export const MAX_VERIFY_RANGE = 1_000_000;
+
+/** A resolved export or verification range of a log: `[from, to)`, up to the newest checkpoint. */
+export interface EvidenceRange extends SeqRange {
+  /** The newest checkpoint of the log; its size is the bundle's `treeSize`. */
+  readonly newest: StoredCheckpoint;
+}
+
+/** Options of {@link EvidenceService}. */
+export interface EvidenceServiceConfig {
+  readonly journal: Journal;
+  readonly prover: Prover;
+  /** Clock in UTC milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+  /** How long a receipt waits for the checkpoint covering its record, ms. Default 1500. */
+  readonly receiptWaitMs?: number;
+}
+
+const INTEGER = /^\d+$/;
+
+/**
+ * Evidence use cases (DESIGN.md §4): export bundles, receipts, server-side verification, erasure and key
+ * rotation, each journalled as one of Tamga's own events.
+ */
+export class EvidenceService {
+  readonly #journal: Journal;
+  readonly #prover: Prover;
+  readonly #now: () => number;
+  readonly #receiptWaitMs: number;
+
+  constructor(config: EvidenceServiceConfig) {
+    this.#journal = config.journal;
+    this.#prover = config.prover;
+    this.#now = config.now ?? Date.now;
+    this.#receiptWaitMs = config.receiptWaitMs ?? 1500;
+  }
+
+  /**
+   * Resolves `from`/`to` query values to a seq range `[from, to)` ending at most at the newest checkpoint.
+   * Integers are seqs; RFC 3339 times select the smallest seq range holding every record whose `createdAt` is
+   * in `[from, to)`. Defaults: the whole log up to the newest checkpoint.
+   *
+   * @throws TamgaError `CHECKPOINT_PENDING` when the log has no checkpoint yet; ValidationError
+   *   `VALIDATION_FAILED` for values that are neither.
+   */
+  async resolveRange(log: LogHead, fromText: string | undefined, toText: string | undefined): Promise<EvidenceRange> {
+    const newest = await this.#journal.store.latestCheckpoint(log.logId);
+    if (newest === undefined) {
+      throw new TamgaError('CHECKPOINT_PENDING', 'The log has no signed checkpoint yet; one is signed within a second of an append');
+    }
+    const kind = (v: string | undefined): 'none' | 'seq' | 'time' => (v === undefined || v === '' ? 'none' : INTEGER.test(v) ? 'seq' : 'time');
+    const kinds = [kind(fromText), kind(toText)];
+    let from: number;
+    let to: number;
+    if (kinds.includes('time')) {
+      if (kinds.includes('seq')) throw new ValidationError('VALIDATION_FAILED', 'from, to: give both as seqs or both as times', { field: 'from' });
+      const time = (v: string | undefined, field: string): number | undefined => {
+        if (v === undefined || v === '') return undefined;
+        const micros = parseTimestamp(v);
+        if (micros === undefined) throw new ValidationError('VALIDATION_FAILED', `${field}: must be a seq or an RFC 3339 time`, { field });
+        return micros;
+      };
+      const range = await this.#journal.store.seqRangeForTime(log.logId, time(fromText, 'from'), time(toText, 'to'));
+      from = range?.from ?? newest.size;
+      to = range?.to ?? newest.size;
+    } else {
+      from = fromText === undefined || fromText === '' ? 0 : Number(fromText);
+      to = toText === undefined || toText === '' ? newest.size : Number(toText);
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new ValidationError('VALIDATION_FAILED', 'from, to: too large', { field: 'to' });
+    }
+    to = Math.min(to, newest.size);
+    from = Math.min(from, to);
+    return { from, to, newest };
+  }
+
+  /** The bundle manifest of `range` (frontier of `[0, from)`, tail `[to, treeSize)`). */
+  async manifest(log: LogHead, range: EvidenceRange): Promise<BundleManifest> {
+    const [frontier, tail] = await Promise.all([
+      this.#prover.subtreeHashes(log.logId, 0, range.from),
+      this.#prover.subtreeHashes(log.logId, range.to, range.newest.size),
+    ]);
+    return {
+      format: BUNDLE_FORMAT,
+      origin: log.origin,
+      tenantId: log.tenantId,
+      range: { from: range.from, to: range.to },
+      treeSize: range.newest.size,
+      frontier,
+      tail,
+      createdAt: new Date(this.#now()).toISOString(),
+    };
+  }
+
+  /** Checkpoints a bundle of `range` carries: those of sizes in `[from, to]`, and the newest. */
+  async checkpoints(log: LogHead, range: EvidenceRange): Promise<StoredCheckpoint[]> {
+    const list = await this.#journal.store.listCheckpoints(log.logId, range.from, range.to);
+    if (!list.some((c) => c.size === range.newest.size)) list.push(range.newest);
+    return list;
+  }
+
+  /** Records of `[from, to)` in pages, in seq order. */
+  async *records(log: LogHead, range: SeqRange): AsyncGenerator<StoredRecord[]> {
+    for (let at = range.from; at < range.to; at += PAGE) {
+      yield await this.#journal.store.readRecordsBySeq(log.logId, at, Math.min(range.to, at + PAGE));
+    }
+  }
+
+  /**
+   * The export answer as NDJSON lines (docs/bundle-format.md, "Over HTTP"): a `manifest` line, a `keys` line,
+   * one `checkpoint` line per checkpoint, every record line as in `records.ndjson`, and an `end` line with the
+   * record count, so a cut download is noticed. Journals the export (JournalExported) before the first line.
+   */
+  async exportLines(log: LogHead, range: EvidenceRange, by: { name: string; userId?: string | undefined }): Promise<AsyncGenerator<string>> {
+    // Everything that can fail before the first byte is done here, so such failures are a problem+json answer.
+    const manifest = await this.manifest(log, range);
+    const checkpoints = await this.checkpoints(log, range);
+    await this.#journal.appendSystem({
+      event: EVIDENCE_EVENTS.JournalExported,
+      userId: by.userId ?? by.name,
+      entityData: { tenant: log.tenantId ?? 'default', origin: log.origin, from: range.from, to: range.to, treeSize: range.newest.size, records: range.to - range.from },
+    });
+    return this.#lines(log, range, manifest, checkpoints);
+  }
+
+  async *#lines(log: LogHead, range: EvidenceRange, manifest: BundleManifest, checkpoints: readonly StoredCheckpoint[]): AsyncGenerator<string> {
+    yield `${JSON.stringify({ type: 'manifest', ...manifestJson(manifest) })}\n`;
+    yield `${JSON.stringify({ type: 'keys', ...this.#journal.keys.publicKeys() })}\n`;
+    for (const c of checkpoints) yield `${JSON.stringify({ type: 'checkpoint', size: c.size, note: c.note })}\n`;
+    let count = 0;
+    for await (const page of this.records(log, range)) {
+      let chunk = '';
+      for (const r of page) chunk += `${formatBundleRecord(toBundleRecord(r))}\n`;
+      count += page.length;
+      yield chunk;
+    }
+    yield `${JSON.stringify({ type: 'end', records: count })}\n`;
+  }
+
+  /**
+   * Runs the offline verifier's checks server-side over `range`, plus the read path's check that the columns
+   * still rebuild each record's canonical bytes (an edited column outside `L` shows only here).
+   */
+  async verify(log: LogHead, range: EvidenceRange): Promise<VerificationReport> {
+    const manifest = await this.manifest(log, range);
+    const checkpoints = (await this.checkpoints(log, range)).map((c) => ({ size: c.size, note: c.note }));
+    const keys = this.#journal.keys;
+    const verifiers = verifiersFromKeys(parseBundleKeys(keys.publicKeys()));
+    const hmacKeys = new Map(keys.hmacKeys.map((k) => [k.kid, k.secret] as const));
+    const keyFor = (kid: string): Buffer | undefined => hmacKeys.get(kid);
+    const verifier = new BundleVerifier(manifest, checkpoints, { verifiers, hmacKeys });
+    for await (const page of this.records(log, range)) {
+      for (const r of page) verifier.addChecked(checkStored(r, log.origin, keyFor));
+    }
+    return verifier.finish();
+  }
+
+  /**
+   * A receipt of one record: the record, its inclusion proof and the signed checkpoint it is proved against
+   * (the newest; waits up to `receiptWaitMs` for one covering the record).
+   *
+   * @throws TamgaError `CHECKPOINT_PENDING` when no checkpoint covers the record in time.
+   */
+  async receipt(record: StoredRecord): Promise<Record<string, unknown>> {
+    const store = this.#journal.store;
+    const log = await store.getLog(record.tenantId);
+    if (log === undefined) throw new TamgaError('LOG_NOT_FOUND', 'The record has no log');
+    const deadline = Date.now() + this.#receiptWaitMs;
+    let checkpoint = await store.latestCheckpoint(log.logId);
+    while ((checkpoint === undefined || checkpoint.size <= record.seq) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      checkpoint = await store.latestCheckpoint(log.logId);
+    }
+    if (checkpoint === undefined || checkpoint.size <= record.seq) {
+      throw new TamgaError('CHECKPOINT_PENDING', 'No signed checkpoint covers this record yet; retry in a second', { retryAfter: 1 });
+    }
+    const head = (await store.getLog(record.tenantId)) ?? log;
+    const proof = await this.#prover.inclusion(log.logId, head.size, record.seq, checkpoint.size);
+    return {
+      format: RECEIPT_FORMAT,
+      origin: log.origin,
+      id: record.id,
+      record: JSON.parse(formatBundleRecord(toBundleRecord(record))) as unknown,
+      treeSize: checkpoint.size,
+      proof: proof.hashes.map((h) => h.toString('base64')),
+      checkpoint: checkpoint.note,
+      keys: this.#journal.keys.publicKeys(),
+    };
+  }
+
+  /**
+   * The erasure procedure: nulls the payload of the selected records (the store's guarded UPDATE) and journals
+   * it as PayloadErased with the reason and who asked. The records then read and verify as `redacted`.
+   */
+  async erase(selector: ErasureSelector, reason: string, by: { name: string; userId?: string | undefined }): Promise<ErasedRecord[]> {
+    const erased = await this.#journal.store.erasePayloads(selector);
+    if (erased.length > 0) {
+      await this.#journal.appendSystem({
+        event: EVIDENCE_EVENTS.PayloadErased,
+        userId: by.userId ?? by.name,
+        entityData: {
+          reason,
+          ...('userId' in selector && { subject: selector.userId }),
+          count: erased.length,
+          records: erased.slice(0, 1000).map((r) => ({ id: r.id, tenant: r.tenantId ?? 'default', seq: r.seq })),
+        },
+      });
+    }
+    return erased;
+  }
+
+  /** Rotates a key at once (KeyRing mutation) and journals it (HmacKeyRotated / CheckpointKeyRotated). */
+  async rotate(type: 'hmac' | 'checkpoint', by: { name: string; userId?: string | undefined }): Promise<{ id: string; previous: string }> {
+    const keys = this.#journal.keys;
+    if (type === 'hmac') {
+      const previous = keys.activeHmacKey.kid;
+      const key = keys.rotateHmac();
+      await journalKeyRotation(this.#journal, { type, id: key.kid, previous, by: by.userId ?? by.name });
+      return { id: key.kid, previous };
+    }
+    const previous = keys.checkpointKeys[keys.checkpointKeys.length - 1]!.name;
+    const key = keys.rotateCheckpoint();
+    await journalKeyRotation(this.#journal, { type, id: key.name, previous, by: by.userId ?? by.name });
+    return { id: key.name, previous };
+  }
+}
+
+/** A stored record as a bundle line sees it. */
+export function toBundleRecord(r: StoredRecord): BundleRecord {
+  return {
+    seq: r.seq,
+    canonical: Buffer.from(r.canonical),
+    leafHash: r.leafHash,
+    signature: r.signature,
+    sigKid: r.sigKid,
+    entityData: r.entityData,
+    text: r.text,
+    payloadSalt: r.payloadSalt === null ? null : Buffer.from(r.payloadSalt),
+    redacted: r.redacted,
+  };
+}
+
+/** The bundle checks of a stored record, plus the read path's column check. */
+function checkStored(r: StoredRecord, origin: string, keyFor: (kid: string) => Buffer | undefined): CheckedLine {
+  const checked = checkParsedRecord(toBundleRecord(r), origin, keyFor);
+  if (checked.status === 'tampered') return checked;
+  const status: IntegrityStatus = checkRecord(r, r, keyFor);
+  if (status !== 'tampered') return checked;
+  return {
+    ...checked,
+    status: 'tampered',
+    problem: { code: 'RECORD_TAMPERED', reason: 'columns-mismatch', seq: r.seq, message: `seq ${r.seq}: the stored columns no longer rebuild its canonical bytes` },
+  };
+}
+
+/** `manifest.json` content (hashes as base64). */
+export function manifestJson(m: BundleManifest): Record<string, unknown> {
+  return {
+    format: m.format,
+    origin: m.origin,
+    tenantId: m.tenantId,
+    range: m.range,
+    treeSize: m.treeSize,
+    frontier: m.frontier.map((h) => h.toString('base64')),
+    tail: m.tail.map((h) => h.toString('base64')),
+    createdAt: m.createdAt,
+  };
+}

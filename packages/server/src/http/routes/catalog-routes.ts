@@ -1,0 +1,258 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DEFAULT_TENANT_NAME, formatTimestamp, parseCatalogText, SYSTEM_TENANT_ID, TamgaError, TENANT_ID_RE, ValidationError } from '@tamga/core';
+import type { CatalogDocument } from '@tamga/core';
+import type { Principal } from '../../auth/api-key-auth.js';
+import { catalogChangedEvent } from '../../catalog/catalog-changed-event.js';
+import { pickCatalogLang, toCatalogItem } from '../../catalog/catalog-items.js';
+import type { CatalogItem, CatalogLang } from '../../catalog/catalog-items.js';
+import type { CatalogRegistry } from '../../catalog/catalog-registry.js';
+import type { CatalogFormat, TenantCatalogSettings } from '../../catalog/catalog-store.js';
+import { principalOf } from '../build-server.js';
+import type { ServerContext } from '../build-server.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** A catalogue body as received: the text is kept whole so problems can name its lines. */
+class CatalogBody {
+  constructor(
+    readonly text: string,
+    readonly format: CatalogFormat,
+  ) {}
+}
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Values of a repeatable query parameter (`?a=1&a=2` or `?a=1,2`). */
+function many(query: Query, name: string): string[] | undefined {
+  const raw = query[name];
+  if (raw === undefined) return undefined;
+  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return values.length === 0 ? undefined : values;
+}
+
+/** The `{tenant}` path parameter: `default` is the default tenant (null). */
+function tenantParam(request: FastifyRequest): string | null {
+  const { tenant } = request.params as { tenant: string };
+  if (tenant === DEFAULT_TENANT_NAME) return null;
+  if (!TENANT_ID_RE.test(tenant)) throw new ValidationError('VALIDATION_FAILED', `tenant: "${tenant}" is not a tenant id`, { field: 'tenant' });
+  return tenant;
+}
+
+function mayRead(principal: Principal, tenantId: string | null): boolean {
+  return principal.isAdmin || principal.tenants === undefined || principal.tenants.includes(tenantId);
+}
+
+function requireAdmin(principal: Principal, tenantId: string | null): void {
+  if (!principal.isAdmin) throw new TamgaError('FORBIDDEN', 'Only administrators may change catalogues');
+  if (tenantId === SYSTEM_TENANT_ID) {
+    throw new TamgaError('FORBIDDEN', `Tenant "${SYSTEM_TENANT_ID}" holds Tamga's own events; its catalogue is built in`, { field: 'tenant' });
+  }
+}
+
+/**
+ * `/api/v1/catalog` (every entry visible to the caller, localized) and `/api/v1/tenants/{tenant}/catalog|settings`
+ * (tenant catalogues and their settings; changes by administrators only, each journalled as `CatalogChanged`).
+ */
+export async function catalogRoutes(
+  app: FastifyInstance,
+  { context, catalogs }: { context: ServerContext; catalogs: CatalogRegistry },
+): Promise<void> {
+  const { journal } = context;
+
+  /** Every entry visible to the principal, or the entries a tenant's codes resolve against. */
+  function visibleItems(principal: Principal, lang: CatalogLang, tenantFilter: (string | null)[] | undefined): CatalogItem[] {
+    const builtinDocs = new Map(catalogs.builtins.map((d) => [d.catalog, d]));
+    const items: CatalogItem[] = [];
+    if (tenantFilter !== undefined) {
+      for (const tenantId of tenantFilter) {
+        if (!mayRead(principal, tenantId)) continue;
+        const view = catalogs.forTenant(tenantId);
+        const own = catalogs.tenantCatalog(tenantId);
+        for (const entry of view.set.entries()) {
+          const isOwn = own !== undefined && entry.catalog === own.doc.catalog;
+          const doc = isOwn ? own.doc : builtinDocs.get(entry.catalog)!;
+          items.push(toCatalogItem(entry, doc, isOwn ? own.stored.version : doc.version, lang, isOwn ? { tenantId } : undefined));
+        }
+      }
+      return items;
+    }
+    for (const doc of catalogs.builtins) for (const entry of doc.entries) items.push(toCatalogItem(entry, doc, doc.version, lang));
+    for (const { stored, doc } of catalogs.tenantCatalogs()) {
+      if (!mayRead(principal, stored.tenantId)) continue;
+      for (const entry of doc.entries) items.push(toCatalogItem(entry, doc, stored.version, lang, { tenantId: stored.tenantId }));
+    }
+    return items;
+  }
+
+  app.get('/api/v1/catalog', async (request, reply) => {
+    const principal = principalOf(request);
+    const query = request.query as Query;
+    const lang = pickCatalogLang(request.headers['accept-language'], typeof query.lang === 'string' ? query.lang : undefined);
+    const tenants = many(query, 'tenantId')?.map((t) => (t === DEFAULT_TENANT_NAME ? null : t));
+    const catalogIds = many(query, 'catalog');
+    const domains = many(query, 'domain');
+    const statuses = many(query, 'status');
+    const classes = many(query, 'classifiedEvent')?.map((c) => {
+      const n = Number(c);
+      if (![1, 2, 3, 4].includes(n)) {
+        throw new ValidationError('VALIDATION_FAILED', 'classifiedEvent: must be 1, 2, 3 or 4', { field: 'classifiedEvent' });
+      }
+      return n;
+    });
+    const items = visibleItems(principal, lang, tenants).filter(
+      (item) =>
+        (catalogIds === undefined || catalogIds.includes(item.catalog)) &&
+        (domains === undefined || domains.includes(item.domain)) &&
+        (statuses === undefined || statuses.includes(item.status)) &&
+        (classes === undefined || classes.includes(item.classifiedEvent)),
+    );
+    void reply.header('content-language', lang).header('vary', 'Accept-Language');
+    return { items };
+  });
+
+  app.get('/api/v1/catalog/:code', async (request, reply) => {
+    const principal = principalOf(request);
+    const query = request.query as Query;
+    const lang = pickCatalogLang(request.headers['accept-language'], typeof query.lang === 'string' ? query.lang : undefined);
+    const { code } = request.params as { code: string };
+    const tenants = many(query, 'tenantId')?.map((t) => (t === DEFAULT_TENANT_NAME ? null : t));
+    const asNumber = /^\d+$/.test(code) ? Number(code) : undefined;
+    // A code or a name; with tenantId, as that tenant's events resolve it; else built-ins first, then tenants'.
+    const item = visibleItems(principal, lang, tenants).find((i) => (asNumber !== undefined ? i.code === asNumber : i.name === code));
+    if (item === undefined) throw new TamgaError('CATALOG_NOT_FOUND', `No visible catalogue has the code or name "${code}"`, { field: 'code' });
+    void reply.header('content-language', lang).header('vary', 'Accept-Language');
+    return item;
+  });
+
+  app.get('/api/v1/tenants/:tenant/catalog', async (request) => {
+    const principal = principalOf(request);
+    const tenantId = tenantParam(request);
+    if (!mayRead(principal, tenantId) || !(principal.canRead || principal.isAdmin)) {
+      throw new TamgaError('FORBIDDEN', `This key may not read the catalogue of tenant ${tenantId ?? DEFAULT_TENANT_NAME}`);
+    }
+    const { version } = request.query as Query;
+    let wanted: number | undefined;
+    if (version !== undefined) {
+      wanted = Number(version);
+      if (!Number.isSafeInteger(wanted) || wanted < 1) {
+        throw new ValidationError('VALIDATION_FAILED', 'version: must be a positive integer', { field: 'version' });
+      }
+    }
+    const current = catalogs.tenantCatalog(tenantId);
+    const stored = wanted === undefined || wanted === current?.stored.version ? current?.stored : await catalogs.storedVersion(tenantId, wanted);
+    if (stored === undefined) {
+      throw new TamgaError('CATALOG_NOT_FOUND', `Tenant ${tenantId ?? DEFAULT_TENANT_NAME} has no catalogue${wanted === undefined ? '' : ` version ${wanted}`}`, {
+        field: wanted === undefined ? 'tenant' : 'version',
+      });
+    }
+    const doc: CatalogDocument = current?.stored === stored ? current.doc : parseCatalogText(stored.text, `version ${stored.version}`);
+    return {
+      tenantId,
+      catalog: stored.catalog,
+      version: stored.version,
+      current: stored.version === current?.stored.version,
+      format: stored.format,
+      createdAt: formatTimestamp(stored.createdAt),
+      text: stored.text,
+      document: doc,
+    };
+  });
+
+  await app.register(async (scope) => {
+    // The catalogue keeps its text (and so its line numbers): bodies are read as text, JSON or YAML.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(['application/json', ...YAML_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
+      let text: string;
+      try {
+        text = utf8.decode(body as Buffer);
+      } catch {
+        done(new ValidationError('VALIDATION_FAILED', 'body: the catalogue is not UTF-8 text', { field: 'body' }), undefined);
+        return;
+      }
+      const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      done(null, new CatalogBody(text, YAML_TYPES.includes(type) ? 'yaml' : 'json'));
+    });
+
+    scope.put('/api/v1/tenants/:tenant/catalog', async (request, reply) => {
+      const principal = principalOf(request);
+      const tenantId = tenantParam(request);
+      requireAdmin(principal, tenantId);
+      const body = request.body;
+      if (!(body instanceof CatalogBody) || body.text.trim() === '') {
+        throw new ValidationError('VALIDATION_FAILED', 'body: a catalogue (application/json or application/yaml) is required', { field: 'body' });
+      }
+      const source = `PUT /api/v1/tenants/${tenantId ?? DEFAULT_TENANT_NAME}/catalog`;
+      const result = await catalogs.putTenantCatalog(tenantId, body.text, body.format, source);
+      if (result.changed) {
+        await journal.appendSystem(
+          catalogChangedEvent(
+            { kind: 'catalog', tenantId, catalog: result.stored.catalog, version: result.stored.version, previousVersion: result.previousVersion },
+            principal.userId ?? principal.name,
+          ),
+        );
+      }
+      return reply.status(result.changed ? 201 : 200).send({
+        tenantId,
+        catalog: result.stored.catalog,
+        version: result.stored.version,
+        previousVersion: result.previousVersion ?? null,
+        changed: result.changed,
+        entries: catalogs.tenantCatalog(tenantId)?.doc.entries.length ?? 0,
+      });
+    });
+  });
+
+  function settingsJson(tenantId: string | null): Record<string, unknown> {
+    const settings = catalogs.settingsOf(tenantId);
+    return {
+      tenantId,
+      builtinCatalogs: catalogs.enabledBuiltins(settings).map((d) => d.catalog),
+      openCodes: settings.openCodes,
+    };
+  }
+
+  app.get('/api/v1/tenants/:tenant/settings', async (request) => {
+    const principal = principalOf(request);
+    const tenantId = tenantParam(request);
+    if (!mayRead(principal, tenantId)) throw new TamgaError('FORBIDDEN', `This key may not read the settings of tenant ${tenantId ?? DEFAULT_TENANT_NAME}`);
+    return settingsJson(tenantId);
+  });
+
+  app.put('/api/v1/tenants/:tenant/settings', async (request) => {
+    const principal = principalOf(request);
+    const tenantId = tenantParam(request);
+    requireAdmin(principal, tenantId);
+    const settings = parseSettings(request.body);
+    const before = catalogs.settingsOf(tenantId);
+    const same =
+      before.openCodes === settings.openCodes && JSON.stringify(before.builtinCatalogs) === JSON.stringify(settings.builtinCatalogs);
+    if (!same) {
+      await catalogs.putTenantSettings(tenantId, settings);
+      await journal.appendSystem(catalogChangedEvent({ kind: 'settings', tenantId, settings }, principal.userId ?? principal.name));
+    }
+    return settingsJson(tenantId);
+  });
+}
+
+const SETTINGS_KEYS = new Set(['builtinCatalogs', 'openCodes']);
+
+/** Parses a settings body; fields left out take their defaults (every built-in, open codes off). */
+function parseSettings(body: unknown): TenantCatalogSettings {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError('VALIDATION_FAILED', 'body: an object { builtinCatalogs, openCodes } is required', { field: 'body' });
+  }
+  const raw = body as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!SETTINGS_KEYS.has(key)) throw new ValidationError('VALIDATION_FAILED', `${key}: unknown setting`, { field: key });
+  }
+  const builtins = raw['builtinCatalogs'];
+  if (builtins !== undefined && builtins !== null && !(Array.isArray(builtins) && builtins.every((b) => typeof b === 'string'))) {
+    throw new ValidationError('VALIDATION_FAILED', 'builtinCatalogs: must be a list of built-in catalogue ids, or null for all', {
+      field: 'builtinCatalogs',
+    });
+  }
+  const openCodes = raw['openCodes'] ?? false;
+  if (typeof openCodes !== 'boolean') throw new ValidationError('VALIDATION_FAILED', 'openCodes: must be true or false', { field: 'openCodes' });
+  return { builtinCatalogs: builtins === undefined || builtins === null ? null : [...new Set(builtins as string[])], openCodes };
+}

@@ -1,0 +1,133 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DEFAULT_TENANT_NAME, isTamgaError, isUuid, TamgaError, TENANT_ID_RE, ValidationError } from '@tamga/core';
+import { EvidenceService, MAX_VERIFY_RANGE } from '../../evidence/evidence-service.js';
+import type { LogHead } from '../../journal/journal-store.js';
+import { principalOf } from '../build-server.js';
+import type { ServerContext } from '../build-server.js';
+import { parseTenant } from '../query-params.js';
+
+type Query = Record<string, string | undefined>;
+
+/** Longest erasure reason, in characters. */
+const MAX_REASON = 1000;
+
+/**
+ * Evidence routes (DESIGN.md §4, docs/bundle-format.md): export bundles, server-side verification, receipts,
+ * erasure of personal data, key rotation.
+ */
+export async function evidenceRoutes(app: FastifyInstance, { context }: { context: ServerContext }): Promise<void> {
+  const { journal } = context;
+  const evidence = new EvidenceService({ journal, prover: context.prover, ...(context.now !== undefined && { now: context.now }) });
+
+  /** The log of the `{tenant}` path parameter, if the caller may read it; others answer as missing. */
+  async function readableLog(request: FastifyRequest): Promise<LogHead> {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read logs');
+    const { tenant } = request.params as { tenant: string };
+    const missing = (): TamgaError => new TamgaError('LOG_NOT_FOUND', `No log for tenant "${tenant}"`, { field: 'tenant' });
+    if (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant)) throw missing();
+    const tenantId = parseTenant(tenant);
+    const visible = principal.tenants === undefined || principal.tenants.includes(tenantId);
+    const log = visible ? await journal.store.getLog(tenantId) : undefined;
+    if (log === undefined) throw missing();
+    return log;
+  }
+
+  function requireAdmin(request: FastifyRequest): { name: string; userId?: string | undefined } {
+    const principal = principalOf(request);
+    if (!principal.isAdmin) throw new TamgaError('FORBIDDEN', 'Only administrators may do this');
+    return { name: principal.name, userId: principal.userId };
+  }
+
+  function reasonOf(body: unknown): string {
+    const reason = (body as { reason?: unknown } | null)?.reason;
+    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON) {
+      throw new ValidationError('VALIDATION_FAILED', `reason: a non-empty text of at most ${MAX_REASON} characters is required`, { field: 'reason' });
+    }
+    return reason;
+  }
+
+  app.get('/api/v1/logs/:tenant/export', async (request, reply) => {
+    const log = await readableLog(request);
+    const query = request.query as Query;
+    const range = await evidence.resolveRange(log, query.from, query.to);
+    const principal = principalOf(request);
+    const lines = await evidence.exportLines(log, range, { name: principal.name, userId: principal.userId });
+    const name = `tamga-${log.tenantId ?? 'default'}-${range.from}-${range.to}.ndjson`;
+    return reply
+      .type('application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .send(Readable.from(lines));
+  });
+
+  app.get('/api/v1/logs/:tenant/verify', async (request) => {
+    const log = await readableLog(request);
+    const query = request.query as Query;
+    // Default: the newest 10,000 records, enough for the journal page's badge.
+    const range = await evidence.resolveRange(log, query.from, query.to);
+    const effective = query.from === undefined && query.to === undefined ? { ...range, from: Math.max(0, range.to - 10_000) } : range;
+    if (effective.to - effective.from > MAX_VERIFY_RANGE) {
+      throw new ValidationError('VALIDATION_FAILED', `from, to: at most ${MAX_VERIFY_RANGE} records per request; export for more`, { field: 'to' });
+    }
+    const report = await evidence.verify(log, effective);
+    return {
+      status: report.status,
+      origin: report.origin,
+      range: report.range,
+      treeSize: report.treeSize,
+      checked: report.checked,
+      counts: report.counts,
+      firstBadSeq: report.firstBadSeq,
+      problems: report.problems,
+      problemCount: report.problemCount,
+      records: report.records,
+      checkpointsVerified: report.checkpointsVerified,
+    };
+  });
+
+  app.get('/api/v1/events/:id/receipt', async (request, reply) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const { id } = request.params as { id: string };
+    if (!isUuid(id.toLowerCase())) throw new ValidationError('VALIDATION_FAILED', 'id: must be a UUID', { field: 'id' });
+    const record = await journal.store.getRecord(id.toLowerCase(), principal.tenants);
+    if (record === undefined) throw new TamgaError('EVENT_NOT_FOUND', `No event ${id}`, { field: 'id' });
+    try {
+      return await evidence.receipt(record);
+    } catch (error) {
+      if (isTamgaError(error) && error.code === 'CHECKPOINT_PENDING') void reply.header('retry-after', '1');
+      throw error;
+    }
+  });
+
+  app.post('/api/v1/events/:id/erase', async (request) => {
+    const by = requireAdmin(request);
+    const { id } = request.params as { id: string };
+    if (!isUuid(id.toLowerCase())) throw new ValidationError('VALIDATION_FAILED', 'id: must be a UUID', { field: 'id' });
+    const reason = reasonOf(request.body);
+    const record = await journal.store.getRecord(id.toLowerCase());
+    if (record === undefined) throw new TamgaError('EVENT_NOT_FOUND', `No event ${id}`, { field: 'id' });
+    const erased = await evidence.erase({ ids: [record.id] }, reason, by);
+    return { erased: erased.length, alreadyErased: erased.length === 0, id: record.id, seq: record.seq };
+  });
+
+  app.post('/api/v1/erasures', async (request) => {
+    const by = requireAdmin(request);
+    const reason = reasonOf(request.body);
+    const userId = (request.body as { userId?: unknown }).userId;
+    if (typeof userId !== 'string' || userId === '') throw new ValidationError('VALIDATION_FAILED', 'userId: required', { field: 'userId' });
+    const erased = await evidence.erase({ userId }, reason, by);
+    return { erased: erased.length, records: erased.map((r) => ({ id: r.id, tenantId: r.tenantId, seq: r.seq })) };
+  });
+
+  app.post('/api/v1/keys/rotate', async (request) => {
+    const by = requireAdmin(request);
+    const type = (request.body as { type?: unknown } | null)?.type;
+    if (type !== 'hmac' && type !== 'checkpoint') {
+      throw new ValidationError('VALIDATION_FAILED', 'type: must be "hmac" or "checkpoint"', { field: 'type' });
+    }
+    const rotated = await evidence.rotate(type, by);
+    return { type, ...rotated, overlapHours: type === 'checkpoint' ? journal.keys.checkpointOverlapMs / 3_600_000 : 0 };
+  });
+}

@@ -1,0 +1,60 @@
+import { useSignal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import { isAbort } from '../api/tamga-api.js';
+import type { TamgaApi } from '../api/tamga-api.js';
+import { formatNumber, t } from '../i18n/i18n.js';
+import type { JournalFilter } from '../state/journal-query.js';
+
+/** What `GET /api/v1/logs/{tenant}/verify` answers (the part the badge shows). */
+interface VerifyAnswer {
+  readonly status: 'valid' | 'tampered';
+  readonly checked: number;
+  readonly firstBadSeq: number | null;
+  readonly counts: { readonly redacted: number };
+}
+
+/**
+ * The integrity badge of the journal page: runs the server-side verification of the viewed tenant's log over
+ * the view's time range and shows "verified" or the first bad seq. Hidden when the server has no such route
+ * (404, an older server) or the tenant has no log yet.
+ */
+export function IntegrityBadge({ client, filter }: { readonly client: TamgaApi; readonly filter: JournalFilter }) {
+  const answer = useSignal<VerifyAnswer | 'checking' | 'hidden'>('checking');
+  const tenant = filter.tenantId.length === 1 ? filter.tenantId[0]! : 'default';
+  const query = new URLSearchParams({ from: filter.from, to: filter.to }).toString();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    answer.value = 'checking';
+    client
+      .getJson<VerifyAnswer>(`/api/v1/logs/${encodeURIComponent(tenant)}/verify?${query}`, abort.signal)
+      .then((a) => (answer.value = a))
+      .catch((error: unknown) => {
+        // Not available (404 on an older server, no log yet, no right): no badge rather than a false alarm.
+        if (!isAbort(error)) answer.value = 'hidden';
+      });
+    return () => abort.abort();
+  }, [client, tenant, query]);
+
+  const a = answer.value;
+  if (a === 'hidden') return null;
+  if (a === 'checking') {
+    return (
+      <span class="badge integrity" role="status">
+        {t('integrityChecking')}
+      </span>
+    );
+  }
+  const valid = a.status === 'valid';
+  return (
+    <span
+      class={`badge integrity ${valid ? 'sig-valid' : 'sig-tampered'}`}
+      role="status"
+      title={t('integrityTitle', { tenant })}
+    >
+      {valid
+        ? t('integrityValid', { count: formatNumber(a.checked) })
+        : t('integrityTampered', { seq: a.firstBadSeq === null ? '?' : String(a.firstBadSeq) })}
+    </span>
+  );
+}
