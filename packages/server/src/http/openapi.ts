@@ -5,6 +5,7 @@
 
 import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
 import { CATALOG_OPENAPI_PATHS } from './openapi-catalog.js';
+import { EVIDENCE_OPENAPI_PATHS } from './openapi-evidence.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const filters = [
@@ -198,6 +199,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     ...CATALOG_OPENAPI_PATHS,
     ...ACCESS_OPENAPI_PATHS,
+    ...EVIDENCE_OPENAPI_PATHS,
   },
   components: {
     securitySchemes: {
