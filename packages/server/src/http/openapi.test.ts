@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registeredRoutes } from '../test-support/registered-routes.js';
 import { startTestServer } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
-import { OPENAPI_DOCUMENT } from './openapi.js';
+import type { OPENAPI_DOCUMENT } from './openapi.js';
 
 let t: TestServer;
 beforeAll(async () => {
