@@ -4,7 +4,6 @@
  * the first bad seq, and a clean log must give no false alarm (also after a PostgreSQL round trip).
  */
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CompactRange,
@@ -24,23 +23,11 @@ import type { JournalStore } from '../journal/journal-store.js';
 import { PostgresJournalStore } from '../store/postgres/postgres-journal-store.js';
 import { SqliteJournalStore } from '../store/sqlite/sqlite-journal-store.js';
 import { randomSuffix, tempDir } from '../test-support/fixtures.js';
+import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
 import { startTestServer } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
 
-const PG_URL = process.env.TAMGA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const PG_URL = await findTestDatabase();
 
 /** Raw SQL the way an insider runs it, `?` placeholders for both databases. */
 interface Insider {
@@ -89,14 +76,14 @@ const backends: Backend[] = [
     drop: async () => undefined,
   },
 ];
-if (await pgReachable()) {
+if (PG_URL !== undefined) {
   backends.push({
     name: 'PostgreSQL',
-    open: () => PostgresJournalStore.connect({ url: PG_URL, schema: `tamga_tamper_${process.pid}_${randomSuffix()}` }),
+    open: () => PostgresJournalStore.connect({ url: PG_URL, schema: testSchemaName('tamga_tamper') }),
     drop: async (store) => (store as PostgresJournalStore).dropSchema(),
   });
 } else {
-  console.warn('\n*** PostgreSQL is not reachable: the PostgreSQL tamper matrix is SKIPPED ***\n');
+  reportMissingPostgres('the PostgreSQL tamper matrix');
 }
 afterAll(() => files.remove());
 

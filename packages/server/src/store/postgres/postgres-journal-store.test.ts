@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rootFromLeaves, StoreError } from '@tamga/core';
 import type { JournalStore } from '../../journal/journal-store.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
-import { pendingRecord, randomSuffix, testSealer } from '../../test-support/fixtures.js';
+import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../../test-support/postgres.js';
+import { pendingRecord, testSealer } from '../../test-support/fixtures.js';
 import { PostgresJournalStore } from './postgres-journal-store.js';
 
 /**
@@ -11,29 +12,8 @@ import { PostgresJournalStore } from './postgres-journal-store.js';
  * Every store gets its own schema, dropped afterwards, so runs do not interfere.
  * Unreachable: skipped with a loud warning, except in CI (`CI=true`) where it fails.
  */
-const CANDIDATE_URLS = process.env.TAMGA_TEST_DATABASE_URL
-  ? [process.env.TAMGA_TEST_DATABASE_URL]
-  : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/root'];
-
-async function findDatabase(): Promise<string | undefined> {
-  for (const url of CANDIDATE_URLS) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return url;
-    } catch {
-      // try the next candidate
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  return undefined;
-}
-
-const url = await findDatabase();
-const schemaName = (): string => `tamga_test_${process.pid}_${randomSuffix()}`;
+const url = await findTestDatabase();
+const schemaName = (): string => testSchemaName();
 
 /** Open stores, each in its own schema, dropped when the file ends. */
 const opened: PostgresJournalStore[] = [];
@@ -52,15 +32,7 @@ afterAll(async () => {
 });
 
 if (url === undefined) {
-  const where = CANDIDATE_URLS.join(' or ');
-  console.warn(`\n*** PostgreSQL is not reachable at ${where}: the PostgreSQL suite is SKIPPED ***\n`);
-  if (process.env.CI === 'true') {
-    it('reaches PostgreSQL (required in CI)', () => {
-      throw new Error(`PostgreSQL is not reachable at ${where}; set TAMGA_TEST_DATABASE_URL`);
-    });
-  } else {
-    it.skip('PostgresJournalStore (PostgreSQL not reachable)', () => undefined);
-  }
+  reportMissingPostgres('the PostgreSQL journal store suite');
 } else {
   describeJournalStoreContract(
     'PostgresJournalStore',
