@@ -81,6 +81,10 @@ describe('canonicalRecordString', () => {
       { ...fields, extra: {}, userId: 'ÿ "quoted" \\ \n tab\t é 😀', operationKey: null, ip: null, outcome: 'success' },
       { ...fields, extra: { request: { url: '/x', method: 'GET', status: 200 }, object: { type: 't' } } },
       { ...fields, extra: {}, nodeId: 'node-\u007f\u2028' },
+      { ...fields, extra: { catalogVersion: 'ai-server@1', unregistered: true, sessionId: 's', userAgent: 'ua' } },
+      { ...fields, extra: { source: { system: 'z', component: 'a' }, correctsEventId: fields.id } },
+      { ...fields, extra: { object: { '10': 'x', '9': 'y', b: 'z' } as never } },
+      { ...fields, extra: { request: { nested: { a: 1 } } as never } },
     ];
     for (const v of variants) {
       expect(canonicalRecordString(v, 'ab')).toBe(canonicalize(canonicalRecordObject(v, 'ab')));

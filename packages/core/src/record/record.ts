@@ -110,23 +110,14 @@ const SURROGATE = /[\ud800-\udfff]/;
 /**
  * The canonical bytes `L` of a record as a string: RFC 8785 of {@link canonicalRecordObject}.
  *
- * Hot path (runs per event at ingest and per record on read): a record without added fields has a fixed
- * set of keys, so it is built with its keys already in RFC 8785 order and serialized by one
- * `JSON.stringify` — identical output, because every value is a string, a safe integer or null, and
- * JSON.stringify's string escaping is RFC 8785's for strings without lone surrogates. Anything else takes
- * the generic serializer. `record.test.ts` checks both give the same bytes.
+ * Hot path (runs per event at ingest and per record on read): the record is built with its keys already in
+ * RFC 8785 order and serialized by one `JSON.stringify` — identical output, because every value is a string,
+ * a safe integer, a boolean, null or a flat object (copied with sorted keys), and JSON.stringify's string
+ * escaping is RFC 8785's for strings without lone surrogates (refused at input). Anything else takes the
+ * generic serializer. `record.test.ts` checks both give the same bytes.
  */
 export function canonicalRecordString(fields: RecordFields, payloadDigest: string): string {
-  const { extra } = fields;
-  let hasExtra = false;
-  for (const key in extra) {
-    if ((extra as Record<string, unknown>)[key] !== undefined) {
-      hasExtra = true;
-      break;
-    }
-  }
   if (
-    hasExtra ||
     (fields.userId !== null && SURROGATE.test(fields.userId)) ||
     (fields.operationKey !== null && SURROGATE.test(fields.operationKey)) ||
     (fields.nodeId !== null && SURROGATE.test(fields.nodeId)) ||
@@ -135,7 +126,7 @@ export function canonicalRecordString(fields: RecordFields, payloadDigest: strin
     return canonicalize(canonicalRecordObject(fields, payloadDigest));
   }
   // Keys in UTF-16 code unit order (RFC 8785 §3.2.3).
-  return JSON.stringify({
+  const base: Record<string, unknown> = {
     apiCreatedAt: formatTimestamp(fields.apiCreatedAt),
     classifiedEvent: fields.classifiedEvent,
     createdAt: formatTimestamp(fields.createdAt),
@@ -154,7 +145,51 @@ export function canonicalRecordString(fields: RecordFields, payloadDigest: strin
     tenantId: fields.tenantId,
     userId: fields.userId,
     v: RECORD_FORMAT_VERSION,
-  });
+  };
+  const extra = fields.extra as Record<string, unknown>;
+  let keys: string[] | undefined;
+  for (const key in extra) {
+    const value = extra[key];
+    if (value === undefined || key in base) continue; // as canonicalRecordObject: the base fields win
+    // Only flat values and flat objects with non-numeric keys keep insertion order in JSON.stringify.
+    if (typeof value === 'object' && value !== null && !isFlatObject(value)) {
+      return canonicalize(canonicalRecordObject(fields, payloadDigest));
+    }
+    (keys ??= []).push(key);
+  }
+  if (keys === undefined) return JSON.stringify(base);
+  const signature = keys.join(',');
+  let order = keyOrders.get(signature);
+  if (order === undefined) {
+    order = [...Object.keys(base), ...keys].sort();
+    if (keyOrders.size < 1000) keyOrders.set(signature, order);
+  }
+  const ordered: Record<string, unknown> = {};
+  for (const key of order) {
+    const value = key in base ? base[key] : extra[key];
+    ordered[key] = typeof value === 'object' && value !== null ? sortedCopy(value as Record<string, unknown>) : value;
+  }
+  return JSON.stringify(ordered);
+}
+
+// Records mostly share one set of added fields (e.g. catalogVersion): their merged key order is kept.
+const keyOrders = new Map<string, string[]>();
+
+/** Whether an object has only string, number, boolean or null values and no integer-like keys. */
+function isFlatObject(value: object): boolean {
+  if (Array.isArray(value)) return false;
+  for (const key in value) {
+    if (/^\d/.test(key)) return false;
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null) return false;
+  }
+  return true;
+}
+
+function sortedCopy(value: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) copy[key] = value[key];
+  return copy;
 }
 
 /**
