@@ -19,6 +19,7 @@ import { userRoutes } from './routes/user-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { logRoutes } from './routes/log-routes.js';
+import { streamRoutes } from './routes/stream-routes.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 
@@ -154,6 +155,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   await app.register(healthRoutes, { context });
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
   await app.register(logRoutes, { context });
+  await app.register(streamRoutes, { context });
   await app.register(evidenceRoutes, { context });
   if (access !== undefined) {
     await app.register(sessionRoutes, { context });

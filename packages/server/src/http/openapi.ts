@@ -155,6 +155,18 @@ export const OPENAPI_DOCUMENT = Object.freeze({
         },
       },
     },
+    '/api/v1/events/stream': {
+      get: {
+        summary: 'Server-Sent Events of new records matching the filters (from/to do not apply: the stream starts now)',
+        parameters: filters.filter((p) => p.name !== 'from' && p.name !== 'to' && p.name !== 'order'),
+        responses: {
+          '200': { description: 'An endless stream: `id: <record id>` and `data: <record JSON>` per record; `: ping` every 15 s', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          '400': problem,
+          '401': problem,
+          '403': problem,
+        },
+      },
+    },
     '/api/v1/events/{id}': {
       get: {
         summary: 'One record',

@@ -91,6 +91,8 @@ const CASES: Record<string, readonly Case[]> = {
     { url: `/api/v1/events?q=${MARK}`, check: (who, r) => who !== 'ingest' && expect(itemsOf(r)).toEqual([]) },
     { url: `/api/v1/events?userId=${MARK}`, check: (who, r) => who !== 'ingest' && expect(itemsOf(r)).toEqual([]) },
   ],
+  // A granted stream never ends, so inject() cannot read it: readers' cross-tenant cases are in stream-api.test.ts.
+  'GET /api/v1/events/stream': [{ url: '/api/v1/events/stream?tenantId=globex', skip: readers, check: refusedToAll }],
   'GET /api/v1/events/stats': [
     { url: '/api/v1/events/stats', check: (who, r) => (who === 'ingest' ? expect(r.statusCode).toBe(403) : expect(r.json().count).toBe(2)) },
     { url: '/api/v1/events/stats?tenantId=globex', check: (who, r) => who !== 'ingest' && expect(r.json().count).toBe(0) },

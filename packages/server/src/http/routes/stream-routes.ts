@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { TamgaError } from '@tamga/core';
+import { LiveFeed } from '../../journal/live-feed.js';
+import { principalOf } from '../build-server.js';
+import type { ServerContext } from '../build-server.js';
+import { parseRecordFilter } from '../query-params.js';
+import { toRecordJson } from '../record-json.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** A subscriber whose socket holds more than this unsent is cut off (told with an `overflow` event). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Comment lines keep proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /api/v1/events/stream`: Server-Sent Events of new records matching the same filters as
+ * `GET /api/v1/events` (`from`/`to` do not apply: the stream starts now). Each event is
+ * `id: <record id>` and `data: <record JSON>`, the record checked like any read.
+ */
+export async function streamRoutes(app: FastifyInstance, { context }: { context: ServerContext }): Promise<void> {
+  const live = new LiveFeed(context.journal, (error) => app.log.error({ err: error }, 'live stream publishing failed'));
+  const now = context.now ?? Date.now;
+  const open = new Set<() => void>();
+  // Streams never end on their own: end them so the server can close.
+  app.addHook('preClose', async () => {
+    for (const close of [...open]) close();
+  });
+
+  app.get('/api/v1/events/stream', async (request, reply) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const query = { ...(request.query as Query), from: undefined, to: undefined };
+    // The default range (the current hour) is dropped: a stream has no end.
+    const { from: _from, to: _to, ...filter } = parseRecordFilter(query, now(), principal.tenants);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    res.write('retry: 3000\n\n');
+    let index = 0;
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      open.delete(close);
+      res.end();
+    };
+    const unsubscribe = live.subscribe(filter, (records) => {
+      if (res.writableLength > MAX_BUFFERED_BYTES) {
+        res.write('event: overflow\ndata: {"reason":"the client reads too slowly; reload the view"}\n\n');
+        close();
+        return;
+      }
+      for (const record of records) res.write(`id: ${record.id}\ndata: ${JSON.stringify(toRecordJson(record, ++index))}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
+    open.add(close);
+    request.raw.on('close', close);
+  });
+}

@@ -1,0 +1,25 @@
+import type { RecordFilter, StoredRecord } from './journal-store.js';
+
+/**
+ * Whether a record matches a filter, in memory: the same meaning as the stores' queries (`[from, to)` on
+ * `createdAt`, codes, classes, tenants, exact user, operation, node, IP and outcome, `q` as a literal
+ * substring of `text` or of `entityData`'s JSON). Used by the live stream, which cannot ask the database.
+ */
+export function matchesFilter(record: StoredRecord, filter: RecordFilter): boolean {
+  if (filter.from !== undefined && record.createdAt < filter.from) return false;
+  if (filter.to !== undefined && record.createdAt >= filter.to) return false;
+  if (filter.events !== undefined && filter.events.length > 0 && !filter.events.includes(record.event)) return false;
+  if (filter.classes !== undefined && filter.classes.length > 0 && !filter.classes.includes(record.classifiedEvent)) return false;
+  if (filter.tenants !== undefined && !filter.tenants.includes(record.tenantId)) return false;
+  if (filter.outcome !== undefined && record.outcome !== filter.outcome) return false;
+  if (filter.operationKey !== undefined && record.operationKey !== filter.operationKey) return false;
+  if (filter.userId !== undefined && record.userId !== filter.userId) return false;
+  if (filter.nodeId !== undefined && record.nodeId !== filter.nodeId) return false;
+  if (filter.ip !== undefined && record.ip !== filter.ip) return false;
+  if (filter.q !== undefined && filter.q !== '') {
+    const inText = record.text !== null && record.text.includes(filter.q);
+    const inData = record.entityData !== null && JSON.stringify(record.entityData).includes(filter.q);
+    if (!inText && !inData) return false;
+  }
+  return true;
+}
