@@ -382,7 +382,13 @@ describe.skipIf(!enabled)('journal page', () => {
       await page.goBack();
       await waitForRows(page);
       expect(paramsOf(page).get('userId')).toBeNull();
-      expect(await rowIds(page)).toEqual(fx.hour.slice(0, 100).map((r) => r.id));
+      // aria-busy may still be false from the previous view when the navigation lands: wait for the rows.
+      const expected = fx.hour.slice(0, 100).map((r) => r.id);
+      await page.waitForFunction(
+        ([first, n]) => document.querySelectorAll('tr.row').length === n && document.querySelector('tr.row')?.getAttribute('data-id') === first,
+        [expected[0], expected.length] as const,
+      );
+      expect(await rowIds(page)).toEqual(expected);
       await expect(page.getByLabel('User', { exact: true }).inputValue()).resolves.toBe('');
       await page.goForward();
       await waitForRows(page);

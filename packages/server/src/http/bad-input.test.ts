@@ -171,7 +171,9 @@ describe('bad input on every endpoint', () => {
     ];
     // The page's static files ignore queries; their bytes are the built page, not an answer to check.
     const isPageFile = (url: string) => !url.startsWith('/api/') && !url.startsWith('/.well-known/') && !['/healthz', '/readyz'].includes(url);
-    for (const route of routes.filter((r) => r.method === 'GET' && !isPageFile(r.url))) {
+    // A granted stream never ends, so inject() cannot read it; stream-api.test.ts sends it hostile queries.
+    const isStream = (url: string) => url === '/api/v1/events/stream';
+    for (const route of routes.filter((r) => r.method === 'GET' && !isPageFile(r.url) && !isStream(r.url))) {
       for (const query of queries) {
         const url = `${concrete(route.url, 'acme')}?${query}`;
         const r = await ts.request({ method: 'GET', url });

@@ -82,6 +82,16 @@ describe('GET /api/v1/events/stream', () => {
     expect(asked.received).toEqual([]);
   });
 
+  it('answers hostile queries with a problem or a stream, never a 500', async () => {
+    for (const query of ['classifiedEvent=9', 'event=1;DROP', "userId=' OR 1=1 --", 'q=%3Cscript%3E', 'tenantId=..%2F..%2Fetc', 'from=a&from=b']) {
+      const controller = new AbortController();
+      const response = await fetch(`${base}/api/v1/events/stream?${query}`, { headers: { authorization: `Bearer ${TEST_API_KEY}` }, signal: controller.signal });
+      expect(response.status, query).toBeLessThan(500);
+      if (response.status >= 400) expect(response.headers.get('content-type'), query).toMatch(/problem\+json/);
+      controller.abort();
+    }
+  });
+
   it('refuses a key without the read scope', async () => {
     const key = await createApiKey(t, { name: 'producer', scopes: ['ingest'], tenants: ['acme'] });
     const response = await fetch(`${base}/api/v1/events/stream`, { headers: { authorization: `Bearer ${key.key}` } });
