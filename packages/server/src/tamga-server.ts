@@ -44,6 +44,9 @@ export interface TamgaServer {
   close(): Promise<void>;
 }
 
+/** How long shutdown waits for requests in flight before closing every connection. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
 /** Opens the store the configuration names: PostgreSQL for a database URL, else SQLite in the data dir. */
 export async function openStore(config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): Promise<JournalStore> {
   if (config.databaseUrl !== undefined) return PostgresJournalStore.connect({ url: config.databaseUrl, schema: config.databaseSchema });
@@ -133,7 +136,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         await catalogs.stop();
         await evidence.stop();
         await checkpointer.stop();
+        // Requests in flight get a grace period; then sockets that never sent a request (browsers open
+        // them speculatively, and Node counts them as busy) are cut so shutdown cannot hang.
+        const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await http.close();
+        clearTimeout(deadline);
         await store.close();
       },
     };

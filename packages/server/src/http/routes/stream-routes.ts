@@ -40,7 +40,9 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       'x-accel-buffering': 'no',
-      connection: 'keep-alive',
+      // The connection ends with the stream: a hijacked response's socket is never handed back as idle, so
+      // keeping it alive would keep the server from closing.
+      connection: 'close',
     });
     res.write('retry: 3000\n\n');
     let index = 0;
@@ -64,6 +66,6 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
     open.add(close);
-    request.raw.on('close', close);
+    res.on('close', close);
   });
 }
