@@ -7,7 +7,7 @@
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 import { execFile, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -84,6 +84,43 @@ async function timed(fn) {
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * The journal page in headless Chromium: time from navigation to the first rows of the default view, and
+ * from pressing Apply with a user filter to the filtered rows. Undefined when Chromium is missing.
+ */
+async function measurePage(url) {
+  const CHROMIUM = '/usr/bin/chromium';
+  if (!existsSync(CHROMIUM)) return undefined;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    const context = await browser.newContext();
+    await context.addInitScript((key) => sessionStorage.setItem('tamga.apiKey', key), KEY);
+    const page = await context.newPage();
+    const firstRows = [];
+    const filterChange = [];
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      await page.goto(`${url}/`);
+      await page.waitForSelector('tr.row', { timeout: 30_000 });
+      firstRows.push(performance.now() - start);
+      const user = `user${17 + i}`;
+      await page.getByLabel('User', { exact: true }).fill(user);
+      const t0 = performance.now();
+      await page.getByRole('button', { name: 'Apply', exact: true }).click();
+      // eslint-disable-next-line no-undef -- the function runs in the page
+      await page.waitForFunction((u) => document.querySelector('tr.row td:nth-child(5)')?.textContent?.trim() === u, user, { timeout: 30_000 });
+      filterChange.push(performance.now() - t0);
+    }
+    return { firstRows: pct(firstRows, 50), filterChange: pct(filterChange, 50) };
+  } finally {
+    await browser.close();
+  }
 }
 
 /** Appends `total` events over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
@@ -194,6 +231,7 @@ async function main() {
     const a = 1 + Math.floor(Math.random() * (size - 2));
     proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
   }
+  const page = await measurePage(url);
   const rssEnd = await rssOf(child);
   // 4b. Export the benchmark's log as an evidence bundle (tamga export); it is verified offline below.
   const bundleDir = join(workDir, 'bundle');
@@ -237,6 +275,13 @@ async function main() {
   console.log(`count + histogram of 24 h: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms at 10 M)`);
   console.log(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
   console.log(`offline verification (tamga verify, process start included): ${fmt(verifyRate)} records/s over ${fmt(verified.checked)} records, ${verified.status}   (target >= 150,000 records/s)`);
+  if (page === undefined) console.log('journal page: not measured (Chromium not found at /usr/bin/chromium)');
+  else {
+    console.log(
+      `journal page over ${fmt(size)} events: first rows of the default view ${page.firstRows.toFixed(0)} ms (median of 5, target <= 1000 ms at 10 M), ` +
+        `filter change ${page.filterChange.toFixed(0)} ms (median of 5, target <= 300 ms)`,
+    );
+  }
   console.log(`server RSS: ${fmt(rssAfterIngest / 1048576)} MB after ingest, ${fmt(rssEnd / 1048576)} MB at the end   (target <= 300 MB at 10 M)`);
   if (process.env.BENCH_DIR === undefined) rmSync(workDir, { recursive: true, force: true });
 }
