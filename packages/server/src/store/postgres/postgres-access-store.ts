@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { StoreError } from '@tamga/core';
 import type { AccessStore, ApiKeyRecord, ApiKeyScope, Role, SessionRecord, UserRecord } from '../../auth/access-store.js';
 import type { TenantScope } from '../../journal/journal-store.js';
+import { wrapPostgresError } from './postgres-errors.js';
 import { SCHEMA_LOCK_CLASS } from './postgres-schema.js';
 
 /**
@@ -145,25 +145,6 @@ function toSession(row: SessionRow): SessionRecord {
   };
 }
 
-/** Wraps a driver error; connection-level failures (SQLSTATE class 08, socket errors) are STORE_UNAVAILABLE. */
-function wrap(error: unknown, what: string): StoreError {
-  if (error instanceof StoreError) return error;
-  const code = String((error as { code?: unknown }).code ?? '');
-  const message = String((error as { message?: unknown }).message ?? '');
-  const unavailable =
-    code.startsWith('08') ||
-    code.startsWith('57P') ||
-    code === '53300' ||
-    /^E(CONNREFUSED|CONNRESET|NOTFOUND|TIMEDOUT|HOSTUNREACH|PIPE)$/.test(code) ||
-    /timeout exceeded|Connection terminated|connection error/i.test(message);
-  return new StoreError(
-    unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED',
-    unavailable ? `PostgreSQL is unavailable (could not ${what})` : `PostgreSQL failed to ${what}`,
-    {},
-    { cause: error },
-  );
-}
-
 /**
  * The access tables in the journal's PostgreSQL schema, on the journal store's pool
  * (`PostgresJournalStore.pool`, whose `search_path` is the schema).
@@ -178,7 +159,7 @@ export class PostgresAccessStore implements AccessStore {
   /** Creates the access tables in `schema` when missing (under the schema advisory lock), then the store. */
   static async open(pool: pg.Pool, schema: string): Promise<PostgresAccessStore> {
     const client = await pool.connect().catch((error: unknown) => {
-      throw wrap(error, 'create the access tables');
+      throw wrapPostgresError(error, 'create the access tables');
     });
     let broken: Error | undefined;
     try {
@@ -190,7 +171,7 @@ export class PostgresAccessStore implements AccessStore {
       await client.query('ROLLBACK').catch((e: unknown) => {
         broken = e instanceof Error ? e : new Error('rollback failed');
       });
-      throw wrap(error, 'create the access tables');
+      throw wrapPostgresError(error, 'create the access tables');
     } finally {
       client.release(broken);
     }
@@ -201,7 +182,7 @@ export class PostgresAccessStore implements AccessStore {
     try {
       return await this.#pool.query<R>(sql, params);
     } catch (error) {
-      throw wrap(error, what);
+      throw wrapPostgresError(error, what);
     }
   }
 

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { StoreError } from '@tamga/core';
 import { tenantIdOf, tenantKeyOf } from '../../catalog/catalog-store.js';
 import type {
   CatalogFormat,
@@ -11,6 +10,7 @@ import type {
 } from '../../catalog/catalog-store.js';
 import type { PostgresJournalStore } from './postgres-journal-store.js';
 import { POSTGRES_CATALOG_SCHEMA } from './postgres-catalog-schema.js';
+import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { SCHEMA_LOCK_CLASS } from './postgres-schema.js';
 
 interface CatalogRow {
@@ -26,23 +26,6 @@ interface SettingsRow {
   tenant_key: string;
   builtin_catalogs: string | null;
   open_codes: boolean;
-}
-
-/** Connection-level failures (SQLSTATE class 08, shutdowns, socket errors): the database cannot serve us now. */
-function isUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P') || code === '53300' || code.startsWith('E'))) {
-    return true;
-  }
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message);
-}
-
-function wrap(error: unknown, what: string): StoreError {
-  if (error instanceof StoreError) return error;
-  return isUnavailable(error)
-    ? new StoreError('STORE_UNAVAILABLE', `PostgreSQL is unavailable (could not ${what})`, {}, { cause: error })
-    : new StoreError('STORE_FAILED', `PostgreSQL failed to ${what}`, {}, { cause: error });
 }
 
 /**
@@ -68,27 +51,13 @@ export class PostgresCatalogStore implements CatalogStore {
         await client.query(POSTGRES_CATALOG_SCHEMA);
       });
     } catch (error) {
-      throw wrap(error, 'create the catalogue tables');
+      throw wrapPostgresError(error, 'create the catalogue tables');
     }
     return store;
   }
 
-  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error('rollback failed');
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inPostgresTransaction(this.#pool, fn);
   }
 
   async #bumpRevision(client: pg.PoolClient): Promise<number> {
@@ -127,7 +96,7 @@ export class PostgresCatalogStore implements CatalogStore {
         return { stored: toStored(row), changed: true, previousVersion: current?.version };
       });
     } catch (error) {
-      throw wrap(error, 'store a tenant catalogue');
+      throw wrapPostgresError(error, 'store a tenant catalogue');
     }
   }
 
@@ -141,7 +110,7 @@ export class PostgresCatalogStore implements CatalogStore {
       const row = result.rows[0];
       return row && toStored(row);
     } catch (error) {
-      throw wrap(error, 'read a tenant catalogue');
+      throw wrapPostgresError(error, 'read a tenant catalogue');
     }
   }
 
@@ -152,7 +121,7 @@ export class PostgresCatalogStore implements CatalogStore {
       );
       return result.rows.map(toStored);
     } catch (error) {
-      throw wrap(error, 'list tenant catalogues');
+      throw wrapPostgresError(error, 'list tenant catalogues');
     }
   }
 
@@ -174,7 +143,7 @@ export class PostgresCatalogStore implements CatalogStore {
         return this.#bumpRevision(client);
       });
     } catch (error) {
-      throw wrap(error, 'store tenant settings');
+      throw wrapPostgresError(error, 'store tenant settings');
     }
   }
 
@@ -186,7 +155,7 @@ export class PostgresCatalogStore implements CatalogStore {
       const row = result.rows[0];
       return row && toSettings(row);
     } catch (error) {
-      throw wrap(error, 'read tenant settings');
+      throw wrapPostgresError(error, 'read tenant settings');
     }
   }
 
@@ -195,7 +164,7 @@ export class PostgresCatalogStore implements CatalogStore {
       const result = await this.#pool.query<SettingsRow>('SELECT * FROM tenant_catalog_settings ORDER BY tenant_key');
       return result.rows.map((row) => ({ tenantId: tenantIdOf(row.tenant_key), settings: toSettings(row) }));
     } catch (error) {
-      throw wrap(error, 'list tenant settings');
+      throw wrapPostgresError(error, 'list tenant settings');
     }
   }
 
@@ -204,7 +173,7 @@ export class PostgresCatalogStore implements CatalogStore {
       const result = await this.#pool.query<{ revision: number }>('SELECT revision FROM catalog_revision WHERE id = 1');
       return Number(result.rows[0]?.revision ?? 0);
     } catch (error) {
-      throw wrap(error, 'read the catalogue revision');
+      throw wrapPostgresError(error, 'read the catalogue revision');
     }
   }
 }

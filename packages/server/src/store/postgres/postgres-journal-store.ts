@@ -18,6 +18,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS } from './postgres-schema.js';
 
 /** Options of {@link PostgresJournalStore.connect}. */
@@ -134,52 +135,6 @@ const RECORD_SELECT = 'SELECT r.*, l.origin FROM records r JOIN logs l USING (lo
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 
-/** SQLSTATEs (besides class 08, connection exceptions) meaning the server cannot serve us now. */
-const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up, shutting down)
-  '53300', // too_many_connections
-]);
-
-/** Socket-level error codes meaning the server cannot be reached. */
-const UNAVAILABLE_ERRNOS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
-
-/** Messages of pg / pg-pool errors that carry no code but mean the server is unreachable. */
-const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Connection refused/i;
-
-function isUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true;
-  }
-  // Node's happy-eyeballs connect reports every address tried in an AggregateError.
-  const inner = (error as { errors?: unknown }).errors;
-  if (Array.isArray(inner) && inner.some(isUnavailable)) return true;
-  const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
-}
-
-/** Wraps a driver error; the message names the operation only, never SQL text or driver detail. */
-function wrap(error: unknown, what: string): StoreError {
-  if (error instanceof StoreError) return error;
-  if (isUnavailable(error)) {
-    return new StoreError('STORE_UNAVAILABLE', `PostgreSQL is unavailable (could not ${what})`, {}, { cause: error });
-  }
-  return new StoreError('STORE_FAILED', `PostgreSQL failed to ${what}`, {}, { cause: error });
-}
-
 /** Errors after which the append transaction is retried once: a concurrent insert of the same id, or a deadlock. */
 function isRetryable(error: unknown): boolean {
   const e = error as { code?: unknown; constraint?: unknown };
@@ -244,7 +199,7 @@ export class PostgresJournalStore implements JournalStore {
       await store.#migrate();
     } catch (error) {
       await pool.end().catch(() => undefined);
-      throw wrap(error, 'create the schema');
+      throw wrapPostgresError(error, 'create the schema');
     }
     return store;
   }
@@ -273,28 +228,14 @@ export class PostgresJournalStore implements JournalStore {
     try {
       await this.#pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(this.#schema)} CASCADE`);
     } catch (error) {
-      throw wrap(error, 'drop the schema');
+      throw wrapPostgresError(error, 'drop the schema');
     }
     this.#logIds.clear();
   }
 
   /** Runs `fn` in a transaction on one pooled connection; rolls back on error. */
-  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error('rollback failed');
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inPostgresTransaction(this.#pool, fn);
   }
 
   async append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
@@ -309,7 +250,7 @@ export class PostgresJournalStore implements JournalStore {
         return await this.#transaction((client) => this.#appendInTransaction(client, records, sealer));
       }
     } catch (error) {
-      throw wrap(error, 'append');
+      throw wrapPostgresError(error, 'append');
     }
   }
 
@@ -508,7 +449,7 @@ export class PostgresJournalStore implements JournalStore {
       );
       return result.rows.map(toStoredRecord);
     } catch (error) {
-      throw wrap(error, 'query records');
+      throw wrapPostgresError(error, 'query records');
     }
   }
 
@@ -520,7 +461,7 @@ export class PostgresJournalStore implements JournalStore {
       if (tenants !== undefined && !tenants.includes(row.tenant_id)) return undefined;
       return toStoredRecord(row);
     } catch (error) {
-      throw wrap(error, 'read a record');
+      throw wrapPostgresError(error, 'read a record');
     }
   }
 
@@ -531,7 +472,7 @@ export class PostgresJournalStore implements JournalStore {
       const result = await this.#pool.query<{ n: number }>(`SELECT count(*) AS n FROM records r ${where}`, params);
       return result.rows[0]!.n;
     } catch (error) {
-      throw wrap(error, 'count records');
+      throw wrapPostgresError(error, 'count records');
     }
   }
 
@@ -547,7 +488,7 @@ export class PostgresJournalStore implements JournalStore {
       );
       return result.rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n }));
     } catch (error) {
-      throw wrap(error, 'compute a histogram');
+      throw wrapPostgresError(error, 'compute a histogram');
     }
   }
 
@@ -556,7 +497,7 @@ export class PostgresJournalStore implements JournalStore {
       const result = await this.#pool.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM logs WHERE tenant_key = $1`, [tenantKey(tenantId)]);
       return result.rows[0] && toLogHead(result.rows[0]);
     } catch (error) {
-      throw wrap(error, 'read a log head');
+      throw wrapPostgresError(error, 'read a log head');
     }
   }
 
@@ -565,7 +506,7 @@ export class PostgresJournalStore implements JournalStore {
       const result = await this.#pool.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM logs ORDER BY log_id`);
       return result.rows.map(toLogHead);
     } catch (error) {
-      throw wrap(error, 'list logs');
+      throw wrapPostgresError(error, 'list logs');
     }
   }
 
@@ -587,7 +528,7 @@ export class PostgresJournalStore implements JournalStore {
       }
       return result.rows.map((r) => r.hash);
     } catch (error) {
-      throw wrap(error, 'read Merkle nodes');
+      throw wrapPostgresError(error, 'read Merkle nodes');
     }
   }
 
@@ -599,7 +540,7 @@ export class PostgresJournalStore implements JournalStore {
         [cp.logId, cp.size, cp.rootHash, cp.note, cp.createdAt],
       );
     } catch (error) {
-      throw wrap(error, 'store a checkpoint');
+      throw wrapPostgresError(error, 'store a checkpoint');
     }
   }
 
@@ -612,7 +553,7 @@ export class PostgresJournalStore implements JournalStore {
       const row = result.rows[0];
       return row && { logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
     } catch (error) {
-      throw wrap(error, 'read a checkpoint');
+      throw wrapPostgresError(error, 'read a checkpoint');
     }
   }
 
@@ -624,7 +565,7 @@ export class PostgresJournalStore implements JournalStore {
       );
       return result.rows.map((row) => ({ logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at }));
     } catch (error) {
-      throw wrap(error, 'list checkpoints');
+      throw wrapPostgresError(error, 'list checkpoints');
     }
   }
 
@@ -636,7 +577,7 @@ export class PostgresJournalStore implements JournalStore {
       );
       return result.rows.map(toStoredRecord);
     } catch (error) {
-      throw wrap(error, 'read records by seq');
+      throw wrapPostgresError(error, 'read records by seq');
     }
   }
 
@@ -649,7 +590,7 @@ export class PostgresJournalStore implements JournalStore {
       const row = result.rows[0];
       return row === undefined || row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 };
     } catch (error) {
-      throw wrap(error, 'find a seq range');
+      throw wrapPostgresError(error, 'find a seq range');
     }
   }
 
@@ -668,7 +609,7 @@ export class PostgresJournalStore implements JournalStore {
             );
       return result.rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq }));
     } catch (error) {
-      throw wrap(error, 'erase payloads');
+      throw wrapPostgresError(error, 'erase payloads');
     }
   }
 
@@ -677,7 +618,7 @@ export class PostgresJournalStore implements JournalStore {
       const result = await this.#pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
       return result.rows[0]?.value;
     } catch (error) {
-      throw wrap(error, 'read a setting');
+      throw wrapPostgresError(error, 'read a setting');
     }
   }
 
@@ -688,7 +629,7 @@ export class PostgresJournalStore implements JournalStore {
         [key, value],
       );
     } catch (error) {
-      throw wrap(error, 'write a setting');
+      throw wrapPostgresError(error, 'write a setting');
     }
   }
 
@@ -696,7 +637,7 @@ export class PostgresJournalStore implements JournalStore {
     try {
       await this.#pool.query('SELECT 1');
     } catch (error) {
-      throw wrap(error, 'answer');
+      throw wrapPostgresError(error, 'answer');
     }
   }
 
@@ -737,7 +678,7 @@ export class PostgresJournalStore implements JournalStore {
       return this.#leading;
     } catch (error) {
       this.#dropLeader();
-      throw wrap(error, 'take the checkpoint lead');
+      throw wrapPostgresError(error, 'take the checkpoint lead');
     }
   }
 
