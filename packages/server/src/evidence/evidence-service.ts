@@ -28,7 +28,7 @@ export const EVIDENCE_EVENTS = Object.freeze({
 });
 
 /** Records read from the store per round trip while exporting or verifying. */
-const PAGE = 5000;
+const PAGE = 1000;
 
 /** Most records `GET /logs/{tenant}/verify` checks in one request. */
 export const MAX_VERIFY_RANGE = 1_000_000;
@@ -134,6 +134,11 @@ export class EvidenceService {
   /** Records of `[from, to)` in pages, in seq order. */
   async *records(log: LogHead, range: SeqRange): AsyncGenerator<StoredRecord[]> {
     for (let at = range.from; at < range.to; at += PAGE) {
+      if (at > range.from) {
+        // SQLite answers synchronously: give other requests a turn between pages, so a long export or
+        // verification does not stall the whole server.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       yield await this.#journal.store.readRecordsBySeq(log.logId, at, Math.min(range.to, at + PAGE));
     }
   }

@@ -3,6 +3,7 @@ import { useEffect } from 'preact/hooks';
 import { isAbort } from '../api/tamga-api.js';
 import type { TamgaApi } from '../api/tamga-api.js';
 import { formatNumber, t } from '../i18n/i18n.js';
+import { status } from '../state/journal-data.js';
 import type { JournalFilter } from '../state/journal-query.js';
 
 /** What `GET /api/v1/logs/{tenant}/verify` answers (the part the badge shows). */
@@ -23,7 +24,11 @@ export function IntegrityBadge({ client, filter }: { readonly client: TamgaApi; 
   const tenant = filter.tenantId.length === 1 ? filter.tenantId[0]! : 'default';
   const query = new URLSearchParams({ from: filter.from, to: filter.to }).toString();
 
+  // Verification reads the whole range: it starts once the rows are shown, so it never delays them.
+  const rowsShown = status.value !== 'loading';
+
   useEffect(() => {
+    if (!rowsShown) return;
     const abort = new AbortController();
     answer.value = 'checking';
     client
@@ -34,7 +39,7 @@ export function IntegrityBadge({ client, filter }: { readonly client: TamgaApi; 
         if (!isAbort(error)) answer.value = 'hidden';
       });
     return () => abort.abort();
-  }, [client, tenant, query]);
+  }, [client, tenant, query, rowsShown]);
 
   const a = answer.value;
   if (a === 'hidden') return null;
