@@ -61,7 +61,7 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
       .send(Readable.from(lines));
   });
 
-  app.get('/api/v1/logs/:tenant/verify', async (request) => {
+  app.get('/api/v1/logs/:tenant/verify', async (request, reply) => {
     const log = await readableLog(request);
     const query = request.query as Query;
     // Default: the newest 10,000 records, enough for the journal page's badge.
@@ -70,7 +70,16 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     if (effective.to - effective.from > MAX_VERIFY_RANGE) {
       throw new ValidationError('VALIDATION_FAILED', `from, to: at most ${MAX_VERIFY_RANGE} records per request; export for more`, { field: 'to' });
     }
-    const report = await evidence.verify(log, effective);
+    const gone = new AbortController();
+    reply.raw.on('close', () => gone.abort());
+    let report;
+    try {
+      report = await evidence.verify(log, effective, gone.signal);
+    } catch (error) {
+      // The client went away mid-check: there is nobody to answer.
+      if (gone.signal.aborted) return reply.hijack();
+      throw error;
+    }
     return {
       status: report.status,
       origin: report.origin,
