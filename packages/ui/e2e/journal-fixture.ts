@@ -252,6 +252,11 @@ export async function openJournal(context: BrowserContext, path = '/'): Promise<
 
 /** Waits for the table to settle (not loading). */
 export async function waitForRows(page: Page): Promise<void> {
+  // A filter change starts its load in an effect, which Preact runs after the next paint: let that happen
+  // first, or a still-false aria-busy from the previous view would pass for the new one.
+  await page.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0)))),
+  );
   await page.waitForSelector('#results[aria-busy="false"]', { timeout: 10_000 });
 }
 
