@@ -54,18 +54,8 @@ export interface AccessControlConfig {
   readonly journalReads?: boolean;
 }
 
-/** A user as the API shows it (no hash). */
-export interface UserView {
-  readonly login: string;
-  readonly roles: readonly Role[];
-  readonly tenants: TenantScope;
-  readonly enabled: boolean;
-  readonly mustChangePassword: boolean;
-  readonly passwordChangedAt: number;
-  readonly expiresAt: number | null;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
+/** A user as the API shows it: the stored record without its password hash. */
+export type UserView = Omit<UserRecord, 'passwordHash'>;
 
 /** A new user. */
 export interface NewUser {
