@@ -10,6 +10,7 @@ const CATALOG_DIR = fileURLToPath(new URL('../../catalogs/', import.meta.url));
  * The page runs under a strict Content-Security-Policy (no inline script or style). The production
  * index.html carries the same policy as a meta tag so a violation shows up in every test run, even
  * when the server forgets the header. Not applied in `vite dev`, whose client injects inline code.
+ * This is the policy's one source: the server reads it back from the built index.html for its header.
  */
 const CSP = [
   "default-src 'self'",

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
@@ -12,7 +12,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Prover } from '../journal/prover.js';
 import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
 import { authenticateRequest, isJournalRead } from './authenticate-request.js';
-import { addSecurityHeaders, setSecurityHeaders } from './security-headers.js';
+import { addSecurityHeaders, securityHeaders, setSecurityHeaders } from './security-headers.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -62,6 +62,9 @@ export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../../ui/dist/', import.
  * Builds the HTTP API without listening, so tests can use `inject()` and the CLI can `listen()`.
  */
 export async function buildServer(context: ServerContext, options: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
+  const hasUi = existsSync(`${uiDir}/index.html`);
+  const headers = securityHeaders(hasUi ? readFileSync(`${uiDir}/index.html`, 'utf8') : undefined);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
@@ -70,14 +73,12 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     routerOptions: { ignoreTrailingSlash: true },
     // A URL that does not decode (`%C0%AE`) fails before routing: it still gets a problem body.
     frameworkErrors: (error, request, reply) => {
-      setSecurityHeaders(reply);
+      setSecurityHeaders(reply, headers);
       void sendProblem(error, request, reply);
     },
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(sendProblem);
-  const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
-  const hasUi = existsSync(`${uiDir}/index.html`);
   if (hasUi) {
     await app.register(fastifyStatic, { root: uiDir, prefix: '/', wildcard: false, index: ['index.html'] });
   }
@@ -128,7 +129,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     done(null, new NdjsonBatch(events));
   });
 
-  app.addHook('onSend', addSecurityHeaders);
+  app.addHook('onSend', addSecurityHeaders(headers));
   app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const access = context.access;
   if (access !== undefined) {
