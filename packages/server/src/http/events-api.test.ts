@@ -293,6 +293,20 @@ describe('GET /api/v1/events', () => {
     expect((await list('tenantId=acme&tenantId=globex')).items).toHaveLength(5);
   });
 
+  it('leaves out excluded values with not.<field>, in the list and in the stats', async () => {
+    const count = async (qs: string) => (await list(`tenantId=acme&${qs}`)).items.length;
+    expect(await count('not.userId=ivan')).toBe(2);
+    expect(await count('not.userId=ivan&not.userId=olga')).toBe(0);
+    expect(await count('not.event=2001,2004')).toBe(1);
+    expect(await count('not.classifiedEvent=2')).toBe(3);
+    expect(await count('not.ip=192.168.1.5')).toBe(3); // records without an IP stay
+    expect(await count('not.operationKey=op-7')).toBe(2);
+    expect(await count('userId=ivan&not.event=2004')).toBe(1);
+    expect((await list('tenantId=acme&tenantId=globex&not.tenantId=acme')).items.map((r) => r.tenantId)).toEqual(['globex']);
+    const stats = await get('/api/v1/events/stats?tenantId=acme&not.userId=olga&from=2026-11-22T10:00:00Z&to=2026-11-22T10:10:00Z');
+    expect(stats.json().count).toBe(2);
+  });
+
   it('shows a whole operation when operationKey is given without a range', async () => {
     const { items } = await list('operationKey=op-7&order=asc');
     expect(items.map((r) => r.userId)).toEqual(['ivan', 'ivan', 'olga']);
@@ -311,6 +325,8 @@ describe('GET /api/v1/events', () => {
       ['from=yesterday', 'from'],
       ['event=abc', 'event'],
       ['classifiedEvent=9', 'classifiedEvent'],
+      ['not.event=login', 'not.event'],
+      ['not.classifiedEvent=0', 'not.classifiedEvent'],
       ['limit=0', 'limit'],
       ['cursor=garbage', 'cursor'],
       ['from=2026-11-22T11:00:00Z&to=2026-11-22T10:00:00Z', 'to'],

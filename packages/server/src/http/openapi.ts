@@ -21,6 +21,24 @@ const filters = [
   { name: 'ip', in: 'query', schema: { type: 'string' } },
   { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Substring of text or entityData' },
   { name: 'order', in: 'query', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
+  ...(
+    [
+      ['event', 'integer', 'Leaves out these event codes (repeat or comma-separate)'],
+      ['classifiedEvent', 'integer', 'Leaves out these classes (repeat or comma-separate)'],
+      ['tenantId', 'string', 'Leaves out these tenants (repeat or comma-separate; "default" is the default tenant)'],
+      ['userId', 'string', 'Leaves out records of these users (repeat); records without a user stay'],
+      ['ip', 'string', 'Leaves out these IPs (repeat); records without an IP stay'],
+      ['operationKey', 'string', 'Leaves out these operations (repeat); records without one stay'],
+      ['nodeId', 'string', 'Leaves out records accepted by these nodes (repeat)'],
+    ] as const
+  ).map(([name, type, description]) => ({
+    name: `not.${name}`,
+    in: 'query',
+    schema: { type: 'array', items: { type } },
+    style: 'form',
+    explode: true,
+    description,
+  })),
 ];
 const tenant = { name: 'tenant', in: 'path', required: true, schema: { type: 'string' }, description: 'Tenant id, or "default"' };
 

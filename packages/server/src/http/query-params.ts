@@ -1,6 +1,6 @@
 import { DEFAULT_TENANT_NAME, parseTimestamp, ValidationError } from '@tamga/core';
 import type { EventClass, Outcome } from '@tamga/core';
-import type { RecordCursor, RecordFilter, TenantScope } from '../journal/journal-store.js';
+import type { RecordCursor, RecordExclusion, RecordFilter, TenantScope } from '../journal/journal-store.js';
 
 type Query = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -15,6 +15,29 @@ function list(query: Query, name: string): string[] {
   const raw = query[name];
   if (raw === undefined) return [];
   return (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** Values of a repeatable text parameter: repeated only, since the values themselves may hold commas. */
+function repeated(query: Query, name: string): string[] {
+  const raw = query[name];
+  if (raw === undefined) return [];
+  return (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== '');
+}
+
+function eventCodes(query: Query, name: string): number[] {
+  return list(query, name).map((v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) invalid(name, `"${v}" is not an event code`);
+    return n;
+  });
+}
+
+function eventClasses(query: Query, name: string): EventClass[] {
+  return list(query, name).map((v) => {
+    const n = Number(v);
+    if (n !== 1 && n !== 2 && n !== 3 && n !== 4) invalid(name, 'must be 1, 2, 3 or 4');
+    return n as EventClass;
+  });
 }
 
 function single(query: Query, name: string): string | undefined {
@@ -49,16 +72,8 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
     to = from + HOUR_MICROS;
   }
   if (from !== undefined && to !== undefined && from > to) invalid('to', 'must not be before from');
-  const events = list(query, 'event').map((v) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) invalid('event', `"${v}" is not an event code`);
-    return n;
-  });
-  const classes = list(query, 'classifiedEvent').map((v) => {
-    const n = Number(v);
-    if (n !== 1 && n !== 2 && n !== 3 && n !== 4) invalid('classifiedEvent', 'must be 1, 2, 3 or 4');
-    return n as EventClass;
-  });
+  const events = eventCodes(query, 'event');
+  const classes = eventClasses(query, 'classifiedEvent');
   const outcome = single(query, 'outcome');
   if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure' && outcome !== 'unknown') {
     invalid('outcome', 'must be success, failure or unknown');
@@ -74,7 +89,9 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
     ip: single(query, 'ip'),
     q: single(query, 'q'),
   };
+  const exclude = parseExclusion(query);
   return {
+    ...(exclude !== undefined && { exclude }),
     ...(from !== undefined && { from }),
     ...(to !== undefined && { to }),
     ...(events.length > 0 && { events }),
@@ -85,6 +102,25 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
     ...(order !== undefined && { order }),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
   };
+}
+
+/**
+ * The negative filters `not.<name>`: `not.event`, `not.classifiedEvent` and `not.tenantId` (repeated or
+ * comma-separated, like their positive twins), `not.userId`, `not.ip`, `not.operationKey` and `not.nodeId`
+ * (repeated). Undefined when none is given.
+ */
+function parseExclusion(query: Query): RecordExclusion | undefined {
+  const lists = {
+    events: eventCodes(query, 'not.event'),
+    classes: eventClasses(query, 'not.classifiedEvent'),
+    tenants: list(query, 'not.tenantId').map(parseTenant),
+    userIds: repeated(query, 'not.userId'),
+    ips: repeated(query, 'not.ip'),
+    operationKeys: repeated(query, 'not.operationKey'),
+    nodeIds: repeated(query, 'not.nodeId'),
+  };
+  const given = Object.entries(lists).filter(([, values]) => values.length > 0);
+  return given.length > 0 ? (Object.fromEntries(given) as RecordExclusion) : undefined;
 }
 
 /** Parses `limit` (1..1000, default 100). */

@@ -123,6 +123,23 @@ export interface RecordFilter {
   readonly q?: string;
   /** `desc` (newest first, default) or `asc`. */
   readonly order?: 'asc' | 'desc';
+  /** Values the records' fields must not have. */
+  readonly exclude?: RecordExclusion;
+}
+
+/**
+ * The negative filters: a record is left out when its field equals any of the listed values. A record whose
+ * field is null is kept (null equals no value). Empty or absent lists exclude nothing.
+ */
+export interface RecordExclusion {
+  readonly events?: readonly number[];
+  readonly classes?: readonly EventClass[];
+  /** `null` = the default tenant. */
+  readonly tenants?: TenantScope;
+  readonly userIds?: readonly string[];
+  readonly ips?: readonly string[];
+  readonly operationKeys?: readonly string[];
+  readonly nodeIds?: readonly string[];
 }
 
 /** Position after which the next page starts. */

@@ -1,9 +1,10 @@
-import type { RecordFilter, StoredRecord } from './journal-store.js';
+import type { RecordExclusion, RecordFilter, StoredRecord } from './journal-store.js';
 
 /**
  * Whether a record matches a filter, in memory: the same meaning as the stores' queries (`[from, to)` on
  * `createdAt`, codes, classes, tenants, exact user, operation, node, IP and outcome, `q` as a literal
- * substring of `text` or of `entityData`'s JSON). Used by the live stream, which cannot ask the database.
+ * substring of `text` or of `entityData`'s JSON, and the exclusions). Used by the live stream, which cannot
+ * ask the database.
  */
 export function matchesFilter(record: StoredRecord, filter: RecordFilter): boolean {
   if (filter.from !== undefined && record.createdAt < filter.from) return false;
@@ -21,5 +22,20 @@ export function matchesFilter(record: StoredRecord, filter: RecordFilter): boole
     const inData = record.entityData !== null && JSON.stringify(record.entityData).includes(filter.q);
     if (!inText && !inData) return false;
   }
-  return true;
+  return filter.exclude === undefined || !isExcluded(record, filter.exclude);
+}
+
+/** Whether a field of the record has one of the excluded values (a null field never has). */
+function isExcluded(record: StoredRecord, exclude: RecordExclusion): boolean {
+  const has = <T>(values: readonly T[] | undefined, value: T | null): boolean =>
+    value !== null && values !== undefined && values.includes(value);
+  return (
+    has(exclude.events, record.event) ||
+    has(exclude.classes, record.classifiedEvent) ||
+    (exclude.tenants !== undefined && exclude.tenants.includes(record.tenantId)) ||
+    has(exclude.userIds, record.userId) ||
+    has(exclude.ips, record.ip) ||
+    has(exclude.operationKeys, record.operationKey) ||
+    has(exclude.nodeIds, record.nodeId)
+  );
 }

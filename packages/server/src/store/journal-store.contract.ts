@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
-import type { JournalStore, StoredRecord } from '../journal/journal-store.js';
+import type { JournalStore, RecordExclusion, RecordFilter, StoredRecord } from '../journal/journal-store.js';
+import { matchesFilter } from '../journal/record-matcher.js';
 import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../test-support/fixtures.js';
 
 const HOUR = 3_600_000_000;
@@ -137,6 +138,44 @@ export function describeJournalStoreContract(
         const other = (await store.queryRecords({ tenants: ['other'] }, 1))[0]!;
         expect(await store.getRecord(other.id, ['q'])).toBeUndefined();
         expect(await store.getRecord(other.id, ['other'])).toBeDefined();
+      });
+
+      it('leaves out excluded values, keeps records whose field is null, and agrees with the live matcher', async () => {
+        const [r1, r2, r3, r4] = (
+          await store.append(
+            [
+              pendingRecord({ tenantId: 'ex', createdAt: T0 + 1, event: 2001, userId: 'alice', operationKey: 'op-1' }),
+              pendingRecord({ tenantId: 'ex', createdAt: T0 + 2, event: 2002, userId: 'bob', ip: '10.0.0.9', classifiedEvent: 2 }),
+              pendingRecord({ tenantId: 'ex', createdAt: T0 + 3, event: 2003, ip: null, operationKey: 'op-2', nodeId: 'node-b' }),
+              pendingRecord({ tenantId: 'ex2', createdAt: T0 + 4, event: 2001, userId: 'alice' }),
+            ],
+            testSealer(),
+          )
+        ).map((r) => r.id);
+        const cases: [RecordExclusion, string[], Omit<RecordFilter, 'exclude'>?][] = [
+          [{ userIds: ['alice'] }, [r2!, r3!]],
+          [{ userIds: ['alice', 'bob'] }, [r3!]],
+          [{ ips: ['10.0.0.24'] }, [r2!, r3!]],
+          [{ operationKeys: ['op-1'] }, [r2!, r3!, r4!]],
+          [{ nodeIds: ['node-a'] }, [r3!]],
+          [{ events: [2001] }, [r2!, r3!]],
+          [{ classes: [3] }, [r2!]],
+          [{ tenants: ['ex2'] }, [r1!, r2!, r3!]],
+          [{ tenants: ['nobody'] }, [r1!, r2!, r3!, r4!]],
+          [{ userIds: ['bob'], events: [2003] }, [r1!, r4!]],
+          [{ tenants: ['ex2'] }, [r1!], { userId: 'alice' }],
+          [{ userIds: [] }, [r1!, r2!, r3!, r4!]],
+        ];
+        const stored = await store.queryRecords({ tenants: ['ex', 'ex2'], order: 'asc' }, 100);
+        for (const [exclude, expected, narrowing] of cases) {
+          const filter: RecordFilter = { tenants: ['ex', 'ex2'], order: 'asc', ...narrowing, exclude };
+          const found = (await store.queryRecords(filter, 100)).map((r) => r.id);
+          expect(found, JSON.stringify(exclude)).toEqual(expected);
+          expect(await store.countRecords(filter), JSON.stringify(exclude)).toBe(expected.length);
+          expect(stored.filter((r) => matchesFilter(r, filter)).map((r) => r.id), JSON.stringify(exclude)).toEqual(expected);
+        }
+        const buckets = await store.histogram({ tenants: ['ex', 'ex2'], from: T0, to: T0 + HOUR, exclude: { userIds: ['alice'] } }, HOUR);
+        expect(buckets).toEqual([{ start: T0, count: 2 }]);
       });
 
       it('pages with a keyset cursor in both orders without gaps or repeats', async () => {

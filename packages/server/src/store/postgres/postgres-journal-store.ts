@@ -406,6 +406,28 @@ export class PostgresJournalStore implements JournalStore {
       const q = param(filter.q, 'text');
       clauses.push(`(strpos(r.text, ${q}) > 0 OR strpos(r.entity_data, ${q}) > 0)`);
     }
+    const not = filter.exclude;
+    if (not !== undefined) {
+      if (not.events !== undefined && not.events.length > 0) clauses.push(`r.event <> ALL(${param(not.events, 'int[]')})`);
+      if (not.classes !== undefined && not.classes.length > 0) {
+        clauses.push(`r.classified_event <> ALL(${param(not.classes, 'smallint[]')})`);
+      }
+      if (not.tenants !== undefined) {
+        const ids = await this.#logIdsFor(not.tenants);
+        if (ids.length > 0) clauses.push(`r.log_id <> ALL(${param(ids, 'bigint[]')})`);
+      }
+      for (const [column, values] of [
+        ['user_id', not.userIds],
+        ['ip', not.ips],
+        ['operation_key', not.operationKeys],
+        ['node_id', not.nodeIds],
+      ] as const) {
+        if (values !== undefined && values.length > 0) {
+          // `<> ALL` is NULL for a NULL column: such records have none of the values and stay.
+          clauses.push(`(r.${column} IS NULL OR r.${column} <> ALL(${param(values, 'text[]')}))`);
+        }
+      }
+    }
     return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 

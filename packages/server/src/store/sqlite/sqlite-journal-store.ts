@@ -257,6 +257,35 @@ export class SqliteJournalStore implements JournalStore {
       clauses.push('(instr(text, ?) > 0 OR instr(entity_data, ?) > 0)');
       params.push(filter.q, filter.q);
     }
+    const not = filter.exclude;
+    if (not !== undefined) {
+      const marks = (values: readonly unknown[]): string => values.map(() => '?').join(',');
+      for (const [column, values] of [
+        ['event', not.events],
+        ['classified_event', not.classes],
+      ] as const) {
+        if (values !== undefined && values.length > 0) {
+          clauses.push(`${column} NOT IN (${marks(values)})`);
+          params.push(...values);
+        }
+      }
+      if (not.tenants !== undefined) {
+        const ids = this.#logIdsFor(not.tenants);
+        if (ids.length > 0) clauses.push(`log_id NOT IN (${ids.join(',')})`);
+      }
+      for (const [column, values] of [
+        ['user_id', not.userIds],
+        ['ip', not.ips],
+        ['operation_key', not.operationKeys],
+        ['node_id', not.nodeIds],
+      ] as const) {
+        if (values !== undefined && values.length > 0) {
+          // NOT IN is NULL for a NULL column: such records have none of the values and stay.
+          clauses.push(`(${column} IS NULL OR ${column} NOT IN (${marks(values)}))`);
+          params.push(...values);
+        }
+      }
+    }
     return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 
