@@ -19,8 +19,9 @@ Commands:
   catalog list [--catalog X] [--lang ru]   List the built-in catalogue entries
   users list|create|update|disable|reset-password   Manage users on the configured store ("tamga users help")
   export --url URL --api-key KEY --tenant T [--from --to] --out DIR   Download an evidence bundle
-  verify DIR [--keys F] [--hmac-key F] [--trusted-checkpoint F] [--save-checkpoint F] [--json]
-             Verify a bundle offline (exit 0 valid, 1 tampered, 2 unusable input)
+  verify DIR|FILE [--keys F] [--hmac-key F] [--trusted-checkpoint F] [--save-checkpoint F] [--json]
+             Verify a bundle directory or a downloaded bundle file offline (exit 0 valid, 1 tampered,
+             2 unusable input)
   verify-receipt FILE [--keys F] [--hmac-key F] [--json]   Verify one event's receipt alone
   keys list | keys rotate --hmac|--checkpoint   Keys in the keys directory (rotation applies at next start)
   help       Show this help

@@ -1,11 +1,9 @@
-import { createWriteStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { once } from 'node:events';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { BUNDLE_FILES, ERROR_CODES, TamgaError, VerificationError } from '@tamga/core';
+import { ERROR_CODES, TamgaError } from '@tamga/core';
 import type { ErrorCode } from '@tamga/core';
+import { writeBundleDir } from '../evidence/bundle-stream.js';
 import { parseCommandArgs } from './verify.js';
 
 const USAGE = `Usage: tamga export --url URL --api-key KEY --tenant T [--from SEQ|TIME] [--to SEQ|TIME] --out DIR
@@ -43,35 +41,8 @@ export async function exportBundle(args: readonly string[], out: NodeJS.Writable
     const code = (problem.code !== undefined && problem.code in ERROR_CODES ? problem.code : 'INTERNAL') as ErrorCode;
     throw new TamgaError(code, `Export failed (${res.status}): ${problem.detail ?? res.statusText}`);
   }
-  const records = createWriteStream(join(dir, BUNDLE_FILES.records));
-  const checkpoints: string[] = [];
-  let manifest: Record<string, unknown> | undefined;
-  let keys: Record<string, unknown> | undefined;
-  let written = 0;
-  let declared: number | undefined;
-  const lines = createInterface({ input: Readable.fromWeb(res.body as WebReadableStream), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line === '') continue;
-    if (line.startsWith('{"seq":')) {
-      if (!records.write(`${line}\n`)) await once(records, 'drain');
-      written++;
-      continue;
-    }
-    const { type, ...section } = JSON.parse(line) as { type?: string } & Record<string, unknown>;
-    if (type === 'manifest') manifest = section;
-    else if (type === 'keys') keys = section;
-    else if (type === 'checkpoint') checkpoints.push(JSON.stringify({ size: section.size, note: section.note }));
-    else if (type === 'end') declared = section.records as number;
-  }
-  records.end();
-  await once(records, 'finish');
-  if (manifest === undefined || keys === undefined || declared !== written) {
-    throw new VerificationError('BUNDLE_INVALID', `The download was cut (${written} records received${declared === undefined ? ', no end line' : `, ${declared} sent`}): export again`);
-  }
-  writeFileSync(join(dir, BUNDLE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(join(dir, BUNDLE_FILES.keys), `${JSON.stringify(keys, null, 2)}\n`);
-  writeFileSync(join(dir, BUNDLE_FILES.checkpoints), checkpoints.map((c) => `${c}\n`).join(''));
+  const { records, checkpoints, manifest } = await writeBundleDir(Readable.fromWeb(res.body as WebReadableStream), dir);
   const range = manifest.range as { from: number; to: number };
-  out.write(`Exported ${written} records of ${String(manifest.origin)} (seq [${range.from}, ${range.to}), tree size ${String(manifest.treeSize)}, ${checkpoints.length} checkpoints) to ${dir}\nVerify offline: tamga verify ${dir}\n`);
+  out.write(`Exported ${records} records of ${String(manifest.origin)} (seq [${range.from}, ${range.to}), tree size ${String(manifest.treeSize)}, ${checkpoints} checkpoints) to ${dir}\nVerify offline: tamga verify ${dir}\n`);
   return 0;
 }

@@ -1,17 +1,22 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { TamgaError } from '@tamga/core';
 import type { VerificationReport } from '@tamga/core';
 import { loadHmacKeys, loadPinnedKeys, readText } from '../evidence/bundle-files.js';
+import { writeBundleDirFromFile } from '../evidence/bundle-stream.js';
 import { verifyBundleDir } from '../evidence/verify-bundle-dir.js';
+import type { VerifyBundleDirOptions } from '../evidence/verify-bundle-dir.js';
 
 /** Exit codes of `tamga verify` and `tamga verify-receipt`. */
 export const EXIT = Object.freeze({ valid: 0, tampered: 1, unusable: 2 });
 
-const USAGE = `Usage: tamga verify DIR [--keys FILE] [--hmac-key FILE|DIR] [--trusted-checkpoint FILE]
+const USAGE = `Usage: tamga verify DIR|FILE [--keys FILE] [--hmac-key FILE|DIR] [--trusted-checkpoint FILE]
                     [--save-checkpoint FILE] [--json] [--workers N]
-Verifies an evidence bundle offline. Exit 0 valid, 1 tampered, 2 unusable input.`;
+Verifies an evidence bundle offline: a bundle directory (tamga export), or the single-stream file the journal
+page and GET /api/v1/logs/{tenant}/export download. Exit 0 valid, 1 tampered, 2 unusable input.`;
 
 /** Parses argv with node:util, turning its errors into CONFIG_INVALID (exit 2). */
 export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
@@ -22,7 +27,10 @@ export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): Re
   }
 }
 
-/** `tamga verify DIR`: offline verification of an evidence bundle (docs/bundle-format.md). */
+/**
+ * `tamga verify DIR|FILE`: offline verification of an evidence bundle (docs/bundle-format.md). A file is the
+ * bundle's single-stream form; it is split into a temporary directory first.
+ */
 export async function verify(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values, positionals } = parseCommandArgs({
     args: [...args],
@@ -36,23 +44,43 @@ export async function verify(args: readonly string[], out: NodeJS.WritableStream
       workers: { type: 'string' },
     },
   });
-  const dir = positionals[0];
-  if (dir === undefined || positionals.length > 1) {
+  const bundle = positionals[0];
+  if (bundle === undefined || positionals.length > 1) {
     process.stderr.write(`${USAGE}\n`);
     return EXIT.unusable;
   }
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  const report = await verifyBundleDir(dir, {
+  const options = {
     ...(values.keys !== undefined && { verifiers: loadPinnedKeys(values.keys) }),
     ...(values['hmac-key'] !== undefined && { hmacKeys: loadHmacKeys(values['hmac-key']) }),
     ...(values['trusted-checkpoint'] !== undefined && { trustedCheckpoint: readText(values['trusted-checkpoint']) }),
     ...(workers !== undefined && Number.isInteger(workers) && { workers }),
-  });
+  };
+  const report = isFile(bundle) ? await verifyBundleFile(bundle, options) : await verifyBundleDir(bundle, options);
   if (values['save-checkpoint'] !== undefined && report.newestCheckpoint !== null) {
     writeFileSync(values['save-checkpoint'], report.newestCheckpoint);
   }
   out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, values['save-checkpoint']));
   return report.status === 'valid' ? EXIT.valid : EXIT.tampered;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // verifyBundleDir names what is missing
+  }
+}
+
+/** Verifies a bundle stream file through a temporary bundle directory, removed afterwards. */
+async function verifyBundleFile(path: string, options: VerifyBundleDirOptions): Promise<VerificationReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'tamga-verify-'));
+  try {
+    await writeBundleDirFromFile(path, dir);
+    return await verifyBundleDir(dir, options);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The human-readable report. */

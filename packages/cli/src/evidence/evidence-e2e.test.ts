@@ -143,6 +143,27 @@ describe('tamga export + tamga verify', () => {
     expect((await runVerify([bundle, '--keys', join(work, 'pinned.json')])).code).toBe(0);
   });
 
+  it('verifies the single-stream file the journal page downloads, and catches an edit or a cut in it', async () => {
+    const res = await t.request({ method: 'GET', url: '/api/v1/logs/acme/export' });
+    expect(res.statusCode).toBe(200);
+    const file = join(work, 'tamga-evidence-acme.ndjson');
+    writeFileSync(file, res.body);
+    const { code, report } = await runVerify([file, '--hmac-key', join(t.dataDir, 'keys')]);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ status: 'valid', counts: { valid: 40 } });
+
+    const lines = res.body.trimEnd().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('{"seq":7,'));
+    const edited = [...lines];
+    edited[at] = edited[at]!.replace(/"text":"login \d+"/, '"text":"login 999"');
+    expect(edited[at]).not.toBe(lines[at]);
+    writeFileSync(file, `${edited.join('\n')}\n`);
+    expect(await runVerify([file])).toMatchObject({ code: 1, report: { status: 'tampered', firstBadSeq: 7 } });
+
+    writeFileSync(file, `${lines.slice(0, -3).join('\n')}\n`);
+    await expect(verify([file])).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
+  });
+
   it('exits 2 for unusable input (a missing file)', async () => {
     const dir = join(work, 'broken');
     cpSync(bundle, dir, { recursive: true });
