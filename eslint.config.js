@@ -5,13 +5,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'packages/ui/**', '.tmp/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
-      parserOptions: { project: './tsconfig.tests.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        // The page's sources have their own tsconfig (browser lib, JSX); its e2e tests and Vite config another.
+        project: ['./tsconfig.tests.json', './packages/ui/tsconfig.json', './packages/ui/tsconfig.node.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

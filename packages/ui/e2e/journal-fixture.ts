@@ -21,7 +21,15 @@ export const TIME_ZONE = 'Europe/Moscow';
 
 const UI_DIR = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(UI_DIR, 'dist');
-export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+/**
+ * Where {@link screenshot} writes: docs/screenshots when `TAMGA_UPDATE_SCREENSHOTS=1` (`npm run screenshots`),
+ * else a directory under the OS temp dir, so an ordinary test run still renders every screenshot but leaves the
+ * working tree clean.
+ */
+export const SCREENSHOT_DIR =
+  process.env.TAMGA_UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+    : join(tmpdir(), 'tamga-ui-screenshots');
 
 const at = (hh: number, mm: number, ss: number, ms = 0): string =>
   new Date(Date.UTC(2026, 2, 10, hh, mm, ss, ms)).toISOString();
@@ -156,13 +164,25 @@ export function hasChromium(): boolean {
   return false;
 }
 
+/** A record of the fixed hour as the API returns it (the fields the tests count by). */
+export interface HourRecord {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly event: number;
+  readonly classifiedEvent: number;
+  readonly userId: string | null;
+  readonly ip: string | null;
+  /** `null`: the default tenant. */
+  readonly tenantId: string | null;
+}
+
 /** A running server with seed data and a browser. */
 export interface JournalFixture {
   readonly server: TamgaServer;
   readonly baseUrl: string;
   readonly browser: Browser;
   /** Seeded records as the API returns them (default range), newest first. */
-  readonly hour: readonly { id: string; createdAt: string }[];
+  readonly hour: readonly HourRecord[];
   close(): Promise<void>;
 }
 
@@ -175,7 +195,11 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
   // First start journals UserCreated for `admin`: 30 days early, outside every preset, so the counts stay exact.
   let now = FIXED_MS - 30 * 86_400_000;
   const server = await createTamgaServer(
-    loadConfig({ TAMGA_DATA_DIR: dataDir, TAMGA_ADMIN_API_KEY: API_KEY, TAMGA_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+    loadConfig({
+      TAMGA_DATA_DIR: dataDir,
+      TAMGA_ADMIN_API_KEY: API_KEY,
+      TAMGA_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    }),
     {
       now: () => now,
       uiDir: DIST,
@@ -196,7 +220,7 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
   const list = await fetch(`${baseUrl}/api/v1/events?limit=1000`, {
     headers: { authorization: `Bearer ${API_KEY}` },
   });
-  const hour = ((await list.json()) as { items: { id: string; createdAt: string }[] }).items;
+  const hour = ((await list.json()) as { items: HourRecord[] }).items;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -255,9 +279,16 @@ export async function waitForRows(page: Page): Promise<void> {
   // A filter change starts its load in an effect, which Preact runs after the next paint: let that happen
   // first, or a still-false aria-busy from the previous view would pass for the new one.
   await page.evaluate(
-    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0)))),
+    () =>
+      new Promise<void>((resolve) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0))),
+      ),
   );
   await page.waitForSelector('#results[aria-busy="false"]', { timeout: 10_000 });
+  // The count and histogram load after the rows; a journal view is complete once they are drawn.
+  await page.waitForFunction(() => document.querySelector('.histogram.is-loading') === null, undefined, {
+    timeout: 10_000,
+  });
 }
 
 /** Ids of the rows in the table, top to bottom. */
@@ -282,7 +313,7 @@ export async function eventColumn(page: Page): Promise<string[]> {
   );
 }
 
-/** Saves a screenshot under docs/screenshots. */
+/** Saves a screenshot as `<name>.png` in {@link SCREENSHOT_DIR}. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
 }

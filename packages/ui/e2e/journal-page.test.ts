@@ -71,6 +71,32 @@ function paramsOf(page: Page): URLSearchParams {
   return new URL(page.url()).searchParams;
 }
 
+const HOUR = 'from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z';
+
+/** Clicks "Load more" until every row of the view is shown. */
+async function loadAll(page: Page): Promise<void> {
+  while ((await page.getByRole('button', { name: 'Load more' }).count()) > 0) {
+    const before = (await rowIds(page)).length;
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('tr.row').length > n, before);
+  }
+}
+
+/** The "Showing n of m" total and the histogram's sum of bars. */
+async function countAndBars(page: Page): Promise<{ count: number; bars: number }> {
+  const title = (await page.locator('#results-title').textContent()) ?? '';
+  const bars = await page.$$eval('.histogram-bar', (all) =>
+    all.reduce((sum, b) => sum + Number((b as SVGElement).dataset.count), 0),
+  );
+  return { count: Number(/of (\d+)/.exec(title)?.[1] ?? NaN), bars };
+}
+
+/** The texts of the exclusion chips in the filter bar. */
+async function exclusionChips(page: Page): Promise<string[]> {
+  const chips = page.getByRole('list', { name: 'Excluded' }).locator('li');
+  return (await chips.allTextContents()).map((text) => text.replace(/×$/, '').trim());
+}
+
 const enabled = hasChromium();
 
 describe.skipIf(!enabled)('journal page', () => {
@@ -322,6 +348,153 @@ describe.skipIf(!enabled)('journal page', () => {
     });
   });
 
+  describe('exclusions', () => {
+    it('excludes values from an expanded record, shows them as chips, and the URL reproduces the view', async () => {
+      const afterUser = fx.hour.filter((r) => r.userId !== 'svc-ocr').length;
+      const afterIp = fx.hour.filter((r) => r.userId !== 'svc-ocr' && r.ip !== '10.0.0.24').length;
+      expect(afterIp).toBeLessThan(afterUser);
+      expect(afterUser).toBeLessThan(EVENTS_IN_HOUR);
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+
+      // The newest row is an OCR request of svc-ocr.
+      await page.locator('tr.row').first().click();
+      await page
+        .locator('.record-detail')
+        .getByRole('button', { name: 'Exclude userId = "svc-ocr"', exact: true })
+        .click();
+      await waitForRows(page);
+      expect(paramsOf(page).getAll('not.userId')).toEqual(['svc-ocr']);
+      await page
+        .getByRole('heading', { name: `Showing ${afterUser} of ${afterUser}`, exact: true })
+        .waitFor();
+      expect(await rowIds(page)).toHaveLength(afterUser);
+      expect(await columnTexts(page, 5)).not.toContain('svc-ocr');
+      expect(await exclusionChips(page)).toEqual(['≠ userId: svc-ocr']);
+      // The histogram counts the same records as the table.
+      expect(await countAndBars(page)).toEqual({ count: afterUser, bars: afterUser });
+
+      await page
+        .locator('tr.row', { has: page.locator('td.col-ip', { hasText: /^10\.0\.0\.24$/ }) })
+        .first()
+        .click();
+      await page
+        .locator('.record-detail')
+        .getByRole('button', { name: 'Exclude ip = "10.0.0.24"', exact: true })
+        .click();
+      await waitForRows(page);
+      expect(paramsOf(page).getAll('not.ip')).toEqual(['10.0.0.24']);
+      await page.getByRole('heading', { name: `Showing ${afterIp} of ${afterIp}`, exact: true }).waitFor();
+      expect(await columnTexts(page, 2)).not.toContain('10.0.0.24');
+      expect(await exclusionChips(page)).toEqual(['≠ userId: svc-ocr', '≠ ip: 10.0.0.24']);
+      await screenshot(page, 'journal-exclusions');
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // A copied URL reproduces the view, chips included.
+      const ids = await rowIds(page);
+      const copy = await context.newPage();
+      await copy.goto(page.url());
+      await waitForRows(copy);
+      expect(await rowIds(copy)).toEqual(ids);
+      expect(await exclusionChips(copy)).toEqual(['≠ userId: svc-ocr', '≠ ip: 10.0.0.24']);
+      await copy.close();
+
+      // Back and forward step through the exclusions.
+      await page.goBack();
+      await waitForRows(page);
+      expect(paramsOf(page).getAll('not.ip')).toEqual([]);
+      await page
+        .getByRole('heading', { name: `Showing ${afterUser} of ${afterUser}`, exact: true })
+        .waitFor();
+      expect(await exclusionChips(page)).toEqual(['≠ userId: svc-ocr']);
+      await page.goForward();
+      await waitForRows(page);
+      await page.getByRole('heading', { name: `Showing ${afterIp} of ${afterIp}`, exact: true }).waitFor();
+      expect(paramsOf(page).getAll('not.ip')).toEqual(['10.0.0.24']);
+
+      // The chips' remove buttons are reached by keyboard, show their focus, and apply at once.
+      await page.getByLabel('Text', { exact: true }).focus();
+      await page.keyboard.press('Tab');
+      const focused = (): Promise<string | null> =>
+        page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? null);
+      expect(await focused()).toBe('Remove exclusion userId = "svc-ocr"');
+      await page.keyboard.press('Enter');
+      await waitForRows(page);
+      expect(paramsOf(page).getAll('not.userId')).toEqual([]);
+      expect(paramsOf(page).getAll('not.ip')).toEqual(['10.0.0.24']);
+      expect(await exclusionChips(page)).toEqual(['≠ ip: 10.0.0.24']);
+      // Focus moves to the next chip's button, visibly.
+      expect(await focused()).toBe('Remove exclusion ip = "10.0.0.24"');
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+      await page.keyboard.press('Enter');
+      await waitForRows(page);
+      expect([...paramsOf(page).keys()]).toEqual(['from', 'to']);
+      await page.getByRole('heading', { name: `Showing 100 of ${EVENTS_IN_HOUR}`, exact: true }).waitFor();
+      expect(await rowIds(page)).toEqual(fx.hour.slice(0, 100).map((r) => r.id));
+      expect(await page.getByRole('list', { name: 'Excluded' }).count()).toBe(0);
+      await context.close();
+    });
+
+    it('"Exclude" on the filtered value ends that filter; "Show only" keeps the other exclusions', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, `/?${HOUR}&ip=10.0.0.24&not.event=2004`);
+      expect(await columnTexts(page, 2)).toEqual(['10.0.0.24', '10.0.0.24']);
+      await page.locator('tr.row').first().click();
+      await page.getByRole('button', { name: 'Exclude ip = "10.0.0.24"', exact: true }).click();
+      await waitForRows(page);
+      expect(paramsOf(page).get('ip')).toBeNull();
+      expect(paramsOf(page).getAll('not.ip')).toEqual(['10.0.0.24']);
+      expect(paramsOf(page).getAll('not.event')).toEqual(['2004']);
+      await page.locator('tr.row').first().click();
+      await page.getByRole('button', { name: 'Show only event = 100', exact: true }).click();
+      await waitForRows(page);
+      expect(paramsOf(page).getAll('event')).toEqual(['100']);
+      // Showing only event 100 keeps the unrelated exclusions.
+      expect(await exclusionChips(page)).toEqual(['≠ event: LoginUserUnauthorized 2004', '≠ ip: 10.0.0.24']);
+      await context.close();
+    });
+
+    it('exports exactly the view with its exclusions', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, `/?${HOUR}&not.userId=alice&not.classifiedEvent=3&order=asc`);
+      await loadAll(page);
+      const shown = await rowIds(page);
+      const expected = fx.hour.filter((r) => r.userId !== 'alice' && r.classifiedEvent !== 3).length;
+      expect(shown).toHaveLength(expected);
+      await page.getByRole('heading', { name: `Showing ${expected} of ${expected}`, exact: true }).waitFor();
+      expect(await countAndBars(page)).toEqual({ count: expected, bars: expected });
+      const [ndjson] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export NDJSON' }).click(),
+      ]);
+      const lines = readFileSync((await ndjson.path())!, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; userId: string | null; classifiedEvent: number });
+      expect(lines.map((r) => r.id)).toEqual(shown);
+      expect(lines.filter((r) => r.userId === 'alice' || r.classifiedEvent === 3)).toEqual([]);
+      await context.close();
+    });
+
+    it('keeps exclusions through the operation view, whose journal rows end an exclusion of its key', async () => {
+      const context = await newContext(fx);
+      const page = await context.newPage();
+      await page.goto(
+        `/?view=operation&operationKey=${OPERATION_KEY}&${HOUR}&not.operationKey=${OPERATION_KEY}&not.ip=10.0.0.99`,
+      );
+      await page.locator('ol.timeline').waitFor();
+      // The timeline is every event of the operation: the journal's exclusions do not apply to it.
+      expect(await page.locator('.timeline-item').count()).toBe(5);
+      await page.getByRole('button', { name: 'Show as journal rows' }).click();
+      await waitForRows(page);
+      expect(paramsOf(page).get('operationKey')).toBe(OPERATION_KEY);
+      expect(paramsOf(page).getAll('not.operationKey')).toEqual([]);
+      expect(paramsOf(page).getAll('not.ip')).toEqual(['10.0.0.99']);
+      expect(await rowIds(page)).toHaveLength(5);
+      await context.close();
+    });
+  });
+
   describe('histogram', () => {
     it('narrows the range when dragged across', async () => {
       const context = await newContext(fx);
@@ -385,7 +558,9 @@ describe.skipIf(!enabled)('journal page', () => {
       // aria-busy may still be false from the previous view when the navigation lands: wait for the rows.
       const expected = fx.hour.slice(0, 100).map((r) => r.id);
       await page.waitForFunction(
-        ([first, n]) => document.querySelectorAll('tr.row').length === n && document.querySelector('tr.row')?.getAttribute('data-id') === first,
+        ([first, n]) =>
+          document.querySelectorAll('tr.row').length === n &&
+          document.querySelector('tr.row')?.getAttribute('data-id') === first,
         [expected[0], expected.length] as const,
       );
       expect(await rowIds(page)).toEqual(expected);
@@ -528,6 +703,79 @@ describe.skipIf(!enabled)('journal page', () => {
       await expect(page.locator('.row-toggle').first().getAttribute('aria-expanded')).resolves.toBe('true');
       await page.keyboard.press('Space');
       await expect(page.locator('.record-detail').count()).resolves.toBe(0);
+      await context.close();
+    });
+  });
+
+  // Last: a successful export journals JournalExported at the pinned "now" (10:50, inside the viewed hour), so
+  // the row counts the tests above expect would change after it.
+  describe('evidence bundle', () => {
+    it("is offered for one tenant's log only, and a failure says why and saves nothing", async () => {
+      const context = await newContext(fx);
+      const several = await openJournal(context, `/?${HOUR}&tenantId=default,acme`);
+      const button = several.getByRole('button', { name: 'Evidence bundle' });
+      expect(await button.isDisabled()).toBe(true);
+      expect(await button.getAttribute('title')).toContain("one tenant's log");
+      await several.close();
+
+      const page = await openJournal(context, `/?${HOUR}&tenantId=nosuch`);
+      let downloads = 0;
+      page.on('download', () => downloads++);
+      await page.getByRole('button', { name: 'Evidence bundle' }).click();
+      await page.locator('.export-status', { hasText: 'Export failed' }).waitFor();
+      expect(await page.locator('.export-status').textContent()).toBe(
+        'Export failed: No log for tenant "nosuch"',
+      );
+
+      // A stream cut before its end line is reported, not saved.
+      await page.route('**/api/v1/logs/*/export**', (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'application/x-ndjson',
+          body: '{"type":"manifest","format":"tamga-bundle/1"}\n{"type":"keys"}\n{"seq":1,"canonical":"e30="}\n',
+        }),
+      );
+      await page.getByRole('button', { name: 'Evidence bundle' }).click();
+      await page.locator('.export-status', { hasText: 'cut short' }).waitFor();
+      expect(downloads).toBe(0);
+      await context.close();
+    });
+
+    it("downloads the tenant's log over the view's range, checked to its end line, and says how to verify it", async () => {
+      const context = await newContext(fx);
+      // A filtered view of the default tenant: the bundle is the smallest seq range covering its time range.
+      const page = await openJournal(context, `/?${HOUR}&tenantId=default&not.userId=svc-ocr`);
+      const shown = await rowIds(page);
+      expect(shown.length).toBeGreaterThan(0);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Evidence bundle' }).click(),
+      ]);
+      const file = 'tamga-evidence-default-20260310T100000Z-20260310T110000Z.ndjson';
+      expect(download.suggestedFilename()).toBe(file);
+      const lines = readFileSync((await download.path())!, 'utf8')
+        .trimEnd()
+        .split('\n');
+      const manifest = JSON.parse(lines[0]!) as { type: string; range: { from: number; to: number } };
+      expect(manifest.type).toBe('manifest');
+      const records = lines
+        .filter((l) => l.startsWith('{"seq":'))
+        .map((l) => JSON.parse(l) as { seq: number; canonical: string });
+      expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', records: records.length });
+      // One contiguous seq range, the manifest's.
+      expect(records.map((r) => r.seq)).toEqual(
+        Array.from({ length: manifest.range.to - manifest.range.from }, (_, i) => manifest.range.from + i),
+      );
+      // It holds every record of the view, and exactly the default tenant's events of the hour.
+      const ids = records.map(
+        (r) => (JSON.parse(Buffer.from(r.canonical, 'base64').toString('utf8')) as { id: string }).id,
+      );
+      expect(ids).toEqual(expect.arrayContaining(shown));
+      expect(records).toHaveLength(fx.hour.filter((r) => r.tenantId === null).length);
+      await page.locator('.export-status', { hasText: 'tamga verify' }).waitFor();
+      expect(await page.locator('.export-status').textContent()).toBe(
+        `Saved ${records.length} records. Verify offline: npx tamga verify ${file}`,
+      );
       await context.close();
     });
   });

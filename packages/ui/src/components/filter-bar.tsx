@@ -1,17 +1,20 @@
 import { batch, useSignal } from '@preact/signals';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import type { EventClass } from '../api/journal-record.js';
 import { t } from '../i18n/i18n.js';
 import { fromLocalInput, timeZoneLabel, toLocalInput } from '../format/format-time.js';
+import { catalogByCode } from '../state/catalog.js';
 import {
   currentHour,
   defaultFilter,
+  exclusionList,
   filterParams,
   presetRange,
   RANGE_PRESETS,
+  removeExclusion,
   toRfc3339,
 } from '../state/journal-query.js';
-import type { JournalFilter } from '../state/journal-query.js';
+import type { FilterValue, JournalFilter } from '../state/journal-query.js';
 import { EventTypePicker } from './event-type-picker.js';
 import { ClassIcon } from './icons.js';
 
@@ -22,6 +25,83 @@ function splitList(text: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+/** How a chip shows an excluded value: events with their name, classes with theirs. */
+function ExcludedValue({ excluded }: { readonly excluded: FilterValue }) {
+  if (excluded.field === 'event') {
+    const name = catalogByCode.value.get(excluded.value)?.name;
+    return (
+      <>
+        {name !== undefined && `${name} `}
+        <span class="code">{excluded.value}</span>
+      </>
+    );
+  }
+  if (excluded.field === 'classifiedEvent') {
+    return (
+      <>
+        {t(`class_${excluded.value}`)} <span class="code">{excluded.value}</span>
+      </>
+    );
+  }
+  return <>{excluded.value}</>;
+}
+
+/**
+ * The active exclusions as chips ("≠ userId: alice ×"), so a view narrowed by them says so. Removing one
+ * applies at once and moves focus to the next chip's button (or the previous, or the results).
+ */
+function ExclusionChips(props: {
+  readonly filter: JournalFilter;
+  readonly onRemove: (excluded: FilterValue) => void;
+}) {
+  const list = useRef<HTMLUListElement>(null);
+  const focusAt = useRef<number | null>(null);
+  const exclusions = exclusionList(props.filter.not);
+
+  useEffect(() => {
+    const at = focusAt.current;
+    if (at === null) return;
+    focusAt.current = null;
+    const buttons = list.current?.querySelectorAll<HTMLButtonElement>('.chip-remove') ?? [];
+    const next = buttons[Math.min(at, buttons.length - 1)] ?? document.getElementById('results');
+    next?.focus({ preventScroll: true });
+  });
+
+  if (exclusions.length === 0) return null;
+  return (
+    <div class="exclusions">
+      <span id="exclusions-label" class="exclusions-label">
+        {t('exclusions')}
+      </span>
+      <ul class="chips" ref={list} aria-labelledby="exclusions-label">
+        {exclusions.map((excluded, i) => {
+          const name = t('removeExclusion', { field: excluded.field, value: JSON.stringify(excluded.value) });
+          return (
+            <li key={`${excluded.field}=${excluded.value}`} class="chip chip-exclusion">
+              <span>
+                <span aria-hidden="true">≠ </span>
+                {excluded.field}: <ExcludedValue excluded={excluded} />
+              </span>
+              <button
+                type="button"
+                class="chip-remove"
+                aria-label={name}
+                title={name}
+                onClick={() => {
+                  focusAt.current = i;
+                  props.onRemove(excluded);
+                }}
+              >
+                ×
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
 }
 
 /**
@@ -195,6 +275,8 @@ export function FilterBar(props: {
           />
         </div>
       </div>
+
+      <ExclusionChips filter={f} onRemove={(excluded) => apply({ not: removeExclusion(f, excluded).not })} />
 
       <div class="filter-foot">
         <fieldset class="classes">

@@ -4,6 +4,7 @@ import { isAbort } from '../api/tamga-api.js';
 import type { TamgaApi } from '../api/tamga-api.js';
 import { formatNumber, t } from '../i18n/i18n.js';
 import { status } from '../state/journal-data.js';
+import { viewedLog } from '../state/journal-query.js';
 import type { JournalFilter } from '../state/journal-query.js';
 
 /** What `GET /api/v1/logs/{tenant}/verify` answers (the part the badge shows). */
@@ -19,9 +20,15 @@ interface VerifyAnswer {
  * the view's time range and shows "verified" or the first bad seq. Hidden when the server has no such route
  * (404, an older server) or the tenant has no log yet.
  */
-export function IntegrityBadge({ client, filter }: { readonly client: TamgaApi; readonly filter: JournalFilter }) {
+export function IntegrityBadge({
+  client,
+  filter,
+}: {
+  readonly client: TamgaApi;
+  readonly filter: JournalFilter;
+}) {
   const answer = useSignal<VerifyAnswer | 'checking' | 'hidden'>('checking');
-  const tenant = filter.tenantId.length === 1 ? filter.tenantId[0]! : 'default';
+  const { tenant } = viewedLog(filter);
   const query = new URLSearchParams({ from: filter.from, to: filter.to }).toString();
 
   // Verification reads the whole range: it starts once the rows are shown, so it never delays them.

@@ -1,9 +1,10 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, t } from '../i18n/i18n.js';
-import { downloadText, exportFileName, toCsv, toNdjson } from '../export/export-records.js';
-import { filterParams } from '../state/journal-query.js';
-import type { JournalFilter, SortOrder } from '../state/journal-query.js';
+import { evidenceFileName, fetchEvidenceBundle } from '../export/evidence-bundle.js';
+import { downloadBlob, downloadText, exportFileName, toCsv, toNdjson } from '../export/export-records.js';
+import { filterParams, viewedLog } from '../state/journal-query.js';
+import type { FilterUpdate, JournalFilter, SortOrder } from '../state/journal-query.js';
 import {
   expanded,
   handleApiError,
@@ -13,6 +14,7 @@ import {
   nextCursor,
   rows,
   stats,
+  statsLoading,
   status,
   toggleExpanded,
 } from '../state/journal-data.js';
@@ -33,17 +35,35 @@ function applyFilter(filter: JournalFilter): void {
 let currentFilter: JournalFilter | null = null;
 
 // Stable callbacks, so memoized rows do not re-render when the page does.
-function onFilter(change: Partial<JournalFilter>): void {
-  if (currentFilter !== null) applyFilter({ ...currentFilter, ...change });
+function onFilter(update: FilterUpdate): void {
+  if (currentFilter !== null) applyFilter(update(currentFilter));
 }
 function onOrder(order: SortOrder): void {
   if (currentFilter !== null) applyFilter({ ...currentFilter, order });
 }
 
-/** Export of exactly the current view: every page of the current filter, in its order. */
+/** The status line's text for a failed export, or null when the error was handled (signed out, aborted). */
+function exportError(error: unknown): string | null {
+  const shown = handleApiError(error);
+  if (shown === null) return null;
+  const detail = shown.isNetwork
+    ? t('serverUnreachable')
+    : shown.code === 'BUNDLE_INCOMPLETE'
+      ? t('bundleCut', { detail: shown.message })
+      : shown.message;
+  return t('exportFailed', { detail });
+}
+
+/**
+ * Export of exactly the current view (every page of the current filter, in its order) as CSV or NDJSON, and the
+ * evidence bundle of the viewed tenant's log over the view's time range: a superset of a filtered view, but the
+ * part that can be verified offline.
+ */
 function ExportButtons({ filter }: { readonly filter: JournalFilter }) {
   const progress = useSignal<string | null>(null);
   const busy = useSignal(false);
+  const log = viewedLog(filter);
+
   const run = async (format: 'csv' | 'ndjson'): Promise<void> => {
     const client = api.value;
     if (client === null) return;
@@ -70,15 +90,35 @@ function ExportButtons({ filter }: { readonly filter: JournalFilter }) {
       }
       progress.value = t('exportDone', { n: formatNumber(records.length) });
     } catch (error) {
-      const shown = handleApiError(error);
-      progress.value =
-        shown === null
-          ? null
-          : t('exportFailed', { detail: shown.isNetwork ? t('serverUnreachable') : shown.message });
+      progress.value = exportError(error);
     } finally {
       busy.value = false;
     }
   };
+
+  const runBundle = async (): Promise<void> => {
+    const client = api.value;
+    if (client === null || log.hasSeveralTenants) return;
+    progress.value = t('bundleDownloading', { n: 0 });
+    busy.value = true;
+    try {
+      const bundle = await fetchEvidenceBundle(
+        client,
+        log.tenant,
+        filter,
+        (n) => (progress.value = t('bundleDownloading', { n: formatNumber(n) })),
+      );
+      // Saved only once the end line vouched for the count: a cut download never becomes a file.
+      const file = evidenceFileName(log.tenant, filter.from, filter.to);
+      downloadBlob(bundle.blob, file);
+      progress.value = t('bundleSaved', { n: formatNumber(bundle.records), file });
+    } catch (error) {
+      progress.value = exportError(error);
+    } finally {
+      busy.value = false;
+    }
+  };
+
   return (
     <div class="export">
       <span class="export-status" role="status">
@@ -90,6 +130,19 @@ function ExportButtons({ filter }: { readonly filter: JournalFilter }) {
       <button type="button" class="btn btn-small" disabled={busy.value} onClick={() => void run('ndjson')}>
         <DownloadIcon /> {t('exportNdjson')}
       </button>
+      <button
+        type="button"
+        class="btn btn-small"
+        disabled={busy.value || log.hasSeveralTenants}
+        title={log.hasSeveralTenants ? t('bundleOneTenant') : t('bundleTitle', { tenant: log.tenant })}
+        aria-describedby="bundle-note"
+        onClick={() => void runBundle()}
+      >
+        <DownloadIcon /> {t('exportBundle')}
+      </button>
+      <span id="bundle-note" class="visually-hidden">
+        {log.hasSeveralTenants ? t('bundleOneTenant') : t('bundleTitle', { tenant: log.tenant })}
+      </span>
     </div>
   );
 }
@@ -140,7 +193,7 @@ export function JournalPage({ filter }: { readonly filter: JournalFilter }) {
         stats={stats.value}
         from={filter.from}
         to={filter.to}
-        loading={s === 'loading'}
+        loading={s === 'loading' || statsLoading.value}
         onNarrow={(range) => applyFilter({ ...filter, ...range })}
       />
       <section

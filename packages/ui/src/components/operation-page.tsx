@@ -5,6 +5,7 @@ import type { ApiError } from '../api/tamga-api.js';
 import { formatNumber, t } from '../i18n/i18n.js';
 import { formatDateTime, formatDuration } from '../format/format-time.js';
 import { handleApiError } from '../state/journal-data.js';
+import { showOnly } from '../state/journal-query.js';
 import type { JournalFilter } from '../state/journal-query.js';
 import { navigate } from '../state/router.js';
 import { api } from '../state/session.js';
@@ -110,11 +111,11 @@ export function OperationPage(props: { readonly operationKey: string; readonly f
             onClick={() =>
               navigate({
                 kind: 'journal',
-                filter: {
-                  ...props.filter,
-                  operationKey: props.operationKey,
-                  ...(first && last ? rangeOf(first, last) : {}),
-                },
+                // showOnly also ends an exclusion of this operation key, which would hide every row.
+                filter: showOnly(
+                  { ...props.filter, ...(first && last ? rangeOf(first, last) : {}) },
+                  { field: 'operationKey', value: props.operationKey },
+                ),
               })
             }
           >

@@ -3,18 +3,21 @@ import type { JournalRecord } from '../api/journal-record.js';
 import { integrityOf, SEED_FIELDS } from '../api/journal-record.js';
 import { t } from '../i18n/i18n.js';
 import { formatDateTime } from '../format/format-time.js';
-import type { JournalFilter } from '../state/journal-query.js';
+import { excludeValue, showOnly } from '../state/journal-query.js';
+import type { FilterUpdate, FilterValue, JournalFilter } from '../state/journal-query.js';
 import { AppLink } from './app-link.js';
 import { CopyIcon, LinkIcon, SignatureIcon, TimelineIcon } from './icons.js';
 
-/** Fields whose value can become a filter, and how. */
-const FILTERS: Partial<Record<string, (value: unknown) => Partial<JournalFilter> | null>> = {
-  event: (v) => (typeof v === 'number' ? { event: [v] } : null),
-  userId: (v) => (typeof v === 'string' ? { userId: v } : null),
-  ip: (v) => (typeof v === 'string' ? { ip: v } : null),
-  tenantId: (v) => ({ tenantId: [typeof v === 'string' ? v : 'default'] }),
-  operationKey: (v) => (typeof v === 'string' ? { operationKey: v } : null),
-  classifiedEvent: (v) => (v === 1 || v === 2 || v === 3 || v === 4 ? { classifiedEvent: [v] } : null),
+/** Fields whose value can be shown alone or excluded, and the filter value a record's value makes. */
+const FILTERS: Partial<Record<string, (value: unknown) => FilterValue | null>> = {
+  event: (v) => (typeof v === 'number' ? { field: 'event', value: v } : null),
+  userId: (v) => (typeof v === 'string' ? { field: 'userId', value: v } : null),
+  ip: (v) => (typeof v === 'string' ? { field: 'ip', value: v } : null),
+  // A null tenant is the default tenant, which the filters name `default`.
+  tenantId: (v) => ({ field: 'tenantId', value: typeof v === 'string' ? v : 'default' }),
+  operationKey: (v) => (typeof v === 'string' ? { field: 'operationKey', value: v } : null),
+  classifiedEvent: (v) =>
+    v === 1 || v === 2 || v === 3 || v === 4 ? { field: 'classifiedEvent', value: v } : null,
   eventName: () => null,
 };
 
@@ -49,12 +52,12 @@ function FieldValue(props: {
   readonly name: string;
   readonly value: unknown;
   readonly filter: JournalFilter;
-  readonly onFilter: ((change: Partial<JournalFilter>) => void) | undefined;
+  readonly onFilter: ((update: FilterUpdate) => void) | undefined;
 }) {
-  const { name, value } = props;
+  const { name, value, onFilter } = props;
   const text = literal(value);
   const isBlock = typeof value === 'object' && value !== null;
-  const change = props.onFilter !== undefined ? FILTERS[name]?.(value) : null;
+  const filterValue = onFilter !== undefined ? FILTERS[name]?.(value) : null;
   const isTime = name === 'createdAt' || name === 'apiCreatedAt';
   const content = isBlock ? (
     <pre class="value value-json">{text}</pre>
@@ -63,16 +66,27 @@ function FieldValue(props: {
   );
   return (
     <dd>
-      {change !== null && change !== undefined && props.onFilter !== undefined ? (
-        <button
-          type="button"
-          class="value-filter"
-          title={t('filterBy', { field: name, value: text })}
-          aria-label={t('filterBy', { field: name, value: text })}
-          onClick={() => props.onFilter?.(change)}
-        >
-          {content}
-        </button>
+      {filterValue !== null && filterValue !== undefined && onFilter !== undefined ? (
+        <>
+          <button
+            type="button"
+            class="value-filter"
+            title={t('filterBy', { field: name, value: text })}
+            aria-label={t('filterBy', { field: name, value: text })}
+            onClick={() => onFilter((f) => showOnly(f, filterValue))}
+          >
+            {content}
+          </button>
+          <button
+            type="button"
+            class="value-exclude"
+            title={t('excludeValue', { field: name, value: text })}
+            aria-label={t('excludeValue', { field: name, value: text })}
+            onClick={() => onFilter((f) => excludeValue(f, filterValue))}
+          >
+            <span aria-hidden="true">≠</span>
+          </button>
+        </>
       ) : (
         content
       )}
@@ -88,7 +102,8 @@ function FieldValue(props: {
 export function RecordDetail(props: {
   readonly record: JournalRecord;
   readonly filter: JournalFilter;
-  readonly onFilter?: (change: Partial<JournalFilter>) => void;
+  /** Offers "Show only" and "Exclude" on the values that can filter, and applies the change. */
+  readonly onFilter?: (update: FilterUpdate) => void;
   readonly id?: string;
   /** Offer "Open operation" (not inside that operation's own timeline). Default true. */
   readonly showOperationLink?: boolean;

@@ -66,7 +66,7 @@ export function RecordPage(props: { readonly id: string; readonly filter: Journa
           <RecordDetail
             record={r}
             filter={props.filter}
-            onFilter={(change) => navigate({ kind: 'journal', filter: { ...props.filter, ...change } })}
+            onFilter={(update) => navigate({ kind: 'journal', filter: update(props.filter) })}
           />
         )}
       </section>

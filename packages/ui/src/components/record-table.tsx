@@ -3,7 +3,7 @@ import type { JournalRecord } from '../api/journal-record.js';
 import { lang, t } from '../i18n/i18n.js';
 import { formatDateTime } from '../format/format-time.js';
 import { catalogByCode, localized } from '../state/catalog.js';
-import type { JournalFilter, SortOrder } from '../state/journal-query.js';
+import type { FilterUpdate, JournalFilter, SortOrder } from '../state/journal-query.js';
 import { ChevronIcon, ClassIcon } from './icons.js';
 import { RecordDetail } from './record-detail.js';
 
@@ -27,7 +27,7 @@ interface RowProps {
   readonly filter: JournalFilter;
   readonly lang: string;
   readonly onToggle: (id: string) => void;
-  readonly onFilter: (change: Partial<JournalFilter>) => void;
+  readonly onFilter: (update: FilterUpdate) => void;
 }
 
 /** One record and, when expanded, its detail row. Memoized: "load more" renders only the new rows. */
@@ -100,7 +100,7 @@ export function RecordTable(props: {
   readonly expanded: ReadonlySet<string>;
   readonly filter: JournalFilter;
   readonly onToggle: (id: string) => void;
-  readonly onFilter: (change: Partial<JournalFilter>) => void;
+  readonly onFilter: (update: FilterUpdate) => void;
   readonly onOrder: (order: SortOrder) => void;
 }) {
   const order = props.filter.order;

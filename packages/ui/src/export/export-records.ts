@@ -48,9 +48,9 @@ export function toNdjson(records: readonly JournalRecord[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');
 }
 
-/** Starts a client-side download of `text`. */
-export function downloadText(text: string, fileName: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Starts a client-side download of `blob` under `fileName`. */
+export function downloadBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;
@@ -61,8 +61,17 @@ export function downloadText(text: string, fileName: string, type: string): void
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** Starts a client-side download of `text`. */
+export function downloadText(text: string, fileName: string, type: string): void {
+  downloadBlob(new Blob([text], { type }), fileName);
+}
+
+/** An RFC 3339 time in file-name form, without separators or fractions: `20260301T100000Z`. */
+export function compactTime(iso: string): string {
+  return iso.replace(/[-:]/g, '').replace(/\.\d+/, '');
+}
+
 /** A file name for an export of `[from, to)`: `tamga-events-20260301T100000Z-20260301T110000Z.csv`. */
 export function exportFileName(from: string, to: string, extension: string): string {
-  const compact = (iso: string): string => iso.replace(/[-:]/g, '').replace(/\.\d+/, '');
-  return `tamga-events-${compact(from)}-${compact(to)}.${extension}`;
+  return `tamga-events-${compactTime(from)}-${compactTime(to)}.${extension}`;
 }

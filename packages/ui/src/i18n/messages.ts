@@ -20,7 +20,8 @@ export const EN = {
   password: 'Password',
   loginRequired: 'Enter your login and password.',
   passwordChangeTitle: 'Choose a new password',
-  passwordChangeLead: 'You signed in with a one-time password. Choose your own before you continue: at least 12 characters, not your login.',
+  passwordChangeLead:
+    'You signed in with a one-time password. Choose your own before you continue: at least 12 characters, not your login.',
   currentPassword: 'Current password',
   newPassword: 'New password',
   repeatPassword: 'New password again',
@@ -101,6 +102,13 @@ export const EN = {
   exporting: 'Exporting… {n}',
   exportDone: 'Exported {n} events.',
   exportFailed: 'Export failed: {detail}',
+  exportBundle: 'Evidence bundle',
+  bundleTitle:
+    'The {tenant} log over this time range, with its proofs and signed checkpoints, to verify offline',
+  bundleOneTenant: "An evidence bundle covers one tenant's log: filter by a single tenant to download one.",
+  bundleDownloading: 'Downloading evidence bundle… {n} records',
+  bundleSaved: 'Saved {n} records. Verify offline: npx tamga verify {file}',
+  bundleCut: 'the download was cut short ({detail}); nothing was saved',
   recordDetails: 'Record {id}',
   copyJson: 'Copy JSON',
   copied: 'Copied',
@@ -108,6 +116,9 @@ export const EN = {
   permalink: 'Permalink',
   openOperation: 'Open operation',
   filterBy: 'Show only {field} = {value}',
+  excludeValue: 'Exclude {field} = {value}',
+  exclusions: 'Excluded',
+  removeExclusion: 'Remove exclusion {field} = {value}',
   tamgaFields: 'Added by Tamga',
   sig_valid: 'Signature valid',
   sig_tampered: 'Signature invalid',
@@ -129,7 +140,8 @@ export const EN = {
   integrityChecking: 'Checking integrity…',
   integrityValid: 'Integrity verified: {count} records',
   integrityTampered: 'Integrity broken from seq {seq}',
-  integrityTitle: 'Signatures, Merkle log and signed checkpoints of the {tenant} log, checked by the server for this time range',
+  integrityTitle:
+    'Signatures, Merkle log and signed checkpoints of the {tenant} log, checked by the server for this time range',
 } as const;
 
 /** A text key of the page. */
@@ -157,7 +169,8 @@ export const RU: Record<MessageKey, string> = {
   password: 'Пароль',
   loginRequired: 'Введите логин и пароль.',
   passwordChangeTitle: 'Выберите новый пароль',
-  passwordChangeLead: 'Вы вошли с одноразовым паролем. Прежде чем продолжить, задайте свой: не короче 12 символов и не совпадающий с логином.',
+  passwordChangeLead:
+    'Вы вошли с одноразовым паролем. Прежде чем продолжить, задайте свой: не короче 12 символов и не совпадающий с логином.',
   currentPassword: 'Текущий пароль',
   newPassword: 'Новый пароль',
   repeatPassword: 'Новый пароль ещё раз',
@@ -239,6 +252,14 @@ export const RU: Record<MessageKey, string> = {
   exporting: 'Экспорт… {n}',
   exportDone: 'Экспортировано событий: {n}.',
   exportFailed: 'Экспорт не удался: {detail}',
+  exportBundle: 'Пакет доказательств',
+  bundleTitle:
+    'Журнал {tenant} за этот период с доказательствами и подписанными контрольными точками для проверки без сервера',
+  bundleOneTenant:
+    'Пакет доказательств охватывает журнал одного тенанта: оставьте в фильтре один тенант, чтобы скачать его.',
+  bundleDownloading: 'Загрузка пакета доказательств… записей: {n}',
+  bundleSaved: 'Сохранено записей: {n}. Проверка без сервера: npx tamga verify {file}',
+  bundleCut: 'загрузка оборвалась ({detail}); файл не сохранён',
   recordDetails: 'Запись {id}',
   copyJson: 'Копировать JSON',
   copied: 'Скопировано',
@@ -246,6 +267,9 @@ export const RU: Record<MessageKey, string> = {
   permalink: 'Постоянная ссылка',
   openOperation: 'Открыть операцию',
   filterBy: 'Показать только {field} = {value}',
+  excludeValue: 'Исключить {field} = {value}',
+  exclusions: 'Исключено',
+  removeExclusion: 'Убрать исключение {field} = {value}',
   tamgaFields: 'Добавлено Tamga',
   sig_valid: 'Подпись верна',
   sig_tampered: 'Подпись неверна',
@@ -267,5 +291,6 @@ export const RU: Record<MessageKey, string> = {
   integrityChecking: 'Проверка целостности…',
   integrityValid: 'Целостность подтверждена: {count} записей',
   integrityTampered: 'Целостность нарушена с seq {seq}',
-  integrityTitle: 'Подписи, журнал Меркла и подписанные контрольные точки журнала {tenant}, проверенные сервером за этот период',
+  integrityTitle:
+    'Подписи, журнал Меркла и подписанные контрольные точки журнала {tenant}, проверенные сервером за этот период',
 };

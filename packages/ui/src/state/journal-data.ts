@@ -18,6 +18,8 @@ export const nextCursor = signal<string | null>(null);
 export const status = signal<LoadStatus>('loading');
 export const loadError = signal<ApiError | null>(null);
 export const stats = signal<RecordStats | null>(null);
+/** True while the count and histogram of the shown filter are being fetched. */
+export const statsLoading = signal(false);
 /** Ids of the expanded rows. */
 export const expanded = signal<ReadonlySet<string>>(new Set());
 
@@ -35,7 +37,10 @@ export function handleApiError(error: unknown): ApiError | null {
   return apiError;
 }
 
-/** Loads the first page and the stats of `filter`, replacing what is shown (no-op if already shown). */
+/**
+ * Loads the first page and then the stats of `filter`, replacing what is shown (no-op if already shown). The
+ * stats wait for the rows: over a long range they are the slower query, and the rows must not queue behind them.
+ */
 export function loadJournal(api: TamgaApi, filter: JournalFilter, { force = false } = {}): void {
   const params = filterParams(filter);
   const key = params.toString();
@@ -48,21 +53,30 @@ export function loadJournal(api: TamgaApi, filter: JournalFilter, { force = fals
     status.value = 'loading';
     loadError.value = null;
     expanded.value = new Set();
+    stats.value = null;
+    statsLoading.value = true;
   });
   const page = new URLSearchParams(params);
   page.set('limit', String(PAGE_SIZE));
-  const statsParams = new URLSearchParams(params);
-  statsParams.delete('order');
-  void api.stats(statsParams, own.signal).then(
-    (s) => {
-      if (controller === own) stats.value = s;
-    },
-    (error: unknown) => {
-      // The table still works without the histogram.
-      if (controller === own) stats.value = null;
-      handleApiError(error);
-    },
-  );
+  const loadStats = (): void => {
+    const statsParams = new URLSearchParams(params);
+    statsParams.delete('order');
+    void api.stats(statsParams, own.signal).then(
+      (s) => {
+        if (controller !== own) return;
+        batch(() => {
+          stats.value = s;
+          statsLoading.value = false;
+        });
+      },
+      (error: unknown) => {
+        if (controller !== own) return;
+        // The table still works without the histogram.
+        statsLoading.value = false;
+        handleApiError(error);
+      },
+    );
+  };
   void api.events(page, own.signal).then(
     (result) => {
       if (controller !== own) return;
@@ -71,10 +85,12 @@ export function loadJournal(api: TamgaApi, filter: JournalFilter, { force = fals
         nextCursor.value = result.nextCursor;
         status.value = 'ready';
       });
+      loadStats();
     },
     (error: unknown) => {
       if (controller !== own) return;
       const shown = handleApiError(error);
+      statsLoading.value = false;
       if (shown === null) return;
       batch(() => {
         rows.value = [];

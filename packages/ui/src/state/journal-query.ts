@@ -21,7 +21,55 @@ export interface JournalFilter {
   readonly ip: string;
   readonly q: string;
   readonly order: SortOrder;
+  /** Values the view leaves out: the API's `not.<field>` parameters. */
+  readonly not: JournalExclusions;
 }
+
+/** The fields whose values can be excluded; `not.<field>` in the API and the page URL. */
+export const EXCLUSION_FIELDS = [
+  'event',
+  'classifiedEvent',
+  'tenantId',
+  'userId',
+  'ip',
+  'operationKey',
+] as const;
+
+/** A field whose values can be excluded. */
+export type ExclusionField = (typeof EXCLUSION_FIELDS)[number];
+
+/**
+ * The negative filters (`not.event`, `not.userId`, …). A record is left out when its field equals any listed
+ * value; a record whose field is null is kept. Every list empty: nothing is excluded.
+ */
+export interface JournalExclusions {
+  readonly event: readonly number[];
+  readonly classifiedEvent: readonly EventClass[];
+  /** Tenant ids; `default` names the default tenant. */
+  readonly tenantId: readonly string[];
+  readonly userId: readonly string[];
+  readonly ip: readonly string[];
+  readonly operationKey: readonly string[];
+}
+
+/** One value of a record's field, which the view can be narrowed to ({@link showOnly}) or exclude. */
+export type FilterValue =
+  | { readonly field: 'event'; readonly value: number }
+  | { readonly field: 'classifiedEvent'; readonly value: EventClass }
+  | { readonly field: 'tenantId' | 'userId' | 'ip' | 'operationKey'; readonly value: string };
+
+/** A change of the view's filter, computed from the filter it applies to (e.g. `(f) => showOnly(f, v)`). */
+export type FilterUpdate = (filter: JournalFilter) => JournalFilter;
+
+/** No exclusions. */
+export const NO_EXCLUSIONS: JournalExclusions = Object.freeze({
+  event: [],
+  classifiedEvent: [],
+  tenantId: [],
+  userId: [],
+  ip: [],
+  operationKey: [],
+});
 
 /** What the page shows: the journal, one operation's timeline, or one record (a permalink). */
 export type PageView =
@@ -84,15 +132,46 @@ export function defaultFilter(nowMs: number = Date.now()): JournalFilter {
     ip: '',
     q: '',
     order: 'desc',
+    not: NO_EXCLUSIONS,
   };
 }
 
+/** Values of a list parameter: `?event=1&event=2` and `?event=1,2` both give `['1','2']`. */
 function listOf(params: URLSearchParams, name: string): string[] {
   return params
     .getAll(name)
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
+}
+
+/** Values of a repeated text parameter, never split: a user id or an operation key may hold a comma. */
+function repeatedOf(params: URLSearchParams, name: string): string[] {
+  return params.getAll(name).filter((v) => v !== '');
+}
+
+function eventCodes(values: readonly string[]): number[] {
+  return values.map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0);
+}
+
+function eventClasses(values: readonly string[]): EventClass[] {
+  return values.map(Number).filter((n): n is EventClass => n === 1 || n === 2 || n === 3 || n === 4);
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function parseExclusions(params: URLSearchParams): JournalExclusions {
+  const not: JournalExclusions = {
+    event: unique(eventCodes(listOf(params, 'not.event'))),
+    classifiedEvent: unique(eventClasses(listOf(params, 'not.classifiedEvent'))),
+    tenantId: unique(listOf(params, 'not.tenantId')),
+    userId: unique(repeatedOf(params, 'not.userId')),
+    ip: unique(repeatedOf(params, 'not.ip')),
+    operationKey: unique(repeatedOf(params, 'not.operationKey')),
+  };
+  return hasExclusions(not) ? not : NO_EXCLUSIONS;
 }
 
 function isTime(value: string | null): value is string {
@@ -117,23 +196,24 @@ export function parseView(
   const filter: JournalFilter = {
     from: hasRange ? from : base.from,
     to: hasRange ? to : base.to,
-    event: listOf(params, 'event')
-      .map(Number)
-      .filter((n) => Number.isSafeInteger(n) && n >= 0),
-    classifiedEvent: listOf(params, 'classifiedEvent')
-      .map(Number)
-      .filter((n): n is EventClass => n === 1 || n === 2 || n === 3 || n === 4),
+    event: eventCodes(listOf(params, 'event')),
+    classifiedEvent: eventClasses(listOf(params, 'classifiedEvent')),
     operationKey: params.get('operationKey') ?? '',
     userId: params.get('userId') ?? '',
     tenantId: listOf(params, 'tenantId'),
     ip: params.get('ip') ?? '',
     q: params.get('q') ?? '',
     order: order === 'asc' ? 'asc' : 'desc',
+    not: parseExclusions(params),
   };
   const id = params.get('id');
   if (id !== null && id !== '') return { view: { kind: 'record', id, filter }, needsCanonical: false };
   if (params.get('view') === 'operation' && filter.operationKey !== '') {
-    return { view: { kind: 'operation', operationKey: filter.operationKey, filter }, needsCanonical: false };
+    // The URL's operationKey names the timeline; the journal it came from (and "back to the journal") had none.
+    return {
+      view: { kind: 'operation', operationKey: filter.operationKey, filter: { ...filter, operationKey: '' } },
+      needsCanonical: false,
+    };
   }
   return { view: { kind: 'journal', filter }, needsCanonical: !hasRange };
 }
@@ -151,6 +231,10 @@ export function filterParams(filter: JournalFilter, { withRange = true } = {}): 
   if (filter.userId !== '') params.set('userId', filter.userId);
   for (const t of filter.tenantId) params.append('tenantId', t);
   if (filter.ip !== '') params.set('ip', filter.ip);
+  // Every value its own parameter: the text fields are never comma-split, so one form suits all.
+  for (const field of EXCLUSION_FIELDS) {
+    for (const value of filter.not[field]) params.append(`not.${field}`, String(value));
+  }
   if (filter.q !== '') params.set('q', filter.q);
   if (filter.order !== 'desc') params.set('order', filter.order);
   return params;
@@ -171,6 +255,7 @@ export function viewSearch(view: PageView): string {
 /** True when the filter narrows anything besides the time range. */
 export function hasNarrowing(filter: JournalFilter): boolean {
   return (
+    hasExclusions(filter.not) ||
     filter.event.length > 0 ||
     filter.classifiedEvent.length > 0 ||
     filter.operationKey !== '' ||
@@ -179,4 +264,79 @@ export function hasNarrowing(filter: JournalFilter): boolean {
     filter.ip !== '' ||
     filter.q !== ''
   );
+}
+
+/** True when at least one value is excluded. */
+export function hasExclusions(not: JournalExclusions): boolean {
+  return EXCLUSION_FIELDS.some((field) => not[field].length > 0);
+}
+
+/** The excluded values one by one, field by field in {@link EXCLUSION_FIELDS} order (for the filter bar). */
+export function exclusionList(not: JournalExclusions): FilterValue[] {
+  return EXCLUSION_FIELDS.flatMap((field) =>
+    (not[field] as readonly (string | number)[]).map((value) => ({ field, value }) as FilterValue),
+  );
+}
+
+/** `filter` without the exclusion of `excluded`. */
+export function removeExclusion(filter: JournalFilter, excluded: FilterValue): JournalFilter {
+  const list = filter.not[excluded.field] as readonly (string | number)[];
+  if (!list.includes(excluded.value)) return filter;
+  const not = { ...filter.not, [excluded.field]: list.filter((v) => v !== excluded.value) };
+  return { ...filter, not: hasExclusions(not) ? not : NO_EXCLUSIONS };
+}
+
+/**
+ * `filter` narrowed to records whose field has `shown` ("Show only ip = …"): the field's filter becomes that
+ * one value, and the value is no longer excluded (showing only what is hidden would show nothing).
+ */
+export function showOnly(filter: JournalFilter, shown: FilterValue): JournalFilter {
+  const f = removeExclusion(filter, shown);
+  switch (shown.field) {
+    case 'event':
+      return { ...f, event: [shown.value] };
+    case 'classifiedEvent':
+      return { ...f, classifiedEvent: [shown.value] };
+    case 'tenantId':
+      return { ...f, tenantId: [shown.value] };
+    default:
+      return { ...f, [shown.field]: shown.value };
+  }
+}
+
+/**
+ * `filter` with `excluded` left out ("Exclude ip = …"). A positive filter on that value goes: a text filter
+ * equal to it is cleared, and the value leaves a list filter (`event`, `classifiedEvent`, `tenantId`), since
+ * the two together would show nothing.
+ */
+export function excludeValue(filter: JournalFilter, excluded: FilterValue): JournalFilter {
+  const list = filter.not[excluded.field] as readonly (string | number)[];
+  const f: JournalFilter = list.includes(excluded.value)
+    ? filter
+    : { ...filter, not: { ...filter.not, [excluded.field]: [...list, excluded.value] } };
+  switch (excluded.field) {
+    case 'event':
+      return { ...f, event: f.event.filter((v) => v !== excluded.value) };
+    case 'classifiedEvent':
+      return { ...f, classifiedEvent: f.classifiedEvent.filter((v) => v !== excluded.value) };
+    case 'tenantId':
+      return { ...f, tenantId: f.tenantId.filter((v) => v !== excluded.value) };
+    default:
+      return f[excluded.field] === excluded.value ? { ...f, [excluded.field]: '' } : f;
+  }
+}
+
+/**
+ * The tenant whose log stands for the view, for the integrity badge and the evidence bundle: the one tenant the
+ * filter names, else `default`. `hasSeveralTenants` is true when the filter names more than one tenant: then no
+ * single log covers the view (the badge checks `default`; a bundle is not offered).
+ */
+export function viewedLog(filter: JournalFilter): {
+  readonly tenant: string;
+  readonly hasSeveralTenants: boolean;
+} {
+  return {
+    tenant: filter.tenantId.length === 1 ? filter.tenantId[0]! : 'default',
+    hasSeveralTenants: filter.tenantId.length > 1,
+  };
 }
