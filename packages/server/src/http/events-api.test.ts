@@ -347,6 +347,18 @@ describe('GET /api/v1/events', () => {
     expect(stats.histogram.slice(0, 5).map((b: { count: number }) => b.count)).toEqual([0, 1, 1, 1, 1]);
   });
 
+  it('starts minute buckets at the minute of an unaligned from, counting only from `from` on', async () => {
+    const res = await get('/api/v1/events/stats?tenantId=acme&from=2026-11-22T10:01:30Z&to=2026-11-22T10:04:10Z&interval=60');
+    const stats = res.json() as { count: number; histogram: { start: string; count: number }[] };
+    expect(stats.count).toBe(3);
+    expect(stats.histogram).toEqual([
+      { start: '2026-11-22T10:01:00.000Z', count: 0 },
+      { start: '2026-11-22T10:02:00.000Z', count: 1 },
+      { start: '2026-11-22T10:03:00.000Z', count: 1 },
+      { start: '2026-11-22T10:04:00.000Z', count: 1 },
+    ]);
+  });
+
   it('answers 404 problem for a missing record', async () => {
     const res = await get('/api/v1/events/01937d4e-8f2a-7c3b-9d4e-000000000000');
     expect(res.statusCode).toBe(404);

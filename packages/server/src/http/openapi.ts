@@ -163,7 +163,12 @@ export const OPENAPI_DOCUMENT = Object.freeze({
                     from: { type: ['string', 'null'] },
                     to: { type: ['string', 'null'] },
                     bucketSeconds: { type: 'integer' },
-                    histogram: { type: 'array', items: { type: 'object', properties: { start: { type: 'string' }, count: { type: 'integer' } } } },
+                    histogram: {
+                      type: 'array',
+                      description:
+                        'Every bucket of [from, to), empty ones included. Buckets of whole minutes start at from rounded down to the minute (the first bucket counts only records from `from` on); shorter ones start at from.',
+                      items: { type: 'object', properties: { start: { type: 'string' }, count: { type: 'integer' } } },
+                    },
                   },
                 },
               },

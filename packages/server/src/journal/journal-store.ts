@@ -29,8 +29,22 @@ export interface JournalStore {
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined>;
   /** How many records match `filter`. */
   countRecords(filter: RecordFilter): Promise<number>;
-  /** Counts per time bucket: buckets start at `filter.from + k * bucketMicros`; empty buckets omitted. */
-  histogram(filter: RecordFilter, bucketMicros: number): Promise<HistogramBucket[]>;
+  /**
+   * Counts per time bucket: buckets start at `origin + k * bucketMicros`, `origin` at most `filter.from` (default
+   * `filter.from`, else 0); empty buckets omitted.
+   */
+  histogram(filter: RecordFilter, bucketMicros: number, origin?: number): Promise<HistogramBucket[]>;
+  /**
+   * Record counts per UTC minute (`minute` = ⌊createdAt / 60 s⌋) for minutes in `[fromMinute, toMinute)`, read from
+   * the per-minute pre-aggregate that `append` keeps in the same transaction; minutes without records omitted.
+   * `filter` MUST be {@link isMinuteCountable} (its time range is ignored: the minutes bound it).
+   */
+  minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number): Promise<MinuteCount[]>;
+  /**
+   * The smallest `seq` range holding every record of a log whose minute is in `[fromMinute, toMinute)`, from the
+   * lowest and highest `seq` the per-minute counts keep; undefined when no record is.
+   */
+  minuteSeqRange(logId: number, fromMinute: number, toMinute: number): Promise<SeqRange | undefined>;
   /** The head of a tenant's log (`null` = the default tenant), if the log exists. */
   getLog(tenantId: string | null): Promise<LogHead | undefined>;
   /** Every log's head. */
@@ -51,7 +65,8 @@ export interface JournalStore {
   readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]>;
   /**
    * The smallest `seq` range `[from, to)` holding every record of a log whose `createdAt` is in
-   * `[fromMicros, toMicros)` (either bound may be absent); undefined when no record is.
+   * `[fromMicros, toMicros)` (either bound may be absent); undefined when no record is. Reads the records: for long
+   * ranges use `findSeqRange` (journal/minute-counts.ts), which asks {@link minuteSeqRange} for the whole minutes.
    */
   seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined>;
   /**
@@ -160,6 +175,34 @@ export interface HistogramBucket {
   /** Start of the bucket, UTC microseconds. */
   readonly start: number;
   readonly count: number;
+}
+
+/** A minute's record count (see {@link JournalStore.minuteCounts}). */
+export interface MinuteCount {
+  /** ⌊createdAt / 60 s⌋: minutes since 1970-01-01T00:00Z. */
+  readonly minute: number;
+  readonly count: number;
+}
+
+/** One minute in microseconds: the grain of the per-minute counts. */
+export const MINUTE_MICROS = 60_000_000;
+
+/**
+ * Whether the per-minute counts can answer `filter`: they are kept per log, event code and class, so the filter
+ * may narrow by time, tenants, events and classes (and exclude events, classes and tenants), and by nothing else.
+ */
+export function isMinuteCountable(filter: RecordFilter): boolean {
+  const not = filter.exclude;
+  return (
+    filter.outcome === undefined &&
+    filter.operationKey === undefined &&
+    filter.userId === undefined &&
+    filter.nodeId === undefined &&
+    filter.ip === undefined &&
+    (filter.q === undefined || filter.q === '') &&
+    (not === undefined ||
+      ((not.userIds ?? []).length === 0 && (not.ips ?? []).length === 0 && (not.operationKeys ?? []).length === 0 && (not.nodeIds ?? []).length === 0))
+  );
 }
 
 /** The head of a tenant's Merkle log. */

@@ -12,10 +12,11 @@ import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields 
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { countRecordStats } from './minute-counts.js';
+import type { RecordStats } from './minute-counts.js';
 import type {
   AppendResult,
   CheckedRecord,
-  HistogramBucket,
   JournalStore,
   PendingRecord,
   RecordCursor,
@@ -271,9 +272,8 @@ export class Journal {
     return row && this.check(row);
   }
 
-  /** Count and histogram of the records matching `filter`. */
-  async stats(filter: RecordFilter, bucketMicros: number): Promise<{ count: number; buckets: HistogramBucket[] }> {
-    const [count, buckets] = await Promise.all([this.store.countRecords(filter), this.store.histogram(filter, bucketMicros)]);
-    return { count, buckets };
+  /** Count and histogram of the records matching `filter` ({@link countRecordStats}). */
+  stats(filter: RecordFilter & { readonly from: number }, bucketMicros: number): Promise<RecordStats> {
+    return countRecordStats(this.store, filter, bucketMicros);
   }
 }

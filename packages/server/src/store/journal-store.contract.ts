@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
 import type { JournalStore, RecordExclusion, RecordFilter, StoredRecord } from '../journal/journal-store.js';
 import { matchesFilter } from '../journal/record-matcher.js';
+import { countRecordStats, findSeqRange } from '../journal/minute-counts.js';
 import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../test-support/fixtures.js';
 
 const HOUR = 3_600_000_000;
@@ -201,6 +202,99 @@ export function describeJournalStoreContract(
           { start: T0, count: 3 },
           { start: T0 + HOUR, count: 1 },
         ]);
+      });
+
+      describe('counts and histograms from the per-minute counts', () => {
+        const MINUTE = 60_000_000;
+        // 400 records over three hours at pseudo-random microseconds (a fixed LCG), three codes, three classes.
+        const made: { createdAt: number; event: number; classifiedEvent: 1 | 2 | 3; tenantId: string; userId: string }[] = [];
+        let seed = 42;
+        const next = (n: number): number => {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          return seed % n;
+        };
+        for (let i = 0; i < 400; i++) {
+          made.push({
+            createdAt: T0 + next(3 * 3600) * 1_000_000 + next(1_000_000),
+            event: 2001 + next(3),
+            classifiedEvent: (1 + next(3)) as 1 | 2 | 3,
+            tenantId: i % 10 === 0 ? 'minutes-b' : 'minutes-a',
+            userId: `u${next(4)}`,
+          });
+        }
+        const seqs: number[] = [];
+        beforeAll(async () => {
+          // Two batches, so the second adds to minutes the first created.
+          for (const batch of [made.slice(0, 250), made.slice(250)]) {
+            seqs.push(...(await store.append(batch.map((r) => pendingRecord(r)), testSealer())).map((r) => r.seq));
+          }
+        });
+
+        it('finds the seq range covering a time range from the whole minutes and the partial ones', async () => {
+          const log = (await store.getLog('minutes-a'))!;
+          const ranges: [number | undefined, number | undefined][] = [
+            [T0, T0 + HOUR],
+            [T0 + 37 * 1_000_000 + 123, T0 + 2 * HOUR + 59 * 1_000_000 + 7],
+            [T0 + 90 * MINUTE + 5, T0 + 90 * MINUTE + 40_000_000],
+            [undefined, T0 + HOUR + 1],
+            [T0 + 2 * HOUR + 1, undefined],
+            [T0 + 5 * HOUR, T0 + 6 * HOUR],
+          ];
+          for (const [from, to] of ranges) {
+            const inRange = made
+              .map((r, i) => ({ ...r, seq: seqs[i]! }))
+              .filter((r) => r.tenantId === 'minutes-a' && (from === undefined || r.createdAt >= from) && (to === undefined || r.createdAt < to));
+            const expected = inRange.length === 0 ? undefined : { from: Math.min(...inRange.map((r) => r.seq)), to: Math.max(...inRange.map((r) => r.seq)) + 1 };
+            expect(await findSeqRange(store, log.logId, from, to), JSON.stringify({ from, to })).toEqual(expected);
+            expect(await store.seqRangeForTime(log.logId, from, to), JSON.stringify({ from, to })).toEqual(expected);
+          }
+        });
+
+        it('keeps one count per minute that equals the records of that minute', async () => {
+          const scope = { tenants: ['minutes-a', 'minutes-b'] };
+          const counts = await store.minuteCounts({ ...scope, events: [2001, 2003], exclude: { classes: [2] } }, T0 / MINUTE, T0 / MINUTE + 180);
+          const expected = new Map<number, number>();
+          for (const r of made.filter((r) => r.event !== 2002 && r.classifiedEvent !== 2)) {
+            const minute = Math.floor(r.createdAt / MINUTE);
+            expected.set(minute, (expected.get(minute) ?? 0) + 1);
+          }
+          expect(counts).toEqual([...expected].sort(([a], [b]) => a - b).map(([minute, count]) => ({ minute, count })));
+          expect((await store.minuteCounts({ tenants: ['minutes-b'] }, 0, 2 ** 40)).reduce((n, m) => n + m.count, 0)).toBe(40);
+        });
+
+        it('gives the count and histogram of counting every record, for aligned and unaligned ranges', async () => {
+          const ranges: [number, number][] = [
+            [T0, T0 + HOUR],
+            [T0 + 37 * 1_000_000 + 123, T0 + 2 * HOUR + 59 * 1_000_000 + 7],
+            [T0 + 90 * MINUTE + 5, T0 + 90 * MINUTE + 40_000_000],
+            [T0 - HOUR, T0 + 4 * HOUR],
+          ];
+          const filters: Omit<RecordFilter, 'from' | 'to'>[] = [
+            { tenants: ['minutes-a', 'minutes-b'] },
+            { tenants: ['minutes-a'], events: [2001] },
+            { tenants: ['minutes-a', 'minutes-b'], classes: [3], exclude: { events: [2002], tenants: ['minutes-b'] } },
+            { tenants: ['minutes-a'], userId: 'u1' },
+          ];
+          for (const [from, to] of ranges) {
+            for (const narrowing of filters) {
+              for (const bucketMicros of [15_000_000, MINUTE, 7 * MINUTE, HOUR]) {
+                const filter = { ...narrowing, from, to };
+                const stats = await countRecordStats(store, filter, bucketMicros);
+                const what = JSON.stringify({ from, to, narrowing, bucketMicros });
+                expect([from, Math.floor(from / MINUTE) * MINUTE], what).toContain(stats.origin);
+                const expected = new Map<number, number>();
+                for (const r of made) {
+                  const record = { ...pendingRecord(r), rid: 0, log: '', seq: 0, sigKid: '', signature: '', canonical: Buffer.alloc(0), leafHash: Buffer.alloc(0), payloadSalt: null, redacted: false };
+                  if (!matchesFilter(record, filter)) continue;
+                  const start = stats.origin + Math.floor((r.createdAt - stats.origin) / bucketMicros) * bucketMicros;
+                  expected.set(start, (expected.get(start) ?? 0) + 1);
+                }
+                expect(stats.buckets, what).toEqual([...expected].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count })));
+                expect(stats.count, what).toBe([...expected.values()].reduce((a, b) => a + b, 0));
+              }
+            }
+          }
+        });
       });
     });
 

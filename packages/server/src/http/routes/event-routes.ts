@@ -81,11 +81,12 @@ export async function eventRoutes(
       bucketSeconds = n;
     }
     const bucketMicros = bucketSeconds * 1_000_000;
-    const { count, buckets } = await journal.stats({ ...filter, from }, bucketMicros);
+    const { count, origin, buckets } = await journal.stats({ ...filter, from }, bucketMicros);
     const byStart = new Map(buckets.map((b) => [b.start, b.count]));
     const histogram: { start: string; count: number }[] = [];
     if (filter.from !== undefined) {
-      for (let start = from; start < to && histogram.length < MAX_BUCKETS; start += bucketMicros) {
+      // The first bucket may start before `from` (at its minute): its count holds only records from `from` on.
+      for (let start = origin; start < to && histogram.length < MAX_BUCKETS; start += bucketMicros) {
         histogram.push({ start: new Date(start / 1000).toISOString(), count: byStart.get(start) ?? 0 });
       }
     } else {

@@ -56,6 +56,25 @@ if (url === undefined) {
       await dropAndClose(b);
     });
 
+    it('counts per minute the records of a journal made before the per-minute counts existed', async () => {
+      const schema = schemaName();
+      const a = await open(schema);
+      const minute = 29_000_000;
+      await a.append(
+        [0, 1, 1, 3].map((m) => pendingRecord({ createdAt: (minute + m) * 60_000_000 + 5 })),
+        testSealer(),
+      );
+      await a.pool.query('DELETE FROM record_minutes');
+      const b = await open(schema);
+      expect(await b.minuteCounts({}, minute, minute + 10)).toEqual([
+        { minute, count: 1 },
+        { minute: minute + 1, count: 2 },
+        { minute: minute + 3, count: 1 },
+      ]);
+      await a.close();
+      await dropAndClose(b);
+    });
+
     it('returns numbers for BIGINT columns and keeps JSON text byte for byte', async () => {
       const store = await open();
       const entityData = { z: 1, a: { y: [1, 'b'], b: null }, é: 'ü' };

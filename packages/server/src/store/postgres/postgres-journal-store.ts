@@ -9,6 +9,7 @@ import type {
   HistogramBucket,
   JournalStore,
   LogHead,
+  MinuteCount,
   PendingRecord,
   RecordCursor,
   RecordFilter,
@@ -18,6 +19,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { MinuteTally } from '../minute-tally.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS } from './postgres-schema.js';
 
@@ -123,6 +125,11 @@ class PackedBytes {
     return Buffer.concat(this.parts, this.#size);
   }
 }
+
+const ADD_MINUTE_COUNTS = `INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq, max_seq)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::smallint[], $5::bigint[], $6::bigint[], $7::bigint[])
+ON CONFLICT (minute, log_id, event, classified_event) DO UPDATE SET n = record_minutes.n + excluded.n,
+  min_seq = least(record_minutes.min_seq, excluded.min_seq), max_seq = greatest(record_minutes.max_seq, excluded.max_seq)`;
 
 const INSERT_NODES = `INSERT INTO merkle_nodes (log_id, level, idx, hash)
 SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::bytea[])`;
@@ -288,6 +295,7 @@ export class PostgresJournalStore implements JournalStore {
     const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
     const nodes: [number[], number[], number[], Buffer[]] = [[], [], [], []];
     const updated: [number[], number[], Buffer[], Buffer[]] = [[], [], [], []];
+    const minuteCounts: number[][] = [[], [], [], [], [], [], []];
     for (const key of keys) {
       const log = heads.get(key)!;
       const tenantId = key === '' ? null : key;
@@ -301,6 +309,7 @@ export class PostgresJournalStore implements JournalStore {
           nodes[3].push(hash);
         }
       };
+      const tally = new MinuteTally();
       for (const i of groups.get(key)!) {
         const pending = records[i]!;
         const dup = existing.get(pending.id);
@@ -337,6 +346,7 @@ export class PostgresJournalStore implements JournalStore {
         bytes[1].push(seal.leafHash);
         bytes[2].push(seal.payloadSalt);
         range.append(seal.leafHash, onNode);
+        tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
         results[i] = result;
         existing.set(fields.id, { ...result, duplicate: true });
@@ -347,12 +357,18 @@ export class PostgresJournalStore implements JournalStore {
         updated[2].push(range.root());
         updated[3].push(range.toBytes());
       }
+      for (const c of tally.counts()) {
+        [c.minute, logId, c.event, c.classifiedEvent, c.n, c.minSeq, c.maxSeq].forEach((v, i) => minuteCounts[i]!.push(v));
+      }
     }
     if (cols[0]!.length > 0) {
       const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat())];
       await client.query({ name: 'tamga_insert_records', text: INSERT_RECORDS, values });
     }
     if (nodes[0].length > 0) await client.query({ name: 'tamga_insert_nodes', text: INSERT_NODES, values: nodes });
+    if (minuteCounts[0]!.length > 0) {
+      await client.query({ name: 'tamga_add_minute_counts', text: ADD_MINUTE_COUNTS, values: minuteCounts });
+    }
     if (updated[0].length > 0) await client.query({ name: 'tamga_update_logs', text: UPDATE_LOGS, values: updated });
     return results as AppendResult[];
   }
@@ -498,9 +514,8 @@ export class PostgresJournalStore implements JournalStore {
     }
   }
 
-  async histogram(filter: RecordFilter, bucketMicros: number): Promise<HistogramBucket[]> {
+  async histogram(filter: RecordFilter, bucketMicros: number, origin = filter.from ?? 0): Promise<HistogramBucket[]> {
     try {
-      const origin = filter.from ?? 0;
       const params: unknown[] = [origin, bucketMicros];
       const where = await this.#where(filter, params);
       // Integer division truncates toward zero, as in SQLite.
@@ -511,6 +526,36 @@ export class PostgresJournalStore implements JournalStore {
       return result.rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n }));
     } catch (error) {
       throw wrapPostgresError(error, 'compute a histogram');
+    }
+  }
+
+  async minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number): Promise<MinuteCount[]> {
+    try {
+      // A countable filter narrows only by log_id, event and classified_event, which record_minutes has too.
+      const { from: _from, to: _to, ...rest } = filter;
+      const params: unknown[] = [fromMinute, toMinute];
+      const where = await this.#where(rest, params);
+      const result = await this.#pool.query<{ minute: number; n: number }>(
+        `SELECT r.minute, sum(r.n)::bigint AS n FROM record_minutes r
+         ${where} ${where ? 'AND' : 'WHERE'} r.minute >= $1::bigint AND r.minute < $2::bigint GROUP BY r.minute ORDER BY r.minute`,
+        params,
+      );
+      return result.rows.map((r) => ({ minute: r.minute, count: r.n }));
+    } catch (error) {
+      throw wrapPostgresError(error, 'read minute counts');
+    }
+  }
+
+  async minuteSeqRange(logId: number, fromMinute: number, toMinute: number): Promise<SeqRange | undefined> {
+    try {
+      const result = await this.#pool.query<{ lo: number | null; hi: number | null }>(
+        'SELECT min(min_seq) AS lo, max(max_seq) AS hi FROM record_minutes WHERE minute >= $1::bigint AND minute < $2::bigint AND log_id = $3::bigint',
+        [fromMinute, toMinute, logId],
+      );
+      const row = result.rows[0];
+      return row === undefined || row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 };
+    } catch (error) {
+      throw wrapPostgresError(error, 'find a seq range');
     }
   }
 

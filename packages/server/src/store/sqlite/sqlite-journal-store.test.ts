@@ -31,6 +31,25 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it('counts per minute the records of a journal made before the per-minute counts existed', async () => {
+    const path = join(dir.path, 'backfill.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const minute = 29_000_000;
+    await a.append(
+      [0, 1, 1, 3].map((m) => pendingRecord({ createdAt: (minute + m) * 60_000_000 + 5 })),
+      testSealer(),
+    );
+    a.database.exec('DELETE FROM record_minutes');
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    expect(await b.minuteCounts({}, minute, minute + 10)).toEqual([
+      { minute, count: 1 },
+      { minute: minute + 1, count: 2 },
+      { minute: minute + 3, count: 1 },
+    ]);
+    await b.close();
+  });
+
   it('runs in WAL mode with full sync', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'wal.sqlite') });
     expect(store.database.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -11,6 +11,7 @@ import type {
   HistogramBucket,
   JournalStore,
   LogHead,
+  MinuteCount,
   PendingRecord,
   RecordCursor,
   RecordFilter,
@@ -20,7 +21,8 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
-import { SQLITE_SCHEMA } from './sqlite-schema.js';
+import { MinuteTally } from '../minute-tally.js';
+import { SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
 
 /** Options of {@link SqliteJournalStore}. */
 export interface SqliteJournalStoreConfig {
@@ -96,6 +98,7 @@ export class SqliteJournalStore implements JournalStore {
   readonly #stmt: {
     insertRecord: Database.Statement;
     insertNode: Database.Statement;
+    addMinuteCount: Database.Statement;
     insertLog: Database.Statement;
     updateLog: Database.Statement;
     findIds: Database.Statement<[string], { id: string; seq: number; signature: string; sig_kid: string; tenant_id: string | null }>;
@@ -112,9 +115,22 @@ export class SqliteJournalStore implements JournalStore {
       this.#db.pragma('busy_timeout = 5000');
       this.#db.pragma('cache_size = -65536'); // 64 MiB page cache
       this.#db.exec(SQLITE_SCHEMA);
+      this.#db
+        .transaction(() => {
+          const hasCounts = this.#db.prepare('SELECT 1 FROM record_minutes LIMIT 1').get() !== undefined;
+          if (!hasCounts && this.#db.prepare('SELECT 1 FROM records LIMIT 1').get() !== undefined) {
+            this.#db.exec(SQLITE_BACKFILL_MINUTES);
+          }
+        })
+        .immediate();
       this.#stmt = {
         insertRecord: this.#db.prepare(INSERT_RECORD),
         insertNode: this.#db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
+        addMinuteCount: this.#db.prepare(
+          `INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq, max_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (minute, log_id, event, classified_event)
+           DO UPDATE SET n = n + excluded.n, min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)`,
+        ),
         insertLog: this.#db.prepare(
           'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
         ),
@@ -166,6 +182,7 @@ export class SqliteJournalStore implements JournalStore {
       const onNode = (level: number, index: number, hash: Buffer): void => {
         if (level > 0 && level % STORED_LEVEL_STRIDE === 0) this.#stmt.insertNode.run(logId, level, index, hash);
       };
+      const minuteCounts = new MinuteTally();
       for (const i of indexes) {
         const pending = records[i]!;
         const dup = existing.get(pending.id);
@@ -201,12 +218,16 @@ export class SqliteJournalStore implements JournalStore {
           seal.payloadSalt,
         );
         range.append(seal.leafHash, onNode);
+        minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
         results[i] = result;
         existing.set(fields.id, { ...result, duplicate: true });
       }
       if (range.size !== log.size) {
         this.#stmt.updateLog.run(range.size, range.root(), range.toBytes(), logId);
+      }
+      for (const c of minuteCounts.counts()) {
+        this.#stmt.addMinuteCount.run(c.minute, logId, c.event, c.classifiedEvent, c.n, c.minSeq, c.maxSeq);
       }
     }
     return results as AppendResult[];
@@ -356,10 +377,9 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  histogram(filter: RecordFilter, bucketMicros: number): Promise<HistogramBucket[]> {
+  histogram(filter: RecordFilter, bucketMicros: number, origin = filter.from ?? 0): Promise<HistogramBucket[]> {
     try {
       const { sql, params } = this.#where(filter);
-      const origin = filter.from ?? 0;
       const rows = this.#db
         .prepare(
           `SELECT CAST((created_at - ?) / ? AS INTEGER) AS b, count(*) AS n FROM records ${sql} GROUP BY b ORDER BY b`,
@@ -368,6 +388,34 @@ export class SqliteJournalStore implements JournalStore {
       return Promise.resolve(rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n })));
     } catch (error) {
       return Promise.reject(wrap(error, 'compute a histogram'));
+    }
+  }
+
+  minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number): Promise<MinuteCount[]> {
+    try {
+      // A countable filter narrows only by log_id, event and classified_event, which record_minutes has too.
+      const { from: _from, to: _to, ...rest } = filter;
+      const { sql, params } = this.#where(rest);
+      const rows = this.#db
+        .prepare(
+          `SELECT minute, sum(n) AS n FROM record_minutes ${sql} ${sql ? 'AND' : 'WHERE'} minute >= ? AND minute < ?
+           GROUP BY minute ORDER BY minute`,
+        )
+        .all(...params, fromMinute, toMinute) as { minute: number; n: number }[];
+      return Promise.resolve(rows.map((r) => ({ minute: r.minute, count: r.n })));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'read minute counts'));
+    }
+  }
+
+  minuteSeqRange(logId: number, fromMinute: number, toMinute: number): Promise<SeqRange | undefined> {
+    try {
+      const row = this.#db
+        .prepare('SELECT min(min_seq) AS lo, max(max_seq) AS hi FROM record_minutes WHERE minute >= ? AND minute < ? AND log_id = ?')
+        .get(fromMinute, toMinute, logId) as { lo: number | null; hi: number | null };
+      return Promise.resolve(row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 });
+    } catch (error) {
+      return Promise.reject(wrap(error, 'find a seq range'));
     }
   }
 

@@ -2,6 +2,13 @@
  * SQLite schema of the journal. Times are UTC microseconds (INTEGER); hashes are BLOBs.
  * Records, Merkle nodes and checkpoints are append-only: triggers refuse UPDATE and DELETE.
  */
+
+/** Fills `record_minutes` from the records of a journal made before it existed (run once, when it is empty). */
+export const SQLITE_BACKFILL_MINUTES = `
+INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq, max_seq)
+SELECT (created_at - ((created_at % 60000000) + 60000000) % 60000000) / 60000000 AS m, log_id, event, classified_event,
+  count(*), min(seq), max(seq)
+FROM records GROUP BY m, log_id, event, classified_event`;
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
   log_id      INTEGER PRIMARY KEY,
@@ -47,6 +54,20 @@ CREATE INDEX IF NOT EXISTS records_log_time ON records(log_id, created_at);
 CREATE INDEX IF NOT EXISTS records_event_time ON records(event, created_at);
 CREATE INDEX IF NOT EXISTS records_user_time ON records(user_id, created_at) WHERE user_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_op_time ON records(operation_key, created_at) WHERE operation_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_ip_time ON records(ip, created_at) WHERE ip IS NOT NULL;
+
+-- Record counts per minute, log, event and class, kept by the append transaction: counts and histograms over long
+-- ranges read a row per minute and code instead of a row per record. A pre-aggregate, not evidence: no triggers.
+CREATE TABLE IF NOT EXISTS record_minutes (
+  minute           INTEGER NOT NULL,  -- floor(created_at / 60 s)
+  log_id           INTEGER NOT NULL,
+  event            INTEGER NOT NULL,
+  classified_event INTEGER NOT NULL,
+  n                INTEGER NOT NULL,
+  min_seq          INTEGER NOT NULL,  -- lowest and highest seq of those records
+  max_seq          INTEGER NOT NULL,
+  PRIMARY KEY (minute, log_id, event, classified_event)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS merkle_nodes (
   log_id  INTEGER NOT NULL,
