@@ -4,10 +4,12 @@
 //   BENCH_BATCH        events per NDJSON request (default 1,000)
 //   BENCH_CONCURRENCY  requests in flight (default 2)
 //   BENCH_DIR          working directory (default a fresh temporary one, removed afterwards)
+//   BENCH_REUSE        with BENCH_DIR: reuse the SQLite journal a previous run left there (no ingest, no raw
+//                      insert; query, page, proof, export and verify figures over the stored events)
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 import { execFile, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -22,11 +24,22 @@ const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
+const META = join(workDir, 'bench-meta.json');
+const REUSE = process.env.BENCH_REUSE === '1' && process.env.BENCH_DIR !== undefined && existsSync(META);
 
 const CODES = [2001, 2002, 2003, 2004, 2007, 9000, 9001, 8000, 8001, 2008];
 const USERS = Array.from({ length: 200 }, (_, i) => `user${i}`);
-const now = Date.now();
+// The events of a run span the 24 hours before its start; a reused journal keeps the times it was made with.
+const now = REUSE ? JSON.parse(readFileSync(META, 'utf8')).now : Date.now();
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** Prints a figure as soon as it is measured, and keeps it for the summary at the end. */
+const summary = [];
+function report(line) {
+  console.log(line);
+  summary.push(line);
+}
 
 function makeBatch(b, total) {
   const lines = [];
@@ -87,10 +100,14 @@ async function timed(fn) {
 }
 
 /**
- * The journal page in headless Chromium: time from navigation to the first rows of the default view, and
- * from pressing Apply with a user filter to the filtered rows. Undefined when Chromium is missing.
+ * The journal page in headless Chromium, medians of 5:
+ * - first rows after navigation: of the default view (the current clock hour) when it holds events, and of the
+ *   newest hour of the benchmark's events given in the URL (the same query over a full hour of events);
+ * - a filter change: from pressing Apply with a user filter to the filtered rows;
+ * - the "Last 24 hours" preset: from the click to its rows, and to its histogram drawn.
+ * Undefined when Chromium is missing.
  */
-async function measurePage(url) {
+async function measurePage(url, defaultViewHasRows) {
   const CHROMIUM = '/usr/bin/chromium';
   if (!existsSync(CHROMIUM)) return undefined;
   const { chromium } = await import('playwright-core');
@@ -98,26 +115,46 @@ async function measurePage(url) {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+  const newestHour = `/?from=${new Date(now - HOUR).toISOString()}&to=${new Date(now).toISOString()}`;
+  /* eslint-disable no-undef -- the functions below run in the page */
+  const firstRowIs = (user) => document.querySelector('tr.row td:nth-child(5)')?.textContent?.trim() === user;
+  const histogramDrawn = () => document.querySelector('.histogram:not(.is-loading) .histogram-bar') !== null;
+  const userFilterGone = () => new URLSearchParams(location.search).get('userId') === null;
+  /* eslint-enable no-undef */
   try {
     const context = await browser.newContext();
     await context.addInitScript((key) => sessionStorage.setItem('tamga.apiKey', key), KEY);
     const page = await context.newPage();
-    const firstRows = [];
-    const filterChange = [];
+    const times = { defaultView: [], newestHour: [], filterChange: [], dayRows: [], dayHistogram: [] };
     for (let i = 0; i < 5; i++) {
+      if (defaultViewHasRows) {
+        const start = performance.now();
+        await page.goto(`${url}/`);
+        await page.waitForSelector('tr.row', { timeout: 30_000 });
+        times.defaultView.push(performance.now() - start);
+      }
       const start = performance.now();
-      await page.goto(`${url}/`);
+      await page.goto(`${url}${newestHour}`);
       await page.waitForSelector('tr.row', { timeout: 30_000 });
-      firstRows.push(performance.now() - start);
+      times.newestHour.push(performance.now() - start);
+
       const user = `user${17 + i}`;
       await page.getByLabel('User', { exact: true }).fill(user);
       const t0 = performance.now();
       await page.getByRole('button', { name: 'Apply', exact: true }).click();
-      // eslint-disable-next-line no-undef -- the function runs in the page
-      await page.waitForFunction((u) => document.querySelector('tr.row td:nth-child(5)')?.textContent?.trim() === u, user, { timeout: 30_000 });
-      filterChange.push(performance.now() - t0);
+      await page.waitForFunction(firstRowIs, user, { timeout: 30_000 });
+      times.filterChange.push(performance.now() - t0);
+
+      await page.getByLabel('User', { exact: true }).fill('');
+      const t1 = performance.now();
+      await page.getByRole('button', { name: 'Last 24 hours' }).click();
+      await page.waitForFunction(userFilterGone, undefined, { timeout: 30_000 });
+      await page.waitForSelector('#results[aria-busy="false"] tr.row', { timeout: 30_000 });
+      times.dayRows.push(performance.now() - t1);
+      await page.waitForFunction(histogramDrawn, undefined, { timeout: 60_000 });
+      times.dayHistogram.push(performance.now() - t1);
     }
-    return { firstRows: pct(firstRows, 50), filterChange: pct(filterChange, 50) };
+    return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.length > 0 ? pct(v, 50) : undefined]));
   } finally {
     await browser.close();
   }
@@ -167,15 +204,65 @@ async function ingestPostgres() {
   }
 }
 
+/** The size of the default tenant's log, from its newest checkpoint. */
+async function logSize(url, headers) {
+  const note = await (await fetch(`${url}/api/v1/logs/default/checkpoint`, { headers })).text();
+  return Number(note.split('\n')[1]);
+}
+
+/** Copies the journal's rows with plain INSERTs into an index-free table (same WAL and sync settings); rows/s. */
+function rawInsertRate() {
+  const source = new Database(join(workDir, 'data', 'tamga.sqlite'), { readonly: true });
+  const rawPath = join(workDir, 'raw.sqlite');
+  rmSync(rawPath, { force: true });
+  const raw = new Database(rawPath);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  const columns = source.prepare('SELECT * FROM records LIMIT 1').columns().map((c) => c.name).filter((c) => c !== 'rid');
+  raw.exec(`CREATE TABLE records (${columns.join(', ')})`);
+  const insert = raw.prepare(`INSERT INTO records VALUES (${columns.map(() => '?').join(', ')})`);
+  const insertBatch = raw.transaction((slice) => {
+    for (const row of slice) insert.run(row);
+  });
+  // Read a slice of rows, then time only its insert: reading the source is not part of the raw rate.
+  const read = source.prepare(`SELECT rid, ${columns.join(', ')} FROM records WHERE rid > ? ORDER BY rid LIMIT ${BATCH}`).raw();
+  let after = 0;
+  let rows = 0;
+  let insertMs = 0;
+  for (;;) {
+    const slice = read.all(after);
+    if (slice.length === 0) break;
+    after = slice[slice.length - 1][0];
+    const values = slice.map((row) => row.slice(1));
+    const r0 = performance.now();
+    insertBatch(values);
+    insertMs += performance.now() - r0;
+    rows += slice.length;
+  }
+  source.close();
+  raw.close();
+  rmSync(rawPath, { force: true });
+  return rows / (insertMs / 1000);
+}
+
 async function main() {
-  console.log(`Tamga benchmark: ${fmt(EVENTS)} events, batches of ${BATCH}, ${CONCURRENCY} in flight, SQLite (WAL, synchronous=FULL)`);
+  console.log(
+    REUSE
+      ? `Tamga benchmark over the journal kept in ${workDir} (no ingest), SQLite (WAL, synchronous=FULL)`
+      : `Tamga benchmark: ${fmt(EVENTS)} events, batches of ${BATCH}, ${CONCURRENCY} in flight, SQLite (WAL, synchronous=FULL)`,
+  );
   const { child, url } = await startServer();
   const headers = { authorization: `Bearer ${KEY}` };
 
   // 1. Ingest over HTTP.
-  const ingestSeconds = await ingest(url, EVENTS);
-  const httpRate = EVENTS / ingestSeconds;
-  const rssAfterIngest = await rssOf(child);
+  let httpRate;
+  if (!REUSE) {
+    const ingestSeconds = await ingest(url, EVENTS);
+    httpRate = EVENTS / ingestSeconds;
+    writeFileSync(META, JSON.stringify({ now, events: EVENTS }));
+    report(`ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
+    report(`server RSS after ingest: ${fmt((await rssOf(child)) / 1048576)} MB`);
+  }
 
   // 2. Checkpoint lag: time from an acknowledged append to a checkpoint that covers it.
   const lags = [];
@@ -183,30 +270,27 @@ async function main() {
     const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ event: 2001 }) });
     const { items } = await res.json();
     const start = performance.now();
-    for (;;) {
-      const note = await (await fetch(`${url}/api/v1/logs/default/checkpoint`, { headers })).text();
-      if (Number(note.split('\n')[1]) > items[0].seq) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    while ((await logSize(url, headers)) <= items[0].seq) await new Promise((r) => setTimeout(r, 5));
     lags.push(performance.now() - start);
   }
+  report(`checkpoint lag after an append: p50 ${pct(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms   (target <= 1000 ms)`);
 
   // 3. Query latency: first page of several filters over everything stored.
-  const size = EVENTS + 10;
-  const from = new Date(now - DAY).toISOString();
-  const to = new Date(now + 60_000).toISOString();
-  const day = `from=${from}&to=${to}`;
+  const size = await logSize(url, headers);
+  const day = `from=${new Date(now - DAY).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
+  const hour = `from=${new Date(now - HOUR).toISOString()}&to=${new Date(now).toISOString()}`;
   const queries = {
-    'default view (current hour)': '',
+    'newest hour (default view)': hour,
     'event=2001, 24 h': `${day}&event=2001`,
     'userId, 24 h': `${day}&userId=user17`,
     'operationKey': `operationKey=op-4242`,
     'class=3 + event, 24 h': `${day}&classifiedEvent=3&event=2004`,
     'event + user, 24 h': `${day}&event=2001&userId=user10`,
+    'user, not.event, 24 h': `${day}&userId=user10&not.event=2001`,
     'ip, 24 h': `${day}&ip=10.0.1.1`,
     'q text, 24 h': `${day}&q=request%20999`,
   };
-  const queryResults = [];
+  report(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
   for (const [name, qs] of Object.entries(queries)) {
     const times = [];
     for (let i = 0; i < 30; i++) {
@@ -216,11 +300,14 @@ async function main() {
         await res.json();
       }));
     }
-    queryResults.push([name, pct(times, 50), pct(times, 95)]);
+    report(`  ${name.padEnd(30)} ${pct(times, 50).toFixed(1).padStart(7)} ${pct(times, 95).toFixed(1).padStart(7)}`);
   }
-  const statsTimes = [];
-  for (let i = 0; i < 5; i++) {
-    statsTimes.push(await timed(async () => (await fetch(`${url}/api/v1/events/stats?${day}`, { headers })).json()));
+  for (const [name, qs] of [['24 h', day], ['newest hour', hour]]) {
+    const statsTimes = [];
+    for (let i = 0; i < 5; i++) {
+      statsTimes.push(await timed(async () => (await fetch(`${url}/api/v1/events/stats?${qs}`, { headers })).json()));
+    }
+    report(`count + histogram of ${name}: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms for a day at 10 M)`);
   }
 
   // 4. Proofs.
@@ -231,58 +318,49 @@ async function main() {
     const a = 1 + Math.floor(Math.random() * (size - 2));
     proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
   }
-  const page = await measurePage(url);
-  const rssEnd = await rssOf(child);
-  // 4b. Export the benchmark's log as an evidence bundle (tamga export); it is verified offline below.
+  report(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
+
+  // 5. The journal page.
+  const current = await (await fetch(`${url}/api/v1/events?limit=1`, { headers })).json();
+  const page = await measurePage(url, current.items.length > 0);
+  if (page === undefined) report('journal page: not measured (Chromium not found at /usr/bin/chromium)');
+  else {
+    const ms = (v) => (v === undefined ? 'not measured (the current clock hour holds no benchmark events)' : `${v.toFixed(0)} ms`);
+    report(`journal page over ${fmt(size)} events (medians of 5):`);
+    report(`  first rows of the default view (current hour): ${ms(page.defaultView)}   (target <= 1000 ms at 10 M)`);
+    report(`  first rows of the newest full hour (URL):        ${ms(page.newestHour)}   (target <= 1000 ms at 10 M)`);
+    report(`  filter change (user):                            ${ms(page.filterChange)}   (target <= 300 ms)`);
+    report(`  "Last 24 hours": rows ${ms(page.dayRows)}, histogram drawn ${ms(page.dayHistogram)}`);
+  }
+  report(`server RSS at the end: ${fmt((await rssOf(child)) / 1048576)} MB   (target <= 300 MB at 10 M)`);
+
+  // 6. Export the benchmark's log as an evidence bundle (tamga export), then verify it offline (tamga verify: no
+  // server, no database) with the server stopped.
   const bundleDir = join(workDir, 'bundle');
+  rmSync(bundleDir, { recursive: true, force: true });
+  const e0 = performance.now();
   await runCli(['export', '--url', url, '--api-key', KEY, '--tenant', 'default', '--out', bundleDir]);
+  const exportSeconds = (performance.now() - e0) / 1000;
   child.kill('SIGTERM');
   await once(child, 'exit');
-
-  // 4c. Offline verification of the bundle (tamga verify: no server, no database), with the server stopped.
   const v0 = performance.now();
   const verified = JSON.parse(await runCli(['verify', bundleDir, '--json']));
   const verifyRate = verified.checked / ((performance.now() - v0) / 1000);
+  rmSync(bundleDir, { recursive: true, force: true });
+  report(`export (tamga export over HTTP): ${fmt(verified.checked / exportSeconds)} records/s`);
+  report(`offline verification (tamga verify, process start included): ${fmt(verifyRate)} records/s over ${fmt(verified.checked)} records, ${verified.status}   (target >= 150,000 records/s)`);
 
-  // 5. Raw: the same rows, plain INSERTs into an index-free table, same durability settings.
-  const source = new Database(join(workDir, 'data', 'tamga.sqlite'), { readonly: true });
-  const raw = new Database(join(workDir, 'raw.sqlite'));
-  raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = FULL');
-  const columns = source.prepare('SELECT * FROM records LIMIT 1').columns().map((c) => c.name).filter((c) => c !== 'rid');
-  raw.exec(`CREATE TABLE records (${columns.join(', ')})`);
-  const insert = raw.prepare(`INSERT INTO records VALUES (${columns.map(() => '?').join(', ')})`);
-  const rows = source.prepare(`SELECT ${columns.join(', ')} FROM records ORDER BY rid`).raw().all();
-  const insertBatch = raw.transaction((slice) => {
-    for (const row of slice) insert.run(row);
-  });
-  const r0 = performance.now();
-  for (let i = 0; i < rows.length; i += BATCH) insertBatch(rows.slice(i, i + BATCH));
-  const rawRate = rows.length / ((performance.now() - r0) / 1000);
-  source.close();
-  raw.close();
-  const pgRate = await ingestPostgres();
-
-  console.log('');
-  console.log('ingest');
-  console.log(`  HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
-  console.log(`  raw SQLite INSERT of the same rows, no indexes, batches of ${BATCH}: ${fmt(rawRate)} events/s`);
-  console.log(`  ratio HTTP / raw: ${(httpRate / rawRate).toFixed(2)}   (targets: >= 100,000 events/s and >= 0.50)`);
-  if (pgRate !== undefined) console.log(`  HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
-  console.log(`checkpoint lag after an append: p50 ${pct(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms   (target <= 1000 ms)`);
-  console.log(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
-  for (const [name, p50, p95] of queryResults) console.log(`  ${name.padEnd(30)} ${p50.toFixed(1).padStart(7)} ${p95.toFixed(1).padStart(7)}`);
-  console.log(`count + histogram of 24 h: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms at 10 M)`);
-  console.log(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
-  console.log(`offline verification (tamga verify, process start included): ${fmt(verifyRate)} records/s over ${fmt(verified.checked)} records, ${verified.status}   (target >= 150,000 records/s)`);
-  if (page === undefined) console.log('journal page: not measured (Chromium not found at /usr/bin/chromium)');
-  else {
-    console.log(
-      `journal page over ${fmt(size)} events: first rows of the default view ${page.firstRows.toFixed(0)} ms (median of 5, target <= 1000 ms at 10 M), ` +
-        `filter change ${page.filterChange.toFixed(0)} ms (median of 5, target <= 300 ms)`,
-    );
+  // 7. Raw: the same rows, plain INSERTs into an index-free table, same durability settings.
+  if (httpRate !== undefined) {
+    const rawRate = rawInsertRate();
+    report(`raw SQLite INSERT of the same rows, no indexes, batches of ${BATCH}: ${fmt(rawRate)} events/s`);
+    report(`ratio HTTP / raw: ${(httpRate / rawRate).toFixed(2)}   (targets: >= 100,000 events/s and >= 0.50)`);
   }
-  console.log(`server RSS: ${fmt(rssAfterIngest / 1048576)} MB after ingest, ${fmt(rssEnd / 1048576)} MB at the end   (target <= 300 MB at 10 M)`);
+  const pgRate = await ingestPostgres();
+  if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
+
+  console.log('\nSummary');
+  for (const line of summary) console.log(line);
   if (process.env.BENCH_DIR === undefined) rmSync(workDir, { recursive: true, force: true });
 }
 
