@@ -144,6 +144,35 @@ describe.skipIf(!enabled)('journal page', () => {
   });
 
   describe('default view', () => {
+    it("shows the server's integrity check of the viewed log over the range, and says when a range is too large", async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      const badge = page.locator('.badge.integrity');
+      await badge.filter({ hasText: 'Integrity verified' }).waitFor();
+      const answer = (await (
+        await fetch(`${fx.baseUrl}/api/v1/logs/default/verify?from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z`, {
+          headers: { authorization: `Bearer ${API_KEY}` },
+        })
+      ).json()) as { status: string; checked: number };
+      expect(answer.status).toBe('valid');
+      // Every record of the default tenant's log in the hour (a bundle range may hold a few more: it is a seq range).
+      expect(answer.checked).toBeGreaterThanOrEqual(fx.hour.filter((r) => r.tenantId === null).length);
+      expect(await badge.textContent()).toBe(`Integrity verified: ${answer.checked} records`);
+      expect(await badge.getAttribute('title')).toMatch(/Checked at 10\/03\/2026, 13:\d\d:\d\d/);
+
+      await page.route('**/api/v1/logs/*/verify**', (route) =>
+        route.fulfill({
+          status: 400,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ code: 'VALIDATION_FAILED', field: 'to', detail: 'from, to: at most 1000000 records per request; export for more' }),
+        }),
+      );
+      await page.getByRole('button', { name: 'Last 7 days' }).click();
+      await waitForRows(page);
+      await badge.filter({ hasText: 'too many records to check here' }).waitFor();
+      await context.close();
+    });
+
     it('shows the events of the current hour, newest first, with the range in the URL', async () => {
       const context = await newContext(fx);
       const page = await openJournal(context);

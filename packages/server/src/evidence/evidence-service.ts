@@ -17,6 +17,7 @@ import { findSeqRange } from '../journal/minute-counts.js';
 import type { ErasedRecord, ErasureSelector, LogHead, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
+import { VerifiedRanges } from './verified-ranges.js';
 
 /** Catalogue codes of Tamga's own evidence events (catalogs/tamga.json). */
 export const EVIDENCE_EVENTS = Object.freeze({
@@ -54,6 +55,23 @@ export interface EvidenceServiceConfig {
 
 const INTEGER = /^\d+$/;
 
+/** Most non-valid records an answer of {@link EvidenceService.verify} lists. */
+const MAX_LISTED_RECORDS = 1000;
+
+/** What `GET /api/v1/logs/{tenant}/verify` answers. */
+export type RangeVerification = Pick<
+  VerificationReport,
+  'status' | 'origin' | 'range' | 'treeSize' | 'checked' | 'counts' | 'firstBadSeq' | 'problems' | 'problemCount' | 'records'
+> & {
+  /** When the range was checked: now, or for an answer from earlier checks, when its oldest part was. */
+  readonly verifiedAt: string;
+};
+
+function answer(report: VerificationReport, now: number): RangeVerification {
+  const { status, origin, range, treeSize, checked, counts, firstBadSeq, problems, problemCount, records } = report;
+  return { status, origin, range, treeSize, checked, counts, firstBadSeq, problems, problemCount, records, verifiedAt: new Date(now).toISOString() };
+}
+
 /**
  * Evidence use cases (DESIGN.md §4): export bundles, receipts, server-side verification, erasure and key
  * rotation, each journalled as one of Tamga's own events.
@@ -63,6 +81,7 @@ export class EvidenceService {
   readonly #prover: Prover;
   readonly #now: () => number;
   readonly #receiptWaitMs: number;
+  readonly #verified = new VerifiedRanges();
 
   constructor(config: EvidenceServiceConfig) {
     this.#journal = config.journal;
@@ -178,10 +197,57 @@ export class EvidenceService {
   }
 
   /**
-   * Runs the offline verifier's checks server-side over `range`, plus the read path's check that the columns
-   * still rebuild each record's canonical bytes (an edited column outside `L` shows only here).
+   * Server-side verification of `range` (see {@link verifyNow}). With `maxAgeMs`, the parts of the range that
+   * verified without a problem at most that long ago are not checked again: only the rest is, and the answer's
+   * `verifiedAt` is when its oldest part was checked. Any problem found makes it check the whole range afresh.
    */
-  async verify(log: LogHead, range: EvidenceRange, signal?: AbortSignal): Promise<VerificationReport> {
+  async verify(
+    log: LogHead,
+    range: EvidenceRange,
+    options: { readonly signal?: AbortSignal | undefined; readonly maxAgeMs?: number | undefined } = {},
+  ): Promise<RangeVerification> {
+    const now = this.#now();
+    const since = now - (options.maxAgeMs ?? 0);
+    const gaps = options.maxAgeMs === undefined || options.maxAgeMs <= 0 ? [range] : this.#verified.gaps(log.logId, range, since);
+    const whole = async (): Promise<RangeVerification> => {
+      const checked = await this.#verifyNow(log, range, options.signal);
+      return answer(checked.report, checked.at);
+    };
+    if (gaps.length === 1 && gaps[0]!.from === range.from && gaps[0]!.to === range.to) return whole();
+    for (const gap of gaps) {
+      const { report, isKept } = await this.#verifyNow(log, { ...range, from: gap.from, to: gap.to }, options.signal);
+      // A problem, or a part too unusual to remember (over 1,000 redacted records): answer for the whole range.
+      if (report.status !== 'valid' || !isKept) return whole();
+    }
+    const { verifiedAt, notValid } = this.#verified.covering(log.logId, range, since);
+    const count = (status: IntegrityStatus): number => notValid.filter((r) => r.status === status).length;
+    const checked = range.to - range.from;
+    return {
+      status: 'valid',
+      origin: log.origin,
+      range: { from: range.from, to: range.to },
+      treeSize: range.newest.size,
+      checked,
+      counts: { valid: checked - notValid.length, tampered: 0, redacted: count('redacted'), 'unknown-key': count('unknown-key') },
+      firstBadSeq: null,
+      problems: [],
+      problemCount: 0,
+      records: notValid.slice(0, MAX_LISTED_RECORDS),
+      verifiedAt: new Date(checked === 0 ? now : verifiedAt).toISOString(),
+    };
+  }
+
+  /**
+   * Runs the offline verifier's checks server-side over `range` now, plus the read path's check that the columns
+   * still rebuild each record's canonical bytes (an edited column outside `L` shows only here). A range without
+   * problems is kept for {@link verify}'s `maxAgeMs` (`isKept`).
+   */
+  async #verifyNow(
+    log: LogHead,
+    range: EvidenceRange,
+    signal?: AbortSignal,
+  ): Promise<{ report: VerificationReport; isKept: boolean; at: number }> {
+    const at = this.#now();
     const manifest = await this.manifest(log, range);
     const checkpoints = (await this.checkpoints(log, range)).map((c) => ({ size: c.size, note: c.note }));
     const keys = this.#journal.keys;
@@ -195,7 +261,16 @@ export class EvidenceService {
       signal?.throwIfAborted();
       for (const r of page) verifier.addChecked(checkStored(r, log.origin, keyFor));
     }
-    return verifier.finish();
+    const report = verifier.finish();
+    if (report.status !== 'valid') {
+      this.#verified.forget(log.logId, range);
+      return { report, isKept: false, at };
+    }
+    // Kept only when the report lists every non-valid record (it lists at most 1,000).
+    const isKept =
+      report.records.length === report.checked - report.counts.valid &&
+      this.#verified.add(log.logId, { from: range.from, to: range.to, at, notValid: report.records }, at);
+    return { report, isKept, at };
   }
 
   /**

@@ -172,6 +172,31 @@ for (const backend of backends) {
       await close();
     });
 
+    it('with maxAge checks only what was not found valid lately, and forgets that once a check finds a problem', async () => {
+      const { t, db, logId, close } = await setUp();
+      const ask = async (maxAge: string): Promise<VerificationReport & { verifiedAt: string }> => {
+        const res = await t.request({ method: 'GET', url: `/api/v1/logs/${TENANT}/verify?from=0&to=1000000&maxAge=${maxAge}` });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json();
+      };
+      const first = await ask('300');
+      expect(first).toMatchObject({ status: 'valid', checked: N });
+      await new Promise((r) => setTimeout(r, 20));
+      await append(t, 10, N);
+      await waitForCheckpoint(t, N + 10);
+      // Only the 10 new records are checked now: the answer is as old as the check of the first N.
+      expect(await ask('300')).toMatchObject({ status: 'valid', checked: N + 10, verifiedAt: first.verifiedAt });
+      await db.run(`UPDATE records SET entity_data = ? WHERE log_id = ? AND seq = 7`, ['{"login":"mallory","n":7}', logId]);
+      // Within maxAge the earlier answer stands (that is what maxAge asks for); a check now finds the edit...
+      expect(await ask('300')).toMatchObject({ status: 'valid', verifiedAt: first.verifiedAt });
+      expect(await ask('0')).toMatchObject({ status: 'tampered', firstBadSeq: 7 });
+      // ...and from then on no earlier answer covers it.
+      expect(await ask('300')).toMatchObject({ status: 'tampered', firstBadSeq: 7 });
+      const bad = await t.request({ method: 'GET', url: `/api/v1/logs/${TENANT}/verify?maxAge=7200` });
+      expect([bad.statusCode, bad.json().field]).toEqual([400, 'maxAge']);
+      await close();
+    });
+
     it('edit of a payload column: tampered at its seq (payload-mismatch) in both', async () => {
       const { t, db, logId, close } = await setUp();
       await db.run(`UPDATE records SET entity_data = ? WHERE log_id = ? AND seq = 7`, ['{"login":"mallory","n":7}', logId]);

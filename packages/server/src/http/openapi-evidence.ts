@@ -40,8 +40,17 @@ export const EVIDENCE_OPENAPI_PATHS = Object.freeze({
   },
   '/api/v1/logs/{tenant}/verify': {
     get: {
-      summary: 'Run the offline verifier server-side over a range (default: the newest 10,000 records)',
-      parameters: [tenant, ...range],
+      summary: 'Run the offline verifier server-side over a range (default: the newest 10,000 records; at most 1,000,000)',
+      parameters: [
+        tenant,
+        ...range,
+        {
+          name: 'maxAge',
+          in: 'query',
+          schema: { type: 'integer', minimum: 0, maximum: 3600, default: 0 },
+          description: 'Seconds: parts of the range this node found valid at most this long ago are not checked again (verifiedAt says when the oldest was). 0 checks everything now',
+        },
+      ],
       responses: {
         '200': {
           description: 'Result',
@@ -54,6 +63,7 @@ export const EVIDENCE_OPENAPI_PATHS = Object.freeze({
                   checked: { type: 'integer' },
                   firstBadSeq: { type: ['integer', 'null'] },
                   problems: { type: 'array', items: { type: 'object' } },
+                  verifiedAt: { type: 'string', format: 'date-time', description: 'When the range was checked (its oldest part, with maxAge)' },
                 },
               },
             },

@@ -142,6 +142,8 @@ export const EN = {
   integrityTampered: 'Integrity broken from seq {seq}',
   integrityTitle:
     'Signatures, Merkle log and signed checkpoints of the {tenant} log, checked by the server for this time range',
+  integrityCheckedAt: 'Checked at {time}.',
+  integrityTooLarge: 'Integrity: too many records to check here; export an evidence bundle',
 } as const;
 
 /** A text key of the page. */
@@ -293,4 +295,6 @@ export const RU: Record<MessageKey, string> = {
   integrityTampered: 'Целостность нарушена с seq {seq}',
   integrityTitle:
     'Подписи, журнал Меркла и подписанные контрольные точки журнала {tenant}, проверенные сервером за этот период',
+  integrityCheckedAt: 'Проверено в {time}.',
+  integrityTooLarge: 'Целостность: слишком много записей для проверки здесь; выгрузите пакет доказательств',
 };

@@ -11,6 +11,8 @@ type Query = Record<string, string | undefined>;
 
 /** Longest erasure reason, in characters. */
 const MAX_REASON = 1000;
+/** Largest `maxAge` of `GET /logs/{tenant}/verify`, seconds: an integrity answer at most an hour old. */
+const MAX_VERIFY_AGE_SECONDS = 3600;
 
 /**
  * Evidence routes (DESIGN.md §4, docs/bundle-format.md): export bundles, server-side verification, receipts,
@@ -70,29 +72,19 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     if (effective.to - effective.from > MAX_VERIFY_RANGE) {
       throw new ValidationError('VALIDATION_FAILED', `from, to: at most ${MAX_VERIFY_RANGE} records per request; export for more`, { field: 'to' });
     }
+    const maxAge = query.maxAge === undefined || query.maxAge === '' ? 0 : Number(query.maxAge);
+    if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > MAX_VERIFY_AGE_SECONDS) {
+      throw new ValidationError('VALIDATION_FAILED', `maxAge: must be whole seconds from 0 to ${MAX_VERIFY_AGE_SECONDS}`, { field: 'maxAge' });
+    }
     const gone = new AbortController();
     reply.raw.on('close', () => gone.abort());
-    let report;
     try {
-      report = await evidence.verify(log, effective, gone.signal);
+      return await evidence.verify(log, effective, { signal: gone.signal, maxAgeMs: maxAge * 1000 });
     } catch (error) {
       // The client went away mid-check: there is nobody to answer.
       if (gone.signal.aborted) return reply.hijack();
       throw error;
     }
-    return {
-      status: report.status,
-      origin: report.origin,
-      range: report.range,
-      treeSize: report.treeSize,
-      checked: report.checked,
-      counts: report.counts,
-      firstBadSeq: report.firstBadSeq,
-      problems: report.problems,
-      problemCount: report.problemCount,
-      records: report.records,
-      checkpointsVerified: report.checkpointsVerified,
-    };
   });
 
   app.get('/api/v1/events/:id/receipt', async (request, reply) => {
