@@ -286,7 +286,7 @@ async function main() {
     'operationKey': `operationKey=op-4242`,
     'class=3 + event, 24 h': `${day}&classifiedEvent=3&event=2004`,
     'event + user, 24 h': `${day}&event=2001&userId=user10`,
-    'user, not.event, 24 h': `${day}&userId=user10&not.event=2001`,
+    'event, not.userId, 24 h': `${day}&event=2001&not.userId=user10`,
     'ip, 24 h': `${day}&ip=10.0.1.1`,
     'q text, 24 h': `${day}&q=request%20999`,
   };
