@@ -551,6 +551,39 @@ describe.skipIf(!enabled)('journal page', () => {
   });
 
   describe('paging, URL and export', () => {
+    it('says when more events arrived between the rows and the count, and reloads to show them', async () => {
+      // A minute no other test looks at, so the counts elsewhere stay exact.
+      const view = '/?from=2025-01-01T00:00:00Z&to=2025-01-01T00:01:00Z';
+      const append = (second: number): Promise<Response> =>
+        fetch(`${fx.baseUrl}/api/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ event: 2001, userId: `late-${second}`, createdAt: `2025-01-01T00:00:${second}Z` }),
+        });
+      expect((await append(10)).status).toBe(201);
+      const context = await newContext(fx);
+      const page = await context.newPage();
+      // An event arrives after the rows were read and before the count is: as with a busy journal.
+      let arrived = false;
+      await page.route('**/api/v1/events/stats**', async (route) => {
+        if (!arrived) {
+          arrived = true;
+          expect((await append(20)).status).toBe(201);
+        }
+        await route.continue();
+      });
+      await page.goto(view);
+      await waitForRows(page);
+      expect(await rowIds(page)).toHaveLength(1);
+      await page.getByText('1 more arrived after these rows were loaded.').waitFor();
+      await page.getByRole('button', { name: 'Reload the view' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('tr.row').length === 2);
+      await waitForRows(page);
+      expect(await columnTexts(page, 5)).toEqual(['late-20', 'late-10']);
+      await expect(page.getByText('more arrived after').count()).resolves.toBe(0);
+      await context.close();
+    });
+
     it('loads more rows with the cursor until all are shown', async () => {
       const context = await newContext(fx);
       const page = await openJournal(context);
@@ -753,7 +786,7 @@ describe.skipIf(!enabled)('journal page', () => {
       await page.getByRole('button', { name: 'Evidence bundle' }).click();
       await page.locator('.export-status', { hasText: 'Export failed' }).waitFor();
       expect(await page.locator('.export-status').textContent()).toBe(
-        'Export failed: No log for tenant "nosuch"',
+        'Export failed: This tenant has no events yet, or you may not see it.',
       );
 
       // A stream cut before its end line is reported, not saved.

@@ -27,7 +27,12 @@ describe.skipIf(!hasChromium())('password sign-in', () => {
     await page.getByLabel('Login').fill('admin');
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('UNAUTHENTICATED');
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('The login or the password is wrong. (UNAUTHENTICATED)');
+    // In Russian, in the page's own words (the server's detail is English).
+    await page.getByRole('button', { name: 'RU', exact: true }).click();
+    await page.getByRole('button', { name: 'Войти' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('Неверный логин или пароль. (UNAUTHENTICATED)');
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
 
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -1,5 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
+import { errorMessage } from '../i18n/error-text.js';
 import { formatNumber, t } from '../i18n/i18n.js';
 import { evidenceFileName, fetchEvidenceBundle } from '../export/evidence-bundle.js';
 import { downloadBlob, downloadText, exportFileName, toCsv, toNdjson } from '../export/export-records.js';
@@ -46,11 +47,7 @@ function onOrder(order: SortOrder): void {
 function exportError(error: unknown): string | null {
   const shown = handleApiError(error);
   if (shown === null) return null;
-  const detail = shown.isNetwork
-    ? t('serverUnreachable')
-    : shown.code === 'BUNDLE_INCOMPLETE'
-      ? t('bundleCut', { detail: shown.message })
-      : shown.message;
+  const detail = shown.code === 'BUNDLE_INCOMPLETE' ? t('bundleCut', { detail: shown.message }) : errorMessage(shown);
   return t('exportFailed', { detail });
 }
 
@@ -259,11 +256,28 @@ export function JournalPage({ filter }: { readonly filter: JournalFilter }) {
                 {s === 'loading-more' ? t('loadingMore') : t('loadMore')}
               </button>
             ) : (
-              <p class="muted">{t('allShown', { count: formatNumber(shown) })}</p>
+              <p class="muted">
+                {t('allShown', { count: formatNumber(shown) })}
+                {/* The count is taken after the rows: events that arrived in between (the journal records its own
+                    reads, too) are counted but not listed. Say so, with the way to see them. */}
+                {total !== undefined && total > shown && !isLive.value && (
+                  <>
+                    {' '}
+                    {t('newerThanRows', { n: formatNumber(total - shown) })}{' '}
+                    <button
+                      type="button"
+                      class="btn btn-small"
+                      onClick={() => client !== null && loadJournal(client, filter, { force: true })}
+                    >
+                      {t('showNewer')}
+                    </button>
+                  </>
+                )}
+              </p>
             )}
             {error !== null && s === 'ready' && (
               <p class="form-error" role="alert">
-                {error.isNetwork ? t('serverUnreachable') : error.message}
+                {errorMessage(error)}
               </p>
             )}
           </div>

@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from '../api/tamga-api.js';
 import { changePassword } from '../api/session-api.js';
 import type { SessionInfo } from '../api/session-api.js';
+import { errorText } from '../i18n/error-text.js';
 import { t } from '../i18n/i18n.js';
 import { signInWithSession, signOut } from '../state/session.js';
 import { SealIcon } from './icons.js';
@@ -37,7 +38,8 @@ export function PasswordChangePage({ session }: { session: SessionInfo }) {
     } catch (caught) {
       const apiError = caught instanceof ApiError ? caught : new ApiError('NETWORK', String(caught), 0);
       if (apiError.status === 401) return signOut(t('sessionExpired'));
-      error.value = apiError.isNetwork ? t('serverUnreachable') : `${apiError.message} (${apiError.code})`;
+      // The server answers a wrong current password with FORBIDDEN naming currentPassword.
+      error.value = errorText(apiError, { FORBIDDEN: 'errWrongCurrentPassword' });
       busy.value = false;
     }
   };

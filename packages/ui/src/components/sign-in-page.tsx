@@ -1,7 +1,8 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { ApiError, TamgaApi } from '../api/tamga-api.js';
+import { TamgaApi } from '../api/tamga-api.js';
 import { openSession } from '../api/session-api.js';
+import { errorText } from '../i18n/error-text.js';
 import { t } from '../i18n/i18n.js';
 import { signIn, signInWithSession, signOutReason } from '../state/session.js';
 import { SealIcon } from './icons.js';
@@ -9,15 +10,11 @@ import { PageTools } from './page-tools.js';
 
 type Method = 'password' | 'key';
 
-function describe(caught: unknown): string {
-  const apiError = caught instanceof ApiError ? caught : new ApiError('NETWORK', String(caught), 0);
-  return apiError.isNetwork ? t('serverUnreachable') : `${apiError.message} (${apiError.code})`;
-}
 
 /**
  * Sign-in with a login and password (a server session in an HttpOnly cookie), or, as the secondary
- * tab, with an API key. A key is checked with one small read before it is kept, so a wrong key shows
- * the server's own problem detail here rather than an empty journal.
+ * tab, with an API key. A key is checked with one small read before it is kept, so a wrong key is
+ * refused here (with the problem code) rather than showing an empty journal.
  */
 export function SignInPage() {
   const method = useSignal<Method>('password');
@@ -46,7 +43,7 @@ export function SignInPage() {
       password.value = '';
       signInWithSession(session);
     } catch (caught) {
-      fail(describe(caught));
+      fail(errorText(caught, { UNAUTHENTICATED: 'errWrongPassword' }));
     }
   };
 
@@ -60,7 +57,7 @@ export function SignInPage() {
       await new TamgaApi(value).events(new URLSearchParams({ limit: '1' }));
       signIn(value);
     } catch (caught) {
-      fail(describe(caught));
+      fail(errorText(caught, { UNAUTHENTICATED: 'errKeyRefused' }));
     }
   };
 
@@ -69,7 +66,7 @@ export function SignInPage() {
     error.value = null;
   };
 
-  const errorText =
+  const errorLine =
     error.value !== null ? (
       <p id="signin-error" class="form-error" role="alert">
         {error.value}
@@ -131,7 +128,7 @@ export function SignInPage() {
                 aria-invalid={error.value !== null}
                 aria-describedby={describedBy}
               />
-              {errorText}
+              {errorLine}
               <button type="submit" class="btn btn-primary" disabled={busy.value}>
                 {busy.value ? t('signingIn') : t('signIn')}
               </button>
@@ -152,7 +149,7 @@ export function SignInPage() {
                 aria-invalid={error.value !== null}
                 aria-describedby={describedBy}
               />
-              {errorText}
+              {errorLine}
               <button type="submit" class="btn btn-primary" disabled={busy.value}>
                 {busy.value ? t('signingIn') : t('signIn')}
               </button>

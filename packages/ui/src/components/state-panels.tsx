@@ -1,7 +1,8 @@
 import type { ApiError } from '../api/tamga-api.js';
+import { errorMessage } from '../i18n/error-text.js';
 import { t } from '../i18n/i18n.js';
 
-/** A failed load: "server unreachable" or the server's problem detail, with a retry. */
+/** A failed load: "server unreachable" or what went wrong, with the problem code and a retry. */
 export function ErrorPanel(props: {
   readonly error: ApiError;
   readonly onRetry: () => void;
@@ -10,7 +11,7 @@ export function ErrorPanel(props: {
   return (
     <div class="state-panel state-error" role="alert">
       <h3>{props.title ?? t('errorTitle')}</h3>
-      <p>{props.error.isNetwork ? t('serverUnreachable') : props.error.message}</p>
+      <p>{errorMessage(props.error)}</p>
       {!props.error.isNetwork && <p class="muted mono">{props.error.code}</p>}
       <button type="button" class="btn" onClick={props.onRetry}>
         {t('retry')}
