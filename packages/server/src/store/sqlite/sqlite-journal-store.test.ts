@@ -50,6 +50,37 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it('searches text in slices: other work goes on meanwhile, and the slices add up to the whole answer', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'text-scan.sqlite') });
+    const T = 1_800_000_000_000_000;
+    const needles = [100, 9_000, 17_500, 17_501, 29_999];
+    const records = Array.from({ length: 30_000 }, (_, i) =>
+      pendingRecord({ createdAt: T + i * 1000, text: needles.includes(i) ? `found needle ${i}` : `hay ${i}` }),
+    );
+    for (let i = 0; i < records.length; i += 5000) await store.append(records.slice(i, i + 5000), testSealer());
+
+    const order: string[] = [];
+    const search = store.queryRecords({ q: 'needle' }, 3).then((rows) => {
+      order.push('search');
+      return rows;
+    });
+    setImmediate(() => void store.append([pendingRecord()], testSealer()).then(() => order.push('append')));
+    const first = await search;
+    expect(order).toEqual(['append', 'search']);
+    expect(first.map((r) => r.text)).toEqual(['found needle 29999', 'found needle 17501', 'found needle 17500']);
+    const last = first[2]!;
+    const rest = await store.queryRecords({ q: 'needle' }, 3, { createdAt: last.createdAt, rid: last.rid });
+    expect(rest.map((r) => r.text)).toEqual(['found needle 9000', 'found needle 100']);
+    expect(await store.countRecords({ q: 'needle' })).toBe(5);
+    // One record a millisecond: the needles at 0.1 s and 9 s, 17.5 s twice, and 29.999 s.
+    expect(await store.histogram({ q: 'needle', from: T }, 10_000_000)).toEqual([
+      { start: T, count: 2 },
+      { start: T + 10_000_000, count: 2 },
+      { start: T + 20_000_000, count: 1 },
+    ]);
+    await store.close();
+  });
+
   it('runs in WAL mode with full sync', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'wal.sqlite') });
     expect(store.database.pragma('journal_mode', { simple: true })).toBe('wal');

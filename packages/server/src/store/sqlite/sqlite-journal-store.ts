@@ -337,22 +337,65 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
+    if (hasText(filter)) return this.#queryByTextScan(filter, limit, after);
     try {
-      const { sql, params } = this.#where(filter);
-      const asc = filter.order === 'asc';
-      let where = sql;
-      if (after) {
-        const cmp = asc ? '>' : '<';
-        where += `${where ? ' AND' : 'WHERE'} (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))`;
-        params.push(after.createdAt, after.createdAt, after.rid);
-      }
-      const dir = asc ? 'ASC' : 'DESC';
+      const where = this.#where(filter);
       const rows = this.#db
-        .prepare(`SELECT * FROM records ${where} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`)
-        .all(...params, limit) as RecordRow[];
+        .prepare(`SELECT * ${ordered(where.sql, filter.order, after !== undefined)}`)
+        .all(...where.params, ...cursorParams(after), limit) as RecordRow[];
       return Promise.resolve(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
     } catch (error) {
       return Promise.reject(wrap(error, 'query records'));
+    }
+  }
+
+  /**
+   * Scans the records of `filter` without its text (`q`, which no index serves) in the filter's order,
+   * {@link TEXT_SCAN_ROWS} at a time, calling `take` with each slice's rows and whether they hold the text. Between
+   * slices other requests get their turn: better-sqlite3 answers synchronously, and a text search over a day of a
+   * large journal would otherwise hold the whole server (appends included) for seconds. Stops when `take` returns
+   * false.
+   */
+  async #scanForText(
+    filter: RecordFilter & { readonly q: string },
+    after: RecordCursor | undefined,
+    take: (rows: readonly { rid: number; created_at: number; hit: number }[]) => boolean,
+  ): Promise<void> {
+    const { q, ...rest } = filter;
+    const where = this.#where(rest);
+    const slice = (hasCursor: boolean): Database.Statement =>
+      this.#db.prepare(`SELECT rid, created_at, (instr(text, ?) > 0 OR instr(entity_data, ?) > 0) AS hit ${ordered(where.sql, filter.order, hasCursor)}`);
+    const fromStart = slice(false);
+    const fromCursor = slice(true);
+    let cursor = after;
+    for (let first = true; ; first = false) {
+      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+      const statement = cursor === undefined ? fromStart : fromCursor;
+      const rows = statement.all(q, q, ...where.params, ...cursorParams(cursor), TEXT_SCAN_ROWS) as { rid: number; created_at: number; hit: number }[];
+      if (!take(rows) || rows.length < TEXT_SCAN_ROWS) return;
+      const last = rows[rows.length - 1]!;
+      cursor = { createdAt: last.created_at, rid: last.rid };
+    }
+  }
+
+  async #queryByTextScan(filter: RecordFilter & { readonly q: string }, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
+    try {
+      const found: StoredRecord[] = [];
+      const read = this.#db.prepare('SELECT * FROM records WHERE rid IN (SELECT value FROM json_each(?))');
+      await this.#scanForText(filter, after, (rows) => {
+        const hits = rows.filter((r) => r.hit === 1).slice(0, limit - found.length);
+        if (hits.length > 0) {
+          const byRid = new Map((read.all(JSON.stringify(hits.map((h) => h.rid))) as RecordRow[]).map((row) => [row.rid, row]));
+          for (const h of hits) {
+            const row = byRid.get(h.rid);
+            if (row !== undefined) found.push(toStoredRecord(row, this.#originOf(row.log_id)));
+          }
+        }
+        return found.length < limit;
+      });
+      return found;
+    } catch (error) {
+      throw wrap(error, 'query records');
     }
   }
 
@@ -368,6 +411,8 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   countRecords(filter: RecordFilter): Promise<number> {
+    // One bucket holding every record: the text scan's count.
+    if (hasText(filter)) return this.histogram(filter, Number.MAX_SAFE_INTEGER, 0).then((b) => b.reduce((n, x) => n + x.count, 0));
     try {
       const { sql, params } = this.#where(filter);
       const row = this.#db.prepare(`SELECT count(*) AS n FROM records ${sql}`).get(...params) as { n: number };
@@ -378,6 +423,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   histogram(filter: RecordFilter, bucketMicros: number, origin = filter.from ?? 0): Promise<HistogramBucket[]> {
+    if (hasText(filter)) return this.#histogramByTextScan(filter, bucketMicros, origin);
     try {
       const { sql, params } = this.#where(filter);
       const rows = this.#db
@@ -388,6 +434,23 @@ export class SqliteJournalStore implements JournalStore {
       return Promise.resolve(rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n })));
     } catch (error) {
       return Promise.reject(wrap(error, 'compute a histogram'));
+    }
+  }
+
+  async #histogramByTextScan(filter: RecordFilter & { readonly q: string }, bucketMicros: number, origin: number): Promise<HistogramBucket[]> {
+    try {
+      const counts = new Map<number, number>();
+      await this.#scanForText({ ...filter, order: 'asc' }, undefined, (rows) => {
+        for (const r of rows) {
+          if (r.hit !== 1) continue;
+          const start = origin + Math.floor((r.created_at - origin) / bucketMicros) * bucketMicros;
+          counts.set(start, (counts.get(start) ?? 0) + 1);
+        }
+        return true;
+      });
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
+    } catch (error) {
+      throw wrap(error, 'compute a histogram');
     }
   }
 
@@ -559,6 +622,29 @@ export class SqliteJournalStore implements JournalStore {
     if (this.#db.open) this.#db.close();
     return Promise.resolve();
   }
+}
+
+/**
+ * `FROM records <where> [AND after a cursor] ORDER BY created_at, rid LIMIT ?` in `order` (newest first by default);
+ * its parameters: the where clause's, {@link cursorParams}, the limit.
+ */
+function ordered(where: string, order: 'asc' | 'desc' | undefined, hasCursor: boolean): string {
+  const cmp = order === 'asc' ? '>' : '<';
+  const dir = order === 'asc' ? 'ASC' : 'DESC';
+  const keyset = hasCursor ? `${where ? ' AND' : 'WHERE'} (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))` : '';
+  return `FROM records ${where}${keyset} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`;
+}
+
+function cursorParams(after: RecordCursor | undefined): unknown[] {
+  return after === undefined ? [] : [after.createdAt, after.createdAt, after.rid];
+}
+
+/** Rows a text search reads between two turns of other requests (~5–10 ms of work when cached). */
+const TEXT_SCAN_ROWS = 2000;
+
+/** Whether the filter searches text (`q`): a scan, done in slices. */
+function hasText(filter: RecordFilter): filter is RecordFilter & { readonly q: string } {
+  return filter.q !== undefined && filter.q !== '';
 }
 
 function toLogHead(row: LogRow): LogHead {
