@@ -125,6 +125,10 @@ export function describeJournalStoreContract(
         expect(await count({ userId: 'alice' })).toBe(3);
         expect(await count({ operationKey: 'op-1', from: T0, to: T0 + HOUR })).toBe(2);
         expect(await count({ ip: '10.0.0.9' })).toBe(1);
+        // With a range, the IP index is searched hour by hour.
+        expect(await count({ ip: '10.0.0.9', from: T0 - HOUR, to: T0 + 2 * HOUR })).toBe(1);
+        expect(await count({ ip: '10.0.0.24', from: T0 + 3, to: T0 + HOUR + 6 })).toBe(2);
+        expect(await count({ ip: '10.0.0.24', from: T0 + HOUR, to: T0 + 2 * HOUR })).toBe(1);
         expect(await count({ outcome: 'failure' })).toBe(1);
         expect(await count({ q: 'start' })).toBe(1);
         expect(await count({ q: '50%' })).toBe(1); // literal, not a LIKE pattern

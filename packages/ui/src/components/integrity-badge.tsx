@@ -23,6 +23,9 @@ interface VerifyAnswer {
  */
 const MAX_AGE_SECONDS = 300;
 
+/** How long a view must stay before the badge asks for its check, ms. */
+const SETTLE_MS = 700;
+
 /**
  * The integrity badge of the journal page: runs the server-side verification of the viewed tenant's log over
  * the view's time range and shows "verified" or the first bad seq. Hidden when the server has no such route
@@ -43,23 +46,30 @@ export function IntegrityBadge({
     maxAge: String(MAX_AGE_SECONDS),
   }).toString();
 
-  // Verification reads the whole range: it starts once the rows are shown, so it never delays them.
+  // Verification reads the whole range: it starts once the rows are shown, so it never delays them, and only when
+  // the view stays a moment, so clicking through filters does not set the server checking views already left.
   const rowsShown = status.value !== 'loading';
 
   useEffect(() => {
     if (!rowsShown) return;
     const abort = new AbortController();
     answer.value = 'checking';
-    client
-      .getJson<VerifyAnswer>(`/api/v1/logs/${encodeURIComponent(tenant)}/verify?${query}`, abort.signal)
-      .then((a) => (answer.value = a))
-      .catch((error: unknown) => {
-        if (isAbort(error)) return;
-        // More records than one request checks (the server names `to`): say so rather than hide the badge.
-        // Otherwise not available (404 on an older server, no log yet, no right): no badge rather than a false alarm.
-        answer.value = error instanceof ApiError && error.status === 400 && error.field === 'to' ? 'too-large' : 'hidden';
-      });
-    return () => abort.abort();
+    const start = setTimeout(() => {
+      client
+        .getJson<VerifyAnswer>(`/api/v1/logs/${encodeURIComponent(tenant)}/verify?${query}`, abort.signal)
+        .then((a) => (answer.value = a))
+        .catch((error: unknown) => {
+          if (isAbort(error)) return;
+          // More records than one request checks (the server names `to`): say so rather than hide the badge.
+          // Otherwise not available (404 on an older server, no log yet, no right): no badge rather than a false alarm.
+          answer.value =
+            error instanceof ApiError && error.status === 400 && error.field === 'to' ? 'too-large' : 'hidden';
+        });
+    }, SETTLE_MS);
+    return () => {
+      clearTimeout(start);
+      abort.abort();
+    };
   }, [client, tenant, query, rowsShown]);
 
   const a = answer.value;

@@ -19,6 +19,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS } from './postgres-schema.js';
@@ -417,6 +418,8 @@ export class PostgresJournalStore implements JournalStore {
     ] as const) {
       if (value !== undefined) clauses.push(`r.${column} = ${param(value, 'text')}`);
     }
+    const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
+    if (hours !== undefined) clauses.push(`(r.created_at / ${HOUR_MICROS}) = ANY(${param(hours, 'bigint[]')})`);
     if (filter.q !== undefined && filter.q !== '') {
       // strpos() is a plain substring test: no LIKE wildcards to escape.
       const q = param(filter.q, 'text');

@@ -21,6 +21,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
 import { SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
 
@@ -273,6 +274,8 @@ export class SqliteJournalStore implements JournalStore {
         params.push(value);
       }
     }
+    const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
+    if (hours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${hours.join(',')})`);
     if (filter.q !== undefined && filter.q !== '') {
       // instr() is a plain substring test: no LIKE wildcards to escape.
       clauses.push('(instr(text, ?) > 0 OR instr(entity_data, ?) > 0)');
