@@ -37,7 +37,7 @@ function splitAtMinutes(
  *
  * When the buckets are whole minutes and the filter narrows only by time, tenant, event and class
  * ({@link isMinuteCountable}), the whole minutes of the range come from the store's per-minute counts (a row per
- * minute, log, event and class rather than per record: a day at 10 M events a day is ~15,000 rows, not 10 M) and
+ * minute, log, event and class rather than per record: a day of ten codes is 14,400 rows, not 10 M records) and
  * only the partial minutes at the two ends are counted from the records. Buckets then start at `from` rounded down
  * to the minute, so that no minute straddles two buckets. Otherwise the records themselves are counted, with
  * buckets from `from`.

@@ -60,6 +60,7 @@ function ExportButtons({ filter }: { readonly filter: JournalFilter }) {
   const progress = useSignal<string | null>(null);
   const busy = useSignal(false);
   const log = viewedLog(filter);
+  const bundleNote = log.hasSeveralTenants ? t('bundleOneTenant') : t('bundleTitle', { tenant: log.tenant });
 
   const run = async (format: 'csv' | 'ndjson'): Promise<void> => {
     const client = api.value;
@@ -131,14 +132,14 @@ function ExportButtons({ filter }: { readonly filter: JournalFilter }) {
         type="button"
         class="btn btn-small"
         disabled={busy.value || log.hasSeveralTenants}
-        title={log.hasSeveralTenants ? t('bundleOneTenant') : t('bundleTitle', { tenant: log.tenant })}
+        title={bundleNote}
         aria-describedby="bundle-note"
         onClick={() => void runBundle()}
       >
         <DownloadIcon /> {t('exportBundle')}
       </button>
       <span id="bundle-note" class="visually-hidden">
-        {log.hasSeveralTenants ? t('bundleOneTenant') : t('bundleTitle', { tenant: log.tenant })}
+        {bundleNote}
       </span>
     </div>
   );

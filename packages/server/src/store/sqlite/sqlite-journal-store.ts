@@ -277,8 +277,7 @@ export class SqliteJournalStore implements JournalStore {
     const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
     if (hours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${hours.join(',')})`);
     if (filter.q !== undefined && filter.q !== '') {
-      // instr() is a plain substring test: no LIKE wildcards to escape.
-      clauses.push('(instr(text, ?) > 0 OR instr(entity_data, ?) > 0)');
+      clauses.push(TEXT_MATCH);
       params.push(filter.q, filter.q);
     }
     const not = filter.exclude;
@@ -367,7 +366,7 @@ export class SqliteJournalStore implements JournalStore {
     const { q, ...rest } = filter;
     const where = this.#where(rest);
     const slice = (hasCursor: boolean): Database.Statement =>
-      this.#db.prepare(`SELECT rid, created_at, (instr(text, ?) > 0 OR instr(entity_data, ?) > 0) AS hit ${ordered(where.sql, filter.order, hasCursor)}`);
+      this.#db.prepare(`SELECT rid, created_at, ${TEXT_MATCH} AS hit ${ordered(where.sql, filter.order, hasCursor)}`);
     const fromStart = slice(false);
     const fromCursor = slice(true);
     let cursor = after;
@@ -642,8 +641,11 @@ function cursorParams(after: RecordCursor | undefined): unknown[] {
   return after === undefined ? [] : [after.createdAt, after.createdAt, after.rid];
 }
 
-/** Rows a text search reads between two turns of other requests (~5–10 ms of work when cached). */
+/** Rows a text search reads between two turns of other requests. */
 const TEXT_SCAN_ROWS = 2000;
+
+/** `q` as a literal substring of `text` or of `entityData`'s JSON; instr() has no LIKE wildcards to escape. */
+const TEXT_MATCH = '(instr(text, ?) > 0 OR instr(entity_data, ?) > 0)';
 
 /** Whether the filter searches text (`q`): a scan, done in slices. */
 function hasText(filter: RecordFilter): filter is RecordFilter & { readonly q: string } {
