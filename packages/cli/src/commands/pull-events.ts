@@ -70,7 +70,8 @@ export async function pullEvents(args: readonly string[], err: NodeJS.WritableSt
       { field: '--state' },
     );
   }
-  const say = (line: string): void => void err.write(`tamga pull-events: ${line}\n`);
+  // The source's token travels in its URLs (`?token=`, as the Event API takes it): never print it.
+  const say = (line: string): void => void err.write(`tamga pull-events: ${line.replace(/([?&]token=)[^&\s)]*/g, '$1…')}\n`);
   const onRetry = (what: string) => (info: RetryInfo) =>
     say(`${what} ${info.method} ${info.path} failed (${info.error.message}); retrying in ${(info.delayMs / 1000).toFixed(1)} s (attempt ${info.attempt + 1})`);
   // Following, a source or Tamga that is away is waited for as long as it takes; catching up, for about ten minutes.

@@ -181,7 +181,9 @@ export class AssetEventPuller {
         query: { token: this.#config.sourceToken },
         ...(this.#config.signal !== undefined && { signal: this.#config.signal }),
       });
-      return (await res.json()) as Record<string, unknown>;
+      // A Tamga serving the Event API adds its own evidence (`_tamga`): it is that journal's, not the event's.
+      const { _tamga: _evidence, ...event } = (await res.json()) as Record<string, unknown>;
+      return event;
     } catch (error) {
       if (error instanceof TamgaApiError && error.status === 404) return undefined;
       throw error;

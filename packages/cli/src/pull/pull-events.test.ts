@@ -100,6 +100,7 @@ describe('tamga pull-events', () => {
     expect(run.code, run.err).toBe(PULL_EXIT.ok);
     expect(run.err).toMatch(/the source: GET \/api\/v1\/event\/list failed \(.*503.*\); retrying in/);
     expect(run.err).toMatch(/retrying in .* \(attempt 2\)/);
+    expect(run.err).not.toContain(source.token);
     expect((await copiedEvents(t)).length).toBe(50);
   });
 
