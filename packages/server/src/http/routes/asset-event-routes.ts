@@ -26,6 +26,13 @@ export const ASSET_EVENT_PREFIXES = ['/api/v1', '/api'] as const;
 /** Header naming the newest `_id` of the tenant when the answer was made: where a new consumer starts. */
 export const MAX_EVENT_ID_HEADER = 'x-tamga-max-event-id';
 
+/** A poll's answer: how many events, the log's newest `_id` when read, and the JSON text. */
+interface PollAnswer {
+  readonly count: number;
+  readonly newestId: number;
+  readonly body: string;
+}
+
 /** Longest long poll, in seconds. */
 export const MAX_POLL_TIMEOUT_SECONDS = 60;
 
@@ -268,6 +275,7 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
 
   const poll = async (request: FastifyRequest, reply: FastifyReply, lastMaxId: string | undefined): Promise<unknown> => {
     const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = request.query as Query;
     const limit = pollLimit(query);
     const timeout = pollTimeout(query);
@@ -275,15 +283,14 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
     let from = lastMaxId === undefined ? undefined : integer(lastMaxId, 'last_max_id', 0);
     const deadline = Date.now() + timeout * 1000;
     let closed = false;
-    let log: LogHead | undefined;
-    let rows: CheckedRecord[] = [];
+    let answer: PollAnswer;
     for (let last = timeout === 0; ; ) {
       // Waiting starts before the read, so an append committing meanwhile wakes this poll at once.
       const wait = last ? undefined : waiters.next(tenantId);
-      log = await readableLog(principal, tenantId);
+      const log = await readableLog(principal, tenantId);
       from ??= await pollStart(principal, log);
-      rows = log === undefined ? [] : (await store.pollRecords(log.logId, from, limit, legacyPollable(tenantId))).map((r) => journal.check(r));
-      if (rows.length > 0 || wait === undefined || closed) {
+      answer = await readPoll(tenantId, log, from, limit);
+      if (answer.count > 0 || wait === undefined || closed) {
         wait?.cancel();
         break;
       }
@@ -305,8 +312,27 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
       // Timed out or closed: one last read, so the answer's newest id is current.
       if (!woken) last = true;
     }
-    reply.header(MAX_EVENT_ID_HEADER, String(log?.size ?? 0));
-    return rows.map((r) => format(r, true));
+    return reply.header(MAX_EVENT_ID_HEADER, String(answer.newestId)).type('application/json; charset=utf-8').send(answer.body);
+  };
+
+  /**
+   * One poll read, shared by every poll asking the same of the same log at the same time: an append wakes every
+   * long poll of its tenant at once, and a hundred consumers at the same id then cost one read, one check of each
+   * record and one JSON text, not a hundred.
+   */
+  const inFlight = new Map<string, Promise<PollAnswer>>();
+  const readPoll = (tenantId: string | null, log: LogHead | undefined, from: number, limit: number): Promise<PollAnswer> => {
+    if (log === undefined) return Promise.resolve({ count: 0, newestId: 0, body: '[]' });
+    const key = `${log.logId}:${log.size}:${from}:${limit}`;
+    let read = inFlight.get(key);
+    if (read === undefined) {
+      read = store
+        .pollRecords(log.logId, from, limit, legacyPollable(tenantId))
+        .then((rows) => ({ count: rows.length, newestId: log.size, body: JSON.stringify(rows.map((r) => format(journal.check(r), true))) }))
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, read);
+    }
+    return read;
   };
 
   const list = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
