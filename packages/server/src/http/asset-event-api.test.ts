@@ -294,9 +294,8 @@ describe('the Event API (seed 004)', () => {
         ['tenantId=../x', 'tenantId'],
       ]) {
         const r = await get(`/api/v1/event/list?${qs}`);
-        expect(r.statusCode, qs).toBeGreaterThanOrEqual(400);
-        expect(r.statusCode, qs).toBeLessThan(500);
-        expect(r.json(), qs).toMatchObject({ field });
+        expect(r.statusCode, qs).toBe(400);
+        expect(r.json(), qs).toMatchObject({ code: 'VALIDATION_FAILED', field });
       }
       for (const bad of ['0', '-1', 'abc', '2.5']) expect((await get(`/api/v1/event/${bad}`)).json()).toMatchObject({ field: 'id' });
       expect((await get('/api/v1/event/999?tenantId=assets')).json()).toMatchObject({ code: 'EVENT_NOT_FOUND' });

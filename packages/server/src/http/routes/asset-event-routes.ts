@@ -353,7 +353,7 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
         : typeRaw.split(',').map((name) => {
             const entry = catalog.set.byName(name.trim());
             if (entry === undefined) {
-              throw new ValidationError('UNKNOWN_EVENT_NAME', `type: "${name}" is not an event type of tenant ${tenantId ?? DEFAULT_TENANT_NAME}`, { field: 'type' });
+              invalid('type', `"${name}" is not an event type of tenant ${tenantId ?? DEFAULT_TENANT_NAME}`);
             }
             return entry.code;
           });
