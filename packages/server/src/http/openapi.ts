@@ -111,7 +111,9 @@ export const OPENAPI_DOCUMENT = Object.freeze({
   paths: {
     '/api/v1/events': {
       post: {
-        summary: 'Append one event, a JSON array or NDJSON; acknowledged after commit, idempotent on id',
+        summary:
+          'Append one event, a JSON array or NDJSON; acknowledged after commit, idempotent on id (the same event sent again ' +
+          'is duplicate: true; an id used by a different event, in any tenant, refuses the batch with 409 ID_CONFLICT)',
         requestBody: {
           required: true,
           content: {
@@ -124,6 +126,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
           '200': { description: 'Every event was already stored', content: { 'application/json': { schema: { $ref: '#/components/schemas/AppendResponse' } } } },
           '400': problem,
           '401': problem,
+          '409': problem,
           '413': problem,
           '415': problem,
           '422': problem,

@@ -9,8 +9,10 @@ import type { EventClass, IntegrityStatus, Outcome, RecordFields, RecordSeal, St
  *   not at all.
  * - Sequence numbers are assigned inside the transaction that stores the batch, start at 0 and are
  *   contiguous per tenant log; the log order is the `seq` order.
- * - Appends are idempotent on `id`: an id already stored (or repeated within the batch) stores nothing
- *   new and reports the stored record's `seq` and `signature`.
+ * - Appends are idempotent on `id`: an id already stored (or repeated within the batch) by the same event
+ *   (`isSameEvent` of `same-event.ts`: same tenant, same content) stores nothing new and reports the stored record's `seq` and
+ *   `signature`. An id used by a different event (another tenant's, or other content) refuses the whole batch with
+ *   `ID_CONFLICT` (`findRepeats`), which reveals nothing of the other record.
  * - Records, Merkle nodes and checkpoints are append-only: the database itself refuses UPDATE and
  *   DELETE on them (triggers), outside the erasure and retention procedures.
  * - Every query is restricted to the tenants in `RecordFilter.tenants` when it is given; the HTTP
@@ -95,7 +97,13 @@ export interface JournalStore {
 export const STORED_LEVEL_STRIDE = 8;
 
 /** An event ready to be sealed: every field except its place in the log and its key. */
-export type PendingRecord = Omit<RecordFields, 'log' | 'seq' | 'sigKid'>;
+export interface PendingRecord extends Omit<RecordFields, 'log' | 'seq' | 'sigKid'> {
+  /**
+   * Which fields the server filled in because the producer left them out (bits `DEFAULTED_*` of `same-event.ts`):
+   * a retry is not compared on them. Default 0: the producer gave every field.
+   */
+  readonly defaulted?: number;
+}
 
 /** Seals records inside the append transaction, once their `seq` is known. */
 export interface Sealer {

@@ -13,6 +13,7 @@ import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { countRecordStats } from './minute-counts.js';
+import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from './same-event.js';
 import type { RecordStats } from './minute-counts.js';
 import type {
   AppendResult,
@@ -179,6 +180,11 @@ export class Journal {
       });
     }
     const classifiedEvent = e.classifiedEvent ?? entry?.classifiedEvent ?? 1;
+    // What the server fills in is not compared when the event is sent again (same-event.ts).
+    const defaulted =
+      (e.createdAt === undefined ? DEFAULTED_CREATED_AT : 0) |
+      (e.classifiedEvent === undefined ? DEFAULTED_CLASS : 0) |
+      (e.severity === undefined ? DEFAULTED_SEVERITY : 0);
     const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, ...rest } = e;
     const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
     // Inside `extra`, so inside the signed canonical bytes: which catalogue version named the code, or that none did.
@@ -202,6 +208,7 @@ export class Journal {
       severity: severity ?? entry?.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
       outcome: outcome ?? null,
       extra: { ...extra, ...marks },
+      defaulted,
     };
   }
 

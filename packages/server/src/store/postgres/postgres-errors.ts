@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { StoreError } from '@tamga/core';
+import { StoreError, TamgaError } from '@tamga/core';
 
 /*
  * What every PostgreSQL store shares: how a driver error becomes a StoreError, and how a transaction runs
@@ -43,9 +43,12 @@ export function isPostgresUnavailable(error: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }
 
-/** Wraps a driver error; the message names the operation only, never SQL text or driver detail. */
-export function wrapPostgresError(error: unknown, what: string): StoreError {
-  if (error instanceof StoreError) return error;
+/**
+ * Wraps a driver error; the message names the operation only, never SQL text or driver detail. Tamga's own errors
+ * (raised on purpose inside a store, e.g. ID_CONFLICT) pass unchanged.
+ */
+export function wrapPostgresError(error: unknown, what: string): TamgaError {
+  if (error instanceof TamgaError) return error;
   if (isPostgresUnavailable(error)) {
     return new StoreError('STORE_UNAVAILABLE', `PostgreSQL is unavailable (could not ${what})`, {}, { cause: error });
   }

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { findRepeats } from '../../journal/same-event.js';
+import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
   ErasedRecord,
@@ -71,14 +73,6 @@ interface RecordRow {
   leaf_hash: Buffer;
   payload_salt: Buffer | null;
   redacted: boolean;
-}
-
-interface ExistingRow {
-  id: string;
-  seq: number;
-  signature: string;
-  sig_kid: string;
-  tenant_id: string | null;
 }
 
 const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
@@ -280,16 +274,18 @@ export class PostgresJournalStore implements JournalStore {
       heads.set(key, await this.#lockLog(client, key, tenantId, sealer, now));
     }
     // Looked up after the locks: a concurrent batch of the same tenant has committed by now.
-    const existing = new Map<string, AppendResult>();
+    const stored = new Map<string, StoredEvent>();
     const ids = [...new Set(records.map((r) => r.id))];
-    const found = await client.query<ExistingRow>({
+    const found = await client.query<RecordRow>({
       name: 'tamga_find_ids',
-      text: 'SELECT id, seq, signature, sig_kid, tenant_id FROM records WHERE id = ANY($1::text[])',
+      text: 'SELECT * FROM records WHERE id = ANY($1::text[])',
       values: [ids],
     });
     for (const row of found.rows) {
-      existing.set(row.id, { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true });
+      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
+      stored.set(row.id, { result, content: toStoredRecord({ ...row, origin: '' }) });
     }
+    const repeats = findRepeats(records, stored);
 
     const results = new Array<AppendResult | undefined>(records.length);
     const cols: unknown[][] = Array.from({ length: 20 }, () => []);
@@ -313,9 +309,9 @@ export class PostgresJournalStore implements JournalStore {
       const tally = new MinuteTally();
       for (const i of groups.get(key)!) {
         const pending = records[i]!;
-        const dup = existing.get(pending.id);
-        if (dup) {
-          results[i] = dup;
+        const repeat = repeats[i];
+        if (repeat !== undefined) {
+          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
         const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
@@ -348,9 +344,7 @@ export class PostgresJournalStore implements JournalStore {
         bytes[2].push(seal.payloadSalt);
         range.append(seal.leafHash, onNode);
         tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
-        results[i] = result;
-        existing.set(fields.id, { ...result, duplicate: true });
+        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
       }
       if (range.size !== log.size) {
         updated[0].push(logId);

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompactRange, StoreError } from '@tamga/core';
+import { CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { findRepeats } from '../../journal/same-event.js';
+import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
   ErasedRecord,
@@ -80,8 +82,8 @@ const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, 
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 
-function wrap(error: unknown, what: string): StoreError {
-  if (error instanceof StoreError) return error;
+function wrap(error: unknown, what: string): TamgaError {
+  if (error instanceof TamgaError) return error;
   const code = (error as { code?: string }).code ?? '';
   const unavailable = code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR';
   return new StoreError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', `SQLite failed to ${what}`, {}, { cause: error });
@@ -102,7 +104,7 @@ export class SqliteJournalStore implements JournalStore {
     addMinuteCount: Database.Statement;
     insertLog: Database.Statement;
     updateLog: Database.Statement;
-    findIds: Database.Statement<[string], { id: string; seq: number; signature: string; sig_kid: string; tenant_id: string | null }>;
+    findIds: Database.Statement<[string], RecordRow>;
     getLog: Database.Statement<[string], LogRow>;
   };
 
@@ -136,9 +138,7 @@ export class SqliteJournalStore implements JournalStore {
           'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
         ),
         updateLog: this.#db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?'),
-        findIds: this.#db.prepare(
-          'SELECT id, seq, signature, sig_kid, tenant_id FROM records WHERE id IN (SELECT value FROM json_each(?))',
-        ),
+        findIds: this.#db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))'),
         getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
       };
     } catch (error) {
@@ -161,10 +161,12 @@ export class SqliteJournalStore implements JournalStore {
 
   #appendInTransaction(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
     const results = new Array<AppendResult | undefined>(records.length);
-    const existing = new Map<string, AppendResult>();
+    const stored = new Map<string, StoredEvent>();
     for (const row of this.#stmt.findIds.all(JSON.stringify(records.map((r) => r.id)))) {
-      existing.set(row.id, { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true });
+      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
+      stored.set(row.id, { result, content: toStoredRecord(row, '') });
     }
+    const repeats = findRepeats(records, stored);
     // Group by tenant in first-seen order; each tenant's log is appended to in input order.
     const groups = new Map<string, number[]>();
     records.forEach((r, i) => {
@@ -186,9 +188,9 @@ export class SqliteJournalStore implements JournalStore {
       const minuteCounts = new MinuteTally();
       for (const i of indexes) {
         const pending = records[i]!;
-        const dup = existing.get(pending.id);
-        if (dup) {
-          results[i] = dup;
+        const repeat = repeats[i];
+        if (repeat !== undefined) {
+          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
         const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
@@ -220,9 +222,7 @@ export class SqliteJournalStore implements JournalStore {
         );
         range.append(seal.leafHash, onNode);
         minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
-        results[i] = result;
-        existing.set(fields.id, { ...result, duplicate: true });
+        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
       }
       if (range.size !== log.size) {
         this.#stmt.updateLog.run(range.size, range.root(), range.toBytes(), logId);
