@@ -51,6 +51,8 @@ export const ERROR_CODES = Object.freeze({
   // Storage and service
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
   STORE_FAILED: { status: 500, title: 'The database failed to complete the operation' },
+  STORE_OUTCOME_UNKNOWN: { status: 503, title: 'The database did not confirm whether the batch was committed; retry it with the same ids' },
+  STORE_CORRUPT: { status: 503, title: 'The database file is damaged; an operator must restore it' },
   RATE_LIMITED: { status: 429, title: 'Too many requests; retry later' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
   INTERNAL: { status: 500, title: 'Internal error' },

@@ -233,7 +233,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
       get: { summary: 'Public checkpoint keys with their validity windows', security: [], responses: { '200': { description: 'Keys' } } },
     },
     '/healthz': { get: { summary: 'The process answers', security: [], responses: { '200': { description: 'OK' } } } },
-    '/readyz': { get: { summary: 'The database answers', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
+    '/readyz': { get: { summary: 'The store can take appends now (SQLite: a synced write and free disk space; PostgreSQL: answers within 2 s)', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
     '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     ...CATALOG_OPENAPI_PATHS,
     ...ACCESS_OPENAPI_PATHS,

@@ -17,8 +17,10 @@ import type { EventClass, IntegrityStatus, Outcome, RecordFields, RecordSeal, St
  *   DELETE on them (triggers), outside the erasure and retention procedures.
  * - Every query is restricted to the tenants in `RecordFilter.tenants` when it is given; the HTTP
  *   layer never filters tenants on its own.
- * - Driver errors are wrapped in `StoreError` (`STORE_UNAVAILABLE` when the database cannot be
- *   reached, `STORE_FAILED` otherwise); SQL errors never leave the store.
+ * - Driver errors are wrapped in `StoreError`: `STORE_UNAVAILABLE` when the database cannot be reached or
+ *   cannot write now (a full or failed disk included), `STORE_CORRUPT` when its files are damaged,
+ *   `STORE_OUTCOME_UNKNOWN` when a commit was sent and its outcome could not be learned, `STORE_FAILED`
+ *   otherwise; SQL errors never leave the store.
  */
 export interface JournalStore {
   /** `sqlite` or `postgres`. */
@@ -87,8 +89,12 @@ export interface JournalStore {
    * a single writer, which always signs.
    */
   tryLeadCheckpoints?(): Promise<boolean>;
-  /** Whether the database answers. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the store can take appends now (readiness, `/readyz`); rejects with a `StoreError` saying why
+   * not. It MUST touch what an append needs: SQLite writes and syncs a row and checks the free disk space;
+   * PostgreSQL must answer within a bounded time.
+   */
+  checkReady(): Promise<void>;
   /** Releases connections and file handles. */
   close(): Promise<void>;
 }

@@ -34,9 +34,28 @@ export interface PostgresJournalStoreConfig {
   readonly schema?: string;
   /** Maximum connections of the pool. Default 10. */
   readonly poolSize?: number;
-  /** How long to wait for a connection (new or from the pool), ms. Default 10 000. */
+  /**
+   * How long to wait for a connection (new or from the pool), ms; also how long an unanswered COMMIT's outcome is
+   * asked for. Default 5 000.
+   */
   readonly connectionTimeoutMillis?: number;
+  /**
+   * Longest a statement may run, ms: the server's `statement_timeout`, and 2 s later the client gives up on a server
+   * that does not answer at all (frozen, unreachable) and discards the connection. Default 10 000.
+   */
+  readonly statementTimeoutMillis?: number;
 }
+
+/** How long `/readyz` waits for PostgreSQL to answer. */
+const READY_TIMEOUT_MS = 2_000;
+/** Grace past `statement_timeout` before the client stops waiting: the server's own cancel answers first. */
+const CLIENT_TIMEOUT_GRACE_MS = 2_000;
+/** `idle_in_transaction_session_timeout`: a session whose client vanished mid-transaction frees its locks. */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+/** TCP keepalive probes start after this much silence on a connection (then the kernel's interval and count). */
+const KEEPALIVE_DELAY_MS = 10_000;
+/** Statements of the schema migration may run long (an index on a large table): this long. */
+const MIGRATION_TIMEOUT_MS = 3_600_000;
 
 interface LogRow {
   log_id: number;
@@ -165,6 +184,7 @@ export class PostgresJournalStore implements JournalStore {
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #clientConfig: pg.ClientConfig;
+  readonly #outcomeTimeoutMs: number;
   /** Tenant → log id; a log, once created, never changes id. */
   readonly #logIds = new Map<string, number>();
   /** Dedicated session holding (or trying to take) the checkpoint leadership lock. */
@@ -177,6 +197,7 @@ export class PostgresJournalStore implements JournalStore {
     this.#pool = pool;
     this.#schema = schema;
     this.#clientConfig = clientConfig;
+    this.#outcomeTimeoutMs = clientConfig.connectionTimeoutMillis ?? 5_000;
   }
 
   /** Connects, then creates the schema, tables, indexes and triggers when missing. */
@@ -185,11 +206,20 @@ export class PostgresJournalStore implements JournalStore {
     if (!SCHEMA_NAME.test(schema)) {
       throw new TamgaError('CONFIG_INVALID', 'The PostgreSQL schema must be a lower-case SQL identifier', { field: 'schema' });
     }
+    const statementTimeout = config.statementTimeoutMillis ?? 10_000;
+    // Every wait on the database is bounded (issue #10): connecting, each statement on the server, each answer on
+    // the client (a frozen server cannot cancel its own statement), a dead peer (TCP keepalive), a session whose
+    // client vanished mid-transaction (it holds log-head locks).
     const clientConfig: pg.ClientConfig = {
       connectionString: config.url,
       options: `-c search_path=${schema}`,
       types: typeOverrides(),
-      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 10_000,
+      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 5_000,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + CLIENT_TIMEOUT_GRACE_MS,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       application_name: 'tamga',
     };
     const pool = new pg.Pool({ ...clientConfig, max: config.poolSize ?? 10, idleTimeoutMillis: 30_000 });
@@ -218,10 +248,16 @@ export class PostgresJournalStore implements JournalStore {
 
   async #migrate(): Promise<void> {
     await this.#transaction(async (client) => {
+      const long = (text: string, values?: unknown[]): pg.QueryConfig & { query_timeout: number } => ({
+        text,
+        ...(values !== undefined && { values }),
+        query_timeout: MIGRATION_TIMEOUT_MS,
+      });
+      await client.query(long(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`));
       // Serializes concurrent starts: CREATE … IF NOT EXISTS is not safe against a concurrent create.
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`);
-      await client.query(POSTGRES_SCHEMA);
+      await client.query(long('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]));
+      await client.query(long(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`));
+      await client.query(long(POSTGRES_SCHEMA));
     });
   }
 
@@ -237,7 +273,7 @@ export class PostgresJournalStore implements JournalStore {
 
   /** Runs `fn` in a transaction on one pooled connection; rolls back on error. */
   #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return inPostgresTransaction(this.#pool, fn);
+    return inPostgresTransaction(this.#pool, fn, this.#outcomeTimeoutMs);
   }
 
   async append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
@@ -697,11 +733,22 @@ export class PostgresJournalStore implements JournalStore {
     }
   }
 
-  async ping(): Promise<void> {
+  /** Ready when PostgreSQL answers a query within 2 s (a frozen or unreachable server is not ready). */
+  async checkReady(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const question: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: READY_TIMEOUT_MS };
+    // The pool may first wait for a connection (connectionTimeoutMillis): the race bounds the whole check.
+    const answered = this.#pool.query(question).then(() => undefined);
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Query read timeout: no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    });
+    answered.catch(() => undefined); // a late failure after the race is lost is of no interest
     try {
-      await this.#pool.query('SELECT 1');
+      await Promise.race([answered, late]);
     } catch (error) {
-      throw wrapPostgresError(error, 'answer');
+      throw wrapPostgresError(error, 'answer within 2 s');
+    } finally {
+      clearTimeout(timer);
     }
   }
 

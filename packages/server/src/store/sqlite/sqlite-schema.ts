@@ -10,6 +10,12 @@ SELECT (created_at - ((created_at % 60000000) + 60000000) % 60000000) / 60000000
   count(*), min(seq), max(seq)
 FROM records GROUP BY m, log_id, event, classified_event`;
 export const SQLITE_SCHEMA = `
+-- One row, rewritten by each readiness check (/readyz): a write through the WAL, so a full or failed disk shows.
+CREATE TABLE IF NOT EXISTS readiness (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  checked_at  INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS logs (
   log_id      INTEGER PRIMARY KEY,
   tenant_key  TEXT NOT NULL UNIQUE,   -- '' is the default tenant
