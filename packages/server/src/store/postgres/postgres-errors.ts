@@ -97,7 +97,8 @@ export async function inPostgresTransaction<T>(
     xid = begun[1]?.rows[0]?.xid;
     result = await fn(client);
   } catch (error) {
-    let broken: unknown = dropped ?? (hasServerAnswer(error) ? undefined : error);
+    // A statement the server refused leaves a working connection to roll back; one that got no answer does not.
+    let broken: unknown = dropped ?? (!hasServerAnswer(error) && isPostgresUnavailable(error) ? error : undefined);
     if (broken === undefined) {
       await client.query('ROLLBACK').catch((e: unknown) => {
         broken = e;

@@ -16,8 +16,8 @@ const url = await findTestDatabase();
 
 /** Short timeouts so the tests are quick: statements 1 s (the client gives up 2 s later), connections 1 s. */
 const TIMEOUTS = { statementTimeoutMillis: 1_000, connectionTimeoutMillis: 1_000 } as const;
-/** What a caller may wait at most with these timeouts: the client's 3 s, a connection's 1 s, and slack. */
-const BOUND_MS = 5_000;
+/** What a caller may wait at most with these timeouts: the client's 3 s, a connection's 1 s, and slack for a loaded CI. */
+const BOUND_MS = 6_500;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
