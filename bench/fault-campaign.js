@@ -162,26 +162,43 @@ async function check(name, base, keysDir, acked, stats, work) {
 
 const newStats = () => ({ answers: {}, slowestMs: 0, hangs: 0, unexpected: [] });
 
-/** kill -9 while 4 producers ingest, restart on the same store, let the producers finish. */
-async function killDuringIngest(name, work, env) {
+/**
+ * What every scenario shares: `tamga serve` with `env` on a free port, fed by the producers from the start.
+ * `finish(extra)` lets the producers complete their batches, checks the tenant, and stops the server.
+ */
+async function startRun(name, work, env) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const acked = new Map();
-  const stats = newStats();
-  let server = await serve(port, env);
-  let stop = false;
-  const producers = produce(() => base, stats, acked, () => stop);
+  const run = { base, acked: new Map(), stats: newStats(), stop: false, server: await serve(port, env) };
+  const producers = produce(() => base, run.stats, run.acked, () => run.stop);
+  run.restart = async () => {
+    run.server = await serve(port, env);
+  };
+  run.abandon = async () => {
+    run.stop = 'abandon';
+    await producers;
+  };
+  run.finish = async (extra = async () => ({})) => {
+    run.stop = true;
+    await producers;
+    const result = await check(name, base, env.TAMGA_KEYS_DIR ?? join(env.TAMGA_DATA_DIR, 'keys'), run.acked, run.stats, work);
+    const more = await extra();
+    await run.server.stop();
+    return { ...result, ...more };
+  };
+  return run;
+}
+
+/** kill -9 while 4 producers ingest, restart on the same store, let the producers finish. */
+async function killDuringIngest(name, work, env) {
+  const run = await startRun(name, work, env);
   await sleep(6_000);
-  await server.kill();
-  const ackedBeforeKill = acked.size;
+  await run.server.kill();
+  const ackedBeforeKill = run.acked.size;
   await sleep(1_000);
-  server = await serve(port, env);
+  await run.restart();
   await sleep(4_000);
-  stop = true;
-  await producers;
-  const result = await check(name, base, env.TAMGA_KEYS_DIR ?? join(env.TAMGA_DATA_DIR, 'keys'), acked, stats, work);
-  await server.stop();
-  return { ...result, ackedBeforeKill };
+  return { ...(await run.finish()), ackedBeforeKill };
 }
 
 /** A TCP proxy that can hold every byte (a frozen PostgreSQL). */
@@ -224,33 +241,23 @@ async function freezableProxy(target) {
 async function frozenPostgres(work) {
   const schema = `tamga_campaign_${process.pid}`;
   const proxy = await freezableProxy(new URL(PG_URL));
-  const env = { TAMGA_DATA_DIR: join(work, 'frozen'), TAMGA_DATABASE_URL: proxy.url, TAMGA_DATABASE_SCHEMA: schema };
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const acked = new Map();
-  const stats = newStats();
-  const server = await serve(port, env);
-  let stop = false;
-  const producers = produce(() => base, stats, acked, () => stop);
+  const run = await startRun('frozen-postgres', work, { TAMGA_DATA_DIR: join(work, 'frozen'), TAMGA_DATABASE_URL: proxy.url, TAMGA_DATABASE_SCHEMA: schema });
   await sleep(4_000);
   proxy.freeze();
   const ready = [];
   const frozenUntil = Date.now() + 20_000;
   while (Date.now() < frozenUntil) {
     const t0 = Date.now();
-    const res = await call(stats, `${base}/readyz`);
-    ready.push(`${res.status} in ${Date.now() - t0} ms`);
+    const res = await call(run.stats, `${run.base}/readyz`);
+    ready.push({ status: res.status, ms: Date.now() - t0 });
     await sleep(2_000);
   }
   proxy.thaw();
   await sleep(4_000);
-  stop = true;
-  await producers;
-  const result = await check('frozen-postgres', base, join(env.TAMGA_DATA_DIR, 'keys'), acked, stats, work);
-  await server.stop();
+  const result = await run.finish();
   await proxy.close();
   await dropSchema(schema);
-  return { ...result, readyzWhileFrozen: [...new Set(ready.map((r) => r.replace(/ in \d+ ms/, '')))], readyzSlowestMs: Math.max(...ready.map((r) => Number(/in (\d+)/.exec(r)[1]))) };
+  return { ...result, readyzWhileFrozen: [...new Set(ready.map((r) => r.status))], readyzSlowestMs: Math.max(...ready.map((r) => r.ms)) };
 }
 
 async function dropSchema(schema) {
@@ -297,28 +304,17 @@ function loopFs(work, mib) {
 async function fullDisk(work) {
   const fs = loopFs(work, 64);
   try {
-    const env = { TAMGA_DATA_DIR: join(fs.path, 'data'), TAMGA_MIN_FREE_DISK_MB: '8' };
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const acked = new Map();
-    const stats = newStats();
-    const server = await serve(port, env);
-    let stop = false;
-    const producers = produce(() => base, stats, acked, () => stop);
+    const run = await startRun('full-disk', work, { TAMGA_DATA_DIR: join(fs.path, 'data'), TAMGA_MIN_FREE_DISK_MB: '8' });
     await sleep(3_000);
     fs.fill();
     await sleep(5_000);
-    const ready = await call(stats, `${base}/readyz`);
-    const ackedWhileFull = acked.size;
+    const ready = await call(run.stats, `${run.base}/readyz`);
+    const ackedWhileFull = run.acked.size;
     await sleep(1_000);
-    const ackedLater = acked.size;
+    const ackedLater = run.acked.size;
     fs.unfill();
     await sleep(4_000);
-    stop = true;
-    await producers;
-    const result = await check('full-disk', base, join(env.TAMGA_DATA_DIR, 'keys'), acked, stats, work);
-    await server.stop();
-    return { ...result, readyzWhileFull: ready.status, appendsAckedWhileFull: ackedLater - ackedWhileFull };
+    return { ...(await run.finish()), readyzWhileFull: ready.status, appendsAckedWhileFull: ackedLater - ackedWhileFull };
   } finally {
     fs.destroy();
   }
@@ -327,35 +323,27 @@ async function fullDisk(work) {
 async function powerCut(work) {
   const fs = loopFs(work, 256);
   try {
-    const env = { TAMGA_DATA_DIR: join(fs.path, 'data') };
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const acked = new Map();
-    const stats = newStats();
-    let server = await serve(port, env);
-    let stop = false;
-    const producers = produce(() => base, stats, acked, () => stop);
+    const run = await startRun('power-cut', work, { TAMGA_DATA_DIR: join(fs.path, 'data') });
     await sleep(3_000);
-    const rotated = JSON.parse((await call(stats, `${base}/api/v1/keys/rotate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"hmac"}' })).body);
+    const rotate = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"hmac"}' };
+    const rotated = JSON.parse((await call(run.stats, `${run.base}/api/v1/keys/rotate`, rotate)).body);
     await sleep(1_500);
     fs.shutdown();
-    const ackedAtCut = acked.size;
-    await server.kill();
+    const ackedAtCut = run.acked.size;
+    await run.server.kill();
     fs.remount();
     try {
-      server = await serve(port, env);
+      await run.restart();
     } catch (error) {
-      stop = 'abandon';
-      await producers;
-      return { scenario: 'power-cut', acknowledged: acked.size, ackedAtCut, restart: `failed: ${error.message.split('\n')[0]}` };
+      await run.abandon();
+      return { scenario: 'power-cut', acknowledged: run.acked.size, ackedAtCut, restart: `failed: ${error.message.split('\n')[0]}` };
     }
     await sleep(3_000);
-    stop = true;
-    await producers;
-    const result = await check('power-cut', base, join(env.TAMGA_DATA_DIR, 'keys'), acked, stats, work);
-    const keys = JSON.parse((await call(newStats(), `${base}/.well-known/tamga-keys`)).body);
-    await server.stop();
-    return { ...result, ackedAtCut, rotatedKeyKept: keys.hmacKeys.some((k) => k.kid === rotated.id) };
+    const keptKey = async () => {
+      const keys = JSON.parse((await call(newStats(), `${run.base}/.well-known/tamga-keys`)).body);
+      return { rotatedKeyKept: keys.hmacKeys.some((k) => k.kid === rotated.id) };
+    };
+    return { ...(await run.finish(keptKey)), ackedAtCut };
   } finally {
     fs.destroy();
   }
