@@ -19,6 +19,7 @@ export const ERROR_CODES = Object.freeze({
   EVENT_NAME_MISMATCH: { status: 422, title: 'The event name does not match the event code' },
   INVALID_CURSOR: { status: 400, title: 'The pagination cursor is invalid' },
   EVENTS_APPEND_ONLY: { status: 405, title: 'Events cannot be deleted: the journal is append-only; retention removes old events' },
+  ID_CONFLICT: { status: 409, title: 'The event id is already used by a different event' },
   // Access
   UNAUTHENTICATED: { status: 401, title: 'Credentials are missing or invalid' },
   FORBIDDEN: { status: 403, title: 'The credentials do not allow this action' },
@@ -51,6 +52,8 @@ export const ERROR_CODES = Object.freeze({
   // Storage and service
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
   STORE_FAILED: { status: 500, title: 'The database failed to complete the operation' },
+  STORE_OUTCOME_UNKNOWN: { status: 503, title: 'The database did not confirm whether the batch was committed; retry it with the same ids' },
+  STORE_CORRUPT: { status: 503, title: 'The database file is damaged; an operator must restore it' },
   RATE_LIMITED: { status: 429, title: 'Too many requests; retry later' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
   INTERNAL: { status: 500, title: 'Internal error' },

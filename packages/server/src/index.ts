@@ -31,4 +31,5 @@ export * from './store/postgres/postgres-catalog-store.js';
 export * from './store/postgres/postgres-journal-store.js';
 export * from './store/sqlite/sqlite-catalog-store.js';
 export * from './store/sqlite/sqlite-journal-store.js';
+export * from './store/store-config.js';
 export * from './tamga-server.js';

@@ -23,6 +23,8 @@ import { KeyRing } from './keys/key-ring.js';
 import { openAccessStore } from './store/open-access-store.js';
 import { PostgresJournalStore } from './store/postgres/postgres-journal-store.js';
 import { SqliteJournalStore } from './store/sqlite/sqlite-journal-store.js';
+import { DEFAULT_STORE_CONFIG } from './store/store-config.js';
+import type { StoreConfig } from './store/store-config.js';
 
 /** A running (or ready to run) Tamga: the journal, its checkpointer and its HTTP server. */
 export interface TamgaServer {
@@ -48,9 +50,19 @@ export interface TamgaServer {
 const SHUTDOWN_GRACE_MS = 2_000;
 
 /** Opens the store the configuration names: PostgreSQL for a database URL, else SQLite in the data dir. */
-export async function openStore(config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'>): Promise<JournalStore> {
-  if (config.databaseUrl !== undefined) return PostgresJournalStore.connect({ url: config.databaseUrl, schema: config.databaseSchema });
-  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite') });
+export async function openStore(
+  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig },
+): Promise<JournalStore> {
+  const settings = config.store ?? DEFAULT_STORE_CONFIG;
+  if (config.databaseUrl !== undefined) {
+    return PostgresJournalStore.connect({
+      url: config.databaseUrl,
+      schema: config.databaseSchema,
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      statementTimeoutMillis: settings.statementTimeoutMs,
+    });
+  }
+  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes });
 }
 
 /** Options of {@link createTamgaServer} for tests and embedding. */

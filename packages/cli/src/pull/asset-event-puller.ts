@@ -111,6 +111,7 @@ export class AssetEventPuller {
     const found = await this.#findRestorePoint(scan.newest);
     if (backwards === undefined && found.conflicts.length === 0) {
       const copied = await this.#copy(scan.fresh.filter((id) => !found.storedOnTheWay.has(id)));
+      this.#passStoredOnTheWay(found.storedOnTheWay);
       return { copied: copied + found.storedOnTheWay.size, newestSourceId: scan.newest };
     }
     backwards ??= `the source's event _id ${lastId} is gone while newer ones are there`;
@@ -120,7 +121,20 @@ export class AssetEventPuller {
     this.#save({ version: 1, instance: this.#state.instance, tenant: this.#state.tenant, generation: this.#state.generation + 1, lastId: found.restoredTo });
     const fresh = (await this.#scan()).fresh.filter((id) => !found.storedOnTheWay.has(id));
     const copied = await this.#copy(fresh);
+    this.#passStoredOnTheWay(found.storedOnTheWay);
     return { copied: copied + found.storedOnTheWay.size, newestSourceId: scan.newest, wentBackwards: report };
+  }
+
+  /**
+   * Moves the state past the events the walk for the restore point stored (it starts at the source's newest, so they
+   * may be newer than anything the copy after it saved): otherwise the next run would copy them again under the
+   * generation's other ids.
+   */
+  #passStoredOnTheWay(stored: ReadonlyMap<number, Record<string, unknown>>): void {
+    let newest: number | undefined;
+    for (const id of stored.keys()) if (newest === undefined || id > newest) newest = id;
+    if (newest === undefined || newest <= this.#state.lastId) return;
+    this.#save({ ...this.#state, lastId: newest, witness: { id: newest, digest: digestOf(stored.get(newest)!) } });
   }
 
   /**
@@ -230,8 +244,8 @@ export class AssetEventPuller {
    * restore point is found) and a reused id with other content as a 409 conflict (a new event under an old id: keep
    * walking). An id Tamga did not have is stored now, and left out of the copy that follows.
    */
-  async #findRestorePoint(from: number): Promise<{ restoredTo: number; storedOnTheWay: Set<number>; conflicts: number[] }> {
-    const storedOnTheWay = new Set<number>();
+  async #findRestorePoint(from: number): Promise<{ restoredTo: number; storedOnTheWay: Map<number, Record<string, unknown>>; conflicts: number[] }> {
+    const storedOnTheWay = new Map<number, Record<string, unknown>>();
     const conflicts: number[] = [];
     for (let offset = 0; ; offset += PAGE) {
       const page = await this.#list(offset);
@@ -243,7 +257,7 @@ export class AssetEventPuller {
         try {
           const [answer] = await this.#config.tamga.append([this.#toTamga(full, this.#state.generation)]);
           if (answer!.duplicate) return { restoredTo: id, storedOnTheWay, conflicts };
-          storedOnTheWay.add(id);
+          storedOnTheWay.set(id, full);
         } catch (error) {
           if (!(error instanceof TamgaApiError) || error.status !== 409) throw error;
           conflicts.push(id);

@@ -131,7 +131,9 @@ export const OPENAPI_DOCUMENT = Object.freeze({
   paths: {
     '/api/v1/events': {
       post: {
-        summary: 'Append one event, a JSON array or NDJSON; acknowledged after commit, idempotent on id',
+        summary:
+          'Append one event, a JSON array or NDJSON; acknowledged after commit, idempotent on id (the same event sent again ' +
+          'is duplicate: true; an id used by a different event, in any tenant, refuses the batch with 409 ID_CONFLICT)',
         requestBody: {
           required: true,
           content: {
@@ -144,6 +146,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
           '200': { description: 'Every event was already stored', content: { 'application/json': { schema: { $ref: '#/components/schemas/AppendResponse' } } } },
           '400': problem,
           '401': problem,
+          '409': problem,
           '413': problem,
           '415': problem,
           '422': problem,
@@ -250,7 +253,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
       get: { summary: 'Public checkpoint keys with their validity windows', security: [], responses: { '200': { description: 'Keys' } } },
     },
     '/healthz': { get: { summary: 'The process answers', security: [], responses: { '200': { description: 'OK' } } } },
-    '/readyz': { get: { summary: 'The database answers', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
+    '/readyz': { get: { summary: 'The store can take appends now (SQLite: a synced write and free disk space; PostgreSQL: answers within 2 s)', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
     '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     ...CATALOG_OPENAPI_PATHS,
     ...ACCESS_OPENAPI_PATHS,

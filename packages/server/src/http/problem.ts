@@ -57,11 +57,14 @@ export function toProblem(error: unknown): Problem {
   };
 }
 
+/** Codes whose answer carries `Retry-After`: the problem's `retryAfter` (seconds), else 5. */
+const RETRY_LATER: ReadonlySet<ErrorCode> = new Set(['STORE_UNAVAILABLE', 'STORE_OUTCOME_UNKNOWN', 'STORE_CORRUPT', 'RATE_LIMITED', 'ACCOUNT_LOCKED']);
+
 /** Fastify error handler: every error leaves as `application/problem+json`. */
 export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = toProblem(error);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  if (problem.code === 'STORE_UNAVAILABLE' || problem.code === 'RATE_LIMITED' || problem.code === 'ACCOUNT_LOCKED') {
+  if (RETRY_LATER.has(problem.code)) {
     const seconds = typeof problem.retryAfter === 'number' ? problem.retryAfter : 5;
     if (problem.code !== 'ACCOUNT_LOCKED' || typeof problem.retryAfter === 'number') void reply.header('retry-after', String(seconds));
   }

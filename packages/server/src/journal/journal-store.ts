@@ -9,14 +9,18 @@ import type { EventClass, IntegrityStatus, Outcome, RecordFields, RecordSeal, St
  *   not at all.
  * - Sequence numbers are assigned inside the transaction that stores the batch, start at 0 and are
  *   contiguous per tenant log; the log order is the `seq` order.
- * - Appends are idempotent on `id`: an id already stored (or repeated within the batch) stores nothing
- *   new and reports the stored record's `seq` and `signature`.
+ * - Appends are idempotent on `id`: an id already stored (or repeated within the batch) by the same event
+ *   (`isSameEvent` of `same-event.ts`: same tenant, same content) stores nothing new and reports the stored record's `seq` and
+ *   `signature`. An id used by a different event (another tenant's, or other content) refuses the whole batch with
+ *   `ID_CONFLICT` (`findRepeats`), which reveals nothing of the other record.
  * - Records, Merkle nodes and checkpoints are append-only: the database itself refuses UPDATE and
  *   DELETE on them (triggers), outside the erasure and retention procedures.
  * - Every query is restricted to the tenants in `RecordFilter.tenants` when it is given; the HTTP
  *   layer never filters tenants on its own.
- * - Driver errors are wrapped in `StoreError` (`STORE_UNAVAILABLE` when the database cannot be
- *   reached, `STORE_FAILED` otherwise); SQL errors never leave the store.
+ * - Driver errors are wrapped in `StoreError`: `STORE_UNAVAILABLE` when the database cannot be reached or
+ *   cannot write now (a full or failed disk included), `STORE_CORRUPT` when its files are damaged,
+ *   `STORE_OUTCOME_UNKNOWN` when a commit was sent and its outcome could not be learned, `STORE_FAILED`
+ *   otherwise; SQL errors never leave the store.
  */
 export interface JournalStore {
   /** `sqlite` or `postgres`. */
@@ -94,8 +98,12 @@ export interface JournalStore {
    * a single writer, which always signs.
    */
   tryLeadCheckpoints?(): Promise<boolean>;
-  /** Whether the database answers. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the store can take appends now (readiness, `/readyz`); rejects with a `StoreError` saying why
+   * not. It MUST touch what an append needs: SQLite writes and syncs a row and checks the free disk space;
+   * PostgreSQL must answer within a bounded time.
+   */
+  checkReady(): Promise<void>;
   /** Releases connections and file handles. */
   close(): Promise<void>;
 }
@@ -104,7 +112,13 @@ export interface JournalStore {
 export const STORED_LEVEL_STRIDE = 8;
 
 /** An event ready to be sealed: every field except its place in the log and its key. */
-export type PendingRecord = Omit<RecordFields, 'log' | 'seq' | 'sigKid'>;
+export interface PendingRecord extends Omit<RecordFields, 'log' | 'seq' | 'sigKid'> {
+  /**
+   * Which fields the server filled in because the producer left them out (bits `DEFAULTED_*` of `same-event.ts`):
+   * a retry is not compared on them. Default 0: the producer gave every field.
+   */
+  readonly defaulted?: number;
+}
 
 /** Seals records inside the append transaction, once their `seq` is known. */
 export interface Sealer {

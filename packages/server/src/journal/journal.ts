@@ -13,6 +13,7 @@ import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { countRecordStats } from './minute-counts.js';
+import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from './same-event.js';
 import type { RecordStats } from './minute-counts.js';
 import type {
   AppendResult,
@@ -179,6 +180,11 @@ export class Journal {
       });
     }
     const classifiedEvent = e.classifiedEvent ?? entry?.classifiedEvent ?? 1;
+    // What the server fills in is not compared when the event is sent again (same-event.ts).
+    const defaulted =
+      (e.createdAt === undefined ? DEFAULTED_CREATED_AT : 0) |
+      (e.classifiedEvent === undefined ? DEFAULTED_CLASS : 0) |
+      (e.severity === undefined ? DEFAULTED_SEVERITY : 0);
     const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, pollable, ...rest } = e;
     const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
     // Inside `extra`, so inside the signed canonical bytes: which catalogue version named the code, or that none did.
@@ -203,6 +209,7 @@ export class Journal {
       outcome: outcome ?? null,
       // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
       extra: { ...extra, pollable: pollable ?? entry?.pollable ?? false, ...marks },
+      defaulted,
     };
   }
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   TamgaError,
 } from '@tamga/core';
 import type { NoteSigner } from '@tamga/core';
+import { makeDirectoryDurably, writeFileDurably } from './durable-file.js';
 
 /** An HMAC key that signs records. */
 export interface HmacKey {
@@ -55,22 +56,21 @@ export class KeyRing {
   }
 
   /**
-   * Loads the keys in `dir`, creating the directory and a first key of each type when missing.
+   * Loads the keys in `dir`, creating the directory and a first key of each type when missing. Every key file is
+   * durable before this returns (see {@link writeFileDurably}), so nothing is ever signed with a key a power cut
+   * could take away.
    *
    * @param options.checkpointOverlapMs - how long after a checkpoint-key rotation the previous key still
    *   co-signs checkpoints, so verifiers that pinned only it keep working. Default 24 h.
+   * @throws TamgaError `CONFIG_INVALID` naming the file when a key file is empty, damaged or cannot be read: it is
+   *   never replaced or skipped, since records signed with it would then read `unknown-key`.
    */
   static openOrCreate(dir: string, options: { readonly checkpointOverlapMs?: number } = {}): KeyRing {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectoryDurably(dir, 0o700);
     chmodSync(dir, 0o700);
     const files: KeyFile[] = [];
     for (const name of readdirSync(dir).sort()) {
-      if (!name.endsWith('.key.json')) continue;
-      try {
-        files.push(JSON.parse(readFileSync(join(dir, name), 'utf8')) as KeyFile);
-      } catch (error) {
-        throw new TamgaError('CONFIG_INVALID', `Key file ${join(dir, name)} is unreadable`, {}, { cause: error });
-      }
+      if (name.endsWith('.key.json')) files.push(readKeyFile(join(dir, name)));
     }
     if (!files.some((f) => f.type === 'hmac')) files.push(writeKey(dir, newKeyFile('hmac')));
     if (!files.some((f) => f.type === 'checkpoint')) files.push(writeKey(dir, newKeyFile('checkpoint')));
@@ -201,8 +201,46 @@ function toCheckpointKey(f: KeyFile): CheckpointKey {
   return { name: f.id, seed, publicKey, createdAt: f.createdAt, verifierKey: formatVerifierKey(f.id, publicKey) };
 }
 
+/** Writes a new key file durably (temporary file, fsync, link, directory fsync); owner-only. */
 function writeKey(dir: string, file: KeyFile): KeyFile {
-  const path = join(dir, `${file.type}-${file.id}.key.json`);
-  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileDurably(join(dir, `${file.type}-${file.id}.key.json`), `${JSON.stringify(file, null, 2)}\n`, 0o600);
   return file;
+}
+
+/** What the operator can do about a key file that cannot be used; Tamga never replaces or skips one. */
+const KEY_FILE_ADVICE =
+  'Tamga does not replace or skip a key file: records signed with it would read unknown-key. Restore this file from ' +
+  'your backup of the keys directory; if nothing was ever signed with this key (an interrupted first start or ' +
+  'rotation, e.g. by an older Tamga that did not write keys durably), move the file out of the directory. Then start again.';
+
+/** Reads and checks one key file; a file that cannot serve as a key is a `CONFIG_INVALID` naming it and what to do. */
+function readKeyFile(path: string): KeyFile {
+  const refuse = (what: string, cause?: unknown): never => {
+    throw new TamgaError('CONFIG_INVALID', `Key file ${path} ${what}. ${KEY_FILE_ADVICE}`, { field: 'keysDir', path }, { cause });
+  };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'error';
+    return refuse(`cannot be read (${code}): check that the user running Tamga owns it and can read it (mode 0600)`, error);
+  }
+  if (text.length === 0) return refuse('is empty (0 bytes)');
+  let file: unknown;
+  try {
+    file = JSON.parse(text);
+  } catch (error) {
+    return refuse(`is damaged: its ${Buffer.byteLength(text)} bytes are not a complete key (JSON)`, error);
+  }
+  const f = file as Partial<Record<keyof KeyFile, unknown>>;
+  const isKey =
+    (f.type === 'hmac' || f.type === 'checkpoint') &&
+    typeof f.id === 'string' &&
+    f.id !== '' &&
+    typeof f.secret === 'string' &&
+    /^[0-9a-f]{64}$/.test(f.secret) &&
+    typeof f.createdAt === 'string' &&
+    !Number.isNaN(Date.parse(f.createdAt));
+  if (!isKey) return refuse('is damaged: it lacks a valid type, id, 32-byte hex secret or creation time');
+  return file as KeyFile;
 }

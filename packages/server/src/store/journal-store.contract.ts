@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
-import type { EventSortField, JournalStore, RecordExclusion, RecordFilter, StoredRecord } from '../journal/journal-store.js';
+import { checkRecord, isTamgaError, rootFromLeaves, StoreError } from '@tamga/core';
+import type { TamgaError } from '@tamga/core';
+import type { EventSortField, JournalStore, PendingRecord, RecordExclusion, RecordFilter, StoredRecord } from '../journal/journal-store.js';
+import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from '../journal/same-event.js';
 import { matchesFilter } from '../journal/record-matcher.js';
 import { countRecordStats, findSeqRange } from '../journal/minute-counts.js';
 import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../test-support/fixtures.js';
@@ -67,6 +69,85 @@ export function describeJournalStoreContract(
         expect(results[1]).toMatchObject({ id: first.id, seq: a!.seq, duplicate: true });
         expect(results[2]).toMatchObject({ seq: a!.seq + 1, duplicate: false });
         expect((await all('idem')).length).toBe(2);
+      });
+
+      describe('an id used again', () => {
+        /** The ID_CONFLICT an append raises; fails the test when it raises anything else or stores the batch. */
+        async function conflict(batch: PendingRecord[]): Promise<TamgaError> {
+          const error = await store.append(batch, testSealer()).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(isTamgaError(error) && error.code, String(error)).toBe('ID_CONFLICT');
+          return error as TamgaError;
+        }
+
+        it('by another tenant is a conflict that reveals nothing of the other record, and stores nothing of the batch', async () => {
+          const victim = pendingRecord({ tenantId: 'victim', userId: 'ceo', text: 'wire transfer approved' });
+          const [stored] = await store.append([victim], testSealer());
+          const own = pendingRecord({ tenantId: 'attacker' });
+          const error = await conflict([own, { ...victim, tenantId: 'attacker' }]);
+          expect(error.details).toMatchObject({ field: 'id', index: 1 });
+          const said = JSON.stringify({ message: error.message, details: error.details });
+          for (const secret of ['victim', stored!.signature, 'ceo', 'wire']) expect(said).not.toContain(secret);
+          expect(await store.getLog('attacker')).toBeUndefined();
+          expect(await store.getRecord(own.id)).toBeUndefined();
+          expect((await store.getRecord(victim.id))!).toMatchObject({ tenantId: 'victim', seq: 0, signature: stored!.signature });
+        });
+
+        it('by the same tenant with other content is a conflict; the same event sent again is a duplicate', async () => {
+          const first = pendingRecord({ tenantId: 'retry', userId: 'alice', entityData: { a: 1, b: [1, 2] }, extra: { object: { type: 'doc', id: '7' } } });
+          const [stored] = await store.append([first], testSealer());
+          for (const changed of [
+            { userId: 'mallory' },
+            { entityData: { a: 2, b: [1, 2] } },
+            { text: 'other' },
+            { event: 2002, eventName: 'Logout' },
+            { createdAt: first.createdAt + 1 },
+            { classifiedEvent: 1 as const },
+            { severity: 1 },
+            { outcome: 'failure' as const },
+            { ip: '10.0.0.25' },
+            { operationKey: 'op-x' },
+            { extra: { object: { type: 'doc', id: '8' } } },
+          ]) {
+            const error = await conflict([{ ...first, ...changed }]);
+            expect(error.details, JSON.stringify(changed)).toMatchObject({ index: 0, field: 'id' });
+          }
+          // Keys in another order are the same JSON; what the server fills in (its clock, node, catalogue) may differ.
+          const again = { ...first, entityData: { b: [1, 2], a: 1 }, apiCreatedAt: first.apiCreatedAt + 5_000_000, nodeId: 'node-b', extra: { ...first.extra, catalogVersion: 'ai-server@2' } };
+          const [dup] = await store.append([again], testSealer());
+          expect(dup).toEqual({ ...stored, duplicate: true });
+          expect((await all('retry')).length).toBe(1);
+        });
+
+        it('leaves out of the comparison the fields the producer left for the server to fill in', async () => {
+          const first = pendingRecord({ tenantId: 'defaults', classifiedEvent: 3, severity: 4 });
+          const [stored] = await store.append([first], testSealer());
+          // The retry omitted createdAt, classifiedEvent and severity: today's defaults (clock, catalogue) differ.
+          const retry = { ...first, createdAt: first.createdAt + 60_000_000, classifiedEvent: 1 as const, severity: 1, defaulted: DEFAULTED_CREATED_AT | DEFAULTED_CLASS | DEFAULTED_SEVERITY };
+          expect((await store.append([retry], testSealer()))[0]).toEqual({ ...stored, duplicate: true });
+          await conflict([{ ...retry, defaulted: DEFAULTED_CLASS | DEFAULTED_SEVERITY }]);
+        });
+
+        it('within one batch: a repeat of the same event is a duplicate, other content or another tenant a conflict', async () => {
+          const a = pendingRecord({ tenantId: 'batch-ids' });
+          const results = await store.append([a, pendingRecord({ tenantId: 'batch-ids' }), { ...a }], testSealer());
+          expect(results.map((r) => [r.seq, r.duplicate])).toEqual([[0, false], [1, false], [0, true]]);
+          expect(results[2]!.signature).toBe(results[0]!.signature);
+          const b = pendingRecord({ tenantId: 'batch-ids' });
+          const error = await conflict([b, pendingRecord({ tenantId: 'batch-ids' }), { ...b, text: 'changed' }, { ...b, tenantId: 'batch-ids-2' }]);
+          expect((error.details.errors as { index: number }[]).map((e) => e.index)).toEqual([2, 3]);
+          expect((await all('batch-ids')).length).toBe(2);
+        });
+
+        it('for an erased record compares all but the erased payload', async () => {
+          const first = pendingRecord({ tenantId: 'erased-retry', text: 'personal', entityData: { phone: '+7 900' } });
+          const [stored] = await store.append([first], testSealer());
+          await store.erasePayloads({ ids: [first.id] });
+          expect((await store.append([first], testSealer()))[0]).toEqual({ ...stored, duplicate: true });
+          await conflict([{ ...first, userId: 'someone else' }]);
+        });
       });
 
       it('stores nothing of a batch when sealing fails midway', async () => {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { AccessStore, ApiKeyRecord, ApiKeyScope, Role, SessionRecord, UserRecord } from '../../auth/access-store.js';
 import type { TenantScope } from '../../journal/journal-store.js';
-import { wrapPostgresError } from './postgres-errors.js';
+import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { SCHEMA_LOCK_CLASS } from './postgres-schema.js';
 
 /**
@@ -158,22 +158,13 @@ export class PostgresAccessStore implements AccessStore {
 
   /** Creates the access tables in `schema` when missing (under the schema advisory lock), then the store. */
   static async open(pool: pg.Pool, schema: string): Promise<PostgresAccessStore> {
-    const client = await pool.connect().catch((error: unknown) => {
-      throw wrapPostgresError(error, 'create the access tables');
-    });
-    let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, schema]);
-      await client.query(POSTGRES_ACCESS_SCHEMA);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error('rollback failed');
+      await inPostgresTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, schema]);
+        await client.query(POSTGRES_ACCESS_SCHEMA);
       });
+    } catch (error) {
       throw wrapPostgresError(error, 'create the access tables');
-    } finally {
-      client.release(broken);
     }
     return new PostgresAccessStore(pool);
   }

@@ -130,22 +130,40 @@ if (url === undefined) {
       await dropAndClose(nodeB);
     });
 
-    it('reports an id raced by two nodes once as new, then as a duplicate', async () => {
+    it('stores an id raced by two nodes into two tenants once, and refuses the other batch whole with ID_CONFLICT', async () => {
       const schema = schemaName();
       const nodeA = await open(schema);
       const nodeB = await open(schema);
       for (let round = 0; round < 5; round++) {
         const shared = pendingRecord({ tenantId: `race-${round}-a` });
         // Same id sent to two different tenants' logs by two nodes: no common head lock, so the
-        // unique index decides and the loser retries.
-        const [ra, rb] = await Promise.all([
+        // unique index decides, and the loser's retry finds the id in another tenant.
+        const outcomes = await Promise.allSettled([
           nodeA.append([shared, pendingRecord({ tenantId: shared.tenantId })], testSealer()),
           nodeB.append([{ ...shared, tenantId: `race-${round}-b` }, pendingRecord({ tenantId: `race-${round}-b` })], testSealer()),
         ]);
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        const lost = outcomes.filter((o) => o.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost.map((o) => (o.reason as { code?: string }).code)).toEqual(['ID_CONFLICT']);
+        expect(won[0]!.value.map((r) => r.duplicate)).toEqual([false, false]);
+        expect(await nodeA.countRecords({})).toBe(2 * (round + 1));
+      }
+      await nodeA.close();
+      await dropAndClose(nodeB);
+    });
+
+    it('answers an event raced by two nodes into one tenant once as new, then as a duplicate', async () => {
+      const schema = schemaName();
+      const nodeA = await open(schema);
+      const nodeB = await open(schema);
+      for (let round = 0; round < 5; round++) {
+        const shared = pendingRecord({ tenantId: 'race-same' });
+        const [ra, rb] = await Promise.all([nodeA.append([shared], testSealer()), nodeB.append([{ ...shared, nodeId: 'node-b' }], testSealer())]);
         expect([ra[0]!.duplicate, rb[0]!.duplicate].sort()).toEqual([false, true]);
         expect(ra[0]!.signature).toBe(rb[0]!.signature);
-        expect(await nodeA.countRecords({})).toBe(3 * (round + 1));
       }
+      expect(await nodeA.countRecords({})).toBe(5);
       await nodeA.close();
       await dropAndClose(nodeB);
     });

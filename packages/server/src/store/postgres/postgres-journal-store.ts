@@ -2,6 +2,8 @@ import pg from 'pg';
 import { CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { findRepeats } from '../../journal/same-event.js';
+import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
   ErasedRecord,
@@ -35,9 +37,28 @@ export interface PostgresJournalStoreConfig {
   readonly schema?: string;
   /** Maximum connections of the pool. Default 10. */
   readonly poolSize?: number;
-  /** How long to wait for a connection (new or from the pool), ms. Default 10 000. */
+  /**
+   * How long to wait for a connection (new or from the pool), ms; also how long an unanswered COMMIT's outcome is
+   * asked for. Default 5 000.
+   */
   readonly connectionTimeoutMillis?: number;
+  /**
+   * Longest a statement may run, ms: the server's `statement_timeout`, and 2 s later the client gives up on a server
+   * that does not answer at all (frozen, unreachable) and discards the connection. Default 10 000.
+   */
+  readonly statementTimeoutMillis?: number;
 }
+
+/** How long `/readyz` waits for PostgreSQL to answer. */
+const READY_TIMEOUT_MS = 2_000;
+/** Grace past `statement_timeout` before the client stops waiting: the server's own cancel answers first. */
+const CLIENT_TIMEOUT_GRACE_MS = 2_000;
+/** `idle_in_transaction_session_timeout`: a session whose client vanished mid-transaction frees its locks. */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+/** TCP keepalive probes start after this much silence on a connection (then the kernel's interval and count). */
+const KEEPALIVE_DELAY_MS = 10_000;
+/** Statements of the schema migration may run long (an index on a large table): this long. */
+const MIGRATION_TIMEOUT_MS = 3_600_000;
 
 interface LogRow {
   log_id: number;
@@ -75,14 +96,6 @@ interface RecordRow {
   payload_salt: Buffer | null;
   redacted: boolean;
   pollable: boolean | null;
-}
-
-interface ExistingRow {
-  id: string;
-  seq: number;
-  signature: string;
-  sig_kid: string;
-  tenant_id: string | null;
 }
 
 const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
@@ -201,6 +214,7 @@ export class PostgresJournalStore implements JournalStore {
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #clientConfig: pg.ClientConfig;
+  readonly #outcomeTimeoutMs: number;
   /** Tenant → log id; a log, once created, never changes id. */
   readonly #logIds = new Map<string, number>();
   /** Dedicated session holding (or trying to take) the checkpoint leadership lock. */
@@ -213,6 +227,7 @@ export class PostgresJournalStore implements JournalStore {
     this.#pool = pool;
     this.#schema = schema;
     this.#clientConfig = clientConfig;
+    this.#outcomeTimeoutMs = clientConfig.connectionTimeoutMillis ?? 5_000;
   }
 
   /** Connects, then creates the schema, tables, indexes and triggers when missing. */
@@ -221,11 +236,20 @@ export class PostgresJournalStore implements JournalStore {
     if (!SCHEMA_NAME.test(schema)) {
       throw new TamgaError('CONFIG_INVALID', 'The PostgreSQL schema must be a lower-case SQL identifier', { field: 'schema' });
     }
+    const statementTimeout = config.statementTimeoutMillis ?? 10_000;
+    // Every wait on the database is bounded (issue #10): connecting, each statement on the server, each answer on
+    // the client (a frozen server cannot cancel its own statement), a dead peer (TCP keepalive), a session whose
+    // client vanished mid-transaction (it holds log-head locks).
     const clientConfig: pg.ClientConfig = {
       connectionString: config.url,
       options: `-c search_path=${schema}`,
       types: typeOverrides(),
-      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 10_000,
+      connectionTimeoutMillis: config.connectionTimeoutMillis ?? 5_000,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + CLIENT_TIMEOUT_GRACE_MS,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       application_name: 'tamga',
     };
     const pool = new pg.Pool({ ...clientConfig, max: config.poolSize ?? 10, idleTimeoutMillis: 30_000 });
@@ -254,10 +278,16 @@ export class PostgresJournalStore implements JournalStore {
 
   async #migrate(): Promise<void> {
     await this.#transaction(async (client) => {
+      const long = (text: string, values?: unknown[]): pg.QueryConfig & { query_timeout: number } => ({
+        text,
+        ...(values !== undefined && { values }),
+        query_timeout: MIGRATION_TIMEOUT_MS,
+      });
+      await client.query(long(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`));
       // Serializes concurrent starts: CREATE … IF NOT EXISTS is not safe against a concurrent create.
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`);
-      await client.query(POSTGRES_SCHEMA);
+      await client.query(long('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]));
+      await client.query(long(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`));
+      await client.query(long(POSTGRES_SCHEMA));
     });
   }
 
@@ -273,7 +303,7 @@ export class PostgresJournalStore implements JournalStore {
 
   /** Runs `fn` in a transaction on one pooled connection; rolls back on error. */
   #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return inPostgresTransaction(this.#pool, fn);
+    return inPostgresTransaction(this.#pool, fn, this.#outcomeTimeoutMs);
   }
 
   async append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
@@ -310,16 +340,18 @@ export class PostgresJournalStore implements JournalStore {
       heads.set(key, await this.#lockLog(client, key, tenantId, sealer, now));
     }
     // Looked up after the locks: a concurrent batch of the same tenant has committed by now.
-    const existing = new Map<string, AppendResult>();
+    const stored = new Map<string, StoredEvent>();
     const ids = [...new Set(records.map((r) => r.id))];
-    const found = await client.query<ExistingRow>({
+    const found = await client.query<RecordRow>({
       name: 'tamga_find_ids',
-      text: 'SELECT id, seq, signature, sig_kid, tenant_id FROM records WHERE id = ANY($1::text[])',
+      text: 'SELECT * FROM records WHERE id = ANY($1::text[])',
       values: [ids],
     });
     for (const row of found.rows) {
-      existing.set(row.id, { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true });
+      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
+      stored.set(row.id, { result, content: toStoredRecord({ ...row, origin: '' }) });
     }
+    const repeats = findRepeats(records, stored);
 
     const results = new Array<AppendResult | undefined>(records.length);
     const cols: unknown[][] = Array.from({ length: 20 }, () => []);
@@ -344,9 +376,9 @@ export class PostgresJournalStore implements JournalStore {
       const tally = new MinuteTally();
       for (const i of groups.get(key)!) {
         const pending = records[i]!;
-        const dup = existing.get(pending.id);
-        if (dup) {
-          results[i] = dup;
+        const repeat = repeats[i];
+        if (repeat !== undefined) {
+          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
         const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
@@ -380,9 +412,7 @@ export class PostgresJournalStore implements JournalStore {
         pollable.push(fields.extra.pollable ?? null);
         range.append(seal.leafHash, onNode);
         tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
-        results[i] = result;
-        existing.set(fields.id, { ...result, duplicate: true });
+        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
       }
       if (range.size !== log.size) {
         updated[0].push(logId);
@@ -784,11 +814,22 @@ export class PostgresJournalStore implements JournalStore {
     }
   }
 
-  async ping(): Promise<void> {
+  /** Ready when PostgreSQL answers a query within 2 s (a frozen or unreachable server is not ready). */
+  async checkReady(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const question: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: READY_TIMEOUT_MS };
+    // The pool may first wait for a connection (connectionTimeoutMillis): the race bounds the whole check.
+    const answered = this.#pool.query(question).then(() => undefined);
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Query read timeout: no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    });
+    answered.catch(() => undefined); // a late failure after the race is lost is of no interest
     try {
-      await this.#pool.query('SELECT 1');
+      await Promise.race([answered, late]);
     } catch (error) {
-      throw wrapPostgresError(error, 'answer');
+      throw wrapPostgresError(error, 'answer within 2 s');
+    } finally {
+      clearTimeout(timer);
     }
   }
 

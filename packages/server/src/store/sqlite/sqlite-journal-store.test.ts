@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRecord, StoreError } from '@tamga/core';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
+import { startTestServer } from '../../test-support/test-server.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -117,6 +118,38 @@ describe('SqliteJournalStore', () => {
     expect(store.database.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.database.pragma('synchronous', { simple: true })).toBe(2);
     await store.close();
+  });
+
+  it('reports a damaged database file as STORE_CORRUPT (503, Retry-After) telling the operator what to do', async () => {
+    const path = join(dir.path, 'damaged.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const records = Array.from({ length: 3000 }, (_, i) => pendingRecord({ entityData: { pad: 'x'.repeat(1000), n: i } }));
+    await a.append(records, testSealer());
+    await a.close(); // checkpoints the WAL into the file
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(Math.floor(size / 10), 0xa5), 0, Math.floor(size / 10), Math.floor(size / 2));
+    closeSync(fd);
+
+    const t = await startTestServer({ store: new SqliteJournalStore({ path }) });
+    const res = await t.request({ method: 'GET', url: '/api/v1/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000&q=x' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('60');
+    expect(res.json()).toMatchObject({ code: 'STORE_CORRUPT' });
+    expect(res.json().detail).toMatch(/database file is damaged.*restore it from a backup/);
+    await t.close();
+  });
+
+  it('refuses to open a file that is no SQLite database with STORE_CORRUPT', () => {
+    const path = join(dir.path, 'not-a-database.sqlite');
+    writeFileSync(path, Buffer.alloc(8192, 0x42));
+    let code: unknown;
+    try {
+      new SqliteJournalStore({ path });
+    } catch (error) {
+      code = (error as StoreError).code;
+    }
+    expect(code).toBe('STORE_CORRUPT');
   });
 
   it('reports a database it cannot open as a StoreError', () => {

@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompactRange, StoreError } from '@tamga/core';
+import type { TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { findRepeats } from '../../journal/same-event.js';
+import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
   ErasedRecord,
@@ -26,6 +29,8 @@ import { eventOrderBy, withPollable } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
+import { DEFAULT_STORE_CONFIG } from '../store-config.js';
+import { wrapSqliteError } from './sqlite-errors.js';
 import { SQLITE_ADD_POLLABLE, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
 
 /** Options of {@link SqliteJournalStore}. */
@@ -37,6 +42,11 @@ export interface SqliteJournalStoreConfig {
    * acknowledged batch survives power loss, not only a process crash.
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Free space the database's file system must keep for {@link SqliteJournalStore.checkReady} to pass, bytes.
+   * Default 64 MiB (`DEFAULT_STORE_CONFIG`): room for a few of the largest batches and the WAL checkpoint after them.
+   */
+  readonly minFreeBytes?: number;
 }
 
 interface LogRow {
@@ -84,13 +94,6 @@ const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, 
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 
-function wrap(error: unknown, what: string): StoreError {
-  if (error instanceof StoreError) return error;
-  const code = (error as { code?: string }).code ?? '';
-  const unavailable = code === 'SQLITE_BUSY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR';
-  return new StoreError(unavailable ? 'STORE_UNAVAILABLE' : 'STORE_FAILED', `SQLite failed to ${what}`, {}, { cause: error });
-}
-
 /**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in one IMMEDIATE
  * transaction per batch, so SQLite's single writer serializes them and `seq` stays contiguous.
@@ -98,6 +101,8 @@ function wrap(error: unknown, what: string): StoreError {
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #minFreeBytes: number;
   /** Tenant → log id; a log, once created, never changes id. */
   readonly #logIds = new Map<string, number>();
   readonly #stmt: {
@@ -106,11 +111,14 @@ export class SqliteJournalStore implements JournalStore {
     addMinuteCount: Database.Statement;
     insertLog: Database.Statement;
     updateLog: Database.Statement;
-    findIds: Database.Statement<[string], { id: string; seq: number; signature: string; sig_kid: string; tenant_id: string | null }>;
+    findIds: Database.Statement<[string], RecordRow>;
     getLog: Database.Statement<[string], LogRow>;
+    touchReadiness: Database.Statement<[number]>;
   };
 
   constructor(config: SqliteJournalStoreConfig) {
+    this.#path = config.path;
+    this.#minFreeBytes = config.minFreeBytes ?? DEFAULT_STORE_CONFIG.minFreeDiskBytes;
     try {
       if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
       this.#db = new Database(config.path);
@@ -144,14 +152,21 @@ export class SqliteJournalStore implements JournalStore {
           'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
         ),
         updateLog: this.#db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?'),
-        findIds: this.#db.prepare(
-          'SELECT id, seq, signature, sig_kid, tenant_id FROM records WHERE id IN (SELECT value FROM json_each(?))',
-        ),
+        findIds: this.#db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))'),
         getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
+        touchReadiness: this.#db.prepare(
+          'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+        ),
       };
     } catch (error) {
-      throw wrap(error, 'open the database');
+      throw this.#wrap(error, 'open the database');
     }
+  }
+
+  /** Wraps a driver error (sqlite-errors.ts), telling a damaged file from a failing disk by reading the files. */
+  #wrap(error: unknown, what: string): TamgaError {
+    const files = this.#path === ':memory:' ? undefined : [this.#path, `${this.#path}-wal`];
+    return wrapSqliteError(error, what, files);
   }
 
   /** The underlying connection, for tests that tamper with rows the way an insider would. */
@@ -163,16 +178,18 @@ export class SqliteJournalStore implements JournalStore {
     try {
       return Promise.resolve(this.#db.transaction(() => this.#appendInTransaction(records, sealer)).immediate());
     } catch (error) {
-      return Promise.reject(wrap(error, 'append'));
+      return Promise.reject(this.#wrap(error, 'append'));
     }
   }
 
   #appendInTransaction(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
     const results = new Array<AppendResult | undefined>(records.length);
-    const existing = new Map<string, AppendResult>();
+    const stored = new Map<string, StoredEvent>();
     for (const row of this.#stmt.findIds.all(JSON.stringify(records.map((r) => r.id)))) {
-      existing.set(row.id, { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true });
+      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
+      stored.set(row.id, { result, content: toStoredRecord(row, '') });
     }
+    const repeats = findRepeats(records, stored);
     // Group by tenant in first-seen order; each tenant's log is appended to in input order.
     const groups = new Map<string, number[]>();
     records.forEach((r, i) => {
@@ -194,9 +211,9 @@ export class SqliteJournalStore implements JournalStore {
       const minuteCounts = new MinuteTally();
       for (const i of indexes) {
         const pending = records[i]!;
-        const dup = existing.get(pending.id);
-        if (dup) {
-          results[i] = dup;
+        const repeat = repeats[i];
+        if (repeat !== undefined) {
+          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
         const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
@@ -229,9 +246,7 @@ export class SqliteJournalStore implements JournalStore {
         );
         range.append(seal.leafHash, onNode);
         minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
-        results[i] = result;
-        existing.set(fields.id, { ...result, duplicate: true });
+        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
       }
       if (range.size !== log.size) {
         this.#stmt.updateLog.run(range.size, range.root(), range.toBytes(), logId);
@@ -356,7 +371,7 @@ export class SqliteJournalStore implements JournalStore {
         .all(...where.params, ...cursorParams(after), limit) as RecordRow[];
       return Promise.resolve(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
     } catch (error) {
-      return Promise.reject(wrap(error, 'query records'));
+      return Promise.reject(this.#wrap(error, 'query records'));
     }
   }
 
@@ -406,7 +421,7 @@ export class SqliteJournalStore implements JournalStore {
       });
       return found;
     } catch (error) {
-      throw wrap(error, 'query records');
+      throw this.#wrap(error, 'query records');
     }
   }
 
@@ -417,7 +432,7 @@ export class SqliteJournalStore implements JournalStore {
       if (tenants !== undefined && !tenants.includes(row.tenant_id)) return Promise.resolve(undefined);
       return Promise.resolve(toStoredRecord(row, this.#originOf(row.log_id)));
     } catch (error) {
-      return Promise.reject(wrap(error, 'read a record'));
+      return Promise.reject(this.#wrap(error, 'read a record'));
     }
   }
 
@@ -429,7 +444,7 @@ export class SqliteJournalStore implements JournalStore {
       const row = this.#db.prepare(`SELECT count(*) AS n FROM records ${sql}`).get(...params) as { n: number };
       return Promise.resolve(row.n);
     } catch (error) {
-      return Promise.reject(wrap(error, 'count records'));
+      return Promise.reject(this.#wrap(error, 'count records'));
     }
   }
 
@@ -444,7 +459,7 @@ export class SqliteJournalStore implements JournalStore {
         .all(origin, bucketMicros, ...params) as { b: number; n: number }[];
       return Promise.resolve(rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n })));
     } catch (error) {
-      return Promise.reject(wrap(error, 'compute a histogram'));
+      return Promise.reject(this.#wrap(error, 'compute a histogram'));
     }
   }
 
@@ -461,7 +476,7 @@ export class SqliteJournalStore implements JournalStore {
       });
       return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
     } catch (error) {
-      throw wrap(error, 'compute a histogram');
+      throw this.#wrap(error, 'compute a histogram');
     }
   }
 
@@ -478,7 +493,7 @@ export class SqliteJournalStore implements JournalStore {
         .all(...params, fromMinute, toMinute) as { minute: number; n: number }[];
       return Promise.resolve(rows.map((r) => ({ minute: r.minute, count: r.n })));
     } catch (error) {
-      return Promise.reject(wrap(error, 'read minute counts'));
+      return Promise.reject(this.#wrap(error, 'read minute counts'));
     }
   }
 
@@ -489,7 +504,7 @@ export class SqliteJournalStore implements JournalStore {
         .get(fromMinute, toMinute, logId) as { lo: number | null; hi: number | null };
       return Promise.resolve(row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 });
     } catch (error) {
-      return Promise.reject(wrap(error, 'find a seq range'));
+      return Promise.reject(this.#wrap(error, 'find a seq range'));
     }
   }
 
@@ -498,7 +513,7 @@ export class SqliteJournalStore implements JournalStore {
       const row = this.#stmt.getLog.get(tenantKey(tenantId));
       return Promise.resolve(row ? toLogHead(row) : undefined);
     } catch (error) {
-      return Promise.reject(wrap(error, 'read a log head'));
+      return Promise.reject(this.#wrap(error, 'read a log head'));
     }
   }
 
@@ -507,7 +522,7 @@ export class SqliteJournalStore implements JournalStore {
       const rows = this.#db.prepare('SELECT * FROM logs ORDER BY log_id').all() as LogRow[];
       return Promise.resolve(rows.map(toLogHead));
     } catch (error) {
-      return Promise.reject(wrap(error, 'list logs'));
+      return Promise.reject(this.#wrap(error, 'list logs'));
     }
   }
 
@@ -526,7 +541,7 @@ export class SqliteJournalStore implements JournalStore {
       }
       return Promise.resolve(rows.map((r) => r.hash));
     } catch (error) {
-      return Promise.reject(wrap(error, 'read Merkle nodes'));
+      return Promise.reject(this.#wrap(error, 'read Merkle nodes'));
     }
   }
 
@@ -537,7 +552,7 @@ export class SqliteJournalStore implements JournalStore {
         .run(cp.logId, cp.size, cp.rootHash, cp.note, cp.createdAt);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(wrap(error, 'store a checkpoint'));
+      return Promise.reject(this.#wrap(error, 'store a checkpoint'));
     }
   }
 
@@ -550,7 +565,7 @@ export class SqliteJournalStore implements JournalStore {
         row && { logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at },
       );
     } catch (error) {
-      return Promise.reject(wrap(error, 'read a checkpoint'));
+      return Promise.reject(this.#wrap(error, 'read a checkpoint'));
     }
   }
 
@@ -561,7 +576,7 @@ export class SqliteJournalStore implements JournalStore {
         .all(logId, minSize, maxSize) as { log_id: number; size: number; root_hash: Buffer; note: string; created_at: number }[];
       return Promise.resolve(rows.map((row) => ({ logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at })));
     } catch (error) {
-      return Promise.reject(wrap(error, 'list checkpoints'));
+      return Promise.reject(this.#wrap(error, 'list checkpoints'));
     }
   }
 
@@ -573,7 +588,7 @@ export class SqliteJournalStore implements JournalStore {
       const origin = rows.length > 0 ? this.#originOf(logId) : '';
       return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
     } catch (error) {
-      return Promise.reject(wrap(error, 'read records by seq'));
+      return Promise.reject(this.#wrap(error, 'read records by seq'));
     }
   }
 
@@ -584,7 +599,7 @@ export class SqliteJournalStore implements JournalStore {
         .get(logId, fromMicros ?? Number.MIN_SAFE_INTEGER, toMicros ?? Number.MAX_SAFE_INTEGER) as { lo: number | null; hi: number | null };
       return Promise.resolve(row.lo === null || row.hi === null ? undefined : { from: row.lo, to: row.hi + 1 });
     } catch (error) {
-      return Promise.reject(wrap(error, 'find a seq range'));
+      return Promise.reject(this.#wrap(error, 'find a seq range'));
     }
   }
 
@@ -599,7 +614,7 @@ export class SqliteJournalStore implements JournalStore {
       const origin = rows.length > 0 ? this.#originOf(logId) : '';
       return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
     } catch (error) {
-      return Promise.reject(wrap(error, 'poll records'));
+      return Promise.reject(this.#wrap(error, 'poll records'));
     }
   }
 
@@ -645,7 +660,7 @@ export class SqliteJournalStore implements JournalStore {
       const origin = rows.length > 0 ? this.#originOf(query.logId) : '';
       return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
     } catch (error) {
-      return Promise.reject(wrap(error, 'list records'));
+      return Promise.reject(this.#wrap(error, 'list records'));
     }
   }
 
@@ -659,7 +674,7 @@ export class SqliteJournalStore implements JournalStore {
       ) as { id: string; tenant_id: string | null; seq: number }[];
       return Promise.resolve(rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq })));
     } catch (error) {
-      return Promise.reject(wrap(error, 'erase payloads'));
+      return Promise.reject(this.#wrap(error, 'erase payloads'));
     }
   }
 
@@ -668,7 +683,7 @@ export class SqliteJournalStore implements JournalStore {
       const row = this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
       return Promise.resolve(row?.value);
     } catch (error) {
-      return Promise.reject(wrap(error, 'read a setting'));
+      return Promise.reject(this.#wrap(error, 'read a setting'));
     }
   }
 
@@ -677,16 +692,32 @@ export class SqliteJournalStore implements JournalStore {
       this.#db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(wrap(error, 'write a setting'));
+      return Promise.reject(this.#wrap(error, 'write a setting'));
     }
   }
 
-  ping(): Promise<void> {
+  /**
+   * Ready when appends can be stored now: the file system keeps at least `minFreeBytes` free, and a one-row write
+   * commits (WAL append and fsync under `synchronous=FULL`, like an append's commit). `SELECT 1` would pass on a
+   * full or failed disk, from the page cache.
+   */
+  checkReady(): Promise<void> {
     try {
-      this.#db.prepare('SELECT 1').get();
+      if (this.#path !== ':memory:') {
+        const fs = statfsSync(dirname(this.#path));
+        const free = fs.bavail * fs.bsize;
+        if (free < this.#minFreeBytes) {
+          const mib = (n: number): string => `${Math.floor(n / 1024 / 1024)} MiB`;
+          throw new StoreError(
+            'STORE_UNAVAILABLE',
+            `The disk holding the SQLite database is nearly full: ${mib(free)} free, below the ${mib(this.#minFreeBytes)} kept for appends (TAMGA_MIN_FREE_DISK_MB)`,
+          );
+        }
+      }
+      this.#stmt.touchReadiness.run(Date.now() * 1000);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(wrap(error, 'answer'));
+      return Promise.reject(this.#wrap(error, 'write to the database (readiness)'));
     }
   }
 

@@ -19,6 +19,12 @@ ALTER TABLE records ADD COLUMN pollable INTEGER;
 DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
 
 export const SQLITE_SCHEMA = `
+-- One row, rewritten by each readiness check (/readyz): a write through the WAL, so a full or failed disk shows.
+CREATE TABLE IF NOT EXISTS readiness (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  checked_at  INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS logs (
   log_id      INTEGER PRIMARY KEY,
   tenant_key  TEXT NOT NULL UNIQUE,   -- '' is the default tenant

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ServeFailed, startServeProcess, TAMGA_BIN } from '../test-support/serve-process.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tamga-keys-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs `tamga ARGS` and resolves with its exit code and output. */
+async function tamga(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TAMGA_BIN, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('tamga keys and tamga serve with a damaged key file', () => {
+  const dataDir = join(work, 'data');
+  const keysDir = join(dataDir, 'keys');
+  let emptied = '';
+
+  it('tamga keys rotate writes a key that tamga keys list shows', async () => {
+    const rotated = await tamga(['keys', 'rotate', '--hmac', '--data-dir', dataDir]);
+    expect(rotated.code).toBe(0);
+    const kid = /New HMAC key (\S+) written/.exec(rotated.stdout)![1]!;
+    const listed = await tamga(['keys', 'list', '--data-dir', dataDir]);
+    expect(listed.stdout).toMatch(new RegExp(`${kid}.*\\(signs new records\\)`));
+    emptied = readdirSync(keysDir).find((n) => n.includes(kid))!;
+  });
+
+  it('are refused with one line naming the file and what to do, and a non-zero exit; the file is kept', async () => {
+    writeFileSync(join(keysDir, emptied), ''); // what a power cut left of a key written without fsync
+    const listed = await tamga(['keys', 'list', '--data-dir', dataDir]);
+    expect(listed.code).not.toBe(0);
+    expect(listed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(listed.stderr).toContain(`Key file ${join(keysDir, emptied)} is empty (0 bytes)`);
+    expect(listed.stderr).toContain('Restore this file from your backup');
+
+    const failure = await startServeProcess({ TAMGA_DATA_DIR: dataDir }).then(
+      async (serve) => {
+        await serve.kill();
+        throw new Error('tamga serve started with an empty key file');
+      },
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ServeFailed);
+    const { exitCode, stderrText } = failure as ServeFailed;
+    expect(exitCode).not.toBe(0);
+    expect(stderrText.trim().split('\n')).toHaveLength(1);
+    expect(stderrText).toContain(`Key file ${join(keysDir, emptied)} is empty (0 bytes)`);
+    expect(readdirSync(keysDir)).toContain(emptied);
+  });
+});

@@ -1,0 +1,45 @@
+import { TamgaError } from '@tamga/core';
+
+/** Settings of the stores: SQLite's readiness margin, PostgreSQL's timeouts. */
+export interface StoreConfig {
+  /**
+   * `TAMGA_MIN_FREE_DISK_MB`: free space the SQLite database's file system must keep for `/readyz` to answer ready.
+   * Default 64 (MiB); 0 checks only that a write commits.
+   */
+  readonly minFreeDiskBytes: number;
+  /** `TAMGA_DATABASE_CONNECT_TIMEOUT_SECONDS`: how long to wait for a PostgreSQL connection (new or pooled). Default 5. */
+  readonly connectTimeoutMs: number;
+  /**
+   * `TAMGA_DATABASE_STATEMENT_TIMEOUT_SECONDS`: longest a PostgreSQL statement may run (the server's
+   * `statement_timeout`); 2 s later the client gives up on a database that does not answer at all. Default 10.
+   */
+  readonly statementTimeoutMs: number;
+}
+
+/** The defaults of {@link StoreConfig}. */
+export const DEFAULT_STORE_CONFIG: StoreConfig = Object.freeze({
+  minFreeDiskBytes: 64 * 1024 * 1024,
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 10_000,
+});
+
+/** A number of `unit`s from `env[name]`, at least `min`; `fallback` when unset. */
+function amount(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, unit: string): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) {
+    throw new TamgaError('CONFIG_INVALID', `${name} must be a number of ${unit} of at least ${min}, not "${text}"`, { field: name });
+  }
+  return value;
+}
+
+/** Reads {@link StoreConfig} from `env`; a malformed number is `CONFIG_INVALID`. Seconds may have decimals. */
+export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const d = DEFAULT_STORE_CONFIG;
+  return {
+    minFreeDiskBytes: Math.round(amount(env, 'TAMGA_MIN_FREE_DISK_MB', d.minFreeDiskBytes / 1024 / 1024, 0, 'MiB') * 1024 * 1024),
+    connectTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_CONNECT_TIMEOUT_SECONDS', d.connectTimeoutMs / 1000, 0.1, 'seconds') * 1000),
+    statementTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_STATEMENT_TIMEOUT_SECONDS', d.statementTimeoutMs / 1000, 0.1, 'seconds') * 1000),
+  };
+}
