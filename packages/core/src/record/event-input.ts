@@ -55,7 +55,10 @@ export interface ValidEvent extends EventExtra {
   readonly eventName: string | undefined;
   readonly entityData: EntityData | null;
   readonly userId: string | null;
-  /** Producer time in UTC microseconds; `undefined` means "use apiCreatedAt". */
+  /**
+   * Producer time in UTC microseconds; `undefined` means "use apiCreatedAt". Not yet checked against the tenant's
+   * window (the journal does that: it knows the clock and the tenant's settings).
+   */
   readonly createdAt: number | undefined;
   readonly text: string | null;
   readonly ip: string | null;
@@ -259,8 +262,8 @@ export function validateEventInput(
     const v = r.createdAt;
     const micros = typeof v === 'string' ? parseTimestamp(v) : undefined;
     if (micros === undefined) fail(index, 'createdAt', 'must be an RFC 3339 timestamp, e.g. 2024-08-31T23:35:58.293Z');
-    // Years 1970..9999 keep microseconds exact in a double.
-    if (micros < 0 || micros >= 253_402_300_800_000_000) fail(index, 'createdAt', 'is out of range');
+    // Any year 0000-9999 parses; the journal refuses what is outside the tenant's window (1970, or 1700 with
+    // back-dated imports, up to a day ahead of its clock), which also keeps microseconds exact in a double.
     createdAt = micros;
   }
 

@@ -249,6 +249,6 @@ export class CatalogRegistry implements CatalogResolver {
   #buildView(catalog: LoadedTenantCatalog | undefined, settings: TenantCatalogSettings): TenantCatalog {
     const docs = this.enabledBuiltins(settings).map((doc) => ({ doc, version: doc.version }));
     if (catalog !== undefined) docs.unshift({ doc: catalog.doc, version: catalog.stored.version });
-    return TenantCatalog.of(docs, settings.openCodes);
+    return TenantCatalog.of(docs, settings);
   }
 }

@@ -51,6 +51,11 @@ const settings = {
   properties: {
     builtinCatalogs: { type: ['array', 'null'], items: { type: 'string' }, description: 'Built-in catalogues the tenant resolves against; null or absent = all' },
     openCodes: { type: 'boolean', default: false, description: 'Store codes in no catalogue, flagged unregistered, instead of refusing them' },
+    backdatedImports: {
+      type: 'boolean',
+      default: false,
+      description: 'Take createdAt back to 1700-01-01 (imports of old records) instead of 1970-01-01; never more than a day ahead of the server clock',
+    },
   },
 };
 

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_NAME, parseTimestamp, ValidationError } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, EARLIEST_STORED_MICROS, parseTimestamp, ValidationError } from '@tamga/core';
 import type { EventClass, Outcome } from '@tamga/core';
 import type { RecordCursor, RecordExclusion, RecordFilter, TenantScope } from '../journal/journal-store.js';
 
@@ -148,9 +148,10 @@ export function decodeCursor(query: Query): PageCursor | undefined {
   if (v === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 3 && parsed.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    // createdAt may be before 1970 (a tenant with back-dated imports); rid and shown never are negative.
+    if (Array.isArray(parsed) && parsed.length === 3 && parsed.every((n) => Number.isSafeInteger(n))) {
       const [createdAt, rid, shown] = parsed as [number, number, number];
-      return { createdAt, rid, shown };
+      if (createdAt >= EARLIEST_STORED_MICROS && rid >= 0 && shown >= 0) return { createdAt, rid, shown };
     }
   } catch {
     // fall through

@@ -7,6 +7,9 @@ import {
   sealRecord,
   SYSTEM_TENANT_ID,
   DEFAULT_EVENT_LIMITS,
+  EARLIEST_STORED_MICROS,
+  EPOCH_MICROS,
+  formatTimestamp,
 } from '@tamga/core';
 import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
@@ -63,6 +66,32 @@ const MAX_PROBLEMS = 100;
 
 /** OCSF severity by class when neither the event nor its catalogue entry gives one. */
 const SEVERITY_BY_CLASS = { 1: 1, 2: 3, 3: 4, 4: 2 } as const;
+
+/** How far ahead of the server clock a producer's `createdAt` may be (clock skew, time zones gone wrong). */
+export const MAX_CREATED_AT_AHEAD_MICROS = 86_400_000_000;
+
+/**
+ * Refuses a `createdAt` outside the tenant's window: from 1970-01-01 (1700-01-01 when the tenant takes back-dated
+ * imports) to one day ahead of the server clock. A time outside it is a producer's bug (a year read as 75 instead
+ * of 1975, a clock in the future), not an event.
+ */
+function checkCreatedAt(createdAt: number, nowMicros: number, catalog: TenantCatalog, tenantId: string | null, index: number): void {
+  const earliest = catalog.backdatedImports ? EARLIEST_STORED_MICROS : EPOCH_MICROS;
+  const latest = nowMicros + MAX_CREATED_AT_AHEAD_MICROS;
+  if (createdAt >= earliest && createdAt <= latest) return;
+  const window = { earliest: formatTimestamp(earliest), latest: formatTimestamp(latest) };
+  const why =
+    createdAt > latest
+      ? `is more than a day ahead of the server clock (latest ${window.latest})`
+      : catalog.backdatedImports
+        ? `is before ${window.earliest}, the earliest time Tamga stores`
+        : `is before ${window.earliest}; tenant ${tenantId ?? 'default'} does not take back-dated imports (its setting backdatedImports)`;
+  throw new ValidationError('VALIDATION_FAILED', `[${index}].createdAt: ${formatTimestamp(createdAt)} ${why}`, {
+    field: 'createdAt',
+    index,
+    ...window,
+  });
+}
 
 /** Names the catalogues a tenant's codes resolve against, for error messages (never on the hot path). */
 function catalogsOf(catalog: TenantCatalog, tenantId: string | null): string {
@@ -169,6 +198,7 @@ export class Journal {
     const e = validateEventInput(raw, index, this.#limits);
     const catalog = this.catalogs.forTenant(e.tenantId);
     const entry = this.#resolve(e.event, e.eventName, index, catalog, e.tenantId);
+    if (e.createdAt !== undefined) checkCreatedAt(e.createdAt, nowMicros, catalog, e.tenantId, index);
     if (e.tenantId === SYSTEM_TENANT_ID && !isSystem) {
       throw new TamgaError('FORBIDDEN', `[${index}].tenantId: "${SYSTEM_TENANT_ID}" holds Tamga's own events`, { field: 'tenantId', index });
     }

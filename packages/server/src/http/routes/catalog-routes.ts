@@ -209,6 +209,7 @@ export async function catalogRoutes(
       tenantId,
       builtinCatalogs: catalogs.enabledBuiltins(settings).map((d) => d.catalog),
       openCodes: settings.openCodes,
+      backdatedImports: settings.backdatedImports,
     };
   }
 
@@ -226,7 +227,9 @@ export async function catalogRoutes(
     const settings = parseSettings(request.body);
     const before = catalogs.settingsOf(tenantId);
     const same =
-      before.openCodes === settings.openCodes && JSON.stringify(before.builtinCatalogs) === JSON.stringify(settings.builtinCatalogs);
+      before.openCodes === settings.openCodes &&
+      before.backdatedImports === settings.backdatedImports &&
+      JSON.stringify(before.builtinCatalogs) === JSON.stringify(settings.builtinCatalogs);
     if (!same) {
       await catalogs.putTenantSettings(tenantId, settings);
       await journal.appendSystem(catalogChangedEvent({ kind: 'settings', tenantId, settings }, principal.userId ?? principal.name));
@@ -235,12 +238,14 @@ export async function catalogRoutes(
   });
 }
 
-const SETTINGS_KEYS = new Set(['builtinCatalogs', 'openCodes']);
+const SETTINGS_KEYS = new Set(['builtinCatalogs', 'openCodes', 'backdatedImports']);
 
-/** Parses a settings body; fields left out take their defaults (every built-in, open codes off). */
+/** Parses a settings body; fields left out take their defaults (every built-in, open codes off, no back-dated imports). */
 function parseSettings(body: unknown): TenantCatalogSettings {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('VALIDATION_FAILED', 'body: an object { builtinCatalogs, openCodes } is required', { field: 'body' });
+    throw new ValidationError('VALIDATION_FAILED', 'body: an object { builtinCatalogs, openCodes, backdatedImports } is required', {
+      field: 'body',
+    });
   }
   const raw = body as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
@@ -254,5 +259,9 @@ function parseSettings(body: unknown): TenantCatalogSettings {
   }
   const openCodes = raw['openCodes'] ?? false;
   if (typeof openCodes !== 'boolean') throw new ValidationError('VALIDATION_FAILED', 'openCodes: must be true or false', { field: 'openCodes' });
-  return { builtinCatalogs: builtins === undefined || builtins === null ? null : [...new Set(builtins as string[])], openCodes };
+  const backdatedImports = raw['backdatedImports'] ?? false;
+  if (typeof backdatedImports !== 'boolean') {
+    throw new ValidationError('VALIDATION_FAILED', 'backdatedImports: must be true or false', { field: 'backdatedImports' });
+  }
+  return { builtinCatalogs: builtins === undefined || builtins === null ? null : [...new Set(builtins as string[])], openCodes, backdatedImports };
 }
