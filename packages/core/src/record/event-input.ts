@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { ValidationError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { parseTimestamp } from './timestamp.js';
+import { TenantIds } from './tenant-id.js';
 import { isUuid } from './uuid.js';
 
 /** Class of an event (seed 002 `classifiedEvent`): 1 information, 2 error, 3 security incident, 4 correction. */
@@ -83,18 +84,6 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = Object.freeze({
   maxEntityDataLength: 65_536,
   maxFieldLength: 512,
 });
-
-/** Tenant ids appear in URLs (`/api/v1/logs/{tenant}`), so they are restricted to a safe alphabet. */
-export const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** How URLs and filters name the default tenant (whose `tenantId` is null); no tenant may take this id. */
-export const DEFAULT_TENANT_NAME = 'default';
-
-/**
- * Tenant whose log holds Tamga's own events (sign-ins, user and key changes, exports, rotations).
- * Producers may not write to it; administrators and auditors read it like any tenant.
- */
-export const SYSTEM_TENANT_ID = 'tamga';
 
 /** Fields the server sets; a producer sending them gets a clear error rather than a silent override. */
 const SERVER_FIELDS = new Set(['signature', 'validSignature', 'seq', 'sigKid', 'apiCreatedAt', 'nodeId', 'index', 'integrity']);
@@ -197,7 +186,8 @@ function subObject(
 
 /**
  * Validates one event sent by a producer. Throws a {@link ValidationError} naming the field (and the
- * batch `index` when given) on the first problem; never returns a partially valid event.
+ * batch `index` when given) on the first problem; never returns a partially valid event. `tenantId` must follow
+ * the tenant-id rule ({@link TenantIds.checkNew}; `tenantIds` knows the ids stored before it, default none).
  *
  * Either `event` (numeric code) or `eventName` must be present; the catalogue resolves the other.
  */
@@ -205,6 +195,7 @@ export function validateEventInput(
   raw: unknown,
   index?: number,
   limits: EventLimits = DEFAULT_EVENT_LIMITS,
+  tenantIds: TenantIds = TenantIds.NONE,
 ): ValidEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(index, '', 'an event must be a JSON object');
   const r = raw as Record<string, unknown>;
@@ -271,12 +262,7 @@ export function validateEventInput(
   if (ip !== null && isIP(ip) === 0) fail(index, 'ip', 'must be an IPv4 or IPv6 address');
 
   const tenantId = optString(r, 'tenantId', 128, index);
-  if (tenantId !== null && !TENANT_ID_RE.test(tenantId)) {
-    fail(index, 'tenantId', 'must be 1-128 characters of letters, digits, ".", "_" or "-"');
-  }
-  if (tenantId === DEFAULT_TENANT_NAME) {
-    fail(index, 'tenantId', `"${DEFAULT_TENANT_NAME}" names the default tenant: send null or omit tenantId`);
-  }
+  if (tenantId !== null) tenantIds.checkNew(tenantId, 'tenantId', index);
 
   let classifiedEvent: EventClass | undefined;
   if (r.classifiedEvent !== undefined && r.classifiedEvent !== null) {

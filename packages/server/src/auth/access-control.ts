@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TamgaError, uuidv7 } from '@tamga/core';
+import type { TenantIds } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
 import type { TenantScope } from '../journal/journal-store.js';
 import { API_KEY_PREFIX, generateApiKey, hashApiKey } from './api-key-auth.js';
@@ -146,6 +147,11 @@ export class AccessControl implements Authenticator {
     this.#ipAttempts = new TokenBuckets(c.loginRatePerIp, c.loginRatePerIp / 60);
     this.#accountAttempts = new TokenBuckets(c.loginRatePerAccount, c.loginRatePerAccount / 60);
     this.#ingest = new TokenBuckets(c.ingestBurst, c.ingestRate, 10_000);
+  }
+
+  /** The tenant-id rule of the journal, for the tenants of users and API keys ({@link parseTenants}). */
+  get tenantIds(): TenantIds {
+    return this.#journal.tenantIds;
   }
 
   // ---- first start ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { checkTenantCatalog, parseCatalogText, TamgaError, ValidationError } from '@tamga/core';
 import type { CatalogDocument, CatalogProblem } from '@tamga/core';
-import { DEFAULT_TENANT_CATALOG_SETTINGS, tenantKeyOf } from './catalog-store.js';
+import { DEFAULT_TENANT_CATALOG_SETTINGS, tenantIdOf, tenantKeyOf } from './catalog-store.js';
 import type { CatalogFormat, CatalogStore, PutCatalogResult, StoredTenantCatalog, TenantCatalogSettings } from './catalog-store.js';
 import { TenantCatalog } from './tenant-catalog.js';
 import type { CatalogResolver } from './tenant-catalog.js';
@@ -107,6 +107,11 @@ export class CatalogRegistry implements CatalogResolver {
   /** Every registered tenant catalogue (current versions). */
   tenantCatalogs(): LoadedTenantCatalog[] {
     return [...this.#snapshot.catalogs.values()];
+  }
+
+  /** Every tenant with a catalogue or settings of its own (`null` = the default tenant). */
+  tenantIds(): (string | null)[] {
+    return [...new Set([...this.#snapshot.catalogs.keys(), ...this.#snapshot.settings.keys()])].map(tenantIdOf);
   }
 
   /** The tenant's settings (defaults when it set none). */

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_NAME, EARLIEST_STORED_MICROS, parseTimestamp, ValidationError } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, EARLIEST_STORED_MICROS, parseTimestamp, TenantIds, ValidationError } from '@tamga/core';
 import type { EventClass, Outcome } from '@tamga/core';
 import type { RecordCursor, RecordExclusion, RecordFilter, TenantScope } from '../journal/journal-store.js';
 
@@ -54,16 +54,27 @@ function time(query: Query, name: string): number | undefined {
   return micros;
 }
 
-/** Parses a tenant name from a URL or filter: `default` names the default tenant (null). */
-export function parseTenant(value: string): string | null {
-  return value === DEFAULT_TENANT_NAME ? null : value;
+/**
+ * Parses a tenant name from a URL or filter: `default` names the default tenant (null); any other must follow the
+ * tenant-id rule or be an id stored before it (`VALIDATION_FAILED` naming `field` otherwise).
+ */
+export function parseTenant(value: string, tenantIds: TenantIds, field: string): string | null {
+  if (value === DEFAULT_TENANT_NAME) return null;
+  tenantIds.checkName(value, field);
+  return value;
 }
 
 /**
  * Parses the record filters of `GET /api/v1/events` and `/stats`. The range `[from, to)` defaults to the
- * current clock hour (seed 002), except that an `operationKey` alone shows the whole operation.
+ * current clock hour (seed 002), except that an `operationKey` alone shows the whole operation. Tenant ids are
+ * checked with `tenantIds` (default: the rule alone, no id stored before it).
  */
-export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScope | undefined): RecordFilter {
+export function parseRecordFilter(
+  query: Query,
+  nowMs: number,
+  scope: TenantScope | undefined,
+  tenantIds: TenantIds = TenantIds.NONE,
+): RecordFilter {
   let from = time(query, 'from');
   let to = time(query, 'to');
   const operationKey = single(query, 'operationKey');
@@ -78,7 +89,7 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
   if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure' && outcome !== 'unknown') {
     invalid('outcome', 'must be success, failure or unknown');
   }
-  const requested = list(query, 'tenantId').map(parseTenant);
+  const requested = list(query, 'tenantId').map((t) => parseTenant(t, tenantIds, 'tenantId'));
   let tenants: TenantScope | undefined = requested.length > 0 ? requested : undefined;
   if (scope !== undefined) tenants = tenants === undefined ? scope : tenants.filter((t) => scope.includes(t));
   const order = single(query, 'order');
@@ -89,7 +100,7 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
     ip: single(query, 'ip'),
     q: single(query, 'q'),
   };
-  const exclude = parseExclusion(query);
+  const exclude = parseExclusion(query, tenantIds);
   return {
     ...(exclude !== undefined && { exclude }),
     ...(from !== undefined && { from }),
@@ -109,11 +120,11 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
  * comma-separated, like their positive twins), `not.userId`, `not.ip`, `not.operationKey` and `not.nodeId`
  * (repeated). Undefined when none is given.
  */
-function parseExclusion(query: Query): RecordExclusion | undefined {
+function parseExclusion(query: Query, tenantIds: TenantIds): RecordExclusion | undefined {
   const lists = {
     events: eventCodes(query, 'not.event'),
     classes: eventClasses(query, 'not.classifiedEvent'),
-    tenants: list(query, 'not.tenantId').map(parseTenant),
+    tenants: list(query, 'not.tenantId').map((t) => parseTenant(t, tenantIds, 'not.tenantId')),
     userIds: repeated(query, 'not.userId'),
     ips: repeated(query, 'not.ip'),
     operationKeys: repeated(query, 'not.operationKey'),

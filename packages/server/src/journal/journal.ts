@@ -10,6 +10,7 @@ import {
   EARLIEST_STORED_MICROS,
   EPOCH_MICROS,
   formatTimestamp,
+  TenantIds,
 } from '@tamga/core';
 import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
@@ -47,6 +48,8 @@ export interface JournalConfig {
   readonly limits?: EventLimits;
   /** Clock in UTC milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /** The tenant-id rule with the ids stored before it (`loadTenantIds`). Default: none stored before. */
+  readonly tenantIds?: TenantIds;
 }
 
 /** A problem with one event of a batch. */
@@ -113,6 +116,8 @@ export class Journal {
   readonly keys: KeyRing;
   readonly nodeId: string;
   readonly originPrefix: string;
+  /** The tenant-id rule, knowing the ids stored before it. */
+  readonly tenantIds: TenantIds;
   readonly #limits: EventLimits;
   readonly #now: () => number;
   readonly #listeners = new Set<AppendListener>();
@@ -131,6 +136,7 @@ export class Journal {
     this.originPrefix = config.originPrefix;
     this.#limits = config.limits ?? DEFAULT_EVENT_LIMITS;
     this.#now = config.now ?? Date.now;
+    this.tenantIds = config.tenantIds ?? TenantIds.NONE;
   }
 
   /** The log origin of a tenant (`null` = default tenant). */
@@ -195,7 +201,7 @@ export class Journal {
   }
 
   #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined, isSystem: boolean): PendingRecord {
-    const e = validateEventInput(raw, index, this.#limits);
+    const e = validateEventInput(raw, index, this.#limits, this.tenantIds);
     const catalog = this.catalogs.forTenant(e.tenantId);
     const entry = this.#resolve(e.event, e.eventName, index, catalog, e.tenantId);
     if (e.createdAt !== undefined) checkCreatedAt(e.createdAt, nowMicros, catalog, e.tenantId, index);

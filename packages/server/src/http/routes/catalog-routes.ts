@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEFAULT_TENANT_NAME, formatTimestamp, parseCatalogText, SYSTEM_TENANT_ID, TamgaError, TENANT_ID_RE, ValidationError } from '@tamga/core';
-import type { CatalogDocument } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, formatTimestamp, parseCatalogText, SYSTEM_TENANT_ID, TamgaError, ValidationError } from '@tamga/core';
+import type { CatalogDocument, TenantIds } from '@tamga/core';
 import type { Principal } from '../../auth/api-key-auth.js';
 import { catalogChangedEvent } from '../../catalog/catalog-changed-event.js';
 import { pickCatalogLang, toCatalogItem } from '../../catalog/catalog-items.js';
@@ -8,6 +8,7 @@ import type { CatalogItem, CatalogLang } from '../../catalog/catalog-items.js';
 import type { CatalogRegistry } from '../../catalog/catalog-registry.js';
 import type { CatalogFormat, TenantCatalogSettings } from '../../catalog/catalog-store.js';
 import { principalOf } from '../build-server.js';
+import { parseTenant } from '../query-params.js';
 import type { ServerContext } from '../build-server.js';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -31,11 +32,15 @@ function many(query: Query, name: string): string[] | undefined {
   return values.length === 0 ? undefined : values;
 }
 
-/** The `{tenant}` path parameter: `default` is the default tenant (null). */
-function tenantParam(request: FastifyRequest): string | null {
+/**
+ * The `{tenant}` path parameter: `default` is the default tenant (null). Reading names a tenant (the rule, or an id
+ * stored before it); a change stores something new under it (the rule only).
+ */
+function tenantParam(request: FastifyRequest, tenantIds: TenantIds, use: 'read' | 'change'): string | null {
   const { tenant } = request.params as { tenant: string };
   if (tenant === DEFAULT_TENANT_NAME) return null;
-  if (!TENANT_ID_RE.test(tenant)) throw new ValidationError('VALIDATION_FAILED', `tenant: "${tenant}" is not a tenant id`, { field: 'tenant' });
+  if (use === 'read') tenantIds.checkName(tenant, 'tenant');
+  else tenantIds.checkNew(tenant, 'tenant');
   return tenant;
 }
 
@@ -89,7 +94,7 @@ export async function catalogRoutes(
     const principal = principalOf(request);
     const query = request.query as Query;
     const lang = pickCatalogLang(request.headers['accept-language'], typeof query.lang === 'string' ? query.lang : undefined);
-    const tenants = many(query, 'tenantId')?.map((t) => (t === DEFAULT_TENANT_NAME ? null : t));
+    const tenants = many(query, 'tenantId')?.map((t) => parseTenant(t, journal.tenantIds, 'tenantId'));
     const catalogIds = many(query, 'catalog');
     const domains = many(query, 'domain');
     const statuses = many(query, 'status');
@@ -116,7 +121,7 @@ export async function catalogRoutes(
     const query = request.query as Query;
     const lang = pickCatalogLang(request.headers['accept-language'], typeof query.lang === 'string' ? query.lang : undefined);
     const { code } = request.params as { code: string };
-    const tenants = many(query, 'tenantId')?.map((t) => (t === DEFAULT_TENANT_NAME ? null : t));
+    const tenants = many(query, 'tenantId')?.map((t) => parseTenant(t, journal.tenantIds, 'tenantId'));
     const asNumber = /^\d+$/.test(code) ? Number(code) : undefined;
     // A code or a name; with tenantId, as that tenant's events resolve it; else built-ins first, then tenants'.
     const item = visibleItems(principal, lang, tenants).find((i) => (asNumber !== undefined ? i.code === asNumber : i.name === code));
@@ -127,7 +132,7 @@ export async function catalogRoutes(
 
   app.get('/api/v1/tenants/:tenant/catalog', async (request) => {
     const principal = principalOf(request);
-    const tenantId = tenantParam(request);
+    const tenantId = tenantParam(request, journal.tenantIds, 'read');
     if (!mayRead(principal, tenantId) || !(principal.canRead || principal.isAdmin)) {
       throw new TamgaError('FORBIDDEN', `This key may not read the catalogue of tenant ${tenantId ?? DEFAULT_TENANT_NAME}`);
     }
@@ -176,7 +181,7 @@ export async function catalogRoutes(
 
     scope.put('/api/v1/tenants/:tenant/catalog', async (request, reply) => {
       const principal = principalOf(request);
-      const tenantId = tenantParam(request);
+      const tenantId = tenantParam(request, journal.tenantIds, 'change');
       requireAdmin(principal, tenantId);
       const body = request.body;
       if (!(body instanceof CatalogBody) || body.text.trim() === '') {
@@ -215,14 +220,14 @@ export async function catalogRoutes(
 
   app.get('/api/v1/tenants/:tenant/settings', async (request) => {
     const principal = principalOf(request);
-    const tenantId = tenantParam(request);
+    const tenantId = tenantParam(request, journal.tenantIds, 'read');
     if (!mayRead(principal, tenantId)) throw new TamgaError('FORBIDDEN', `This key may not read the settings of tenant ${tenantId ?? DEFAULT_TENANT_NAME}`);
     return settingsJson(tenantId);
   });
 
   app.put('/api/v1/tenants/:tenant/settings', async (request) => {
     const principal = principalOf(request);
-    const tenantId = tenantParam(request);
+    const tenantId = tenantParam(request, journal.tenantIds, 'change');
     requireAdmin(principal, tenantId);
     const settings = parseSettings(request.body);
     const before = catalogs.settingsOf(tenantId);

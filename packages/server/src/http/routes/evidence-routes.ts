@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEFAULT_TENANT_NAME, isTamgaError, isUuid, TamgaError, TENANT_ID_RE, ValidationError } from '@tamga/core';
+import { isTamgaError, isUuid, TamgaError, ValidationError } from '@tamga/core';
 import { EvidenceService, MAX_VERIFY_RANGE } from '../../evidence/evidence-service.js';
 import type { LogHead } from '../../journal/journal-store.js';
 import { principalOf } from '../build-server.js';
@@ -28,8 +28,7 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read logs');
     const { tenant } = request.params as { tenant: string };
     const missing = (): TamgaError => new TamgaError('LOG_NOT_FOUND', `No log for tenant "${tenant}"`, { field: 'tenant' });
-    if (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant)) throw missing();
-    const tenantId = parseTenant(tenant);
+    const tenantId = parseTenant(tenant, journal.tenantIds, 'tenant');
     const visible = principal.tenants === undefined || principal.tenants.includes(tenantId);
     const log = visible ? await journal.store.getLog(tenantId) : undefined;
     if (log === undefined) throw missing();

@@ -32,7 +32,7 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = { ...(request.query as Query), from: undefined, to: undefined };
     // The default range (the current hour) is dropped: a stream has no end.
-    const { from: _from, to: _to, ...filter } = parseRecordFilter(query, now(), principal.tenants);
+    const { from: _from, to: _to, ...filter } = parseRecordFilter(query, now(), principal.tenants, context.journal.tenantIds);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
