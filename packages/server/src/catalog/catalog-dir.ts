@@ -85,7 +85,7 @@ export async function applyCatalogDir(registry: CatalogRegistry, journal: Journa
   const { files, problems } = readCatalogDir(dir, journal.tenantIds);
   for (const f of files) {
     try {
-      registry.parseTenantCatalog(f.text, f.file, registry.settingsOf(f.tenantId));
+      await registry.parseTenantCatalog(f.text, f.file, registry.settingsOf(f.tenantId));
     } catch (error) {
       if (!(error instanceof ValidationError) || error.code !== 'CATALOG_INVALID') throw error;
       problems.push(...(error.details['problems'] as CatalogProblem[]));

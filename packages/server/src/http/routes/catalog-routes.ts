@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEFAULT_TENANT_NAME, formatTimestamp, parseCatalogText, SYSTEM_TENANT_ID, TamgaError, ValidationError } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, formatTimestamp, SYSTEM_TENANT_ID, TamgaError, ValidationError } from '@tamga/core';
 import type { CatalogDocument, TenantIds } from '@tamga/core';
 import type { Principal } from '../../auth/api-key-auth.js';
 import { catalogChangedEvent } from '../../catalog/catalog-changed-event.js';
@@ -151,7 +151,7 @@ export async function catalogRoutes(
         field: wanted === undefined ? 'tenant' : 'version',
       });
     }
-    const doc: CatalogDocument = current?.stored === stored ? current.doc : parseCatalogText(stored.text, `version ${stored.version}`);
+    const doc: CatalogDocument = current?.stored === stored ? current.doc : await catalogs.parseStored(stored);
     return {
       tenantId,
       catalog: stored.catalog,
