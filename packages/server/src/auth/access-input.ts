@@ -44,8 +44,11 @@ export function parsePassword(value: unknown, field = 'password'): string {
   return value;
 }
 
+/** Longest `roles` or `scopes` list accepted (each value counts once; a longer list is surely a mistake or an attack). */
+const MAX_ROLE_VALUES = 10;
+
 export function parseRoles(value: unknown, field = 'roles'): Role[] {
-  if (!Array.isArray(value)) invalid(field, `must be an array of ${ROLES.join(', ')}`);
+  if (!Array.isArray(value) || value.length > MAX_ROLE_VALUES) invalid(field, `must be an array of at most ${MAX_ROLE_VALUES} of ${ROLES.join(', ')}`);
   const roles = new Set<Role>();
   for (const role of value) {
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) invalid(field, `must hold only ${ROLES.join(', ')}`);
@@ -55,7 +58,9 @@ export function parseRoles(value: unknown, field = 'roles'): Role[] {
 }
 
 export function parseScopes(value: unknown, field = 'scopes'): ApiKeyScope[] {
-  if (!Array.isArray(value) || value.length === 0) invalid(field, `must be a non-empty array of ${API_KEY_SCOPES.join(', ')}`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ROLE_VALUES) {
+    invalid(field, `must be a non-empty array of at most ${MAX_ROLE_VALUES} of ${API_KEY_SCOPES.join(', ')}`);
+  }
   const scopes = new Set<ApiKeyScope>();
   for (const scope of value) {
     if (typeof scope !== 'string' || !(API_KEY_SCOPES as readonly string[]).includes(scope)) {

@@ -11,6 +11,10 @@ type Query = Record<string, string | undefined>;
 
 /** Longest erasure reason, in characters. */
 const MAX_REASON = 1000;
+/** Longest `userId` of an erasure: as long as a stored one may be. */
+const MAX_USER_ID = 512;
+/** Erased records listed in the answer of `POST /erasures` (all are counted). */
+const MAX_ERASED_LISTED = 1000;
 /** Largest `maxAge` of `GET /logs/{tenant}/verify`, seconds: an integrity answer at most an hour old. */
 const MAX_VERIFY_AGE_SECONDS = 3600;
 
@@ -116,9 +120,16 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     const by = requireAdmin(request);
     const reason = reasonOf(request.body);
     const userId = (request.body as { userId?: unknown }).userId;
-    if (typeof userId !== 'string' || userId === '') throw new ValidationError('VALIDATION_FAILED', 'userId: required', { field: 'userId' });
+    if (typeof userId !== 'string' || userId === '' || userId.length > MAX_USER_ID) {
+      throw new ValidationError('VALIDATION_FAILED', `userId: required, at most ${MAX_USER_ID} characters`, { field: 'userId' });
+    }
     const erased = await evidence.erase({ userId }, reason, by);
-    return { erased: erased.length, records: erased.map((r) => ({ id: r.id, tenantId: r.tenantId, seq: r.seq })) };
+    // The answer lists the first records only, like the PayloadErased event: a user's records may be millions.
+    return {
+      erased: erased.length,
+      records: erased.slice(0, MAX_ERASED_LISTED).map((r) => ({ id: r.id, tenantId: r.tenantId, seq: r.seq })),
+      recordsListed: Math.min(erased.length, MAX_ERASED_LISTED),
+    };
   });
 
   app.post('/api/v1/keys/rotate', async (request) => {
