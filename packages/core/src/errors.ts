@@ -18,6 +18,11 @@ export const ERROR_CODES = Object.freeze({
   UNKNOWN_EVENT_NAME: { status: 422, title: 'The event name is not in the catalogue' },
   EVENT_NAME_MISMATCH: { status: 422, title: 'The event name does not match the event code' },
   INVALID_CURSOR: { status: 400, title: 'The pagination cursor is invalid' },
+  // The HTTP request itself, before any route sees it
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not well-formed HTTP' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The resource does not answer this method' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   // Access
   UNAUTHENTICATED: { status: 401, title: 'Credentials are missing or invalid' },
   FORBIDDEN: { status: 403, title: 'The credentials do not allow this action' },

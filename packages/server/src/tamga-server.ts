@@ -105,7 +105,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     const { createdPassword } = await access.ensureAdministrator();
     const http = await buildServer(
       { journal, prover: new Prover(store), auth: access, access, catalogs, ...(options.now !== undefined && { now: options.now }) },
-      options,
+      { ...options, http: options.http ?? config.http },
     );
     if (tenantIds.legacy.length > 0) {
       http.log.warn(
