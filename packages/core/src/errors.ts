@@ -56,6 +56,7 @@ export const ERROR_CODES = Object.freeze({
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
   STORE_FAILED: { status: 500, title: 'The database failed to complete the operation' },
   RATE_LIMITED: { status: 429, title: 'Too many requests; retry later' },
+  SERVER_UNREACHABLE: { status: 503, title: 'The Tamga server cannot be reached' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const);
