@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import type { CatalogProblem } from './catalog-types.js';
-import { MAX_CATALOG_ALIASES, MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, parseCatalogText, validateCatalogs } from './parse-catalog.js';
+import { MAX_CATALOG_ALIASES, MAX_CATALOG_BYTES, MAX_CATALOG_DEPTH, MAX_CATALOG_ENTRIES, parseCatalogText, validateCatalogs } from './parse-catalog.js';
 
 /** Runs `fn`, expects CATALOG_INVALID and returns its error. */
 function invalidOf(fn: () => unknown): ValidationError {
@@ -190,6 +190,14 @@ entries:
       const many = invalidOf(() => parseCatalogText(entries, 'many.yaml'));
       expect(many.details['limit']).toEqual({ entries: MAX_CATALOG_ENTRIES });
       expect(many.message).toContain(`a catalogue holds at most ${MAX_CATALOG_ENTRIES}`);
+    });
+
+    it('refuses [ and { nested deeper than 64 levels before parsing, at the line where it happens', () => {
+      const deep = invalidOf(() => parseCatalogText(`catalog: x\nnote: ${'['.repeat(400_000)}${']'.repeat(400_000)}`, 'deep.yaml'));
+      expect(deep.details['limit']).toEqual({ depth: MAX_CATALOG_DEPTH });
+      expect((deep.details['problems'] as CatalogProblem[])[0]?.line).toBe(2);
+      // Brackets inside quoted strings do not count.
+      expect(problemsOf(() => parseCatalogText(`catalog: x\nnote: "${'['.repeat(100)}"`, 'quoted.yaml')).some((p) => p.message.includes('nested'))).toBe(false);
     });
 
     it('lists the first 100 of 40,000 problems and counts the rest', () => {

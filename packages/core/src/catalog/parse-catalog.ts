@@ -67,13 +67,38 @@ function isNonEmptyString(value: unknown): value is string {
 }
 
 /** Largest catalogue text, in UTF-8 bytes, and largest catalogue once its YAML aliases are expanded. */
-export const MAX_CATALOG_BYTES = 2 * 1024 * 1024;
+export const MAX_CATALOG_BYTES = 1024 * 1024;
 /** Most entries in one catalogue. */
-export const MAX_CATALOG_ENTRIES = 10_000;
+export const MAX_CATALOG_ENTRIES = 5_000;
 /** Most YAML aliases (`*name`) in one catalogue: enough to share a few attribute lists, too few for an alias bomb. */
 export const MAX_CATALOG_ALIASES = 100;
 /** Most problems listed for one catalogue; the message counts the rest. */
 export const MAX_CATALOG_PROBLEMS = 100;
+/** Deepest nesting of `[` and `{` in a catalogue (a catalogue needs about five levels). */
+export const MAX_CATALOG_DEPTH = 64;
+
+/**
+ * The first line where `[`/`{` nesting, outside quoted strings, goes deeper than `max`, or undefined. The YAML parser
+ * recurses per level: a million levels in 2 MB took 20 s and 500 MB. (Block nesting needs indentation growing with
+ * depth, which the byte limit keeps to about 2,000 levels.)
+ */
+function tooDeepAt(text: string, max: number): number | undefined {
+  let depth = 0;
+  let line = 1;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line += 1;
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i += 1;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return line;
+    } else if ((c === ']' || c === '}') && depth > 0) depth -= 1;
+  }
+  return undefined;
+}
 
 /** A map key as the plain value it becomes (`1` and `"1"` are the same key of a JS object); undefined for a non-scalar key. */
 function keyText(key: unknown): string | undefined {
@@ -564,6 +589,11 @@ export function parseCatalogText(text: string, source: string): CatalogDocument 
   if (bytes > MAX_CATALOG_BYTES) {
     const message = `the catalogue is ${bytes} bytes: at most ${MAX_CATALOG_BYTES} (${MAX_CATALOG_BYTES / 1024 / 1024} MiB)`;
     throwInvalid(source, [{ source, line: null, path: '', message }], 1, { bytes: MAX_CATALOG_BYTES });
+  }
+  const deepAt = tooDeepAt(text, MAX_CATALOG_DEPTH);
+  if (deepAt !== undefined) {
+    const message = `[ and { are nested deeper than ${MAX_CATALOG_DEPTH} levels`;
+    throwInvalid(source, [{ source, line: deepAt, path: '', message }], 1, { depth: MAX_CATALOG_DEPTH });
   }
   const lineCounter = new LineCounter();
   // Unique keys are checked below, in linear time; the parser's own check is quadratic.

@@ -11,6 +11,7 @@ import type { CatalogDocument } from '@tamga/core';
 import { startBuiltServer } from '../test-support/built-server.js';
 import type { BuiltServer } from '../test-support/built-server.js';
 import { CatalogParser } from './catalog-parser.js';
+import type { CatalogParserOptions } from './catalog-parser.js';
 import { loadBuiltinCatalogDocuments } from './load-builtin-catalogs.js';
 
 const WORKER = new URL('../../dist/catalog/catalog-parse-worker.js', import.meta.url);
@@ -62,17 +63,26 @@ describe('CatalogParser on its worker thread', () => {
     expect(error.details.problems).toHaveLength(100);
   });
 
-  it('stops a parse that takes too long, refuses it, and parses the next one on a fresh worker', async () => {
-    // 100,000 keys take 2 s of CPU and more (1.4 MB, under the size limit); the small catalogue after takes milliseconds.
-    const slow = new CatalogParser({ workerUrl: WORKER, timeoutMs: 1000 });
+  /** Refuses `text` with CATALOG_INVALID naming `limit`, then parses a small catalogue on a fresh worker. */
+  async function expectRefusedThenRecovers(options: CatalogParserOptions, text: string, limit: Record<string, number>, message: string): Promise<void> {
+    const parser = new CatalogParser({ workerUrl: WORKER, ...options });
     try {
-      const error = await rejectionOf(slow.parse(keysObject(100_000), 'slow.json'));
-      expect(error).toMatchObject({ code: 'CATALOG_INVALID', details: { limit: { parseSeconds: 1 } } });
-      expect(error.message).toContain('took longer than 1 s to parse');
-      expect((await slow.parse(TENANT, 'acme.yaml')).entries).toHaveLength(2);
+      const error = await rejectionOf(parser.parse(text, 'hostile.json'));
+      expect(error).toMatchObject({ code: 'CATALOG_INVALID', details: { limit } });
+      expect(error.message).toContain(message);
+      expect((await parser.parse(TENANT, 'acme.yaml')).entries).toHaveLength(2);
     } finally {
-      await slow.close();
+      await parser.close();
     }
+  }
+
+  it('stops a parse that takes too long, refuses it, and parses the next one on a fresh worker', async () => {
+    // 70,000 keys take 1.5 s of CPU and more (1 MB, under the size limit; heap enough).
+    await expectRefusedThenRecovers({ timeoutMs: 700, maxHeapMb: 512 }, keysObject(70_000), { parseSeconds: 0.7 }, 'took longer than 0.7 s to parse');
+  });
+
+  it('refuses 100,000 empty flow objects (300 KB, about 1 KB of parser nodes each) at its 64 MiB heap', async () => {
+    await expectRefusedThenRecovers({}, `[${'{},'.repeat(100_000)}{}]`, { heapMb: 64 }, 'needs more than 64 MiB to parse');
   });
 });
 

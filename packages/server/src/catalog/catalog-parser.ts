@@ -12,7 +12,11 @@ export interface CatalogParserOptions {
   readonly workerUrl?: URL | null;
   /** Longest parse, in milliseconds, before the worker is stopped and the catalogue refused. Default 30,000. */
   readonly timeoutMs?: number;
-  /** Heap of the worker in MiB: a parse needing more is refused, the server's own heap untouched. Default 512. */
+  /**
+   * Old-generation heap of the worker in MiB: a parse needing more is refused, and what one parse can add to the
+   * server's memory is bounded. Default 64 (a 1 MiB catalogue of 2,400 entries in the built-ins' style peaks at about
+   * 64 MB; 100,000 empty flow objects are refused at about 56 MB).
+   */
   readonly maxHeapMb?: number;
 }
 
@@ -27,7 +31,7 @@ const DEFAULT_WORKER_URL = import.meta.url.endsWith('.js') ? new URL('./catalog-
 
 /**
  * Parses catalogue texts (`parseCatalogText`) off the server's thread: YAML parsing is linear but slow (about a
- * second of CPU for a 2 MiB catalogue), and the thread that parses also serves every append and `/healthz`. One
+ * second of CPU for a 1 MiB catalogue, and the YAML parser's nodes take about 1 KB each), and the thread that parses also serves every append and `/healthz`. One
  * worker thread, started on first use and kept (unref'd); texts are parsed one at a time, each within `timeoutMs`
  * and `maxHeapMb`, beyond which the worker is stopped and the catalogue refused with `CATALOG_INVALID`.
  */
@@ -44,7 +48,7 @@ export class CatalogParser {
   constructor(options: CatalogParserOptions = {}) {
     this.#workerUrl = options.workerUrl === undefined ? DEFAULT_WORKER_URL : options.workerUrl;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#maxHeapMb = options.maxHeapMb ?? 512;
+    this.#maxHeapMb = options.maxHeapMb ?? 64;
   }
 
   /** Whether texts are parsed on a worker thread. */
@@ -138,8 +142,8 @@ export class CatalogParser {
       const worker = new Worker(this.#workerUrl!, {
         // No flags of the parent (a test runner's `--conditions source` would load TypeScript sources).
         execArgv: [],
-        // The heap a 2 MiB catalogue needs with room to spare; the young generation is where the parser's nodes live.
-        resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb, maxYoungGenerationSizeMb: 64 },
+        // A small young generation: its semi-spaces count in the process's memory too (64 MB of them peaked at 120 MB).
+        resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb, maxYoungGenerationSizeMb: 8 },
       });
       // A parse in flight keeps its caller waiting, not the process alive.
       worker.unref();

@@ -17,6 +17,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { isOverConnectionLimit, limitConnectionsPerIp } from './connection-limit.js';
 import { DEFAULT_HTTP_CONFIG } from './http-config.js';
 import type { HttpConfig } from './http-config.js';
+import { checkJsonShape } from './json-shape.js';
 import { RouteMethods } from './route-methods.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
@@ -143,35 +144,23 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/problem+json'], { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(decodeUtf8(body as Buffer)));
+      done(null, parseJson(decodeJsonBody(body as Buffer), 'Body is not valid JSON', { field: 'body' }));
     } catch (error) {
-      done(new TamgaError('MALFORMED_JSON', `Body is not valid JSON: ${(error as Error).message}`, { field: 'body' }), undefined);
+      done(error as Error, undefined);
     }
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) => {
-    const events: unknown[] = [];
-    let text: string;
     try {
-      text = decodeUtf8(body as Buffer);
+      const lines = decodeJsonBody(body as Buffer).split('\n');
+      const events: unknown[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!.trim();
+        if (line !== '') events.push(parseJson(line, `Line ${i + 1} is not valid JSON`, { field: 'body', line: i + 1 }));
+      }
+      done(null, new NdjsonBatch(events));
     } catch (error) {
       done(error as Error, undefined);
-      return;
     }
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (line === '') continue;
-      try {
-        events.push(JSON.parse(line));
-      } catch (error) {
-        done(
-          new TamgaError('MALFORMED_JSON', `Line ${i + 1} is not valid JSON: ${(error as Error).message}`, { field: 'body', line: i + 1 }),
-          undefined,
-        );
-        return;
-      }
-    }
-    done(null, new NdjsonBatch(events));
   });
 
   app.addHook('onSend', addSecurityHeaders(headers));
@@ -212,10 +201,23 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   return app;
 }
 
-/** Decodes a request body, refusing bytes that are not UTF-8 instead of replacing them silently. */
-function decodeUtf8(body: Buffer): string {
+/**
+ * Decodes a JSON or NDJSON request body: a large one is checked for a shape that would blow up in `JSON.parse`
+ * ({@link checkJsonShape}), and bytes that are not UTF-8 are refused instead of replaced silently.
+ */
+function decodeJsonBody(body: Buffer): string {
+  checkJsonShape(body);
   if (!isUtf8(body)) throw new TamgaError('MALFORMED_JSON', 'Body is not valid UTF-8', { field: 'body' });
   return body.toString('utf8');
+}
+
+/** `JSON.parse`, its SyntaxError becoming `MALFORMED_JSON` with `details`. */
+function parseJson(text: string, what: string, details: Record<string, unknown>): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new TamgaError('MALFORMED_JSON', `${what}: ${(error as Error).message}`, details);
+  }
 }
 
 /** The events of an NDJSON body (kept apart from a JSON array so both can be told apart). */

@@ -210,8 +210,8 @@ describe('tenant catalogues', () => {
     expect(keys.statusCode).toBe(422);
     expect(keys.json().problems).toHaveLength(100);
     expect(keys.json().problemCount).toBe(40_005);
-    const big = await putCatalog('acme', `catalog: acme\nnote: "${'x'.repeat(2 * 1024 * 1024)}"`);
-    expect(big.json()).toMatchObject({ status: 422, code: 'CATALOG_INVALID', limit: { bytes: 2 * 1024 * 1024 } });
+    const big = await putCatalog('acme', `catalog: acme\nnote: "${'x'.repeat(1024 * 1024)}"`);
+    expect(big.json()).toMatchObject({ status: 422, code: 'CATALOG_INVALID', limit: { bytes: 1024 * 1024 } });
     expect((await get('/api/v1/tenants/acme/catalog')).json().version).toBe(2);
   });
 });

@@ -31,25 +31,35 @@ export function parseRawAnswer(text: string): Omit<RawAnswer, 'closed' | 'ms'> {
 
 /**
  * Sends `chunks` on a fresh connection to 127.0.0.1:`port` (waiting `gapMs` between them while the connection is
- * open; a function chunk is called to decide), then waits for the server to close it, at most `waitMs`.
+ * open), then waits for the server to close it, at most `waitMs` — or, with `untilAnswer`, only until the first
+ * answer has fully arrived.
  */
 export function sendRaw(
   port: number,
   chunks: readonly (string | Buffer)[],
-  options: { gapMs?: number; waitMs?: number; localAddress?: string } = {},
+  options: { gapMs?: number; waitMs?: number; localAddress?: string; untilAnswer?: boolean } = {},
 ): Promise<RawAnswer> {
   const started = Date.now();
   return new Promise((resolve) => {
     const socket: Socket = connect({ port, host: '127.0.0.1', ...(options.localAddress !== undefined && { localAddress: options.localAddress }) });
     let received = '';
     let closed = false;
+    let done = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       socket.destroy();
       resolve({ ...parseRawAnswer(received), closed, ms: Date.now() - started });
     };
-    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      if (options.untilAnswer !== true) return;
+      const answer = parseRawAnswer(received);
+      const length = answer.headers['content-length'];
+      if (answer.status > 0 && length !== undefined && Buffer.byteLength(answer.body, 'latin1') >= Number(length)) finish();
+    });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       closed = true;
