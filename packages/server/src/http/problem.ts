@@ -74,9 +74,10 @@ function drainBody(raw: FastifyRequest['raw'], ms: number): Promise<void> {
 }
 
 /**
- * Fastify error handler: every error leaves as `application/problem+json`. A body refused as too large is read to
- * its end first (at most 5 s): Fastify closes the connection after a 413, and closing while the client still sends
- * makes the kernel reset it, so the client may never read the answer (RFC 9112 §9.6).
+ * Fastify error handler: every error leaves as `application/problem+json`. A request body not read yet (refused as
+ * too large, of a media type no route takes, or never reached) is read to its end first, at most 5 s: Fastify closes
+ * the connection after such errors, and closing while the client still sends makes the kernel reset it, so the
+ * client may never read the answer (RFC 9112 §9.6).
  */
 export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<void> {
   const problem = toProblem(error);
@@ -86,7 +87,8 @@ export function sendProblem(this: unknown, error: unknown, request: FastifyReque
     if (problem.code !== 'ACCOUNT_LOCKED' || typeof problem.retryAfter === 'number') void reply.header('retry-after', String(seconds));
   }
   const send = (): FastifyReply => reply.status(problem.status).type(PROBLEM_JSON).send(problem);
-  if (problem.code === 'BODY_TOO_LARGE' && !request.raw.readableEnded) {
+  const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !request.raw.readableEnded && !request.raw.destroyed) {
     return drainBody(request.raw, DRAIN_MS).then(() => void send());
   }
   return send();

@@ -76,9 +76,10 @@ function time(query: Query, name: string): number | undefined {
 
 /**
  * Parses a tenant name from a URL or filter: `default` names the default tenant (null); any other must follow the
- * tenant-id rule or be an id stored before it (`VALIDATION_FAILED` naming `field` otherwise).
+ * tenant-id rule or be an id `tenantIds` knows was stored before it (default: none) — else `VALIDATION_FAILED`
+ * naming `field` (default `tenant`).
  */
-export function parseTenant(value: string, tenantIds: TenantIds, field: string): string | null {
+export function parseTenant(value: string, tenantIds: TenantIds = TenantIds.NONE, field = 'tenant'): string | null {
   if (value === DEFAULT_TENANT_NAME) return null;
   tenantIds.checkName(value, field);
   return value;
