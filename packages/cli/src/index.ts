@@ -2,6 +2,7 @@
  * @tamga/cli — the `tamga` command. One file per command in `commands/`.
  */
 import { isTamgaError } from '@tamga/core';
+import { FetchWatch } from './network-errors.js';
 import { catalogList } from './commands/catalog-list.js';
 import { catalogValidate } from './commands/catalog-validate.js';
 import { serve } from './commands/serve.js';
@@ -35,9 +36,14 @@ matching flags (--host, --port, --data-dir, --database-url, --node-id, --keys-di
 --catalog-dir).
 `;
 
-/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code. A coded error (`TamgaError`) and a
+ * network error of any command are one line on stderr and exit 2; a network error names the URL and the cause.
+ */
+export async function main(argv: readonly string[], err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [command, ...args] = argv;
+  const network = new FetchWatch();
+  network.install();
   try {
     switch (command) {
       case 'serve':
@@ -71,9 +77,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (isTamgaError(error)) {
-      process.stderr.write(`tamga: ${error.message} [${error.code}]\n`);
+      err.write(`tamga: ${error.message} [${error.code}]\n`);
+      return 2;
+    }
+    const unreachable = network.describe(error);
+    if (unreachable !== undefined) {
+      err.write(`tamga: ${unreachable} [SERVER_UNREACHABLE]\n`);
       return 2;
     }
     throw error;
+  } finally {
+    network.restore();
   }
 }

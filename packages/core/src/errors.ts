@@ -20,6 +20,11 @@ export const ERROR_CODES = Object.freeze({
   INVALID_CURSOR: { status: 400, title: 'The pagination cursor is invalid' },
   EVENTS_APPEND_ONLY: { status: 405, title: 'Events cannot be deleted: the journal is append-only; retention removes old events' },
   ID_CONFLICT: { status: 409, title: 'The event id is already used by a different event' },
+  // The HTTP request itself, before any route sees it
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not well-formed HTTP' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The resource does not answer this method' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   // Access
   UNAUTHENTICATED: { status: 401, title: 'Credentials are missing or invalid' },
   FORBIDDEN: { status: 403, title: 'The credentials do not allow this action' },
@@ -55,6 +60,7 @@ export const ERROR_CODES = Object.freeze({
   STORE_OUTCOME_UNKNOWN: { status: 503, title: 'The database did not confirm whether the batch was committed; retry it with the same ids' },
   STORE_CORRUPT: { status: 503, title: 'The database file is damaged; an operator must restore it' },
   RATE_LIMITED: { status: 429, title: 'Too many requests; retry later' },
+  SERVER_UNREACHABLE: { status: 503, title: 'The Tamga server cannot be reached' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const);

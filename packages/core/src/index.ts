@@ -6,6 +6,7 @@
 export * from './errors.js';
 export * from './record/event-input.js';
 export * from './record/record.js';
+export * from './record/tenant-id.js';
 export * from './record/timestamp.js';
 export * from './record/uuid.js';
 export * from './canonical/canonical-json.js';

@@ -14,6 +14,7 @@ export * from './catalog/load-builtin-catalogs.js';
 export * from './catalog/tenant-catalog.js';
 export * from './config/tamga-config.js';
 export * from './http/build-server.js';
+export * from './http/http-config.js';
 export * from './http/problem.js';
 export * from './evidence/checkpoint-sinks.js';
 export * from './evidence/evidence-config.js';

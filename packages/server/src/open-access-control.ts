@@ -4,6 +4,7 @@ import { BootstrapKeyAuthenticator } from './auth/api-key-auth.js';
 import { loadBuiltinCatalogDocuments } from './catalog/load-builtin-catalogs.js';
 import type { TamgaConfig } from './config/tamga-config.js';
 import { Journal } from './journal/journal.js';
+import { loadTenantIds } from './journal/load-tenant-ids.js';
 import { KeyRing } from './keys/key-ring.js';
 import { openAccessStore } from './store/open-access-store.js';
 import { openStore } from './tamga-server.js';
@@ -16,15 +17,17 @@ import { openStore } from './tamga-server.js';
 export async function openAccessControl(config: TamgaConfig): Promise<{ access: AccessControl; close(): Promise<void> }> {
   const store = await openStore(config);
   try {
+    const accessStore = await openAccessStore(store);
     const journal = new Journal({
       store,
       catalog: CatalogSet.of(loadBuiltinCatalogDocuments()),
       keys: KeyRing.openOrCreate(config.keysDir),
       nodeId: config.nodeId,
       originPrefix: config.logOrigin,
+      tenantIds: await loadTenantIds({ journal: store, access: accessStore }),
     });
     const access = new AccessControl({
-      store: await openAccessStore(store),
+      store: accessStore,
       journal,
       bootstrap: new BootstrapKeyAuthenticator(store),
       config: config.access,

@@ -14,6 +14,7 @@ import { buildServer } from './http/build-server.js';
 import type { BuildServerOptions } from './http/build-server.js';
 import { Checkpointer } from './journal/checkpointer.js';
 import { Journal } from './journal/journal.js';
+import { loadTenantIds } from './journal/load-tenant-ids.js';
 import type { JournalStore } from './journal/journal-store.js';
 import { Prover } from './journal/prover.js';
 import { loadEvidenceConfig } from './evidence/evidence-config.js';
@@ -91,6 +92,8 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     const builtins = loadBuiltinCatalogDocuments();
     const catalog = options.catalog ?? CatalogSet.of(builtins);
     const catalogs = await openCatalogRegistry(store, builtins, options.now);
+    const accessStore = options.accessStore ?? (await openAccessStore(store));
+    const tenantIds = await loadTenantIds({ journal: store, access: accessStore, catalogs });
     const journal = new Journal({
       store,
       catalog,
@@ -98,11 +101,12 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       keys,
       nodeId: config.nodeId,
       originPrefix: config.logOrigin,
+      tenantIds,
       ...(options.now !== undefined && { now: options.now }),
     });
     const { created } = await ensureBootstrapKey(store, config.adminApiKey);
     const access = new AccessControl({
-      store: options.accessStore ?? (await openAccessStore(store)),
+      store: accessStore,
       journal,
       bootstrap: new BootstrapKeyAuthenticator(store),
       config: config.access ?? DEFAULT_ACCESS_CONFIG,
@@ -113,8 +117,14 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     const { createdPassword } = await access.ensureAdministrator();
     const http = await buildServer(
       { journal, prover: new Prover(store), auth: access, access, catalogs, ...(options.now !== undefined && { now: options.now }) },
-      options,
+      { ...options, http: options.http ?? config.http },
     );
+    if (tenantIds.legacy.length > 0) {
+      http.log.warn(
+        { tenants: tenantIds.legacy },
+        'Tenants stored under ids the tenant-id rule refuses stay readable and verifiable but take no new events (docs/decisions/0013-tenant-ids.md)',
+      );
+    }
     await startCatalogs(catalogs, journal, {
       catalogDir: config.catalogDir,
       onError: (error) => http.log.error({ err: error }, 'catalogue refresh failed'),

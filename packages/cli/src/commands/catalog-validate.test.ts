@@ -106,3 +106,27 @@ describe('tamga catalog list', () => {
     expect(lines[1]).toMatch(/^32000 {2}JournalExported +tamga +1 +Записи журнала выгружены/);
   });
 });
+
+describe('catalog validate on hostile files', () => {
+  it('reports a YAML alias bomb as a problem with exit 1, not a stack trace', () => {
+    const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) {
+      laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const file = join(dir.path, 'bomb.yaml');
+    writeFileSync(file, laughs.join('\n'));
+    const { code, out, err } = run([file]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/bomb\.yaml:\?: YAML aliases expand too far/);
+    expect(`${out}${err}`).not.toMatch(/ReferenceError|\n\s+at /);
+  });
+
+  it('lists the first 100 problems of a 40,000-key object and counts the rest', () => {
+    const file = join(dir.path, 'keys.json');
+    writeFileSync(file, JSON.stringify(Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i]))));
+    const { code, out } = run([file]);
+    expect(code).toBe(1);
+    expect(out.split('\n').filter((l) => l.includes('unknown field'))).toHaveLength(100);
+    expect(out).toContain(`${file}: and 39905 more problems`);
+  });
+});

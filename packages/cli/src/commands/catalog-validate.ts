@@ -57,37 +57,43 @@ export function catalogValidate(
 
   let failed = 0;
   for (const file of files) {
-    const problems = validateFile(file, active);
+    const { problems, count } = validateFile(file, active);
     if (problems.length === 0) {
       out.write(`${file}: OK\n`);
       continue;
     }
     failed += 1;
     out.write(`${formatCatalogProblems(problems)}\n`);
+    if (count > problems.length) out.write(`${file}: and ${count - problems.length} more problems\n`);
   }
   if (failed > 0) out.write(`${failed} of ${files.length} file(s) have problems\n`);
   return failed > 0 ? 1 : 0;
 }
 
-function validateFile(file: string, builtins: ReturnType<typeof loadBuiltinCatalogDocuments>): CatalogProblem[] {
+/** The problems of one file (at most the first 100 the parser lists) and how many there are in all. */
+function validateFile(file: string, builtins: ReturnType<typeof loadBuiltinCatalogDocuments>): { problems: CatalogProblem[]; count: number } {
+  const all = (problems: CatalogProblem[]) => ({ problems, count: problems.length });
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return [{ source: file, line: null, path: '', message: `cannot read the file: ${(error as Error).message}` }];
+    return all([{ source: file, line: null, path: '', message: `cannot read the file: ${(error as Error).message}` }]);
   }
   try {
     const doc = parseCatalogText(text, file);
     const others = builtins.filter((b) => b.catalog !== doc.catalog);
     if (others.length < builtins.length) {
       // An edit of a built-in catalogue: checked like the built-ins are checked against each other.
-      return validateCatalogs([...others.map((b) => ({ doc: b, source: `${b.catalog} (built-in)` })), { doc, source: file }]).filter(
-        (p) => p.source === file,
+      return all(
+        validateCatalogs([...others.map((b) => ({ doc: b, source: `${b.catalog} (built-in)` })), { doc, source: file }]).filter((p) => p.source === file),
       );
     }
-    return checkTenantCatalog(doc, file, builtins);
+    return all(checkTenantCatalog(doc, file, builtins));
   } catch (error) {
-    if (isTamgaError(error) && error.code === 'CATALOG_INVALID') return error.details['problems'] as CatalogProblem[];
+    if (isTamgaError(error) && error.code === 'CATALOG_INVALID') {
+      const problems = error.details['problems'] as CatalogProblem[];
+      return { problems, count: (error.details['problemCount'] as number | undefined) ?? problems.length };
+    }
     throw error;
   }
 }

@@ -148,7 +148,7 @@ async function run(access: AccessControl, action: string, p: Parsed, out: NodeJS
           login: login(),
           password,
           roles: parseRoles(p.roles ?? [], '--role'),
-          tenants: parseTenants(p.tenants ?? [], '--tenant'),
+          tenants: parseTenants(p.tenants ?? [], access.tenantIds, '--tenant'),
           mustChangePassword: p.mustChange,
           ...(p.enabled !== undefined && { enabled: p.enabled }),
           ...(p.expires !== undefined && { expiresAt: p.expires === 'never' ? null : parseOptionalTime(p.expires, '--expires') }),
@@ -166,7 +166,7 @@ async function run(access: AccessControl, action: string, p: Parsed, out: NodeJS
           ? { enabled: false }
           : {
               ...(p.roles !== undefined && { roles: parseRoles(p.roles, '--role') }),
-              ...(p.tenants !== undefined && { tenants: parseTenants(p.tenants, '--tenant') }),
+              ...(p.tenants !== undefined && { tenants: parseTenants(p.tenants, access.tenantIds, '--tenant') }),
               ...(p.enabled !== undefined && { enabled: p.enabled }),
               ...(p.expires !== undefined && { expiresAt: p.expires === 'never' ? null : parseOptionalTime(p.expires, '--expires') }),
               ...(p.password !== undefined && { password: p.password }),

@@ -1,19 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import type { CatalogProblem } from './catalog-types.js';
-import { parseCatalogText, validateCatalogs } from './parse-catalog.js';
+import { MAX_CATALOG_ALIASES, MAX_CATALOG_BYTES, MAX_CATALOG_DEPTH, MAX_CATALOG_ENTRIES, parseCatalogText, validateCatalogs } from './parse-catalog.js';
 
-/** Runs `fn`, expects CATALOG_INVALID and returns its problems. */
-function problemsOf(fn: () => unknown): readonly CatalogProblem[] {
+/** Runs `fn`, expects CATALOG_INVALID and returns its error. */
+function invalidOf(fn: () => unknown): ValidationError {
   try {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).code).toBe('CATALOG_INVALID');
-    return (err as ValidationError).details['problems'] as CatalogProblem[];
+    return err as ValidationError;
   }
   throw new Error('expected CATALOG_INVALID');
 }
+
+/** Runs `fn`, expects CATALOG_INVALID and returns its problems. */
+function problemsOf(fn: () => unknown): readonly CatalogProblem[] {
+  return invalidOf(fn).details['problems'] as CatalogProblem[];
+}
+
+/** CPU milliseconds `fn` takes (steadier than wall time on a busy machine). */
+function cpuMs(fn: () => void): number {
+  const start = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+const objectOfKeys = (n: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])));
 
 const GOOD_YAML = `catalog: tenant-acme
 version: 1
@@ -145,6 +160,61 @@ entries:
 
     it('rejects a document that is not an object', () => {
       expect(problemsOf(() => parseCatalogText('42', 'n.yaml'))).toHaveLength(1);
+    });
+  });
+
+  describe('when the catalogue is hostile or too large', () => {
+    it('refuses a YAML alias bomb with CATALOG_INVALID naming the alias limit, instead of a stray ReferenceError', () => {
+      const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+      for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) {
+        laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+      }
+      const bomb = invalidOf(() => parseCatalogText(laughs.join('\n'), 'bomb.yaml'));
+      expect(bomb.details['limit']).toEqual({ aliases: MAX_CATALOG_ALIASES });
+      expect(bomb.message).toMatch(/YAML aliases/);
+      const nested = invalidOf(() => parseCatalogText(laughs.slice(0, 4).join('\n'), 'nested.yaml'));
+      expect(nested.message).toMatch(/YAML aliases expand too far/);
+    });
+
+    it('refuses more aliases than the budget, at the line of the first one beyond it', () => {
+      const lines = ['catalog: x', 'shared: &s { name: a, description: b }', 'entries:', ...Array.from({ length: MAX_CATALOG_ALIASES + 5 }, () => '  - *s')];
+      const problems = problemsOf(() => parseCatalogText(lines.join('\n'), 'many.yaml'));
+      expect(problems[0]).toMatchObject({ line: 4 + MAX_CATALOG_ALIASES, message: expect.stringContaining(`more than ${MAX_CATALOG_ALIASES} YAML aliases`) as unknown });
+    });
+
+    it('refuses a text over the byte limit and a list over the entry limit, naming the limit', () => {
+      const big = invalidOf(() => parseCatalogText(`catalog: x\nnote: "${'x'.repeat(MAX_CATALOG_BYTES)}"`, 'big.yaml'));
+      expect(big.details['limit']).toEqual({ bytes: MAX_CATALOG_BYTES });
+      expect(big.message).toContain(`at most ${MAX_CATALOG_BYTES}`);
+      const entries = `catalog: x\nversion: 1\nentries:\n${'  - {}\n'.repeat(MAX_CATALOG_ENTRIES + 1)}`;
+      const many = invalidOf(() => parseCatalogText(entries, 'many.yaml'));
+      expect(many.details['limit']).toEqual({ entries: MAX_CATALOG_ENTRIES });
+      expect(many.message).toContain(`a catalogue holds at most ${MAX_CATALOG_ENTRIES}`);
+    });
+
+    it('refuses [ and { nested deeper than 64 levels before parsing, at the line where it happens', () => {
+      const deep = invalidOf(() => parseCatalogText(`catalog: x\nnote: ${'['.repeat(400_000)}${']'.repeat(400_000)}`, 'deep.yaml'));
+      expect(deep.details['limit']).toEqual({ depth: MAX_CATALOG_DEPTH });
+      expect((deep.details['problems'] as CatalogProblem[])[0]?.line).toBe(2);
+      // Brackets inside quoted strings do not count.
+      expect(problemsOf(() => parseCatalogText(`catalog: x\nnote: "${'['.repeat(100)}"`, 'quoted.yaml')).some((p) => p.message.includes('nested'))).toBe(false);
+    });
+
+    it('lists the first 100 of 40,000 problems and counts the rest', () => {
+      const error = invalidOf(() => parseCatalogText(objectOfKeys(40_000), 'keys.json'));
+      expect(error.details['problems']).toHaveLength(100);
+      expect(error.details['problemCount']).toBe(40_000 + 5); // and catalog, version, title, codeRange, entries missing
+      expect(error.message).toContain('and 40002 more');
+    });
+
+    it('parses in linear time: four times the keys take about four times as long, not sixteen', () => {
+      const small = objectOfKeys(10_000);
+      const large = objectOfKeys(40_000);
+      const run = (text: string) => () => void invalidOf(() => parseCatalogText(text, 'keys.json'));
+      run(small)(); // warm up
+      const ratio = cpuMs(run(large)) / cpuMs(run(small));
+      // Quadratic steps (the parser's unique-key check, a key look-up per problem) made this ratio about 16.
+      expect(ratio).toBeLessThan(8);
     });
   });
 

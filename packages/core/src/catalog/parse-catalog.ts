@@ -1,5 +1,5 @@
-import { isCollection, LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import { isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import { ValidationError } from '../errors.js';
 import { CATALOG_STATUSES } from './catalog-types.js';
 import type {
@@ -66,9 +66,60 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
 }
 
-/** Collects problems of one document, resolving each path to the line of the nearest node that exists. */
+/** Largest catalogue text, in UTF-8 bytes, and largest catalogue once its YAML aliases are expanded. */
+export const MAX_CATALOG_BYTES = 1024 * 1024;
+/** Most entries in one catalogue. */
+export const MAX_CATALOG_ENTRIES = 5_000;
+/** Most YAML aliases (`*name`) in one catalogue: enough to share a few attribute lists, too few for an alias bomb. */
+export const MAX_CATALOG_ALIASES = 100;
+/** Most problems listed for one catalogue; the message counts the rest. */
+export const MAX_CATALOG_PROBLEMS = 100;
+/** Deepest nesting of `[` and `{` in a catalogue (a catalogue needs about five levels). */
+export const MAX_CATALOG_DEPTH = 64;
+
+/**
+ * The first line where `[`/`{` nesting, outside quoted strings, goes deeper than `max`, or undefined. The YAML parser
+ * recurses per level: a million levels in 2 MB took 20 s and 500 MB. (Block nesting needs indentation growing with
+ * depth, which the byte limit keeps to about 2,000 levels.)
+ */
+function tooDeepAt(text: string, max: number): number | undefined {
+  let depth = 0;
+  let line = 1;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line += 1;
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i += 1;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return line;
+    } else if ((c === ']' || c === '}') && depth > 0) depth -= 1;
+  }
+  return undefined;
+}
+
+/** A map key as the plain value it becomes (`1` and `"1"` are the same key of a JS object); undefined for a non-scalar key. */
+function keyText(key: unknown): string | undefined {
+  if (key === null) return '';
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+/**
+ * Collects problems of one document, resolving each path to the line of the nearest node that exists. Keeps the
+ * first {@link MAX_CATALOG_PROBLEMS} and counts the rest. Each map's keys are indexed once, on first use, so resolving
+ * a path costs its depth: `Document.getIn` searches a map's pairs one by one, and one look-up per problem made a
+ * catalogue of 40,000 unknown keys take seconds per 10,000 (quadratic).
+ */
 class ProblemCollector {
   readonly problems: CatalogProblem[] = [];
+  /** Problems found, the ones beyond the list included. */
+  count = 0;
+  /** The size limit a problem hit, e.g. `{ entries: 10000 }`, for the error's details. */
+  limit: Record<string, number> | undefined;
+  readonly #keys = new WeakMap<YAMLMap, Map<string, Pair>>();
 
   constructor(
     private readonly source: string,
@@ -78,17 +129,86 @@ class ProblemCollector {
 
   lineOf(path: readonly PathPart[]): number | null {
     if (this.doc === undefined || this.lineCounter === undefined) return null;
-    for (let n = path.length; n >= 0; n -= 1) {
-      const node: unknown = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
-      const range = (node as { range?: readonly number[] } | undefined)?.range;
-      if (range !== undefined && typeof range[0] === 'number') return this.lineCounter.linePos(range[0]).line;
+    let node: unknown = this.doc.contents;
+    let start = (node as YamlNode | null)?.range?.[0];
+    for (const part of path) {
+      const next = this.#child(node, part);
+      if (next === undefined) break;
+      node = next;
+      const range = (next as YamlNode | null)?.range;
+      if (range !== undefined && range !== null) start = range[0];
     }
-    return null;
+    return start === undefined ? null : this.lineCounter.linePos(start).line;
+  }
+
+  #child(node: unknown, part: PathPart): unknown {
+    if (typeof part === 'number') return isSeq(node) ? node.items[part] : undefined;
+    if (!isMap(node)) return undefined;
+    let keys = this.#keys.get(node);
+    if (keys === undefined) {
+      keys = new Map();
+      for (const pair of node.items) {
+        const key = keyText(pair.key);
+        if (key !== undefined && !keys.has(key)) keys.set(key, pair);
+      }
+      this.#keys.set(node, keys);
+    }
+    return keys.get(part)?.value ?? undefined;
   }
 
   add(path: readonly PathPart[], message: string): void {
-    this.problems.push({ source: this.source, line: this.lineOf(path), path: formatPath(path), message });
+    this.count += 1;
+    if (this.problems.length < MAX_CATALOG_PROBLEMS) {
+      this.problems.push({ source: this.source, line: this.lineOf(path), path: formatPath(path), message });
+    }
   }
+
+  /** A problem at a known line (syntax, duplicate keys, aliases). */
+  addAt(line: number | null, message: string): void {
+    this.count += 1;
+    if (this.problems.length < MAX_CATALOG_PROBLEMS) this.problems.push({ source: this.source, line, path: '', message });
+  }
+}
+
+/**
+ * What the YAML parser would have checked with `uniqueKeys` (by comparing each key with every earlier key of its
+ * map: quadratic, 10 s for a JSON object of 40,000 keys), done with one set per map; and the alias budget.
+ */
+function checkKeysAndAliases(doc: Document, lineCounter: LineCounter, out: ProblemCollector): void {
+  const lineAt = (node: { range?: readonly number[] | null | undefined } | null): number | null =>
+    node?.range?.[0] === undefined ? null : lineCounter.linePos(node.range[0]).line;
+  let aliases = 0;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = keyText(pair.key);
+        if (key === undefined) out.addAt(lineAt(pair.key as YamlNode), 'a key must be a plain value, not a list or an object');
+        else if (seen.has(key)) out.addAt(lineAt(pair.key as YamlNode), `Map keys must be unique: "${key}" is repeated`);
+        else seen.add(key);
+      }
+    },
+    Alias(_, alias) {
+      aliases += 1;
+      if (aliases === MAX_CATALOG_ALIASES + 1) {
+        out.addAt(lineAt(alias), `more than ${MAX_CATALOG_ALIASES} YAML aliases (the limit of a catalogue, against alias bombs)`);
+        out.limit = { aliases: MAX_CATALOG_ALIASES };
+      }
+    },
+  });
+}
+
+/** Whether a plain value, its shared (aliased) parts counted each time they appear, stays within `budget` characters. */
+function fitsExpanded(value: unknown, budget: number): boolean {
+  let left = budget;
+  const walk = (v: unknown): boolean => {
+    left -= typeof v === 'string' ? v.length + 2 : 8;
+    if (left < 0) return false;
+    if (Array.isArray(v)) return v.every(walk);
+    if (typeof v === 'object' && v !== null) return Object.entries(v).every(([k, x]) => (left -= k.length) >= 0 && walk(x));
+    return true;
+  };
+  return walk(value);
 }
 
 function readText(
@@ -203,7 +323,7 @@ function readEntry(
     out.add(path, 'an entry must be an object');
     return undefined;
   }
-  const before = out.problems.length;
+  const before = out.count;
   for (const key of Object.keys(raw)) {
     if (!ENTRY_KEYS.has(key)) out.add([...path, key], `unknown field "${key}"`);
   }
@@ -274,7 +394,7 @@ function readEntry(
       );
     }
   }
-  if (out.problems.length > before || code === undefined || description === undefined) return undefined;
+  if (out.count > before || code === undefined || description === undefined) return undefined;
 
   return Object.freeze({
     catalog: ctx.catalog,
@@ -359,6 +479,9 @@ function readCatalog(raw: unknown, out: ProblemCollector): CatalogDocument | und
   const entries: CatalogEntry[] = [];
   if (!Array.isArray(rawEntries)) {
     out.add(['entries'], 'entries must be a list');
+  } else if (rawEntries.length > MAX_CATALOG_ENTRIES) {
+    out.add(['entries'], `${rawEntries.length} entries: a catalogue holds at most ${MAX_CATALOG_ENTRIES}`);
+    out.limit = { entries: MAX_CATALOG_ENTRIES };
   } else {
     const byCode = new Map<number, number>();
     const byName = new Map<string, number>();
@@ -386,7 +509,7 @@ function readCatalog(raw: unknown, out: ProblemCollector): CatalogDocument | und
       }
     });
   }
-  if (out.problems.length > 0) return undefined;
+  if (out.count > 0) return undefined;
   return Object.freeze({
     catalog: catalog as string,
     version: version as number,
@@ -407,15 +530,43 @@ export function catalogEntryLine(entry: CatalogEntry): number | null {
   return entryLines.get(entry) ?? null;
 }
 
-function throwInvalid(source: string, problems: readonly CatalogProblem[]): never {
+/** The line of each entry of a document ({@link catalogEntryLine}), to send the document to another thread. */
+export function catalogEntryLines(doc: CatalogDocument): (number | null)[] {
+  return doc.entries.map(catalogEntryLine);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * A document received from another thread (a structured clone, no longer frozen, its entries' lines lost), frozen
+ * again like {@link parseCatalogText}'s result, with the lines `lines` gives ({@link catalogEntryLines}).
+ */
+export function restoreCatalogDocument(doc: CatalogDocument, lines: readonly (number | null)[]): CatalogDocument {
+  deepFreeze(doc);
+  doc.entries.forEach((entry, i) => {
+    const line = lines[i];
+    if (line !== undefined && line !== null) entryLines.set(entry, line);
+  });
+  return doc;
+}
+
+function throwInvalid(source: string, problems: readonly CatalogProblem[], count = problems.length, limit?: Record<string, number>): never {
   const first = problems
     .slice(0, 3)
     .map((p) => `${p.line ?? '?'}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`)
     .join('; ');
-  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+  const more = count > 3 ? `; and ${count - 3} more` : '';
   throw new ValidationError('CATALOG_INVALID', `Catalogue ${source} is invalid: ${first}${more}`, {
     source,
     problems,
+    ...(count > problems.length && { problemCount: count }),
+    ...(limit !== undefined && { limit }),
   });
 }
 
@@ -434,23 +585,48 @@ function throwInvalid(source: string, problems: readonly CatalogProblem[]): neve
  * const doc = parseCatalogText(await readFile('tenant.yaml', 'utf8'), 'tenant.yaml');
  */
 export function parseCatalogText(text: string, source: string): CatalogDocument {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CATALOG_BYTES) {
+    const message = `the catalogue is ${bytes} bytes: at most ${MAX_CATALOG_BYTES} (${MAX_CATALOG_BYTES / 1024 / 1024} MiB)`;
+    throwInvalid(source, [{ source, line: null, path: '', message }], 1, { bytes: MAX_CATALOG_BYTES });
+  }
+  const deepAt = tooDeepAt(text, MAX_CATALOG_DEPTH);
+  if (deepAt !== undefined) {
+    const message = `[ and { are nested deeper than ${MAX_CATALOG_DEPTH} levels`;
+    throwInvalid(source, [{ source, line: deepAt, path: '', message }], 1, { depth: MAX_CATALOG_DEPTH });
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // Unique keys are checked below, in linear time; the parser's own check is quadratic.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length > 0) {
-    const problems: CatalogProblem[] = doc.errors.map((e) => ({
+    const problems: CatalogProblem[] = doc.errors.slice(0, MAX_CATALOG_PROBLEMS).map((e) => ({
       source,
       line: e.linePos?.[0].line ?? null,
       path: '',
       message: e.message.split('\n')[0] ?? e.message,
     }));
-    throwInvalid(source, problems);
+    throwInvalid(source, problems, doc.errors.length);
   }
   if (!isCollection(doc.contents)) {
     throwInvalid(source, [{ source, line: 1, path: '', message: 'a catalogue must be an object' }]);
   }
   const out = new ProblemCollector(source, doc, lineCounter);
-  const result = readCatalog(doc.toJS({ maxAliasCount: 100 }), out);
-  if (result === undefined || out.problems.length > 0) throwInvalid(source, out.problems);
+  checkKeysAndAliases(doc, lineCounter, out);
+  if (out.count > 0) throwInvalid(source, out.problems, out.count, out.limit);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_CATALOG_ALIASES });
+  } catch (error) {
+    // The parser's own guard: aliases of aliases that would expand without bound ("billion laughs").
+    if (!(error instanceof ReferenceError)) throw error;
+    throwInvalid(source, [{ source, line: null, path: '', message: `YAML aliases expand too far: ${error.message}` }], 1, { aliases: MAX_CATALOG_ALIASES });
+  }
+  if (!fitsExpanded(value, MAX_CATALOG_BYTES)) {
+    const message = `the catalogue with its YAML aliases expanded is larger than ${MAX_CATALOG_BYTES} bytes`;
+    throwInvalid(source, [{ source, line: null, path: '', message }], 1, { bytes: MAX_CATALOG_BYTES });
+  }
+  const result = readCatalog(value, out);
+  if (result === undefined || out.count > 0) throwInvalid(source, out.problems, out.count, out.limit);
   return result;
 }
 

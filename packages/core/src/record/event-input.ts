@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { ValidationError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { formatTimestamp, parseTimestamp } from './timestamp.js';
+import { TenantIds } from './tenant-id.js';
 import { isUuid } from './uuid.js';
 
 /** Class of an event (seed 002 `classifiedEvent`): 1 information, 2 error, 3 security incident, 4 correction. */
@@ -82,7 +83,10 @@ export interface ValidEvent extends EventExtra {
   readonly eventName: string | undefined;
   readonly entityData: EntityData | null;
   readonly userId: string | null;
-  /** Producer time in UTC microseconds; `undefined` means "use apiCreatedAt". */
+  /**
+   * Producer time in UTC microseconds; `undefined` means "use apiCreatedAt". Not yet checked against the tenant's
+   * window (the journal does that: it knows the clock and the tenant's settings).
+   */
   readonly createdAt: number | undefined;
   readonly text: string | null;
   readonly ip: string | null;
@@ -107,18 +111,6 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = Object.freeze({
   maxEntityDataLength: 65_536,
   maxFieldLength: 512,
 });
-
-/** Tenant ids appear in URLs (`/api/v1/logs/{tenant}`), so they are restricted to a safe alphabet. */
-export const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** How URLs and filters name the default tenant (whose `tenantId` is null); no tenant may take this id. */
-export const DEFAULT_TENANT_NAME = 'default';
-
-/**
- * Tenant whose log holds Tamga's own events (sign-ins, user and key changes, exports, rotations).
- * Producers may not write to it; administrators and auditors read it like any tenant.
- */
-export const SYSTEM_TENANT_ID = 'tamga';
 
 /** Fields the server sets; a producer sending them gets a clear error rather than a silent override. */
 const SERVER_FIELDS = new Set(['signature', 'validSignature', 'seq', 'sigKid', 'apiCreatedAt', 'nodeId', 'index', 'integrity']);
@@ -243,7 +235,8 @@ function optTime(raw: Record<string, unknown>, field: string, index: number | un
 
 /**
  * Validates one event sent by a producer. Throws a {@link ValidationError} naming the field (and the
- * batch `index` when given) on the first problem; never returns a partially valid event.
+ * batch `index` when given) on the first problem; never returns a partially valid event. `tenantId` must follow
+ * the tenant-id rule ({@link TenantIds.checkNew}; `tenantIds` knows the ids stored before it, default none).
  *
  * Either `event` (numeric code) or `eventName` must be present; the catalogue resolves the other.
  */
@@ -251,6 +244,7 @@ export function validateEventInput(
   raw: unknown,
   index?: number,
   limits: EventLimits = DEFAULT_EVENT_LIMITS,
+  tenantIds: TenantIds = TenantIds.NONE,
 ): ValidEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(index, '', 'an event must be a JSON object');
   const r = raw as Record<string, unknown>;
@@ -308,8 +302,8 @@ export function validateEventInput(
     const v = r.createdAt;
     const micros = typeof v === 'string' ? parseTimestamp(v) : undefined;
     if (micros === undefined) fail(index, 'createdAt', 'must be an RFC 3339 timestamp, e.g. 2024-08-31T23:35:58.293Z');
-    // Years 1970..9999 keep microseconds exact in a double.
-    if (micros < 0 || micros >= 253_402_300_800_000_000) fail(index, 'createdAt', 'is out of range');
+    // Any year 0000-9999 parses; the journal refuses what is outside the tenant's window (1970, or 1700 with
+    // back-dated imports, up to a day ahead of its clock), which also keeps microseconds exact in a double.
     createdAt = micros;
   }
 
@@ -317,12 +311,7 @@ export function validateEventInput(
   if (ip !== null && isIP(ip) === 0) fail(index, 'ip', 'must be an IPv4 or IPv6 address');
 
   const tenantId = optString(r, 'tenantId', 128, index);
-  if (tenantId !== null && !TENANT_ID_RE.test(tenantId)) {
-    fail(index, 'tenantId', 'must be 1-128 characters of letters, digits, ".", "_" or "-"');
-  }
-  if (tenantId === DEFAULT_TENANT_NAME) {
-    fail(index, 'tenantId', `"${DEFAULT_TENANT_NAME}" names the default tenant: send null or omit tenantId`);
-  }
+  if (tenantId !== null) tenantIds.checkNew(tenantId, 'tenantId', index);
 
   let classifiedEvent: EventClass | undefined;
   if (r.classifiedEvent !== undefined && r.classifiedEvent !== null) {

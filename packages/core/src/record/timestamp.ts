@@ -8,8 +8,10 @@ const RFC3339_RE =
 
 /**
  * Parses an RFC 3339 timestamp to UTC microseconds. A timestamp without an offset is taken as UTC
- * (seed 002 shows `2024-08-31T23:35:58.29378`). Returns `undefined` when `text` is not a valid
- * timestamp (bad calendar date included).
+ * (seed 002 shows `2024-08-31T23:35:58.29378`). Every year 0000-9999 means itself (no two-digit-year
+ * guess). Returns `undefined` when `text` is not a valid timestamp (bad calendar date included).
+ * Microseconds are exact in a double only within about 285 years of 1970: callers that store a time
+ * bound it (see {@link EARLIEST_STORED_MICROS}).
  */
 export function parseTimestamp(text: string): number | undefined {
   const m = RFC3339_RE.exec(text);
@@ -22,9 +24,13 @@ export function parseTimestamp(text: string): number | undefined {
   const minute = Number(mi);
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
-  if (new Date(ms).getUTCDate() !== day) return undefined; // e.g. February 30
-  let micros = ms * 1000;
+  // Not `Date.UTC`: it reads years 0-99 as 1900-1999 (ECMA-262 §21.4.3.4, MakeFullYear), so
+  // "0075-06-01" would become 1975. setUTCFullYear takes the year as given.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, Math.min(second, 59), 0);
+  if (date.getUTCDate() !== day) return undefined; // e.g. February 30
+  let micros = date.getTime() * 1000;
   if (frac) micros += Number(frac.padEnd(6, '0').slice(0, 6));
   if (sign) {
     const offsetMinutes = Number(oh) * 60 + Number(om);
@@ -33,6 +39,15 @@ export function parseTimestamp(text: string): number | undefined {
   }
   return micros;
 }
+
+/** 1970-01-01T00:00:00Z: the earliest `createdAt` a tenant takes unless it allows back-dated imports. */
+export const EPOCH_MICROS = 0;
+
+/**
+ * 1700-01-01T00:00:00Z: the earliest time Tamga stores at all (a tenant with back-dated imports). Microseconds
+ * before about 1685 are beyond 2^53 and would lose their exactness in a double.
+ */
+export const EARLIEST_STORED_MICROS = -8_520_336_000_000_000;
 
 /** Formats UTC microseconds as RFC 3339 UTC with six fractional digits. */
 export function formatTimestamp(micros: number): string {

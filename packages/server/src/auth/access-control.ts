@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TamgaError, uuidv7 } from '@tamga/core';
+import type { TenantIds } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
 import type { TenantScope } from '../journal/journal-store.js';
 import { API_KEY_PREFIX, generateApiKey, hashApiKey } from './api-key-auth.js';
@@ -148,6 +149,11 @@ export class AccessControl implements Authenticator {
     this.#ingest = new TokenBuckets(c.ingestBurst, c.ingestRate, 10_000);
   }
 
+  /** The tenant-id rule of the journal, for the tenants of users and API keys ({@link parseTenants}). */
+  get tenantIds(): TenantIds {
+    return this.#journal.tenantIds;
+  }
+
   // ---- first start ---------------------------------------------------------------------------------
 
   /**
@@ -290,29 +296,30 @@ export class AccessControl implements Authenticator {
     const entityData = `${login}, tenantId=`;
     const windowMs = this.config.lockoutMinutes * 60_000;
 
-    const failures = await this.store.loginFailures(login, now - windowMs);
-    if (failures.count >= this.config.lockoutAttempts) {
+    // The attempt counts as a failure before the password is checked (scrypt takes ~180 ms): counted after the
+    // check, parallel attempts all read the count from before any of them failed, and ten got checked instead of five.
+    const admission = await this.store.admitLoginAttempt(login, origin.ip, now, now - windowMs, this.config.lockoutAttempts);
+    if (!admission.admitted) {
       await this.#journalEvent(ACCESS_EVENTS.LoginUserLocked, attempt, {
         entityData,
-        text: `Sign-in refused: ${failures.count} failed sign-ins within ${this.config.lockoutMinutes} minutes`,
+        text: `Sign-in refused: ${admission.count} failed sign-ins within ${this.config.lockoutMinutes} minutes`,
       });
-      const retryAfter = Math.max(1, Math.ceil(((failures.oldest ?? now) + windowMs - now) / 1000));
-      throw new TamgaError('ACCOUNT_LOCKED', 'The account is locked after too many failed sign-ins; retry later', { retryAfter });
+      throw this.#locked(admission.oldest, now);
     }
 
     const user = await this.store.getUser(login);
     if (user === undefined) {
       // Same work as a real check, so the answer time does not tell whether the login exists.
       await verifyPassword(password, await this.#dummy());
-      await this.store.addLoginFailure(login, origin.ip, now);
       await this.#journalEvent(ACCESS_EVENTS.LoginUserNotExist, attempt, { entityData, text: 'Sign-in with a login that does not exist' });
       throw new TamgaError('UNAUTHENTICATED', 'The login or the password is wrong');
     }
     if (!(await verifyPassword(password, user.passwordHash))) {
-      await this.store.addLoginFailure(login, origin.ip, now);
       await this.#journalEvent(ACCESS_EVENTS.LoginUserUnauthorized, attempt, { entityData, text: 'Wrong password' });
       throw new TamgaError('UNAUTHENTICATED', 'The login or the password is wrong');
     }
+    // The password is right: the attempt was no failure, and neither were the ones before it.
+    await this.store.clearLoginFailures(login, now - windowMs);
     if (!user.enabled) {
       await this.#journalEvent(ACCESS_EVENTS.LoginUserLocked, attempt, { entityData, text: 'Sign-in refused: the account is disabled' });
       throw new TamgaError('ACCOUNT_LOCKED', 'The account is disabled');
@@ -328,7 +335,6 @@ export class AccessControl implements Authenticator {
       throw new TamgaError('PASSWORD_EXPIRED', accountExpired ? 'The account has expired' : 'The password has expired; ask an administrator to reset it');
     }
 
-    await this.store.clearLoginFailures(login, now - windowMs);
     await this.store.deleteExpiredSessions(now - this.config.sessionIdleMinutes * 60_000, now - this.config.sessionMaxHours * 3_600_000);
     const sessionId = randomBytes(32).toString('base64url');
     const session: SessionRecord = {
@@ -359,7 +365,8 @@ export class AccessControl implements Authenticator {
 
   /**
    * Changes the signed-in user's own password. A wrong current password counts as a failed sign-in
-   * (journalled 2004, towards the lock-out). Ends the user's other sessions.
+   * (journalled 2004, towards the lock-out), counted before the check; a locked account gets ACCOUNT_LOCKED. Ends the
+   * user's other sessions.
    */
   async changeOwnPassword(principal: Principal, currentPassword: string, newPassword: string, origin: RequestOrigin): Promise<UserView> {
     if (principal.kind !== 'session' || principal.userId === undefined) {
@@ -367,14 +374,18 @@ export class AccessControl implements Authenticator {
     }
     const user = await this.#user(principal.userId);
     const now = this.#now();
+    const windowMs = this.config.lockoutMinutes * 60_000;
+    // Counted before the check, like a sign-in: a stolen session cannot try current passwords in parallel.
+    const admission = await this.store.admitLoginAttempt(user.login, origin.ip, now, now - windowMs, this.config.lockoutAttempts);
+    if (!admission.admitted) throw this.#locked(admission.oldest, now);
     if (!(await verifyPassword(currentPassword, user.passwordHash))) {
-      await this.store.addLoginFailure(user.login, origin.ip, now);
       await this.#journalEvent(ACCESS_EVENTS.LoginUserUnauthorized, this.#actor(principal, origin), {
         entityData: `${user.login}, tenantId=`,
         text: 'Wrong current password on a password change',
       });
       throw new TamgaError('FORBIDDEN', 'currentPassword: is wrong', { field: 'currentPassword' });
     }
+    await this.store.clearLoginFailures(user.login, now - windowMs);
     checkPasswordPolicy(newPassword, user.login, 'newPassword');
     if (await verifyPassword(newPassword, user.passwordHash)) {
       throw new TamgaError('PASSWORD_TOO_WEAK', 'newPassword: must differ from the current password', { field: 'newPassword' });
@@ -607,6 +618,12 @@ export class AccessControl implements Authenticator {
       ...(fields.entityData !== undefined && { entityData: fields.entityData }),
       ...(fields.text !== undefined && { text: fields.text }),
     });
+  }
+
+  /** `ACCOUNT_LOCKED` with the seconds until the oldest failure leaves the lock-out window. */
+  #locked(oldest: number | null, now: number): TamgaError {
+    const retryAfter = Math.max(1, Math.ceil(((oldest ?? now) + this.config.lockoutMinutes * 60_000 - now) / 1000));
+    return new TamgaError('ACCOUNT_LOCKED', 'The account is locked after too many failed sign-ins; retry later', { retryAfter });
   }
 
   #dummy(): Promise<string> {

@@ -1,4 +1,5 @@
-import { DEFAULT_TENANT_NAME, parseTimestamp, TENANT_ID_RE, ValidationError } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, parseTimestamp, ValidationError } from '@tamga/core';
+import type { TenantIds } from '@tamga/core';
 import type { TenantScope } from '../journal/journal-store.js';
 import { API_KEY_SCOPES, ROLES } from './access-store.js';
 import type { ApiKeyScope, Role } from './access-store.js';
@@ -43,8 +44,11 @@ export function parsePassword(value: unknown, field = 'password'): string {
   return value;
 }
 
+/** Longest `roles` or `scopes` list accepted (each value counts once; a longer list is surely a mistake or an attack). */
+const MAX_ROLE_VALUES = 10;
+
 export function parseRoles(value: unknown, field = 'roles'): Role[] {
-  if (!Array.isArray(value)) invalid(field, `must be an array of ${ROLES.join(', ')}`);
+  if (!Array.isArray(value) || value.length > MAX_ROLE_VALUES) invalid(field, `must be an array of at most ${MAX_ROLE_VALUES} of ${ROLES.join(', ')}`);
   const roles = new Set<Role>();
   for (const role of value) {
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) invalid(field, `must hold only ${ROLES.join(', ')}`);
@@ -54,7 +58,9 @@ export function parseRoles(value: unknown, field = 'roles'): Role[] {
 }
 
 export function parseScopes(value: unknown, field = 'scopes'): ApiKeyScope[] {
-  if (!Array.isArray(value) || value.length === 0) invalid(field, `must be a non-empty array of ${API_KEY_SCOPES.join(', ')}`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_ROLE_VALUES) {
+    invalid(field, `must be a non-empty array of at most ${MAX_ROLE_VALUES} of ${API_KEY_SCOPES.join(', ')}`);
+  }
   const scopes = new Set<ApiKeyScope>();
   for (const scope of value) {
     if (typeof scope !== 'string' || !(API_KEY_SCOPES as readonly string[]).includes(scope)) {
@@ -65,14 +71,16 @@ export function parseScopes(value: unknown, field = 'scopes'): ApiKeyScope[] {
   return [...scopes];
 }
 
-/** Tenant names (`default` = the default tenant, stored as null). */
-export function parseTenants(value: unknown, field = 'tenants'): TenantScope {
+/**
+ * The tenants of a user or an API key (`default` = the default tenant, stored as null): ids that follow the tenant-id
+ * rule, or ids stored before it (so their data can still be read), at most 1,000.
+ */
+export function parseTenants(value: unknown, tenantIds: TenantIds, field = 'tenants'): TenantScope {
   if (!Array.isArray(value) || value.length > MAX_TENANTS) invalid(field, `must be an array of at most ${MAX_TENANTS} tenant names`);
   const tenants = new Set<string | null>();
   for (const tenant of value) {
-    if (typeof tenant !== 'string' || (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant))) {
-      invalid(field, `must hold tenant names ("${DEFAULT_TENANT_NAME}" for the default tenant)`);
-    }
+    if (typeof tenant !== 'string') invalid(field, `must hold tenant names ("${DEFAULT_TENANT_NAME}" for the default tenant)`);
+    if (tenant !== DEFAULT_TENANT_NAME) tenantIds.checkName(tenant, field);
     tenants.add(tenant === DEFAULT_TENANT_NAME ? null : tenant);
   }
   return [...tenants];

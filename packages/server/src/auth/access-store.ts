@@ -50,12 +50,27 @@ export interface AccessStore {
   /** Deletes sessions last seen before `idleBefore` or created before `createdBefore`; returns how many. */
   deleteExpiredSessions(idleBefore: number, createdBefore: number): Promise<number>;
 
-  /** Records a failed sign-in of `login` (which may not exist) from `ip`. */
-  addLoginFailure(login: string, ip: string, at: number): Promise<void>;
-  /** Failed sign-ins of `login` at or after `since`: their count and the oldest one's time. */
-  loginFailures(login: string, since: number): Promise<{ count: number; oldest: number | null }>;
+  /**
+   * Counts a sign-in attempt of `login` (which may not exist) from `ip` as a failure before its password is checked, unless `limit`
+   * failures at or after `since` are counted already (then nothing is added). MUST be atomic across concurrent
+   * attempts and nodes: of n parallel attempts on a login with c failures, exactly `max(0, limit - c)` are admitted.
+   * A sign-in that then succeeds clears the failures ({@link AccessStore.clearLoginFailures}).
+   * @returns whether the attempt was counted, and the failures at or after `since` (this one included) with the
+   *   oldest one's time.
+   */
+  admitLoginAttempt(login: string, ip: string, at: number, since: number, limit: number): Promise<LoginAdmission>;
   /** Forgets the failed sign-ins of `login` (after a successful one), and any older than `before`. */
   clearLoginFailures(login: string, before: number): Promise<void>;
+}
+
+/** The answer of {@link AccessStore.admitLoginAttempt}. */
+export interface LoginAdmission {
+  /** False when `limit` failures were counted already: the account is locked and the password is not checked. */
+  readonly admitted: boolean;
+  /** Failures in the window, the admitted attempt included. */
+  readonly count: number;
+  /** Time of the oldest failure in the window (the lock ends a window after it). */
+  readonly oldest: number | null;
 }
 
 /** The roles of a user. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { DEFAULT_TENANT_NAME, SYSTEM_TENANT_ID, TENANT_ID_RE, ValidationError } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, SYSTEM_TENANT_ID, TenantIds, ValidationError } from '@tamga/core';
 import type { CatalogProblem } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
 import { catalogChangedEvent } from './catalog-changed-event.js';
@@ -23,11 +23,11 @@ const FORMATS: Readonly<Record<string, CatalogFormat>> = { '.json': 'json', '.ya
  * Reads the tenant catalogue files of a directory: `<tenantId>.json`, `<tenantId>.yaml` or `<tenantId>.yml`, one
  * file per tenant (`default.*` is the default tenant). Other files (README, hidden files) are ignored.
  *
- * @returns the files, and a problem for each file name that is not a tenant id, names the system tenant, or
- *   repeats a tenant.
+ * @returns the files, and a problem for each file name that is not a tenant id new data may be stored under
+ *   (`tenantIds`, default: the rule alone), names the system tenant, or repeats a tenant.
  * @throws ValidationError `CATALOG_INVALID` when the directory cannot be read.
  */
-export function readCatalogDir(dir: string): { files: CatalogDirFile[]; problems: CatalogProblem[] } {
+export function readCatalogDir(dir: string, tenantIds: TenantIds = TenantIds.NONE): { files: CatalogDirFile[]; problems: CatalogProblem[] } {
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -44,9 +44,14 @@ export function readCatalogDir(dir: string): { files: CatalogDirFile[]; problems
     if (format === undefined || file.startsWith('.')) continue;
     const name = file.slice(0, -extname(file).length);
     const problem = (message: string): void => void problems.push({ source: file, line: null, path: '', message });
-    if (name !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(name)) {
-      problem(`the file name must be <tenant id>.json|.yaml|.yml; "${name}" is not a tenant id`);
-      continue;
+    if (name !== DEFAULT_TENANT_NAME) {
+      try {
+        tenantIds.checkNew(name, 'file');
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        problem(`the file name must be <tenant id>.json|.yaml|.yml: ${error.message.replace(/^file: /, '')}`);
+        continue;
+      }
     }
     if (name === SYSTEM_TENANT_ID) {
       problem(`tenant "${SYSTEM_TENANT_ID}" holds Tamga's own events; its catalogue is built in`);
@@ -77,10 +82,10 @@ export function readCatalogDir(dir: string): { files: CatalogDirFile[]; problems
  * @throws ValidationError `CATALOG_INVALID` with `details.problems`.
  */
 export async function applyCatalogDir(registry: CatalogRegistry, journal: Journal, dir: string): Promise<void> {
-  const { files, problems } = readCatalogDir(dir);
+  const { files, problems } = readCatalogDir(dir, journal.tenantIds);
   for (const f of files) {
     try {
-      registry.parseTenantCatalog(f.text, f.file, registry.settingsOf(f.tenantId));
+      await registry.parseTenantCatalog(f.text, f.file, registry.settingsOf(f.tenantId));
     } catch (error) {
       if (!(error instanceof ValidationError) || error.code !== 'CATALOG_INVALID') throw error;
       problems.push(...(error.details['problems'] as CatalogProblem[]));

@@ -53,7 +53,7 @@ describe('CatalogRegistry', () => {
     b.startRefreshing(10, (e) => {
       throw e;
     });
-    await a.putTenantSettings('polled', { builtinCatalogs: ['tamga'], openCodes: true });
+    await a.putTenantSettings('polled', { builtinCatalogs: ['tamga'], openCodes: true, backdatedImports: false });
     await expect.poll(() => b.forTenant('polled').openCodes, { timeout: 2_000 }).toBe(true);
     await b.stop();
   });

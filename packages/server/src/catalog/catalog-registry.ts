@@ -1,7 +1,8 @@
-import { checkTenantCatalog, parseCatalogText, TamgaError, ValidationError } from '@tamga/core';
+import { checkTenantCatalog, TamgaError, ValidationError } from '@tamga/core';
 import type { CatalogDocument, CatalogProblem } from '@tamga/core';
-import { DEFAULT_TENANT_CATALOG_SETTINGS, tenantKeyOf } from './catalog-store.js';
+import { DEFAULT_TENANT_CATALOG_SETTINGS, tenantIdOf, tenantKeyOf } from './catalog-store.js';
 import type { CatalogFormat, CatalogStore, PutCatalogResult, StoredTenantCatalog, TenantCatalogSettings } from './catalog-store.js';
+import { CatalogParser } from './catalog-parser.js';
 import { TenantCatalog } from './tenant-catalog.js';
 import type { CatalogResolver } from './tenant-catalog.js';
 
@@ -13,6 +14,8 @@ export interface CatalogRegistryConfig {
   readonly store?: CatalogStore;
   /** Clock in UTC milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /** Parses catalogue texts (off the server's thread when compiled). Default: a {@link CatalogParser} of its own. */
+  readonly parser?: CatalogParser;
 }
 
 /** A tenant catalogue as the registry holds it: the stored version and its parsed document. */
@@ -50,6 +53,7 @@ export class CatalogRegistry implements CatalogResolver {
   readonly #builtinIds: ReadonlySet<string>;
   readonly #store: CatalogStore | undefined;
   readonly #now: () => number;
+  readonly #parser: CatalogParser;
   #snapshot: Snapshot = { revision: 0, catalogs: new Map(), settings: new Map() };
   readonly #views = new Map<string, TenantCatalog>();
   readonly #defaultView: TenantCatalog;
@@ -61,6 +65,7 @@ export class CatalogRegistry implements CatalogResolver {
     this.#builtinIds = new Set(config.builtins.map((d) => d.catalog));
     this.#store = config.store;
     this.#now = config.now ?? Date.now;
+    this.#parser = config.parser ?? new CatalogParser();
     this.#defaultView = this.#buildView(undefined, DEFAULT_TENANT_CATALOG_SETTINGS);
   }
 
@@ -109,6 +114,11 @@ export class CatalogRegistry implements CatalogResolver {
     return [...this.#snapshot.catalogs.values()];
   }
 
+  /** Every tenant with a catalogue or settings of its own (`null` = the default tenant). */
+  tenantIds(): (string | null)[] {
+    return [...new Set([...this.#snapshot.catalogs.keys(), ...this.#snapshot.settings.keys()])].map(tenantIdOf);
+  }
+
   /** The tenant's settings (defaults when it set none). */
   settingsOf(tenantId: string | null): TenantCatalogSettings {
     return this.#snapshot.settings.get(tenantKeyOf(tenantId)) ?? DEFAULT_TENANT_CATALOG_SETTINGS;
@@ -125,8 +135,8 @@ export class CatalogRegistry implements CatalogResolver {
    * current settings).
    * @throws ValidationError `CATALOG_INVALID` with every problem (syntax, fields, duplicates, conflicts).
    */
-  parseTenantCatalog(text: string, source: string, settings?: TenantCatalogSettings): CatalogDocument {
-    const doc = parseCatalogText(text, source);
+  async parseTenantCatalog(text: string, source: string, settings?: TenantCatalogSettings): Promise<CatalogDocument> {
+    const doc = await this.#parser.parse(text, source);
     throwIfProblems(
       checkTenantCatalog(doc, source, this.enabledBuiltins(settings ?? DEFAULT_TENANT_CATALOG_SETTINGS)),
       `Catalogue ${source} conflicts with the built-in catalogues`,
@@ -142,7 +152,7 @@ export class CatalogRegistry implements CatalogResolver {
   async putTenantCatalog(tenantId: string | null, text: string, format: CatalogFormat, source: string): Promise<PutCatalogResult> {
     const store = this.#requireStore();
     const settings = (await store.getTenantSettings(tenantId)) ?? DEFAULT_TENANT_CATALOG_SETTINGS;
-    const doc = this.parseTenantCatalog(text, source, settings);
+    const doc = await this.parseTenantCatalog(text, source, settings);
     const result = await store.putTenantCatalog(tenantId, { catalog: doc.catalog, format, text }, this.#now() * 1000);
     await this.#reload();
     return result;
@@ -166,7 +176,7 @@ export class CatalogRegistry implements CatalogResolver {
     const current = await store.getTenantCatalog(tenantId);
     if (current !== undefined) {
       const source = `catalogue of tenant ${tenantId ?? 'default'} (version ${current.version})`;
-      const doc = parseCatalogText(current.text, source);
+      const doc = await this.#parser.parse(current.text, source);
       throwIfProblems(
         checkTenantCatalog(doc, source, this.enabledBuiltins(settings)),
         `The tenant's catalogue conflicts with the built-in catalogues these settings enable`,
@@ -214,11 +224,17 @@ export class CatalogRegistry implements CatalogResolver {
     this.#timer.unref();
   }
 
-  /** Stops polling and waits for a poll in flight. */
+  /** Stops polling, waits for a poll in flight, and stops the parser's worker. */
   async stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#refreshing;
+    await this.#parser.close();
+  }
+
+  /** Parses a stored version of a tenant catalogue (an older one than the registry holds). */
+  parseStored(stored: StoredTenantCatalog): Promise<CatalogDocument> {
+    return this.#parser.parse(stored.text, `version ${stored.version}`);
   }
 
   #requireStore(): CatalogStore {
@@ -235,7 +251,7 @@ export class CatalogRegistry implements CatalogResolver {
     const catalogs = new Map<string, LoadedTenantCatalog>();
     for (const s of stored) {
       // Stored texts passed validation when they were stored; the parser is deterministic.
-      const doc = parseCatalogText(s.text, `catalogue of tenant ${s.tenantId ?? 'default'} (version ${s.version})`);
+      const doc = await this.#parser.parse(s.text, `catalogue of tenant ${s.tenantId ?? 'default'} (version ${s.version})`);
       catalogs.set(tenantKeyOf(s.tenantId), { stored: s, doc });
     }
     this.#snapshot = {
@@ -249,6 +265,6 @@ export class CatalogRegistry implements CatalogResolver {
   #buildView(catalog: LoadedTenantCatalog | undefined, settings: TenantCatalogSettings): TenantCatalog {
     const docs = this.enabledBuiltins(settings).map((doc) => ({ doc, version: doc.version }));
     if (catalog !== undefined) docs.unshift({ doc: catalog.doc, version: catalog.stored.version });
-    return TenantCatalog.of(docs, settings.openCodes);
+    return TenantCatalog.of(docs, settings);
   }
 }

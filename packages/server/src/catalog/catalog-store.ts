@@ -74,12 +74,18 @@ export interface TenantCatalogSettings {
   readonly builtinCatalogs: readonly string[] | null;
   /** Whether events with codes in no catalogue are stored (flagged `unregistered`) instead of refused. */
   readonly openCodes: boolean;
+  /**
+   * Whether the tenant imports back-dated events: `createdAt` may then go back to 1700-01-01 instead of
+   * 1970-01-01 (the upper bound, one day ahead of the server clock, holds either way). Default false.
+   */
+  readonly backdatedImports: boolean;
 }
 
 /** The settings of a tenant that never set any. */
 export const DEFAULT_TENANT_CATALOG_SETTINGS: TenantCatalogSettings = Object.freeze({
   builtinCatalogs: null,
   openCodes: false,
+  backdatedImports: false,
 });
 
 /** Key of a tenant in catalogue tables: `''` stands for the default tenant, as in the journal's `logs`. */

@@ -7,6 +7,8 @@ import { loadEvidenceConfig } from '../evidence/evidence-config.js';
 import type { EvidenceConfig } from '../evidence/evidence-config.js';
 import { loadStoreConfig } from '../store/store-config.js';
 import type { StoreConfig } from '../store/store-config.js';
+import { loadHttpConfig } from '../http/http-config.js';
+import type { HttpConfig } from '../http/http-config.js';
 
 /** Server configuration: environment variables with matching CLI flags (flags win). */
 export interface TamgaConfig {
@@ -41,6 +43,8 @@ export interface TamgaConfig {
   readonly evidence: EvidenceConfig;
   /** Free disk space kept for SQLite, PostgreSQL timeouts: `TAMGA_MIN_FREE_DISK_MB`, `TAMGA_DATABASE_*_TIMEOUT_SECONDS`. */
   readonly store: StoreConfig;
+  /** Timeouts and the per-address connection limit of the HTTP server (`TAMGA_*_TIMEOUT_SECONDS`, see HttpConfig). */
+  readonly http: HttpConfig;
 }
 
 const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
@@ -99,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     access: loadAccessConfig(env),
     evidence: loadEvidenceConfig(env),
     store: loadStoreConfig(env),
+    http: loadHttpConfig(env),
   };
 }

@@ -31,6 +31,11 @@ export const EVIDENCE_EVENTS = Object.freeze({
 
 /** Records read from the store per round trip while exporting. */
 const PAGE = 1000;
+/**
+ * Erased records a PayloadErased event lists (all are counted): one takes at most about 150 characters of JSON with a
+ * 64-character tenant id, so 400 stay under 64 KiB.
+ */
+const MAX_ERASED_IN_EVENT = 400;
 /** Records read and checked between two turns of other requests while verifying. */
 const VERIFY_PAGE = 200;
 
@@ -320,7 +325,9 @@ export class EvidenceService {
           reason,
           ...('userId' in selector && { subject: selector.userId }),
           count: erased.length,
-          records: erased.slice(0, 1000).map((r) => ({ id: r.id, tenant: r.tenantId ?? 'default', seq: r.seq })),
+          // As many as fit well inside entityData's 64 KiB (about 400): a thousand did not, and the erasure, already
+          // committed, then went unjournalled.
+          records: erased.slice(0, MAX_ERASED_IN_EVENT).map((r) => ({ id: r.id, tenant: r.tenantId ?? 'default', seq: r.seq })),
         },
       });
     }

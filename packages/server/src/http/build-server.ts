@@ -13,6 +13,12 @@ import type { Prover } from '../journal/prover.js';
 import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
 import { authenticateRequest, isJournalRead } from './authenticate-request.js';
 import { addSecurityHeaders, securityHeaders, setSecurityHeaders } from './security-headers.js';
+import { clientErrorHandler } from './client-errors.js';
+import { isOverConnectionLimit, limitConnectionsPerIp } from './connection-limit.js';
+import { DEFAULT_HTTP_CONFIG } from './http-config.js';
+import type { HttpConfig } from './http-config.js';
+import { checkJsonShape } from './json-shape.js';
+import { RouteMethods } from './route-methods.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -54,6 +60,8 @@ export interface BuildServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Directory of the built journal page. Default `packages/ui/dist`; not served when missing. */
   readonly uiDir?: string;
+  /** Timeouts and the per-address connection limit. Default {@link DEFAULT_HTTP_CONFIG}. */
+  readonly http?: HttpConfig;
 }
 
 /** Where `npm run build` puts the journal page (same relative path from `src/http` and `dist/http`). */
@@ -66,9 +74,24 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
   const hasUi = existsSync(`${uiDir}/index.html`);
   const headers = securityHeaders(hasUi ? readFileSync(`${uiDir}/index.html`, 'utf8') : undefined);
+  const limits = options.http ?? DEFAULT_HTTP_CONFIG;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    // Slow clients (decisions/0016): the request must arrive in time; then only an idle connection is cut, so the
+    // live stream and exports, long on purpose, keep going.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks the timeouts above every 30 s by default: a 10 s limit would hold up to 40 s.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
+      // Answered by Tamga as problem+json (below) instead of Node's empty 400.
+      requireHostHeader: false,
+    },
+    // Errors of Node's HTTP parser, before a request exists: problem+json too.
+    clientErrorHandler: clientErrorHandler(headers),
     // Request ids in logs; ids arriving from outside are not trusted.
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
@@ -80,6 +103,21 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   });
   app.decorateRequest('principal', undefined);
   app.setErrorHandler(sendProblem);
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  limitConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
+  // Before anything else looks at the request: a connection beyond its address's limit, an HTTP/1.1 request
+  // without Host (RFC 9112 §3.2).
+  app.addHook('onRequest', async (request, reply) => {
+    if (isOverConnectionLimit(request.raw.socket)) {
+      void reply.header('connection', 'close');
+      throw new TamgaError('RATE_LIMITED', `More than ${limits.maxConnectionsPerIp} open connections from this address; close some`, { retryAfter: 1 });
+    }
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      void reply.header('connection', 'close');
+      throw new TamgaError('MALFORMED_REQUEST', 'host: an HTTP/1.1 request needs a Host header', { field: 'host' });
+    }
+  });
   if (hasUi) {
     await app.register(fastifyStatic, { root: uiDir, prefix: '/', wildcard: false, index: ['index.html'] });
   }
@@ -88,6 +126,14 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     // The journal page routes on the client: unknown page paths get its index.html.
     if (hasUi && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/.well-known/')) {
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .type(PROBLEM_JSON)
+        .send(toProblem(new TamgaError('METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${request.method}`)));
     }
     return reply
       .status(404)
@@ -99,35 +145,23 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/problem+json'], { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(decodeUtf8(body as Buffer)));
+      done(null, parseJson(decodeJsonBody(body as Buffer), 'Body is not valid JSON', { field: 'body' }));
     } catch (error) {
-      done(new TamgaError('MALFORMED_JSON', `Body is not valid JSON: ${(error as Error).message}`, { field: 'body' }), undefined);
+      done(error as Error, undefined);
     }
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) => {
-    const events: unknown[] = [];
-    let text: string;
     try {
-      text = decodeUtf8(body as Buffer);
+      const lines = decodeJsonBody(body as Buffer).split('\n');
+      const events: unknown[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!.trim();
+        if (line !== '') events.push(parseJson(line, `Line ${i + 1} is not valid JSON`, { field: 'body', line: i + 1 }));
+      }
+      done(null, new NdjsonBatch(events));
     } catch (error) {
       done(error as Error, undefined);
-      return;
     }
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (line === '') continue;
-      try {
-        events.push(JSON.parse(line));
-      } catch (error) {
-        done(
-          new TamgaError('MALFORMED_JSON', `Line ${i + 1} is not valid JSON: ${(error as Error).message}`, { field: 'body', line: i + 1 }),
-          undefined,
-        );
-        return;
-      }
-    }
-    done(null, new NdjsonBatch(events));
   });
 
   app.addHook('onSend', addSecurityHeaders(headers));
@@ -177,10 +211,23 @@ function isEventApiAppend(route: string | undefined): boolean {
   return route === '/api/v1/event' || route === '/api/event';
 }
 
-/** Decodes a request body, refusing bytes that are not UTF-8 instead of replacing them silently. */
-function decodeUtf8(body: Buffer): string {
+/**
+ * Decodes a JSON or NDJSON request body: a large one is checked for a shape that would blow up in `JSON.parse`
+ * ({@link checkJsonShape}), and bytes that are not UTF-8 are refused instead of replaced silently.
+ */
+function decodeJsonBody(body: Buffer): string {
+  checkJsonShape(body);
   if (!isUtf8(body)) throw new TamgaError('MALFORMED_JSON', 'Body is not valid UTF-8', { field: 'body' });
   return body.toString('utf8');
+}
+
+/** `JSON.parse`, its SyntaxError becoming `MALFORMED_JSON` with `details`. */
+function parseJson(text: string, what: string, details: Record<string, unknown>): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new TamgaError('MALFORMED_JSON', `${what}: ${(error as Error).message}`, details);
+  }
 }
 
 /** The events of an NDJSON body (kept apart from a JSON array so both can be told apart). */

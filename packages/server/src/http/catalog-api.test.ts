@@ -197,6 +197,23 @@ describe('tenant catalogues', () => {
     ]);
     expect(res.json().detail).toContain('15800');
   });
+
+  it('refuses a YAML alias bomb, a 40,000-key object and an oversize text with 422 CATALOG_INVALID naming the limit', async () => {
+    const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) {
+      laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const bomb = await putCatalog('acme', laughs.join('\n'));
+    expect(bomb.statusCode).toBe(422);
+    expect(bomb.json()).toMatchObject({ code: 'CATALOG_INVALID', limit: { aliases: 100 } });
+    const keys = await putCatalog('acme', JSON.stringify(Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i]))), 'application/json');
+    expect(keys.statusCode).toBe(422);
+    expect(keys.json().problems).toHaveLength(100);
+    expect(keys.json().problemCount).toBe(40_005);
+    const big = await putCatalog('acme', `catalog: acme\nnote: "${'x'.repeat(1024 * 1024)}"`);
+    expect(big.json()).toMatchObject({ status: 422, code: 'CATALOG_INVALID', limit: { bytes: 1024 * 1024 } });
+    expect((await get('/api/v1/tenants/acme/catalog')).json().version).toBe(2);
+  });
 });
 
 describe('tenant settings', () => {

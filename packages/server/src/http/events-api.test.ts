@@ -140,6 +140,45 @@ describe('POST /api/v1/events then GET /api/v1/events/{id}', () => {
   });
 });
 
+describe('the createdAt window', () => {
+  it('takes 1970 up to a day ahead of the server clock, and says the window when refusing', async () => {
+    expect((await post({ event: 2001, createdAt: '1970-01-01T00:00:00Z' })).statusCode).toBe(201);
+    expect((await post({ event: 2001, createdAt: '2026-11-23T10:17:00Z' })).statusCode).toBe(201);
+    const refused = await post({ event: 2001, tenantId: 'archive', createdAt: '0075-06-01T12:00:00Z' });
+    expect(refused.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'createdAt',
+      earliest: '1970-01-01T00:00:00.000000Z',
+      latest: '2026-11-23T10:17:00.000000Z',
+    });
+    expect(refused.json().detail).toBe(
+      '[0].createdAt: 0075-06-01T12:00:00.000000Z is before 1970-01-01T00:00:00.000000Z; tenant archive does not take back-dated imports (its setting backdatedImports)',
+    );
+  });
+
+  it('takes times back to 1700 for a tenant that allows back-dated imports, and they read back as sent', async () => {
+    const settings = await t.request({ method: 'PUT', url: '/api/v1/tenants/archive/settings', payload: { backdatedImports: true } });
+    expect(settings.json()).toMatchObject({ tenantId: 'archive', backdatedImports: true, openCodes: false });
+    const res = await post([
+      { event: 2001, tenantId: 'archive', createdAt: '1899-07-04T08:30:00.000001Z' },
+      { event: 2001, tenantId: 'archive', createdAt: '1700-01-01T00:00:00Z' },
+    ]);
+    expect(res.statusCode).toBe(201);
+    const read = await get('/api/v1/events?tenantId=archive&from=1700-01-01T00:00:00Z&to=1970-01-01T00:00:00Z&order=asc');
+    expect(read.json().items.map((r: { createdAt: string; integrity: string }) => [r.createdAt, r.integrity])).toEqual([
+      ['1700-01-01T00:00:00.000000Z', 'valid'],
+      ['1899-07-04T08:30:00.000001Z', 'valid'],
+    ]);
+    const page = await get('/api/v1/events?tenantId=archive&from=1700-01-01T00:00:00Z&to=1970-01-01T00:00:00Z&limit=1');
+    const next = await get(`/api/v1/events?tenantId=archive&from=1700-01-01T00:00:00Z&to=1970-01-01T00:00:00Z&limit=1&cursor=${page.json().nextCursor}`);
+    expect(next.json().items[0].createdAt).toBe('1700-01-01T00:00:00.000000Z');
+    // Year 75 and the future stay refused, and other tenants keep the 1970 floor.
+    expect((await post({ event: 2001, tenantId: 'archive', createdAt: '0075-06-01T12:00:00Z' })).json().field).toBe('createdAt');
+    expect((await post({ event: 2001, tenantId: 'archive', createdAt: '2027-01-01T00:00:00Z' })).json().field).toBe('createdAt');
+    expect((await post({ event: 2001, tenantId: 'other', createdAt: '1899-07-04T08:30:00Z' })).statusCode).toBe(400);
+  });
+});
+
 describe('bad input', () => {
   const cases: [string, unknown, number, string, string | undefined][] = [
     ['malformed JSON', '{"event": 20', 400, 'MALFORMED_JSON', 'body'],
@@ -150,6 +189,9 @@ describe('bad input', () => {
     ['name not matching the code', { event: 2001, eventName: 'LogOut' }, 422, 'EVENT_NAME_MISMATCH', 'eventName'],
     ['invalid IP', { event: 2001, ip: '10.0.0.300' }, 400, 'VALIDATION_FAILED', 'ip'],
     ['invalid date', { event: 2001, createdAt: '2024-02-30T10:00:00Z' }, 400, 'VALIDATION_FAILED', 'createdAt'],
+    ['year 0075 (once signed as 1975)', { event: 2001, createdAt: '0075-06-01T12:00:00Z' }, 400, 'VALIDATION_FAILED', 'createdAt'],
+    ['createdAt before 1970', { event: 2001, createdAt: '1969-12-31T23:59:59Z' }, 400, 'VALIDATION_FAILED', 'createdAt'],
+    ['createdAt over a day ahead of the clock', { event: 2001, createdAt: '2026-11-23T10:17:00.001Z' }, 400, 'VALIDATION_FAILED', 'createdAt'],
     ['class outside 1-4', { event: 2001, classifiedEvent: 5 }, 400, 'VALIDATION_FAILED', 'classifiedEvent'],
     ['correction without correctsEventId', { event: 2001, classifiedEvent: 4 }, 400, 'VALIDATION_FAILED', 'correctsEventId'],
     ['server-set field', { event: 2001, signature: 'ab' }, 400, 'VALIDATION_FAILED', 'signature'],
@@ -404,6 +446,6 @@ describe('checkpoints and proofs', () => {
     expect((await get('/api/v1/logs/proofs/proofs/inclusion?seq=0&treeSize=999')).json().code).toBe('TREE_SIZE_OUT_OF_RANGE');
     expect((await get('/api/v1/logs/proofs/proofs/inclusion?seq=x&treeSize=3')).json().field).toBe('seq');
     expect((await get('/api/v1/logs/nobody/checkpoint')).statusCode).toBe(404);
-    expect((await get('/api/v1/logs/..%2F..%2Fetc/checkpoint')).statusCode).toBe(404);
+    expect((await get('/api/v1/logs/..%2F..%2Fetc/checkpoint')).json()).toMatchObject({ status: 400, field: 'tenant' });
   });
 });

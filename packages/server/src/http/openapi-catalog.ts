@@ -10,13 +10,13 @@ const lang = {
   schema: { type: 'string', enum: ['en', 'ru'] },
   description: 'Language of description and domainTitle; default from Accept-Language (ru or en), else en',
 };
-const many = (name: string, description: string, items: Record<string, unknown> = { type: 'string' }) => ({
+const many = (name: string, description: string, items: Record<string, unknown> = { type: 'string' }, maxItems = 100) => ({
   name,
   in: 'query',
-  schema: { type: 'array', items },
+  schema: { type: 'array', items, maxItems },
   style: 'form',
   explode: true,
-  description: `${description} (repeat or comma-separate)`,
+  description: `${description} (repeat or comma-separate; at most ${maxItems})`,
 });
 const localized = { type: 'object', required: ['en', 'ru'], properties: { en: { type: 'string' }, ru: { type: 'string' } } };
 
@@ -51,6 +51,11 @@ const settings = {
   properties: {
     builtinCatalogs: { type: ['array', 'null'], items: { type: 'string' }, description: 'Built-in catalogues the tenant resolves against; null or absent = all' },
     openCodes: { type: 'boolean', default: false, description: 'Store codes in no catalogue, flagged unregistered, instead of refusing them' },
+    backdatedImports: {
+      type: 'boolean',
+      default: false,
+      description: 'Take createdAt back to 1700-01-01 (imports of old records) instead of 1970-01-01; never more than a day ahead of the server clock',
+    },
   },
 };
 
@@ -64,13 +69,23 @@ export const CATALOG_OPENAPI_PATHS = Object.freeze({
         many('domain', 'Domain keys'),
         many('classifiedEvent', 'Classes', { type: 'integer', enum: [1, 2, 3, 4] }),
         many('status', 'Statuses'),
-        many('tenantId', 'Entries as these tenants resolve codes: their catalogue, then the built-ins they enabled; "default" is the default tenant'),
+        many('tenantId', 'Entries as these tenants resolve codes: their catalogue, then the built-ins they enabled; "default" is the default tenant', { type: 'string' }, 20),
         lang,
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 }, description: 'Entries per page' },
+        { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the previous page' },
       ],
       responses: {
         '200': {
-          description: 'Entries, localized (Content-Language)',
-          content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: catalogItem } } } } },
+          description: 'A page of entries, localized (Content-Language); nextCursor is null on the last page',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['items', 'nextCursor'],
+                properties: { items: { type: 'array', items: catalogItem }, nextCursor: { type: ['string', 'null'] } },
+              },
+            },
+          },
         },
         '400': problem,
         '401': problem,

@@ -92,8 +92,26 @@ export const EVIDENCE_OPENAPI_PATHS = Object.freeze({
   '/api/v1/erasures': {
     post: {
       summary: "Erase the payload of every record of one userId. Administrators only; journalled",
-      requestBody: reasonBody({ userId: { type: 'string' } }),
-      responses: { '200': { description: 'Erased' }, '400': problem, '403': problem },
+      requestBody: reasonBody({ userId: { type: 'string', maxLength: 512 } }),
+      responses: {
+        '200': {
+          description: 'Erased: how many, and the first 1,000 records',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  erased: { type: 'integer' },
+                  records: { type: 'array', maxItems: 1000, items: { type: 'object', properties: { id: { type: 'string' }, tenantId: { type: ['string', 'null'] }, seq: { type: 'integer' } } } },
+                  recordsListed: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+        '400': problem,
+        '403': problem,
+      },
     },
   },
   '/api/v1/keys/rotate': {

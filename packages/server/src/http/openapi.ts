@@ -9,22 +9,24 @@ import { EVIDENCE_OPENAPI_PATHS } from './openapi-evidence.js';
 import { ASSET_EVENT_OPENAPI_PATHS } from './openapi-asset-event.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
+/** Text parameters are at most 1,024 characters; lists at most 100 values (event codes: 1,000). */
+const text = { type: 'string', maxLength: 1024 };
 const filters = [
   { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Start of [from, to) on createdAt; default: start of the current hour' },
   { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'End of [from, to); default: end of the current hour' },
-  { name: 'event', in: 'query', schema: { type: 'array', items: { type: 'integer' } }, style: 'form', explode: true, description: 'Event codes (repeat or comma-separate)' },
-  { name: 'classifiedEvent', in: 'query', schema: { type: 'array', items: { type: 'integer', enum: [1, 2, 3, 4] } } },
+  { name: 'event', in: 'query', schema: { type: 'array', items: { type: 'integer' }, maxItems: 1000 }, style: 'form', explode: true, description: 'Event codes (repeat or comma-separate)' },
+  { name: 'classifiedEvent', in: 'query', schema: { type: 'array', items: { type: 'integer', enum: [1, 2, 3, 4] }, maxItems: 100 } },
   { name: 'outcome', in: 'query', schema: { type: 'string', enum: ['success', 'failure', 'unknown'] } },
-  { name: 'operationKey', in: 'query', schema: { type: 'string' }, description: 'Alone (no from/to), shows the whole operation' },
-  { name: 'userId', in: 'query', schema: { type: 'string' } },
-  { name: 'tenantId', in: 'query', schema: { type: 'array', items: { type: 'string' } }, description: '"default" is the default tenant' },
-  { name: 'nodeId', in: 'query', schema: { type: 'string' } },
-  { name: 'ip', in: 'query', schema: { type: 'string' } },
-  { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Substring of text or entityData' },
+  { name: 'operationKey', in: 'query', schema: text, description: 'Alone (no from/to), shows the whole operation' },
+  { name: 'userId', in: 'query', schema: text },
+  { name: 'tenantId', in: 'query', schema: { type: 'array', items: { type: 'string' }, maxItems: 100 }, description: '"default" is the default tenant' },
+  { name: 'nodeId', in: 'query', schema: text },
+  { name: 'ip', in: 'query', schema: text },
+  { name: 'q', in: 'query', schema: text, description: 'Substring of text or entityData' },
   { name: 'order', in: 'query', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
   ...(
     [
-      ['event', 'integer', 'Leaves out these event codes (repeat or comma-separate)'],
+      ['event', 'integer', 'Leaves out these event codes (repeat or comma-separate; at most 1,000)'],
       ['classifiedEvent', 'integer', 'Leaves out these classes (repeat or comma-separate)'],
       ['tenantId', 'string', 'Leaves out these tenants (repeat or comma-separate; "default" is the default tenant)'],
       ['userId', 'string', 'Leaves out records of these users (repeat); records without a user stay'],
@@ -35,7 +37,7 @@ const filters = [
   ).map(([name, type, description]) => ({
     name: `not.${name}`,
     in: 'query',
-    schema: { type: 'array', items: { type } },
+    schema: { type: 'array', items: { type }, maxItems: name === 'event' ? 1000 : 100 },
     style: 'form',
     explode: true,
     description,

@@ -60,13 +60,39 @@ export function toProblem(error: unknown): Problem {
 /** Codes whose answer carries `Retry-After`: the problem's `retryAfter` (seconds), else 5. */
 const RETRY_LATER: ReadonlySet<ErrorCode> = new Set(['STORE_UNAVAILABLE', 'STORE_OUTCOME_UNKNOWN', 'STORE_CORRUPT', 'RATE_LIMITED', 'ACCOUNT_LOCKED']);
 
-/** Fastify error handler: every error leaves as `application/problem+json`. */
-export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** Longest wait for the rest of a body too large before answering 413 anyway. */
+const DRAIN_MS = 5_000;
+
+/** Reads and drops the rest of a request body; resolves when it ended, failed, or after `ms`. */
+function drainBody(raw: FastifyRequest['raw'], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    raw.once('end', done).once('close', done).once('error', done);
+    raw.resume();
+  });
+}
+
+/**
+ * Fastify error handler: every error leaves as `application/problem+json`. A request body not read yet (refused as
+ * too large, of a media type no route takes, or never reached) is read to its end first, at most 5 s: Fastify closes
+ * the connection after such errors, and closing while the client still sends makes the kernel reset it, so the
+ * client may never read the answer (RFC 9112 §9.6).
+ */
+export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<void> {
   const problem = toProblem(error);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   if (RETRY_LATER.has(problem.code)) {
     const seconds = typeof problem.retryAfter === 'number' ? problem.retryAfter : 5;
     if (problem.code !== 'ACCOUNT_LOCKED' || typeof problem.retryAfter === 'number') void reply.header('retry-after', String(seconds));
   }
-  return reply.status(problem.status).type(PROBLEM_JSON).send(problem);
+  const send = (): FastifyReply => reply.status(problem.status).type(PROBLEM_JSON).send(problem);
+  const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !request.raw.readableEnded && !request.raw.destroyed) {
+    return drainBody(request.raw, DRAIN_MS).then(() => void send());
+  }
+  return send();
 }

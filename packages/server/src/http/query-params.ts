@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_NAME, parseTimestamp, ValidationError } from '@tamga/core';
+import { DEFAULT_TENANT_NAME, EARLIEST_STORED_MICROS, parseTimestamp, TenantIds, ValidationError } from '@tamga/core';
 import type { EventClass, Outcome } from '@tamga/core';
 import type { RecordCursor, RecordExclusion, RecordFilter, TenantScope } from '../journal/journal-store.js';
 
@@ -10,63 +10,95 @@ function invalid(field: string, message: string): never {
   throw new ValidationError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 
-/** Values of a repeatable parameter: `?event=1&event=2` and `?event=1,2` both give `['1','2']`. */
-function list(query: Query, name: string): string[] {
+/** Most values of one list parameter (`tenantId`, `not.userId`, `classifiedEvent`, …). */
+export const MAX_LIST_VALUES = 100;
+/** Most codes in `event` or `not.event` (the journal page's event-type picker can tick many). */
+export const MAX_EVENT_CODES = 1000;
+/** Longest value of a text parameter (`userId`, `q`, `operationKey`, …), in characters: longer than any stored field. */
+export const MAX_TEXT_PARAM = 1024;
+
+/** Refuses a list parameter with more values than `max`, naming it. */
+function bounded(values: string[], name: string, max: number): string[] {
+  if (values.length > max) invalid(name, `at most ${max} values (got ${values.length})`);
+  for (const v of values) if (v.length > MAX_TEXT_PARAM) invalid(name, `a value is at most ${MAX_TEXT_PARAM} characters`);
+  return values;
+}
+
+/**
+ * Values of a repeatable parameter: `?event=1&event=2` and `?event=1,2` both give `['1','2']`; at most `max`
+ * (default {@link MAX_LIST_VALUES}), else `VALIDATION_FAILED` naming the parameter.
+ */
+export function listParam(query: Query, name: string, max = MAX_LIST_VALUES): string[] {
   const raw = query[name];
   if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return bounded(values, name, max);
 }
 
 /** Values of a repeatable text parameter: repeated only, since the values themselves may hold commas. */
 function repeated(query: Query, name: string): string[] {
   const raw = query[name];
   if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== '');
+  return bounded((Array.isArray(raw) ? raw : [raw]).filter((v) => v !== ''), name, MAX_LIST_VALUES);
 }
 
 function eventCodes(query: Query, name: string): number[] {
-  return list(query, name).map((v) => {
+  return listParam(query, name, MAX_EVENT_CODES).map((v) => {
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) invalid(name, `"${v}" is not an event code`);
+    if (!Number.isSafeInteger(n) || n < 0) invalid(name, `"${v.slice(0, 64)}" is not an event code`);
     return n;
   });
 }
 
 function eventClasses(query: Query, name: string): EventClass[] {
-  return list(query, name).map((v) => {
+  return listParam(query, name).map((v) => {
     const n = Number(v);
     if (n !== 1 && n !== 2 && n !== 3 && n !== 4) invalid(name, 'must be 1, 2, 3 or 4');
     return n as EventClass;
   });
 }
 
-function single(query: Query, name: string): string | undefined {
+/** A parameter given at most once, of at most {@link MAX_TEXT_PARAM} characters; undefined when absent or empty. */
+export function singleParam(query: Query, name: string): string | undefined {
   const raw = query[name];
   if (Array.isArray(raw)) invalid(name, 'must be given once');
+  if (raw !== undefined && raw.length > MAX_TEXT_PARAM) invalid(name, `must be at most ${MAX_TEXT_PARAM} characters`);
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
 function time(query: Query, name: string): number | undefined {
-  const v = single(query, name);
+  const v = singleParam(query, name);
   if (v === undefined) return undefined;
   const micros = parseTimestamp(v);
   if (micros === undefined) invalid(name, 'must be an RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z');
   return micros;
 }
 
-/** Parses a tenant name from a URL or filter: `default` names the default tenant (null). */
-export function parseTenant(value: string): string | null {
-  return value === DEFAULT_TENANT_NAME ? null : value;
+/**
+ * Parses a tenant name from a URL or filter: `default` names the default tenant (null); any other must follow the
+ * tenant-id rule or be an id `tenantIds` knows was stored before it (default: none) — else `VALIDATION_FAILED`
+ * naming `field` (default `tenant`).
+ */
+export function parseTenant(value: string, tenantIds: TenantIds = TenantIds.NONE, field = 'tenant'): string | null {
+  if (value === DEFAULT_TENANT_NAME) return null;
+  tenantIds.checkName(value, field);
+  return value;
 }
 
 /**
  * Parses the record filters of `GET /api/v1/events` and `/stats`. The range `[from, to)` defaults to the
- * current clock hour (seed 002), except that an `operationKey` alone shows the whole operation.
+ * current clock hour (seed 002), except that an `operationKey` alone shows the whole operation. Tenant ids are
+ * checked with `tenantIds` (default: the rule alone, no id stored before it).
  */
-export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScope | undefined): RecordFilter {
+export function parseRecordFilter(
+  query: Query,
+  nowMs: number,
+  scope: TenantScope | undefined,
+  tenantIds: TenantIds = TenantIds.NONE,
+): RecordFilter {
   let from = time(query, 'from');
   let to = time(query, 'to');
-  const operationKey = single(query, 'operationKey');
+  const operationKey = singleParam(query, 'operationKey');
   if (from === undefined && to === undefined && operationKey === undefined) {
     from = Math.floor((nowMs * 1000) / HOUR_MICROS) * HOUR_MICROS;
     to = from + HOUR_MICROS;
@@ -74,22 +106,22 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
   if (from !== undefined && to !== undefined && from > to) invalid('to', 'must not be before from');
   const events = eventCodes(query, 'event');
   const classes = eventClasses(query, 'classifiedEvent');
-  const outcome = single(query, 'outcome');
+  const outcome = singleParam(query, 'outcome');
   if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure' && outcome !== 'unknown') {
     invalid('outcome', 'must be success, failure or unknown');
   }
-  const requested = list(query, 'tenantId').map(parseTenant);
+  const requested = listParam(query, 'tenantId').map((t) => parseTenant(t, tenantIds, 'tenantId'));
   let tenants: TenantScope | undefined = requested.length > 0 ? requested : undefined;
   if (scope !== undefined) tenants = tenants === undefined ? scope : tenants.filter((t) => scope.includes(t));
-  const order = single(query, 'order');
+  const order = singleParam(query, 'order');
   if (order !== undefined && order !== 'asc' && order !== 'desc') invalid('order', 'must be asc or desc');
   const optional = {
-    userId: single(query, 'userId'),
-    nodeId: single(query, 'nodeId'),
-    ip: single(query, 'ip'),
-    q: single(query, 'q'),
+    userId: singleParam(query, 'userId'),
+    nodeId: singleParam(query, 'nodeId'),
+    ip: singleParam(query, 'ip'),
+    q: singleParam(query, 'q'),
   };
-  const exclude = parseExclusion(query);
+  const exclude = parseExclusion(query, tenantIds);
   return {
     ...(exclude !== undefined && { exclude }),
     ...(from !== undefined && { from }),
@@ -109,11 +141,11 @@ export function parseRecordFilter(query: Query, nowMs: number, scope: TenantScop
  * comma-separated, like their positive twins), `not.userId`, `not.ip`, `not.operationKey` and `not.nodeId`
  * (repeated). Undefined when none is given.
  */
-function parseExclusion(query: Query): RecordExclusion | undefined {
+function parseExclusion(query: Query, tenantIds: TenantIds): RecordExclusion | undefined {
   const lists = {
     events: eventCodes(query, 'not.event'),
     classes: eventClasses(query, 'not.classifiedEvent'),
-    tenants: list(query, 'not.tenantId').map(parseTenant),
+    tenants: listParam(query, 'not.tenantId').map((t) => parseTenant(t, tenantIds, 'not.tenantId')),
     userIds: repeated(query, 'not.userId'),
     ips: repeated(query, 'not.ip'),
     operationKeys: repeated(query, 'not.operationKey'),
@@ -123,12 +155,12 @@ function parseExclusion(query: Query): RecordExclusion | undefined {
   return given.length > 0 ? (Object.fromEntries(given) as RecordExclusion) : undefined;
 }
 
-/** Parses `limit` (1..1000, default 100). */
-export function parseLimit(query: Query): number {
-  const v = single(query, 'limit');
-  if (v === undefined) return 100;
+/** Parses `limit`: a whole number from 1 to `max` (default 1,000); `fallback` when absent (default 100). */
+export function parseLimit(query: Query, fallback = 100, max = 1000): number {
+  const v = singleParam(query, 'limit');
+  if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) invalid('limit', 'must be an integer from 1 to 1000');
+  if (!Number.isInteger(n) || n < 1 || n > max) invalid('limit', `must be an integer from 1 to ${max}`);
   return n;
 }
 
@@ -144,13 +176,14 @@ export function encodeCursor(c: PageCursor): string {
 
 /** Decodes a cursor from {@link encodeCursor}; anything else is `INVALID_CURSOR`. */
 export function decodeCursor(query: Query): PageCursor | undefined {
-  const v = single(query, 'cursor');
+  const v = singleParam(query, 'cursor');
   if (v === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 3 && parsed.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    // createdAt may be before 1970 (a tenant with back-dated imports); rid and shown never are negative.
+    if (Array.isArray(parsed) && parsed.length === 3 && parsed.every((n) => Number.isSafeInteger(n))) {
       const [createdAt, rid, shown] = parsed as [number, number, number];
-      return { createdAt, rid, shown };
+      if (createdAt >= EARLIEST_STORED_MICROS && rid >= 0 && shown >= 0) return { createdAt, rid, shown };
     }
   } catch {
     // fall through

@@ -98,4 +98,26 @@ describe('GET /api/v1/events/stream', () => {
     expect(response.status).toBe(403);
     expect(response.headers.get('content-type')).toMatch(/problem\+json/);
   });
+
+  it('holds at most 16 streams per key at once: the 17th gets 429, and one more fits once one closes', async () => {
+    const key = await createApiKey(t, { name: 'many tabs', scopes: ['read'] });
+    const open = (): Promise<{ response: Response; controller: AbortController }> => {
+      const controller = new AbortController();
+      return fetch(`${base}/api/v1/events/stream`, { headers: { authorization: `Bearer ${key.key}` }, signal: controller.signal }).then((response) => ({ response, controller }));
+    };
+    const streams = await Promise.all(Array.from({ length: 16 }, open));
+    expect(streams.map((s) => s.response.status)).toEqual(Array(16).fill(200));
+    const refused = await open();
+    expect(refused.response.status).toBe(429);
+    expect(refused.response.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(await refused.response.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(refused.response.headers.get('retry-after')).toBe('5');
+    streams[0]!.controller.abort();
+    await expect.poll(async () => {
+      const next = await open();
+      next.controller.abort();
+      return next.response.status;
+    }).toBe(200);
+    for (const s of streams) s.controller.abort();
+  });
 });

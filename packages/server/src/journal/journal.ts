@@ -7,6 +7,10 @@ import {
   sealRecord,
   SYSTEM_TENANT_ID,
   DEFAULT_EVENT_LIMITS,
+  EARLIEST_STORED_MICROS,
+  EPOCH_MICROS,
+  formatTimestamp,
+  TenantIds,
 } from '@tamga/core';
 import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
@@ -45,6 +49,8 @@ export interface JournalConfig {
   readonly limits?: EventLimits;
   /** Clock in UTC milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /** The tenant-id rule with the ids stored before it (`loadTenantIds`). Default: none stored before. */
+  readonly tenantIds?: TenantIds;
 }
 
 /** A problem with one event of a batch. */
@@ -64,6 +70,32 @@ const MAX_PROBLEMS = 100;
 
 /** OCSF severity by class when neither the event nor its catalogue entry gives one. */
 const SEVERITY_BY_CLASS = { 1: 1, 2: 3, 3: 4, 4: 2 } as const;
+
+/** How far ahead of the server clock a producer's `createdAt` may be (clock skew, time zones gone wrong). */
+export const MAX_CREATED_AT_AHEAD_MICROS = 86_400_000_000;
+
+/**
+ * Refuses a `createdAt` outside the tenant's window: from 1970-01-01 (1700-01-01 when the tenant takes back-dated
+ * imports) to one day ahead of the server clock. A time outside it is a producer's bug (a year read as 75 instead
+ * of 1975, a clock in the future), not an event.
+ */
+function checkCreatedAt(createdAt: number, nowMicros: number, catalog: TenantCatalog, tenantId: string | null, index: number): void {
+  const earliest = catalog.backdatedImports ? EARLIEST_STORED_MICROS : EPOCH_MICROS;
+  const latest = nowMicros + MAX_CREATED_AT_AHEAD_MICROS;
+  if (createdAt >= earliest && createdAt <= latest) return;
+  const window = { earliest: formatTimestamp(earliest), latest: formatTimestamp(latest) };
+  const why =
+    createdAt > latest
+      ? `is more than a day ahead of the server clock (latest ${window.latest})`
+      : catalog.backdatedImports
+        ? `is before ${window.earliest}, the earliest time Tamga stores`
+        : `is before ${window.earliest}; tenant ${tenantId ?? 'default'} does not take back-dated imports (its setting backdatedImports)`;
+  throw new ValidationError('VALIDATION_FAILED', `[${index}].createdAt: ${formatTimestamp(createdAt)} ${why}`, {
+    field: 'createdAt',
+    index,
+    ...window,
+  });
+}
 
 /** Names the catalogues a tenant's codes resolve against, for error messages (never on the hot path). */
 function catalogsOf(catalog: TenantCatalog, tenantId: string | null): string {
@@ -85,6 +117,8 @@ export class Journal {
   readonly keys: KeyRing;
   readonly nodeId: string;
   readonly originPrefix: string;
+  /** The tenant-id rule, knowing the ids stored before it. */
+  readonly tenantIds: TenantIds;
   readonly #limits: EventLimits;
   readonly #now: () => number;
   readonly #listeners = new Set<AppendListener>();
@@ -103,6 +137,7 @@ export class Journal {
     this.originPrefix = config.originPrefix;
     this.#limits = config.limits ?? DEFAULT_EVENT_LIMITS;
     this.#now = config.now ?? Date.now;
+    this.tenantIds = config.tenantIds ?? TenantIds.NONE;
   }
 
   /** The log origin of a tenant (`null` = default tenant). */
@@ -167,9 +202,10 @@ export class Journal {
   }
 
   #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined, isSystem: boolean): PendingRecord {
-    const e = validateEventInput(raw, index, this.#limits);
+    const e = validateEventInput(raw, index, this.#limits, this.tenantIds);
     const catalog = this.catalogs.forTenant(e.tenantId);
     const entry = this.#resolve(e.event, e.eventName, index, catalog, e.tenantId);
+    if (e.createdAt !== undefined) checkCreatedAt(e.createdAt, nowMicros, catalog, e.tenantId, index);
     if (e.tenantId === SYSTEM_TENANT_ID && !isSystem) {
       throw new TamgaError('FORBIDDEN', `[${index}].tenantId: "${SYSTEM_TENANT_ID}" holds Tamga's own events`, { field: 'tenantId', index });
     }

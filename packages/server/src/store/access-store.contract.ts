@@ -199,16 +199,28 @@ export function describeAccessStoreContract(
     });
 
     describe('failed sign-ins', () => {
-      it('counts failures in the window, gives the oldest, and clears them', async () => {
+      it('counts attempts in the window up to the limit, gives the oldest, and clears them', async () => {
         const login = `mallory-${randomSuffix()}`;
-        await store.addLoginFailure(login, '203.0.113.9', T0 - 20 * 60_000);
-        await store.addLoginFailure(login, '203.0.113.9', T0 - 10 * 60_000);
-        await store.addLoginFailure(login, '203.0.113.9', T0 - 5 * 60_000);
-        await store.addLoginFailure(`${login}-other`, '203.0.113.9', T0);
-        expect(await store.loginFailures(login, T0 - 15 * 60_000)).toEqual({ count: 2, oldest: T0 - 10 * 60_000 });
+        const since = T0 - 15 * 60_000;
+        expect(await store.admitLoginAttempt(login, '203.0.113.9', T0 - 20 * 60_000, T0 - 35 * 60_000, 5)).toEqual({ admitted: true, count: 1, oldest: T0 - 20 * 60_000 });
+        expect(await store.admitLoginAttempt(login, '203.0.113.9', T0 - 10 * 60_000, since, 5)).toEqual({ admitted: true, count: 1, oldest: T0 - 10 * 60_000 });
+        expect(await store.admitLoginAttempt(login, '203.0.113.9', T0 - 5 * 60_000, since, 2)).toEqual({ admitted: true, count: 2, oldest: T0 - 10 * 60_000 });
+        expect(await store.admitLoginAttempt(login, '203.0.113.9', T0, since, 2)).toEqual({ admitted: false, count: 2, oldest: T0 - 10 * 60_000 });
+        await store.admitLoginAttempt(`${login}-other`, '203.0.113.9', T0, since, 5);
         await store.clearLoginFailures(login, T0 - 60 * 60_000);
-        expect(await store.loginFailures(login, 0)).toEqual({ count: 0, oldest: null });
-        expect((await store.loginFailures(`${login}-other`, 0)).count).toBe(1);
+        expect(await store.admitLoginAttempt(login, '203.0.113.9', T0, since, 1)).toEqual({ admitted: true, count: 1, oldest: T0 });
+        expect((await store.admitLoginAttempt(`${login}-other`, '203.0.113.9', T0, since, 5)).count).toBe(2);
+      });
+
+      it('admits exactly the limit of many parallel attempts, from two stores as from two nodes', async () => {
+        const login = `parallel-${randomSuffix()}`;
+        const other = (await reopen?.()) ?? store;
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : other).admitLoginAttempt(login, '203.0.113.9', T0 + i, T0 - 60_000, 5)),
+        );
+        expect(results.filter((r) => r.admitted)).toHaveLength(5);
+        expect(results.filter((r) => r.admitted).map((r) => r.count).sort()).toEqual([1, 2, 3, 4, 5]);
+        expect(results.filter((r) => !r.admitted).every((r) => r.count === 5)).toBe(true);
       });
     });
 

@@ -49,15 +49,25 @@ export function describeCatalogStoreContract(
     it('replaces settings per tenant and bumps the revision', async () => {
       const before = await store.revision();
       expect(await store.getTenantSettings('acme')).toBeUndefined();
-      const rev = await store.putTenantSettings('acme', { builtinCatalogs: ['ai-server'], openCodes: true }, T0);
+      const rev = await store.putTenantSettings('acme', { builtinCatalogs: ['ai-server'], openCodes: true, backdatedImports: true }, T0);
       expect(rev).toBe(before + 1);
-      await store.putTenantSettings(null, { builtinCatalogs: null, openCodes: false }, T0);
-      await store.putTenantSettings('acme', { builtinCatalogs: [], openCodes: false }, T0 + 1);
-      expect(await store.getTenantSettings('acme')).toEqual({ builtinCatalogs: [], openCodes: false });
+      expect(await store.getTenantSettings('acme')).toEqual({ builtinCatalogs: ['ai-server'], openCodes: true, backdatedImports: true });
+      await store.putTenantSettings(null, { builtinCatalogs: null, openCodes: false, backdatedImports: false }, T0);
+      await store.putTenantSettings('acme', { builtinCatalogs: [], openCodes: false, backdatedImports: false }, T0 + 1);
+      expect(await store.getTenantSettings('acme')).toEqual({ builtinCatalogs: [], openCodes: false, backdatedImports: false });
       const all = await store.listTenantSettings();
-      expect(all).toContainEqual({ tenantId: null, settings: { builtinCatalogs: null, openCodes: false } });
+      expect(all).toContainEqual({ tenantId: null, settings: { builtinCatalogs: null, openCodes: false, backdatedImports: false } });
       expect(all).toHaveLength(2);
       expect(await store.revision()).toBe(before + 3);
+    });
+
+    it('adds the backdated_imports column to a settings table made before it existed, keeping its rows', async () => {
+      await store.putTenantSettings('legacy', { builtinCatalogs: null, openCodes: true, backdatedImports: true }, T0);
+      await tamper('ALTER TABLE tenant_catalog_settings DROP COLUMN backdated_imports');
+      const upgraded = await reopen();
+      expect(await upgraded.getTenantSettings('legacy')).toEqual({ builtinCatalogs: null, openCodes: true, backdatedImports: false });
+      await upgraded.putTenantSettings('legacy', { builtinCatalogs: null, openCodes: true, backdatedImports: true }, T0 + 2);
+      expect((await store.getTenantSettings('legacy'))?.backdatedImports).toBe(true);
     });
 
     it('is seen by a second store on the same database, as another node would see it', async () => {

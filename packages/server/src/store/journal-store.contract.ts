@@ -289,6 +289,27 @@ export function describeJournalStoreContract(
         ]);
       });
 
+      it('stores records of before 1970 (back-dated imports): ranges, pages, counts and seq ranges', async () => {
+        const t1899 = Date.UTC(1899, 6, 4, 8, 30, 0) * 1000 + 1;
+        const times = [t1899, t1899 + 90_000_000, Date.UTC(1969, 11, 31, 23, 59, 59) * 1000 + 999_999, 1];
+        await store.append(times.map((createdAt) => pendingRecord({ tenantId: 'old', createdAt })), testSealer());
+        const before1970 = { tenants: ['old'], from: Date.UTC(1700, 0, 1) * 1000, to: 0 };
+        expect((await store.queryRecords({ ...before1970, order: 'asc' }, 10)).map((r) => r.createdAt)).toEqual(times.slice(0, 3));
+        const paged: number[] = [];
+        let after: { createdAt: number; rid: number } | undefined;
+        for (let page = await store.queryRecords(before1970, 1); page.length > 0; page = await store.queryRecords(before1970, 1, after)) {
+          paged.push(page[0]!.createdAt);
+          after = { createdAt: page[0]!.createdAt, rid: page[0]!.rid };
+        }
+        expect(paged).toEqual(times.slice(0, 3).reverse());
+        const stats = await countRecordStats(store, before1970, HOUR);
+        expect(stats.count).toBe(3);
+        expect(stats.buckets.reduce((n, b) => n + b.count, 0)).toBe(3);
+        const log = (await store.getLog('old'))!;
+        expect(await findSeqRange(store, log.logId, t1899, t1899 + 60_000_000)).toEqual({ from: 0, to: 1 });
+        expect(await store.seqRangeForTime(log.logId, undefined, 0)).toEqual({ from: 0, to: 3 });
+      });
+
       describe('counts and histograms from the per-minute counts', () => {
         const MINUTE = 60_000_000;
         // 400 records over three hours at pseudo-random microseconds (a fixed LCG), three codes, three classes.

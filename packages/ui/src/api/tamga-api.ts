@@ -125,9 +125,17 @@ export class TamgaApi {
     return this.getJson<JournalRecord>(`/api/v1/events/${encodeURIComponent(id)}`, signal);
   }
 
-  /** The catalogue of event types. */
-  catalog(signal?: AbortSignal): Promise<{ items: CatalogItem[] }> {
-    return this.getJson<{ items: CatalogItem[] }>('/api/v1/catalog', signal);
+  /** The catalogue of event types, every page of it (the server answers at most 1,000 entries a page). */
+  async catalog(signal?: AbortSignal): Promise<{ items: CatalogItem[] }> {
+    const items: CatalogItem[] = [];
+    let cursor: string | null = null;
+    do {
+      const path: string = cursor === null ? '/api/v1/catalog' : `/api/v1/catalog?cursor=${encodeURIComponent(cursor)}`;
+      const page: { items: CatalogItem[]; nextCursor?: string | null } = await this.getJson(path, signal);
+      items.push(...page.items);
+      cursor = page.nextCursor ?? null;
+    } while (cursor !== null);
+    return { items };
   }
 
   /**

@@ -41,7 +41,7 @@ export async function apiKeyRoutes(app: FastifyInstance, { context }: { context:
       {
         name: parseName(body.name),
         scopes: parseScopes(body.scopes),
-        tenants: body.tenants === undefined || body.tenants === null ? null : parseTenants(body.tenants),
+        tenants: body.tenants === undefined || body.tenants === null ? null : parseTenants(body.tenants, accessOf(context).tenantIds),
         expiresAt: parseOptionalTime(body.expiresAt, 'expiresAt'),
       },
       { ip: request.ip },

@@ -49,7 +49,7 @@ export async function eventRoutes(
     const principal = principalOf(request);
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = request.query as Query;
-    const filter = parseRecordFilter(query, now(), principal.tenants);
+    const filter = parseRecordFilter(query, now(), principal.tenants, context.journal.tenantIds);
     const limit = parseLimit(query);
     const cursor = decodeCursor(query);
     const { items, hasMore } = await journal.query(filter, limit, cursor);
@@ -65,7 +65,7 @@ export async function eventRoutes(
     const principal = principalOf(request);
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = request.query as Query;
-    const filter = parseRecordFilter(query, now(), principal.tenants);
+    const filter = parseRecordFilter(query, now(), principal.tenants, context.journal.tenantIds);
     const from = filter.from ?? 0;
     const to = filter.to ?? now() * 1000;
     const spanSeconds = Math.max(1, (to - from) / 1e6);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEFAULT_TENANT_NAME, isTamgaError, isUuid, TamgaError, TENANT_ID_RE, ValidationError } from '@tamga/core';
+import { isTamgaError, isUuid, TamgaError, ValidationError } from '@tamga/core';
 import { EvidenceService, MAX_VERIFY_RANGE } from '../../evidence/evidence-service.js';
 import type { LogHead } from '../../journal/journal-store.js';
 import { principalOf } from '../build-server.js';
@@ -11,6 +11,10 @@ type Query = Record<string, string | undefined>;
 
 /** Longest erasure reason, in characters. */
 const MAX_REASON = 1000;
+/** Longest `userId` of an erasure: as long as a stored one may be. */
+const MAX_USER_ID = 512;
+/** Erased records listed in the answer of `POST /erasures` (all are counted). */
+const MAX_ERASED_LISTED = 1000;
 /** Largest `maxAge` of `GET /logs/{tenant}/verify`, seconds: an integrity answer at most an hour old. */
 const MAX_VERIFY_AGE_SECONDS = 3600;
 
@@ -28,8 +32,7 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read logs');
     const { tenant } = request.params as { tenant: string };
     const missing = (): TamgaError => new TamgaError('LOG_NOT_FOUND', `No log for tenant "${tenant}"`, { field: 'tenant' });
-    if (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant)) throw missing();
-    const tenantId = parseTenant(tenant);
+    const tenantId = parseTenant(tenant, journal.tenantIds, 'tenant');
     const visible = principal.tenants === undefined || principal.tenants.includes(tenantId);
     const log = visible ? await journal.store.getLog(tenantId) : undefined;
     if (log === undefined) throw missing();
@@ -117,9 +120,16 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     const by = requireAdmin(request);
     const reason = reasonOf(request.body);
     const userId = (request.body as { userId?: unknown }).userId;
-    if (typeof userId !== 'string' || userId === '') throw new ValidationError('VALIDATION_FAILED', 'userId: required', { field: 'userId' });
+    if (typeof userId !== 'string' || userId === '' || userId.length > MAX_USER_ID) {
+      throw new ValidationError('VALIDATION_FAILED', `userId: required, at most ${MAX_USER_ID} characters`, { field: 'userId' });
+    }
     const erased = await evidence.erase({ userId }, reason, by);
-    return { erased: erased.length, records: erased.map((r) => ({ id: r.id, tenantId: r.tenantId, seq: r.seq })) };
+    // The answer lists the first records only, like the PayloadErased event: a user's records may be millions.
+    return {
+      erased: erased.length,
+      records: erased.slice(0, MAX_ERASED_LISTED).map((r) => ({ id: r.id, tenantId: r.tenantId, seq: r.seq })),
+      recordsListed: Math.min(erased.length, MAX_ERASED_LISTED),
+    };
   });
 
   app.post('/api/v1/keys/rotate', async (request) => {

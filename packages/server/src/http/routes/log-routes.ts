@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TamgaError, TENANT_ID_RE, DEFAULT_TENANT_NAME } from '@tamga/core';
+import { TamgaError } from '@tamga/core';
 import type { LogHead } from '../../journal/journal-store.js';
 import { principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
@@ -16,10 +16,7 @@ export async function logRoutes(app: FastifyInstance, { context }: { context: Se
     const principal = principalOf(request);
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read logs');
     const { tenant } = request.params as { tenant: string };
-    if (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant)) {
-      throw new TamgaError('LOG_NOT_FOUND', `No log for tenant "${tenant}"`, { field: 'tenant' });
-    }
-    const tenantId = parseTenant(tenant);
+    const tenantId = parseTenant(tenant, journal.tenantIds, 'tenant');
     // A tenant outside the caller's scope answers exactly like a missing one.
     const visible = principal.tenants === undefined || principal.tenants.includes(tenantId);
     const log = visible ? await journal.store.getLog(tenantId) : undefined;

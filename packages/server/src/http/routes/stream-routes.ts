@@ -12,6 +12,11 @@ type Query = Record<string, string | string[] | undefined>;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Comment lines keep proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
+/**
+ * Most streams one key or user holds open at once (a browser tab holds one). Each may buffer up to 8 MiB for a slow
+ * reader, so the cap bounds what one principal can make the server hold.
+ */
+export const MAX_STREAMS_PER_PRINCIPAL = 16;
 
 /**
  * `GET /api/v1/events/stream`: Server-Sent Events of new records matching the same filters as
@@ -22,6 +27,7 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
   const live = new LiveFeed(context.journal, (error) => app.log.error({ err: error }, 'live stream publishing failed'));
   const now = context.now ?? Date.now;
   const open = new Set<() => void>();
+  const perPrincipal = new Map<string, number>();
   // Streams never end on their own: end them so the server can close.
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
@@ -32,7 +38,13 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = { ...(request.query as Query), from: undefined, to: undefined };
     // The default range (the current hour) is dropped: a stream has no end.
-    const { from: _from, to: _to, ...filter } = parseRecordFilter(query, now(), principal.tenants);
+    const { from: _from, to: _to, ...filter } = parseRecordFilter(query, now(), principal.tenants, context.journal.tenantIds);
+    const who = principal.id ?? principal.name;
+    const streams = perPrincipal.get(who) ?? 0;
+    if (streams >= MAX_STREAMS_PER_PRINCIPAL) {
+      throw new TamgaError('RATE_LIMITED', `At most ${MAX_STREAMS_PER_PRINCIPAL} live streams per key or user at once; close one`, { retryAfter: 5 });
+    }
+    perPrincipal.set(who, streams + 1);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -53,6 +65,9 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
       clearInterval(heartbeat);
       unsubscribe();
       open.delete(close);
+      const left = (perPrincipal.get(who) ?? 1) - 1;
+      if (left > 0) perPrincipal.set(who, left);
+      else perPrincipal.delete(who);
       res.end();
     };
     const unsubscribe = live.subscribe(filter, (records) => {

@@ -49,7 +49,7 @@ export async function userRoutes(app: FastifyInstance, { context }: { context: S
       login: parseLogin(body.login),
       password: parsePassword(body.password),
       roles: parseRoles(body.roles),
-      ...(body.tenants !== undefined && { tenants: parseTenants(body.tenants) }),
+      ...(body.tenants !== undefined && { tenants: parseTenants(body.tenants, accessOf(context).tenantIds) }),
       ...(body.enabled !== undefined && { enabled: parseBoolean(body.enabled, 'enabled') }),
       ...(body.mustChangePassword !== undefined && { mustChangePassword: parseBoolean(body.mustChangePassword, 'mustChangePassword') }),
       ...(body.expiresAt !== undefined && { expiresAt: parseOptionalTime(body.expiresAt, 'expiresAt') }),
@@ -73,7 +73,7 @@ export async function userRoutes(app: FastifyInstance, { context }: { context: S
     const changes: UserChanges = {
       ...(body.password !== undefined && { password: parsePassword(body.password) }),
       ...(body.roles !== undefined && { roles: parseRoles(body.roles) }),
-      ...(body.tenants !== undefined && { tenants: parseTenants(body.tenants) }),
+      ...(body.tenants !== undefined && { tenants: parseTenants(body.tenants, accessOf(context).tenantIds) }),
       ...(body.enabled !== undefined && { enabled: parseBoolean(body.enabled, 'enabled') }),
       ...(body.mustChangePassword !== undefined && { mustChangePassword: parseBoolean(body.mustChangePassword, 'mustChangePassword') }),
       ...(body.expiresAt !== undefined && { expiresAt: parseOptionalTime(body.expiresAt, 'expiresAt') }),

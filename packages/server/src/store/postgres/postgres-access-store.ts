@@ -1,8 +1,11 @@
 import type pg from 'pg';
-import type { AccessStore, ApiKeyRecord, ApiKeyScope, Role, SessionRecord, UserRecord } from '../../auth/access-store.js';
+import type { AccessStore, ApiKeyRecord, ApiKeyScope, LoginAdmission, Role, SessionRecord, UserRecord } from '../../auth/access-store.js';
 import type { TenantScope } from '../../journal/journal-store.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { SCHEMA_LOCK_CLASS } from './postgres-schema.js';
+
+/** Advisory lock key (first half) held while a sign-in attempt is counted: 'TMGL'. */
+const LOGIN_LOCK_CLASS = 0x544d474c;
 
 /**
  * PostgreSQL schema of the access tables, the twin of `../sqlite/sqlite-access-store.ts`. Idempotent; run
@@ -151,9 +154,11 @@ function toSession(row: SessionRow): SessionRecord {
  */
 export class PostgresAccessStore implements AccessStore {
   readonly #pool: pg.Pool;
+  readonly #schema: string;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, schema: string) {
     this.#pool = pool;
+    this.#schema = schema;
   }
 
   /** Creates the access tables in `schema` when missing (under the schema advisory lock), then the store. */
@@ -166,7 +171,7 @@ export class PostgresAccessStore implements AccessStore {
     } catch (error) {
       throw wrapPostgresError(error, 'create the access tables');
     }
-    return new PostgresAccessStore(pool);
+    return new PostgresAccessStore(pool, schema);
   }
 
   async #query<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
@@ -305,17 +310,24 @@ export class PostgresAccessStore implements AccessStore {
     return result.rowCount ?? 0;
   }
 
-  async addLoginFailure(login: string, ip: string, at: number): Promise<void> {
-    await this.#query('record a failed sign-in', 'INSERT INTO access_login_failures (login, ip, at) VALUES ($1, $2, $3)', [login, ip, at]);
-  }
-
-  async loginFailures(login: string, since: number): Promise<{ count: number; oldest: number | null }> {
-    const { rows } = await this.#query<{ n: number; oldest: number | null }>(
-      'count failed sign-ins',
-      'SELECT count(*)::int AS n, min(at) AS oldest FROM access_login_failures WHERE login = $1 AND at >= $2',
-      [login, since],
-    );
-    return { count: rows[0]?.n ?? 0, oldest: rows[0]?.oldest ?? null };
+  async admitLoginAttempt(login: string, ip: string, at: number, since: number, limit: number): Promise<LoginAdmission> {
+    try {
+      return await inPostgresTransaction(this.#pool, async (client) => {
+        // One attempt of a login at a time, on every node: the count and the insert must not interleave.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOGIN_LOCK_CLASS, `${this.#schema}/${login}`]);
+        const { rows } = await client.query<{ n: number; oldest: number | null }>(
+          'SELECT count(*)::int AS n, min(at) AS oldest FROM access_login_failures WHERE login = $1 AND at >= $2',
+          [login, since],
+        );
+        const n = rows[0]?.n ?? 0;
+        const oldest = rows[0]?.oldest ?? null;
+        if (n >= limit) return { admitted: false, count: n, oldest };
+        await client.query('INSERT INTO access_login_failures (login, ip, at) VALUES ($1, $2, $3)', [login, ip, at]);
+        return { admitted: true, count: n + 1, oldest: oldest ?? at };
+      });
+    } catch (error) {
+      throw wrapPostgresError(error, 'count a sign-in attempt');
+    }
   }
 
   async clearLoginFailures(login: string, before: number): Promise<void> {

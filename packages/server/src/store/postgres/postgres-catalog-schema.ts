@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS tenant_catalog_settings (
   open_codes        BOOLEAN NOT NULL,
   updated_at        BIGINT NOT NULL
 );
+-- Added after the table first shipped: whether createdAt may be before 1970 (back-dated imports).
+ALTER TABLE tenant_catalog_settings ADD COLUMN IF NOT EXISTS backdated_imports BOOLEAN NOT NULL DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS catalog_revision (
   id        INTEGER PRIMARY KEY CHECK (id = 1),

@@ -26,6 +26,7 @@ interface SettingsRow {
   tenant_key: string;
   builtin_catalogs: string | null;
   open_codes: boolean;
+  backdated_imports: boolean;
 }
 
 /**
@@ -130,13 +131,15 @@ export class PostgresCatalogStore implements CatalogStore {
       return await this.#transaction(async (client) => {
         await client.query('SELECT revision FROM catalog_revision WHERE id = 1 FOR UPDATE');
         await client.query(
-          `INSERT INTO tenant_catalog_settings (tenant_key, builtin_catalogs, open_codes, updated_at) VALUES ($1, $2, $3, $4)
+          `INSERT INTO tenant_catalog_settings (tenant_key, builtin_catalogs, open_codes, backdated_imports, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (tenant_key) DO UPDATE SET builtin_catalogs = excluded.builtin_catalogs,
-             open_codes = excluded.open_codes, updated_at = excluded.updated_at`,
+             open_codes = excluded.open_codes, backdated_imports = excluded.backdated_imports, updated_at = excluded.updated_at`,
           [
             tenantKeyOf(tenantId),
             settings.builtinCatalogs === null ? null : JSON.stringify(settings.builtinCatalogs),
             settings.openCodes,
+            settings.backdatedImports,
             now,
           ],
         );
@@ -193,5 +196,6 @@ function toSettings(row: SettingsRow): TenantCatalogSettings {
   return {
     builtinCatalogs: row.builtin_catalogs === null ? null : (JSON.parse(row.builtin_catalogs) as string[]),
     openCodes: row.open_codes,
+    backdatedImports: row.backdated_imports,
   };
 }

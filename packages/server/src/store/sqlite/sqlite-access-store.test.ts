@@ -24,7 +24,7 @@ describe('SqliteAccessStore', () => {
     const path = join(dir.path, 'shared.sqlite');
     const journal = new SqliteJournalStore({ path });
     const store = new SqliteAccessStore(journal.database);
-    await store.addLoginFailure('someone', '10.0.0.1', 1);
+    await store.admitLoginAttempt('someone', '10.0.0.1', 1, 0, 5);
     await journal.close();
     expect(readFileSync(path).includes(Buffer.from('access_login_failures'))).toBe(true);
   });

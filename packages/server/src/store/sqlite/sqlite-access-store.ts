@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '@tamga/core';
-import type { AccessStore, ApiKeyRecord, ApiKeyScope, Role, SessionRecord, UserRecord } from '../../auth/access-store.js';
+import type { AccessStore, ApiKeyRecord, ApiKeyScope, LoginAdmission, Role, SessionRecord, UserRecord } from '../../auth/access-store.js';
 import type { TenantScope } from '../../journal/journal-store.js';
 
 /**
@@ -314,21 +314,22 @@ export class SqliteAccessStore implements AccessStore {
     );
   }
 
-  addLoginFailure(login: string, ip: string, at: number): Promise<void> {
-    return this.#run('record a failed sign-in', () => {
-      this.#db.prepare('INSERT INTO access_login_failures (login, ip, at) VALUES (?, ?, ?)').run(login, ip, at);
-    });
-  }
-
-  loginFailures(login: string, since: number): Promise<{ count: number; oldest: number | null }> {
-    return this.#run('count failed sign-ins', () => {
-      const row = this.#db
-        .prepare<[string, number], { n: number; oldest: number | null }>(
-          'SELECT count(*) AS n, min(at) AS oldest FROM access_login_failures WHERE login = ? AND at >= ?',
-        )
-        .get(login, since)!;
-      return { count: row.n, oldest: row.oldest };
-    });
+  admitLoginAttempt(login: string, ip: string, at: number, since: number, limit: number): Promise<LoginAdmission> {
+    return this.#run('count a sign-in attempt', () =>
+      // IMMEDIATE: the count and the insert are one step for every connection to the file (the CLI's included).
+      this.#db
+        .transaction((): LoginAdmission => {
+          const row = this.#db
+            .prepare<[string, number], { n: number; oldest: number | null }>(
+              'SELECT count(*) AS n, min(at) AS oldest FROM access_login_failures WHERE login = ? AND at >= ?',
+            )
+            .get(login, since)!;
+          if (row.n >= limit) return { admitted: false, count: row.n, oldest: row.oldest };
+          this.#db.prepare('INSERT INTO access_login_failures (login, ip, at) VALUES (?, ?, ?)').run(login, ip, at);
+          return { admitted: true, count: row.n + 1, oldest: row.oldest ?? at };
+        })
+        .immediate(),
+    );
   }
 
   clearLoginFailures(login: string, before: number): Promise<void> {

@@ -10,7 +10,7 @@ import type {
   TenantCatalogSettings,
 } from '../../catalog/catalog-store.js';
 import type { SqliteJournalStore } from './sqlite-journal-store.js';
-import { SQLITE_CATALOG_SCHEMA } from './sqlite-catalog-schema.js';
+import { SQLITE_CATALOG_MIGRATIONS, SQLITE_CATALOG_SCHEMA } from './sqlite-catalog-schema.js';
 
 interface CatalogRow {
   tenant_key: string;
@@ -25,6 +25,7 @@ interface SettingsRow {
   tenant_key: string;
   builtin_catalogs: string | null;
   open_codes: number;
+  backdated_imports: number;
 }
 
 function wrap(error: unknown, what: string): StoreError {
@@ -48,6 +49,10 @@ export class SqliteCatalogStore implements CatalogStore {
     this.#db = journalStore.database;
     try {
       this.#db.exec(SQLITE_CATALOG_SCHEMA);
+      for (const [table, column, alter] of SQLITE_CATALOG_MIGRATIONS) {
+        const columns = this.#db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+        if (!columns.some((c) => c.name === column)) this.#db.exec(alter);
+      }
     } catch (error) {
       throw wrap(error, 'create the catalogue tables');
     }
@@ -120,14 +125,16 @@ export class SqliteCatalogStore implements CatalogStore {
       const run = this.#db.transaction((): number => {
         this.#db
           .prepare(
-            `INSERT INTO tenant_catalog_settings (tenant_key, builtin_catalogs, open_codes, updated_at) VALUES (?, ?, ?, ?)
+            `INSERT INTO tenant_catalog_settings (tenant_key, builtin_catalogs, open_codes, backdated_imports, updated_at)
+             VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (tenant_key) DO UPDATE SET builtin_catalogs = excluded.builtin_catalogs,
-               open_codes = excluded.open_codes, updated_at = excluded.updated_at`,
+               open_codes = excluded.open_codes, backdated_imports = excluded.backdated_imports, updated_at = excluded.updated_at`,
           )
           .run(
             tenantKeyOf(tenantId),
             settings.builtinCatalogs === null ? null : JSON.stringify(settings.builtinCatalogs),
             settings.openCodes ? 1 : 0,
+            settings.backdatedImports ? 1 : 0,
             now,
           );
         return this.#bumpRevision();
@@ -190,5 +197,6 @@ function toSettings(row: SettingsRow): TenantCatalogSettings {
   return {
     builtinCatalogs: row.builtin_catalogs === null ? null : (JSON.parse(row.builtin_catalogs) as string[]),
     openCodes: row.open_codes === 1,
+    backdatedImports: row.backdated_imports === 1,
   };
 }
