@@ -61,6 +61,7 @@ export const ERROR_CODES = Object.freeze({
   PRODUCER_CLOSED: { status: 409, title: 'The producer is closed' },
   SPOOL_LOCKED: { status: 409, title: 'Another process holds the spool directory' },
   SPOOL_CORRUPT: { status: 500, title: 'Part of the spool could not be read and was set aside' },
+  SPOOL_FAILED: { status: 507, title: 'The spool could not be written (disk full or failing); events wait in memory' },
 } as const);
 
 /** A stable error code, e.g. `UNKNOWN_EVENT_CODE`. */

@@ -80,7 +80,7 @@ describe('DiskSpool', () => {
     const segment = join(dir, '000000000001.seg');
     const bytes = readFileSync(segment);
     const second = bytes.indexOf('TSP1', 1);
-    bytes[second + 40] ^= 0x01; // one flipped bit inside the second frame's payload
+    bytes[second + 40] = bytes[second + 40]! ^ 0x01; // one flipped bit inside the second frame's payload
     writeFileSync(segment, bytes);
     spool = await reopen(spool);
     expect(spool.recovery.corrupt).toHaveLength(1);

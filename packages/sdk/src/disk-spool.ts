@@ -22,6 +22,7 @@ import {
   read,
   readdirSync,
   readFileSync,
+  readSync,
   unlinkSync,
   write,
   writeFileSync,
@@ -317,11 +318,13 @@ export class DiskSpool implements EventQueue {
     return this.#maxBytes;
   }
 
-  async push(lines: readonly string[]): Promise<PushResult> {
+  async push(lines: readonly string[], options: { readonly collectDropped?: boolean } = {}): Promise<PushResult> {
     if (lines.length === 0) return { accepted: true, dropped: 0 };
     const { frame, events } = encodeFrame(lines);
+    const first = this.#head;
     const dropped = this.#makeRoom(frame.length);
     if (dropped === undefined) return { accepted: false, dropped: 0 };
+    const droppedLines = options.collectDropped === true && dropped > 0 ? this.#frames.slice(first, this.#head).flatMap((f) => this.#readSync(f)) : undefined;
     const at = this.#rollIfFull(frame.length);
     try {
       for (let done = 0; done < frame.length; ) done += (await writeAsync(at.fd, frame, done, frame.length - done)).bytesWritten;
@@ -337,7 +340,7 @@ export class DiskSpool implements EventQueue {
     }
     this.#added(at, frame.length, events);
     if (dropped > 0) await this.#saveCursor();
-    return { accepted: true, dropped };
+    return { accepted: true, dropped, ...(droppedLines !== undefined && { droppedLines }) };
   }
 
   /**
@@ -372,10 +375,16 @@ export class DiskSpool implements EventQueue {
     for (const f of taken) {
       const payload = Buffer.allocUnsafe(f.size - HEADER_BYTES);
       await readAsync(this.#readFd(f.segment), payload, 0, payload.length, f.offset + HEADER_BYTES);
-      const text = payload.toString('utf8');
-      for (let start = 0, end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) lines.push(text.slice(start, end));
+      splitLines(payload, lines);
     }
     return lines;
+  }
+
+  /** The lines of a frame, read at once (dropped frames whose events someone waits for). */
+  #readSync(f: Frame): string[] {
+    const payload = Buffer.allocUnsafe(f.size - HEADER_BYTES);
+    readSync(this.#readFd(f.segment), payload, 0, payload.length, f.offset + HEADER_BYTES);
+    return splitLines(payload, []);
   }
 
   async settle(delivered: boolean): Promise<number> {
@@ -493,6 +502,13 @@ export class DiskSpool implements EventQueue {
       this.#head = 0;
     }
   }
+}
+
+/** Appends the lines of a frame's payload (each ends with a newline) to `into`. */
+function splitLines(payload: Buffer, into: string[]): string[] {
+  const text = payload.toString('utf8');
+  for (let start = 0, end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) into.push(text.slice(start, end));
+  return into;
 }
 
 function fsyncDir(dir: string): void {

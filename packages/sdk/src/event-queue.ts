@@ -13,6 +13,8 @@ export interface PushResult {
   readonly accepted: boolean;
   /** Events dropped (oldest first) to make room, under `drop-oldest`. */
   readonly dropped: number;
+  /** The dropped events' lines, when asked for (`collectDropped`). */
+  readonly droppedLines?: readonly string[];
 }
 
 /** A FIFO of serialized events with one request's worth "in flight" at a time. */
@@ -27,7 +29,7 @@ export interface EventQueue {
    * Adds lines at the tail (in the spool: one frame, written and fsynced before this resolves). When they don't fit:
    * `drop-oldest` drops the oldest events not in flight first; `block` adds nothing.
    */
-  push(lines: readonly string[]): Promise<PushResult>;
+  push(lines: readonly string[], options?: { readonly collectDropped?: boolean }): Promise<PushResult>;
   /** The oldest events, at least one when any wait and not more than the limits allow otherwise; marks them in flight. */
   take(maxEvents: number, maxBytes: number): Promise<string[]>;
   /**
@@ -77,24 +79,26 @@ export class MemoryQueue implements EventQueue {
     return this.#inFlight > 0;
   }
 
-  push(lines: readonly string[]): Promise<PushResult> {
-    return Promise.resolve(this.pushNow(lines));
+  push(lines: readonly string[], options: { readonly collectDropped?: boolean } = {}): Promise<PushResult> {
+    return Promise.resolve(this.pushNow(lines, options));
   }
 
   /** {@link push} without the promise: the memory queue answers at once. */
-  pushNow(lines: readonly string[]): PushResult {
+  pushNow(lines: readonly string[], options: { readonly collectDropped?: boolean } = {}): PushResult {
     let size = 0;
     for (const line of lines) size += line.length;
     const { maxEvents, maxBytes, overflow } = this.#config;
-    let dropped = 0;
     if (this.#inFlight === 0) this.#compact();
+    let result: PushResult = { accepted: true, dropped: 0 };
     if (this.events + lines.length > maxEvents || this.#bytes + size > maxBytes) {
       if (overflow === 'block') return { accepted: false, dropped: 0 };
-      dropped = this.#dropOldest(this.events + lines.length - maxEvents, this.#bytes + size - maxBytes);
+      const start = this.#head;
+      const dropped = this.#dropOldest(this.events + lines.length - maxEvents, this.#bytes + size - maxBytes);
+      result = { accepted: true, dropped, ...(options.collectDropped === true && { droppedLines: this.#lines.slice(start, start + dropped) }) };
     }
     for (const line of lines) this.#lines.push(line);
     this.#bytes += size;
-    return { accepted: true, dropped };
+    return result;
   }
 
   take(maxEvents: number, maxBytes: number): Promise<string[]> {
