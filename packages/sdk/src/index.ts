@@ -10,3 +10,4 @@ export * from './tamga-producer.js';
 export * from './event-queue.js';
 export * from './disk-spool.js';
 export * from './verify-receipt.js';
+export * from './api-types.js';
