@@ -62,6 +62,8 @@ export interface TamgaProducerConfig extends Omit<TamgaClientConfig, 'retry' | '
    * dropped when full, or an unreadable spool. Default: a line on stderr.
    */
   readonly onError?: (error: ProducerError, events: readonly ProducerEvent[]) => void;
+  /** Told the server's answers for each committed batch (stored or already stored), in log order. */
+  readonly onStored?: (answers: readonly AppendAnswer[]) => void;
   /** Where the producer says that Tamga is unreachable or back, and warns at exit. Default: stderr. */
   readonly warn?: (message: string) => void;
   /** Whether dropped events are journalled as `RegistrationFailed` (32007) once Tamga answers. Default true. */
@@ -184,6 +186,7 @@ export class TamgaProducer {
   readonly #retry: { initialDelayMs: number; maxDelayMs: number };
   readonly #onError: (error: ProducerError, events: readonly ProducerEvent[]) => void;
   readonly #warn: (message: string) => void;
+  readonly #onStored: ((answers: readonly AppendAnswer[]) => void) | undefined;
   readonly #reportLoss: boolean;
   readonly #exitTimeoutMs: number;
 
@@ -239,6 +242,7 @@ export class TamgaProducer {
     };
     this.#warn = config.warn ?? ((message) => process.stderr.write(`tamga: ${message}\n`));
     this.#onError = config.onError ?? ((error, events) => this.#warn(`${events.length === 0 ? '' : `${events.length} event(s) not stored: `}${error.message}`));
+    this.#onStored = config.onStored;
     this.#reportLoss = config.reportLoss ?? true;
     this.#exitTimeoutMs = config.exitTimeoutMs ?? 10_000;
     if (config.spool !== undefined) {
@@ -595,6 +599,7 @@ export class TamgaProducer {
           waiter.resolve(item);
         }
       }
+      this.#onStored?.(items);
       return 'delivered';
     }
     return 'delivered';
