@@ -71,7 +71,7 @@ export function toTamgaEvent(line: Readonly<Record<string, unknown>>, options: P
 /**
  * The transport: pino loads this module (`target: '@tamga/sdk/pino'`) in its worker thread and writes log lines to
  * the stream it returns; awaiting it in-process gives a stream for `pino(stream)`. Closing the logger closes the
- * producer, which delivers what waits (see `TamgaProducer.close`).
+ * producer, which delivers what waits for up to `exitTimeoutMs` (default 5 s, at most 8: pino gives a transport 10 s).
  */
 export default async function tamgaTransport(options: TamgaPinoOptions) {
   if (options.level !== undefined) {
@@ -90,7 +90,8 @@ export default async function tamgaTransport(options: TamgaPinoOptions) {
     },
     {
       close: async () => {
-        await producer.close();
+        // pino gives a worker transport 10 s to end; what is not delivered in 5 stays in the spool, or is reported lost.
+        await producer.close({ timeoutMs: Math.min(options.exitTimeoutMs ?? 5000, 8000) });
       },
     },
   );

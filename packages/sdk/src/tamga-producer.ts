@@ -355,10 +355,11 @@ export class TamgaProducer {
 
   /**
    * Delivers what is queued (up to `timeoutMs`, default 10,000), then stops. Undelivered events stay in the spool
-   * for the next producer on it; without a spool they are lost, and said so loudly. Never rejects.
+   * for the next producer on it; without a spool they are lost, and said so loudly (unless `quiet`: the caller reports
+   * `undelivered` itself). Never rejects.
    */
-  close(options: { readonly timeoutMs?: number } = {}): Promise<CloseResult> {
-    this.#closing ??= this.#close(options.timeoutMs ?? 10_000);
+  close(options: { readonly timeoutMs?: number; readonly quiet?: boolean } = {}): Promise<CloseResult> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 10_000, options.quiet === true);
     return this.#closing;
   }
 
@@ -679,7 +680,7 @@ export class TamgaProducer {
     if (isAboutTheCaller(error)) this.#onError(error, []);
   }
 
-  async #close(timeoutMs: number): Promise<CloseResult> {
+  async #close(timeoutMs: number, quiet: boolean): Promise<CloseResult> {
     const deadline = setTimeout(() => this.#abort.abort(new TamgaError('DELIVERY_TIMEOUT', `close: not delivered within ${timeoutMs} ms`)), timeoutMs);
     this.#urgent = true;
     // Try now rather than at the end of a backoff.
@@ -714,7 +715,7 @@ export class TamgaProducer {
       process.off('beforeExit', onBeforeExit);
       process.off('exit', onExit);
     }
-    if (undelivered > 0) {
+    if (undelivered > 0 && !quiet) {
       this.#warn(
         this.#spool !== undefined
           ? `${undelivered} undelivered events stay in the spool ${this.#spool.dir}; the next producer on it delivers them`

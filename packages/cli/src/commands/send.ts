@@ -110,7 +110,7 @@ export async function send(
     if (id !== '' && lineOfId.size < MAX_TRACKED) lineOfId.set(id, reading);
     sent++;
   }
-  const result = await producer.close({ timeoutMs: timeout * 1000 });
+  const result = await producer.close({ timeoutMs: timeout * 1000, quiet: true });
   const recovered =
     result.recovered > 0 ? ` (and ${result.recovered} left in the spool by an earlier run)` : '';
   out.write(
