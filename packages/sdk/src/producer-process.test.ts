@@ -12,10 +12,10 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../server/src/test-support/fixtures.js';
-import { startLoopbackTamga, startTamgaProcess, TAMGA_BIN, TEST_API_KEY } from './test-support/loopback-tamga.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startTamgaProcess, TAMGA_BIN, TEST_API_KEY } from './test-support/loopback-tamga.js';
 import type { LoopbackTamga } from './test-support/loopback-tamga.js';
+import { useTestScope } from './test-support/test-scope.js';
 import { TamgaClient } from './tamga-client.js';
 import { TamgaProducer } from './tamga-producer.js';
 
@@ -27,28 +27,15 @@ beforeAll(() => {
   if (missing.length > 0) throw new Error(`These tests run the built packages; run "npm run build" first (missing: ${missing.join(', ')})`);
 });
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function tamga(): Promise<LoopbackTamga> {
-  const t = await startLoopbackTamga();
-  cleanups.push(() => t.remove());
-  return t;
-}
-
-function spoolDir(): string {
-  const dir = tempDir('tamga-spool-');
-  cleanups.push(() => dir.remove());
-  return dir.path;
-}
+const scope = useTestScope();
+const tamga = (): Promise<LoopbackTamga> => scope.tamga();
+const spoolDir = (): string => scope.dir('tamga-spool-');
 
 function start(args: string[]): { child: ChildProcess; stderr: () => string } {
   const child = spawn(process.execPath, args, { env: { ...process.env, TAMGA_API_KEY: TEST_API_KEY }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  cleanups.push(() => {
+  scope.defer(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, stderr: () => stderr };
@@ -175,10 +162,8 @@ describe('tamga send --spool, killed with kill -9', () => {
 describe('@tamga/sdk/pino in pino\'s worker thread', () => {
   it('sends the chosen lines, and delivers them when the logger is closed', async () => {
     // pino ends its worker with a synchronous wait: Tamga must not share this thread.
-    const dir = tempDir('tamga-pino-');
-    cleanups.push(() => dir.remove());
-    const t = await startTamgaProcess({ dataDir: dir.path });
-    cleanups.push(() => t.kill('SIGTERM'));
+    const t = await startTamgaProcess({ dataDir: scope.dir('tamga-pino-') });
+    scope.defer(() => t.kill('SIGTERM'));
     // pino resolves `target` in this process, which Vitest runs with `--conditions source` (the TypeScript sources); an
     // application resolves '@tamga/sdk/pino' through the package's exports to the built entry, which is given here.
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { default: string }> };

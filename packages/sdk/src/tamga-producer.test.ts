@@ -2,26 +2,18 @@
  * The producer against a real Tamga server on loopback: batching, order, refusals, rate limits with Retry-After,
  * fail-closed records with receipts, overflow policies, outages and the spool across producers.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../server/src/test-support/access-helpers.js';
 import type { TestServer } from '../../server/src/test-support/test-server.js';
-import { tempDir } from '../../server/src/test-support/fixtures.js';
-import { startLoopbackTamga, TEST_API_KEY } from './test-support/loopback-tamga.js';
+import { TEST_API_KEY } from './test-support/loopback-tamga.js';
 import type { LoopbackTamga } from './test-support/loopback-tamga.js';
+import { useTestScope } from './test-support/test-scope.js';
 import { TamgaApiError } from './tamga-api-error.js';
 import { TamgaProducer } from './tamga-producer.js';
 import type { ProducerError, ProducerEvent, TamgaProducerConfig } from './tamga-producer.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function tamga(options: Parameters<typeof startLoopbackTamga>[0] = {}): Promise<LoopbackTamga> {
-  const t = await startLoopbackTamga(options);
-  cleanups.push(() => t.remove());
-  return t;
-}
+const scope = useTestScope();
+const tamga = scope.tamga;
 
 /** A producer whose requests, errors and warnings the test sees. */
 function producer(t: LoopbackTamga, config: Partial<TamgaProducerConfig> = {}) {
@@ -43,9 +35,7 @@ function producer(t: LoopbackTamga, config: Partial<TamgaProducerConfig> = {}) {
     warn: (message) => warnings.push(message),
     ...config,
   });
-  cleanups.push(async () => {
-    await p.close({ timeoutMs: 1000 });
-  });
+  scope.defer(() => p.close({ timeoutMs: 1000 }));
   return { p, requests, errors, warnings };
 }
 
@@ -281,8 +271,7 @@ describe('close', () => {
 describe('spool', () => {
   it('keeps what one producer could not deliver for the next producer on the directory, which delivers it once, first', async () => {
     const t = await tamga();
-    const dir = tempDir('tamga-spool-');
-    cleanups.push(() => dir.remove());
+    const dir = { path: scope.dir('tamga-spool-') };
     const first = producer(t, { spool: dir.path });
     await t.stop();
     for (let n = 0; n < 500; n++) first.p.log(login(n));
@@ -298,8 +287,7 @@ describe('spool', () => {
 
   it('resolves sync() once the events are on disk, before Tamga has them', async () => {
     const t = await tamga();
-    const dir = tempDir('tamga-spool-');
-    cleanups.push(() => dir.remove());
+    const dir = { path: scope.dir('tamga-spool-') };
     const { p } = producer(t, { spool: dir.path, lingerMs: 10_000 });
     await t.stop();
     for (let n = 0; n < 20; n++) p.log(login(n));

@@ -1,21 +1,12 @@
 /** `tamga send` as a shell script or cron job uses it, against a real Tamga on loopback. */
 import { Readable, Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../server/src/test-support/fixtures.js';
-import { startLoopbackTamga, TEST_API_KEY } from '../../../sdk/src/test-support/loopback-tamga.js';
-import type { LoopbackTamga } from '../../../sdk/src/test-support/loopback-tamga.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_API_KEY } from '../../../sdk/src/test-support/loopback-tamga.js';
+import { useTestScope } from '../../../sdk/src/test-support/test-scope.js';
 import { send, SEND_EXIT } from './send.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function tamga(): Promise<LoopbackTamga> {
-  const t = await startLoopbackTamga();
-  cleanups.push(() => t.remove());
-  return t;
-}
+const scope = useTestScope();
+const tamga = () => scope.tamga();
 
 async function run(args: string[], input: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -62,8 +53,7 @@ describe('tamga send', () => {
 
   it('keeps what Tamga did not take in the spool (exit 3), and the next run delivers it first', async () => {
     const t = await tamga();
-    const dir = tempDir('tamga-send-spool-');
-    cleanups.push(() => dir.remove());
+    const dir = { path: scope.dir('tamga-send-spool-') };
     await t.stop();
     const first = await run(['--url', t.url, '--api-key', TEST_API_KEY, '--spool', dir.path, '--timeout', '1'], ndjson(Array.from({ length: 300 }, (_, n) => ({ event: 2001, entityData: { n } }))));
     expect(first.code).toBe(SEND_EXIT.undelivered);
