@@ -55,7 +55,11 @@ export interface TamgaProducerConfig extends Omit<TamgaClientConfig, 'retry' | '
   readonly overflow?: OverflowPolicy;
   /** An on-disk spool: events survive a crash of this process and are delivered by the next producer on the directory. */
   readonly spool?: string | ProducerSpoolConfig;
-  /** Backoff between delivery attempts. Attempts never stop while the producer is open. Default 250 ms up to 30 s. */
+  /**
+   * Backoff between delivery attempts (full jitter, doubling from `initialDelayMs` 250 up to `maxDelayMs` 5,000; a
+   * longer `Retry-After` wins). Attempts never stop while the producer is open. The cap is short so that delivery
+   * resumes within seconds of Tamga's return; one small request every few seconds is nothing to a recovering server.
+   */
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
   /**
    * Told about events that will not be stored: refused by the server (4xx, with its problem), invalid before sending,
@@ -238,7 +242,7 @@ export class TamgaProducer {
     this.#overflow = config.overflow ?? 'drop-oldest';
     this.#retry = {
       initialDelayMs: config.retry?.initialDelayMs ?? DEFAULT_RETRY_POLICY.initialDelayMs,
-      maxDelayMs: config.retry?.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+      maxDelayMs: config.retry?.maxDelayMs ?? 5000,
     };
     this.#warn = config.warn ?? ((message) => process.stderr.write(`tamga: ${message}\n`));
     this.#onError = config.onError ?? ((error, events) => this.#warn(`${events.length === 0 ? '' : `${events.length} event(s) not stored: `}${error.message}`));
