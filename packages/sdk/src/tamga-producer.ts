@@ -153,14 +153,8 @@ interface Waiter {
   reject(error: ProducerError): void;
 }
 
-/** Producers alive in this process, for the exit warnings. */
+/** Producers alive in this process, for the process's `beforeExit` and `exit` hooks. */
 const live = new Set<TamgaProducer>();
-function onBeforeExit(): void {
-  for (const producer of live) producer.onProcessIdle();
-}
-function onExit(): void {
-  for (const producer of live) producer.onProcessExit();
-}
 
 /**
  * The producer side of the SDK: `log(event)` returns at once and the event reaches Tamga in the background, batched
@@ -263,8 +257,8 @@ export class TamgaProducer {
     }
     this.#abort.signal.addEventListener('abort', () => this.#changed());
     if (live.size === 0) {
-      process.on('beforeExit', onBeforeExit);
-      process.on('exit', onExit);
+      process.on('beforeExit', TamgaProducer.#onBeforeExit);
+      process.on('exit', TamgaProducer.#onExit);
     }
     live.add(this);
     if (this.#spool !== undefined) this.#reportRecovery(this.#spool.recovery);
@@ -382,13 +376,22 @@ export class TamgaProducer {
     };
   }
 
-  /** @internal The event loop is empty (the process would end): deliver what waits, within `exitTimeoutMs`. */
-  onProcessIdle(): void {
+  /** The event loop is empty (the process would end): every producer delivers what waits, within `exitTimeoutMs`. */
+  static readonly #onBeforeExit = (): void => {
+    for (const producer of live) producer.#onProcessIdle();
+  };
+
+  /** The process is exiting: nothing asynchronous runs any more. */
+  static readonly #onExit = (): void => {
+    for (const producer of live) producer.#onProcessExit();
+  };
+
+  #onProcessIdle(): void {
     if (this.#closing === undefined && this.#queue.events + this.#staged.length > 0) void this.close({ timeoutMs: this.#exitTimeoutMs });
   }
 
-  /** @internal The process is exiting: nothing asynchronous runs any more. Spool what is staged, or warn of the loss. */
-  onProcessExit(): void {
+  /** Spools what is staged, or warns of the loss. */
+  #onProcessExit(): void {
     if (this.#closed) return;
     if (this.#spool !== undefined) {
       try {
@@ -716,8 +719,8 @@ export class TamgaProducer {
     await this.#queue.close();
     live.delete(this);
     if (live.size === 0) {
-      process.off('beforeExit', onBeforeExit);
-      process.off('exit', onExit);
+      process.off('beforeExit', TamgaProducer.#onBeforeExit);
+      process.off('exit', TamgaProducer.#onExit);
     }
     if (undelivered > 0 && !quiet) {
       this.#warn(
