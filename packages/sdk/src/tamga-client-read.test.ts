@@ -136,8 +136,39 @@ describe('stream', () => {
 });
 
 describe('poll (asset server Event API)', () => {
-  // The server side of GET /api/v1/event/poll is issue #16, built on another branch: this checks the client's loop
-  // against the documented behaviour with a scripted fetch (the server answers below are as issue #16 specifies).
+  it('polls the pollable events in _id order, short format with evidence, and follows with a long poll woken by an append', async () => {
+    const asset = (type: string, n: number) => ({ eventName: type, tenantId: 'assets', object: { type: 'pictures', id: String(100 + n), schema: 'USER' }, entityData: { n } });
+    await client.append([asset('USER_LOGIN', 1), asset('LOGIN_FAILED', 2), asset('OBJECT_UPDATE', 3), asset('API_CALL', 4), asset('OBJECT_DELETE', 5)]);
+    const first = await client.poll(0, { tenantId: 'assets', limit: 0 });
+    expect(first.events.map((e) => [e.event._id, e.event.type])).toEqual([
+      [1, 'USER_LOGIN'],
+      [3, 'OBJECT_UPDATE'],
+      [5, 'OBJECT_DELETE'],
+    ]);
+    expect(first.maxEventId).toBe(5);
+    expect(first.events[1]!.event).not.toHaveProperty('info');
+    expect(first.events[1]!._tamga).toMatchObject({ seq: 2, validSignature: true });
+    expect((await client.poll(3, { tenantId: 'assets' })).events.map((e) => e.event._id)).toEqual([5]);
+
+    const controller = new AbortController();
+    const followed: number[] = [];
+    const following = (async () => {
+      for await (const event of client.pollEvents({ tenantId: 'assets', timeout: 10, signal: controller.signal })) {
+        followed.push(event.event._id);
+        if (followed.length === 2) controller.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const appendedAt = Date.now();
+    await client.append([asset('API_CALL', 6), asset('OBJECT_UPDATE', 7)]);
+    await client.append([asset('USER_LOGOUT', 8)]);
+    await following;
+    // From the newest id at the start: the pollable events appended since, once each.
+    expect(followed).toEqual([7, 8]);
+    expect(Date.now() - appendedAt).toBeLessThan(5000);
+  });
+
+  // The loop's edge cases with a scripted fetch: answers as issue #16 specifies them.
   it('follows with long polls, starting at the newest id the server names and never yielding an id twice', async () => {
     const asked: string[] = [];
     const answers = [

@@ -163,7 +163,7 @@ const live = new Set<TamgaProducer>();
  * not retried: `onError` gets them with the server's problem. `record(event)` is the fail-closed path: it resolves
  * only once the event is committed. With a `spool`, every batch is on disk (fsynced) before it is sent, so events
  * survive a crash of the process and a long outage. Design and crash semantics:
- * docs/decisions/0012-sdk-producer-and-spool.md.
+ * docs/decisions/0015-sdk-producer-and-spool.md.
  *
  * @example
  * const tamga = new TamgaProducer({ url: 'http://localhost:7300', apiKey: process.env.TAMGA_API_KEY, spool: './tamga-spool' });
@@ -422,7 +422,9 @@ export class TamgaProducer {
         id,
         ...(rest.tenantId === undefined && this.#tenantId !== undefined && { tenantId: this.#tenantId }),
         ...rest,
-        ...(createdAt !== undefined && { createdAt: createdAt instanceof Date ? createdAt.toISOString() : createdAt }),
+        // An event waits here before Tamga sees it (seconds, or an outage): it keeps the time it happened, not the time
+        // it arrived (that is apiCreatedAt), and every retry carries the same content.
+        createdAt: createdAt === undefined ? new Date().toISOString() : createdAt instanceof Date ? createdAt.toISOString() : createdAt,
       };
       // The server checks again; checking here keeps one bad event from holding up a batch and says so at once.
       const valid = validateEventInput(full);
