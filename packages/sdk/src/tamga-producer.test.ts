@@ -266,6 +266,17 @@ describe('close', () => {
     expect(warnings.at(-1)).toMatch(/WARNING: 7 events were NOT delivered .* LOST/);
     expect(() => p.log(login(8))).not.toThrow();
   });
+
+  it('ends a flush() that waits for events it closes without, and refuses record() after it', async () => {
+    const t = await tamga();
+    const { p } = producer(t);
+    await t.stop();
+    p.log(login(0));
+    const flushing = p.flush();
+    await p.close({ timeoutMs: 100, quiet: true });
+    await expect(flushing).rejects.toMatchObject({ code: 'PRODUCER_CLOSED' });
+    await expect(p.record(login(1))).rejects.toMatchObject({ code: 'PRODUCER_CLOSED' });
+  });
 });
 
 describe('spool', () => {

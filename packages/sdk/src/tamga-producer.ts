@@ -292,6 +292,7 @@ export class TamgaProducer {
     const prepared = this.#prepare(event);
     if (prepared instanceof TamgaError) throw prepared;
     if (this.#overflow === 'block') await this.ready();
+    if (this.#closing !== undefined) throw new TamgaError('PRODUCER_CLOSED', 'The producer closed before the event was queued');
     const timeoutMs = options.timeoutMs ?? 30_000;
     const committed = new Promise<AppendAnswer>((resolve, reject) => {
       this.#waiters.set(prepared.id, { resolve, reject });
@@ -336,19 +337,25 @@ export class TamgaProducer {
     if (this.#spool === undefined) return Promise.resolve();
     const target = this.#entered;
     this.#writeStaged();
-    return this.#until(() => this.#spooledOrdinal >= target);
+    return this.#until(() => this.#spooledOrdinal >= target || this.#closed);
   }
 
   /**
    * Sends what is queued now and resolves when every event logged before the call is stored or refused (or dropped).
    *
    * @throws TamgaError `DELIVERY_TIMEOUT` when `timeoutMs` (default: no limit) passes first; nothing is lost by that.
+   *   `PRODUCER_CLOSED` when the producer is closed before they are delivered.
    */
   async flush(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     const target = this.#entered;
     this.#urgent = true;
     this.#kick();
-    await this.#until(() => this.#left >= target && !this.#queue.inFlight, options.timeoutMs, () => `${target - this.#left} events were not delivered within ${options.timeoutMs} ms; they stay queued`);
+    await this.#until(
+      () => (this.#left >= target && !this.#queue.inFlight) || this.#closed,
+      options.timeoutMs,
+      () => `${target - this.#left} events were not delivered within ${options.timeoutMs} ms; they stay queued`,
+    );
+    if (this.#left < target) throw new TamgaError('PRODUCER_CLOSED', `The producer closed with ${target - this.#left} of these events undelivered`);
   }
 
   /**
