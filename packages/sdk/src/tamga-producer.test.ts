@@ -133,12 +133,13 @@ describe('refusals (4xx)', () => {
     const t = await tamga();
     const { p, errors } = producer(t, { apiKey: 'tmg_wrong' });
     for (let n = 0; n < 5; n++) p.log(login(n));
-    void p.flush();
+    const flushing = p.flush();
     while (errors.length === 0) await sleep(10);
     expect(errors[0]!.error).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
     expect(p.stats()).toMatchObject({ refused: 0, dropped: 0, waiting: 5 });
     const closed = await p.close({ timeoutMs: 100 });
     expect(closed).toMatchObject({ undelivered: 5, spooled: false });
+    await expect(flushing).rejects.toMatchObject({ code: 'PRODUCER_CLOSED' });
   });
 });
 
