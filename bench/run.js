@@ -8,6 +8,8 @@
 //                      insert; query, page, proof, export and verify figures over the stored events)
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
+//   BENCH_SDK_EVENTS   events sent through the SDK's producer, and as raw NDJSON batches beside it, each into a fresh
+//                      server (default 200,000; 0 skips)
 //   BENCH_EVENT_API    0 skips the Event API figures (poll throughput, long-poll wake-up with BENCH_POLLERS waiting)
 //   BENCH_POLLERS      consumers waiting in a long poll for the wake-up latency (default 100)
 import { execFile, fork } from 'node:child_process';
@@ -18,12 +20,14 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { TamgaProducer } from '@tamga/sdk';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SDK_EVENTS = Number(process.env.BENCH_SDK_EVENTS ?? 200_000);
 const EVENT_API = process.env.BENCH_EVENT_API !== '0';
 const POLLERS = Number(process.env.BENCH_POLLERS ?? 100);
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
@@ -45,24 +49,22 @@ function report(line) {
   summary.push(line);
 }
 
+/** Event number `n` of `total`: spread over the last 24 hours, newest last, so the default view (current hour) has data. */
+function makeEvent(n, total) {
+  return {
+    event: CODES[n % CODES.length],
+    createdAt: new Date(now - DAY + Math.floor((n / total) * DAY)).toISOString(),
+    userId: USERS[n % USERS.length],
+    ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
+    operationKey: `op-${Math.floor(n / 20)}`,
+    text: n % 50 === 0 ? `error while processing request ${n}` : null,
+    entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
+  };
+}
+
 function makeBatch(b, total) {
   const lines = [];
-  for (let i = 0; i < BATCH; i++) {
-    const n = b * BATCH + i;
-    // Spread over the last 24 hours, newest last, so the default view (current hour) has data.
-    const createdAt = new Date(now - DAY + Math.floor((n / total) * DAY)).toISOString();
-    lines.push(
-      JSON.stringify({
-        event: CODES[n % CODES.length],
-        createdAt,
-        userId: USERS[n % USERS.length],
-        ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
-        operationKey: `op-${Math.floor(n / 20)}`,
-        text: n % 50 === 0 ? `error while processing request ${n}` : null,
-        entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
-      }),
-    );
-  }
+  for (let i = 0; i < BATCH; i++) lines.push(JSON.stringify(makeEvent(b * BATCH + i, total)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -206,6 +208,57 @@ async function ingestPostgres() {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
   }
+}
+
+/**
+ * The SDK's producer against raw HTTP, each into a fresh server of its own (same settings as step 1): SDK_EVENTS
+ * events as NDJSON batches of BATCH with CONCURRENCY in flight (raw), then the same events through `TamgaProducer`
+ * without and with a spool, logged as fast as the producer takes them (overflow `block`), timed from the first
+ * `log()` to `flush()` resolving (all committed). Also the producer's CPU per event in this process and the cost of one
+ * `log()` call. Undefined when skipped.
+ */
+async function sdkVersusRaw() {
+  if (SDK_EVENTS <= 0) return undefined;
+  const fresh = async (name, fn) => {
+    const dir = join(workDir, name);
+    const { child, url } = await startServer({ TAMGA_DATA_DIR: dir });
+    try {
+      return await fn(url);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const raw = await fresh('raw-data', async (url) => SDK_EVENTS / (await ingest(url, SDK_EVENTS)));
+  const viaSdk = async (url, spool) => {
+    const producer = new TamgaProducer({ url, apiKey: KEY, overflow: 'block', ...(spool && { spool: join(workDir, 'sdk-spool') }), warn: (m) => console.log(`  (producer: ${m})`) });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let n = 0; n < SDK_EVENTS; n++) {
+      if (!producer.writable) await producer.ready();
+      producer.log(makeEvent(n, SDK_EVENTS));
+    }
+    await producer.flush();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const { stored } = producer.stats();
+    await producer.close();
+    rmSync(join(workDir, 'sdk-spool'), { recursive: true, force: true });
+    if (stored !== SDK_EVENTS) throw new Error(`SDK bench: ${stored} of ${SDK_EVENTS} stored`);
+    return { rate: SDK_EVENTS / seconds, cpuMicrosPerEvent: (cpu.user + cpu.system) / SDK_EVENTS };
+  };
+  const memory = await fresh('sdk-data', (url) => viaSdk(url, false));
+  const spooled = await fresh('sdk-spool-data', (url) => viaSdk(url, true));
+  // One log() call, alone: what a caller's request pays (Tamga unreachable, nothing sent meanwhile).
+  const idle = new TamgaProducer({ url: 'http://127.0.0.1:9', maxBufferedEvents: 1_000_000, lingerMs: 60_000, warn: () => undefined });
+  const calls = Math.min(SDK_EVENTS, 100_000);
+  const events = Array.from({ length: calls }, (_, n) => makeEvent(n, calls));
+  const l0 = performance.now();
+  for (const event of events) idle.log(event);
+  const logMicros = ((performance.now() - l0) * 1000) / calls;
+  await idle.close({ timeoutMs: 0, quiet: true });
+  return { raw, memory, spooled, logMicros };
 }
 
 /**
@@ -410,6 +463,16 @@ async function main() {
   }
   const pgRate = await ingestPostgres();
   if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
+
+  // 8. The SDK's producer beside raw HTTP batches, each into a fresh server.
+  const sdk = await sdkVersusRaw();
+  if (sdk !== undefined) {
+    report(`SDK producer vs raw HTTP, ${fmt(SDK_EVENTS)} events each into a fresh SQLite server (same machine):`);
+    report(`  raw HTTP NDJSON batches of ${BATCH}, ${CONCURRENCY} in flight:  ${fmt(sdk.raw)} events/s`);
+    report(`  SDK TamgaProducer, in memory:                  ${fmt(sdk.memory.rate)} events/s (ratio ${(sdk.memory.rate / sdk.raw).toFixed(2)}), producer CPU ${sdk.memory.cpuMicrosPerEvent.toFixed(1)} µs/event`);
+    report(`  SDK TamgaProducer, with a spool (fsync/batch): ${fmt(sdk.spooled.rate)} events/s (ratio ${(sdk.spooled.rate / sdk.raw).toFixed(2)}), producer CPU ${sdk.spooled.cpuMicrosPerEvent.toFixed(1)} µs/event`);
+    report(`  one log() call (validate, assign the id, serialize, queue): ${sdk.logMicros.toFixed(2)} µs`);
+  }
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);

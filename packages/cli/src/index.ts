@@ -7,6 +7,7 @@ import { catalogList } from './commands/catalog-list.js';
 import { catalogValidate } from './commands/catalog-validate.js';
 import { serve } from './commands/serve.js';
 import { exportBundle } from './commands/export.js';
+import { send } from './commands/send.js';
 import { keys } from './commands/keys.js';
 import { verify } from './commands/verify.js';
 import { verifyReceipt } from './commands/verify-receipt.js';
@@ -20,6 +21,9 @@ Commands:
   catalog validate FILE...   Check catalogue files (JSON/YAML); problems as FILE:LINE, exit 1 on any
   catalog list [--catalog X] [--lang ru]   List the built-in catalogue entries
   users list|create|update|disable|reset-password   Manage users on the configured store ("tamga users help")
+  send --url URL --api-key KEY [--spool DIR] [--tenant T] [--timeout S] < events.ndjson
+             Send events (NDJSON on stdin) through the SDK: batched, retried, stored once; with --spool, kept on
+             disk until delivered (exit 0 all stored, 1 some refused, 3 some not delivered in time)
   export --url URL --api-key KEY --tenant T [--from --to] --out DIR   Download an evidence bundle
   verify DIR|FILE [--keys F] [--hmac-key F] [--trusted-checkpoint F] [--save-checkpoint F] [--json]
              Verify a bundle directory or a downloaded bundle file offline (exit 0 valid, 1 tampered,
@@ -50,6 +54,8 @@ export async function main(argv: readonly string[], err: NodeJS.WritableStream =
         return await serve(args);
       case 'export':
         return await exportBundle(args);
+      case 'send':
+        return await send(args);
       case 'verify':
         return await verify(args);
       case 'verify-receipt':

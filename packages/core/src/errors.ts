@@ -63,6 +63,15 @@ export const ERROR_CODES = Object.freeze({
   SERVER_UNREACHABLE: { status: 503, title: 'The Tamga server cannot be reached' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  // Producers (the SDK and `tamga send`): raised on the producer's side, never sent by the server; the status is the
+  // nearest HTTP meaning.
+  PRODUCER_BUFFER_FULL: { status: 503, title: "The producer's buffer is full and its overflow policy is to block" },
+  EVENTS_DROPPED: { status: 503, title: "Events were dropped: the producer's buffer or spool was full (drop-oldest)" },
+  DELIVERY_TIMEOUT: { status: 504, title: 'Events were not confirmed committed in time; they stay queued' },
+  PRODUCER_CLOSED: { status: 409, title: 'The producer is closed' },
+  SPOOL_LOCKED: { status: 409, title: 'Another process holds the spool directory' },
+  SPOOL_CORRUPT: { status: 500, title: 'Part of the spool could not be read and was set aside' },
+  SPOOL_FAILED: { status: 507, title: 'The spool could not be written (disk full or failing); events wait in memory' },
 } as const);
 
 /** A stable error code, e.g. `UNKNOWN_EVENT_CODE`. */

@@ -6,3 +6,8 @@ export * from './tamga-client.js';
 export * from './tamga-api-error.js';
 export * from './retry-policy.js';
 export * from './tamga-event.js';
+export * from './tamga-producer.js';
+export * from './event-queue.js';
+export * from './disk-spool.js';
+export * from './verify-receipt.js';
+export * from './api-types.js';

@@ -112,3 +112,30 @@ export interface CatalogProblem {
   readonly path: string;
   readonly message: string;
 }
+
+/** One entry as `GET /api/v1/catalog` returns it. */
+export interface CatalogItem {
+  readonly code: number;
+  readonly name: string;
+  readonly catalog: string;
+  /** `<catalog>@<version>`, the value records resolved with this entry carry. */
+  readonly catalogVersion: string;
+  /** Tenant whose catalogue defines the entry (`null` = default tenant); absent for built-in entries. */
+  readonly tenantId?: string | null;
+  /** Domain key; `''` when the entry has none. */
+  readonly domain: string;
+  /** Domain title in the chosen language (the catalogue title when the entry has no domain). */
+  readonly domainTitle: string;
+  /** Description in the chosen language. */
+  readonly description: string;
+  readonly descriptions: LocalizedText;
+  readonly classifiedEvent: number;
+  readonly severity: number;
+  readonly status: string;
+  readonly pollable: boolean;
+  readonly ocsf?: OcsfMapping;
+  readonly gost?: string;
+  readonly attributes?: readonly CatalogAttribute[];
+  readonly seedCode?: number;
+  readonly note?: string;
+}

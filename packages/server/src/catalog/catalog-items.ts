@@ -1,4 +1,4 @@
-import type { CatalogDocument, CatalogEntry, LocalizedText } from '@tamga/core';
+import type { CatalogDocument, CatalogEntry, CatalogItem } from '@tamga/core';
 
 /** Languages catalogue texts exist in. */
 export type CatalogLang = 'en' | 'ru';
@@ -24,32 +24,8 @@ export function pickCatalogLang(acceptLanguage: string | undefined, override?: s
   return best?.lang ?? 'en';
 }
 
-/** One entry as `GET /api/v1/catalog` returns it. */
-export interface CatalogItem {
-  readonly code: number;
-  readonly name: string;
-  readonly catalog: string;
-  /** `<catalog>@<version>`, the value records resolved with this entry carry. */
-  readonly catalogVersion: string;
-  /** Tenant whose catalogue defines the entry (`null` = default tenant); absent for built-in entries. */
-  readonly tenantId?: string | null;
-  /** Domain key; `''` when the entry has none. */
-  readonly domain: string;
-  /** Domain title in the chosen language (the catalogue title when the entry has no domain). */
-  readonly domainTitle: string;
-  /** Description in the chosen language. */
-  readonly description: string;
-  readonly descriptions: LocalizedText;
-  readonly classifiedEvent: number;
-  readonly severity: number;
-  readonly status: string;
-  readonly pollable: boolean;
-  readonly ocsf?: CatalogEntry['ocsf'];
-  readonly gost?: string;
-  readonly attributes?: CatalogEntry['attributes'];
-  readonly seedCode?: number;
-  readonly note?: string;
-}
+/** One entry as `GET /api/v1/catalog` returns it (the type lives in core, which the SDK shares). */
+export type { CatalogItem } from '@tamga/core';
 
 /** Builds the API item of an entry of `doc`, localized to `lang`. */
 export function toCatalogItem(
