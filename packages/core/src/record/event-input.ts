@@ -27,10 +27,12 @@ export interface EventRequest {
   readonly durationMs?: number;
 }
 
-/** The producing system and component. */
+/** The producing system and component, and the version of the software that produced the event. */
 export interface EventSource {
   readonly system?: string;
   readonly component?: string;
+  /** Version of the producing software as it reports it, e.g. `4.7.2311.1` (seed 003's product version). */
+  readonly version?: string;
 }
 
 /** Fields Tamga adds to the seed record (DESIGN.md §2); all optional. */
@@ -309,7 +311,7 @@ export function validateEventInput(
     fail(index, 'correctsEventId', 'is required when classifiedEvent is 4 (correction)');
   }
 
-  const source = subObject(r, 'source', index, { system: 'string', component: 'string' }, max);
+  const source = subObject(r, 'source', index, { system: 'string', component: 'string', version: 'string' }, max);
   const object = subObject(r, 'object', index, { type: 'string', id: 'string', version: 'string', name: 'string', schema: 'string' }, max);
   const request = subObject(r, 'request', index, { method: 'string', url: 'string', status: 'int', durationMs: 'int' }, 2048);
   const sessionId = optString(r, 'sessionId', max, index);

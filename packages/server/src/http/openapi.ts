@@ -59,7 +59,7 @@ const eventInput = {
     classifiedEvent: { type: 'integer', enum: [1, 2, 3, 4] },
     outcome: { type: 'string', enum: ['success', 'failure', 'unknown'] },
     severity: { type: 'integer', minimum: 0, maximum: 6 },
-    source: { type: 'object', properties: { system: { type: 'string' }, component: { type: 'string' } } },
+    source: { type: 'object', properties: { system: { type: 'string' }, component: { type: 'string' }, version: { type: 'string' } } },
     sessionId: { type: 'string' },
     userAgent: { type: 'string' },
     object: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, name: { type: 'string' }, schema: { type: 'string' } } },
