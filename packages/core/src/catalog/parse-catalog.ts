@@ -1,7 +1,7 @@
-import { isCollection, LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
 import { ValidationError } from '../errors.js';
 import { CATALOG_STATUSES } from './catalog-types.js';
+import { parseDataText } from './problem-collector.js';
+import type { PathPart, ProblemCollector } from './problem-collector.js';
 import type {
   CatalogAttribute,
   CatalogDocument,
@@ -14,8 +14,6 @@ import type {
   Severity,
 } from './catalog-types.js';
 
-type PathPart = string | number;
-
 /** Line of each entry parsed from text, so cross-catalogue problems can point at the source line. */
 const entryLines = new WeakMap<CatalogEntry, number>();
 
@@ -27,7 +25,6 @@ const DOC_KEYS = new Set([
   'domains',
   'entries',
   'source',
-  'logPatternSyntax',
 ]);
 const ENTRY_KEYS = new Set([
   'code',
@@ -43,7 +40,6 @@ const ENTRY_KEYS = new Set([
   'attributes',
   'seedCode',
   'seedHeading',
-  'logPattern',
   'note',
 ]);
 const CATALOG_ID = /^[a-z0-9][a-z0-9-]*$/;
@@ -51,44 +47,12 @@ const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 /** Default severity per class when an entry gives none (design brief §2: severity defaults from class). */
 const DEFAULT_SEVERITY: Readonly<Record<EventClass, Severity>> = { 1: 1, 2: 3, 3: 4, 4: 1 };
 
-function formatPath(path: readonly PathPart[]): string {
-  return path.reduce<string>(
-    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? part : `${out}.${part}`),
-    '',
-  );
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
-}
-
-/** Collects problems of one document, resolving each path to the line of the nearest node that exists. */
-class ProblemCollector {
-  readonly problems: CatalogProblem[] = [];
-
-  constructor(
-    private readonly source: string,
-    private readonly doc: Document | undefined,
-    private readonly lineCounter: LineCounter | undefined,
-  ) {}
-
-  lineOf(path: readonly PathPart[]): number | null {
-    if (this.doc === undefined || this.lineCounter === undefined) return null;
-    for (let n = path.length; n >= 0; n -= 1) {
-      const node: unknown = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
-      const range = (node as { range?: readonly number[] } | undefined)?.range;
-      if (range !== undefined && typeof range[0] === 'number') return this.lineCounter.linePos(range[0]).line;
-    }
-    return null;
-  }
-
-  add(path: readonly PathPart[], message: string): void {
-    this.problems.push({ source: this.source, line: this.lineOf(path), path: formatPath(path), message });
-  }
 }
 
 function readText(
@@ -263,17 +227,6 @@ function readEntry(
   const gost = readOptionalString(raw, 'gost', path, out);
   const seedHeading = readOptionalString(raw, 'seedHeading', path, out);
   const note = readOptionalString(raw, 'note', path, out);
-  const logPattern = readOptionalString(raw, 'logPattern', path, out);
-  if (logPattern !== undefined) {
-    try {
-      new RegExp(logPattern);
-    } catch (err) {
-      out.add(
-        [...path, 'logPattern'],
-        `logPattern is not a valid regular expression: ${(err as Error).message}`,
-      );
-    }
-  }
   if (out.problems.length > before || code === undefined || description === undefined) return undefined;
 
   return Object.freeze({
@@ -291,7 +244,6 @@ function readEntry(
     ...(attributes !== undefined ? { attributes: Object.freeze(attributes) } : {}),
     ...(seedCode !== undefined ? { seedCode } : {}),
     ...(seedHeading !== undefined ? { seedHeading } : {}),
-    ...(logPattern !== undefined ? { logPattern } : {}),
     ...(note !== undefined ? { note } : {}),
   });
 }
@@ -352,7 +304,6 @@ function readCatalog(raw: unknown, out: ProblemCollector): CatalogDocument | und
   const codeRange = readCodeRange(raw['codeRange'], out);
   const domains = readDomains(raw['domains'], out);
   const source = readOptionalString(raw, 'source', [], out);
-  const logPatternSyntax = readOptionalString(raw, 'logPatternSyntax', [], out);
   const ctx: DocContext = { catalog: typeof catalog === 'string' ? catalog : '', codeRange, domains };
 
   const rawEntries = raw['entries'];
@@ -395,7 +346,6 @@ function readCatalog(raw: unknown, out: ProblemCollector): CatalogDocument | und
     domains: Object.freeze(domains as Record<string, LocalizedText>),
     entries: Object.freeze(entries),
     ...(source !== undefined ? { source } : {}),
-    ...(logPatternSyntax !== undefined ? { logPatternSyntax } : {}),
   });
 }
 
@@ -434,23 +384,10 @@ function throwInvalid(source: string, problems: readonly CatalogProblem[]): neve
  * const doc = parseCatalogText(await readFile('tenant.yaml', 'utf8'), 'tenant.yaml');
  */
 export function parseCatalogText(text: string, source: string): CatalogDocument {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems: CatalogProblem[] = doc.errors.map((e) => ({
-      source,
-      line: e.linePos?.[0].line ?? null,
-      path: '',
-      message: e.message.split('\n')[0] ?? e.message,
-    }));
-    throwInvalid(source, problems);
-  }
-  if (!isCollection(doc.contents)) {
-    throwInvalid(source, [{ source, line: 1, path: '', message: 'a catalogue must be an object' }]);
-  }
-  const out = new ProblemCollector(source, doc, lineCounter);
-  const result = readCatalog(doc.toJS({ maxAliasCount: 100 }), out);
-  if (result === undefined || out.problems.length > 0) throwInvalid(source, out.problems);
+  const parsed = parseDataText(text, source, 'a catalogue');
+  if ('problems' in parsed) throwInvalid(source, parsed.problems);
+  const result = readCatalog(parsed.value, parsed.out);
+  if (result === undefined || parsed.out.problems.length > 0) throwInvalid(source, parsed.out.problems);
   return result;
 }
 
