@@ -110,7 +110,6 @@ export interface PlatformLogRecord {
 }
 
 const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL']);
-const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)[,.](\d{3})$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|\/)\S/i;
 const PORT = /^\d{1,5}$/;
@@ -213,14 +212,31 @@ function emptyRecord(format: PlatformLogFormat, text: string, problems: Platform
   };
 }
 
-/** Parses `yyyy-MM-dd HH:mm:ss,SSS`, checking the calendar; null when it is not a valid time stamp. */
+/** Parses `yyyy-MM-dd HH:mm:ss,SSS` (or `.SSS`), checking the calendar; null when it is not a valid time stamp. */
 export function parsePlatformLogTime(text: string): PlatformLogLocalTime | null {
-  const m = TIMESTAMP.exec(text);
-  if (m === null) return null;
-  const [year, month, day, hour, minute, second, millisecond] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null; // e.g. February 30
+  // Read digit by digit: this runs for every record.
+  if (text.length !== 23 || text[4] !== '-' || text[7] !== '-' || text[10] !== ' ' || text[13] !== ':' || text[16] !== ':' || (text[19] !== ',' && text[19] !== '.')) return null;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  const millisecond = digits(text, 20, 3);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millisecond < 0) return null;
+  if (day > 28 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null; // e.g. February 30
   return { year, month, day, hour, minute, second, millisecond, text };
+}
+
+/** The number written by `length` ASCII digits at `start`, or -1. */
+function digits(text: string, start: number, length: number): number {
+  let n = 0;
+  for (let i = start; i < start + length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /**

@@ -55,22 +55,33 @@ const NIL_SESSION = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 const MAX_REQUEST_FIELD = 2048;
 
 /**
- * The id of the event made from the record at `offset` of a file: a UUID (RFC 9562 §5.8, version 8) from
- * SHA-256 of the tenant, the file's identity and the offset. The same record always gets the same id, so sending
- * it again — after a crash between the server's acknowledgement and the state file's update, or a second run over
- * the same files — stores nothing new (appends are idempotent on `id`). The tenant is part of it because ids are
- * unique across tenants.
+ * The id of the event made from the record at `offset` of a file: a UUID (RFC 9562 §5.8, version 8) whose first
+ * half is SHA-256 of the tenant and the file's identity and whose second half is the offset. The same record always
+ * gets the same id, so sending it again — after a crash between the server's acknowledgement and the state file's
+ * update, or a second run over the same files — stores nothing new (appends are idempotent on `id`). The tenant is
+ * part of it because ids are unique across tenants. Offsets up to 2^53 fit: the variant bits take the top of the
+ * second half, which such offsets leave zero.
  *
  * @param fileId - what identifies the file's content whatever its name (the ingester uses a digest of its first
  *   line, which rotation by rename, copy or compression keeps).
  */
 export function platformLogEventId(tenantId: string | null, fileId: string, offset: number): string {
-  const b = createHash('sha256').update(`tamga/platform-log/v1\n${tenantId ?? ''}\n${fileId}\n${offset}`).digest().subarray(0, 16);
-  b[6] = 0x80 | (b[6]! & 0x0f); // version 8
-  b[8] = 0x80 | (b[8]! & 0x3f); // RFC 9562 variant
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const key = `${tenantId ?? ''}\n${fileId}`;
+  if (key !== lastFileKey) {
+    const b = createHash('sha256').update(`tamga/platform-log/v1\n${key}`).digest().subarray(0, 8);
+    b[6] = 0x80 | (b[6]! & 0x0f); // version 8
+    const h = b.toString('hex');
+    lastFilePrefix = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-`;
+    lastFileKey = key;
+  }
+  // 0x8000… sets the RFC 9562 variant (10) in the top bits, above any offset below 2^53.
+  const tail = (0x8000_0000_0000_0000n | BigInt(offset)).toString(16);
+  return `${lastFilePrefix}${tail.slice(0, 4)}-${tail.slice(4)}`;
 }
+
+// The ingester builds the events of one file after another: the file's half of the id is kept.
+let lastFileKey: string | undefined;
+let lastFilePrefix = '';
 
 /**
  * Builds the event for one parsed, classified record. Every parsed field lands in it: `userId`, `ip`,
@@ -101,7 +112,8 @@ export function buildPlatformLogEvent(
     const t = record.time;
     const zoned = options.zone.resolve(Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond), notBeforeMs);
     utcMs = zoned.utcMs;
-    log['time'] = `${t.text.replace(' ', 'T').replace(',', '.')}${formatUtcOffset(zoned.offsetMinutes)}`;
+    // RFC 3339 with the offset that was in force: what the platform's clock showed, and where.
+    log['time'] = `${t.text.slice(0, 10)}T${t.text.slice(11, 19)}.${t.text.slice(20)}${formatUtcOffset(zoned.offsetMinutes)}`;
     if (zoned.isSkipped) problems.push(`line ${position.line}: ${t.text} does not exist in ${options.zone.name} (clocks went forward): read with the offset before the change; is the time zone right?`);
   } else {
     const stamp = /^\[?(\S+ \S+?)\]?(?:\s|\[|$)/.exec(record.text);
@@ -211,6 +223,11 @@ function fitToLimits(event: Record<string, unknown>, entityData: Record<string, 
   }
   if (typeof event['text'] === 'string' && event['text'].length > limits.maxTextLength) event['text'] = cutString(event['text'], limits.maxTextLength);
 
+  // The JSON of what entityData takes from the record is at most six characters per byte of it (\u escapes of control
+  // characters), twice over for the named groups that repeat parts of it, plus the names and the file's path: a
+  // record short enough needs no serialisation to know it fits.
+  const file = String((entityData['log'] as { file?: unknown }).file ?? '');
+  if (!isCut && position.size * 12 + file.length * 2 + 2048 < limits.maxEntityDataLength) return false;
   let length = JSON.stringify(entityData).length;
   // Room for the `truncated` note itself.
   const max = limits.maxEntityDataLength - 200;

@@ -36,8 +36,16 @@ export const PLATFORM_LOG_RULE_FIELDS = Object.freeze([
 /** A field a rule can test; see {@link PLATFORM_LOG_RULE_FIELDS}. */
 export type PlatformLogRuleField = (typeof PLATFORM_LOG_RULE_FIELDS)[number];
 
-/** Conditions that must all hold: field → regular expression. */
-export type PlatformLogConditions = Readonly<Partial<Record<PlatformLogRuleField, RegExp>>>;
+/** One condition: a field's text must match a regular expression. */
+export interface PlatformLogCondition {
+  readonly field: PlatformLogRuleField;
+  readonly pattern: RegExp;
+  /** Whether the pattern has named groups, which the event keeps (`entityData.captured`). */
+  readonly hasGroups: boolean;
+}
+
+/** Conditions that must all hold. */
+export type PlatformLogConditions = readonly PlatformLogCondition[];
 
 /** One classification rule: a record matching it gets {@link code}. */
 export interface PlatformLogRule {
@@ -199,7 +207,7 @@ function readRule(raw: unknown, path: readonly PathPart[], lookup: CatalogLookup
   const before = out.problems.length;
   for (const key of Object.keys(raw)) if (!RULE_KEYS.has(key)) out.add([...path, key], `unknown field "${key}"`);
   const code = readCode(raw, path, lookup, out);
-  const when = raw['when'] === undefined ? {} : readConditions(raw['when'], [...path, 'when'], out);
+  const when = raw['when'] === undefined ? [] : readConditions(raw['when'], [...path, 'when'], out);
   const any: PlatformLogConditions[] = [];
   if (raw['any'] !== undefined) {
     if (!Array.isArray(raw['any']) || raw['any'].length === 0) out.add([...path, 'any'], 'any must be a non-empty list of conditions');
@@ -220,7 +228,7 @@ function readRule(raw: unknown, path: readonly PathPart[], lookup: CatalogLookup
 }
 
 function readConditions(value: unknown, path: readonly PathPart[], out: ProblemCollector): PlatformLogConditions {
-  const conditions: Partial<Record<PlatformLogRuleField, RegExp>> = {};
+  const conditions: PlatformLogCondition[] = [];
   if (!isRecord(value) || Object.keys(value).length === 0) {
     out.add(path, `conditions must be a non-empty object of field → regular expression (fields: ${PLATFORM_LOG_RULE_FIELDS.join(', ')})`);
     return conditions;
@@ -232,7 +240,8 @@ function readConditions(value: unknown, path: readonly PathPart[], out: ProblemC
       out.add([...path, field], `${field} must be a non-empty regular expression`);
     } else {
       try {
-        conditions[field as PlatformLogRuleField] = new RegExp(pattern, 'u');
+        const compiled = new RegExp(pattern, 'u');
+        conditions.push(Object.freeze({ field: field as PlatformLogRuleField, pattern: compiled, hasGroups: /\(\?<[^=!]/.test(pattern) }));
       } catch (error) {
         out.add([...path, field], `not a valid regular expression: ${(error as Error).message}`);
       }
@@ -248,37 +257,25 @@ function throwInvalid(source: string, problems: readonly CatalogProblem[]): neve
 }
 
 /** The value of a rule field in a record ('' when absent). */
-function fieldValue(record: PlatformLogRecord, field: PlatformLogRuleField, cache: Map<PlatformLogRuleField, string>): string {
-  const cached = cache.get(field);
-  if (cached !== undefined) return cached;
-  let value: string;
+function fieldValue(record: PlatformLogRecord, field: PlatformLogRuleField): string {
   switch (field) {
     case 'path':
-      value = record.url === null ? '' : urlPath(record.url);
-      break;
+      return record.url === null ? '' : urlPath(record.url);
     case 'service':
-      value = record.sections?.service ?? '';
-      break;
+      return record.sections?.service ?? '';
     case 'method':
-      value = record.sections?.method ?? '';
-      break;
+      return record.sections?.method ?? '';
     case 'parameters':
-      value = record.sections?.parameters === undefined ? '' : record.sections.parameters.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('\n');
-      break;
+      return record.sections?.parameters === undefined ? '' : record.sections.parameters.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('\n');
     case 'stack':
-      value = record.sections?.stack ?? '';
-      break;
+      return record.sections?.stack ?? '';
     case 'details':
-      value = record.details === null ? '' : Object.entries(record.details).map(([k, v]) => `${k}: ${v}`).join('\n');
-      break;
+      return record.details === null ? '' : Object.entries(record.details).map(([k, v]) => `${k}: ${v}`).join('\n');
     case 'context':
-      value = record.context === null ? '' : Object.entries(record.context).map(([k, v]) => `${k}: ${v}`).join('\n');
-      break;
+      return record.context === null ? '' : Object.entries(record.context).map(([k, v]) => `${k}: ${v}`).join('\n');
     default:
-      value = record[field] ?? '';
+      return record[field] ?? '';
   }
-  cache.set(field, value);
-  return value;
 }
 
 /** `http://host:8080/api/x?y=1` → `/api/x?y=1`; a URL that is a path already stays as it is. */
@@ -289,18 +286,25 @@ export function urlPath(url: string): string {
   return slash === -1 ? '/' : url.slice(slash);
 }
 
+/**
+ * Whether every condition holds; named groups go into `captured` (created on the first one). Field values are
+ * computed once per record (`values`), as most rules test the same few fields.
+ */
 function matchConditions(
   conditions: PlatformLogConditions,
   record: PlatformLogRecord,
-  cache: Map<PlatformLogRuleField, string>,
-  captured: Record<string, string>,
+  values: Partial<Record<PlatformLogRuleField, string>>,
+  captured: { groups?: Record<string, string> },
 ): boolean {
-  for (const field in conditions) {
-    const m = conditions[field as PlatformLogRuleField]!.exec(fieldValue(record, field as PlatformLogRuleField, cache));
-    if (m === null) return false;
-    if (m.groups !== undefined) {
-      for (const [name, value] of Object.entries(m.groups)) if (value !== undefined) captured[name] = value;
+  for (const { field, pattern, hasGroups } of conditions) {
+    const value = values[field] ?? (values[field] = fieldValue(record, field));
+    if (!hasGroups) {
+      if (!pattern.test(value)) return false;
+      continue;
     }
+    const m = pattern.exec(value);
+    if (m === null) return false;
+    for (const [name, group] of Object.entries(m.groups ?? {})) if (group !== undefined) (captured.groups ??= {})[name] = group;
   }
   return true;
 }
@@ -313,24 +317,24 @@ function matchConditions(
 export function classifyPlatformLogRecord(rules: PlatformLogRules, record: PlatformLogRecord): PlatformLogClassification {
   const isWhole = record.format !== 'orphan' && !record.problems.some((p) => p.kind === 'TIMESTAMP_INVALID');
   if (isWhole) {
-    const cache = new Map<PlatformLogRuleField, string>();
+    const values: Partial<Record<PlatformLogRuleField, string>> = {};
     for (const rule of rules.rules) {
-      const captured: Record<string, string> = {};
-      if (!matchConditions(rule.when, record, cache, captured)) continue;
+      const captured: { groups?: Record<string, string> } = {};
+      if (!matchConditions(rule.when, record, values, captured)) continue;
       if (rule.any.length > 0) {
         // Groups of an alternative count only when the whole alternative holds.
-        let held: Record<string, string> | undefined;
+        let held: { groups?: Record<string, string> } | undefined;
         for (const alternative of rule.any) {
-          const caught: Record<string, string> = {};
-          if (matchConditions(alternative, record, cache, caught)) {
+          const caught: { groups?: Record<string, string> } = {};
+          if (matchConditions(alternative, record, values, caught)) {
             held = caught;
             break;
           }
         }
         if (held === undefined) continue;
-        Object.assign(captured, held);
+        if (held.groups !== undefined) captured.groups = { ...captured.groups, ...held.groups };
       }
-      return { code: rule.code, rule, ...(Object.keys(captured).length > 0 && { captured }) };
+      return { code: rule.code, rule, ...(captured.groups !== undefined && { captured: captured.groups }) };
     }
   }
   const level = record.level?.toUpperCase();
