@@ -6,6 +6,7 @@ import { catalogList } from './commands/catalog-list.js';
 import { catalogValidate } from './commands/catalog-validate.js';
 import { serve } from './commands/serve.js';
 import { exportBundle } from './commands/export.js';
+import { ingestLog } from './commands/ingest-log.js';
 import { keys } from './commands/keys.js';
 import { verify } from './commands/verify.js';
 import { verifyReceipt } from './commands/verify-receipt.js';
@@ -19,6 +20,8 @@ Commands:
   catalog list [--catalog X] [--lang ru]   List the built-in catalogue entries
   users list|create|update|disable|reset-password   Manage users on the configured store ("tamga users help")
   export --url URL --api-key KEY --tenant T [--from --to] --out DIR   Download an evidence bundle
+  ingest-log --url URL --api-key KEY --tenant T --state FILE [--timezone TZ] [--follow] [--dry-run] PATH...
+             Send the business platform's log files (seed 003) as events, once ("tamga ingest-log --help")
   verify DIR|FILE [--keys F] [--hmac-key F] [--trusted-checkpoint F] [--save-checkpoint F] [--json]
              Verify a bundle directory or a downloaded bundle file offline (exit 0 valid, 1 tampered,
              2 unusable input)
@@ -41,6 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await serve(args);
       case 'export':
         return await exportBundle(args);
+      case 'ingest-log':
+        return await ingestLog(args);
       case 'verify':
         return await verify(args);
       case 'verify-receipt':

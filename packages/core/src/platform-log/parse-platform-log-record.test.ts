@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlatformLogRecord, parsePlatformLogTime } from './parse-platform-log-record.js';
+import { parsePlatformLogChunk, parsePlatformLogRecord, parsePlatformLogTime } from './parse-platform-log-record.js';
+import type { PlatformLogChunk } from './platform-log-splitter.js';
 
 const NIL = '00000000-0000-0000-0000-000000000000';
 const NBSP = '\u00a0';
@@ -243,5 +244,26 @@ describe('parsePlatformLogTime', () => {
   it('reads milliseconds after a comma or a dot', () => {
     expect(parsePlatformLogTime('2024-02-29 23:59:59.999')).toMatchObject({ year: 2024, month: 2, day: 29, millisecond: 999 });
     expect(parsePlatformLogTime('2023-02-29 10:00:00,000')).toBeNull();
+  });
+});
+
+describe('parsePlatformLogChunk', () => {
+  const chunkOf = (bytes: Buffer, extra: Partial<PlatformLogChunk> = {}): PlatformLogChunk => ({ offset: 0, end: bytes.length, line: 1, lineCount: 1, bytes, isRecordStart: true, ...extra });
+
+  it('reports bytes that are not UTF-8 with their line, and reads the rest', () => {
+    const bytes = Buffer.concat([Buffer.from(`2023-11-30 10:00:00,000 INFO ${NIL} u ::1   Started.\n  Server: s`), Buffer.from([0xc3, 0x28]), Buffer.from('1\n')]);
+    const r = parsePlatformLogChunk(chunkOf(bytes));
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'INVALID_UTF8', line: 2 })]);
+    expect(r.details).toEqual({ Server: 's\ufffd(1' });
+  });
+
+  it('reports a record cut to its head, without a broken character at the cut', () => {
+    const head = Buffer.from(`2023-11-30 10:00:00,000 INFO ${NIL} u    Привет`).subarray(0, -1);
+    const r = parsePlatformLogChunk(chunkOf(head, { end: 10_000_000, sha256: 'ab'.repeat(32) }));
+    expect(r.message).toBe('Приве');
+    expect(r.problems.map((p) => p.kind)).toEqual(['RECORD_TOO_LONG']);
+    expect(r.problems[0]!.message).toContain('record of 10000000 bytes');
+    const whole = parsePlatformLogChunk(chunkOf(Buffer.from(`2023-11-30 10:00:00,000 INFO ${NIL} u    Привет`), { end: 10_000_000, sha256: 'ab'.repeat(32) }));
+    expect(whole.message).toBe('Привет');
   });
 });

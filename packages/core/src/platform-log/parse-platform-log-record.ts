@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { isIP } from 'node:net';
+import type { PlatformLogChunk } from './platform-log-splitter.js';
 
 /** Shape of a platform log record (seed 003). */
 export type PlatformLogFormat =
@@ -165,6 +167,42 @@ export function parsePlatformLogRecord(text: string, isRecordStart = true): Plat
     return { ...emptyRecord('orphan', clean, problems), message: clean };
   }
   return clean.startsWith('[') ? parseAdapter(clean, problems) : parseLine(clean, problems);
+}
+
+/**
+ * Decodes a record cut by the {@link PlatformLogSplitter} (UTF-8) and parses it. Bytes that are not UTF-8 become
+ * U+FFFD and the record says on which line (`INVALID_UTF8`); a record longer than the splitter keeps is parsed from
+ * its head and says so (`RECORD_TOO_LONG`).
+ */
+export function parsePlatformLogChunk(chunk: PlatformLogChunk): PlatformLogRecord {
+  let bytes = chunk.bytes;
+  if (chunk.sha256 !== undefined) {
+    // The head may end inside a character: drop the bytes of a character cut short (RFC 3629 §3 lengths).
+    let lead = bytes.length - 1;
+    while (lead >= 0 && bytes.length - 1 - lead < 3 && (bytes[lead]! & 0xc0) === 0x80) lead -= 1;
+    if (lead >= 0 && bytes[lead]! >= 0xc0) {
+      const length = bytes[lead]! >= 0xf0 ? 4 : bytes[lead]! >= 0xe0 ? 3 : 2;
+      if (bytes.length - lead < length) bytes = bytes.subarray(0, lead);
+    }
+  }
+  const record = parsePlatformLogRecord(bytes.toString('utf8'), chunk.isRecordStart);
+  const extra: PlatformLogProblem[] = [];
+  if (!isUtf8(bytes)) {
+    let line = 1;
+    let start = 0;
+    for (let lf = bytes.indexOf(0x0a); ; lf = bytes.indexOf(0x0a, start)) {
+      const end = lf === -1 ? bytes.length : lf;
+      if (!isUtf8(bytes.subarray(start, end))) break;
+      if (lf === -1) break;
+      start = lf + 1;
+      line += 1;
+    }
+    extra.push({ kind: 'INVALID_UTF8', line, message: 'bytes that are not UTF-8 (shown as U+FFFD)' });
+  }
+  if (chunk.sha256 !== undefined) {
+    extra.push({ kind: 'RECORD_TOO_LONG', line: 1, message: `record of ${chunk.end - chunk.offset} bytes: only its first ${chunk.bytes.length} were read (SHA-256 of the whole record: ${chunk.sha256})` });
+  }
+  return extra.length === 0 ? record : { ...record, problems: [...record.problems, ...extra] };
 }
 
 function normaliseText(text: string): string {

@@ -6,7 +6,7 @@ import { validateEventInput } from '../record/event-input.js';
 import { isUuid } from '../record/uuid.js';
 import { LocalTimeZone } from './local-time-zone.js';
 import { parsePlatformLogRecord } from './parse-platform-log-record.js';
-import { buildPlatformLogEvent, platformLogEventId } from './platform-log-event.js';
+import { buildPlatformLogEvent, platformLogEventId, platformLogFileId } from './platform-log-event.js';
 import type { PlatformLogEventOptions } from './platform-log-event.js';
 import { classifyPlatformLogRecord, parsePlatformLogRules } from './platform-log-rules.js';
 import { PlatformLogSplitter } from './platform-log-splitter.js';
@@ -175,5 +175,27 @@ describe('buildPlatformLogEvent on bad input', () => {
     const [c] = chunks("2023-11-30 14:00:00,000 INFO 4f6c1b7e-8a8d-4c1e-9a4b-2f0e6d1c3b5a alice 10.0.0.1 http://p/Home/Logout/ OK 00:00:00.1 'User logout success' ''\n");
     expect(build(c!).event).toMatchObject({ sessionId: '4f6c1b7e-8a8d-4c1e-9a4b-2f0e6d1c3b5a', operationKey: '4f6c1b7e-8a8d-4c1e-9a4b-2f0e6d1c3b5a' });
     expect(seedEvent(1)).not.toHaveProperty('operationKey');
+  });
+});
+
+describe('platformLogFileId', () => {
+  const first = '2023-11-30 14:00:00,000 INFO 00000000-0000-0000-0000-000000000000 u    Core is loading\n';
+
+  it('is the digest of the first line, whatever follows', () => {
+    const id = platformLogFileId(Buffer.from(first));
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(platformLogFileId(Buffer.from(`${first}2023-11-30 14:00:01,000 INFO x\n`))).toBe(id);
+    expect(platformLogFileId(Buffer.from(first.replace('14:00:00', '14:00:01')))).not.toBe(id);
+  });
+
+  it('is not settled while the first line is still being written, unless the file is complete', () => {
+    expect(platformLogFileId(Buffer.from(first.trimEnd()))).toBeUndefined();
+    expect(platformLogFileId(Buffer.alloc(0), true)).toBeUndefined();
+    expect(platformLogFileId(Buffer.from(first.trimEnd()), true)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('reads at most 1 KiB of a file whose first line is longer', () => {
+    const long = Buffer.from(`${first.trimEnd()} ${'x'.repeat(5000)}\n`);
+    expect(platformLogFileId(long)).toBe(platformLogFileId(long.subarray(0, 1024)));
   });
 });

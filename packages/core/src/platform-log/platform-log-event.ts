@@ -54,6 +54,30 @@ const NIL_SESSION = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
 /** Longest `request.url`, `request.method` the server takes (core validation of `request`). */
 const MAX_REQUEST_FIELD = 2048;
 
+/** Bytes of a file's start that {@link platformLogFileId} reads at most. */
+export const PLATFORM_LOG_FILE_ID_BYTES = 1024;
+
+/**
+ * The identity of a log file's content, whatever its name: hex SHA-256 (first 128 bits) of its first line, line end
+ * included, or of its first {@link PLATFORM_LOG_FILE_ID_BYTES} bytes when the first line is longer. Rotation by
+ * rename, a copy (copy-and-truncate) and compression keep it, so the ingester finds where it stopped in a rotated
+ * file; a file replaced by another gets another identity. The first line of a platform log starts with a time stamp
+ * to the millisecond, so two files that share it are copies of each other.
+ *
+ * @param head - the file's first bytes (at least up to the end of the first line, or 1 KiB).
+ * @param isComplete - the file will not grow: a first line without its line end is all there is.
+ * @returns undefined while the identity is not settled yet: an empty file, or a first line still being written.
+ */
+export function platformLogFileId(head: Uint8Array, isComplete = false): string | undefined {
+  const bytes = head.subarray(0, PLATFORM_LOG_FILE_ID_BYTES);
+  const lf = bytes.indexOf(0x0a);
+  let end: number;
+  if (lf !== -1) end = lf + 1;
+  else if (bytes.length === PLATFORM_LOG_FILE_ID_BYTES || (isComplete && bytes.length > 0)) end = bytes.length;
+  else return undefined;
+  return createHash('sha256').update(bytes.subarray(0, end)).digest('hex').slice(0, 32);
+}
+
 /**
  * The id of the event made from the record at `offset` of a file: a UUID (RFC 9562 §5.8, version 8) whose first
  * half is SHA-256 of the tenant and the file's identity and whose second half is the offset. The same record always

@@ -23,28 +23,9 @@ function seedRecords() {
 }
 
 /**
- * The code of every record of seed 003's examples, by line in testdata/seed-003.log. Each section's own event gets
- * its code; the lines around it that the seed shows with it (a request's completion line with its status and
- * duration, the role PUT before the permission lines, the members query) are generic platform records (31900).
+ * The code of every record of seed 003's examples, by line in testdata/seed-003.log (see testdata/README.md).
  */
-const EXPECTED: Readonly<Record<number, number>> = {
-  1: 31000, 2: 31001, 3: 31002, 5: 31002, // sign-in, sign-out, failed sign-in (both lines)
-  6: 31100, 7: 31101, 8: 31102, 51: 31103, // account created, deleted, creation failed, deletion failed
-  76: 31104, 78: 31900, 79: 31105, 81: 31900, 82: 31106, // locked, unlocked, password changed
-  83: 31900, 85: 31200, 87: 31900, 88: 31201, 90: 31900, // role created, group created
-  91: 31202, 93: 31900, 94: 31203, 96: 31900, // role deleted, group deleted
-  97: 31900, 99: 31204, 101: 31204, 103: 31305, 105: 31204, 107: 31204, 109: 31204, 111: 31204, 113: 31204, 115: 31204, 117: 31900, // role rights
-  118: 31900, 120: 31205, 122: 31900, // member added (its description on the line after the URL)
-  123: 31900, 125: 31900, 127: 31900, 129: 31206, 131: 31900, // member removed
-  132: 31300, 134: 31900, // object created
-  135: 31301, 137: 31900, 139: 31301, 141: 31900, 143: 31301, 145: 31301, 147: 31301, 149: 31900, 151: 31900, 153: 31900, // object read
-  154: 31302, 156: 31900, 157: 31303, 159: 31900, 160: 31304, 162: 31900, // object copied, updated, deleted
-  163: 31900, 165: 31305, 167: 31305, 169: 31305, 171: 31305, 173: 31900, // access rights set on an object
-  174: 31900, 176: 31306, 178: 31900, // access rights changed on an object
-  179: 31400, 205: 31402, 206: 31400, // system started (Linux, Windows) and the search service it starts
-  231: 31401, 232: 31402, 234: 31402, 236: 31402, 238: 31402, 240: 31402, 242: 31402, 244: 31402, 245: 31401, // stopped, service started, stop/failure
-  246: 31900, 248: 31900, 250: 31404, 251: 31405, 252: 31406, 254: 31406, // process result, service result, adapter
-};
+const EXPECTED = JSON.parse(readFileSync(new URL('./testdata/seed-003-codes.json', import.meta.url), 'utf8')) as Readonly<Record<string, number>>;
 
 describe('the platform-security rules on every example of seed 003', () => {
   const records = seedRecords();
