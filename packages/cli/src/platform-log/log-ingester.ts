@@ -358,7 +358,9 @@ export class LogIngester {
       lastUtcMs: undefined,
       problemsReported: 0,
     };
-    if (offset > 0 && file.isRecoveryOnly) this.#o.report(`${file.path}: the rotated copy of content sent up to line ${line}: reading the rest`);
+    if (progress !== undefined && progress.path !== file.path && offset < file.size) {
+      this.#o.report(`${file.path}: holds the content of ${progress.path}, sent up to line ${line}: reading the rest`);
+    }
     this.#sources.set(file.key, source);
     this.#liveIds.set(fileId, source);
     return source;
@@ -493,12 +495,14 @@ export class LogIngester {
         resolve();
         return;
       }
+      const signal = this.#o.signal;
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
       }
-      this.#o.signal.addEventListener('abort', done, { once: true });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 
