@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,22 +22,9 @@ import { verify } from './verify.js';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/bin/tamga.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the packages the `tamga` binary runs from (`dist/`) when they are missing or older than the sources. */
+/** Builds the packages the `tamga` binary runs from (`dist/`); incremental, so quick when they are up to date. */
 function ensureCliBuilt(): void {
-  const stale = ['core', 'sdk', 'server', 'cli'].some((pkg) => {
-    const dist = join(ROOT, 'packages', pkg, 'dist/index.js');
-    return !existsSync(dist) || statSync(dist).mtimeMs < newestMtime(join(ROOT, 'packages', pkg, 'src'));
-  });
-  if (stale) execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'packages/cli')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'packages/cli')], { stdio: 'inherit' });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'tamga-ingest-e2e-'));
