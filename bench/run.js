@@ -8,8 +8,10 @@
 //                      insert; query, page, proof, export and verify figures over the stored events)
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
+//   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
+//                      500,000; 0 skips)
 import { execFile, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -22,6 +24,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 const META = join(workDir, 'bench-meta.json');
@@ -245,6 +248,88 @@ function rawInsertRate() {
   return rows / (insertMs / 1000);
 }
 
+/**
+ * Writes a log file of the business platform (seed 003) of `lines` lines: seed-shaped records of many users and
+ * sessions (permission lines, object reads and their completion lines), and every twentieth a 12-line ERROR record
+ * (message, service, method, parameters, stack). Returns the number of records.
+ */
+async function writePlatformLog(path, lines) {
+  const out = createWriteStream(path);
+  const NIL = '00000000-0000-0000-0000-000000000000';
+  const start = Date.UTC(2023, 10, 30, 0, 0, 0);
+  let written = 0;
+  let n = 0;
+  while (written < lines) {
+    n++;
+    const t = new Date(start + n * 37).toISOString();
+    const stamp = `${t.slice(0, 10)} ${t.slice(11, 19)},${t.slice(20, 23)}`;
+    const session = `4f6c1b7e-8a8d-4c1e-9a4b-2f0e6d1c${String(n % 10000).padStart(4, '0')}`;
+    const user = `user${n % 200}`;
+    const ip = `10.0.${(n >> 8) & 255}.${n & 255}`;
+    let record;
+    if (n % 20 === 0) {
+      record = [
+        `${stamp} ERROR ${NIL} ${user} platform.example.com 8080 ${ip}  Core 00:00:00.137 4.7.2311.1  '   Вы не можете удалить свой аккаунт`,
+        '',
+        'Service name:',
+        '   "AccountService"',
+        'Method name:',
+        '   "Delete"',
+        'Parameters list:',
+        `   [0]: ["account.${n}", "account.${n + 1}"]`,
+        'Stack:',
+        '  at Comindware.Platform.Core.Services.AccountService.Delete (System.String[] accountsIds) [0x00104] in <13c6df997e3e467ca2451c9fd9f35e67>:0',
+        '  at Castle.DynamicProxy.AbstractInvocation.Proceed () [0x0002d] in <99e1b17afc2a44c5b97e5af224da0ae2>:0',
+        " '",
+      ];
+    } else if (n % 3 === 0) {
+      record = [`${stamp} INFO ${session} ${user} ${ip} http://platform.example.com/api/RolesCollectionApi/Put   'Разрешение добавлено в роль' '{"Privilege":"Read","Role":"[App] Role${n % 30}","RoleType":"BusinessApp","Resource":"systemSolution","ResourceType":"BusinessApp"}'`];
+    } else if (n % 3 === 1) {
+      record = [`${stamp} INFO ${session} ${user} ${ip} http://platform.example.com/api/TemplatesApi/Get/oa.${n % 100}   'GET: "{"id":"oa.${n % 100}"}"' ''`];
+    } else {
+      record = [`${stamp} INFO ${session} ${user} ${ip} http://platform.example.com/api/TemplatesApi/Get/oa.${n % 100} OK 00:00:00.012 'GET completed' ''`];
+    }
+    const take = record.slice(0, lines - written);
+    written += take.length;
+    if (!out.write(`${take.join('\n')}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return n;
+}
+
+/**
+ * The parse-only rate of a platform log file in this process: split, parse, classify and build each record's event
+ * (what tamga ingest-log does before sending, without the JSON of the request). Returns lines/s and records/s of CPU
+ * time, so that other processes on the machine do not count.
+ */
+async function parsePlatformLog(path) {
+  const core = await import('@tamga/core');
+  const catalogDir = new URL('../catalogs/', import.meta.url);
+  const catalog = core.CatalogSet.of([core.parseCatalogText(readFileSync(new URL('platform-security.json', catalogDir), 'utf8'), 'platform-security.json')]);
+  const rules = core.parsePlatformLogRules(readFileSync(new URL('platform-security.rules.yaml', catalogDir), 'utf8'), 'rules', (c) => catalog.byCode(c));
+  const zone = new core.LocalTimeZone('Europe/Moscow');
+  const splitter = new core.PlatformLogSplitter();
+  const cpu0 = process.cpuUsage();
+  let lines = 0;
+  let records = 0;
+  let last;
+  const handle = (chunks) => {
+    for (const chunk of chunks) {
+      const record = core.parsePlatformLogChunk(chunk);
+      const built = core.buildPlatformLogEvent(record, { offset: chunk.offset, size: chunk.end - chunk.offset, line: chunk.line, bytes: chunk.bytes }, core.classifyPlatformLogRecord(rules, record), { tenantId: 'bench', zone, system: rules.system, file: path, fileId: 'bench' }, last);
+      last = built.utcMs ?? last;
+      lines += chunk.lineCount;
+      records += 1;
+    }
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) handle(splitter.push(chunk));
+  handle(splitter.flush(true));
+  const cpu = process.cpuUsage(cpu0);
+  const seconds = (cpu.user + cpu.system) / 1e6;
+  return { lines: lines / seconds, records: records / seconds };
+}
+
 async function main() {
   console.log(
     REUSE
@@ -358,6 +443,25 @@ async function main() {
   }
   const pgRate = await ingestPostgres();
   if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
+
+  // 8. The business platform's log files (seed 003): a file of LOG_LINES lines with multi-line records, sent by
+  // tamga ingest-log (a process of its own) to a fresh server, next to the parse-only rate: which one is the limit.
+  if (LOG_LINES > 0) {
+    const logDir = join(workDir, 'platform-logs');
+    mkdirSync(logDir, { recursive: true });
+    const logFile = join(logDir, 'web.log');
+    const logRecords = await writePlatformLog(logFile, LOG_LINES);
+    const parse = await parsePlatformLog(logFile);
+    const { child: logServer, url: logUrl } = await startServer({ TAMGA_DATA_DIR: join(workDir, 'log-data') });
+    const l0 = performance.now();
+    await runCli(['ingest-log', '--url', logUrl, '--api-key', KEY, '--tenant', 'platform', '--state', join(workDir, 'ingest-state.json'), '--timezone', 'Europe/Moscow', '--progress', '0', logFile]);
+    const logSeconds = (performance.now() - l0) / 1000;
+    logServer.kill('SIGTERM');
+    await once(logServer, 'exit');
+    report(`log files (seed 003): ${fmt(LOG_LINES)} lines, ${fmt(logRecords)} records (every 20th a 12-line ERROR record), tamga ingest-log into a fresh server: ${fmt(LOG_LINES / logSeconds)} lines/s, ${fmt(logRecords / logSeconds)} events/s (${logSeconds.toFixed(1)} s, process start included)`);
+    report(`  parse only (split, parse, classify, build the event; one core): ${fmt(parse.lines)} lines/s, ${fmt(parse.records)} records/s of CPU time${httpRate === undefined ? '' : `; the server's append rate above: ${fmt(httpRate)} events/s`}`);
+    rmSync(logDir, { recursive: true, force: true });
+  }
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);
