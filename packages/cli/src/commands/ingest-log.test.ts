@@ -106,6 +106,17 @@ describe('tamga ingest-log on every example of seed 003', () => {
     expect(await storedEvents(server.t, 'seed')).toHaveLength(86);
   });
 
+  it('does not read its state file when it sits among the logs under a matching name', async () => {
+    const own = logDir('own-state', { 'web.log': rightLine(1) });
+    const args = ['--url', server.url, '--api-key', TEST_API_KEY, '--tenant', 'own-state', '--state', join(own, 'web.log.state'), '--progress', '0', own];
+    expect((await runIngestLog(args)).code).toBe(0);
+    writeFileSync(join(own, 'web.log'), rightLine(2), { flag: 'a' });
+    utimesSync(join(own, 'web.log'), HOUR_AGO, HOUR_AGO);
+    const second = await runIngestLog(args);
+    expect(second.err).toContain('Read 1 lines, 1 records; sent 1 events: 1 stored now');
+    expect((await storedEvents(server.t, 'own-state')).map((e) => e.userId)).toEqual(['user1', 'user2']);
+  });
+
   it('prints the events as NDJSON and sends nothing with --dry-run', async () => {
     const run = await runIngestLog(['--dry-run', '--tenant', 'dry', '--timezone', 'Europe/Moscow', dir]);
     expect(run.code).toBe(0);
@@ -146,11 +157,11 @@ describe('tamga ingest-log on bad input', () => {
 
   it('reports each problem with the file and line, and says which files it could not read (exit status 1)', () => {
     const file = join(work, 'bad', 'web.log');
-    expect(run.err).toContain(`${file}:line 1: not a record start where a record was expected`);
-    expect(run.err).toContain(`${file}:line 4: broken time stamp "-MM-dd HH:mm:ss,SSS"`);
-    expect(run.err).toContain(`${file}:line 5: broken time stamp "2023-02-30 10:00:03,000"`);
-    expect(run.err).toContain(`${file}:line 6: bytes that are not UTF-8`);
-    expect(run.err).toMatch(new RegExp(`${file}:line 8: record of ${Buffer.byteLength(huge)} bytes: only its first 1048576 were read`));
+    expect(run.err).toContain(`${file}:1: not a record start where a record was expected`);
+    expect(run.err).toContain(`${file}:4: broken time stamp "-MM-dd HH:mm:ss,SSS"`);
+    expect(run.err).toContain(`${file}:5: broken time stamp "2023-02-30 10:00:03,000"`);
+    expect(run.err).toContain(`${file}:6: bytes that are not UTF-8`);
+    expect(run.err).toMatch(new RegExp(`${file}:8: record of ${Buffer.byteLength(huge)} bytes: only its first 1048576 were read`));
     expect(run.err).toContain(`${join(work, 'bad', 'core.log.1')}: not a text log: a NUL byte at offset 3: not read`);
     expect(run.err).toContain(`${join(work, 'bad', 'vanished.log')}: no such file or directory: not read`);
     expect(run.code).toBe(1);

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import {
   buildPlatformLogEvent,
@@ -168,6 +169,12 @@ export class LogIngester {
     this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   }
 
+  /** The name matcher, never matching the state file (and its temporary files) should it sit among the logs. */
+  readonly #matches = (name: string): boolean => {
+    const state = this.#o.state === undefined ? undefined : basename(this.#o.state.path);
+    return (state === undefined || !name.startsWith(state)) && this.#o.matches(name);
+  };
+
   /** Reads and sends until every file is read (or, following, until aborted); resolves with what was done. */
   async run(): Promise<IngestSummary> {
     this.#startMs = Date.now();
@@ -193,7 +200,7 @@ export class LogIngester {
   // --- one pass over the files -------------------------------------------------------------------------------
 
   async #readOnce(): Promise<void> {
-    const { files, problems } = scanLogFiles(this.#o.paths, this.#o.matches);
+    const { files, problems } = scanLogFiles(this.#o.paths, this.#matches);
     for (const p of problems) this.#skip(p.path, p.message);
     for (const file of files) {
       if (this.#failure !== undefined) return;
@@ -221,7 +228,7 @@ export class LogIngester {
   async #follow(): Promise<void> {
     const reported = new Set<string>();
     while (!this.#o.signal.aborted && this.#failure === undefined) {
-      const { files, problems } = scanLogFiles(this.#o.paths, this.#o.matches);
+      const { files, problems } = scanLogFiles(this.#o.paths, this.#matches);
       for (const p of problems) {
         if (!reported.has(p.path)) this.#o.report(`${p.path}: ${p.message}; looking again every ${this.#o.pollMs / 1000} s`);
         reported.add(p.path);
@@ -419,7 +426,8 @@ export class LogIngester {
       if (built.problems.length > 0) {
         this.#withProblems += 1;
         for (const problem of built.problems) {
-          if (source.problemsReported++ < MAX_PROBLEMS_PER_FILE) this.#o.report(`${source.currentPath}:${problem}`);
+          // `line 12: …` in the event; `file:12: …` on the terminal, as compilers and linters say it.
+          if (source.problemsReported++ < MAX_PROBLEMS_PER_FILE) this.#o.report(`${source.currentPath}:${problem.replace(/^line (\d+): /, '$1: ')}`);
           else if (source.problemsReported === MAX_PROBLEMS_PER_FILE + 1) this.#o.report(`${source.currentPath}: more problems; each is in its event's entityData.problems`);
         }
       }
