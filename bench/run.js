@@ -10,8 +10,8 @@
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
-import { execFile, fork } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, fork, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -298,36 +298,33 @@ async function writePlatformLog(path, lines) {
   return n;
 }
 
-/**
- * The parse-only rate of a platform log file in this process: split, parse, classify and build each record's event
- * (what tamga ingest-log does before sending, without the JSON of the request). Returns lines/s and records/s of CPU
- * time, so that other processes on the machine do not count.
- */
-async function parsePlatformLog(path) {
-  const core = await import('@tamga/core');
-  const catalogDir = new URL('../catalogs/', import.meta.url);
-  const catalog = core.CatalogSet.of([core.parseCatalogText(readFileSync(new URL('platform-security.json', catalogDir), 'utf8'), 'platform-security.json')]);
-  const rules = core.parsePlatformLogRules(readFileSync(new URL('platform-security.rules.yaml', catalogDir), 'utf8'), 'rules', (c) => catalog.byCode(c));
-  const zone = new core.LocalTimeZone('Europe/Moscow');
-  const splitter = new core.PlatformLogSplitter();
-  const cpu0 = process.cpuUsage();
-  let lines = 0;
-  let records = 0;
-  let last;
-  const handle = (chunks) => {
-    for (const chunk of chunks) {
-      const record = core.parsePlatformLogChunk(chunk);
-      const built = core.buildPlatformLogEvent(record, { offset: chunk.offset, size: chunk.end - chunk.offset, line: chunk.line, bytes: chunk.bytes }, core.classifyPlatformLogRecord(rules, record), { tenantId: 'bench', zone, system: rules.system, file: path, fileId: 'bench' }, last);
-      last = built.utcMs ?? last;
-      lines += chunk.lineCount;
-      records += 1;
+/** Runs the compiled `tamga` CLI with its standard output written to `outFile`; rejects on a non-zero exit. */
+function runCliToFile(args, outFile) {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(outFile);
+    const child = spawn(process.execPath, [new URL('../packages/cli/bin/tamga.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.pipe(out);
+    child.on('exit', (code) => out.end(() => (code === 0 ? resolve() : reject(new Error(`tamga ${args[0]} failed: ${stderr}`)))));
+  });
+}
+
+/** Appends an NDJSON file's events over HTTP, batches of BATCH lines, CONCURRENCY in flight; returns seconds. */
+async function ingestNdjsonFile(url, file) {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  let next = 0;
+  const t0 = performance.now();
+  async function worker() {
+    while (next * BATCH < lines.length) {
+      const body = `${lines.slice(next * BATCH, ++next * BATCH).join('\n')}\n`;
+      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' }, body });
+      if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
     }
-  };
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) handle(splitter.push(chunk));
-  handle(splitter.flush(true));
-  const cpu = process.cpuUsage(cpu0);
-  const seconds = (cpu.user + cpu.system) / 1e6;
-  return { lines: lines / seconds, records: records / seconds };
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (performance.now() - t0) / 1000;
 }
 
 async function main() {
@@ -444,23 +441,34 @@ async function main() {
   const pgRate = await ingestPostgres();
   if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
 
-  // 8. The business platform's log files (seed 003): a file of LOG_LINES lines with multi-line records, sent by
-  // tamga ingest-log (a process of its own) to a fresh server, next to the parse-only rate: which one is the limit.
+  // 8. The business platform's log files (seed 003): a file of LOG_LINES lines with multi-line records. Three runs of
+  // the same records show which one limits ingestion: parsing alone (tamga ingest-log --dry-run: split, parse,
+  // classify, build and print each event), the server alone (those events appended directly, CONCURRENCY in flight),
+  // and tamga ingest-log sending the file to a fresh server (one request in flight, the next batch parsed meanwhile).
   if (LOG_LINES > 0) {
     const logDir = join(workDir, 'platform-logs');
     mkdirSync(logDir, { recursive: true });
     const logFile = join(logDir, 'web.log');
     const logRecords = await writePlatformLog(logFile, LOG_LINES);
-    const parse = await parsePlatformLog(logFile);
-    const { child: logServer, url: logUrl } = await startServer({ TAMGA_DATA_DIR: join(workDir, 'log-data') });
-    const l0 = performance.now();
-    await runCli(['ingest-log', '--url', logUrl, '--api-key', KEY, '--tenant', 'platform', '--state', join(workDir, 'ingest-state.json'), '--timezone', 'Europe/Moscow', '--progress', '0', logFile]);
-    const logSeconds = (performance.now() - l0) / 1000;
-    logServer.kill('SIGTERM');
-    await once(logServer, 'exit');
-    report(`log files (seed 003): ${fmt(LOG_LINES)} lines, ${fmt(logRecords)} records (every 20th a 12-line ERROR record), tamga ingest-log into a fresh server: ${fmt(LOG_LINES / logSeconds)} lines/s, ${fmt(logRecords / logSeconds)} events/s (${logSeconds.toFixed(1)} s, process start included)`);
-    report(`  parse only (split, parse, classify, build the event; one core): ${fmt(parse.lines)} lines/s, ${fmt(parse.records)} records/s of CPU time${httpRate === undefined ? '' : `; the server's append rate above: ${fmt(httpRate)} events/s`}`);
+    const common = ['--timezone', 'Europe/Moscow', '--progress', '0'];
+    const eventsFile = join(workDir, 'platform-events.ndjson');
+    const parseSeconds = await timed(() => runCliToFile(['ingest-log', '--dry-run', ...common, logFile], eventsFile)) / 1000;
+    const direct = await startServer({ TAMGA_DATA_DIR: join(workDir, 'log-data-direct') });
+    const directSeconds = await ingestNdjsonFile(direct.url, eventsFile);
+    direct.child.kill('SIGTERM');
+    await once(direct.child, 'exit');
+    rmSync(eventsFile, { force: true });
+    const viaCli = await startServer({ TAMGA_DATA_DIR: join(workDir, 'log-data') });
+    const logSeconds = await timed(() => runCli(['ingest-log', '--url', viaCli.url, '--api-key', KEY, '--tenant', 'platform', '--state', join(workDir, 'ingest-state.json'), ...common, logFile])) / 1000;
+    viaCli.child.kill('SIGTERM');
+    await once(viaCli.child, 'exit');
     rmSync(logDir, { recursive: true, force: true });
+    const rate = (n, seconds) => `${fmt(n / seconds)}`;
+    report(`log files (seed 003): ${fmt(LOG_LINES)} lines, ${fmt(logRecords)} records (every 20th a 12-line ERROR record):`);
+    report(`  tamga ingest-log into a fresh server:     ${rate(LOG_LINES, logSeconds)} lines/s, ${rate(logRecords, logSeconds)} events/s (${logSeconds.toFixed(1)} s)`);
+    report(`  the same events appended directly:       ${rate(logRecords, directSeconds)} events/s (NDJSON, batches of ${BATCH}, ${CONCURRENCY} in flight): the server's rate`);
+    report(`  parsing alone (ingest-log --dry-run):     ${rate(LOG_LINES, parseSeconds)} lines/s, ${rate(logRecords, parseSeconds)} records/s (${parseSeconds.toFixed(1)} s)`);
+    report(`  ingest-log reaches ${((directSeconds / logSeconds) * 100).toFixed(0)}% of the server's rate; parsing is ${(directSeconds / parseSeconds).toFixed(1)}× faster than the server`);
   }
 
   console.log('\nSummary');
