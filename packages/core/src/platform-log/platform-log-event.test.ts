@@ -106,6 +106,13 @@ describe('buildPlatformLogEvent on seed 003', () => {
     });
   });
 
+  it('puts problems and the event\'s own content first in entityData and the record\'s place last (the journal shows the start)', () => {
+    expect(Object.keys(seedEvent(99)['entityData'] as object)).toEqual(['data', 'level', 'log']);
+    expect(Object.keys(seedEvent(51)['entityData'] as object)).toEqual(['service', 'method', 'parameters', 'stack', 'host', 'port', 'duration', 'level', 'log']);
+    const [broken] = chunks('-MM-dd HH:mm:ss,SSS INFO 00000000-0000-0000-0000-000000000000 u    Core Loaded\n');
+    expect(Object.keys(build(broken!).event['entityData'] as object)).toEqual(['problems', 'level', 'log']);
+  });
+
   it('makes a completion line a generic record with the request outcome', () => {
     expect(seedEvent(93)).toMatchObject({ event: 31900, classifiedEvent: 1, outcome: 'success', request: { method: 'DELETE', status: 204 }, text: 'DELETE completed' });
   });

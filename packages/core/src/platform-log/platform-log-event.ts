@@ -144,14 +144,8 @@ export function buildPlatformLogEvent(
     if (stamp !== null) log['timeText'] = stamp[1];
   }
 
-  const entityData: Record<string, unknown> = { log };
-  if (record.level !== null) entityData['level'] = record.level;
-  if (record.host !== null) entityData['host'] = record.host;
-  if (record.port !== null) entityData['port'] = record.port;
-  if (record.ipText !== null) entityData['ipText'] = record.ipText;
-  // The status as written when it is a name (OK, NoContent) or a code without a number.
-  if (record.status !== null && !/^\d+$/.test(record.status)) entityData['status'] = record.status;
-  if (record.duration !== null) entityData['duration'] = record.duration;
+  // What the event is about first (the journal page's EntityData column shows the start), where it was written last.
+  const entityData: Record<string, unknown> = {};
   if (record.body !== null) {
     const body = parseJsonOr(record.body);
     // A body that is JSON is kept structured; one that is not stays only in `text`, which holds the description.
@@ -169,6 +163,14 @@ export function buildPlatformLogEvent(
   if (record.more !== null) entityData['more'] = record.more;
   if (record.context !== null) entityData['context'] = record.context;
   if (classification.captured !== undefined) entityData['captured'] = classification.captured;
+  if (record.host !== null) entityData['host'] = record.host;
+  if (record.port !== null) entityData['port'] = record.port;
+  if (record.ipText !== null) entityData['ipText'] = record.ipText;
+  // The status as written when it is a name (OK, NoContent) or a code without a number.
+  if (record.status !== null && !/^\d+$/.test(record.status)) entityData['status'] = record.status;
+  if (record.duration !== null) entityData['duration'] = record.duration;
+  if (record.level !== null) entityData['level'] = record.level;
+  entityData['log'] = log;
 
   const text = record.format === 'orphan' ? record.text : (record.description ?? record.message);
   const event: Record<string, unknown> = {
@@ -200,10 +202,9 @@ export function buildPlatformLogEvent(
     ...(record.version !== null && { version: record.version }),
   };
   if (text !== null && text !== '') event['text'] = text;
-  if (problems.length > 0) entityData['problems'] = problems;
-  event['entityData'] = entityData;
+  event['entityData'] = problems.length > 0 ? { problems, ...entityData } : entityData;
 
-  const isTruncated = fitToLimits(event, entityData, limits, position);
+  const isTruncated = fitToLimits(event, event['entityData'] as Record<string, unknown>, limits, position);
   return { event, utcMs, problems, isTruncated };
 }
 
