@@ -3,11 +3,10 @@
  * with its arguments. The follow scenarios with rotation and kill -9 are in ingest-log-e2e.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, copyFileSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
 import { TEST_API_KEY } from '../../../server/src/test-support/test-server.js';
 import { errorRecord, rightLine, runIngestLog, startListeningServer, storedEvents, waitUntil } from '../test-support/ingest-log-helpers.js';
 import type { ListeningServer } from '../test-support/ingest-log-helpers.js';
@@ -258,6 +257,23 @@ describe('tamga ingest-log --follow', () => {
     expect(run.err).toContain('its first line changed (the file was replaced)');
     expect(run.err).toMatch(/progress: [\d,]+ lines, [\d,]+ records read; [\d,]+ sent/);
     expect((await storedEvents(server.t, 'follow')).map((e) => e.userId)).toEqual(['user1', 'user2', 'user3', ...Array.from({ length: 20 }, (_, i) => `user${10 + i}`)]);
+  });
+
+  it('reads a file removed while it is read to its end, through the open file, and sends its last record', async () => {
+    const dir = logDir('vanish', {});
+    const file = join(dir, 'web.log');
+    writeFileSync(file, rightLine(1));
+    const stop = new AbortController();
+    const running = runIngestLog([...common('vanish', 'vanish.json'), '--follow', '--poll', '0.05', '--multiline-timeout', '0.3', dir], stop.signal);
+    const count = async (): Promise<number> => (await storedEvents(server.t, 'vanish')).length;
+    await waitUntil('the first record is stored', async () => (await count()) === 1);
+    // Written and removed at once (logrotate compressing and deleting it): the last record has no successor.
+    appendFileSync(file, rightLine(2) + errorRecord(3, 4));
+    unlinkSync(file);
+    await waitUntil('the removed file is read to its end', async () => (await count()) === 3);
+    stop.abort();
+    expect((await running).code).toBe(0);
+    expect((await storedEvents(server.t, 'vanish')).map((e) => e.userId)).toEqual(['user1', 'user2', 'user3']);
   });
 
   it('reads a copy of the content it was reading from where it stopped (explicit file, copy-and-truncate)', async () => {
