@@ -18,4 +18,5 @@ export * from './checkpoint/checkpoint.js';
 export * from './signature/record-hmac.js';
 export * from './catalog/index.js';
 export * from './verify/index.js';
+export * from './asset-event/asset-event.js';
 export * from './platform-log/index.js';
