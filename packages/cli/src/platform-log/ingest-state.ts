@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { TamgaError } from '@tamga/core';
+import { writeFileAtomic } from '../write-file-atomic.js';
 
 /** How far a file's content has been sent and acknowledged. */
 export interface FileProgress {
@@ -126,14 +126,6 @@ export class IngestState {
   #write(): void {
     while (this.#files.size > MAX_FILES) this.#files.delete(this.#files.keys().next().value!);
     const doc: StateDocument = { format: 'tamga-ingest-log-state', version: 1, ...this.#owner, files: Object.fromEntries(this.#files) };
-    const tmp = `${this.path}.${randomBytes(4).toString('hex')}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(doc, null, 1)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
+    writeFileAtomic(this.path, `${JSON.stringify(doc, null, 1)}\n`);
   }
 }
