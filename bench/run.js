@@ -12,8 +12,10 @@
 //                      server (default 200,000; 0 skips)
 //   BENCH_EVENT_API    0 skips the Event API figures (poll throughput, long-poll wake-up with BENCH_POLLERS waiting)
 //   BENCH_POLLERS      consumers waiting in a long poll for the wake-up latency (default 100)
-import { execFile, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
+//                      500,000; 0 skips)
+import { execFile, fork, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -30,6 +32,7 @@ const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/t
 const SDK_EVENTS = Number(process.env.BENCH_SDK_EVENTS ?? 200_000);
 const EVENT_API = process.env.BENCH_EVENT_API !== '0';
 const POLLERS = Number(process.env.BENCH_POLLERS ?? 100);
+const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 const META = join(workDir, 'bench-meta.json');
@@ -341,6 +344,85 @@ function rawInsertRate() {
   return rows / (insertMs / 1000);
 }
 
+/**
+ * Writes a log file of the business platform (seed 003) of `lines` lines: seed-shaped records of many users and
+ * sessions (permission lines, object reads and their completion lines), and every twentieth a 12-line ERROR record
+ * (message, service, method, parameters, stack). Returns the number of records.
+ */
+async function writePlatformLog(path, lines) {
+  const out = createWriteStream(path);
+  const NIL = '00000000-0000-0000-0000-000000000000';
+  const start = Date.UTC(2023, 10, 30, 0, 0, 0);
+  let written = 0;
+  let n = 0;
+  while (written < lines) {
+    n++;
+    const t = new Date(start + n * 37).toISOString();
+    const stamp = `${t.slice(0, 10)} ${t.slice(11, 19)},${t.slice(20, 23)}`;
+    const session = `4f6c1b7e-8a8d-4c1e-9a4b-2f0e6d1c${String(n % 10000).padStart(4, '0')}`;
+    const user = `user${n % 200}`;
+    const ip = `10.0.${(n >> 8) & 255}.${n & 255}`;
+    let record;
+    if (n % 20 === 0) {
+      record = [
+        `${stamp} ERROR ${NIL} ${user} platform.example.com 8080 ${ip}  Core 00:00:00.137 4.7.2311.1  '   Вы не можете удалить свой аккаунт`,
+        '',
+        'Service name:',
+        '   "AccountService"',
+        'Method name:',
+        '   "Delete"',
+        'Parameters list:',
+        `   [0]: ["account.${n}", "account.${n + 1}"]`,
+        'Stack:',
+        '  at Comindware.Platform.Core.Services.AccountService.Delete (System.String[] accountsIds) [0x00104] in <13c6df997e3e467ca2451c9fd9f35e67>:0',
+        '  at Castle.DynamicProxy.AbstractInvocation.Proceed () [0x0002d] in <99e1b17afc2a44c5b97e5af224da0ae2>:0',
+        " '",
+      ];
+    } else if (n % 3 === 0) {
+      record = [`${stamp} INFO ${session} ${user} ${ip} http://platform.example.com/api/RolesCollectionApi/Put   'Разрешение добавлено в роль' '{"Privilege":"Read","Role":"[App] Role${n % 30}","RoleType":"BusinessApp","Resource":"systemSolution","ResourceType":"BusinessApp"}'`];
+    } else if (n % 3 === 1) {
+      record = [`${stamp} INFO ${session} ${user} ${ip} http://platform.example.com/api/TemplatesApi/Get/oa.${n % 100}   'GET: "{"id":"oa.${n % 100}"}"' ''`];
+    } else {
+      record = [`${stamp} INFO ${session} ${user} ${ip} http://platform.example.com/api/TemplatesApi/Get/oa.${n % 100} OK 00:00:00.012 'GET completed' ''`];
+    }
+    const take = record.slice(0, lines - written);
+    written += take.length;
+    if (!out.write(`${take.join('\n')}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return n;
+}
+
+/** Runs the compiled `tamga` CLI with its standard output written to `outFile`; rejects on a non-zero exit. */
+function runCliToFile(args, outFile) {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(outFile);
+    const child = spawn(process.execPath, [new URL('../packages/cli/bin/tamga.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.pipe(out);
+    child.on('exit', (code) => out.end(() => (code === 0 ? resolve() : reject(new Error(`tamga ${args[0]} failed: ${stderr}`)))));
+  });
+}
+
+/** Appends an NDJSON file's events over HTTP, batches of BATCH lines, CONCURRENCY in flight; returns seconds. */
+async function ingestNdjsonFile(url, file) {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  let next = 0;
+  const t0 = performance.now();
+  async function worker() {
+    while (next * BATCH < lines.length) {
+      const body = `${lines.slice(next * BATCH, ++next * BATCH).join('\n')}\n`;
+      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' }, body });
+      if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (performance.now() - t0) / 1000;
+}
+
 async function main() {
   console.log(
     REUSE
@@ -472,6 +554,36 @@ async function main() {
     report(`  SDK TamgaProducer, in memory:                  ${fmt(sdk.memory.rate)} events/s (ratio ${(sdk.memory.rate / sdk.raw).toFixed(2)}), producer CPU ${sdk.memory.cpuMicrosPerEvent.toFixed(1)} µs/event`);
     report(`  SDK TamgaProducer, with a spool (fsync/batch): ${fmt(sdk.spooled.rate)} events/s (ratio ${(sdk.spooled.rate / sdk.raw).toFixed(2)}), producer CPU ${sdk.spooled.cpuMicrosPerEvent.toFixed(1)} µs/event`);
     report(`  one log() call (validate, assign the id, serialize, queue): ${sdk.logMicros.toFixed(2)} µs`);
+  }
+
+  // 9. The business platform's log files (seed 003): a file of LOG_LINES lines with multi-line records. Three runs of
+  // the same records show which one limits ingestion: parsing alone (tamga ingest-log --dry-run: split, parse,
+  // classify, build and print each event), the server alone (those events appended directly, CONCURRENCY in flight),
+  // and tamga ingest-log sending the file to a fresh server (one request in flight, the next batch parsed meanwhile).
+  if (LOG_LINES > 0) {
+    const logDir = join(workDir, 'platform-logs');
+    mkdirSync(logDir, { recursive: true });
+    const logFile = join(logDir, 'web.log');
+    const logRecords = await writePlatformLog(logFile, LOG_LINES);
+    const common = ['--timezone', 'Europe/Moscow', '--progress', '0'];
+    const eventsFile = join(workDir, 'platform-events.ndjson');
+    const parseSeconds = await timed(() => runCliToFile(['ingest-log', '--dry-run', ...common, logFile], eventsFile)) / 1000;
+    const direct = await startServer({ TAMGA_DATA_DIR: join(workDir, 'log-data-direct') });
+    const directSeconds = await ingestNdjsonFile(direct.url, eventsFile);
+    direct.child.kill('SIGTERM');
+    await once(direct.child, 'exit');
+    rmSync(eventsFile, { force: true });
+    const viaCli = await startServer({ TAMGA_DATA_DIR: join(workDir, 'log-data') });
+    const logSeconds = await timed(() => runCli(['ingest-log', '--url', viaCli.url, '--api-key', KEY, '--tenant', 'platform', '--state', join(workDir, 'ingest-state.json'), ...common, logFile])) / 1000;
+    viaCli.child.kill('SIGTERM');
+    await once(viaCli.child, 'exit');
+    rmSync(logDir, { recursive: true, force: true });
+    const rate = (n, seconds) => `${fmt(n / seconds)}`;
+    report(`log files (seed 003): ${fmt(LOG_LINES)} lines, ${fmt(logRecords)} records (every 20th a 12-line ERROR record):`);
+    report(`  tamga ingest-log into a fresh server:     ${rate(LOG_LINES, logSeconds)} lines/s, ${rate(logRecords, logSeconds)} events/s (${logSeconds.toFixed(1)} s)`);
+    report(`  the same events appended directly:       ${rate(logRecords, directSeconds)} events/s (NDJSON, batches of ${BATCH}, ${CONCURRENCY} in flight): the server's rate`);
+    report(`  parsing alone (ingest-log --dry-run):     ${rate(LOG_LINES, parseSeconds)} lines/s, ${rate(logRecords, parseSeconds)} records/s (${parseSeconds.toFixed(1)} s)`);
+    report(`  ingest-log reaches ${((directSeconds / logSeconds) * 100).toFixed(0)}% of the server's rate; parsing is ${(directSeconds / parseSeconds).toFixed(1)}× faster than the server`);
   }
 
   console.log('\nSummary');

@@ -8,6 +8,7 @@ import { catalogValidate } from './commands/catalog-validate.js';
 import { serve } from './commands/serve.js';
 import { exportBundle } from './commands/export.js';
 import { send } from './commands/send.js';
+import { ingestLog } from './commands/ingest-log.js';
 import { keys } from './commands/keys.js';
 import { verify } from './commands/verify.js';
 import { verifyReceipt } from './commands/verify-receipt.js';
@@ -25,6 +26,8 @@ Commands:
              Send events (NDJSON on stdin) through the SDK: batched, retried, stored once; with --spool, kept on
              disk until delivered (exit 0 all stored, 1 some refused, 3 some not delivered in time)
   export --url URL --api-key KEY --tenant T [--from --to] --out DIR   Download an evidence bundle
+  ingest-log --url URL --api-key KEY --tenant T --state FILE [--timezone TZ] [--follow] [--dry-run] PATH...
+             Send the business platform's log files (seed 003) as events, once ("tamga ingest-log --help")
   verify DIR|FILE [--keys F] [--hmac-key F] [--trusted-checkpoint F] [--save-checkpoint F] [--json]
              Verify a bundle directory or a downloaded bundle file offline (exit 0 valid, 1 tampered,
              2 unusable input)
@@ -56,6 +59,8 @@ export async function main(argv: readonly string[], err: NodeJS.WritableStream =
         return await exportBundle(args);
       case 'send':
         return await send(args);
+      case 'ingest-log':
+        return await ingestLog(args);
       case 'verify':
         return await verify(args);
       case 'verify-receipt':

@@ -1,7 +1,7 @@
 /**
  * @tamga/core — the pure integrity core of Tamga: errors, the event record, canonical JSON (RFC 8785),
- * record HMAC, the RFC 9162 Merkle tree and proofs, C2SP signed-note checkpoints, and catalogue types.
- * No I/O.
+ * record HMAC, the RFC 9162 Merkle tree and proofs, C2SP signed-note checkpoints, catalogue types, and the
+ * parser of the business platform's text logs (seed 003). No I/O.
  */
 export * from './errors.js';
 export * from './record/event-input.js';
@@ -20,3 +20,4 @@ export * from './signature/record-hmac.js';
 export * from './catalog/index.js';
 export * from './verify/index.js';
 export * from './asset-event/asset-event.js';
+export * from './platform-log/index.js';

@@ -33,6 +33,13 @@ export interface ProducerSpoolConfig {
 export interface TamgaProducerConfig extends Omit<TamgaClientConfig, 'retry' | 'onRetry'> {
   /** Tenant of events that give none (`tenantId` absent); also where loss reports go. Default: the default tenant. */
   readonly tenantId?: string | null;
+  /**
+   * Whether an event without `createdAt` gets the time of `log()`. Default true: an event waits in the producer before
+   * Tamga sees it, and keeps the time it happened. False leaves it absent (Tamga then takes `apiCreatedAt`), for events
+   * replayed from a file, whose time of reading means nothing: sending the same file twice then stores nothing twice
+   * (a `createdAt` that differs would make the second a 409 ID_CONFLICT).
+   */
+  readonly stampCreatedAt?: boolean;
   /** Most events in one request. Default 2,000 (the server takes up to 10,000). */
   readonly maxBatchSize?: number;
   /** Most bytes in one request. Default 4 MiB (the server takes up to 16 MiB). */
@@ -175,6 +182,7 @@ export class TamgaProducer {
   /** The client requests go through. */
   readonly client: TamgaClient;
   readonly #tenantId: string | null | undefined;
+  readonly #stampCreatedAt: boolean;
   #maxBatchSize: number;
   #maxBatchBytes: number;
   readonly #lingerMs: number;
@@ -228,6 +236,7 @@ export class TamgaProducer {
   constructor(config: TamgaProducerConfig) {
     this.client = new TamgaClient({ ...config, retry: { maxAttempts: 1 } });
     this.#tenantId = config.tenantId;
+    this.#stampCreatedAt = config.stampCreatedAt ?? true;
     this.#maxBatchSize = config.maxBatchSize ?? 2000;
     this.#maxBatchBytes = config.maxBatchBytes ?? 4 * 1024 * 1024;
     this.#lingerMs = config.lingerMs ?? 100;
@@ -431,7 +440,9 @@ export class TamgaProducer {
         ...rest,
         // An event waits here before Tamga sees it (seconds, or an outage): it keeps the time it happened, not the time
         // it arrived (that is apiCreatedAt), and every retry carries the same content.
-        createdAt: createdAt === undefined ? new Date().toISOString() : createdAt instanceof Date ? createdAt.toISOString() : createdAt,
+        ...(createdAt !== undefined
+          ? { createdAt: createdAt instanceof Date ? createdAt.toISOString() : createdAt }
+          : this.#stampCreatedAt && { createdAt: new Date().toISOString() }),
       };
       // The server checks again; checking here keeps one bad event from holding up a batch and says so at once.
       const valid = validateEventInput(full);

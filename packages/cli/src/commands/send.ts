@@ -80,6 +80,9 @@ export async function send(
     url: values.url,
     apiKey,
     overflow: 'block',
+    // The lines' events happened whenever the file says, not when it is read: an event without createdAt gets
+    // Tamga's apiCreatedAt, and sending the same file again answers "already stored" rather than a conflict.
+    stampCreatedAt: false,
     onError,
     onStored: (answers) => {
       for (const answer of answers) lineOfId.delete(answer.id);

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TamgaError } from '@tamga/core';
+import { writeFileAtomic } from '../write-file-atomic.js';
 
 /** Where `tamga pull-events` is in a source's journal, kept in its state file between runs. */
 export interface PullState {
@@ -40,24 +40,7 @@ export function readPullState(path: string): PullState | undefined {
   throw new TamgaError('CONFIG_INVALID', `${path} is not a pull-events state file; give another --state`, { field: '--state' });
 }
 
-/**
- * Writes the state so that a crash at any moment (kill -9, power cut) leaves the old state or the new one, never a
- * torn file: a temporary file is written and fsynced, renamed over the state, and the directory fsynced.
- */
+/** Writes the state atomically (see {@link writeFileAtomic}): a crash leaves the old state or the new one. */
 export function writePullState(path: string, state: PullState): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  const fd = openSync(tmp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }

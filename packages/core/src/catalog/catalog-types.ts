@@ -78,8 +78,6 @@ export interface CatalogEntry {
   readonly seedCode?: number;
   /** Heading of the seed section the entry comes from (log-based catalogues). */
   readonly seedHeading?: string;
-  /** ECMAScript regular expression identifying the event in a text log record. */
-  readonly logPattern?: string;
   /** Free remark: why a choice was made. */
   readonly note?: string;
 }
@@ -98,8 +96,6 @@ export interface CatalogDocument {
   readonly entries: readonly CatalogEntry[];
   /** Where the catalogue's content comes from. */
   readonly source?: string;
-  /** How `logPattern` values are to be read. */
-  readonly logPatternSyntax?: string;
 }
 
 /** One problem found in a catalogue: where (1-based line, JSON-pointer-like path) and what. */

@@ -37,9 +37,10 @@ describe('validateEventInput', () => {
       severity: 4,
       object: { type: 'asset', id: '42', version: '3' },
       request: { method: 'POST', url: '/x', status: 401, durationMs: 12 },
-      source: { system: 'ai-server' },
+      source: { system: 'business-platform', component: 'Core', version: '4.7.2311.1' },
     });
     expect(e).toMatchObject({ eventName: 'Login', outcome: 'failure', object: { type: 'asset', id: '42' }, request: { status: 401 } });
+    expect(e.source).toEqual({ system: 'business-platform', component: 'Core', version: '4.7.2311.1' });
   });
 
   it.each([
@@ -64,6 +65,8 @@ describe('validateEventInput', () => {
     [{ event: 2001, entityData: { k: ['x\udc00'] } }, 'entityData'],
     [{ event: 2001, entityData: JSON.parse('['.repeat(40) + ']'.repeat(40)) }, 'entityData'],
     [{ event: 2001, source: { system: 'a\u0000' } }, 'source.system'],
+    [{ event: 2001, source: { version: 4.7 } }, 'source.version'],
+    [{ event: 2001, source: { product: 'x' } }, 'source.product'],
   ])('refuses %j naming %s', (raw, field) => {
     const error = problem(raw, 7);
     expect(error.code).toBe('VALIDATION_FAILED');

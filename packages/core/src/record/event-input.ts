@@ -38,12 +38,15 @@ export interface EventRequest {
 }
 
 /**
- * The producing system and component; for an event copied from another journal (`tamga pull-events`), also which
- * instance of the system it came from and the id it has there (seed 004's `_id`).
+ * The producing system and component, and the version of the software that produced the event; for an event copied
+ * from another journal (`tamga pull-events`), also which instance of the system it came from and the id it has there
+ * (seed 004's `_id`).
  */
 export interface EventSource {
   readonly system?: string;
   readonly component?: string;
+  /** Version of the producing software as it reports it, e.g. `4.7.2311.1` (seed 003's product version). */
+  readonly version?: string;
   readonly instance?: string;
   readonly eventId?: SourceId;
 }
@@ -347,7 +350,7 @@ export function validateEventInput(
     fail(index, 'correctsEventId', 'is required when classifiedEvent is 4 (correction)');
   }
 
-  const source = subObject(r, 'source', index, { system: 'string', component: 'string', instance: 'string', eventId: 'id' }, max);
+  const source = subObject(r, 'source', index, { system: 'string', component: 'string', version: 'string', instance: 'string', eventId: 'id' }, max);
   const object = subObject(
     r,
     'object',

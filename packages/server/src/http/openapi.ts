@@ -64,7 +64,7 @@ const eventInput = {
     severity: { type: 'integer', minimum: 0, maximum: 6 },
     source: {
       type: 'object',
-      properties: { system: { type: 'string' }, component: { type: 'string' }, instance: { type: 'string' }, eventId: { type: ['integer', 'string'] } },
+      properties: { system: { type: 'string' }, component: { type: 'string' }, version: { type: 'string' }, instance: { type: 'string' }, eventId: { type: ['integer', 'string'] } },
     },
     sessionId: { type: 'string' },
     userAgent: { type: 'string' },
