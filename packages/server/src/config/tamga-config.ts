@@ -5,6 +5,8 @@ import { loadAccessConfig } from '../auth/access-config.js';
 import type { AccessConfig } from '../auth/access-config.js';
 import { loadEvidenceConfig } from '../evidence/evidence-config.js';
 import type { EvidenceConfig } from '../evidence/evidence-config.js';
+import { loadForwardConfig } from '../forward/forward-config.js';
+import type { ForwardConfig } from '../forward/forward-config.js';
 
 /** Server configuration: environment variables with matching CLI flags (flags win). */
 export interface TamgaConfig {
@@ -37,6 +39,8 @@ export interface TamgaConfig {
   readonly access: AccessConfig;
   /** Checkpoint publishing (`TAMGA_CHECKPOINT_DIR`, `TAMGA_CHECKPOINT_WEBHOOK`), key overlap, self-check (see EvidenceConfig). */
   readonly evidence: EvidenceConfig;
+  /** Forwarding: `TAMGA_FORWARD_FILE`, `TAMGA_FORWARD_ALARM_MINUTES` (see ForwardConfig). */
+  readonly forward: ForwardConfig;
 }
 
 const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
@@ -94,5 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     catalogDir: ((dir) => (dir === undefined ? undefined : resolve(dir)))(pick('catalogDir', 'TAMGA_CATALOG_DIR')),
     access: loadAccessConfig(env),
     evidence: loadEvidenceConfig(env),
+    forward: loadForwardConfig(env),
   };
 }

@@ -6,6 +6,7 @@
 import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
 import { CATALOG_OPENAPI_PATHS } from './openapi-catalog.js';
 import { EVIDENCE_OPENAPI_PATHS } from './openapi-evidence.js';
+import { FORWARD_OPENAPI_PATHS } from './openapi-forward.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const filters = [
@@ -235,6 +236,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     ...CATALOG_OPENAPI_PATHS,
     ...ACCESS_OPENAPI_PATHS,
     ...EVIDENCE_OPENAPI_PATHS,
+    ...FORWARD_OPENAPI_PATHS,
   },
   components: {
     securitySchemes: {

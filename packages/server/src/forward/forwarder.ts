@@ -1,0 +1,141 @@
+import type { Journal } from '../journal/journal.js';
+import type { SinkContext } from './delivery-sink.js';
+import type { Destination } from './destination.js';
+import { DEFAULT_WORKER_OPTIONS, DestinationWorker } from './destination-worker.js';
+import type { WorkerOptions } from './destination-worker.js';
+import type { ForwardStore } from './forward-store.js';
+import type { SecretBox } from './secret-box.js';
+
+/** Options of {@link Forwarder}. */
+export interface ForwarderConfig {
+  readonly journal: Journal;
+  readonly store: ForwardStore;
+  readonly secrets: SecretBox;
+  /** This node's id (saved with progress: which node delivers). */
+  readonly nodeId: string;
+  /** Tamga's version (CEF Device Version, OCSF product, User-Agent). */
+  readonly version: string;
+  /** Delivery tuning; defaults {@link DEFAULT_WORKER_OPTIONS}. */
+  readonly options?: Partial<WorkerOptions>;
+  /** Every destination is woken this often (appends on other nodes, leads to take), ms. Default 1000. */
+  readonly sweepMs?: number;
+  /** Clock in UTC ms. Default `Date.now`. */
+  readonly now?: () => number;
+  readonly onError: (error: unknown, what: string) => void;
+}
+
+/** Where a destination's secrets are sealed: bound to its id and the field. */
+export function secretContext(destinationId: string, field: string): string {
+  return `${destinationId}/${field}`;
+}
+
+/**
+ * Runs one {@link DestinationWorker} per destination. Workers wake on every committed batch (`Journal.onAppend`: a
+ * call that only sets a flag, so ingest pays nothing) and on a sweep every second, which also notices destinations
+ * changed by other nodes (one read of the forwarding revision). A hanging destination holds up its own worker
+ * only.
+ */
+export class Forwarder {
+  readonly #config: ForwarderConfig;
+  readonly #options: WorkerOptions;
+  readonly #workers = new Map<string, DestinationWorker>();
+  #revision = -1;
+  #sweep: NodeJS.Timeout | undefined;
+  #removeListener: (() => void) | undefined;
+  #reloading: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(config: ForwarderConfig) {
+    this.#config = config;
+    this.#options = { ...DEFAULT_WORKER_OPTIONS, ...config.options };
+  }
+
+  /** Starts a worker for every stored destination, then wakes them on appends and on the sweep. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.#removeListener = this.#config.journal.onAppend(() => this.wakeAll());
+    this.#sweep = setInterval(() => {
+      this.wakeAll();
+      void this.#reloadIfChanged();
+    }, this.#config.sweepMs ?? 1000);
+    this.#sweep.unref();
+  }
+
+  /** Wakes every worker (they read the logs again). */
+  wakeAll(): void {
+    for (const worker of this.#workers.values()) worker.wake();
+  }
+
+  /** The worker of a destination on this node, if it runs. */
+  worker(id: string): DestinationWorker | undefined {
+    return this.#workers.get(id);
+  }
+
+  /** What a sink needs to deliver a destination (its secrets open under its id). */
+  sinkContext(d: Destination): SinkContext {
+    return {
+      version: this.#config.version,
+      ocsfMappingOf: (record) => this.#config.journal.catalogs.forTenant(record.tenantId).set.byCode(record.event)?.ocsf,
+      openSecret: (sealed, field) => this.#config.secrets.open(sealed, secretContext(d.id, field)),
+      now: this.#config.now ?? Date.now,
+      settleMs: this.#options.settleMs,
+    };
+  }
+
+  async #reloadIfChanged(): Promise<void> {
+    try {
+      if ((await this.#config.store.revision()) !== this.#revision) await this.reload();
+    } catch (error) {
+      this.#config.onError(error, 'reading forwarding destinations failed');
+    }
+  }
+
+  /** Brings the workers in line with the stored destinations: starts new ones, applies changes, stops deleted ones. */
+  reload(): Promise<void> {
+    const next = this.#reloading.then(() => this.#reload());
+    this.#reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  async #reload(): Promise<void> {
+    if (this.#stopped) return;
+    const revision = await this.#config.store.revision();
+    const destinations = await this.#config.store.listDestinations();
+    const ids = new Set(destinations.map((d) => d.id));
+    for (const [id, worker] of this.#workers) {
+      if (ids.has(id)) continue;
+      this.#workers.delete(id);
+      await worker.stop();
+      await this.#config.store.releaseDestination?.(id).catch(() => undefined);
+    }
+    for (const d of destinations) {
+      const worker = this.#workers.get(d.id);
+      if (worker === undefined) {
+        const created = new DestinationWorker(d, {
+          journal: this.#config.journal,
+          store: this.#config.store,
+          nodeId: this.#config.nodeId,
+          sinkContext: (dest) => this.sinkContext(dest),
+          now: this.#config.now ?? Date.now,
+          onError: this.#config.onError,
+          options: this.#options,
+        });
+        this.#workers.set(d.id, created);
+        created.start();
+      } else if (worker.destination.version !== d.version || worker.destination.updatedAt !== d.updatedAt) {
+        worker.reconfigure(d);
+      }
+    }
+    this.#revision = revision;
+  }
+
+  /** Stops every worker (each saves its progress) and the sweep. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#sweep);
+    this.#removeListener?.();
+    await this.#reloading;
+    await Promise.all([...this.#workers.values()].map((w) => w.stop()));
+    this.#workers.clear();
+  }
+}

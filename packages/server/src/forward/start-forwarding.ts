@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import type { Journal } from '../journal/journal.js';
+import type { JournalStore } from '../journal/journal-store.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import { PostgresForwardStore } from '../store/postgres/postgres-forward-store.js';
+import { PostgresJournalStore } from '../store/postgres/postgres-journal-store.js';
+import { SqliteForwardStore } from '../store/sqlite/sqlite-forward-store.js';
+import { SqliteJournalStore } from '../store/sqlite/sqlite-journal-store.js';
+import type { WorkerOptions } from './destination-worker.js';
+import type { ForwardConfig } from './forward-config.js';
+import { readForwardFile } from './forward-file.js';
+import type { ForwardStore } from './forward-store.js';
+import { Forwarder } from './forwarder.js';
+import { ForwardingService } from './forwarding-service.js';
+import { SecretBox } from './secret-box.js';
+
+/** Tamga's version, from the server package (CEF Device Version, OCSF product version, User-Agent). */
+export const TAMGA_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The forwarding store sharing the journal store's connection; undefined for other store implementations. */
+export async function openForwardStore(store: JournalStore): Promise<ForwardStore | undefined> {
+  if (store instanceof SqliteJournalStore) return new SqliteForwardStore(store);
+  if (store instanceof PostgresJournalStore) return PostgresForwardStore.open(store);
+  return undefined;
+}
+
+/** Forwarding, opened: the API's use cases and the workers, started by {@link ForwardingRuntime.start}. */
+export interface ForwardingRuntime {
+  readonly service: ForwardingService;
+  readonly forwarder: Forwarder;
+  /** Applies `TAMGA_FORWARD_FILE` (the server does not start on a problem), then starts delivering. */
+  start(): Promise<void>;
+  /** Stops delivering (progress saved) and ends the lead session. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link openForwarding}. */
+export interface OpenForwardingOptions {
+  readonly journal: Journal;
+  readonly keys: KeyRing;
+  readonly nodeId: string;
+  readonly config: ForwardConfig;
+  /** Delivery tuning (tests shorten the waits). */
+  readonly options?: Partial<WorkerOptions> & { readonly sweepMs?: number };
+  readonly now?: () => number;
+  readonly onError: (error: unknown, what: string) => void;
+}
+
+/** Opens the forwarding store next to the journal's and builds the forwarder and its service (not started). */
+export async function openForwarding(options: OpenForwardingOptions): Promise<ForwardingRuntime | undefined> {
+  const { journal, config } = options;
+  const store = await openForwardStore(journal.store);
+  if (store === undefined) return undefined;
+  const secrets = new SecretBox(options.keys);
+  const { sweepMs, ...tuning } = options.options ?? {};
+  const forwarder = new Forwarder({
+    journal,
+    store,
+    secrets,
+    nodeId: options.nodeId,
+    version: TAMGA_VERSION,
+    options: { alarmMs: config.alarmMs, ...tuning },
+    ...(sweepMs !== undefined && { sweepMs }),
+    ...(options.now !== undefined && { now: options.now }),
+    onError: options.onError,
+  });
+  const service = new ForwardingService({ journal, store, forwarder, secrets, ...(options.now !== undefined && { now: options.now }) });
+  return {
+    service,
+    forwarder,
+    async start() {
+      if (config.file !== undefined) await service.applyFile(readForwardFile(config.file), config.file);
+      await forwarder.start();
+    },
+    async stop() {
+      await forwarder.stop();
+      await store.close?.();
+    },
+  };
+}
