@@ -27,6 +27,8 @@ export interface DeliverySink {
 export interface SinkContext {
   /** Tamga's version (CEF Device Version, OCSF product version, User-Agent). */
   readonly version: string;
+  /** The node delivering (HTTP header `x-tamga-node`). */
+  readonly nodeId: string;
   /** The OCSF class and activity of a record's code, from its tenant's catalogue. */
   readonly ocsfMappingOf: (record: CheckedRecord) => OcsfMapping | undefined;
   /** Opens a sealed secret of the destination (`token`, `secret`, `headers.<name>`, `tls.key`). */
@@ -75,7 +77,7 @@ export function createSink(d: Destination, context: SinkContext): DeliverySink {
     };
   }
   const poster = new HttpPoster({ url: d.url, timeoutMs: d.timeoutMs, ...(tls !== undefined && { tls }) });
-  const headers: Record<string, string> = { 'user-agent': `Tamga/${context.version}`, 'x-tamga-destination': d.id };
+  const headers: Record<string, string> = { 'user-agent': `Tamga/${context.version}`, 'x-tamga-destination': d.id, 'x-tamga-node': context.nodeId.replace(/[^ -~]/g, '_') };
   for (const [name, sealed] of Object.entries(d.headers ?? {})) headers[name] = context.openSecret(sealed, `headers.${name}`);
   if (d.token !== undefined) headers.authorization = `Bearer ${context.openSecret(d.token, 'token')}`;
   const secret = d.secret === undefined ? undefined : context.openSecret(d.secret, 'secret');

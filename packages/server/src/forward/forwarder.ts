@@ -75,6 +75,7 @@ export class Forwarder {
   sinkContext(d: Destination): SinkContext {
     return {
       version: this.#config.version,
+      nodeId: this.#config.nodeId,
       ocsfMappingOf: (record) => this.#config.journal.catalogs.forTenant(record.tenantId).set.byCode(record.event)?.ocsf,
       openSecret: (sealed, field) => this.#config.secrets.open(sealed, secretContext(d.id, field)),
       now: this.#config.now ?? Date.now,
