@@ -8,6 +8,9 @@
 //                      insert; query, page, proof, export and verify figures over the stored events)
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
+//   BENCH_FORWARD      0 skips the forwarding figures (step 8)
+//   BENCH_FORWARD_EVENTS  records each forwarding format delivers (default 100,000)
+//   BENCH_FORWARD_INGEST  events appended with and without destinations delivering (default 200,000)
 import { execFile, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,12 +19,16 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { measureForwarding } from './forward.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const FORWARD = process.env.BENCH_FORWARD !== '0';
+const FORWARD_EVENTS = Number(process.env.BENCH_FORWARD_EVENTS ?? 100_000);
+const FORWARD_INGEST = Number(process.env.BENCH_FORWARD_INGEST ?? 200_000);
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 const META = join(workDir, 'bench-meta.json');
@@ -41,7 +48,7 @@ function report(line) {
   summary.push(line);
 }
 
-function makeBatch(b, total) {
+function makeBatch(b, total, tenantId) {
   const lines = [];
   for (let i = 0; i < BATCH; i++) {
     const n = b * BATCH + i;
@@ -56,6 +63,7 @@ function makeBatch(b, total) {
         operationKey: `op-${Math.floor(n / 20)}`,
         text: n % 50 === 0 ? `error while processing request ${n}` : null,
         entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
+        ...(tenantId !== undefined && { tenantId }),
       }),
     );
   }
@@ -160,14 +168,14 @@ async function measurePage(url, defaultViewHasRows) {
   }
 }
 
-/** Appends `total` events over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
-async function ingest(url, total) {
+/** Appends `total` events (of `tenantId`, default tenant when absent) over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
+async function ingest(url, total, tenantId) {
   const batches = Math.ceil(total / BATCH);
   let next = 0;
   const t0 = performance.now();
   async function worker() {
     while (next < batches) {
-      const body = makeBatch(next++, total);
+      const body = makeBatch(next++, total, tenantId);
       const res = await fetch(`${url}/api/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
@@ -358,6 +366,17 @@ async function main() {
   }
   const pgRate = await ingestPostgres();
   if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
+
+  // 8. Forwarding: delivery rate per format, and ingest with destinations delivering beside it (a server of its own).
+  if (FORWARD) {
+    const { child: forwardChild, url: forwardUrl } = await startServer({ TAMGA_DATA_DIR: join(workDir, 'forward-data') });
+    try {
+      await measureForwarding({ url: forwardUrl, key: KEY, workDir, events: FORWARD_EVENTS, ingestEvents: FORWARD_INGEST, ingest, report, fmt });
+    } finally {
+      forwardChild.kill('SIGTERM');
+      await once(forwardChild, 'exit');
+    }
+  }
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);
