@@ -86,6 +86,9 @@ interface Unsaved {
 /** How often a node that does not lead a destination asks for its lead again, ms. */
 const LEAD_RETRY_MS = 1_000;
 
+/** How long stopping waits for a send in flight before cutting it off, ms. */
+const STOP_GRACE_MS = 2_000;
+
 const emptyUnsaved = (): Unsaved => ({ cursors: new Map(), delivered: 0, skipped: 0, failures: 0, deadLetters: [] });
 
 /**
@@ -108,6 +111,8 @@ export class DestinationWorker {
   #position = new Map<number, number>();
   #inFlight: InFlight[] = [];
   #unsaved: Unsaved = emptyUnsaved();
+  /** Progress being written (counted by {@link unsavedCounts} until the write is done). */
+  #saving: Unsaved | undefined;
   #lastSave = 0;
   #loaded = false;
   #leading = false;
@@ -118,6 +123,7 @@ export class DestinationWorker {
   #backoff: number;
   #lastLogId = -1;
   #stopped = false;
+  #saveOnStop = true;
   #woken = false;
   #wakeUp: (() => void) | undefined;
   #running: Promise<void> | undefined;
@@ -137,6 +143,19 @@ export class DestinationWorker {
   /** What the worker does now, whether it leads the destination, and its last error. */
   describe(): { state: WorkerState; leading: boolean; lastError: { at: number; message: string } | null; downSince: number | null } {
     return { state: this.#state, leading: this.#leading, lastError: this.#lastError, downSince: this.#downSince };
+  }
+
+  /** Counts of deliveries settled but not saved yet (the API adds them to the saved ones). */
+  unsavedCounts(): { delivered: number; skipped: number; failures: number; deadLettered: number } {
+    const counts = { delivered: 0, skipped: 0, failures: 0, deadLettered: 0 };
+    for (const u of [this.#unsaved, this.#saving]) {
+      if (u === undefined) continue;
+      counts.delivered += u.delivered;
+      counts.skipped += u.skipped;
+      counts.failures += u.failures;
+      counts.deadLettered += u.deadLetters.length;
+    }
+    return counts;
   }
 
   /** Positions this worker delivered up to for good (for the API's lag), or undefined when it does not lead. */
@@ -161,11 +180,17 @@ export class DestinationWorker {
     this.wake();
   }
 
-  /** Stops: waits for the round in flight (bounded by the destination's time-out), saves progress, closes the sink. */
-  async stop(): Promise<void> {
+  /**
+   * Stops: lets the round in flight finish (a send still waiting after {@link STOP_GRACE_MS} is cut off, its records
+   * sent again at the next start), saves progress unless the destination was deleted (`save` false), closes the sink.
+   */
+  async stop(save = true): Promise<void> {
     this.#stopped = true;
+    this.#saveOnStop = save;
     this.wake();
+    const grace = setTimeout(() => void this.#sink?.close().catch(() => undefined), STOP_GRACE_MS);
     await this.#running;
+    clearTimeout(grace);
     await this.#closeSink();
     this.#state = 'stopped';
   }
@@ -200,7 +225,7 @@ export class DestinationWorker {
       }
     }
     this.#settle(this.#context.now());
-    await this.#save(true).catch((error: unknown) => this.#context.onError(error, `saving the progress of ${this.#destination.name} failed`));
+    if (this.#saveOnStop) await this.#save(true).catch((error: unknown) => this.#context.onError(error, `saving the progress of ${this.#destination.name} failed`));
   }
 
   async #apply(next: Destination): Promise<void> {
@@ -346,6 +371,8 @@ export class DestinationWorker {
   }
 
   async #fail(error: unknown): Promise<void> {
+    // A send cut off by stopping is no failure of the destination: its records wait for the next start.
+    if (this.#stopped) return;
     const now = this.#context.now();
     const message = describeFailure(error);
     this.#lastError = { at: now, message };
@@ -374,6 +401,7 @@ export class DestinationWorker {
     const hasNews = u.cursors.size > 0 || u.failures > 0 || u.lastError !== undefined || u.deadLetters.length > 0;
     if (!hasNews || (!force && u.deadLetters.length === 0 && now - this.#lastSave < this.#context.options.flushMs)) return;
     this.#unsaved = emptyUnsaved();
+    this.#saving = u;
     try {
       await this.#context.store.saveProgress(this.#destination.id, {
         cursors: [...u.cursors].map(([logId, nextSeq]) => ({ logId, nextSeq })),
@@ -392,6 +420,8 @@ export class DestinationWorker {
       // Kept for the next save: nothing is lost, the counts only come late.
       this.#unsaved = mergeUnsaved(u, this.#unsaved);
       throw error;
+    } finally {
+      this.#saving = undefined;
     }
     // A refused ForwardingDeadLettered record is dead-lettered without a new event: no loop.
     const letters = u.deadLetters.filter((l) => l.event !== FORWARD_EVENTS.DeadLettered);
@@ -407,10 +437,10 @@ export class DestinationWorker {
   }
 
   async #closeSink(): Promise<void> {
+    this.#settle(this.#context.now());
     const sink = this.#sink;
     this.#sink = undefined;
-    // Batches sent on the closed connection can no longer settle: they are sent again from the cursors.
-    this.#settle(this.#context.now());
+    // Batches sent on the closing connection that have not settled yet are sent again from the cursors.
     if (this.#inFlight.some((b) => b.receipt !== undefined)) {
       this.#position = new Map(this.#committed);
       this.#inFlight = [];

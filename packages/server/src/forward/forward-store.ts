@@ -38,7 +38,8 @@ export interface ForwardStore {
   getCursors(id: string): Promise<LogCursor[]>;
   /**
    * Saves delivery progress in one transaction: cursors move forward only, counts add up, the dead letters are
-   * stored, and the status fields that are given replace the stored ones (`null` clears one).
+   * stored, and the status fields that are given replace the stored ones (`null` clears one). Saves nothing for a
+   * destination that no longer exists.
    */
   saveProgress(id: string, progress: DeliveryProgress): Promise<void>;
   /** Counts and status of a destination (zeros when nothing was delivered yet). */

@@ -106,7 +106,8 @@ export class Forwarder {
     for (const [id, worker] of this.#workers) {
       if (ids.has(id)) continue;
       this.#workers.delete(id);
-      await worker.stop();
+      // Deleted: its cursors and counts are gone, and must not come back with a last save.
+      await worker.stop(false);
       await this.#config.store.releaseDestination?.(id).catch(() => undefined);
     }
     for (const d of destinations) {

@@ -126,6 +126,10 @@ export function describeForwardStoreContract(
       expect(await store.getCursors('d-b')).toEqual([]);
       expect((await store.getStatus('d-b')).deadLettered).toBe(0);
       expect(await store.listDeadLetters('d-b', 10)).toHaveLength(3);
+      // A worker that saves after the delete brings nothing back.
+      await store.saveProgress('d-b', progress({ cursors: [{ logId: 2, nextSeq: 9 }], delivered: 5 }));
+      expect(await store.getCursors('d-b')).toEqual([]);
+      expect(await store.getStatus('d-b')).toEqual(EMPTY_DELIVERY_STATUS);
     });
 
     it('is seen by a second store on the same database, and one of them at a time leads a destination', async () => {

@@ -140,6 +140,9 @@ export class PostgresForwardStore implements ForwardStore {
 
   saveProgress(id: string, p: DeliveryProgress): Promise<void> {
     return this.#transaction('save forwarding progress', async (client) => {
+      // A destination deleted meanwhile keeps nothing (FOR SHARE: a delete waits for this save, or this save for it).
+      const exists = await client.query('SELECT 1 FROM forward_destinations WHERE id = $1 FOR SHARE', [id]);
+      if (exists.rowCount === 0) return;
       if (p.cursors.length > 0) {
         await client.query(
           `INSERT INTO forward_cursors (destination_id, log_id, next_seq) SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])

@@ -108,6 +108,7 @@ export class SqliteForwardStore implements ForwardStore {
   saveProgress(id: string, p: DeliveryProgress): Promise<void> {
     return this.#run('save forwarding progress', () =>
       this.#db.transaction(() => {
+        if (this.#db.prepare('SELECT 1 FROM forward_destinations WHERE id = ?').get(id) === undefined) return;
         const cursor = this.#db.prepare(
           `INSERT INTO forward_cursors (destination_id, log_id, next_seq) VALUES (?, ?, ?)
            ON CONFLICT (destination_id, log_id) DO UPDATE SET next_seq = max(next_seq, excluded.next_seq)`,
