@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_TENANT_ID } from '@tamga/core';
 import { systemEvents } from '../test-support/access-helpers.js';
+import { appendEvents, createDestination as createDestinationAs } from '../test-support/forward-helpers.js';
 import { HttpReceiver, waitFor } from '../test-support/http-receiver.js';
 import type { ReceivedRequest } from '../test-support/http-receiver.js';
 import { startTestServer } from '../test-support/test-server.js';
@@ -39,17 +40,8 @@ afterAll(async () => {
   for (const r of receivers) await r.stop();
 });
 
-async function createDestination(body: Record<string, unknown>): Promise<{ id: string } & Record<string, unknown>> {
-  const r = await ts.request({ method: 'POST', url: '/api/v1/forwarding/destinations', payload: body });
-  expect(r.statusCode, r.body).toBe(201);
-  return r.json();
-}
-
-async function append(events: Record<string, unknown>[]): Promise<string[]> {
-  const r = await ts.request({ method: 'POST', url: '/api/v1/events', payload: events });
-  expect(r.statusCode, r.body).toBe(201);
-  return r.json<{ items: { id: string }[] }>().items.map((i) => i.id);
-}
+const createDestination = (body: Record<string, unknown>) => createDestinationAs(ts, body);
+const append = (events: Record<string, unknown>[]) => appendEvents(ts, events);
 
 async function status(id: string): Promise<Record<string, unknown> & { status: Record<string, unknown> & { lag: { records: number } } }> {
   return (await ts.request({ method: 'GET', url: `/api/v1/forwarding/destinations/${id}` })).json();

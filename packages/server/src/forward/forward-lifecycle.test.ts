@@ -6,6 +6,7 @@ import { createTamgaServer } from '../tamga-server.js';
 import type { TamgaServer } from '../tamga-server.js';
 import { systemEvents } from '../test-support/access-helpers.js';
 import { tempDir } from '../test-support/fixtures.js';
+import { appendEvents } from '../test-support/forward-helpers.js';
 import { HttpReceiver, waitFor } from '../test-support/http-receiver.js';
 import type { ReceivedRequest } from '../test-support/http-receiver.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
@@ -49,11 +50,7 @@ async function open(dataDir: string, env: Record<string, string> = {}): Promise<
   };
 }
 
-async function append(ts: TestServer, events: Record<string, unknown>[]): Promise<string[]> {
-  const r = await ts.request({ method: 'POST', url: '/api/v1/events', payload: events });
-  expect(r.statusCode, r.body).toBe(201);
-  return r.json<{ items: { id: string }[] }>().items.map((i) => i.id);
-}
+const append = appendEvents;
 
 const idsOf = (requests: readonly ReceivedRequest[]) => requests.flatMap((r) => JSON.parse(r.body.toString()).records.map((x: { id: string }) => x.id) as string[]);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/fixtures.js';
+import { appendEvents, createDestination as createDestinationAs } from '../test-support/forward-helpers.js';
 import { waitFor } from '../test-support/http-receiver.js';
 import { hasRsyslog, reportMissingRsyslog, Rsyslog } from '../test-support/rsyslog.js';
 import { parseCef, parseRfc5424 } from '../test-support/syslog-grammar.js';
@@ -36,17 +37,8 @@ if (!hasRsyslog() || !hasOpenssl()) {
     dir.remove();
   });
 
-  async function createDestination(body: Record<string, unknown>): Promise<{ id: string }> {
-    const r = await ts.request({ method: 'POST', url: '/api/v1/forwarding/destinations', payload: body });
-    expect(r.statusCode, r.body).toBe(201);
-    return r.json();
-  }
-
-  async function append(events: Record<string, unknown>[]): Promise<string[]> {
-    const r = await ts.request({ method: 'POST', url: '/api/v1/events', payload: events });
-    expect(r.statusCode, r.body).toBe(201);
-    return r.json<{ items: { id: string }[] }>().items.map((i) => i.id);
-  }
+  const createDestination = (body: Record<string, unknown>) => createDestinationAs(ts, body);
+  const append = (events: Record<string, unknown>[]) => appendEvents(ts, events);
 
   /** The structured data of the RFC 5424 messages of one tenant received on `input`, each parsed by the grammar. */
   function syslogOf(input: 'tcp' | 'tls' | 'udp', tenant: string): Record<string, string>[] {
