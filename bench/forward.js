@@ -108,8 +108,11 @@ async function waitForCount(counter, total, timeoutMs) {
  * - ingest of `ingestEvents` with two destinations (syslog over TCP and webhook) delivering the same records as they
  *   come, against the same ingest with none (before and after), and how long after the last append the last record
  *   arrived.
+ * Beside each rate, the server's CPU time per event (`cpu()` reads the server process's total and its main thread's,
+ * µs): it holds when other work shares the machine, where rates do not. Forwarding runs on a thread of its own, so
+ * the main thread's CPU per appended event says what it costs ingest.
  */
-export async function measureForwarding({ url, key, workDir, events, ingestEvents, ingest, report, fmt }) {
+export async function measureForwarding({ url, key, workDir, events, ingestEvents, ingest, cpu, report, fmt }) {
   const api = async (method, path, body) => {
     const headers = { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) };
     const res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
@@ -128,36 +131,54 @@ export async function measureForwarding({ url, key, workDir, events, ingestEvent
     report(`forwarding, ${fmt(events)} stored records delivered from the beginning to a receiver on loopback (default batch of 500):`);
     for (const [name, settings, counter] of formats) {
       counter.count = 0;
+      const c0 = (await cpu()).cpu;
       const t0 = performance.now();
       const d = await api('POST', '/api/v1/forwarding/destinations', { name, filter: 'tenantId=fwd', start: 'beginning', ...settings });
       await waitForCount(counter, events, 600_000);
       const seconds = (performance.now() - t0) / 1000;
+      const cpuPerEvent = ((await cpu()).cpu - c0) / events;
       await api('DELETE', `/api/v1/forwarding/destinations/${d.id}`);
-      report(`  ${name.padEnd(34)} ${fmt(events / seconds).padStart(9)} events/s`);
+      report(`  ${name.padEnd(34)} ${fmt(events / seconds).padStart(9)} events/s   server CPU ${cpuPerEvent.toFixed(1)} µs per event`);
     }
     if (receivers.tlsUrl === undefined) report('  CEF over TLS: not measured (openssl not found)');
 
     // Ingest alone, with two destinations delivering as records come, and alone again.
-    const alone1 = ingestEvents / (await ingest(url, ingestEvents, 'alone1'));
+    const perEvent = (a, b, key) => (a[key] === undefined ? NaN : (b[key] - a[key]) / ingestEvents);
+    const timedIngest = async (tenant) => {
+      const c0 = await cpu();
+      const seconds = await ingest(url, ingestEvents, tenant);
+      const c1 = await cpu();
+      return { rate: ingestEvents / seconds, seconds, cpuPerEvent: perEvent(c0, c1, 'cpu'), mainPerEvent: perEvent(c0, c1, 'main') };
+    };
+    const alone1 = await timedIngest('alone1');
     receivers.tcp.count = 0;
     receivers.http.count = 0;
     const live = [
       await api('POST', '/api/v1/forwarding/destinations', { name: 'live syslog', format: 'syslog', url: receivers.tcpUrl, filter: 'tenantId=live' }),
       await api('POST', '/api/v1/forwarding/destinations', { name: 'live webhook', format: 'webhook', url: `${receivers.httpUrl}/hook`, secret: 'bench webhook secret', filter: 'tenantId=live' }),
     ];
+    const c0 = await cpu();
     const withSeconds = await ingest(url, ingestEvents, 'live');
     const ingestEnd = performance.now();
+    const withMain = perEvent(c0, await cpu(), 'main');
     await waitForCount(receivers.tcp, ingestEvents, 600_000);
     await waitForCount(receivers.http, ingestEvents, 600_000);
     const drained = (performance.now() - ingestEnd) / 1000;
+    const withCpu = perEvent(c0, await cpu(), 'cpu');
     for (const d of live) await api('DELETE', `/api/v1/forwarding/destinations/${d.id}`);
-    const alone2 = ingestEvents / (await ingest(url, ingestEvents, 'alone2'));
-    const alone = (alone1 + alone2) / 2;
+    const alone2 = await timedIngest('alone2');
+    const alone = (alone1.rate + alone2.rate) / 2;
+    const aloneCpu = (alone1.cpuPerEvent + alone2.cpuPerEvent) / 2;
+    const aloneMain = (alone1.mainPerEvent + alone2.mainPerEvent) / 2;
     const withRate = ingestEvents / withSeconds;
     report(
-      `ingest of ${fmt(ingestEvents)} events with 2 destinations delivering them (syslog TCP + webhook): ${fmt(withRate)} events/s, ` +
-        `alone ${fmt(alone1)} / ${fmt(alone2)} events/s (before / after): ratio ${(withRate / alone).toFixed(2)}; ` +
-        `the last record reached both receivers ${drained.toFixed(1)} s after the last append`,
+      `ingest of ${fmt(ingestEvents)} events, alone: ${fmt(alone1.rate)} / ${fmt(alone2.rate)} events/s (before / after); server CPU ` +
+        `${aloneCpu.toFixed(1)} µs per event, ${aloneMain.toFixed(1)} µs of it on the main thread`,
+    );
+    report(
+      `  with 2 destinations delivering them (RFC 5424 over TCP + webhook): ${fmt(withRate)} events/s, ratio ${(withRate / alone).toFixed(2)}; ` +
+        `main thread ${withMain.toFixed(1)} µs per event while appending; server CPU ${withCpu.toFixed(1)} µs per event, ingest and both ` +
+        `deliveries; the last record reached both receivers ${drained.toFixed(1)} s after the last append`,
     );
   } finally {
     receivers.close();

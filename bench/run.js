@@ -86,6 +86,13 @@ async function startServer(env = {}) {
   return { child, url: JSON.parse(line).url };
 }
 
+/** CPU time the server process used so far, µs: `cpu` every thread, `main` the thread that accepts appends. */
+async function cpuOf(child) {
+  child.send('cpu');
+  const [msg] = await once(child, 'message');
+  return msg;
+}
+
 async function rssOf(child) {
   child.send('rss');
   const [msg] = await once(child, 'message');
@@ -371,7 +378,17 @@ async function main() {
   if (FORWARD) {
     const { child: forwardChild, url: forwardUrl } = await startServer({ TAMGA_DATA_DIR: join(workDir, 'forward-data') });
     try {
-      await measureForwarding({ url: forwardUrl, key: KEY, workDir, events: FORWARD_EVENTS, ingestEvents: FORWARD_INGEST, ingest, report, fmt });
+      await measureForwarding({
+        url: forwardUrl,
+        key: KEY,
+        workDir,
+        events: FORWARD_EVENTS,
+        ingestEvents: FORWARD_INGEST,
+        ingest,
+        cpu: () => cpuOf(forwardChild),
+        report,
+        fmt,
+      });
     } finally {
       forwardChild.kill('SIGTERM');
       await once(forwardChild, 'exit');

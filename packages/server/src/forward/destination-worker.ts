@@ -1,6 +1,6 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import type { CheckedRecord, LogHead, RecordFilter, StoredRecord } from '../journal/journal-store.js';
-import type { Journal } from '../journal/journal.js';
+import type { CatalogResolver } from '../catalog/tenant-catalog.js';
+import type { CheckedRecord, JournalStore, LogHead, RecordFilter, StoredRecord } from '../journal/journal-store.js';
 import { matchesFilter } from '../journal/record-matcher.js';
 import { DeliveryError, describeFailure } from './delivery-error.js';
 import { createSink } from './delivery-sink.js';
@@ -37,9 +37,22 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = Object.freeze({
   readChunk: 2_000,
 });
 
+/**
+ * The part of the journal forwarding uses: reading records by log and `seq`, checking them, the catalogues (OCSF
+ * mappings), appending Tamga's own events, and being told of appends. `Journal` is one; the forwarding thread builds
+ * its own over a connection of its own, appending through the main thread.
+ */
+export interface ForwardJournal {
+  readonly store: JournalStore;
+  readonly catalogs: CatalogResolver;
+  check(record: StoredRecord): CheckedRecord;
+  appendSystem(event: Readonly<Record<string, unknown>>): Promise<unknown>;
+  onAppend(listener: () => void): () => void;
+}
+
 /** What a worker needs besides its destination. */
 export interface WorkerContext {
-  readonly journal: Journal;
+  readonly journal: ForwardJournal;
   readonly store: ForwardStore;
   readonly nodeId: string;
   /** Builds the sink's context for a destination (its secrets open under its id). */

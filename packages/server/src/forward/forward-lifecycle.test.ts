@@ -171,7 +171,7 @@ if (url === undefined) {
         expect(created.statusCode, created.body).toBe(201);
         const id = created.json<{ id: string }>().id;
         // Node b learns of the destination by polling the revision.
-        await waitFor(() => b.server.forwarding!.forwarder.worker(id) !== undefined, 'node b to see the destination');
+        await waitFor(async () => (await b.server.forwarding!.forwarder.describe(id)) !== undefined, 'node b to see the destination');
         const ids: string[] = [];
         for (let i = 0; i < 10; i++) ids.push(...(await append(i % 2 === 0 ? a : b, [{ event: 2001, tenantId: 'nodes', text: `from ${i % 2 === 0 ? 'a' : 'b'} ${i}` }])));
         await waitFor(() => idsOf(hook.accepted).length === 10, 'the ten records');

@@ -1,14 +1,39 @@
-import type { Journal } from '../journal/journal.js';
 import type { SinkContext } from './delivery-sink.js';
 import type { Destination } from './destination.js';
 import { DEFAULT_WORKER_OPTIONS, DestinationWorker } from './destination-worker.js';
-import type { WorkerOptions } from './destination-worker.js';
+import type { ForwardJournal, WorkerOptions, WorkerState } from './destination-worker.js';
 import type { ForwardStore } from './forward-store.js';
 import type { SecretBox } from './secret-box.js';
 
+/** What the node delivering a destination knows of it beyond the store: the API adds it to the saved status. */
+export interface WorkerView {
+  readonly state: WorkerState;
+  readonly leading: boolean;
+  readonly lastError: { readonly at: number; readonly message: string } | null;
+  readonly downSince: number | null;
+  /** Counts settled but not saved yet. */
+  readonly unsaved: { readonly delivered: number; readonly skipped: number; readonly failures: number; readonly deadLettered: number };
+  /** Positions delivered for good, per log id, when it leads. */
+  readonly committed: readonly (readonly [number, number])[] | undefined;
+}
+
+/** What the API needs of whatever runs the workers: this process ({@link Forwarder}) or the forwarding thread. */
+export interface ForwardRunner {
+  /** Starts delivering. */
+  start(): Promise<void>;
+  /** Brings the workers in line with the stored destinations. */
+  reload(): Promise<void>;
+  /** The running worker's view of a destination, if one runs. */
+  describe(id: string): Promise<WorkerView | undefined>;
+  /** What a sink needs to deliver a destination from this process (`POST …/test`). */
+  sinkContext(d: Destination): SinkContext;
+  /** Stops every worker (each saves its progress). */
+  stop(): Promise<void>;
+}
+
 /** Options of {@link Forwarder}. */
 export interface ForwarderConfig {
-  readonly journal: Journal;
+  readonly journal: ForwardJournal;
   readonly store: ForwardStore;
   readonly secrets: SecretBox;
   /** This node's id (saved with progress: which node delivers). */
@@ -24,6 +49,21 @@ export interface ForwarderConfig {
   readonly onError: (error: unknown, what: string) => void;
 }
 
+/** What a sink needs to deliver `d` from a process: its secrets opened under its id, OCSF mappings from the catalogues. */
+export function sinkContextOf(
+  config: Pick<ForwarderConfig, 'journal' | 'secrets' | 'nodeId' | 'version' | 'now'> & { readonly settleMs?: number },
+  d: Destination,
+): SinkContext {
+  return {
+    version: config.version,
+    nodeId: config.nodeId,
+    ocsfMappingOf: (record) => config.journal.catalogs.forTenant(record.tenantId).set.byCode(record.event)?.ocsf,
+    openSecret: (sealed, field) => config.secrets.open(sealed, secretContext(d.id, field)),
+    now: config.now ?? Date.now,
+    ...(config.settleMs !== undefined && { settleMs: config.settleMs }),
+  };
+}
+
 /** Where a destination's secrets are sealed: bound to its id and the field. */
 export function secretContext(destinationId: string, field: string): string {
   return `${destinationId}/${field}`;
@@ -35,7 +75,7 @@ export function secretContext(destinationId: string, field: string): string {
  * changed by other nodes (one read of the forwarding revision). A hanging destination holds up its own worker
  * only.
  */
-export class Forwarder {
+export class Forwarder implements ForwardRunner {
   readonly #config: ForwarderConfig;
   readonly #options: WorkerOptions;
   readonly #workers = new Map<string, DestinationWorker>();
@@ -71,16 +111,16 @@ export class Forwarder {
     return this.#workers.get(id);
   }
 
+  describe(id: string): Promise<WorkerView | undefined> {
+    const worker = this.#workers.get(id);
+    if (worker === undefined) return Promise.resolve(undefined);
+    const committed = worker.committedCursors();
+    return Promise.resolve({ ...worker.describe(), unsaved: worker.unsavedCounts(), committed: committed === undefined ? undefined : [...committed] });
+  }
+
   /** What a sink needs to deliver a destination (its secrets open under its id). */
   sinkContext(d: Destination): SinkContext {
-    return {
-      version: this.#config.version,
-      nodeId: this.#config.nodeId,
-      ocsfMappingOf: (record) => this.#config.journal.catalogs.forTenant(record.tenantId).set.byCode(record.event)?.ocsf,
-      openSecret: (sealed, field) => this.#config.secrets.open(sealed, secretContext(d.id, field)),
-      now: this.#config.now ?? Date.now,
-      settleMs: this.#options.settleMs,
-    };
+    return sinkContextOf({ ...this.#config, settleMs: this.#options.settleMs }, d);
   }
 
   async #reloadIfChanged(): Promise<void> {

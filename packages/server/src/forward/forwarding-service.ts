@@ -9,14 +9,14 @@ import type { Actor } from './forward-events.js';
 import { parseForwardFilter } from './forward-filter.js';
 import type { DeadLetter, ForwardStore, LogCursor } from './forward-store.js';
 import { secretContext } from './forwarder.js';
-import type { Forwarder } from './forwarder.js';
+import type { ForwardRunner } from './forwarder.js';
 import type { SecretBox } from './secret-box.js';
 
 /** Options of {@link ForwardingService}. */
 export interface ForwardingServiceConfig {
   readonly journal: Journal;
   readonly store: ForwardStore;
-  readonly forwarder: Forwarder;
+  readonly forwarder: ForwardRunner;
   readonly secrets: SecretBox;
   /** Clock in UTC ms. Default `Date.now`. */
   readonly now?: () => number;
@@ -40,7 +40,7 @@ export const MAX_DEAD_LETTER_PAGE = 1000;
 export class ForwardingService {
   readonly #journal: Journal;
   readonly #store: ForwardStore;
-  readonly #forwarder: Forwarder;
+  readonly #forwarder: ForwardRunner;
   readonly #secrets: SecretBox;
   readonly #now: () => number;
 
@@ -226,14 +226,14 @@ export class ForwardingService {
   /** A destination with its counts, status and lag. */
   async #view(d: Destination): Promise<Record<string, unknown>> {
     const status = await this.#store.getStatus(d.id);
-    const worker = this.#forwarder.worker(d.id);
-    const runtime = worker?.describe();
-    const lag = await this.#lag(d, worker?.committedCursors());
+    const runtime = await this.#forwarder.describe(d.id);
     const leading = runtime?.leading === true;
     // The node delivering knows what it has not saved yet: the answer is exact there, a second behind elsewhere.
-    const unsaved = leading ? worker!.unsavedCounts() : { delivered: 0, skipped: 0, failures: 0, deadLettered: 0 };
+    const unsaved = leading ? runtime.unsaved : { delivered: 0, skipped: 0, failures: 0, deadLettered: 0 };
     const lastError = leading ? runtime.lastError : status.lastError;
+    const downSince = leading ? runtime.downSince : status.downSince;
     const state = !d.enabled ? 'disabled' : runtime === undefined ? 'starting' : runtime.state;
+    const lag = await this.#lag(d, leading && runtime.committed !== undefined ? new Map(runtime.committed) : undefined);
     return {
       ...destinationJson(d),
       status: {
@@ -245,10 +245,7 @@ export class ForwardingService {
         failures: status.failures + unsaved.failures,
         lastDeliveredAt: status.lastDeliveredAt === null ? null : new Date(status.lastDeliveredAt).toISOString(),
         lastError: lastError === null ? null : { at: new Date(lastError.at).toISOString(), message: lastError.message },
-        downSince: (() => {
-          const since = leading ? runtime.downSince : status.downSince;
-          return since === null ? null : new Date(since).toISOString();
-        })(),
+        downSince: downSince === null ? null : new Date(downSince).toISOString(),
         lag,
       },
     };

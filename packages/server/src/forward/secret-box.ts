@@ -1,6 +1,13 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { TamgaError } from '@tamga/core';
-import type { KeyRing } from '../keys/key-ring.js';
+
+/** The HMAC keys a {@link SecretBox} derives from: a `KeyRing`, or the forwarding thread's view of one. */
+export interface HmacKeySource {
+  /** The key new seals use. */
+  readonly activeHmacKey: { readonly kid: string };
+  /** The secret of a key, if known. */
+  hmacSecret(kid: string): Buffer | undefined;
+}
 
 const PREFIX = 'sealed:v1';
 const INFO = 'tamga forwarding secrets v1';
@@ -14,10 +21,10 @@ const INFO = 'tamga forwarding secrets v1';
  * sealed value copied into another destination or field does not open.
  */
 export class SecretBox {
-  readonly #keys: KeyRing;
+  readonly #keys: HmacKeySource;
   readonly #derived = new Map<string, Buffer>();
 
-  constructor(keys: KeyRing) {
+  constructor(keys: HmacKeySource) {
     this.#keys = keys;
   }
 

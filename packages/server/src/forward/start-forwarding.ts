@@ -10,9 +10,12 @@ import type { WorkerOptions } from './destination-worker.js';
 import type { ForwardConfig } from './forward-config.js';
 import { readForwardFile } from './forward-file.js';
 import type { ForwardStore } from './forward-store.js';
-import { Forwarder } from './forwarder.js';
+import type { ForwardThreadStore } from './forward-thread-protocol.js';
+import { Forwarder, sinkContextOf } from './forwarder.js';
+import type { ForwardRunner } from './forwarder.js';
 import { ForwardingService } from './forwarding-service.js';
 import { SecretBox } from './secret-box.js';
+import { CAN_RUN_THREAD, ThreadedForwarder } from './threaded-forwarder.js';
 
 /** Tamga's version, from the server package (CEF Device Version, OCSF product version, User-Agent). */
 export const TAMGA_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -24,10 +27,24 @@ export async function openForwardStore(store: JournalStore): Promise<ForwardStor
   return undefined;
 }
 
+/** Where a thread of its own finds the journal store; undefined for a store it cannot open again (in memory, other kinds). */
+export function threadStoreOf(store: JournalStore): ForwardThreadStore | undefined {
+  if (store instanceof SqliteJournalStore) {
+    const path = store.database.name;
+    return path === '' || path === ':memory:' ? undefined : { kind: 'sqlite', path };
+  }
+  if (store instanceof PostgresJournalStore) {
+    const url = store.pool.options.connectionString;
+    return url === undefined ? undefined : { kind: 'postgres', url, schema: store.schema };
+  }
+  return undefined;
+}
+
 /** Forwarding, opened: the API's use cases and the workers, started by {@link ForwardingRuntime.start}. */
 export interface ForwardingRuntime {
   readonly service: ForwardingService;
-  readonly forwarder: Forwarder;
+  /** Runs the workers: on the forwarding thread (compiled runs), or in this thread (source runs, as in tests). */
+  readonly forwarder: ForwardRunner;
   /** Applies `TAMGA_FORWARD_FILE` (the server does not start on a problem), then starts delivering. */
   start(): Promise<void>;
   /** Stops delivering (progress saved) and ends the lead session. */
@@ -40,8 +57,8 @@ export interface OpenForwardingOptions {
   readonly keys: KeyRing;
   readonly nodeId: string;
   readonly config: ForwardConfig;
-  /** Delivery tuning (tests shorten the waits). */
-  readonly options?: Partial<WorkerOptions> & { readonly sweepMs?: number };
+  /** Delivery tuning (tests shorten the waits); `thread: false` keeps the workers in this thread. */
+  readonly options?: Partial<WorkerOptions> & { readonly sweepMs?: number; readonly thread?: boolean };
   readonly now?: () => number;
   readonly onError: (error: unknown, what: string) => void;
 }
@@ -52,18 +69,20 @@ export async function openForwarding(options: OpenForwardingOptions): Promise<Fo
   const store = await openForwardStore(journal.store);
   if (store === undefined) return undefined;
   const secrets = new SecretBox(options.keys);
-  const { sweepMs, ...tuning } = options.options ?? {};
-  const forwarder = new Forwarder({
-    journal,
-    store,
-    secrets,
-    nodeId: options.nodeId,
-    version: TAMGA_VERSION,
-    options: { alarmMs: config.alarmMs, ...tuning },
-    ...(sweepMs !== undefined && { sweepMs }),
-    ...(options.now !== undefined && { now: options.now }),
-    onError: options.onError,
-  });
+  const { sweepMs, thread, ...tuning } = options.options ?? {};
+  const workerOptions = { alarmMs: config.alarmMs, ...tuning };
+  const common = { journal, secrets, nodeId: options.nodeId, version: TAMGA_VERSION, ...(options.now !== undefined && { now: options.now }) };
+  const threadStore = threadStoreOf(journal.store);
+  // The thread's script exists only compiled; a test's clock cannot cross into it either.
+  const forwarder: ForwardRunner =
+    (thread ?? true) && CAN_RUN_THREAD && threadStore !== undefined && options.now === undefined
+      ? new ThreadedForwarder({
+          data: { store: threadStore, keysDir: options.keys.dir, nodeId: options.nodeId, version: TAMGA_VERSION, options: { ...workerOptions, ...(sweepMs !== undefined && { sweepMs }) } },
+          journal,
+          sinkContext: (d) => sinkContextOf({ ...common, ...(tuning.settleMs !== undefined && { settleMs: tuning.settleMs }) }, d),
+          onError: options.onError,
+        })
+      : new Forwarder({ ...common, store, options: workerOptions, ...(sweepMs !== undefined && { sweepMs }), onError: options.onError });
   const service = new ForwardingService({ journal, store, forwarder, secrets, ...(options.now !== undefined && { now: options.now }) });
   return {
     service,
