@@ -9,6 +9,7 @@ import type { Destination } from './destination.js';
 import { deadLetteredEvent, destinationDownEvent, destinationRecoveredEvent, FORWARD_EVENTS } from './forward-events.js';
 import { parseForwardFilter } from './forward-filter.js';
 import type { ForwardStore, NewDeadLetter } from './forward-store.js';
+import type { SharedRecordReader } from './shared-record-reader.js';
 import type { SendReceipt } from './syslog-connection.js';
 
 /** Tuning of delivery; every value has a default ({@link DEFAULT_WORKER_OPTIONS}). */
@@ -53,6 +54,8 @@ export interface ForwardJournal {
 /** What a worker needs besides its destination. */
 export interface WorkerContext {
   readonly journal: ForwardJournal;
+  /** Reads and checks records once for all destinations. */
+  readonly reader: SharedRecordReader;
   readonly store: ForwardStore;
   readonly nodeId: string;
   /** Builds the sink's context for a destination (its secrets open under its id). */
@@ -348,13 +351,13 @@ export class DestinationWorker {
       this.#lastLogId = log.logId;
       if (!this.#inScope(log)) return { logId: log.logId, to: log.size, records: [], skipped: log.size - from };
       const end = Math.min(log.size, from + options.readChunk);
-      const rows = await journal.store.readRecordsBySeq(log.logId, from, end);
+      const rows = await this.#context.reader.read(log.logId, from, end);
       const records: CheckedRecord[] = [];
       let to = rows.length === 0 ? end : from;
       for (const row of rows) {
         to = row.seq + 1;
         if (!matchesFilter(row, this.#filter)) continue;
-        records.push(journal.check(row));
+        records.push(this.#context.reader.check(row));
         if (records.length >= this.#destination.batchSize) break;
       }
       return { logId: log.logId, to, records, skipped: to - from - records.length };
