@@ -20,6 +20,8 @@ export interface ForwardingServiceConfig {
   readonly secrets: SecretBox;
   /** Clock in UTC ms. Default `Date.now`. */
   readonly now?: () => number;
+  /** Told when a change was stored but the workers could not take it up yet (they do at the next sweep). */
+  readonly onError?: (error: unknown, what: string) => void;
 }
 
 /** How far a destination is behind: records of its tenants' logs not yet examined, and the age of the oldest. */
@@ -43,6 +45,7 @@ export class ForwardingService {
   readonly #forwarder: ForwardRunner;
   readonly #secrets: SecretBox;
   readonly #now: () => number;
+  readonly #onError: (error: unknown, what: string) => void;
 
   constructor(config: ForwardingServiceConfig) {
     this.#journal = config.journal;
@@ -50,6 +53,12 @@ export class ForwardingService {
     this.#forwarder = config.forwarder;
     this.#secrets = config.secrets;
     this.#now = config.now ?? Date.now;
+    this.#onError = config.onError ?? (() => undefined);
+  }
+
+  /** Has the workers take up a stored change; a failure there does not undo the change (the sweep retries). */
+  async #apply(): Promise<void> {
+    await this.#forwarder.reload().catch((error: unknown) => this.#onError(error, 'applying a forwarding change to the workers failed'));
   }
 
   /** The forwarding store. */
@@ -90,7 +99,7 @@ export class ForwardingService {
     const cursors: LogCursor[] = start === 'now' ? (await this.#journal.store.listLogs()).map((l) => ({ logId: l.logId, nextSeq: l.size })) : [];
     await this.#store.createDestination(d, cursors);
     await this.#journal.appendSystem(destinationChangedEvent('created', d, [], actor));
-    await this.#forwarder.reload();
+    await this.#apply();
     return this.#view(d);
   }
 
@@ -107,7 +116,7 @@ export class ForwardingService {
     const d: Destination = { ...settings, id: existing.id, origin, version: existing.version + 1, createdAt: existing.createdAt, updatedAt: this.#now() };
     if (!(await this.#store.updateDestination(d))) throw new TamgaError('DESTINATION_NOT_FOUND', `No forwarding destination ${existing.id}`, { field: 'id' });
     await this.#journal.appendSystem(destinationChangedEvent('updated', d, changed, actor));
-    await this.#forwarder.reload();
+    await this.#apply();
     return d;
   }
 
@@ -117,7 +126,7 @@ export class ForwardingService {
     if (existing.origin === 'file' && !allowFile) throw managedByFile(existing);
     if (!(await this.#store.deleteDestination(id))) throw new TamgaError('DESTINATION_NOT_FOUND', `No forwarding destination ${id}`, { field: 'id' });
     await this.#journal.appendSystem(destinationChangedEvent('deleted', existing, [], actor));
-    await this.#forwarder.reload();
+    await this.#apply();
   }
 
   /**

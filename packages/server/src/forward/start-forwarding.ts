@@ -80,10 +80,11 @@ export async function openForwarding(options: OpenForwardingOptions): Promise<Fo
           data: { store: threadStore, keysDir: options.keys.dir, nodeId: options.nodeId, version: TAMGA_VERSION, options: { ...workerOptions, ...(sweepMs !== undefined && { sweepMs }) } },
           journal,
           sinkContext: (d) => sinkContextOf({ ...common, ...(tuning.settleMs !== undefined && { settleMs: tuning.settleMs }) }, d),
+          hasDestinations: async () => (await store.listDestinations()).length > 0,
           onError: options.onError,
         })
       : new Forwarder({ ...common, store, options: workerOptions, ...(sweepMs !== undefined && { sweepMs }), onError: options.onError });
-  const service = new ForwardingService({ journal, store, forwarder, secrets, ...(options.now !== undefined && { now: options.now }) });
+  const service = new ForwardingService({ journal, store, forwarder, secrets, onError: options.onError, ...(options.now !== undefined && { now: options.now }) });
   return {
     service,
     forwarder,

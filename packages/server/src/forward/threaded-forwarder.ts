@@ -12,6 +12,8 @@ export interface ThreadedForwarderConfig {
   readonly journal: Journal;
   /** What a sink needs in this thread (`POST …/test`). */
   readonly sinkContext: (d: Destination) => SinkContext;
+  /** Whether any destination is stored: the thread starts only then (it costs some 45 MB). */
+  readonly hasDestinations: () => Promise<boolean>;
   readonly onError: (error: unknown, what: string) => void;
 }
 
@@ -25,12 +27,15 @@ export const CAN_RUN_THREAD = import.meta.url.endsWith('.js');
 const STOP_TIMEOUT_MS = 10_000;
 /** Wait before starting a thread again after it died. */
 const RESTART_MS = 1_000;
+/** How often a node without the thread looks for destinations (made by another node), ms. */
+const LOOK_MS = 2_000;
 
 /**
  * Runs the forwarding workers on a thread of their own (`forward-thread.ts`), so ingest's event loop never reads,
  * formats or sends a forwarded record: each committed batch costs it one message (`wake`). The thread appends
  * Tamga's own events (dead letters, alarms) through this thread's journal, so the checkpointer and the live stream
- * see them. A thread that dies is started again from the saved cursors.
+ * see them. A thread that dies is started again from the saved cursors. The thread starts with the first destination
+ * (made here, by another node, or by `TAMGA_FORWARD_FILE`), so a server that forwards nothing does not carry it.
  */
 export class ThreadedForwarder implements ForwardRunner {
   readonly #config: ThreadedForwarderConfig;
@@ -39,15 +44,32 @@ export class ThreadedForwarder implements ForwardRunner {
   readonly #requests = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   #removeListener: (() => void) | undefined;
   #stopping = false;
+  #spawning: Promise<void> | undefined;
+  #look: NodeJS.Timeout | undefined;
 
   constructor(config: ThreadedForwarderConfig) {
     this.#config = config;
   }
 
-  /** Starts the thread and waits until it delivers; rejects (the server does not start) when it cannot. */
+  /**
+   * Starts the thread when there are destinations, and waits until it delivers; rejects (the server does not start)
+   * when it cannot. Without destinations it looks for some every 2 s.
+   */
   async start(): Promise<void> {
-    await this.#spawn();
+    await this.#startIfNeeded();
     this.#removeListener = this.#config.journal.onAppend(() => this.#post({ type: 'wake' }));
+    this.#look = setInterval(() => {
+      if (this.#thread === undefined) this.#startIfNeeded().catch((error: unknown) => this.#config.onError(error, 'starting the forwarding thread failed'));
+    }, LOOK_MS);
+    this.#look.unref();
+  }
+
+  async #startIfNeeded(): Promise<void> {
+    if (this.#thread !== undefined || this.#stopping) return;
+    this.#spawning ??= (async () => {
+      if (await this.#config.hasDestinations()) await this.#spawn();
+    })().finally(() => (this.#spawning = undefined));
+    await this.#spawning;
   }
 
   #spawn(): Promise<void> {
@@ -114,8 +136,10 @@ export class ThreadedForwarder implements ForwardRunner {
     });
   }
 
-  reload(): Promise<void> {
-    return this.#thread === undefined ? Promise.resolve() : this.#request<void>({ type: 'reload' });
+  /** Starts the thread for a first destination, or has the running one reload. */
+  async reload(): Promise<void> {
+    if (this.#thread === undefined) await this.#startIfNeeded();
+    else await this.#request<void>({ type: 'reload' });
   }
 
   async describe(id: string): Promise<WorkerView | undefined> {
@@ -130,7 +154,9 @@ export class ThreadedForwarder implements ForwardRunner {
   /** Asks the thread to stop (its workers save their progress), then ends it. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#look);
     this.#removeListener?.();
+    await this.#spawning?.catch(() => undefined);
     const thread = this.#thread;
     if (thread === undefined) return;
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
