@@ -11,6 +11,8 @@
 //   BENCH_FORWARD      0 skips the forwarding figures (step 8)
 //   BENCH_FORWARD_EVENTS  records each forwarding format delivers (default 100,000)
 //   BENCH_FORWARD_INGEST  events appended with and without destinations delivering (default 200,000)
+//   BENCH_EVENT_API    0 skips the Event API figures (poll throughput, long-poll wake-up with BENCH_POLLERS waiting)
+//   BENCH_POLLERS      consumers waiting in a long poll for the wake-up latency (default 100)
 import { execFile, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,8 @@ const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/t
 const FORWARD = process.env.BENCH_FORWARD !== '0';
 const FORWARD_EVENTS = Number(process.env.BENCH_FORWARD_EVENTS ?? 100_000);
 const FORWARD_INGEST = Number(process.env.BENCH_FORWARD_INGEST ?? 200_000);
+const EVENT_API = process.env.BENCH_EVENT_API !== '0';
+const POLLERS = Number(process.env.BENCH_POLLERS ?? 100);
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 const META = join(workDir, 'bench-meta.json');
@@ -219,6 +223,45 @@ async function ingestPostgres() {
   }
 }
 
+/**
+ * The Event API (seed 004): one consumer reading the whole log with `poll` at limit 1000 (events/s), then the
+ * long-poll wake-up latency: POLLERS consumers wait (`timeout=30`) at the newest id, one pollable event is appended,
+ * and each consumer's answer is timed from the append's acknowledgement; 20 rounds.
+ */
+async function measureEventApi(url, headers) {
+  let after = 0;
+  let read = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const res = await fetch(`${url}/api/v1/event/poll/${after}?limit=1000`, { headers });
+    if (res.status !== 200) throw new Error(`poll: ${res.status} ${await res.text()}`);
+    const page = await res.json();
+    if (page.length === 0) break;
+    read += page.length;
+    after = page[page.length - 1].event._id;
+  }
+  const pollRate = read / ((performance.now() - t0) / 1000);
+  const latencies = [];
+  const acks = [];
+  for (let round = 0; round < 20; round++) {
+    const newest = Number((await fetch(`${url}/api/v1/event/poll?limit=1`, { headers })).headers.get('x-tamga-max-event-id'));
+    const waiting = Array.from({ length: POLLERS }, async () => {
+      const res = await fetch(`${url}/api/v1/event/poll/${newest}?timeout=30&limit=10`, { headers });
+      const page = await res.json();
+      if (page.length !== 1) throw new Error(`long poll answered ${page.length} events`);
+      return performance.now();
+    });
+    // Let every consumer reach the server and wait before the append.
+    await new Promise((r) => setTimeout(r, 300));
+    const sentAt = performance.now();
+    const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ event: 2001 }) });
+    acks.push(performance.now() - sentAt);
+    if (res.status !== 201) throw new Error(`append: ${res.status}`);
+    latencies.push(...(await Promise.all(waiting)).map((answeredAt) => answeredAt - sentAt));
+  }
+  return { read, pollRate, p50: pct(latencies, 50), p99: pct(latencies, 99), ack: pct(acks, 50) };
+}
+
 /** The size of the default tenant's log, from its newest checkpoint. */
 async function logSize(url, headers) {
   const note = await (await fetch(`${url}/api/v1/logs/default/checkpoint`, { headers })).text();
@@ -334,6 +377,15 @@ async function main() {
     proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
   }
   report(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
+
+  // 4b. The Event API (seed 004).
+  if (EVENT_API) {
+    const api = await measureEventApi(url, headers);
+    report(`Event API poll, one consumer at limit 1000: ${fmt(api.pollRate)} events/s (${fmt(api.read)} pollable events read)`);
+    report(
+      `Event API long poll, ${POLLERS} consumers waiting: answered after the append was sent p50 ${api.p50.toFixed(1)} ms, p99 ${api.p99.toFixed(1)} ms (the append's own acknowledgement: p50 ${api.ack.toFixed(1)} ms)`,
+    );
+  }
 
   // 5. The journal page.
   const current = await (await fetch(`${url}/api/v1/events?limit=1`, { headers })).json();

@@ -10,6 +10,7 @@ import { keys } from './commands/keys.js';
 import { verify } from './commands/verify.js';
 import { verifyReceipt } from './commands/verify-receipt.js';
 import { users } from './commands/users.js';
+import { pullEvents } from './commands/pull-events.js';
 
 const USAGE = `Usage: tamga <command> [options]
 
@@ -24,6 +25,8 @@ Commands:
              2 unusable input)
   verify-receipt FILE [--keys F] [--hmac-key F] [--json]   Verify one event's receipt alone
   keys list | keys rotate --hmac|--checkpoint   Keys in the keys directory (rotation applies at next start)
+  pull-events --source-url URL [--source-token T] --url URL --api-key KEY --tenant T --state FILE [--follow]
+             [--interval S]   Copy an asset server's events (seed 004 Event API) into a tenant, every type, once
   help       Show this help
 
 Configuration: environment variables TAMGA_HOST, TAMGA_PORT, TAMGA_DATA_DIR, TAMGA_DATABASE_URL,
@@ -49,6 +52,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await keys(args);
       case 'users':
         return await users(args);
+      case 'pull-events':
+        return await pullEvents(args);
       case 'catalog':
         if (args[0] === 'validate') return catalogValidate(args.slice(1));
         if (args[0] === 'list') return catalogList(args.slice(1));

@@ -18,6 +18,7 @@ export const ERROR_CODES = Object.freeze({
   UNKNOWN_EVENT_NAME: { status: 422, title: 'The event name is not in the catalogue' },
   EVENT_NAME_MISMATCH: { status: 422, title: 'The event name does not match the event code' },
   INVALID_CURSOR: { status: 400, title: 'The pagination cursor is invalid' },
+  EVENTS_APPEND_ONLY: { status: 405, title: 'Events cannot be deleted: the journal is append-only; retention removes old events' },
   // Access
   UNAUTHENTICATED: { status: 401, title: 'Credentials are missing or invalid' },
   FORBIDDEN: { status: 403, title: 'The credentials do not allow this action' },

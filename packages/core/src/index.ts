@@ -18,3 +18,4 @@ export * from './checkpoint/checkpoint.js';
 export * from './signature/record-hmac.js';
 export * from './catalog/index.js';
 export * from './verify/index.js';
+export * from './asset-event/asset-event.js';

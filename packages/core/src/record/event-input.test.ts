@@ -78,4 +78,49 @@ describe('validateEventInput', () => {
   it('refuses a JSON "__proto__" key as an unknown field', () => {
     expect(problem(JSON.parse('{"event":2001,"__proto__":{"admin":true}}')).details.field).toBe('__proto__');
   });
+
+  describe('the seed 004 fields', () => {
+    it('keeps object ids and versions as integers or strings, the source id, pollable, the display name and the session', () => {
+      const e = validateEventInput({
+        eventName: 'OBJECT_UPDATE',
+        object: { schema: 'USER', type: 'pictures', id: 118, version: 0, globalId: '118@8367e587-f999-4e72-b69d-b5742eb4d5f4' },
+        source: { system: 'asset-server', instance: 'https://assets.example.org', eventId: 961 },
+        pollable: false,
+        userDisplayName: 'Root',
+        sessionId: 'ac554a02-3ef0-42da-8ffb-603d73de95f9',
+        sessionCreatedAt: '2019-03-13T10:41:05+01:00',
+        sessionExpiredAt: '2019-03-13T11:41:05Z',
+        sessionSelf: true,
+      });
+      expect(e).toMatchObject({
+        object: { id: 118, version: 0, globalId: '118@8367e587-f999-4e72-b69d-b5742eb4d5f4', schema: 'USER' },
+        source: { eventId: 961, instance: 'https://assets.example.org' },
+        pollable: false,
+        userDisplayName: 'Root',
+        sessionSelf: true,
+      });
+      // Session times are normalized like every time Tamga writes: UTC, six fractional digits.
+      expect(e.sessionCreatedAt).toBe('2019-03-13T09:41:05.000000Z');
+      expect(e.sessionExpiredAt).toBe('2019-03-13T11:41:05.000000Z');
+    });
+
+    it('leaves pollable out when the producer does not say (the catalogue decides)', () => {
+      expect(validateEventInput({ event: 30401 })).not.toHaveProperty('pollable');
+    });
+
+    it.each([
+      [{ event: 1, pollable: 'yes' }, 'pollable'],
+      [{ event: 1, sessionSelf: 1 }, 'sessionSelf'],
+      [{ event: 1, sessionCreatedAt: 'yesterday' }, 'sessionCreatedAt'],
+      [{ event: 1, sessionExpiredAt: 5 }, 'sessionExpiredAt'],
+      [{ event: 1, userDisplayName: 7 }, 'userDisplayName'],
+      [{ event: 1, object: { id: -1 } }, 'object.id'],
+      [{ event: 1, object: { version: 1.5 } }, 'object.version'],
+      [{ event: 1, object: { globalId: {} } }, 'object.globalId'],
+      [{ event: 1, object: { baseType: 3 } }, 'object.baseType'],
+      [{ event: 1, source: { eventId: true } }, 'source.eventId'],
+    ])('refuses %j naming %s', (raw, field) => {
+      expect(problem(raw).details).toMatchObject({ field });
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { ValidationError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import { parseTimestamp } from './timestamp.js';
+import { formatTimestamp, parseTimestamp } from './timestamp.js';
 import { isUuid } from './uuid.js';
 
 /** Class of an event (seed 002 `classifiedEvent`): 1 information, 2 error, 3 security incident, 4 correction. */
@@ -10,13 +10,22 @@ export type EventClass = 1 | 2 | 3 | 4;
 /** Outcome of the action an event describes. */
 export type Outcome = 'success' | 'failure' | 'unknown';
 
-/** The object an event is about (covers seed 004's `schema`, `objecttype`, `object_id`, `object_version`). */
+/** An identifier as a source system gives it: a string, or a non-negative integer (seed 004's `object_id`). */
+export type SourceId = string | number;
+
+/**
+ * The object an event is about. Covers seed 004's `schema` (`schema`), `objecttype` (`type`), `basetype`
+ * (`baseType`), `object_id` (`id`), `global_object_id` (`globalId`) and `object_version` (`version`); ids and
+ * versions keep their JSON type (integer or string), so the source's JSON comes back as it was sent.
+ */
 export interface EventObject {
   readonly type?: string;
-  readonly id?: string;
-  readonly version?: string;
+  readonly id?: SourceId;
+  readonly version?: SourceId;
   readonly name?: string;
   readonly schema?: string;
+  readonly baseType?: string;
+  readonly globalId?: SourceId;
 }
 
 /** The request an event came from (covers the log-line fields of seed 003). */
@@ -27,10 +36,15 @@ export interface EventRequest {
   readonly durationMs?: number;
 }
 
-/** The producing system and component. */
+/**
+ * The producing system and component; for an event copied from another journal (`tamga pull-events`), also which
+ * instance of the system it came from and the id it has there (seed 004's `_id`).
+ */
 export interface EventSource {
   readonly system?: string;
   readonly component?: string;
+  readonly instance?: string;
+  readonly eventId?: SourceId;
 }
 
 /** Fields Tamga adds to the seed record (DESIGN.md §2); all optional. */
@@ -43,6 +57,19 @@ export interface EventExtra {
   readonly object?: EventObject;
   readonly request?: EventRequest;
   readonly correctsEventId?: string;
+  /**
+   * Whether the seed 004 Event API's poll returns the event. Default: the catalogue entry's `pollable` (false for a
+   * code in no catalogue).
+   */
+  readonly pollable?: boolean;
+  /** Display name of the event's owner, beside `userId` (seed 004's `_user…_generated_displayname`). */
+  readonly userDisplayName?: string;
+  /** When the session the event came from began (seed 004's `_session.created`): RFC 3339 UTC, microseconds. */
+  readonly sessionCreatedAt?: string;
+  /** When that session expired (seed 004's `_session.expired`): RFC 3339 UTC, microseconds. */
+  readonly sessionExpiredAt?: string;
+  /** Whether the source said the event was created within the session that read it (seed 004's `session_self`). */
+  readonly sessionSelf?: boolean;
 }
 
 /** `entityData`: a string or a JSON object/array (seed 002 shows a string). */
@@ -116,6 +143,11 @@ const KNOWN_FIELDS = new Set([
   'object',
   'request',
   'correctsEventId',
+  'pollable',
+  'userDisplayName',
+  'sessionCreatedAt',
+  'sessionExpiredAt',
+  'sessionSelf',
 ]);
 
 /** Deepest nesting accepted in `entityData` (objects and arrays). */
@@ -169,7 +201,7 @@ function subObject(
   raw: Record<string, unknown>,
   field: string,
   index: number | undefined,
-  spec: Readonly<Record<string, 'string' | 'int'>>,
+  spec: Readonly<Record<string, 'string' | 'int' | 'id'>>,
   max: number,
 ): Record<string, string | number> | undefined {
   const v = raw[field];
@@ -180,16 +212,33 @@ function subObject(
     const kind = spec[key];
     if (kind === undefined) fail(index, `${field}.${key}`, 'is not a known field');
     if (value === null || value === undefined) continue;
-    if (kind === 'string') {
-      if (typeof value !== 'string') fail(index, `${field}.${key}`, 'must be a string');
+    if (kind === 'string' || (kind === 'id' && typeof value !== 'number')) {
+      if (typeof value !== 'string') fail(index, `${field}.${key}`, kind === 'id' ? 'must be a string or a non-negative integer' : 'must be a string');
       if (value.length > max) fail(index, `${field}.${key}`, `must be at most ${max} characters`);
       if (BAD_STRING.test(value)) fail(index, `${field}.${key}`, 'must not contain NUL characters or unpaired surrogates');
     } else if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      fail(index, `${field}.${key}`, 'must be a non-negative integer');
+      fail(index, `${field}.${key}`, kind === 'id' ? 'must be a string or a non-negative integer' : 'must be a non-negative integer');
     }
     out[key] = value;
   }
   return out;
+}
+
+function optBoolean(raw: Record<string, unknown>, field: string, index: number | undefined): boolean | undefined {
+  const v = raw[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') fail(index, field, 'must be true or false');
+  return v;
+}
+
+/** An optional RFC 3339 time kept as text in the added fields, normalized to UTC with microseconds. */
+function optTime(raw: Record<string, unknown>, field: string, index: number | undefined): string | undefined {
+  const v = raw[field];
+  if (v === undefined || v === null) return undefined;
+  const micros = typeof v === 'string' ? parseTimestamp(v) : undefined;
+  if (micros === undefined) fail(index, field, 'must be an RFC 3339 timestamp, e.g. 2024-08-31T23:35:58.293Z');
+  if (micros < 0 || micros >= 253_402_300_800_000_000) fail(index, field, 'is out of range');
+  return formatTimestamp(micros);
 }
 
 /**
@@ -309,11 +358,22 @@ export function validateEventInput(
     fail(index, 'correctsEventId', 'is required when classifiedEvent is 4 (correction)');
   }
 
-  const source = subObject(r, 'source', index, { system: 'string', component: 'string' }, max);
-  const object = subObject(r, 'object', index, { type: 'string', id: 'string', version: 'string', name: 'string', schema: 'string' }, max);
+  const source = subObject(r, 'source', index, { system: 'string', component: 'string', instance: 'string', eventId: 'id' }, max);
+  const object = subObject(
+    r,
+    'object',
+    index,
+    { type: 'string', id: 'id', version: 'id', name: 'string', schema: 'string', baseType: 'string', globalId: 'id' },
+    max,
+  );
   const request = subObject(r, 'request', index, { method: 'string', url: 'string', status: 'int', durationMs: 'int' }, 2048);
   const sessionId = optString(r, 'sessionId', max, index);
   const userAgent = optString(r, 'userAgent', 1024, index);
+  const pollable = optBoolean(r, 'pollable', index);
+  const userDisplayName = optString(r, 'userDisplayName', max, index);
+  const sessionCreatedAt = optTime(r, 'sessionCreatedAt', index);
+  const sessionExpiredAt = optTime(r, 'sessionExpiredAt', index);
+  const sessionSelf = optBoolean(r, 'sessionSelf', index);
 
   return {
     id,
@@ -335,5 +395,10 @@ export function validateEventInput(
     ...(object !== undefined && { object }),
     ...(request !== undefined && { request }),
     ...(correctsEventId !== undefined && { correctsEventId }),
+    ...(pollable !== undefined && { pollable }),
+    ...(userDisplayName !== null && { userDisplayName }),
+    ...(sessionCreatedAt !== undefined && { sessionCreatedAt }),
+    ...(sessionExpiredAt !== undefined && { sessionExpiredAt }),
+    ...(sessionSelf !== undefined && { sessionSelf }),
   };
 }

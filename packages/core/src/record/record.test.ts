@@ -83,6 +83,18 @@ describe('canonicalRecordString', () => {
       { ...fields, extra: {}, nodeId: 'node-\u007f\u2028' },
       { ...fields, extra: { catalogVersion: 'ai-server@1', unregistered: true, sessionId: 's', userAgent: 'ua' } },
       { ...fields, extra: { source: { system: 'z', component: 'a' }, correctsEventId: fields.id } },
+      // Seed 004's attributes: integer ids beside strings, booleans, the source's id.
+      {
+        ...fields,
+        extra: {
+          pollable: true,
+          sessionSelf: false,
+          userDisplayName: 'Root',
+          sessionCreatedAt: '2019-03-13T09:41:05.000000Z',
+          object: { schema: 'USER', type: 'main', id: 46, version: 0, globalId: '1@ebe5e467-4da9-4cff-81b6-cee9b1385b7c' },
+          source: { system: 'asset-server', instance: 'https://assets.example.org', eventId: 46 },
+        },
+      },
       { ...fields, extra: { object: { '10': 'x', '9': 'y', b: 'z' } as never } },
       { ...fields, extra: { request: { nested: { a: 1 } } as never } },
     ];

@@ -269,6 +269,7 @@ export class AccessControl implements Authenticator {
       operationKey: session.operationKey,
       mustChangePassword: user.mustChangePassword,
       sessionIdHash: session.idHash,
+      sessionStartedAt: session.createdAt,
       csrfToken,
     };
   }

@@ -24,6 +24,8 @@ export interface Principal {
   readonly mustChangePassword?: boolean;
   /** SHA-256 of the session id (sessions only). */
   readonly sessionIdHash?: string;
+  /** When the session began, UTC milliseconds (sessions only): where the Event API's poll without an id starts. */
+  readonly sessionStartedAt?: number;
   /** The session's CSRF token (sessions only). */
   readonly csrfToken?: string;
 }

@@ -9,27 +9,43 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** What a session that must change its password may still do. */
 const WHILE_PASSWORD_CHANGE_REQUIRED = new Set(['GET /api/v1/session', 'DELETE /api/v1/session', 'PUT /api/v1/session/password']);
 
+/** Seed 004's Event API at its own paths (`/api/event…`), besides `/api/v1/event…`. */
+function isEventApiPath(path: string): boolean {
+  return path === '/api/event' || path.startsWith('/api/event/') || path === '/api/v1/event' || path.startsWith('/api/v1/event/');
+}
+
+/** Paths that need credentials: `/api/v1/…` and the Event API's own. */
+function isApiPath(path: string): boolean {
+  return path.startsWith('/api/v1/') || path === '/api/event' || path.startsWith('/api/event/');
+}
+
 /** `/api/v1` paths answered without credentials. */
 function isPublic(method: string, path: string): boolean {
   return path === '/api/v1/openapi.json' || (method === 'POST' && path === '/api/v1/session');
 }
 
 /**
- * The `onRequest` authentication of `/api/v1`: `Authorization: Bearer <key>` (the bootstrap key or an
- * API key; no CSRF check, a browser never adds the header on its own), else the session cookie, for which
- * state-changing methods need the session's `x-csrf-token` header. A session opened with a one-time
+ * The `onRequest` authentication of `/api/v1` and of the Event API's own paths (`/api/event…`): `Authorization:
+ * Bearer <key>` (the bootstrap key or an API key; no CSRF check, a browser never adds the header on its own), else on
+ * the Event API `?token=` (an API key or a session id, as the asset server takes its session token), else the session
+ * cookie, for which state-changing methods need the session's `x-csrf-token` header. A session opened with a one-time
  * password may only change it, read itself, or sign out.
  */
 export async function authenticateRequest(context: ServerContext, request: FastifyRequest): Promise<void> {
   // Decided on the matched route as well as the raw URL, so no spelling of a path reaches an API route unauthenticated.
   const rawPath = request.url.split('?')[0]!;
   const route = request.routeOptions.url;
-  if (!rawPath.startsWith('/api/v1/') && !(route?.startsWith('/api/v1/') ?? false)) return;
+  if (!isApiPath(rawPath) && !(route !== undefined && isApiPath(route))) return;
   const path = route ?? rawPath.replace(/\/+$/, '');
   if (isPublic(request.method, path)) return;
   const header = request.headers.authorization;
+  const token = isEventApiPath(path) ? (request.query as Record<string, unknown>).token : undefined;
   let principal: Principal | undefined;
-  if (header !== undefined) {
+  if (header === undefined && typeof token === 'string' && token !== '') {
+    // The Event API takes the credential as `?token=`, as the asset server does: an API key or a session id.
+    principal = (await context.auth.authenticate(token)) ?? (await context.access?.authenticateSession(token));
+    if (principal === undefined) throw new TamgaError('UNAUTHENTICATED', 'The token is neither a valid API key nor an open session');
+  } else if (header !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new TamgaError('UNAUTHENTICATED', 'Send Authorization: Bearer <api key>');
     principal = await context.auth.authenticate(match[1]!);
@@ -57,5 +73,5 @@ export async function authenticateRequest(context: ServerContext, request: Fasti
 /** Whether a request reads the journal (its records, stats, checkpoints or proofs): JournalRead is journalled. */
 export function isJournalRead(request: FastifyRequest): boolean {
   const route = request.routeOptions.url ?? '';
-  return request.method === 'GET' && (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/'));
+  return request.method === 'GET' && (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/') || isEventApiPath(route));
 }

@@ -68,7 +68,7 @@ async function producerLogs(): Promise<Map<string, string>> {
 }
 
 function concrete(url: string, value: string): string {
-  return url.replace(/:[A-Za-z]+/g, value);
+  return url.replace(/:[A-Za-z_]+/g, value);
 }
 
 function expectProblem(r: LightMyRequestResponse, what: string): void {
@@ -193,6 +193,10 @@ describe('bad input on every endpoint', () => {
       `q=${'x'.repeat(20_000)}`,
       'tenantId=..%2F..%2Fetc',
       'lang=__proto__&interval=0',
+      // The Event API's parameters.
+      'sort=_id;DROP&type=__proto__&date_from=%00&offset=1e99',
+      'format=csv&csv_delimiter=%00%00&csv_explode=1&csv_max_length=99999999999999999999',
+      `token=${encodeURIComponent(SQL[0]!)}&timeout=1e9&base_type=${encodeURIComponent(SCRIPT[0]!)}`,
     ];
     // The page's static files ignore queries; their bytes are the built page, not an answer to check.
     const isPageFile = (url: string) => !url.startsWith('/api/') && !url.startsWith('/.well-known/') && !['/healthz', '/readyz'].includes(url);
@@ -227,7 +231,10 @@ describe('bad input on every endpoint', () => {
     ];
     // The administrator session ends after 30 idle minutes.
     clock.now += 31 * 60_000;
-    const api = routes.filter((r) => r.url.startsWith('/api/v1/') && r.url !== '/api/v1/openapi.json' && !(r.method === 'POST' && r.url === '/api/v1/session'));
+    // The Event API's own paths (/api/event…) need credentials as much as /api/v1 does.
+    const api = routes.filter(
+      (r) => (r.url.startsWith('/api/v1/') || r.url.startsWith('/api/event')) && r.url !== '/api/v1/openapi.json' && !(r.method === 'POST' && r.url === '/api/v1/session'),
+    );
     for (const route of api) {
       for (const [name, headers] of credentials) {
         const r = await ts.server.http.inject({

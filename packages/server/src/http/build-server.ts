@@ -19,6 +19,7 @@ import { sessionRoutes } from './routes/session-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
+import { assetEventRoutes } from './routes/asset-event-routes.js';
 import { logRoutes } from './routes/log-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
@@ -139,7 +140,8 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   if (access !== undefined) {
     // Ingest rate per key (token bucket, cost = events in the batch); the body is parsed by now.
     app.addHook('preHandler', async (request) => {
-      if (request.method !== 'POST' || request.routeOptions.url !== '/api/v1/events' || request.principal === undefined) return;
+      const route = request.routeOptions.url;
+      if (request.method !== 'POST' || (route !== '/api/v1/events' && !isEventApiAppend(route)) || request.principal === undefined) return;
       const body = request.body;
       const events = body instanceof NdjsonBatch ? body.events.length : Array.isArray(body) ? body.length : 1;
       const retryAfter = access.takeIngest(request.principal, events);
@@ -148,7 +150,9 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     // Reading the journal is journalled (JournalRead, at most once a minute per principal), after the answer.
     app.addHook('onResponse', async (request, reply) => {
       if (request.principal === undefined || reply.statusCode >= 400 || !isJournalRead(request)) return;
-      const [path, query = ''] = request.url.split('?');
+      const [path, rawQuery = ''] = request.url.split('?');
+      // The Event API takes a key as `?token=`: it is a credential, not something to journal.
+      const query = rawQuery.replace(/(^|&)token=[^&]*/g, '$1token=…');
       try {
         await access.noteJournalRead(request.principal, { ip: request.ip }, { path: path!, query });
       } catch (error) {
@@ -159,6 +163,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
 
   await app.register(healthRoutes, { context });
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
+  await app.register(assetEventRoutes, { context });
   await app.register(logRoutes, { context });
   await app.register(streamRoutes, { context });
   await app.register(evidenceRoutes, { context });
@@ -170,6 +175,11 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   if (context.catalogs !== undefined) await app.register(catalogRoutes, { context, catalogs: context.catalogs });
   if (context.forwarding !== undefined) await app.register(forwardRoutes, { forwarding: context.forwarding });
   return app;
+}
+
+/** Whether a route is the Event API's single-event append (`POST /api/v1/event`, `POST /api/event`). */
+function isEventApiAppend(route: string | undefined): boolean {
+  return route === '/api/v1/event' || route === '/api/event';
 }
 
 /** Decodes a request body, refusing bytes that are not UTF-8 instead of replacing them silently. */

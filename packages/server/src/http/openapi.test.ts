@@ -20,7 +20,7 @@ describe('GET /api/v1/openapi.json', () => {
     );
     const registered = registeredRoutes(t.server.http)
       .filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/.well-known/') || r.url === '/healthz' || r.url === '/readyz')
-      .map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, '{$1}')}`);
+      .map((r) => `${r.method} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
     expect(documented.sort()).toEqual([...new Set(registered)].sort());
   });
 });

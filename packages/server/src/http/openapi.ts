@@ -7,6 +7,7 @@ import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
 import { CATALOG_OPENAPI_PATHS } from './openapi-catalog.js';
 import { EVIDENCE_OPENAPI_PATHS } from './openapi-evidence.js';
 import { FORWARD_OPENAPI_PATHS } from './openapi-forward.js';
+import { ASSET_EVENT_OPENAPI_PATHS } from './openapi-asset-event.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const filters = [
@@ -60,12 +61,31 @@ const eventInput = {
     classifiedEvent: { type: 'integer', enum: [1, 2, 3, 4] },
     outcome: { type: 'string', enum: ['success', 'failure', 'unknown'] },
     severity: { type: 'integer', minimum: 0, maximum: 6 },
-    source: { type: 'object', properties: { system: { type: 'string' }, component: { type: 'string' } } },
+    source: {
+      type: 'object',
+      properties: { system: { type: 'string' }, component: { type: 'string' }, instance: { type: 'string' }, eventId: { type: ['integer', 'string'] } },
+    },
     sessionId: { type: 'string' },
     userAgent: { type: 'string' },
-    object: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, version: { type: 'string' }, name: { type: 'string' }, schema: { type: 'string' } } },
+    object: {
+      type: 'object',
+      properties: {
+        type: { type: 'string' },
+        id: { type: ['string', 'integer'] },
+        version: { type: ['string', 'integer'] },
+        name: { type: 'string' },
+        schema: { type: 'string' },
+        baseType: { type: 'string' },
+        globalId: { type: ['string', 'integer'] },
+      },
+    },
     request: { type: 'object', properties: { method: { type: 'string' }, url: { type: 'string' }, status: { type: 'integer' }, durationMs: { type: 'integer' } } },
     correctsEventId: { type: 'string', format: 'uuid', description: 'Required when classifiedEvent is 4' },
+    pollable: { type: 'boolean', description: 'Returned by the Event API’s poll; default: the catalogue entry’s' },
+    userDisplayName: { type: 'string' },
+    sessionCreatedAt: { type: 'string', format: 'date-time' },
+    sessionExpiredAt: { type: 'string', format: 'date-time' },
+    sessionSelf: { type: 'boolean', description: 'As the source said (seed 004 session_self)' },
   },
 };
 
@@ -237,6 +257,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     ...ACCESS_OPENAPI_PATHS,
     ...EVIDENCE_OPENAPI_PATHS,
     ...FORWARD_OPENAPI_PATHS,
+    ...ASSET_EVENT_OPENAPI_PATHS,
   },
   components: {
     securitySchemes: {

@@ -183,6 +183,48 @@ const CASES: Record<string, readonly Case[]> = {
   'DELETE /api/v1/forwarding/destinations/:id': [{ url: '/api/v1/forwarding/destinations/{destination}', check: refusedToAll }],
   'POST /api/v1/forwarding/destinations/:id/test': [{ url: '/api/v1/forwarding/destinations/{destination}/test', check: refusedToAll }],
   'GET /api/v1/forwarding/destinations/:id/dead-letters': [{ url: '/api/v1/forwarding/destinations/{destination}/dead-letters', check: refusedToAll }],
+  // Seed 004's Event API, at /api/v1 and at the seed's own /api: a foreign tenant looks like one without events.
+  ...Object.fromEntries(
+    ['/api/v1', '/api'].flatMap((p) => {
+      const readsNothing = (url: string): Case => ({
+        url,
+        check: (who, r) => (who === 'ingest' ? expect(r.statusCode).toBe(403) : expect(r.json()).toEqual([])),
+      });
+      const eventsOf = (r: LightMyRequestResponse) => r.json<{ _tamga: { tenantId: string | null } }[]>().map((e) => e._tamga.tenantId);
+      return [
+        [`GET ${p}/event/poll`, ['globex', 'default', 'tamga'].map((t) => readsNothing(`${p}/event/poll?tenantId=${t}`))],
+        [
+          `GET ${p}/event/poll/:last_max_id`,
+          [
+            ...['globex', 'default', 'tamga'].map((t) => readsNothing(`${p}/event/poll/0?tenantId=${t}&limit=0`)),
+            { url: `${p}/event/poll/0`, check: (who: Who, r: LightMyRequestResponse) => who !== 'ingest' && expect(eventsOf(r)).toEqual(['acme', 'acme']) },
+          ],
+        ],
+        [
+          `GET ${p}/event/list`,
+          [
+            ...['globex', 'default', 'tamga'].map((t) => readsNothing(`${p}/event/list?tenantId=${t}`)),
+            {
+              url: `${p}/event/list?tenantId=globex&format=csv`,
+              check: (who: Who, r: LightMyRequestResponse) => who !== 'ingest' && expect(r.body.trim().split('\r\n')).toHaveLength(1),
+            },
+            { url: `${p}/event/list`, check: (who: Who, r: LightMyRequestResponse) => who !== 'ingest' && expect(eventsOf(r)).toEqual(['acme', 'acme']) },
+            { url: `${p}/event/list?user_id=${MARK}`, check: (who: Who, r: LightMyRequestResponse) => who !== 'ingest' && expect(r.json()).toEqual([]) },
+          ],
+        ],
+        [
+          `GET ${p}/event/:id`,
+          [
+            ...['globex', 'default', 'tamga'].map((t) => ({ url: `${p}/event/1?tenantId=${t}`, check: status({ auditor: 404, key: 404, ingest: 403 }) })),
+            { url: `${p}/event/1`, check: status({ auditor: 200, key: 200, ingest: 403 }) },
+          ],
+        ],
+        [`POST ${p}/event`, ['globex', 'default', 'tamga'].map((t) => ({ url: `${p}/event?tenantId=${t}`, payload: { type: 'SEARCH' }, check: refusedToAll }))],
+        [`DELETE ${p}/event`, [{ url: `${p}/event?tenantId=globex`, check: status({ auditor: 405, key: 405, ingest: 405 }) }]],
+        [`DELETE ${p}/event/:id`, [{ url: `${p}/event/1?tenantId=globex`, check: status({ auditor: 405, key: 405, ingest: 405 }) }]],
+      ] as [string, Case[]][];
+    }),
+  ),
   'GET /api/v1/openapi.json': [{ url: '/api/v1/openapi.json' }],
   'GET /healthz': [{ url: '/healthz' }],
   'GET /readyz': [{ url: '/readyz' }],

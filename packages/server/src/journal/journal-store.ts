@@ -70,6 +70,15 @@ export interface JournalStore {
    */
   seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined>;
   /**
+   * The seed 004 Event API's poll: the pollable records of a log with `seq >= fromSeq`, in `seq` order, at most
+   * `limit`. A record is pollable when its `pollable` field says so; a record stored before that field existed has
+   * none and is pollable when its code is in `legacyPollable` (the tenant's catalogue today). Served by the partial
+   * index on the pollable records of each log.
+   */
+  pollRecords(logId: number, fromSeq: number, limit: number, legacyPollable: readonly number[]): Promise<StoredRecord[]>;
+  /** The seed 004 Event API's list: one page of a log's records ({@link EventListQuery}). */
+  listEventRecords(query: EventListQuery): Promise<StoredRecord[]>;
+  /**
    * The erasure procedure (DESIGN.md §4): sets `entity_data`, `text` and `payload_salt` to NULL and `redacted`
    * to true on the selected records not yet erased, and changes nothing else. The append-only triggers let
    * exactly this UPDATE through. Returns the records it erased.
@@ -212,6 +221,41 @@ export interface LogHead {
   readonly origin: string;
   readonly size: number;
   readonly rootHash: Buffer;
+}
+
+/** A sort key of the Event API's list: `seq` (`_id`), `eventName` (`type`), `createdAt` (`timestamp`) or an added field. */
+export type EventSortField = 'seq' | 'eventName' | 'createdAt' | 'objectVersion' | 'objectId' | 'schema' | 'userDisplayName';
+
+/** One sort key and its direction. */
+export interface EventSort {
+  readonly field: EventSortField;
+  readonly descending: boolean;
+}
+
+/**
+ * A page of the seed 004 Event API's list over one log. Filters combine with AND; the sort keys apply in order,
+ * then `seq` in the direction of the last key breaks ties. Values an added field lacks sort after the present
+ * ones in both directions; present ones order integers before strings (ascending), strings by code point.
+ */
+export interface EventListQuery {
+  readonly logId: number;
+  /** Only pollable (true) or only not pollable (false) records; see {@link JournalStore.pollRecords} for `legacyPollable`. */
+  readonly pollable?: boolean;
+  readonly legacyPollable: readonly number[];
+  readonly events?: readonly number[];
+  readonly userId?: string;
+  /** Records about objects of this base type: `object.baseType`, or `object.type` of a `BASE` schema object. */
+  readonly baseType?: string;
+  /** `createdAt` at or after, UTC microseconds (inclusive). */
+  readonly from?: number;
+  /** `createdAt` at or before, UTC microseconds (inclusive). */
+  readonly to?: number;
+  /** Records with `seq` in `[seqFrom, seqTo)` only: a superset of the time range the journal found cheaply. */
+  readonly seqFrom?: number;
+  readonly seqTo?: number;
+  readonly sort: readonly EventSort[];
+  readonly offset: number;
+  readonly limit: number;
 }
 
 /** A range of sequence numbers `[from, to)`. */

@@ -179,7 +179,7 @@ export class Journal {
       });
     }
     const classifiedEvent = e.classifiedEvent ?? entry?.classifiedEvent ?? 1;
-    const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, ...rest } = e;
+    const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, pollable, ...rest } = e;
     const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
     // Inside `extra`, so inside the signed canonical bytes: which catalogue version named the code, or that none did.
     const catalogVersion = entry === undefined ? undefined : catalog.catalogVersionOf(entry);
@@ -201,7 +201,8 @@ export class Journal {
       classifiedEvent,
       severity: severity ?? entry?.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
       outcome: outcome ?? null,
-      extra: { ...extra, ...marks },
+      // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
+      extra: { ...extra, pollable: pollable ?? entry?.pollable ?? false, ...marks },
     };
   }
 

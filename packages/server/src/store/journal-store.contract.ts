@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
-import type { JournalStore, RecordExclusion, RecordFilter, StoredRecord } from '../journal/journal-store.js';
+import type { EventSortField, JournalStore, RecordExclusion, RecordFilter, StoredRecord } from '../journal/journal-store.js';
 import { matchesFilter } from '../journal/record-matcher.js';
 import { countRecordStats, findSeqRange } from '../journal/minute-counts.js';
 import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../test-support/fixtures.js';
@@ -358,6 +358,85 @@ export function describeJournalStoreContract(
           await expect(tamper(store, `UPDATE records SET ${erase}, redacted = ${store.kind === 'postgres' ? 'true' : '1'}, user_id = 'x' ${where}`)).rejects.toThrow(/append-only/);
           await expect(tamper(store, `UPDATE records SET entity_data = '"x"' ${where}`)).rejects.toThrow(/append-only/);
           expect((await store.getRecord(r!.id))!.userId).toBe('olga');
+        });
+      }
+    });
+
+    describe('the Event API (seed 004): poll and list', () => {
+      const object = (o: Record<string, unknown>) => ({ object: o });
+      let logId = 0;
+      let ids: string[] = [];
+      beforeAll(async () => {
+        // seq: 0 pollable, 1 not, 2 no pollable field (written before the field existed; code 30401 counts as
+        // pollable), 3 pollable, 4 not, 5 legacy code 30000 (not pollable), 6 pollable.
+        const rows = [
+          pendingRecord({ tenantId: 'ev4', event: 30401, eventName: 'OBJECT_UPDATE', createdAt: T0 + 10, userId: '1', extra: { pollable: true, ...object({ schema: 'USER', type: 'pictures', id: 118, version: 2 }), userDisplayName: 'Root' } }),
+          pendingRecord({ tenantId: 'ev4', event: 30302, eventName: 'LOGIN_FAILED', createdAt: T0 + 20, extra: { pollable: false } }),
+          pendingRecord({ tenantId: 'ev4', event: 30401, eventName: 'OBJECT_UPDATE', createdAt: T0 + 30, userId: '2', extra: object({ schema: 'BASE', type: 'user', id: 7, version: 1 }) }),
+          pendingRecord({ tenantId: 'ev4', event: 30300, eventName: 'USER_LOGIN', createdAt: T0 + 40, userId: '2', extra: { pollable: true, ...object({ schema: 'BASE', baseType: 'user', id: 'x-7' }), userDisplayName: 'bob' } }),
+          pendingRecord({ tenantId: 'ev4', event: 30000, eventName: 'API_CALL', createdAt: T0 + 50, userId: '1', extra: { pollable: false, userDisplayName: 'Root' } }),
+          pendingRecord({ tenantId: 'ev4', event: 30000, eventName: 'API_CALL', createdAt: T0 + 60 }),
+          pendingRecord({ tenantId: 'ev4', event: 30402, eventName: 'OBJECT_DELETE', createdAt: T0 + 10, userId: '1', extra: { pollable: true, ...object({ schema: 'USER', type: 'pictures', id: 5, version: 10 }), userDisplayName: 'alice' } }),
+          pendingRecord({ tenantId: 'ev4-other', event: 30401, eventName: 'OBJECT_UPDATE', extra: { pollable: true } }),
+        ];
+        ids = (await store.append(rows, testSealer())).map((r) => r.id);
+        logId = (await store.getLog('ev4'))!.logId;
+      });
+      const legacy = [30401, 30402, 30300];
+      const seqs = (rows: readonly StoredRecord[]) => rows.map((r) => r.seq);
+      const list = (over: Partial<Parameters<JournalStore['listEventRecords']>[0]> = {}) =>
+        store.listEventRecords({ logId, legacyPollable: legacy, sort: [{ field: 'seq', descending: true }], offset: 0, limit: 100, ...over });
+
+      it('polls the pollable records of one log from a seq, in seq order, up to the limit', async () => {
+        expect(seqs(await store.pollRecords(logId, 0, 100, legacy))).toEqual([0, 2, 3, 6]);
+        expect(seqs(await store.pollRecords(logId, 1, 2, legacy))).toEqual([2, 3]);
+        expect(seqs(await store.pollRecords(logId, 7, 100, legacy))).toEqual([]);
+        // A record without the field follows today's catalogue; with the field, the field wins.
+        expect(seqs(await store.pollRecords(logId, 0, 100, []))).toEqual([0, 3, 6]);
+        expect(seqs(await store.pollRecords(logId, 0, 100, [30000, 30302, 30401]))).toEqual([0, 2, 3, 5, 6]);
+      });
+
+      it('reads pollable back into the record, which still checks out', async () => {
+        const [first, legacyRecord] = await Promise.all([store.getRecord(ids[0]!), store.getRecord(ids[2]!)]);
+        expect(first!.extra.pollable).toBe(true);
+        expect(legacyRecord!.extra).not.toHaveProperty('pollable');
+        expect(checkRecord(first!, first!, keyFor)).toBe('valid');
+        expect(checkRecord(legacyRecord!, legacyRecord!, keyFor)).toBe('valid');
+      });
+
+      it('lists with every filter: pollable, codes, user, base type, inclusive times, seq range', async () => {
+        expect(seqs(await list())).toEqual([6, 5, 4, 3, 2, 1, 0]);
+        expect(seqs(await list({ pollable: true }))).toEqual([6, 3, 2, 0]);
+        expect(seqs(await list({ pollable: false }))).toEqual([5, 4, 1]);
+        expect(seqs(await list({ events: [30000, 30302] }))).toEqual([5, 4, 1]);
+        expect(seqs(await list({ userId: '1' }))).toEqual([6, 4, 0]);
+        expect(seqs(await list({ baseType: 'user' }))).toEqual([3, 2]);
+        expect(seqs(await list({ from: T0 + 20, to: T0 + 40 }))).toEqual([3, 2, 1]);
+        expect(seqs(await list({ seqFrom: 2, seqTo: 5 }))).toEqual([4, 3, 2]);
+        expect(seqs(await list({ offset: 2, limit: 3 }))).toEqual([4, 3, 2]);
+      });
+
+      it('sorts by each key in both directions: absent values last, integers before strings, then seq', async () => {
+        const by = async (field: EventSortField, descending: boolean) => seqs(await list({ sort: [{ field, descending }] }));
+        expect(await by('seq', false)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+        expect(await by('createdAt', false)).toEqual([0, 6, 1, 2, 3, 4, 5]);
+        expect(await by('createdAt', true)).toEqual([5, 4, 3, 2, 1, 6, 0]);
+        expect(await by('eventName', false)).toEqual([4, 5, 1, 6, 0, 2, 3]);
+        expect(await by('objectId', false)).toEqual([6, 2, 0, 3, 1, 4, 5]);
+        expect(await by('objectId', true)).toEqual([3, 0, 2, 6, 5, 4, 1]);
+        expect(await by('objectVersion', false)).toEqual([2, 0, 6, 1, 3, 4, 5]);
+        expect(await by('schema', false)).toEqual([2, 3, 0, 6, 1, 4, 5]);
+        expect(await by('userDisplayName', false)).toEqual([0, 4, 6, 3, 1, 2, 5]);
+        expect(seqs(await list({ sort: [{ field: 'userDisplayName', descending: false }, { field: 'createdAt', descending: true }] }))).toEqual([4, 0, 6, 3, 5, 2, 1]);
+      });
+
+      if (tamper) {
+        it('refuses to change pollable, even within an erasure', async () => {
+          const set = `entity_data = NULL, text = NULL, payload_salt = NULL, redacted = ${store.kind === 'postgres' ? 'true' : '1'}`;
+          await expect(tamper(store, `UPDATE records SET ${set}, pollable = ${store.kind === 'postgres' ? 'false' : '0'} WHERE id = '${ids[0]}'`)).rejects.toThrow(
+            /append-only/,
+          );
+          expect(seqs(await store.pollRecords(logId, 0, 1, legacy))).toEqual([0]);
         });
       }
     });

@@ -6,6 +6,7 @@ import type {
   AppendResult,
   ErasedRecord,
   ErasureSelector,
+  EventListQuery,
   HistogramBucket,
   JournalStore,
   LogHead,
@@ -19,6 +20,8 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { eventOrderBy, withPollable } from '../event-api-columns.js';
+import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
@@ -71,6 +74,7 @@ interface RecordRow {
   leaf_hash: Buffer;
   payload_salt: Buffer | null;
   redacted: boolean;
+  pollable: boolean | null;
 }
 
 interface ExistingRow {
@@ -90,17 +94,18 @@ const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
  */
 const INSERT_RECORDS = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
   created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt)
+  signature, canonical, leaf_hash, payload_salt, pollable)
 SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
   substring($27::bytea FROM s21 + 1 FOR l21),
   substring($28::bytea FROM s22 + 1 FOR l22),
-  CASE WHEN l23 < 0 THEN NULL ELSE substring($29::bytea FROM s23 + 1 FOR l23) END
+  CASE WHEN l23 < 0 THEN NULL ELSE substring($29::bytea FROM s23 + 1 FOR l23) END,
+  c30
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[],
   $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::smallint[], $16::smallint[],
   $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::int[], $25::int[],
-  $26::int[])
+  $26::int[], $30::boolean[])
   WITH ORDINALITY AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
-  s21, l21, s22, l22, s23, l23, ord)
+  s21, l21, s22, l22, s23, l23, c30, ord)
 ORDER BY ord`;
 
 /** Byte strings of one column packed into a single Buffer, with each one's start and length (-1 = NULL). */
@@ -142,6 +147,31 @@ WHERE l.log_id = u.log_id`;
 const RECORD_SELECT = 'SELECT r.*, l.origin FROM records r JOIN logs l USING (log_id)';
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
+
+/**
+ * A record the Event API's poll returns: its `pollable` column says so, or it has none (written before the column
+ * existed) and its code is in the `int[]` parameter. `pollable IS NOT FALSE` is the partial index's own condition.
+ */
+function pgPollable(codes: string): string {
+  return `(r.pollable IS NOT FALSE AND (r.pollable OR r.event = ANY(${codes}::int[])))`;
+}
+
+/**
+ * The Event API list's ORDER BY terms in PostgreSQL, the same order as the SQLite store's: absent added fields last in
+ * both directions, integers before strings ascending, strings by code point (`COLLATE "C"`, not the database locale).
+ */
+const POSTGRES_EVENT_ORDER: EventOrderDialect = {
+  column: (field, direction) => (field === 'seq' ? `r.seq ${direction}` : field === 'createdAt' ? `r.created_at ${direction}` : `r.event_name COLLATE "C" ${direction}`),
+  extra(path, direction) {
+    const value = `(r.extra::jsonb #> '{${path.join(',')}}')`;
+    return [
+      `coalesce(jsonb_typeof(${value}), 'null') = 'null'`,
+      `jsonb_typeof(${value}) = 'string' ${direction}`,
+      `CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${value} #>> '{}')::numeric END ${direction}`,
+      `CASE WHEN jsonb_typeof(${value}) = 'string' THEN ${value} #>> '{}' END COLLATE "C" ${direction}`,
+    ];
+  },
+};
 
 /** Errors after which the append transaction is retried once: a concurrent insert of the same id, or a deadlock. */
 function isRetryable(error: unknown): boolean {
@@ -294,6 +324,7 @@ export class PostgresJournalStore implements JournalStore {
     const results = new Array<AppendResult | undefined>(records.length);
     const cols: unknown[][] = Array.from({ length: 20 }, () => []);
     const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
+    const pollable: (boolean | null)[] = [];
     const nodes: [number[], number[], number[], Buffer[]] = [[], [], [], []];
     const updated: [number[], number[], Buffer[], Buffer[]] = [[], [], [], []];
     const minuteCounts: number[][] = [[], [], [], [], [], [], []];
@@ -346,6 +377,7 @@ export class PostgresJournalStore implements JournalStore {
         bytes[0].push(seal.canonical);
         bytes[1].push(seal.leafHash);
         bytes[2].push(seal.payloadSalt);
+        pollable.push(fields.extra.pollable ?? null);
         range.append(seal.leafHash, onNode);
         tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         const result = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
@@ -363,7 +395,7 @@ export class PostgresJournalStore implements JournalStore {
       }
     }
     if (cols[0]!.length > 0) {
-      const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat())];
+      const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat()), pollable];
       await client.query({ name: 'tamga_insert_records', text: INSERT_RECORDS, values });
     }
     if (nodes[0].length > 0) await client.query({ name: 'tamga_insert_nodes', text: INSERT_NODES, values: nodes });
@@ -651,6 +683,55 @@ export class PostgresJournalStore implements JournalStore {
     }
   }
 
+  async pollRecords(logId: number, fromSeq: number, limit: number, legacyPollable: readonly number[]): Promise<StoredRecord[]> {
+    try {
+      const result = await this.#pool.query<RecordRow & { origin: string }>({
+        name: 'tamga_poll_records',
+        text: `${RECORD_SELECT} WHERE r.log_id = $1::bigint AND r.seq >= $2::bigint AND ${pgPollable('$3')} ORDER BY r.seq LIMIT $4::bigint`,
+        values: [logId, fromSeq, legacyPollable, limit],
+      });
+      return result.rows.map(toStoredRecord);
+    } catch (error) {
+      throw wrapPostgresError(error, 'poll records');
+    }
+  }
+
+  async listEventRecords(query: EventListQuery): Promise<StoredRecord[]> {
+    try {
+      const params: unknown[] = [];
+      const param = (value: unknown, cast: string): string => {
+        params.push(value);
+        return `$${params.length}::${cast}`;
+      };
+      const clauses = [`r.log_id = ${param(query.logId, 'bigint')}`];
+      if (query.pollable === true) clauses.push(pgPollable(`$${params.push(query.legacyPollable)}`));
+      else if (query.pollable === false) {
+        clauses.push(`(r.pollable = false OR (r.pollable IS NULL AND r.event <> ALL(${param(query.legacyPollable, 'int[]')})))`);
+      }
+      if (query.events !== undefined) clauses.push(`r.event = ANY(${param(query.events, 'int[]')})`);
+      if (query.userId !== undefined) clauses.push(`r.user_id = ${param(query.userId, 'text')}`);
+      if (query.baseType !== undefined) {
+        const baseType = param(query.baseType, 'text');
+        clauses.push(
+          `((r.extra::jsonb #>> '{object,baseType}') = ${baseType} OR (upper(r.extra::jsonb #>> '{object,schema}') = 'BASE' AND (r.extra::jsonb #>> '{object,type}') = ${baseType}))`,
+        );
+      }
+      if (query.from !== undefined) clauses.push(`r.created_at >= ${param(query.from, 'bigint')}`);
+      if (query.to !== undefined) clauses.push(`r.created_at <= ${param(query.to, 'bigint')}`);
+      if (query.seqFrom !== undefined) clauses.push(`r.seq >= ${param(query.seqFrom, 'bigint')}`);
+      if (query.seqTo !== undefined) clauses.push(`r.seq < ${param(query.seqTo, 'bigint')}`);
+      const limit = param(query.limit, 'bigint');
+      const offset = param(query.offset, 'bigint');
+      const result = await this.#pool.query<RecordRow & { origin: string }>(
+        `${RECORD_SELECT} WHERE ${clauses.join(' AND ')} ORDER BY ${eventOrderBy(query.sort, POSTGRES_EVENT_ORDER)} LIMIT ${limit} OFFSET ${offset}`,
+        params,
+      );
+      return result.rows.map(toStoredRecord);
+    } catch (error) {
+      throw wrapPostgresError(error, 'list records');
+    }
+  }
+
   async seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined> {
     try {
       const result = await this.#pool.query<{ lo: number | null; hi: number | null }>(
@@ -801,7 +882,7 @@ function toStoredRecord(row: RecordRow & { origin: string }): StoredRecord {
     classifiedEvent: row.classified_event as EventClass,
     severity: row.severity,
     outcome: row.outcome as Outcome | null,
-    extra: parseExtra(row.extra),
+    extra: withPollable(parseExtra(row.extra), row.pollable ?? undefined),
     sigKid: row.sig_kid,
     signature: row.signature,
     canonical: row.canonical,

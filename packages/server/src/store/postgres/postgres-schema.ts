@@ -53,8 +53,10 @@ CREATE TABLE IF NOT EXISTS records (
   canonical        BYTEA NOT NULL,    -- the canonical bytes L, never rebuilt from columns
   leaf_hash        BYTEA NOT NULL,
   payload_salt     BYTEA,
-  redacted         BOOLEAN NOT NULL DEFAULT false
+  redacted         BOOLEAN NOT NULL DEFAULT false,
+  pollable         BOOLEAN            -- extra.pollable (seed 004); NULL for records written before it existed
 );
+ALTER TABLE records ADD COLUMN IF NOT EXISTS pollable BOOLEAN;
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records (log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (id);
 CREATE INDEX IF NOT EXISTS records_time ON records (created_at);
@@ -62,6 +64,9 @@ CREATE INDEX IF NOT EXISTS records_log_time ON records (log_id, created_at);
 CREATE INDEX IF NOT EXISTS records_event_time ON records (event, created_at);
 CREATE INDEX IF NOT EXISTS records_user_time ON records (user_id, created_at) WHERE user_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_op_time ON records (operation_key, created_at) WHERE operation_key IS NOT NULL;
+-- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
+-- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
+CREATE INDEX IF NOT EXISTS records_poll ON records (log_id, seq) WHERE pollable IS NOT FALSE;
 -- Led by the hour (store/hour-index.ts): appends, of the current hour, write into one small region of it.
 CREATE INDEX IF NOT EXISTS records_hour_ip ON records ((created_at / 3600000000), ip, created_at) WHERE ip IS NOT NULL;
 

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StoreError } from '@tamga/core';
+import { checkRecord, StoreError } from '@tamga/core';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
-import { pendingRecord, tempDir, testSealer } from '../../test-support/fixtures.js';
+import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -48,6 +48,37 @@ describe('SqliteJournalStore', () => {
       { minute: minute + 3, count: 1 },
     ]);
     await b.close();
+  });
+
+  it('adds pollable to a journal made before it existed: old records stay valid and poll by their code', async () => {
+    const path = join(dir.path, 'before-pollable.sqlite');
+    const a = new SqliteJournalStore({ path });
+    // Records as the earlier version wrote them: no pollable field, so no column value either.
+    const [old] = await a.append([pendingRecord({ event: 30401, eventName: 'OBJECT_UPDATE' }), pendingRecord({ event: 30302, eventName: 'LOGIN_FAILED' })], testSealer());
+    a.database.exec(`DROP INDEX records_poll; DROP TRIGGER records_append_only_except_erasure; ALTER TABLE records DROP COLUMN pollable;`);
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    const record = (await b.getRecord(old!.id))!;
+    expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
+    const log = (await b.getLog(null))!;
+    expect((await b.pollRecords(log.logId, 0, 10, [30401])).map((r) => r.seq)).toEqual([0]);
+    await b.append([pendingRecord({ extra: { pollable: true } })], testSealer());
+    expect((await b.pollRecords(log.logId, 0, 10, [30401])).map((r) => r.seq)).toEqual([0, 2]);
+    // The append-only trigger was rebuilt with the new column in its list.
+    expect(() => b.database.exec('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1, pollable = 1 WHERE seq = 1')).toThrow(
+      /append-only/,
+    );
+    await b.close();
+  });
+
+  it('serves the poll and the default list order from indexes, not by reading past records', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'plans.sqlite') });
+    const plan = (sql: string) => (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan("SELECT * FROM records INDEXED BY records_poll WHERE log_id = 1 AND seq >= 5 AND (pollable IS NOT 0 AND (pollable = 1 OR event IN (SELECT value FROM json_each('[]')))) ORDER BY seq LIMIT 10")).toMatch(
+      /SEARCH records USING INDEX records_poll \(log_id=\? AND seq>\?\)/,
+    );
+    expect(plan('SELECT * FROM records WHERE log_id = 1 ORDER BY seq DESC LIMIT 10 OFFSET 5')).toMatch(/SEARCH records USING INDEX records_log_seq \(log_id=\?\)/);
+    await store.close();
   });
 
   it('searches text in slices: other work goes on meanwhile, and the slices add up to the whole answer', async () => {

@@ -8,6 +8,7 @@ import type {
   AppendResult,
   ErasedRecord,
   ErasureSelector,
+  EventListQuery,
   HistogramBucket,
   JournalStore,
   LogHead,
@@ -21,9 +22,11 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { eventOrderBy, withPollable } from '../event-api-columns.js';
+import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
-import { SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { SQLITE_ADD_POLLABLE, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
 
 /** Options of {@link SqliteJournalStore}. */
 export interface SqliteJournalStoreConfig {
@@ -71,12 +74,13 @@ interface RecordRow {
   leaf_hash: Buffer;
   payload_salt: Buffer | null;
   redacted: number;
+  pollable: number | null;
 }
 
 const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
   created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  signature, canonical, leaf_hash, payload_salt, pollable)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 
@@ -115,6 +119,10 @@ export class SqliteJournalStore implements JournalStore {
       this.#db.pragma('foreign_keys = ON');
       this.#db.pragma('busy_timeout = 5000');
       this.#db.pragma('cache_size = -65536'); // 64 MiB page cache
+      const columns = this.#db.prepare("SELECT name FROM pragma_table_info('records')").all() as { name: string }[];
+      if (columns.length > 0 && !columns.some((c) => c.name === 'pollable')) {
+        this.#db.transaction(() => this.#db.exec(SQLITE_ADD_POLLABLE)).immediate();
+      }
       this.#db.exec(SQLITE_SCHEMA);
       this.#db
         .transaction(() => {
@@ -217,6 +225,7 @@ export class SqliteJournalStore implements JournalStore {
           seal.canonical,
           seal.leafHash,
           seal.payloadSalt,
+          pollableColumn(fields.extra),
         );
         range.append(seal.leafHash, onNode);
         minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
@@ -579,6 +588,67 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
+  pollRecords(logId: number, fromSeq: number, limit: number, legacyPollable: readonly number[]): Promise<StoredRecord[]> {
+    try {
+      // INDEXED BY: records_log_seq has the same columns, and walking it would read every record that is not pollable.
+      const rows = this.#db
+        .prepare(
+          `SELECT * FROM records INDEXED BY records_poll WHERE log_id = ? AND seq >= ? AND ${POLLABLE} ORDER BY seq LIMIT ?`,
+        )
+        .all(logId, fromSeq, JSON.stringify(legacyPollable), limit) as RecordRow[];
+      const origin = rows.length > 0 ? this.#originOf(logId) : '';
+      return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'poll records'));
+    }
+  }
+
+  listEventRecords(query: EventListQuery): Promise<StoredRecord[]> {
+    try {
+      const clauses = ['log_id = ?'];
+      const params: unknown[] = [query.logId];
+      if (query.pollable === true) {
+        clauses.push(POLLABLE);
+        params.push(JSON.stringify(query.legacyPollable));
+      } else if (query.pollable === false) {
+        clauses.push(`(pollable = 0 OR (pollable IS NULL AND event NOT IN (SELECT value FROM json_each(?))))`);
+        params.push(JSON.stringify(query.legacyPollable));
+      }
+      if (query.events !== undefined) {
+        clauses.push(`event IN (${query.events.map(() => '?').join(',')})`);
+        params.push(...query.events);
+      }
+      if (query.userId !== undefined) {
+        clauses.push('user_id = ?');
+        params.push(query.userId);
+      }
+      if (query.baseType !== undefined) {
+        clauses.push(
+          `(json_extract(extra, '$.object.baseType') = ? OR (upper(json_extract(extra, '$.object.schema')) = 'BASE' AND json_extract(extra, '$.object.type') = ?))`,
+        );
+        params.push(query.baseType, query.baseType);
+      }
+      for (const [sql, value] of [
+        ['created_at >= ?', query.from],
+        ['created_at <= ?', query.to],
+        ['seq >= ?', query.seqFrom],
+        ['seq < ?', query.seqTo],
+      ] as const) {
+        if (value !== undefined) {
+          clauses.push(sql);
+          params.push(value);
+        }
+      }
+      const rows = this.#db
+        .prepare(`SELECT * FROM records WHERE ${clauses.join(' AND ')} ORDER BY ${eventOrderBy(query.sort, SQLITE_EVENT_ORDER)} LIMIT ? OFFSET ?`)
+        .all(...params, query.limit, query.offset) as RecordRow[];
+      const origin = rows.length > 0 ? this.#originOf(query.logId) : '';
+      return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
+    } catch (error) {
+      return Promise.reject(wrap(error, 'list records'));
+    }
+  }
+
   erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]> {
     try {
       const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1';
@@ -641,6 +711,24 @@ function cursorParams(after: RecordCursor | undefined): unknown[] {
   return after === undefined ? [] : [after.createdAt, after.createdAt, after.rid];
 }
 
+/**
+ * A record the Event API's poll returns: its `pollable` column says so, or it has none (written before the column
+ * existed) and its code is in the JSON array parameter. `pollable IS NOT 0` is the partial index's own condition.
+ */
+const POLLABLE = '(pollable IS NOT 0 AND (pollable = 1 OR event IN (SELECT value FROM json_each(?))))';
+
+/**
+ * The Event API list's ORDER BY terms in SQLite ({@link EventListQuery}): absent added fields last in both directions,
+ * integers before strings ascending, strings by code point (SQLite's BINARY collation of UTF-8).
+ */
+const SQLITE_EVENT_ORDER: EventOrderDialect = {
+  column: (field, direction) => `${field === 'seq' ? 'seq' : field === 'createdAt' ? 'created_at' : 'event_name'} ${direction}`,
+  extra(path, direction) {
+    const json = `'$.${path.join('.')}'`;
+    return [`coalesce(json_type(extra, ${json}), 'null') = 'null'`, `json_type(extra, ${json}) = 'text' ${direction}`, `json_extract(extra, ${json}) ${direction}`];
+  },
+};
+
 /** Rows a text search reads between two turns of other requests. */
 const TEXT_SCAN_ROWS = 2000;
 
@@ -676,7 +764,7 @@ function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
     classifiedEvent: row.classified_event as EventClass,
     severity: row.severity,
     outcome: row.outcome as Outcome | null,
-    extra: parseExtra(row.extra),
+    extra: withPollable(parseExtra(row.extra), row.pollable === null ? undefined : row.pollable !== 0),
     sigKid: row.sig_kid,
     signature: row.signature,
     canonical: row.canonical,
@@ -684,6 +772,11 @@ function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
     payloadSalt: row.payload_salt,
     redacted: row.redacted !== 0,
   };
+}
+
+/** `extra.pollable` as the `pollable` column stores it: 1, 0, or NULL when the record has none. */
+function pollableColumn(extra: RecordExtra): number | null {
+  return extra.pollable === undefined ? null : extra.pollable ? 1 : 0;
 }
 
 /** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */

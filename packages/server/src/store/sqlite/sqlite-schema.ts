@@ -9,6 +9,15 @@ INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq,
 SELECT (created_at - ((created_at % 60000000) + 60000000) % 60000000) / 60000000 AS m, log_id, event, classified_event,
   count(*), min(seq), max(seq)
 FROM records GROUP BY m, log_id, event, classified_event`;
+/**
+ * Brings a journal made before `records.pollable` existed up to date, before {@link SQLITE_SCHEMA} creates the index
+ * that uses it: adds the column (NULL in the old rows) and drops the append-only trigger, which the schema then
+ * creates again with the new column in its list. Run in one IMMEDIATE transaction, only when the column is missing.
+ */
+export const SQLITE_ADD_POLLABLE = `
+ALTER TABLE records ADD COLUMN pollable INTEGER;
+DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
+
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
   log_id      INTEGER PRIMARY KEY,
@@ -45,7 +54,8 @@ CREATE TABLE IF NOT EXISTS records (
   canonical        BLOB NOT NULL,     -- the canonical bytes L, never rebuilt from columns
   leaf_hash        BLOB NOT NULL,
   payload_salt     BLOB,
-  redacted         INTEGER NOT NULL DEFAULT 0
+  redacted         INTEGER NOT NULL DEFAULT 0,
+  pollable         INTEGER             -- extra.pollable as 1/0 (seed 004); NULL for records written before it existed
 );
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records(log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(id);
@@ -54,6 +64,9 @@ CREATE INDEX IF NOT EXISTS records_log_time ON records(log_id, created_at);
 CREATE INDEX IF NOT EXISTS records_event_time ON records(event, created_at);
 CREATE INDEX IF NOT EXISTS records_user_time ON records(user_id, created_at) WHERE user_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_op_time ON records(operation_key, created_at) WHERE operation_key IS NOT NULL;
+-- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
+-- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
+CREATE INDEX IF NOT EXISTS records_poll ON records(log_id, seq) WHERE pollable IS NOT 0;
 -- Led by the hour (store/hour-index.ts): appends, of the current hour, write into one small region of it.
 CREATE INDEX IF NOT EXISTS records_hour_ip ON records(created_at / 3600000000, ip, created_at) WHERE ip IS NOT NULL;
 
@@ -104,7 +117,7 @@ CREATE TRIGGER IF NOT EXISTS records_append_only_except_erasure BEFORE UPDATE ON
     AND NEW.tenant_id IS OLD.tenant_id AND NEW.node_id IS OLD.node_id AND NEW.operation_key IS OLD.operation_key
     AND NEW.classified_event IS OLD.classified_event AND NEW.severity IS OLD.severity AND NEW.outcome IS OLD.outcome
     AND NEW.extra IS OLD.extra AND NEW.sig_kid IS OLD.sig_kid AND NEW.signature IS OLD.signature
-    AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash)
+    AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash AND NEW.pollable IS OLD.pollable)
   BEGIN SELECT RAISE(ABORT, 'records are append-only (only the erasure of a payload may update them)'); END;
 CREATE TRIGGER IF NOT EXISTS records_append_only_delete BEFORE DELETE ON records
   BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
