@@ -10,6 +10,9 @@
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 //   BENCH_SDK_EVENTS   events sent through the SDK's producer, and as raw NDJSON batches beside it, each into a fresh
 //                      server (default 200,000; 0 skips)
+//   BENCH_FORWARD      0 skips the forwarding figures (step 10)
+//   BENCH_FORWARD_EVENTS  records each forwarding format delivers (default 100,000)
+//   BENCH_FORWARD_INGEST  events appended with and without destinations delivering (default 200,000)
 //   BENCH_EVENT_API    0 skips the Event API figures (poll throughput, long-poll wake-up with BENCH_POLLERS waiting)
 //   BENCH_POLLERS      consumers waiting in a long poll for the wake-up latency (default 100)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
@@ -23,6 +26,7 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { TamgaProducer } from '@tamga/sdk';
+import { measureForwarding } from './forward.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
@@ -30,6 +34,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SDK_EVENTS = Number(process.env.BENCH_SDK_EVENTS ?? 200_000);
+const FORWARD = process.env.BENCH_FORWARD !== '0';
+const FORWARD_EVENTS = Number(process.env.BENCH_FORWARD_EVENTS ?? 100_000);
+const FORWARD_INGEST = Number(process.env.BENCH_FORWARD_INGEST ?? 200_000);
 const EVENT_API = process.env.BENCH_EVENT_API !== '0';
 const POLLERS = Number(process.env.BENCH_POLLERS ?? 100);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
@@ -53,7 +60,7 @@ function report(line) {
 }
 
 /** Event number `n` of `total`: spread over the last 24 hours, newest last, so the default view (current hour) has data. */
-function makeEvent(n, total) {
+function makeEvent(n, total, tenantId) {
   return {
     event: CODES[n % CODES.length],
     createdAt: new Date(now - DAY + Math.floor((n / total) * DAY)).toISOString(),
@@ -62,12 +69,13 @@ function makeEvent(n, total) {
     operationKey: `op-${Math.floor(n / 20)}`,
     text: n % 50 === 0 ? `error while processing request ${n}` : null,
     entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
+    ...(tenantId !== undefined && { tenantId }),
   };
 }
 
-function makeBatch(b, total) {
+function makeBatch(b, total, tenantId) {
   const lines = [];
-  for (let i = 0; i < BATCH; i++) lines.push(JSON.stringify(makeEvent(b * BATCH + i, total)));
+  for (let i = 0; i < BATCH; i++) lines.push(JSON.stringify(makeEvent(b * BATCH + i, total, tenantId)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -85,6 +93,13 @@ async function startServer(env = {}) {
   const rl = createInterface({ input: child.stdout });
   const [line] = await once(rl, 'line');
   return { child, url: JSON.parse(line).url };
+}
+
+/** CPU time the server process used so far, µs: `cpu` every thread, `main` the thread that accepts appends. */
+async function cpuOf(child) {
+  child.send('cpu');
+  const [msg] = await once(child, 'message');
+  return msg;
 }
 
 async function rssOf(child) {
@@ -169,14 +184,14 @@ async function measurePage(url, defaultViewHasRows) {
   }
 }
 
-/** Appends `total` events over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
-async function ingest(url, total) {
+/** Appends `total` events (of `tenantId`, default tenant when absent) over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
+async function ingest(url, total, tenantId) {
   const batches = Math.ceil(total / BATCH);
   let next = 0;
   const t0 = performance.now();
   async function worker() {
     while (next < batches) {
-      const body = makeBatch(next++, total);
+      const body = makeBatch(next++, total, tenantId);
       const res = await fetch(`${url}/api/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
@@ -584,6 +599,27 @@ async function main() {
     report(`  the same events appended directly:       ${rate(logRecords, directSeconds)} events/s (NDJSON, batches of ${BATCH}, ${CONCURRENCY} in flight): the server's rate`);
     report(`  parsing alone (ingest-log --dry-run):     ${rate(LOG_LINES, parseSeconds)} lines/s, ${rate(logRecords, parseSeconds)} records/s (${parseSeconds.toFixed(1)} s)`);
     report(`  ingest-log reaches ${((directSeconds / logSeconds) * 100).toFixed(0)}% of the server's rate; parsing is ${(directSeconds / parseSeconds).toFixed(1)}× faster than the server`);
+  }
+
+  // 10. Forwarding: delivery rate per format, and ingest with destinations delivering beside it (a server of its own).
+  if (FORWARD) {
+    const { child: forwardChild, url: forwardUrl } = await startServer({ TAMGA_DATA_DIR: join(workDir, 'forward-data') });
+    try {
+      await measureForwarding({
+        url: forwardUrl,
+        key: KEY,
+        workDir,
+        events: FORWARD_EVENTS,
+        ingestEvents: FORWARD_INGEST,
+        ingest,
+        cpu: () => cpuOf(forwardChild),
+        report,
+        fmt,
+      });
+    } finally {
+      forwardChild.kill('SIGTERM');
+      await once(forwardChild, 'exit');
+    }
   }
 
   console.log('\nSummary');

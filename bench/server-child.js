@@ -1,6 +1,18 @@
 // Runs a Tamga server in its own process for the benchmark, so the load generator does not share its
 // event loop. Prints {"url": ...} on stdout once listening; stops on SIGTERM.
+import { readFileSync } from 'node:fs';
 import { createTamgaServer, loadConfig } from '@tamga/server';
+
+/** CPU time of the main thread alone (the one that accepts appends), µs; undefined where /proc is missing. */
+function mainThreadCpu() {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
 
 const config = loadConfig(process.env);
 const server = await createTamgaServer(config);
@@ -8,6 +20,12 @@ const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
 process.on('message', (msg) => {
   if (msg === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  // CPU time of the server process so far (user + system, µs, every thread) and of its main thread: per-event costs
+  // that hold on a busy machine too.
+  if (msg === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpu: user + system, main: mainThreadCpu() });
+  }
 });
 process.on('SIGTERM', () => {
   void server.close().then(() => process.exit(0));

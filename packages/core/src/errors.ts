@@ -54,6 +54,11 @@ export const ERROR_CODES = Object.freeze({
   // Catalogue
   CATALOG_INVALID: { status: 422, title: 'A catalogue file is invalid' },
   CATALOG_NOT_FOUND: { status: 404, title: 'No such catalogue entry or tenant catalogue' },
+  // Forwarding
+  DESTINATION_NOT_FOUND: { status: 404, title: 'No forwarding destination with this id' },
+  DESTINATION_EXISTS: { status: 409, title: 'A forwarding destination with this name already exists' },
+  DESTINATION_MANAGED_BY_FILE: { status: 409, title: 'The forwarding destination is managed by TAMGA_FORWARD_FILE; change the file' },
+  DESTINATION_UNREACHABLE: { status: 502, title: 'The forwarding destination did not accept the test event' },
   // Storage and service
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
   STORE_FAILED: { status: 500, title: 'The database failed to complete the operation' },

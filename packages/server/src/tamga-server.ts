@@ -18,6 +18,10 @@ import { loadTenantIds } from './journal/load-tenant-ids.js';
 import type { JournalStore } from './journal/journal-store.js';
 import { Prover } from './journal/prover.js';
 import { loadEvidenceConfig } from './evidence/evidence-config.js';
+import { loadForwardConfig } from './forward/forward-config.js';
+import type { WorkerOptions } from './forward/destination-worker.js';
+import { openForwarding } from './forward/start-forwarding.js';
+import type { ForwardingRuntime } from './forward/start-forwarding.js';
 import { startEvidence } from './evidence/start-evidence.js';
 import type { EvidenceRuntime } from './evidence/start-evidence.js';
 import { KeyRing } from './keys/key-ring.js';
@@ -43,6 +47,8 @@ export interface TamgaServer {
   readonly createdAdminPassword: string | undefined;
   /** Checkpoint publishing and the checkpoint self-check. */
   readonly evidence: EvidenceRuntime;
+  /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
+  readonly forwarding: ForwardingRuntime | undefined;
   /** Stops the checkpointer, the HTTP server and the store. */
   close(): Promise<void>;
 }
@@ -81,6 +87,8 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly journalReads?: boolean;
   /** scrypt parameters of new password hashes (tests lower them). */
   readonly passwordHashParams?: PasswordHashParams;
+  /** Forwarding delivery tuning (tests shorten settle, back-off and sweep times). */
+  readonly forwarding?: Partial<WorkerOptions> & { readonly sweepMs?: number };
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
@@ -115,10 +123,30 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.passwordHashParams !== undefined && { passwordHashParams: options.passwordHashParams }),
     });
     const { createdPassword } = await access.ensureAdministrator();
+    // Forwarding reports through the HTTP server's logger, which exists only once the routes are built.
+    const logger: { log?: FastifyInstance['log'] } = {};
+    const forwarding = await openForwarding({
+      journal,
+      keys,
+      nodeId: config.nodeId,
+      config: config.forward ?? loadForwardConfig({}),
+      ...(options.forwarding !== undefined && { options: options.forwarding }),
+      ...(options.now !== undefined && { now: options.now }),
+      onError: (error, what) => logger.log?.error({ err: error }, what),
+    });
     const http = await buildServer(
-      { journal, prover: new Prover(store), auth: access, access, catalogs, ...(options.now !== undefined && { now: options.now }) },
+      {
+        journal,
+        prover: new Prover(store),
+        auth: access,
+        access,
+        catalogs,
+        ...(forwarding !== undefined && { forwarding: forwarding.service }),
+        ...(options.now !== undefined && { now: options.now }),
+      },
       { ...options, http: options.http ?? config.http },
     );
+    logger.log = http.log;
     if (tenantIds.legacy.length > 0) {
       http.log.warn(
         { tenants: tenantIds.legacy },
@@ -144,17 +172,30 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       config: evidenceConfig,
       onError: (error, what) => http.log.error({ err: error }, what),
     });
+    try {
+      await forwarding?.start();
+    } catch (error) {
+      await evidence.stop();
+      await checkpointer.stop();
+      await catalogs.stop();
+      await forwarding?.stop();
+      await http.close();
+      throw error;
+    }
     return {
       config,
       journal,
       checkpointer,
       evidence,
+      forwarding,
       catalogs,
       http,
       createdApiKey: created,
       access,
       createdAdminPassword: createdPassword,
       async close() {
+        // First: workers save their progress while the store is open.
+        await forwarding?.stop();
         await catalogs.stop();
         await evidence.stop();
         await checkpointer.stop();

@@ -9,6 +9,8 @@ import { loadStoreConfig } from '../store/store-config.js';
 import type { StoreConfig } from '../store/store-config.js';
 import { loadHttpConfig } from '../http/http-config.js';
 import type { HttpConfig } from '../http/http-config.js';
+import { loadForwardConfig } from '../forward/forward-config.js';
+import type { ForwardConfig } from '../forward/forward-config.js';
 
 /** Server configuration: environment variables with matching CLI flags (flags win). */
 export interface TamgaConfig {
@@ -45,6 +47,8 @@ export interface TamgaConfig {
   readonly store: StoreConfig;
   /** Timeouts and the per-address connection limit of the HTTP server (`TAMGA_*_TIMEOUT_SECONDS`, see HttpConfig). */
   readonly http: HttpConfig;
+  /** Forwarding: `TAMGA_FORWARD_FILE`, `TAMGA_FORWARD_ALARM_MINUTES` (see ForwardConfig). */
+  readonly forward: ForwardConfig;
 }
 
 const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
@@ -104,5 +108,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     evidence: loadEvidenceConfig(env),
     store: loadStoreConfig(env),
     http: loadHttpConfig(env),
+    forward: loadForwardConfig(env),
   };
 }

@@ -134,6 +134,31 @@ describe('bad input on every endpoint', () => {
     }
   }, 120_000);
 
+  it('refuses hostile forwarding destinations with a 400 naming the field, and stores none', async () => {
+    const base = { name: 'siem', format: 'cef', url: 'tls://siem.example.com:6514' };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...base, url: 'tls://siem.example.com:6514\r\nX-Injected: 1' }, 'url'],
+      [{ ...base, url: `tcp://${'a'.repeat(3000)}:514` }, 'url'],
+      [{ ...base, url: 'file:///etc/passwd' }, 'url'],
+      [{ ...base, format: 'webhook', url: 'http://user:password@hooks.example.com/', secret: 'sixteen chars!!!' }, 'url'],
+      [{ ...base, filter: "event=2001&userId=' OR 1=1 --&x=1" }, 'filter.x'],
+      [{ ...base, filter: '__proto__=1' }, 'filter.__proto__'],
+      [{ ...base, tls: { ca: `-----BEGIN CERTIFICATE-----\n${'A'.repeat(300_000)}\n-----END CERTIFICATE-----` } }, 'tls.ca'],
+      [{ ...base, tls: { ca: '-----BEGIN CERTIFICATE-----\n<script>alert(1)</script>\n-----END CERTIFICATE-----' } }, 'tls.ca'],
+      [{ ...base, format: 'webhook', url: 'https://hooks.example.com/', secret: 'sixteen chars!!!', headers: { 'X-A': 'v\r\nSet-Cookie: x' } }, 'headers.X-A'],
+      [{ ...base, facility: '13' }, 'facility'],
+      [{ ...base, name: '<script>\u0000' }, 'name'],
+    ];
+    for (const [payload, field] of cases) {
+      const r = await ts.request({ method: 'POST', url: '/api/v1/forwarding/destinations', payload });
+      expectProblem(r, `${JSON.stringify(payload).slice(0, 120)}`);
+      expect(r.statusCode).toBe(400);
+      expect(r.json<{ field: string }>().field).toBe(field);
+    }
+    const listed = await ts.request({ method: 'GET', url: '/api/v1/forwarding/destinations' });
+    expect(listed.json<{ items: unknown[] }>().items).toEqual([]);
+  });
+
   it('refuses a body over the size limit with 413', async () => {
     const huge = `{"login":"${'a'.repeat(17 * 1024 * 1024)}"}`;
     for (const route of routes.filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method))) {

@@ -8,6 +8,7 @@ import { TamgaError } from '@tamga/core';
 import type { AccessControl } from '../auth/access-control.js';
 import type { Authenticator, Principal } from '../auth/api-key-auth.js';
 import type { CatalogRegistry } from '../catalog/catalog-registry.js';
+import type { ForwardingService } from '../forward/forwarding-service.js';
 import type { Journal } from '../journal/journal.js';
 import type { Prover } from '../journal/prover.js';
 import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
@@ -28,6 +29,7 @@ import { assetEventRoutes } from './routes/asset-event-routes.js';
 import { logRoutes } from './routes/log-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
+import { forwardRoutes } from './routes/forward-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 
 declare module 'fastify' {
@@ -46,6 +48,8 @@ export interface ServerContext {
   readonly access?: AccessControl;
   /** Built-in and tenant catalogues (`/api/v1/catalog`, `/api/v1/tenants/{tenant}/catalog|settings`). */
   readonly catalogs?: CatalogRegistry;
+  /** Forwarding destinations (`/api/v1/forwarding/destinations`); absent = not offered. */
+  readonly forwarding?: ForwardingService;
   /** Clock in UTC milliseconds (tests pin it). Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -203,6 +207,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     await app.register(apiKeyRoutes, { context });
   }
   if (context.catalogs !== undefined) await app.register(catalogRoutes, { context, catalogs: context.catalogs });
+  if (context.forwarding !== undefined) await app.register(forwardRoutes, { forwarding: context.forwarding });
   return app;
 }
 

@@ -29,6 +29,7 @@ const send: Partial<Record<Who, Send>> = {};
 let acmeId = '';
 let globexId = '';
 let defaultId = '';
+let destinationId = '';
 
 beforeAll(async () => {
   ts = await startTestServer();
@@ -53,6 +54,14 @@ beforeAll(async () => {
     if (signed.every(Boolean)) break;
     await new Promise((r) => setTimeout(r, 20));
   }
+  // A forwarding destination of another tenant's records (disabled: nothing is sent).
+  const destination = await ts.request({
+    method: 'POST',
+    url: '/api/v1/forwarding/destinations',
+    payload: { name: `${MARK} siem`, format: 'webhook', url: 'http://127.0.0.1:9/hook', secret: `${MARK} secret`, filter: 'tenantId=globex', enabled: false },
+  });
+  expect(destination.statusCode).toBe(201);
+  destinationId = destination.json<{ id: string }>().id;
   auditor = await createUserAndSignIn(ts, { login: 'acme-auditor', roles: ['tenant-auditor'], tenants: ['acme'] });
   send.auditor = auditor.request;
   const key = await createApiKey(ts, { name: 'acme-rw', scopes: ['read', 'ingest'], tenants: ['acme'] });
@@ -164,6 +173,16 @@ const CASES: Record<string, readonly Case[]> = {
     { url: '/api/v1/tenants/globex/settings', check: (_who, r) => expect(r.statusCode).toBeGreaterThanOrEqual(403) },
   ],
   'PUT /api/v1/tenants/:tenant/settings': [{ url: '/api/v1/tenants/globex/settings', payload: { openCodes: true }, check: refusedToAll }],
+  // Forwarding is for administrators only: every scoped principal is refused, and nothing of a destination shows.
+  'GET /api/v1/forwarding/destinations': [{ url: '/api/v1/forwarding/destinations', check: refusedToAll }],
+  'POST /api/v1/forwarding/destinations': [
+    { url: '/api/v1/forwarding/destinations', payload: { name: 'acme siem', format: 'syslog', url: 'tcp://127.0.0.1:9', filter: 'tenantId=acme' }, check: refusedToAll },
+  ],
+  'GET /api/v1/forwarding/destinations/:id': [{ url: '/api/v1/forwarding/destinations/{destination}', check: refusedToAll }],
+  'PATCH /api/v1/forwarding/destinations/:id': [{ url: '/api/v1/forwarding/destinations/{destination}', payload: { filter: 'tenantId=acme' }, check: refusedToAll }],
+  'DELETE /api/v1/forwarding/destinations/:id': [{ url: '/api/v1/forwarding/destinations/{destination}', check: refusedToAll }],
+  'POST /api/v1/forwarding/destinations/:id/test': [{ url: '/api/v1/forwarding/destinations/{destination}/test', check: refusedToAll }],
+  'GET /api/v1/forwarding/destinations/:id/dead-letters': [{ url: '/api/v1/forwarding/destinations/{destination}/dead-letters', check: refusedToAll }],
   // Seed 004's Event API, at /api/v1 and at the seed's own /api: a foreign tenant looks like one without events.
   ...Object.fromEntries(
     ['/api/v1', '/api'].flatMap((p) => {
@@ -230,7 +249,7 @@ describe('tenant isolation on every endpoint', () => {
       it(`${route} as ${who === 'auditor' ? 'a tenant-auditor session' : who === 'key' ? 'a tenant-scoped read+ingest key' : 'an ingest-only key'}`, async () => {
         for (const c of cases) {
           if (c.skip?.includes(who)) continue;
-          const url = c.url.replace('{globex}', globexId).replace('{acme}', acmeId).replace('{default}', defaultId);
+          const url = c.url.replace('{globex}', globexId).replace('{acme}', acmeId).replace('{default}', defaultId).replace('{destination}', destinationId);
           const r = await send[who]!({ method: method as HTTPMethods, url, ...(c.payload !== undefined && { payload: c.payload as object }) });
           expect(r.statusCode, `${url}: ${r.body}`).toBeLessThan(500);
           expect(r.body, url).not.toContain(MARK);
@@ -248,6 +267,11 @@ describe('tenant isolation on every endpoint', () => {
       const r = await send[who]!({ method: 'GET', url: '/api/v1/events' });
       expect(itemsOf(r).length, who).toBe(2);
     }
+  });
+
+  it('leaves the forwarding destination as the administrator made it', async () => {
+    const r = await ts.request({ method: 'GET', url: `/api/v1/forwarding/destinations/${destinationId}` });
+    expect(r.json()).toMatchObject({ filter: 'tenantId=globex', enabled: false, version: 1 });
   });
 
   it('signs the tenant auditor out, and the session is gone', async () => {

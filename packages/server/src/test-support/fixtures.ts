@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sealRecord, uuidv7 } from '@tamga/core';
 import type { RecordFields } from '@tamga/core';
-import type { PendingRecord, Sealer } from '../journal/journal-store.js';
+import type { CheckedRecord, PendingRecord, Sealer } from '../journal/journal-store.js';
 
 /** An HMAC key for tests. */
 export const TEST_HMAC_KEY = Buffer.alloc(32, 7);
@@ -51,4 +51,11 @@ export function tempDir(prefix = 'tamga-test-'): { path: string; remove: () => v
 /** A random suffix for schema and file names. */
 export function randomSuffix(): string {
   return randomBytes(4).toString('hex');
+}
+
+/** A sealed record as the journal returns it (checked `valid`), for tests of what reads records. */
+export function checkedRecord(overrides: Partial<RecordFields> = {}, seq = 0): CheckedRecord {
+  const fields: RecordFields = { ...pendingRecord(), log: 'test/default', seq, sigKid: 'test-key', ...overrides };
+  const seal = sealRecord(fields, TEST_HMAC_KEY);
+  return { ...fields, ...seal, rid: seq + 1, redacted: false, integrity: 'valid' };
 }
