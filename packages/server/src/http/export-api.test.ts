@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemEvents, createUserAndSignIn } from '../test-support/access-helpers.js';
 import { startTestServer, TEST_NOW_MS } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
+import { parseCsvRows } from '../test-support/csv-rows.js';
 
 const EXPORTED = 32000;
 const READ = 32012;
@@ -43,35 +44,6 @@ afterAll(async () => {
   await t.close();
 });
 
-/** The CSV's rows as arrays of cells (RFC 4180: quoted cells may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (!quoted && c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  return rows;
-}
-
 describe('GET /api/v1/events/export', () => {
   it('streams every record of the filter as CSV, header first, with formula-like cells neutralized', async () => {
     const res = await t.request({ method: 'GET', url: `/api/v1/events/export?format=csv&${HOUR}&not.event=100&not.tenantId=tamga` });
@@ -80,7 +52,7 @@ describe('GET /api/v1/events/export', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="tamga-events-\d{8}T\d{6}Z-\d{8}T\d{6}Z\.csv"$/);
     expect(res.headers['x-tamga-record-count']).toBe('2');
     expect(res.body.startsWith('\uFEFFindex,id,event,eventName,classifiedEvent,createdAt,apiCreatedAt,userId,ip,tenantId')).toBe(true);
-    const [header, ...rows] = parseCsv(res.body.slice(1));
+    const [header, ...rows] = parseCsvRows(res.body.slice(1));
     expect(rows).toHaveLength(2);
     const cell = (row: string[], name: string): string => row[header!.indexOf(name)]!;
     const [acme, formulas] = rows as [string[], string[]];
