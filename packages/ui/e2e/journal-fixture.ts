@@ -37,6 +37,37 @@ const at = (hh: number, mm: number, ss: number, ms = 0): string =>
 /** The training operation of the seed data: its key and its events in time order. */
 export const OPERATION_KEY = 'train-7f3a9c';
 
+/** A stack trace, the multi-line `text` of an error event (seed 003's ERROR records look like this). */
+export const STACK_TRACE = [
+  'java.lang.IllegalStateException: Model store is read-only',
+  '\tat ai.server.train.Storage.prepare(Storage.java:118)',
+  '\tat ai.server.train.Pipeline.start(Pipeline.java:64)',
+  '\tat ai.server.train.Worker.run(Worker.java:41)',
+  'Caused by: java.io.IOException: No space left on device',
+  '\tat java.base/java.io.FileOutputStream.writeBytes(Native Method)',
+].join('\n');
+
+/** A large entityData: the full configuration of a training run. */
+export const LARGE_ENTITY = {
+  processId: 43,
+  model: 'invoices-v4',
+  dataset: {
+    id: 'ds-2026-03',
+    rows: 184_220,
+    columns: ['supplier', 'amount', 'currency', 'date', 'vat', 'iban'],
+  },
+  hyperparameters: {
+    epochs: 40,
+    batchSize: 64,
+    learningRate: 0.0003,
+    warmupSteps: 500,
+    dropout: 0.1,
+    seed: 1234,
+  },
+  storage: { path: '/var/lib/ai/train/43', quotaBytes: 53_687_091_200, usedBytes: 53_687_091_200 },
+  nodes: ['gpu-01.dc1.example', 'gpu-02.dc1.example', 'gpu-03.dc1.example'],
+};
+
 /** Events of the fixed hour, and one of the hour before (which the default range must not show). */
 export function seedEvents(): Record<string, unknown>[] {
   const events: Record<string, unknown>[] = [
@@ -46,6 +77,15 @@ export function seedEvents(): Record<string, unknown>[] {
       userId: 'earlier-hour',
       ip: '10.0.0.99',
       entityData: 'logs, tenantId=',
+    },
+    // Long values, also in the hour before: a stack trace and a large entityData.
+    {
+      event: 15201,
+      createdAt: at(9, 40, 0),
+      userId: 'alice',
+      ip: '10.0.0.5',
+      text: STACK_TRACE,
+      entityData: LARGE_ENTITY,
     },
     // One training operation, from "sent to start" to an emergency shutdown.
     {
@@ -97,6 +137,8 @@ export function seedEvents(): Record<string, unknown>[] {
     {
       event: 2004,
       createdAt: at(10, 8, 2),
+      // Held in its producer's spool while Tamga was unreachable: received 23 minutes after it happened.
+      receivedAt: at(10, 31, 0),
       ip: '203.0.113.9',
       text: 'Wrong password for user "mallory"',
       entityData: 'mallory, tenantId=',
@@ -126,6 +168,39 @@ export function seedEvents(): Record<string, unknown>[] {
 
 /** Number of seeded events inside the fixed hour. */
 export const EVENTS_IN_HOUR = 160;
+
+/** Number of seeded events in the hour before it. */
+export const EVENTS_BEFORE_HOUR = 2;
+
+/**
+ * Appends `events` one by one with the server's clock at each event's `receivedAt` (default: 150 ms after its
+ * `createdAt`), so `apiCreatedAt` is as it would be in a live system; then sets the clock back to `after`.
+ */
+export async function appendAsReceived(
+  baseUrl: string,
+  clock: { now: number },
+  events: readonly Record<string, unknown>[],
+  after: number,
+): Promise<void> {
+  const timed = events
+    .map(({ receivedAt, ...event }) => ({
+      event,
+      at:
+        receivedAt === undefined ? Date.parse(String(event.createdAt)) + 150 : Date.parse(String(receivedAt)),
+    }))
+    .sort((a, b) => a.at - b.at);
+  for (const { event, at } of timed) {
+    clock.now = at;
+    const response = await fetch(`${baseUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
+    if (response.status !== 201)
+      throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+  }
+  clock.now = after;
+}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -180,6 +255,8 @@ export interface HourRecord {
 export interface JournalFixture {
   readonly server: TamgaServer;
   readonly baseUrl: string;
+  /** The server's clock (ms); tests may move it, and set it back to {@link FIXED_MS}. */
+  readonly clock: { now: number };
   readonly browser: Browser;
   /** Seeded records as the API returns them (default range), newest first. */
   readonly hour: readonly HourRecord[];
@@ -193,7 +270,7 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
   ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'tamga-ui-e2e-'));
   // First start journals UserCreated for `admin`: 30 days early, outside every preset, so the counts stay exact.
-  let now = FIXED_MS - 30 * 86_400_000;
+  const clock = { now: FIXED_MS - 30 * 86_400_000 };
   const server = await createTamgaServer(
     loadConfig({
       TAMGA_DATA_DIR: dataDir,
@@ -201,22 +278,16 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
       TAMGA_ADMIN_PASSWORD: ADMIN_PASSWORD,
     }),
     {
-      now: () => now,
+      now: () => clock.now,
       uiDir: DIST,
       // Reads of the journal are journalled in the seeded hour; the page tests count rows, so only the
       // password sign-in test (its own server) keeps them.
       journalReads,
     },
   );
-  now = FIXED_MS;
   const address = await server.http.listen({ host: '127.0.0.1', port: 0 });
   const baseUrl = address.replace('localhost', '127.0.0.1');
-  const response = await fetch(`${baseUrl}/api/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(seedEvents()),
-  });
-  if (response.status !== 201) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+  await appendAsReceived(baseUrl, clock, seedEvents(), FIXED_MS);
   const list = await fetch(`${baseUrl}/api/v1/events?limit=1000`, {
     headers: { authorization: `Bearer ${API_KEY}` },
   });
@@ -228,6 +299,7 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
   return {
     server,
     baseUrl,
+    clock,
     browser,
     hour,
     async close() {
@@ -241,14 +313,19 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
 /** A browser context at the fixed time, in {@link TIME_ZONE}, with `lang` as the browser language. */
 export async function newContext(
   fixture: JournalFixture,
-  { signedIn = true, locale = 'en-GB', colorScheme = 'light' as 'light' | 'dark' } = {},
+  {
+    signedIn = true,
+    locale = 'en-GB',
+    colorScheme = 'light' as 'light' | 'dark',
+    viewport = { width: 1440, height: 900 },
+  } = {},
 ): Promise<BrowserContext> {
   const context = await fixture.browser.newContext({
     baseURL: fixture.baseUrl,
     locale,
     timezoneId: TIME_ZONE,
     colorScheme,
-    viewport: { width: 1440, height: 900 },
+    viewport,
     acceptDownloads: true,
   });
   await context.clock.setFixedTime(FIXED_MS);

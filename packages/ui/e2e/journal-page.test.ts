@@ -2,14 +2,21 @@
  * The journal page end to end: the real server (pinned clock, temporary SQLite) serving the built
  * page to Debian's Chromium. Seed data: see journal-fixture.ts.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
   API_KEY,
+  EVENTS_BEFORE_HOUR,
   EVENTS_IN_HOUR,
+  FIXED_MS,
+  LARGE_ENTITY,
   OPERATION_KEY,
+  STACK_TRACE,
   columnTexts,
   eventColumn,
   hasChromium,
@@ -41,6 +48,8 @@ const SEED_FIELDS = [
   'index',
 ];
 
+const TAMGA_CLI = fileURLToPath(new URL('../../cli/bin/tamga.js', import.meta.url));
+
 const AXE_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
 
 /**
@@ -71,7 +80,7 @@ function paramsOf(page: Page): URLSearchParams {
   return new URL(page.url()).searchParams;
 }
 
-const HOUR = 'from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z';
+const HOUR = 'from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z&not.tenantId=tamga';
 
 /** Clicks "Load more" until every row of the view is shown. */
 async function loadAll(page: Page): Promise<void> {
@@ -144,32 +153,58 @@ describe.skipIf(!enabled)('journal page', () => {
   });
 
   describe('default view', () => {
-    it("shows the server's integrity check of the viewed log over the range, and says when a range is too large", async () => {
+    it("shows the server's check of every tenant log in the view, lists it per log, and says what it could not check", async () => {
       const context = await newContext(fx);
-      const page = await openJournal(context);
+      const page = await context.newPage();
+      const asked = page.waitForRequest((r) => r.url().includes('/api/v1/logs/verify'));
+      await page.goto('/');
+      await waitForRows(page);
+      // The view's range and tenant filters, and the server's findings of the last five minutes (nothing gives doubt).
+      const query = new URL((await asked).url()).searchParams;
+      expect(Object.fromEntries(query)).toEqual({ from: '2026-03-10T10:00:00Z', to: '2026-03-10T11:00:00Z', 'not.tenantId': 'tamga', maxAge: '300' });
       const badge = page.locator('.badge.integrity');
       await badge.filter({ hasText: 'Integrity verified' }).waitFor();
       const answer = (await (
-        await fetch(`${fx.baseUrl}/api/v1/logs/default/verify?from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z`, {
-          headers: { authorization: `Bearer ${API_KEY}` },
-        })
-      ).json()) as { status: string; checked: number };
+        await fetch(`${fx.baseUrl}/api/v1/logs/verify?${HOUR}`, { headers: { authorization: `Bearer ${API_KEY}` } })
+      ).json()) as { status: string; logs: { tenant: string; verification: { checked: number } }[] };
       expect(answer.status).toBe('valid');
-      // Every record of the default tenant's log in the hour (a bundle range may hold a few more: it is a seq range).
-      expect(answer.checked).toBeGreaterThanOrEqual(fx.hour.filter((r) => r.tenantId === null).length);
-      expect(await badge.textContent()).toBe(`Integrity verified: ${answer.checked} records`);
-      expect(await badge.getAttribute('title')).toMatch(/Checked at 10\/03\/2026, 13:\d\d:\d\d/);
+      // Both tenant logs of the view: the default tenant's and acme's (Tamga's own log is not in the view).
+      expect(answer.logs.map((l) => l.tenant)).toEqual(['default', 'acme']);
+      const checked = answer.logs.reduce((n, l) => n + l.verification.checked, 0);
+      expect(checked).toBeGreaterThanOrEqual(EVENTS_IN_HOUR);
+      expect(await badge.textContent()).toBe(`Integrity verified: ${checked} records in 2 logs`);
+      await badge.click();
+      const panel = page.getByRole('region', { name: 'Integrity of the logs in this view' });
+      await expect(panel.locator('.integrity-log').allInnerTexts()).resolves.toEqual([
+        expect.stringMatching(/^default\s+seq \d+–\d+\s+verified\s+\d+ records check out$/),
+        expect.stringMatching(/^acme\s+seq 0–0\s+verified\s+1 record checks out$/),
+      ]);
+      await expect(panel.locator('.integrity-when').textContent()).resolves.toMatch(/^Checked by the server at 10\/03\/2026, 13:\d\d:\d\d\.\d{3}\. Parts found valid/);
+      expect(await seriousViolations(page)).toEqual([]);
+      // Escape closes the list and gives focus back to the badge.
+      await panel.getByRole('button', { name: 'Check again now' }).focus();
+      await page.keyboard.press('Escape');
+      expect(await panel.count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement?.classList.contains('badge-button'))).toBe(true);
 
-      await page.route('**/api/v1/logs/*/verify**', (route) =>
+      // A log the server did not check is named, with why.
+      await page.route('**/api/v1/logs/verify**', (route) =>
         route.fulfill({
-          status: 400,
-          contentType: 'application/problem+json',
-          body: JSON.stringify({ code: 'VALIDATION_FAILED', field: 'to', detail: 'from, to: at most 1000000 records per request; export for more' }),
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            status: 'incomplete',
+            logs: [
+              { ...answer.logs[0], coverage: 'verified' },
+              { ...answer.logs[1], tenant: 'acme', coverage: 'too-large', verification: null },
+            ],
+          }),
         }),
       );
       await page.getByRole('button', { name: 'Last 7 days' }).click();
       await waitForRows(page);
-      await badge.filter({ hasText: 'too many records to check here' }).waitFor();
+      await badge.filter({ hasText: 'Integrity: 1 of 2 logs checked' }).click();
+      await panel.getByText('Not checked here: more than 1,000,000 records in this range').waitFor();
       await context.close();
     });
 
@@ -179,6 +214,9 @@ describe.skipIf(!enabled)('journal page', () => {
       const params = paramsOf(page);
       expect(params.get('from')).toBe('2026-03-10T10:00:00Z');
       expect(params.get('to')).toBe('2026-03-10T11:00:00Z');
+      // Tamga's own events (sign-ins, reads, exports of the journal) are kept apart unless asked for.
+      expect(params.getAll('not.tenantId')).toEqual(['tamga']);
+      expect(await page.getByRole('checkbox', { name: 'Tamga’s own events' }).isChecked()).toBe(false);
       const ids = await rowIds(page);
       expect(ids).toEqual(fx.hour.slice(0, 100).map((r) => r.id));
       expect(await page.locator('#results-title').textContent()).toBe(`Showing 100 of ${EVENTS_IN_HOUR}`);
@@ -270,7 +308,7 @@ describe.skipIf(!enabled)('journal page', () => {
       await context.close();
     });
 
-    it('presets set an absolute range and the time zone is shown', async () => {
+    it('presets roll with the clock: the URL keeps the preset and reopening it works the range out again', async () => {
       const context = await newContext(fx);
       const page = await openJournal(context);
       await expect(page.locator('#range-zone').textContent()).resolves.toContain('Europe/Moscow (UTC+03:00)');
@@ -278,11 +316,39 @@ describe.skipIf(!enabled)('journal page', () => {
       await waitForRows(page);
       expect(paramsOf(page).get('from')).toBe('2026-03-10T10:35:01Z');
       expect(paramsOf(page).get('to')).toBe('2026-03-10T10:50:01Z');
+      expect(paramsOf(page).get('range')).toBe('15m');
+      expect(await page.getByRole('button', { name: 'Last 15 minutes' }).getAttribute('aria-pressed')).toBe('true');
       // 10:35:01..10:39:40 holds the last 24 OCR requests (five a minute, every 10 s).
       expect(await rowIds(page)).toHaveLength(24);
+      // The same link opened two minutes later shows the 15 minutes before then.
+      const twoMinutesOn = await newContext(fx);
+      await twoMinutesOn.clock.setFixedTime(FIXED_MS + 2 * 60_000);
+      const later = await openJournal(twoMinutesOn, new URL(page.url()).search);
+      expect(paramsOf(later).get('from')).toBe('2026-03-10T10:37:01Z');
+      expect(await rowIds(later)).toHaveLength(14);
+      await twoMinutesOn.close();
       await page.getByRole('button', { name: 'Last 7 days' }).click();
       await waitForRows(page);
-      expect(await page.locator('#results-title').textContent()).toBe(`Showing 100 of ${EVENTS_IN_HOUR + 1}`);
+      expect(await page.locator('#results-title').textContent()).toBe(`Showing 100 of ${EVENTS_IN_HOUR + EVENTS_BEFORE_HOUR}`);
+      await context.close();
+    });
+
+    it('date fields are one tab stop each and take a typed local time, and say the format when it is wrong', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context);
+      const from = page.getByLabel('From', { exact: true });
+      await from.focus();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('range-to');
+      expect(await from.inputValue()).toBe('2026-03-10 13:00:00');
+      await from.fill('2026-03-10 13:30');
+      await page.getByRole('button', { name: 'Apply', exact: true }).click();
+      await waitForRows(page);
+      expect(paramsOf(page).get('from')).toBe('2026-03-10T10:30:00Z');
+      await from.fill('10.03.2026');
+      await page.getByRole('button', { name: 'Apply', exact: true }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('Enter dates as 2026-03-10 13:00');
+      expect(await from.getAttribute('aria-invalid')).toBe('true');
       await context.close();
     });
   });
@@ -344,6 +410,33 @@ describe.skipIf(!enabled)('journal page', () => {
       await fresh.goto(`/?id=${id}`);
       await fresh.locator('.record-detail').waitFor();
       await expect(fresh.locator('[data-field="id"] dd code').textContent()).resolves.toBe(`"${id}"`);
+      await context.close();
+    });
+
+    it('on its permalink page, verifies the record against its log and gives its receipt, which tamga verify-receipt checks', async () => {
+      const context = await newContext(fx);
+      const record = fx.hour.find((r) => r.event === 9000)!;
+      const page = await context.newPage();
+      await page.goto(`/?id=${record.id}`);
+      await page.locator('.record-detail').waitFor();
+      await page.getByRole('button', { name: 'Verify this record' }).click();
+      const result = page.locator('.record-evidence-result');
+      await result.getByText('Verified by the server at').waitFor();
+      expect(await result.textContent()).toMatch(
+        /^Verified by the server at 10\/03\/2026, 13:50:00\.000: the signature and payload of seq 0 check out, and its log rebuilds the root of the newest signed checkpoint through it\.$/,
+      );
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download receipt' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`tamga-receipt-${record.id}.json`);
+      await result.getByText(`Verify it without the server: npx tamga verify-receipt tamga-receipt-${record.id}.json`).waitFor();
+      const file = join(mkdtempSync(join(tmpdir(), 'tamga-receipt-')), download.suggestedFilename());
+      await download.saveAs(file);
+      const checked = spawnSync(process.execPath, [TAMGA_CLI, 'verify-receipt', file], { encoding: 'utf8' });
+      expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, 'record-verified');
       await context.close();
     });
 
@@ -457,7 +550,7 @@ describe.skipIf(!enabled)('journal page', () => {
       expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
       await page.keyboard.press('Enter');
       await waitForRows(page);
-      expect([...paramsOf(page).keys()]).toEqual(['from', 'to']);
+      expect([...paramsOf(page).keys()]).toEqual(['from', 'to', 'not.tenantId']);
       await page.getByRole('heading', { name: `Showing 100 of ${EVENTS_IN_HOUR}`, exact: true }).waitFor();
       expect(await rowIds(page)).toEqual(fx.hour.slice(0, 100).map((r) => r.id));
       expect(await page.getByRole('list', { name: 'Excluded' }).count()).toBe(0);
@@ -637,7 +730,7 @@ describe.skipIf(!enabled)('journal page', () => {
       const context = await newContext(fx);
       const page = await openJournal(
         context,
-        '/?from=2026-03-10T10:00:00Z&to=2026-03-10T11:00:00Z&classifiedEvent=1&order=asc',
+        `/?${HOUR}&classifiedEvent=1&order=asc`,
       );
       while ((await page.getByRole('button', { name: 'Load more' }).count()) > 0) {
         const before = (await rowIds(page)).length;
@@ -673,6 +766,16 @@ describe.skipIf(!enabled)('journal page', () => {
         .slice(1)
         .map((l) => l.split(',')[1]);
       expect(csvIds).toEqual(shown);
+      await page.getByText(`Exported ${shown.length} records; the export is journalled.`).waitFor();
+      // The server made both files and journalled each, with the caller and the IP.
+      const exported = await fetch(`${fx.baseUrl}/api/v1/events?tenantId=tamga&event=32000&${HOUR.replace('&not.tenantId=tamga', '')}&order=asc`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      const journalled = (await exported.json()) as { items: { ip: string; userId: string; entityData: { format: string; records: number } }[] };
+      expect(journalled.items.slice(-2).map((e) => [e.entityData.format, e.entityData.records, e.ip, e.userId])).toEqual([
+        ['ndjson', shown.length, '127.0.0.1', 'bootstrap-admin'],
+        ['csv', shown.length, '127.0.0.1', 'bootstrap-admin'],
+      ]);
       await context.close();
     });
   });
@@ -748,23 +851,155 @@ describe.skipIf(!enabled)('journal page', () => {
       await ru.close();
     });
 
-    it('works by keyboard alone: Tab to a row, Enter expands it, Space collapses it', async () => {
+    it('works by keyboard alone: Tab to a row, Enter expands it, Escape collapses it, and focus is visible everywhere', async () => {
       const context = await newContext(fx);
-      const page = await openJournal(context);
-      let onRow = false;
-      for (let i = 0; i < 80 && !onRow; i++) {
+      const page = await openJournal(context, `/?${HOUR}&tenantId=acme,default&operationKey=${OPERATION_KEY}`);
+      // Every stop of the Tab order, from the top of the page to the last row, shows where focus is.
+      const invisible: string[] = [];
+      let onRow = 0;
+      for (let i = 0; i < 120 && onRow < 5; i++) {
         await page.keyboard.press('Tab');
-        onRow = await page.evaluate(() => document.activeElement?.classList.contains('row-toggle') ?? false);
+        const stop = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          const style = getComputedStyle(el);
+          const marked = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+          const label = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+          return { marked, label, isRow: el.classList.contains('row-toggle') };
+        });
+        if (!stop.marked) invisible.push(stop.label);
+        if (stop.isRow) onRow++;
       }
-      expect(onRow).toBe(true);
-      // Focus is visible.
-      const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
-      expect(outline).toBe('solid');
+      expect(invisible).toEqual([]);
+      // One Tab stop per row: five rows, five stops.
+      expect(onRow).toBe(5);
+      await page.keyboard.press('Shift+Tab');
       await page.keyboard.press('Enter');
-      await page.locator('.record-detail').waitFor();
-      await expect(page.locator('.row-toggle').first().getAttribute('aria-expanded')).resolves.toBe('true');
+      const detail = page.locator('.record-detail');
+      await detail.waitFor();
+      // Escape from inside the record collapses it and puts focus back on its row.
+      await detail.getByRole('button', { name: 'Copy JSON' }).focus();
+      await page.keyboard.press('Escape');
+      await expect(detail.count()).resolves.toBe(0);
+      expect(await page.evaluate(() => document.activeElement?.classList.contains('row-toggle'))).toBe(true);
       await page.keyboard.press('Space');
-      await expect(page.locator('.record-detail').count()).resolves.toBe(0);
+      await detail.waitFor();
+      await page.keyboard.press('Space');
+      await expect(detail.count()).resolves.toBe(0);
+      await context.close();
+    });
+  });
+
+  describe('long values, clocks that disagree, narrow screens', () => {
+    const BEFORE = 'from=2026-03-10T09:00:00Z&to=2026-03-10T10:00:00Z';
+
+    it('shows the whole value of a cut cell on hover and on focus, and a stack trace as its lines', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, `/?${BEFORE}`);
+      const row = page.locator('tr.row', { hasText: 'alice' });
+      const tip = page.getByRole('tooltip');
+      await row.locator('td.col-entity').hover();
+      await tip.waitFor();
+      expect(JSON.parse((await tip.textContent())!)).toEqual(LARGE_ENTITY);
+      await page.mouse.move(0, 0);
+      await expect(tip.isHidden()).resolves.toBe(true);
+      // By keyboard: from the row, the arrow keys move to its long values, whose whole value shows on focus.
+      await row.locator('.row-toggle').focus();
+      await page.keyboard.press('ArrowRight');
+      expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.col)).toBe('text');
+      await expect(tip.textContent()).resolves.toBe(STACK_TRACE);
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+      await page.keyboard.press('ArrowRight');
+      expect(JSON.parse((await tip.textContent())!)).toEqual(LARGE_ENTITY);
+      await page.keyboard.press('Escape');
+      await expect(tip.isHidden()).resolves.toBe(true);
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('Enter');
+      // In the record, the stack trace is its lines, and the large entityData takes the record's whole width.
+      const detail = page.locator('.record-detail');
+      await detail.waitFor();
+      const lines = (await detail.locator('[data-field="text"] pre').innerText()).split('\n');
+      expect(lines).toEqual(STACK_TRACE.split('\n'));
+      const [record, entity] = await Promise.all([detail.boundingBox(), detail.locator('[data-field="entityData"]').boundingBox()]);
+      expect(entity!.width).toBeGreaterThan(record!.width * 0.9);
+      await detail.locator('[data-field="text"]').scrollIntoViewIfNeeded();
+      await screenshot(page, 'long-values');
+      expect(await seriousViolations(page)).toEqual([]);
+      await context.close();
+    });
+
+    it('flags an event received long after it happened, in the row and in the record, and says why', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, `/?${HOUR}&event=2004`);
+      const flag = page.locator('tr.row .time-gap');
+      await expect(flag.getAttribute('aria-label')).resolves.toBe('Received 22 min 58 s after it happened');
+      // Events received at once carry no flag.
+      expect(await page.locator('.time-gap').count()).toBe(1);
+      await page.locator('tr.row').first().click();
+      await expect(page.locator('[data-field="apiCreatedAt"] .value-note').textContent()).resolves.toBe(
+        'Received 22 min 58 s after it happened. More than 5 minutes apart (the clock skew Kerberos accepts): the event was held back or back-dated, or its source clock is off',
+      );
+      await context.close();
+    });
+
+    it('fits a phone: the filters fold, the first rows are on the first screen, and a record reads without sideways scrolling', async () => {
+      const context = await newContext(fx, { viewport: { width: 375, height: 812 } });
+      const page = await openJournal(context);
+      const toggle = page.getByRole('button', { name: /^Filters/ });
+      expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+      expect(await page.getByLabel('User', { exact: true }).isVisible()).toBe(false);
+      const first = (await page.locator('tr.row').nth(1).boundingBox())!;
+      expect(first.y + first.height).toBeLessThan(812);
+      await screenshot(page, 'journal-narrow');
+      await page.locator('tr.row .row-toggle').first().click();
+      await page.locator('.record-detail').waitFor();
+      await page.locator('.record-detail').scrollIntoViewIfNeeded();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await screenshot(page, 'expanded-record-narrow');
+      await toggle.click();
+      await page.getByLabel('User', { exact: true }).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await context.close();
+    });
+  });
+
+  describe('live mode', () => {
+    it('says why it cannot follow a view, instead of a dead button', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, `/?${HOUR}&order=asc`);
+      const live = page.getByRole('button', { name: 'Live: off' });
+      // aria-disabled, not disabled: it stays focusable and clickable, and answers with the reason.
+      expect(await live.getAttribute('aria-disabled')).toBe('true');
+      await live.click({ force: true });
+      await expect(page.locator('#live-why').textContent()).resolves.toBe('Live adds new events at the top: sort newest first to follow them.');
+      expect(await live.getAttribute('aria-pressed')).toBe('false');
+      const past = await openJournal(context, '/?from=2026-03-10T08:00:00Z&to=2026-03-10T09:00:00Z');
+      await past.getByRole('button', { name: 'Live: off' }).click({ force: true });
+      await expect(past.locator('#live-why').textContent()).resolves.toContain('This range has ended');
+      await context.close();
+    });
+
+    it('follows a rolling range as the clock moves: older rows leave, new ones join', async () => {
+      const context = await newContext(fx);
+      const page = await openJournal(context, '/?range=15m&not.tenantId=tamga');
+      expect(await rowIds(page)).toHaveLength(24);
+      await page.getByRole('button', { name: 'Live: off' }).click();
+      await page.getByRole('button', { name: 'Live: on' }).waitFor();
+      // Two minutes later (the page moves its range every 10 s), and one new event arrives.
+      await context.clock.setFixedTime(FIXED_MS + 2 * 60_000);
+      fx.clock.now = FIXED_MS + 2 * 60_000;
+      const posted = await fetch(`${fx.baseUrl}/api/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event: 100, tenantId: 'globex', userId: 'svc-live', createdAt: '2026-03-10T10:51:30Z' }),
+      });
+      fx.clock.now = FIXED_MS;
+      expect(posted.status).toBe(201);
+      await page.waitForFunction(() => document.querySelector('tr.row .col-user')?.textContent === 'svc-live', undefined, { timeout: 15_000 });
+      // The rows of 10:35–10:37 left with the range's start: 14 OCR requests and the new event remain.
+      await page.waitForFunction(() => document.querySelectorAll('tr.row').length === 15, undefined, { timeout: 15_000 });
+      await expect(page.locator('.rolling-range').textContent()).resolves.toBe('Moving with the clock: 10 Mar, 13:37 – 10 Mar, 13:52');
+      expect(paramsOf(page).get('range')).toBe('15m');
       await context.close();
     });
   });
@@ -776,8 +1011,11 @@ describe.skipIf(!enabled)('journal page', () => {
       const context = await newContext(fx);
       const several = await openJournal(context, `/?${HOUR}&tenantId=default,acme`);
       const button = several.getByRole('button', { name: 'Evidence bundle' });
-      expect(await button.isDisabled()).toBe(true);
-      expect(await button.getAttribute('title')).toContain("one tenant's log");
+      expect(await button.getAttribute('aria-disabled')).toBe('true');
+      await button.click({ force: true });
+      await expect(several.locator('.export-status').textContent()).resolves.toBe(
+        "An evidence bundle covers one tenant's log; this view shows several (default, acme). Filter by a single tenant to download one.",
+      );
       await several.close();
 
       const page = await openJournal(context, `/?${HOUR}&tenantId=nosuch`);

@@ -166,10 +166,13 @@ describe('verifyBundle', () => {
   });
 
   describe('when lines are deleted, swapped, inserted or cut', () => {
-    it('names the missing seq of a deleted line', () => {
+    it('names the missing seqs of deleted lines, first and last', () => {
       const b = build(40);
       b.lines.splice(12, 1);
-      expect(verify(b)).toMatchObject({ status: 'tampered', firstBadSeq: 12, problems: [{ code: 'LOG_INCONSISTENT', reason: 'gap' }] });
+      expect(verify(b)).toMatchObject({ status: 'tampered', firstBadSeq: 12, problems: [{ code: 'LOG_INCONSISTENT', reason: 'gap', seq: 12, lastSeq: 12 }] });
+      const three = build(40);
+      three.lines.splice(20, 3);
+      expect(verify(three).problems[0]).toMatchObject({ reason: 'gap', seq: 20, lastSeq: 22 });
     });
 
     it('names the first displaced seq of two swapped lines', () => {
@@ -191,7 +194,7 @@ describe('verifyBundle', () => {
     it('names the first missing seq of a cut tail', () => {
       const b = build(40);
       b.lines.length = 33;
-      expect(verify(b)).toMatchObject({ status: 'tampered', firstBadSeq: 33, problems: [{ reason: 'truncated' }] });
+      expect(verify(b)).toMatchObject({ status: 'tampered', firstBadSeq: 33, problems: [{ reason: 'truncated', seq: 33, lastSeq: 39 }] });
     });
 
     it('treats an unreadable line as a tampered record', () => {

@@ -39,6 +39,8 @@ export interface VerificationProblem {
   readonly message: string;
   /** For checkpoint problems: the checkpoint's tree size. */
   readonly checkpointSize?: number;
+  /** For missing records (`gap`, `truncated`): the last missing seq (`seq` is the first). */
+  readonly lastSeq?: number;
 }
 
 /** The outcome of verifying a bundle (or a range of the stored log, server-side). */
@@ -145,10 +147,17 @@ export class BundleVerifier {
     this.#checkRootAt(manifest.range.from, () => this.#range.root());
   }
 
-  #problem(code: ErrorCode, reason: string, seq: number | null, message: string, checkpointSize?: number): void {
+  #problem(code: ErrorCode, reason: string, seq: number | null, message: string, checkpointSize?: number, lastSeq?: number): void {
     this.#problemCount++;
     if (this.#problems.length < MAX_LISTED) {
-      this.#problems.push({ code, reason, seq, message, ...(checkpointSize !== undefined && { checkpointSize }) });
+      this.#problems.push({
+        code,
+        reason,
+        seq,
+        message,
+        ...(checkpointSize !== undefined && { checkpointSize }),
+        ...(lastSeq !== undefined && { lastSeq }),
+      });
     }
     if (seq !== null && (this.#firstBadSeq === null || seq < this.#firstBadSeq)) this.#firstBadSeq = seq;
     if (seq !== null && seq >= this.#lastGoodSize() && (this.#windowBad === null || seq < this.#windowBad)) this.#windowBad = seq;
@@ -314,7 +323,7 @@ export class BundleVerifier {
     // Step 2: contiguous seq.
     if (seq !== this.#next) {
       if (seq > this.#next) {
-        this.#problem('LOG_INCONSISTENT', 'gap', this.#next, `Records seq ${this.#next}..${seq - 1} are missing`);
+        this.#problem('LOG_INCONSISTENT', 'gap', this.#next, `Records seq ${this.#next}..${seq - 1} are missing`, undefined, seq - 1);
       } else {
         this.#problem('LOG_INCONSISTENT', 'out-of-order', seq, `Record seq ${seq} comes after seq ${this.#next - 1}: records were reordered, repeated or inserted`);
       }
@@ -344,7 +353,7 @@ export class BundleVerifier {
     this.#finished = true;
     const m = this.#manifest;
     if (this.#next < m.range.to) {
-      this.#problem('LOG_INCONSISTENT', 'truncated', this.#next, `Records seq ${this.#next}..${m.range.to - 1} are missing: the bundle was cut`);
+      this.#problem('LOG_INCONSISTENT', 'truncated', this.#next, `Records seq ${this.#next}..${m.range.to - 1} are missing: the bundle was cut`, undefined, m.range.to - 1);
       this.#treeIntact = false;
     }
     if (this.#treeIntact && this.#range.size === m.range.to && m.treeSize > m.range.to) {

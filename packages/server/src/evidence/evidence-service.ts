@@ -13,8 +13,9 @@ import {
 } from '@tamga/core';
 import type { BundleManifest, BundleRecord, CheckedLine, IntegrityStatus, VerificationReport } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
-import { findSeqRange } from '../journal/minute-counts.js';
-import type { ErasedRecord, ErasureSelector, LogHead, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
+import { countRecordStats, findSeqRange } from '../journal/minute-counts.js';
+import { MINUTE_MICROS } from '../journal/journal-store.js';
+import type { ErasedRecord, ErasureSelector, LogHead, RecordFilter, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
 import { VerifiedRanges } from './verified-ranges.js';
@@ -41,6 +42,27 @@ const VERIFY_PAGE = 200;
 
 /** Most records `GET /logs/{tenant}/verify` checks in one request. */
 export const MAX_VERIFY_RANGE = 1_000_000;
+
+/**
+ * Who asked for an evidence operation, as it is journalled: the principal's name and `userId`, the request's IP
+ * and the session's operation key.
+ */
+export interface EvidenceCaller {
+  readonly name: string;
+  readonly userId?: string | undefined;
+  readonly ip?: string | null | undefined;
+  readonly operationKey?: string | undefined;
+}
+
+/** The fields of a journalled event that say who caused it. */
+function actorFields(by: EvidenceCaller): { userId: string; ip: string | null; operationKey: string | null } {
+  return { userId: by.userId ?? by.name, ip: by.ip === undefined || by.ip === '' ? null : by.ip, operationKey: by.operationKey ?? null };
+}
+
+/** The name of a tenant in URLs and journalled events: `default` for the default tenant. */
+function tenantName(tenantId: string | null): string {
+  return tenantId ?? 'default';
+}
 
 /** A resolved export or verification range of a log: `[from, to)`, up to the newest checkpoint. */
 export interface EvidenceRange extends SeqRange {
@@ -71,6 +93,35 @@ export type RangeVerification = Pick<
   /** When the range was checked: now, or for an answer from earlier checks, when its oldest part was. */
   readonly verifiedAt: string;
 };
+
+/**
+ * How far a verification of a view covers one of its logs: `verified` (see `verification`), `too-large` (more than
+ * {@link MAX_VERIFY_RANGE} records: export and verify offline), `skipped` (not checked in this request: the logs
+ * before it used up its budget of {@link MAX_VERIFY_RANGE} records), `pending` (no signed checkpoint covers its
+ * records yet).
+ */
+export type LogCoverageState = 'verified' | 'too-large' | 'skipped' | 'pending';
+
+/** One log of a view's verification ({@link EvidenceService.verifyView}). */
+export interface LogCoverage {
+  /** The tenant: `default` or its id. */
+  readonly tenant: string;
+  readonly origin: string;
+  /** The smallest seq range of the log holding every record of the view's time range. */
+  readonly range: SeqRange;
+  readonly coverage: LogCoverageState;
+  /** Records at the end of `range` that no signed checkpoint covers yet (appended within the last second): not checked. */
+  readonly unsigned: number;
+  /** The check of `range` up to the newest checkpoint, when `coverage` is `verified`; else null. */
+  readonly verification: RangeVerification | null;
+}
+
+/** What `GET /api/v1/logs/verify` answers: every log with records in the time range, each checked or said why not. */
+export interface ViewVerification {
+  /** `tampered` when a check found a problem; else `incomplete` when a log was not checked; else `valid`. */
+  readonly status: 'valid' | 'tampered' | 'incomplete';
+  readonly logs: readonly LogCoverage[];
+}
 
 function answer(report: VerificationReport, now: number): RangeVerification {
   const { status, origin, range, treeSize, checked, counts, firstBadSeq, problems, problemCount, records } = report;
@@ -175,16 +226,50 @@ export class EvidenceService {
    * one `checkpoint` line per checkpoint, every record line as in `records.ndjson`, and an `end` line with the
    * record count, so a cut download is noticed. Journals the export (JournalExported) before the first line.
    */
-  async exportLines(log: LogHead, range: EvidenceRange, by: { name: string; userId?: string | undefined }): Promise<AsyncGenerator<string>> {
+  async exportLines(log: LogHead, range: EvidenceRange, by: EvidenceCaller): Promise<AsyncGenerator<string>> {
     // Everything that can fail before the first byte is done here, so such failures are a problem+json answer.
     const manifest = await this.manifest(log, range);
     const checkpoints = await this.checkpoints(log, range);
     await this.#journal.appendSystem({
       event: EVIDENCE_EVENTS.JournalExported,
-      userId: by.userId ?? by.name,
-      entityData: { tenant: log.tenantId ?? 'default', origin: log.origin, from: range.from, to: range.to, treeSize: range.newest.size, records: range.to - range.from },
+      ...actorFields(by),
+      entityData: {
+        format: 'bundle',
+        tenant: tenantName(log.tenantId),
+        origin: log.origin,
+        from: range.from,
+        to: range.to,
+        treeSize: range.newest.size,
+        records: range.to - range.from,
+      },
     });
     return this.#lines(log, range, manifest, checkpoints);
+  }
+
+  /**
+   * Journals an export of the records of a filter as CSV or NDJSON (JournalExported, every time: exports are not
+   * folded into the once-a-minute JournalRead) and returns how many records the filter held when it began. Called
+   * before the first byte goes out, so no export leaves without its trace.
+   *
+   * @param query - the filter as the caller gave it (the request's query string), journalled as it is.
+   */
+  async noteRecordExport(filter: RecordFilter, format: 'csv' | 'ndjson', query: string, by: EvidenceCaller): Promise<number> {
+    // One bucket over the whole range: the per-minute counts serve the usual filters without reading the records.
+    const from = filter.from ?? 0;
+    const to = filter.to ?? this.#now() * 1000;
+    const bucket = Math.max(MINUTE_MICROS, Math.ceil((to - from) / MINUTE_MICROS + 1) * MINUTE_MICROS);
+    const { count } = await countRecordStats(this.#journal.store, { ...filter, from }, bucket);
+    await this.#journal.appendSystem({
+      event: EVIDENCE_EVENTS.JournalExported,
+      ...actorFields(by),
+      entityData: {
+        format,
+        tenants: filter.tenants === undefined ? 'all' : filter.tenants.map(tenantName),
+        filter: query.slice(0, 2000),
+        records: count,
+      },
+    });
+    return count;
   }
 
   async *#lines(log: LogHead, range: EvidenceRange, manifest: BundleManifest, checkpoints: readonly StoredCheckpoint[]): AsyncGenerator<string> {
@@ -240,6 +325,50 @@ export class EvidenceService {
       records: notValid.slice(0, MAX_LISTED_RECORDS),
       verifiedAt: new Date(checked === 0 ? now : verifiedAt).toISOString(),
     };
+  }
+
+  /**
+   * Verifies every log of a view (DESIGN.md §4, the journal page's integrity badge): for each of `logs` holding a
+   * record whose `createdAt` is in `[fromMicros, toMicros)`, the smallest seq range holding them is verified like
+   * {@link verify} (with `maxAgeMs`), up to a budget of {@link MAX_VERIFY_RANGE} records in all; a log it cannot
+   * check is listed with the reason. Logs come default tenant first, then by tenant id.
+   */
+  async verifyView(
+    logs: readonly LogHead[],
+    fromMicros: number | undefined,
+    toMicros: number | undefined,
+    options: { readonly signal?: AbortSignal | undefined; readonly maxAgeMs?: number | undefined } = {},
+  ): Promise<ViewVerification> {
+    const store = this.#journal.store;
+    const ordered = [...logs].sort((a, b) => (a.tenantId === null ? -1 : b.tenantId === null ? 1 : a.tenantId < b.tenantId ? -1 : 1));
+    let budget = MAX_VERIFY_RANGE;
+    const covered: LogCoverage[] = [];
+    for (const log of ordered) {
+      options.signal?.throwIfAborted();
+      const inView = await findSeqRange(store, log.logId, fromMicros, toMicros);
+      if (inView === undefined) continue;
+      const newest = await store.latestCheckpoint(log.logId);
+      const signedTo = Math.min(inView.to, newest?.size ?? 0);
+      const base = { tenant: tenantName(log.tenantId), origin: log.origin, range: inView, unsigned: inView.to - Math.max(signedTo, inView.from) };
+      const size = signedTo - inView.from;
+      if (newest === undefined || size <= 0) {
+        covered.push({ ...base, coverage: 'pending', verification: null });
+      } else if (size > MAX_VERIFY_RANGE) {
+        covered.push({ ...base, coverage: 'too-large', verification: null });
+      } else if (size > budget) {
+        covered.push({ ...base, coverage: 'skipped', verification: null });
+      } else {
+        budget -= size;
+        const verification = await this.verify(log, { from: inView.from, to: signedTo, newest }, options);
+        covered.push({ ...base, coverage: 'verified', verification });
+      }
+    }
+    const status = covered.some((l) => l.verification?.status === 'tampered')
+      ? 'tampered'
+      : covered.every((l) => l.coverage === 'verified')
+        ? 'valid'
+        : 'incomplete';
+    return { status, logs: covered };
   }
 
   /**
@@ -315,19 +444,19 @@ export class EvidenceService {
    * The erasure procedure: nulls the payload of the selected records (the store's guarded UPDATE) and journals
    * it as PayloadErased with the reason and who asked. The records then read and verify as `redacted`.
    */
-  async erase(selector: ErasureSelector, reason: string, by: { name: string; userId?: string | undefined }): Promise<ErasedRecord[]> {
+  async erase(selector: ErasureSelector, reason: string, by: EvidenceCaller): Promise<ErasedRecord[]> {
     const erased = await this.#journal.store.erasePayloads(selector);
     if (erased.length > 0) {
       await this.#journal.appendSystem({
         event: EVIDENCE_EVENTS.PayloadErased,
-        userId: by.userId ?? by.name,
+        ...actorFields(by),
         entityData: {
           reason,
           ...('userId' in selector && { subject: selector.userId }),
           count: erased.length,
           // As many as fit well inside entityData's 64 KiB (about 400): a thousand did not, and the erasure, already
           // committed, then went unjournalled.
-          records: erased.slice(0, MAX_ERASED_IN_EVENT).map((r) => ({ id: r.id, tenant: r.tenantId ?? 'default', seq: r.seq })),
+          records: erased.slice(0, MAX_ERASED_IN_EVENT).map((r) => ({ id: r.id, tenant: tenantName(r.tenantId), seq: r.seq })),
         },
       });
     }
@@ -335,7 +464,7 @@ export class EvidenceService {
   }
 
   /** Rotates a key at once (KeyRing mutation) and journals it (HmacKeyRotated / CheckpointKeyRotated). */
-  async rotate(type: 'hmac' | 'checkpoint', by: { name: string; userId?: string | undefined }): Promise<{ id: string; previous: string }> {
+  async rotate(type: 'hmac' | 'checkpoint', by: EvidenceCaller): Promise<{ id: string; previous: string }> {
     const keys = this.#journal.keys;
     if (type === 'hmac') {
       const previous = keys.activeHmacKey.kid;

@@ -99,6 +99,18 @@ async function waitForCheckpoint(t: TestServer, size: number): Promise<string> {
   throw new Error(`no checkpoint of size ${size}`);
 }
 
+/** Waits until every log has a signed checkpoint of its current size. */
+async function waitForAllSigned(t: TestServer): Promise<void> {
+  const store = t.server.journal.store;
+  for (let i = 0; i < 200; i++) {
+    const logs = await store.listLogs();
+    const signed = await Promise.all(logs.map(async (l) => (await store.latestCheckpoint(l.logId))?.size === l.size));
+    if (signed.every(Boolean)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the logs were not all signed');
+}
+
 async function append(t: TestServer, count: number, offset = 0): Promise<void> {
   const events = Array.from({ length: count }, (_, i) => ({
     event: 2001,
@@ -230,6 +242,47 @@ for (const backend of backends) {
       await db.run('DELETE FROM records WHERE log_id = ? AND seq = 13', [logId]);
       expect(await verifyApi(t)).toMatchObject({ status: 'tampered', firstBadSeq: 13, problems: [{ code: 'LOG_INCONSISTENT', reason: 'gap' }] });
       expect(await verifyExport(t)).toMatchObject({ status: 'tampered', firstBadSeq: 13 });
+      await close();
+    });
+
+    it('a view over several logs names the broken log with its first bad seq and the check that failed', async () => {
+      const { t, db, logId, close } = await setUp();
+      const other = await t.request({
+        method: 'POST',
+        url: '/api/v1/events',
+        payload: [
+          { event: 2001, tenantId: 'globex', userId: 'g' },
+          { event: 2001, userId: 'd' },
+        ],
+      });
+      expect(other.statusCode).toBe(201);
+      await waitForAllSigned(t);
+      await db.run('DELETE FROM records WHERE log_id = ? AND seq IN (13, 14)', [logId]);
+      await db.run(`UPDATE records SET entity_data = ? WHERE log_id = ? AND seq = 20`, ['{"login":"mallory","n":20}', logId]);
+      const view = async (query: string): Promise<{ status: string; logs: { tenant: string; coverage: string; range: { from: number; to: number }; verification: VerificationReport | null }[] }> => {
+        const res = await t.request({ method: 'GET', url: `/api/v1/logs/verify?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&${query}` });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json();
+      };
+      const all = await view('not.tenantId=tamga');
+      expect(all.status).toBe('tampered');
+      expect(all.logs.map((l) => [l.tenant, l.coverage, l.verification?.status])).toEqual([
+        ['default', 'verified', 'valid'],
+        ['acme', 'verified', 'tampered'],
+        ['globex', 'verified', 'valid'],
+      ]);
+      const acme = all.logs[1]!.verification!;
+      expect(acme).toMatchObject({ firstBadSeq: 13, range: { from: 0, to: N } });
+      expect(acme.problems).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ code: 'LOG_INCONSISTENT', reason: 'gap', seq: 13, lastSeq: 14 }),
+          expect.objectContaining({ code: 'RECORD_TAMPERED', reason: 'payload-mismatch', seq: 20 }),
+        ]),
+      );
+      // The filter's tenants narrow the view; a log without records in the range is not listed.
+      expect((await view('tenantId=globex,default')).logs.map((l) => l.tenant)).toEqual(['default', 'globex']);
+      const none = await t.request({ method: 'GET', url: '/api/v1/logs/verify?from=2001-01-01T00:00:00Z&to=2001-01-02T00:00:00Z' });
+      expect(none.json()).toEqual({ status: 'valid', logs: [] });
       await close();
     });
 

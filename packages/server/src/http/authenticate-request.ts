@@ -73,5 +73,7 @@ export async function authenticateRequest(context: ServerContext, request: Fasti
 /** Whether a request reads the journal (its records, stats, checkpoints or proofs): JournalRead is journalled. */
 export function isJournalRead(request: FastifyRequest): boolean {
   const route = request.routeOptions.url ?? '';
+  // Exports are journalled each time on their own (JournalExported), not as reads.
+  if (route === '/api/v1/events/export' || route === '/api/v1/logs/:tenant/export') return false;
   return request.method === 'GET' && (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/') || isEventApiPath(route));
 }

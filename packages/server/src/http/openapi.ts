@@ -204,6 +204,76 @@ export const OPENAPI_DOCUMENT = Object.freeze({
         },
       },
     },
+    '/api/v1/events/export': {
+      get: {
+        summary:
+          'Every record of the filters, streamed as NDJSON or CSV (a UTF-8 BOM, a header line, formula-like cells neutralized); each export is journalled (JournalExported with the caller and IP)',
+        parameters: [
+          ...filters,
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The records in the filter\'s order, `index` counting from 1; `X-Tamga-Record-Count` says how many matched when the export began',
+            headers: { 'X-Tamga-Record-Count': { schema: { type: 'integer' } } },
+            content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } },
+          },
+          '400': problem,
+          '401': problem,
+          '403': problem,
+        },
+      },
+    },
+    '/api/v1/logs/verify': {
+      get: {
+        summary:
+          "Verify every log of a view: each tenant's log holding records in [from, to) (the tenantId filter, else every tenant the caller sees; not.tenantId leaves tenants out), up to 1,000,000 records in all",
+        parameters: [
+          ...filters.filter((p) => ['from', 'to', 'tenantId', 'not.tenantId'].includes(p.name)),
+          {
+            name: 'maxAge',
+            in: 'query',
+            schema: { type: 'integer', minimum: 0, maximum: 3600, default: 0 },
+            description: 'Seconds: parts this node found valid at most this long ago are not checked again',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Per log: its seq range in the view, whether it was checked (coverage) and the check',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    status: { type: 'string', enum: ['valid', 'tampered', 'incomplete'] },
+                    logs: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          tenant: { type: 'string' },
+                          origin: { type: 'string' },
+                          range: { type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' } } },
+                          coverage: { type: 'string', enum: ['verified', 'too-large', 'skipped', 'pending'] },
+                          unsigned: { type: 'integer', description: 'Records at the end of range no signed checkpoint covers yet (not checked)' },
+                          verification: {
+                            type: ['object', 'null'],
+                            description: 'As GET /api/v1/logs/{tenant}/verify answers; problems name seq (and lastSeq for missing records), code and reason',
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '400': problem,
+          '401': problem,
+          '403': problem,
+        },
+      },
+    },
     '/api/v1/events/stream': {
       get: {
         summary: 'Server-Sent Events of new records matching the filters (from/to do not apply: the stream starts now)',

@@ -141,6 +141,25 @@ const CASES: Record<string, readonly Case[]> = {
     { url: '/api/v1/logs/globex/verify', check: status({ auditor: 404, key: 404, ingest: 403 }) },
     { url: '/api/v1/logs/default/verify', check: status({ auditor: 404, key: 404, ingest: 403 }) },
   ],
+  // Only the caller's own tenant's log is verified and named, whatever the filter asks for.
+  'GET /api/v1/logs/verify': Object.entries({ '': ['acme'], '&tenantId=globex,acme': ['acme'], '&tenantId=tamga': [], '&not.tenantId=acme': [] }).map(
+    ([filter, expected]) => ({
+      url: `/api/v1/logs/verify?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z${filter}`,
+      check(who: Who, r: LightMyRequestResponse) {
+        if (who === 'ingest') return expect(r.statusCode).toBe(403);
+        expect(r.json<{ logs: { tenant: string }[] }>().logs.map((l) => l.tenant)).toEqual(expected);
+      },
+    }),
+  ),
+  'GET /api/v1/events/export': ['', '?tenantId=globex', '?format=csv&tenantId=tamga,default,acme', `?q=${MARK}&format=csv`].map((query) => ({
+    url: `/api/v1/events/export${query}`,
+    check(who: Who, r: LightMyRequestResponse) {
+      if (who === 'ingest') return expect(r.statusCode).toBe(403);
+      expect(r.statusCode).toBe(200);
+      expect(r.body).not.toContain('globex');
+      if (query === '') expect(r.body.trimEnd().split('\n').map((l) => (JSON.parse(l) as { tenantId: string }).tenantId)).toEqual(['acme', 'acme']);
+    },
+  })),
   'GET /api/v1/events/:id/receipt': [
     { url: '/api/v1/events/{globex}/receipt', check: status({ auditor: 404, key: 404, ingest: 403 }) },
     { url: '/api/v1/events/{default}/receipt', check: status({ auditor: 404, key: 404, ingest: 403 }) },

@@ -86,3 +86,66 @@ export interface CatalogItem {
 export function integrityOf(record: JournalRecord): Integrity {
   return record.integrity ?? (record.validSignature ? 'valid' : 'tampered');
 }
+
+/** One problem server-side verification found (`GET /api/v1/logs/verify`). */
+export interface VerificationProblem {
+  /** `RECORD_TAMPERED`, `LOG_INCONSISTENT`, `SIGNATURE_INVALID`, `KEY_UNKNOWN`, … */
+  readonly code: string;
+  /** Which check failed: `gap`, `truncated`, `payload-mismatch`, `columns-mismatch`, `root-mismatch`, … */
+  readonly reason: string;
+  /** The first bad seq the problem concerns, or null. */
+  readonly seq: number | null;
+  /** For missing records (`gap`, `truncated`): the last missing seq. */
+  readonly lastSeq?: number;
+  /** The server's sentence (English). */
+  readonly message: string;
+}
+
+/** The server's check of a seq range of one log. */
+export interface RangeVerification {
+  readonly status: 'valid' | 'tampered';
+  readonly range: { readonly from: number; readonly to: number };
+  readonly checked: number;
+  readonly counts: Readonly<Record<Integrity, number>>;
+  readonly firstBadSeq: number | null;
+  readonly problems: readonly VerificationProblem[];
+  readonly problemCount: number;
+  /** When it was checked (with `maxAge`, when its oldest part was). */
+  readonly verifiedAt: string;
+}
+
+/** How far the check of a view covers one of its logs. */
+export type LogCoverageState = 'verified' | 'too-large' | 'skipped' | 'pending';
+
+/** One tenant log of a view, as `GET /api/v1/logs/verify` answers. */
+export interface LogCoverage {
+  /** `default` or the tenant id. */
+  readonly tenant: string;
+  readonly origin: string;
+  readonly range: { readonly from: number; readonly to: number };
+  readonly coverage: LogCoverageState;
+  /** Records appended since the newest signed checkpoint: not checked yet. */
+  readonly unsigned: number;
+  readonly verification: RangeVerification | null;
+}
+
+/** `GET /api/v1/logs/verify`: every tenant log holding records of the view's time range. */
+export interface ViewVerification {
+  readonly status: 'valid' | 'tampered' | 'incomplete';
+  readonly logs: readonly LogCoverage[];
+}
+
+/**
+ * A gap between `createdAt` (the source's clock) and `apiCreatedAt` (Tamga's) that the page points out: more than five
+ * minutes either way: the largest clock skew Kerberos accepts by default (MIT Kerberos `clockskew` 300 s, also Active
+ * Directory's default), a common yardstick for "these two clocks disagree". A producer that sends at once lands within seconds; beyond this the event was
+ * held back (a spool, an import, a late batch), back-dated, or its source's clock is wrong — either way its "Created
+ * at" is not when Tamga learned of it.
+ */
+export const LARGE_TIME_GAP_MS = 5 * 60_000;
+
+/** `apiCreatedAt − createdAt` in ms when it is larger than {@link LARGE_TIME_GAP_MS} either way, else null. */
+export function largeTimeGapMs(record: Pick<JournalRecord, 'createdAt' | 'apiCreatedAt'>): number | null {
+  const gap = Date.parse(record.apiCreatedAt) - Date.parse(record.createdAt);
+  return Number.isFinite(gap) && Math.abs(gap) > LARGE_TIME_GAP_MS ? gap : null;
+}

@@ -193,3 +193,30 @@ export function SignatureIcon({ ok }: { readonly ok: boolean }) {
     </Svg>
   );
 }
+
+/** A ring with a stroke inside it: the clock and the check mark. */
+function Circled({ d }: { readonly d: string }) {
+  return (
+    <Svg>
+      <circle cx="8" cy="8" r="6.3" fill="none" stroke="currentColor" stroke-width="1.5" />
+      <path
+        d={d}
+        fill="none"
+        stroke="currentColor"
+        stroke-width="1.6"
+        stroke-linecap="round"
+        stroke-linejoin="round"
+      />
+    </Svg>
+  );
+}
+
+/** A clock: a time worth a second look (a large gap between the source's clock and Tamga's). */
+export function ClockIcon() {
+  return <Circled d="M8 4.5V8l2.4 1.6" />;
+}
+
+/** A check mark in a circle: a check that passed. */
+export function VerifyIcon() {
+  return <Circled d="m5.2 8.2 1.9 1.9 3.7-3.9" />;
+}

@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import type { JournalRecord } from '../api/journal-record.js';
+import { integrityOf } from '../api/journal-record.js';
 import type { ApiError } from '../api/tamga-api.js';
 import { formatNumber, t } from '../i18n/i18n.js';
 import { formatDateTime, formatDuration } from '../format/format-time.js';
@@ -11,7 +12,7 @@ import { navigate } from '../state/router.js';
 import { api } from '../state/session.js';
 import { AppLink } from './app-link.js';
 import { ClassIcon } from './icons.js';
-import { RecordDetail } from './record-detail.js';
+import { RecordDetail, SignatureBadge } from './record-detail.js';
 import { ErrorPanel, LoadingPanel } from './state-panels.js';
 
 function TimelineItem(props: {
@@ -36,6 +37,12 @@ function TimelineItem(props: {
         </div>
         <div class="timeline-title">
           <strong>{r.eventName}</strong> <span class="code">{r.event}</span>
+          {integrityOf(r) !== 'valid' && (
+            <>
+              {' '}
+              <SignatureBadge record={r} />
+            </>
+          )}
           {r.userId !== null && <span class="muted"> · {r.userId}</span>}
           {r.ip !== null && <span class="muted mono"> · {r.ip}</span>}
         </div>

@@ -1,8 +1,8 @@
 import { useSignal } from '@preact/signals';
-import type { JournalRecord } from '../api/journal-record.js';
-import { integrityOf, SEED_FIELDS } from '../api/journal-record.js';
+import type { Integrity, JournalRecord } from '../api/journal-record.js';
+import { integrityOf, largeTimeGapMs, SEED_FIELDS } from '../api/journal-record.js';
 import { t } from '../i18n/i18n.js';
-import { formatDateTime } from '../format/format-time.js';
+import { formatDateTime, formatTimeGap } from '../format/format-time.js';
 import { excludeValue, showOnly } from '../state/journal-query.js';
 import type { FilterUpdate, FilterValue, JournalFilter } from '../state/journal-query.js';
 import { AppLink } from './app-link.js';
@@ -23,23 +23,42 @@ const FILTERS: Partial<Record<string, (value: unknown) => FilterValue | null>> =
 
 const TAMGA_FIELDS = ['seq', 'sigKid', 'integrity', 'severity', 'outcome'] as const;
 
+/** What the signature check of a record says: valid, invalid (tampered), unknown key, or payload erased. */
+export function signatureText(integrity: Integrity): string {
+  return integrity === 'valid'
+    ? t('sig_valid')
+    : integrity === 'redacted'
+      ? t('sig_redacted')
+      : integrity === 'unknown-key'
+        ? t('sig_unknown_key')
+        : t('sig_tampered');
+}
+
 /** The signature badge from `integrity`: valid, invalid (tampered), unknown key, or redacted. */
 export function SignatureBadge({ record }: { readonly record: JournalRecord }) {
   const integrity = integrityOf(record);
-  const text =
-    integrity === 'valid'
-      ? t('sig_valid')
-      : integrity === 'redacted'
-        ? t('sig_redacted')
-        : integrity === 'unknown-key'
-          ? t('sig_unknown_key')
-          : t('sig_tampered');
   return (
     <span class={`badge sig-${integrity}`} data-integrity={integrity}>
       <SignatureIcon ok={integrity === 'valid' || integrity === 'redacted'} />
-      {text}
+      {signatureText(integrity)}
     </span>
   );
+}
+
+/** A value long enough to get the whole width of the record and more height: a stack trace, a large entityData. */
+const LARGE_VALUE_CHARS = 300;
+
+/** Whether a field's value is shown as lines in a block (objects, multi-line or long text). */
+function isBlockValue(value: unknown): boolean {
+  if (typeof value === 'object' && value !== null) return true;
+  return typeof value === 'string' && (value.includes('\n') || value.length > LARGE_VALUE_CHARS);
+}
+
+/** Whether a field's value takes the whole width of the record. */
+function isLargeValue(value: unknown): boolean {
+  if (typeof value === 'object' && value !== null)
+    return JSON.stringify(value).length > LARGE_VALUE_CHARS / 3;
+  return isBlockValue(value);
 }
 
 /** A value as seed 002 prints it: JSON literals (`"text"`, `null`, `2001`, `true`). */
@@ -53,17 +72,27 @@ function FieldValue(props: {
   readonly value: unknown;
   readonly filter: JournalFilter;
   readonly onFilter: ((update: FilterUpdate) => void) | undefined;
+  /** A remark under the value (a large time gap). */
+  readonly note?: string | undefined;
 }) {
   const { name, value, onFilter } = props;
   const text = literal(value);
-  const isBlock = typeof value === 'object' && value !== null;
   const filterValue = onFilter !== undefined ? FILTERS[name]?.(value) : null;
   const isTime = name === 'createdAt' || name === 'apiCreatedAt';
-  const content = isBlock ? (
-    <pre class="value value-json">{text}</pre>
-  ) : (
-    <code class={`value${value === null ? ' value-null' : ''}`}>{text}</code>
-  );
+  // Text with line breaks (a stack trace) is shown as its lines, not as a JSON string with \n escapes.
+  const content =
+    typeof value === 'object' && value !== null ? (
+      // Focusable: a block that scrolls must be reachable by keyboard (WCAG 2.1.1).
+      <pre class="value value-json" tabIndex={0}>
+        {text}
+      </pre>
+    ) : typeof value === 'string' && isBlockValue(value) ? (
+      <pre class={`value value-json ${value.includes('\n') ? 'value-lines' : 'value-long'}`} tabIndex={0}>
+        {value}
+      </pre>
+    ) : (
+      <code class={`value${value === null ? ' value-null' : ''}`}>{text}</code>
+    );
   return (
     <dd>
       {filterValue !== null && filterValue !== undefined && onFilter !== undefined ? (
@@ -91,6 +120,7 @@ function FieldValue(props: {
         content
       )}
       {isTime && typeof value === 'string' && <span class="value-local">{formatDateTime(value)}</span>}
+      {props.note !== undefined && <span class="value-note">{props.note}</span>}
     </dd>
   );
 }
@@ -109,6 +139,7 @@ export function RecordDetail(props: {
   readonly showOperationLink?: boolean;
 }) {
   const { record } = props;
+  const gap = largeTimeGapMs(record);
   const copyState = useSignal<'idle' | 'copied' | 'failed'>('idle');
   const extras = Object.keys(record).filter(
     (k) =>
@@ -158,9 +189,23 @@ export function RecordDetail(props: {
       </div>
       <dl class="fields">
         {SEED_FIELDS.map((name) => (
-          <div class="field-row" key={name} data-field={name}>
+          <div
+            class={`field-row${isLargeValue(record[name]) ? ' is-large' : ''}`}
+            key={name}
+            data-field={name}
+          >
             <dt>{name}</dt>
-            <FieldValue name={name} value={record[name]} filter={props.filter} onFilter={props.onFilter} />
+            <FieldValue
+              name={name}
+              value={record[name]}
+              filter={props.filter}
+              onFilter={props.onFilter}
+              note={
+                name === 'apiCreatedAt' && gap !== null
+                  ? `${formatTimeGap(gap)}. ${t('timeGapWhy')}`
+                  : undefined
+              }
+            />
           </div>
         ))}
       </dl>

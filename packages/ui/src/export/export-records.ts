@@ -1,51 +1,87 @@
-import type { JournalRecord } from '../api/journal-record.js';
+import { ApiError, isAbort } from '../api/tamga-api.js';
+import type { TamgaApi } from '../api/tamga-api.js';
+import { filterParams } from '../state/journal-query.js';
+import type { JournalFilter } from '../state/journal-query.js';
 
-/** CSV columns: seed 002's fields in seed order, then Tamga's. */
-export const CSV_COLUMNS = [
-  'index',
-  'id',
-  'event',
-  'eventName',
-  'classifiedEvent',
-  'createdAt',
-  'apiCreatedAt',
-  'userId',
-  'ip',
-  'tenantId',
-  'nodeId',
-  'operationKey',
-  'text',
-  'entityData',
-  'signature',
-  'validSignature',
-  'seq',
-  'sigKid',
-  'integrity',
-  'severity',
-  'outcome',
-] as const;
+/** Formats of an export of the view. */
+export type ExportFormat = 'csv' | 'ndjson';
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text =
-    typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  // RFC 4180: quote fields holding a separator, quote or line break; double inner quotes.
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+/** A downloaded export: the bytes as the server sent them, and how many records they hold. */
+export interface RecordExport {
+  readonly blob: Blob;
+  readonly records: number;
 }
 
 /**
- * Records as RFC 4180 CSV with a header line and CRLF line ends. Values are written exactly as the
- * API gave them (objects as JSON, null as an empty cell), so the file is evidence, not a rendering.
+ * Counts the records of an export as its bytes arrive: NDJSON lines, or CSV rows (line breaks outside quoted cells,
+ * RFC 4180; the header row not counted).
  */
-export function toCsv(records: readonly JournalRecord[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const r of records) lines.push(CSV_COLUMNS.map((c) => csvCell(r[c])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+export class RecordCounter {
+  #records = 0;
+  #isQuoted = false;
+  readonly #format: ExportFormat;
+
+  constructor(format: ExportFormat) {
+    this.#format = format;
+    // The CSV header ends with the first line break.
+    if (format === 'csv') this.#records = -1;
+  }
+
+  /** Feeds the next decoded text. */
+  add(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // A doubled quote toggles twice, so counting every quote keeps the state right.
+      if (c === 34 && this.#format === 'csv') this.#isQuoted = !this.#isQuoted;
+      else if (c === 10 && !this.#isQuoted) this.#records++;
+    }
+  }
+
+  /** Records counted so far. */
+  get records(): number {
+    return Math.max(0, this.#records);
+  }
 }
 
-/** Records as NDJSON, one record per line exactly as the API returned it. */
-export function toNdjson(records: readonly JournalRecord[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');
+/**
+ * Downloads every record of `filter` in its order as CSV or NDJSON from the server (`GET /api/v1/events/export`), which
+ * journals the export with the caller and IP (a file built in the browser would leave no trace). `onProgress` gets the
+ * records so far. The CSV's cells that a spreadsheet would run as formulas come neutralized.
+ *
+ * @throws ApiError the server's problem, or `BUNDLE_INCOMPLETE` when the download is cut: a cut file is never returned.
+ */
+export async function fetchRecordExport(
+  api: TamgaApi,
+  filter: JournalFilter,
+  format: ExportFormat,
+  onProgress?: (records: number) => void,
+): Promise<RecordExport> {
+  const params = filterParams(filter);
+  params.set('format', format);
+  const response = await api.request(`/api/v1/events/export?${params.toString()}`, {
+    headers: { accept: 'text/csv, application/x-ndjson, application/problem+json' },
+  });
+  if (response.body === null)
+    throw new ApiError('BAD_RESPONSE', 'The server sent an empty answer', response.status);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const counter = new RecordCounter(format);
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+    try {
+      chunk = (await reader.read()) as ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+    } catch (error) {
+      if (isAbort(error)) throw error;
+      throw new ApiError('BUNDLE_INCOMPLETE', `The download stopped after ${counter.records} records`, 0);
+    }
+    if (chunk.done) break;
+    parts.push(chunk.value);
+    counter.add(decoder.decode(chunk.value, { stream: true }));
+    onProgress?.(counter.records);
+  }
+  const type = format === 'csv' ? 'text/csv;charset=utf-8' : 'application/x-ndjson';
+  return { blob: new Blob(parts, { type }), records: counter.records };
 }
 
 /** Starts a client-side download of `blob` under `fileName`. */
@@ -59,11 +95,6 @@ export function downloadBlob(blob: Blob, fileName: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-/** Starts a client-side download of `text`. */
-export function downloadText(text: string, fileName: string, type: string): void {
-  downloadBlob(new Blob([text], { type }), fileName);
 }
 
 /** An RFC 3339 time in file-name form, without separators or fractions: `20260301T100000Z`. */

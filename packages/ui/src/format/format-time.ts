@@ -61,19 +61,39 @@ export function timeZoneLabel(atMs: number = Date.now()): string {
   return `${zone} (UTC${sign}${hh}:${mm})`;
 }
 
-/** An RFC 3339 instant as the value of `<input type="datetime-local" step="1">` in local time. */
+/** An RFC 3339 instant as the viewer's local time in the date fields: `2026-03-10 13:00:00`. */
 export function toLocalInput(iso: string): string {
   const d = new Date(Date.parse(iso));
   if (Number.isNaN(d.getTime())) return '';
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** The local time of a `datetime-local` input as epoch ms, or undefined when empty or invalid. */
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,3}))?)?)?$/;
+
+/**
+ * A local time typed in a date field as epoch ms: `2026-03-10 13:05`, with seconds and milliseconds optional, a `T`
+ * instead of the space, or a date alone (midnight). Undefined when empty or not a real time (month 13, 31 April).
+ */
 export function fromLocalInput(value: string): number | undefined {
-  if (value === '') return undefined;
-  const ms = new Date(value).getTime();
-  return Number.isNaN(ms) ? undefined : ms;
+  const m = LOCAL_TIME.exec(value.trim());
+  if (m === null) return undefined;
+  const [y, mo, d, h = 0, mi = 0, s = 0] = m
+    .slice(1, 7)
+    .map((v) => (v === undefined ? undefined : Number(v)));
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const date = new Date(y!, mo! - 1, d!, h, mi, s, ms);
+  // Date rolls 31 April over to 1 May: refuse what does not come back as typed.
+  if (
+    date.getFullYear() !== y ||
+    date.getMonth() !== mo! - 1 ||
+    date.getDate() !== d ||
+    date.getHours() !== h ||
+    date.getMinutes() !== mi
+  ) {
+    return undefined;
+  }
+  return date.getTime();
 }
 
 /** A duration in words-free units: `850 ms`, `12.4 s`, `3 min 5 s`, `2 h 10 min`. */
@@ -91,4 +111,14 @@ export function formatBucket(seconds: number): string {
   if (seconds % 3600 === 0) return t('bucketHours', { n: seconds / 3600 });
   if (seconds % 60 === 0) return t('bucketMinutes', { n: seconds / 60 });
   return t('bucketSeconds', { n: seconds });
+}
+
+/**
+ * The gap between a record's `createdAt` and `apiCreatedAt` (`apiCreatedAt − createdAt`, ms) in words: "received
+ * 45 min 0 s after it happened" or "dated 7 min 0 s after it was received".
+ */
+export function formatTimeGap(gapMs: number): string {
+  return gapMs > 0
+    ? t('timeGapLate', { duration: formatDuration(gapMs) })
+    : t('timeGapAhead', { duration: formatDuration(-gapMs) });
 }

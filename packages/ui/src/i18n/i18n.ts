@@ -54,3 +54,28 @@ export function t(key: MessageKey, vars?: Readonly<Record<string, string | numbe
 export function formatNumber(n: number): string {
   return n.toLocaleString(locale.value);
 }
+
+/** Plural categories in the order a message lists its forms, per language (Unicode CLDR plural rules). */
+const PLURAL_FORMS: Record<Lang, readonly Intl.LDMLPluralRule[]> = {
+  en: ['one', 'other'],
+  ru: ['one', 'few', 'many'],
+};
+
+const pluralRules = new Map<Lang, Intl.PluralRules>();
+
+/**
+ * The text of a counted `key` for `n`: the message holds its forms separated by `|` (English `one|other`, Russian
+ * `one|few|many`), `{n}` is `n` in the viewer's locale. `1 record`, `2 records`; `1 запись`, `3 записи`, `5 записей`.
+ */
+export function tn(key: MessageKey, n: number, vars?: Readonly<Record<string, string | number>>): string {
+  const l = lang.value;
+  let rules = pluralRules.get(l);
+  if (rules === undefined) {
+    rules = new Intl.PluralRules(l);
+    pluralRules.set(l, rules);
+  }
+  const forms = t(key, { ...vars, n: formatNumber(n) }).split('|');
+  const at = PLURAL_FORMS[l].indexOf(rules.select(n));
+  // Fractions ("other" in Russian) and missing forms take the last form.
+  return forms[at < 0 ? forms.length - 1 : Math.min(at, forms.length - 1)]!;
+}

@@ -138,3 +138,25 @@ export function toggleExpanded(id: string): void {
   else next.add(id);
   expanded.value = next;
 }
+
+let statsController: AbortController | null = null;
+
+/**
+ * Fetches the count and histogram of `filter` again without reloading the rows (a live rolling view moved): the
+ * numbers shown stay until the new ones arrive.
+ */
+export function refreshStats(api: TamgaApi, filter: JournalFilter): void {
+  statsController?.abort();
+  const own = new AbortController();
+  statsController = own;
+  const params = filterParams(filter);
+  params.delete('order');
+  api.stats(params, own.signal).then(
+    (s) => {
+      if (statsController === own) stats.value = s;
+    },
+    (error: unknown) => {
+      handleApiError(error);
+    },
+  );
+}

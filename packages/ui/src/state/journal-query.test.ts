@@ -5,12 +5,18 @@ import {
   exclusionList,
   filterParams,
   hasNarrowing,
+  newViewFilter,
   NO_EXCLUSIONS,
   parseView,
   removeExclusion,
   showOnly,
+  showsSystemEvents,
+  SYSTEM_TENANT,
   viewedLog,
   viewSearch,
+  withPreset,
+  withSystemEvents,
+  withTenants,
 } from './journal-query.js';
 import type { JournalFilter } from './journal-query.js';
 
@@ -166,15 +172,74 @@ describe('removeExclusion', () => {
 });
 
 describe('viewedLog', () => {
-  it('is the one tenant the filter names, else the default tenant', () => {
-    expect(viewedLog(defaultFilter(NOW))).toEqual({ tenant: 'default', hasSeveralTenants: false });
-    expect(viewedLog({ ...defaultFilter(NOW), tenantId: ['acme'] })).toEqual({
-      tenant: 'acme',
-      hasSeveralTenants: false,
-    });
+  it('is the one tenant the filter names, else the one log the view holds, else the default tenant', () => {
+    expect(viewedLog(defaultFilter(NOW))).toEqual({ tenant: 'default', several: [] });
+    expect(viewedLog({ ...defaultFilter(NOW), tenantId: ['acme'] })).toEqual({ tenant: 'acme', several: [] });
+    expect(viewedLog(defaultFilter(NOW), ['acme'])).toEqual({ tenant: 'acme', several: [] });
   });
 
-  it('says when the filter names several tenants', () => {
-    expect(viewedLog({ ...defaultFilter(NOW), tenantId: ['acme', 'default'] }).hasSeveralTenants).toBe(true);
+  it('names the tenants when the view spans several logs', () => {
+    expect(viewedLog({ ...defaultFilter(NOW), tenantId: ['acme', 'default'] })).toEqual({
+      tenant: null,
+      several: ['acme', 'default'],
+    });
+    expect(viewedLog(defaultFilter(NOW), ['default', 'acme'])).toEqual({
+      tenant: null,
+      several: ['default', 'acme'],
+    });
+  });
+});
+
+describe("Tamga's own events", () => {
+  it('are left out of a new view (a URL without a range) and the URL then says so', () => {
+    const { view, needsCanonical } = parseView('', NOW);
+    expect(needsCanonical).toBe(true);
+    expect(view.filter.not.tenantId).toEqual([SYSTEM_TENANT]);
+    expect(showsSystemEvents(view.filter)).toBe(false);
+    expect(new URLSearchParams(viewSearch(view)).getAll('not.tenantId')).toEqual(['tamga']);
+    expect(newViewFilter(NOW)).toEqual(view.filter);
+  });
+
+  it('stay in a URL with a range as it is, and in a new view that names tenants', () => {
+    expect(showsSystemEvents(journalFilter(`?${RANGE}`))).toBe(true);
+    expect(journalFilter('?tenantId=tamga').tenantId).toEqual(['tamga']);
+    expect(showsSystemEvents(journalFilter('?tenantId=tamga'))).toBe(true);
+  });
+
+  it('are shown again by withSystemEvents, and by naming the tenant', () => {
+    const hidden = newViewFilter(NOW);
+    expect(withSystemEvents(hidden, true)).toEqual(defaultFilter(NOW));
+    expect(withSystemEvents(withSystemEvents(hidden, true), false)).toEqual(hidden);
+    expect(withTenants(hidden, ['tamga', 'acme'])).toMatchObject({
+      tenantId: ['tamga', 'acme'],
+      not: NO_EXCLUSIONS,
+    });
+  });
+});
+
+describe('rolling ranges', () => {
+  it('are worked out at now whenever the view is opened, and the URL keeps the preset', () => {
+    const later = NOW + 3_600_000;
+    const { view, needsCanonical } = parseView(`?${RANGE}&range=15m`, later);
+    expect(view.filter).toMatchObject({
+      rolling: '15m',
+      from: '2026-03-10T11:35:01Z',
+      to: '2026-03-10T11:50:01Z',
+    });
+    // The address bar is rewritten with the range worked out.
+    expect(needsCanonical).toBe(true);
+    expect(new URLSearchParams(viewSearch(view)).get('from')).toBe('2026-03-10T11:35:01Z');
+    expect(new URLSearchParams(viewSearch(view)).get('range')).toBe('15m');
+    // The API never sees the page's own parameter.
+    expect(filterParams(view.filter).has('range')).toBe(false);
+  });
+
+  it('come from the presets that span a time before now; "today" stays fixed', () => {
+    expect(withPreset(defaultFilter(NOW), '1h', NOW)).toMatchObject({
+      rolling: '1h',
+      from: '2026-03-10T09:50:01Z',
+    });
+    expect(withPreset(defaultFilter(NOW), 'today', NOW).rolling).toBeNull();
+    expect(journalFilter(`?${RANGE}&range=today`).rolling).toBeNull();
   });
 });

@@ -23,7 +23,16 @@ export interface JournalFilter {
   readonly order: SortOrder;
   /** Values the view leaves out: the API's `not.<field>` parameters. */
   readonly not: JournalExclusions;
+  /**
+   * A rolling range ("Last 15 minutes"): `from`/`to` are that span before now, worked out again whenever the view is
+   * opened, and moved with the clock while live. Null: the range is fixed. The page's own parameter (`range`), not
+   * the API's.
+   */
+  readonly rolling: RollingPreset | null;
 }
+
+/** Tamga's own tenant (sign-ins, reads, exports of the journal): kept out of a new view unless asked for. */
+export const SYSTEM_TENANT = 'tamga';
 
 /** The fields whose values can be excluded; `not.<field>` in the API and the page URL. */
 export const EXCLUSION_FIELDS = [
@@ -91,6 +100,14 @@ export type RangePreset = '15m' | '1h' | 'today' | '24h' | '7d';
 
 export const RANGE_PRESETS: readonly RangePreset[] = ['15m', '1h', 'today', '24h', '7d'];
 
+/** Presets that roll with the clock: a span before now ("today" is a calendar day, fixed once chosen). */
+export type RollingPreset = Exclude<RangePreset, 'today'>;
+
+/** Whether `value` names a rolling preset. */
+export function isRollingPreset(value: unknown): value is RollingPreset {
+  return value === '15m' || value === '1h' || value === '24h' || value === '7d';
+}
+
 /** The absolute range of a preset at `nowMs`; `to` is just after now so the newest event is inside. */
 export function presetRange(preset: RangePreset, nowMs: number = Date.now()): { from: string; to: string } {
   // Round "now" up to the next second: the range stays readable in the URL and includes this instant.
@@ -120,7 +137,7 @@ export function toRfc3339(ms: number): string {
   return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
 }
 
-/** The default filter: the current hour, newest first, nothing else. */
+/** The plain filter: the current hour, newest first, nothing else. */
 export function defaultFilter(nowMs: number = Date.now()): JournalFilter {
   return {
     ...currentHour(nowMs),
@@ -133,7 +150,38 @@ export function defaultFilter(nowMs: number = Date.now()): JournalFilter {
     q: '',
     order: 'desc',
     not: NO_EXCLUSIONS,
+    rolling: null,
   };
+}
+
+/**
+ * The filter of a new view (the page opened without a range, "Reset filters"): the current hour without Tamga's own
+ * events, which stay apart from the journal of the system it serves unless asked for (as Keycloak keeps admin events
+ * apart from user events).
+ */
+export function newViewFilter(nowMs: number = Date.now()): JournalFilter {
+  return withSystemEvents(defaultFilter(nowMs), false);
+}
+
+/** Whether the view shows Tamga's own events (the system tenant is not excluded). */
+export function showsSystemEvents(filter: JournalFilter): boolean {
+  return !filter.not.tenantId.includes(SYSTEM_TENANT);
+}
+
+/** `filter` with Tamga's own events shown or left out (`not.tenantId=tamga`). */
+export function withSystemEvents(filter: JournalFilter, shown: boolean): JournalFilter {
+  const excluded = { field: 'tenantId', value: SYSTEM_TENANT } as const;
+  if (shown) return removeExclusion(filter, excluded);
+  return showsSystemEvents(filter) ? excludeValue(filter, excluded) : filter;
+}
+
+/** `filter` with its range set to `preset` at `nowMs`: rolling for a span before now, fixed for "today". */
+export function withPreset(
+  filter: JournalFilter,
+  preset: RangePreset,
+  nowMs: number = Date.now(),
+): JournalFilter {
+  return { ...filter, ...presetRange(preset, nowMs), rolling: isRollingPreset(preset) ? preset : null };
 }
 
 /** Values of a list parameter: `?event=1&event=2` and `?event=1,2` both give `['1','2']`. */
@@ -179,9 +227,10 @@ function isTime(value: string | null): value is string {
 }
 
 /**
- * Reads the page view from a query string. A journal URL without `from`/`to` gets the current hour;
- * `needsCanonical` tells the caller to write the filled-in range back (so a copied URL reproduces
- * the view later, when "the current hour" is another hour).
+ * Reads the page view from a query string. A journal URL without `from`/`to` gets the current hour and leaves out
+ * Tamga's own events (unless it names tenants); a rolling `range` (`15m`, `1h`, `24h`, `7d`) is worked out at
+ * `nowMs`. `needsCanonical` tells the caller to write the filled-in view back (so a copied URL reproduces the view
+ * later, when "the current hour" is another hour, and the address bar says which range a rolling view shows).
  */
 export function parseView(
   search: string,
@@ -193,9 +242,12 @@ export function parseView(
   const to = params.get('to');
   const hasRange = isTime(from) && isTime(to);
   const order = params.get('order');
-  const filter: JournalFilter = {
-    from: hasRange ? from : base.from,
-    to: hasRange ? to : base.to,
+  const range = params.get('range');
+  const rolling = isRollingPreset(range) ? range : null;
+  const moved = rolling === null ? null : presetRange(rolling, nowMs);
+  let filter: JournalFilter = {
+    from: moved?.from ?? (hasRange ? from : base.from),
+    to: moved?.to ?? (hasRange ? to : base.to),
     event: eventCodes(listOf(params, 'event')),
     classifiedEvent: eventClasses(listOf(params, 'classifiedEvent')),
     operationKey: params.get('operationKey') ?? '',
@@ -205,7 +257,11 @@ export function parseView(
     q: params.get('q') ?? '',
     order: order === 'asc' ? 'asc' : 'desc',
     not: parseExclusions(params),
+    rolling,
   };
+  // A URL without a range opens a new view: without Tamga's own events, unless it names tenants itself.
+  if (!hasRange && !params.has('tenantId') && !params.has('not.tenantId'))
+    filter = withSystemEvents(filter, false);
   const id = params.get('id');
   if (id !== null && id !== '') return { view: { kind: 'record', id, filter }, needsCanonical: false };
   if (params.get('view') === 'operation' && filter.operationKey !== '') {
@@ -215,7 +271,9 @@ export function parseView(
       needsCanonical: false,
     };
   }
-  return { view: { kind: 'journal', filter }, needsCanonical: !hasRange };
+  // A rolling range writes the range it worked out into the URL, so the address bar says what is shown.
+  const isMoved = moved !== null && (moved.from !== from || moved.to !== to);
+  return { view: { kind: 'journal', filter }, needsCanonical: !hasRange || isMoved };
 }
 
 /** The filter as API query parameters (also the journal's URL query). */
@@ -249,7 +307,9 @@ export function viewSearch(view: PageView): string {
     for (const [k, v] of filterParams({ ...view.filter, operationKey: '' })) params.append(k, v);
     return `?${params.toString()}`;
   }
-  return `?${filterParams(view.filter).toString()}`;
+  const params = filterParams(view.filter);
+  if (view.filter.rolling !== null) params.set('range', view.filter.rolling);
+  return `?${params.toString()}`;
 }
 
 /** True when the filter narrows anything besides the time range. */
@@ -327,16 +387,26 @@ export function excludeValue(filter: JournalFilter, excluded: FilterValue): Jour
 }
 
 /**
- * The tenant whose log stands for the view, for the integrity badge and the evidence bundle: the one tenant the
- * filter names, else `default`. `hasSeveralTenants` is true when the filter names more than one tenant: then no
- * single log covers the view (the badge checks `default`; a bundle is not offered).
+ * `filter` showing the listed tenants (`default` names the default tenant). A tenant named here is no longer excluded:
+ * showing only what is hidden would show nothing.
  */
-export function viewedLog(filter: JournalFilter): {
-  readonly tenant: string;
-  readonly hasSeveralTenants: boolean;
-} {
-  return {
-    tenant: filter.tenantId.length === 1 ? filter.tenantId[0]! : 'default',
-    hasSeveralTenants: filter.tenantId.length > 1,
-  };
+export function withTenants(filter: JournalFilter, tenants: readonly string[]): JournalFilter {
+  let next: JournalFilter = { ...filter, tenantId: tenants };
+  for (const tenant of tenants) next = removeExclusion(next, { field: 'tenantId', value: tenant });
+  return next;
+}
+
+/**
+ * The tenant log an evidence bundle of the view covers (a bundle is one log's): the one tenant the filter names, else
+ * the one log the view holds records of (`logsInView`, from the integrity check; null while unknown), else `default`.
+ * `tenant` is null when the view spans several logs, which `several` names.
+ */
+export function viewedLog(
+  filter: JournalFilter,
+  logsInView: readonly string[] | null = null,
+): { readonly tenant: string | null; readonly several: readonly string[] } {
+  if (filter.tenantId.length === 1) return { tenant: filter.tenantId[0]!, several: [] };
+  if (filter.tenantId.length > 1) return { tenant: null, several: filter.tenantId };
+  if (logsInView !== null && logsInView.length > 1) return { tenant: null, several: logsInView };
+  return { tenant: logsInView?.[0] ?? 'default', several: [] };
 }

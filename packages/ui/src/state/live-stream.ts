@@ -2,16 +2,27 @@ import { batch, signal } from '@preact/signals';
 import type { JournalRecord } from '../api/journal-record.js';
 import { isAbort } from '../api/tamga-api.js';
 import type { TamgaApi } from '../api/tamga-api.js';
-import { filterParams } from './journal-query.js';
+import type { MessageKey } from '../i18n/messages.js';
+import { filterParams, presetRange } from './journal-query.js';
 import type { JournalFilter } from './journal-query.js';
 import { rows, stats } from './journal-data.js';
 
 const STREAM_PATH = '/api/v1/events/stream';
 
-/** Whether the server has the live stream: unknown (null) until probed; a 404 hides the control. */
+/** Whether the server has the stream: unknown (null) until probed. */
 export const isLiveSupported = signal<boolean | null>(null);
-/** Whether new events are being appended to the view as they arrive. */
+
+/** Whether new events are being added to the view as they arrive. */
 export const isLive = signal(false);
+
+/** Why live mode stopped by itself (the connection, the end of the range), or null. */
+export const liveStopped = signal<MessageKey | null>(null);
+
+/**
+ * The range of a rolling view while live: it moves with the clock ({@link moveLiveWindow}); null when the view's own
+ * range applies.
+ */
+export const liveWindow = signal<{ readonly from: string; readonly to: string } | null>(null);
 
 let probing = false;
 let controller: AbortController | null = null;
@@ -34,35 +45,50 @@ export function probeLive(api: TamgaApi): void {
     );
 }
 
+/** One Server-Sent Event: its type (`message` unless named) and its data. */
+export interface ServerSentEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
 /**
- * Parses Server-Sent Events from a byte stream (WHATWG HTML §9.2.6): events are separated by a blank
- * line; `data:` lines of one event are joined with newlines. Comments and other fields are ignored.
+ * Parses Server-Sent Events from a byte stream (WHATWG HTML §9.2.6): events are separated by a blank line; `data:`
+ * lines of one event are joined with newlines, `event:` names its type. Comments and other fields are ignored.
  */
-export async function* readServerSentData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<ServerSentEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  const value = (line: string, field: string): string =>
+    line.slice(line.startsWith(`${field}: `) ? field.length + 2 : field.length + 1);
   for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+    const chunk = await reader.read();
+    if (chunk.done) return;
+    buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, '\n');
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
+      const lines = buffer.slice(0, end).split('\n');
       buffer = buffer.slice(end + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5));
-      if (data.length > 0) yield data.join('\n');
+      const data = lines.filter((l) => l.startsWith('data:')).map((l) => value(l, 'data'));
+      const named = lines.find((l) => l.startsWith('event:'));
+      if (data.length > 0)
+        yield { event: named === undefined ? 'message' : value(named, 'event'), data: data.join('\n') };
     }
   }
+}
+
+/** The end of the range live records may fall in: none for a rolling range, which moves with the clock. */
+function liveEnd(filter: JournalFilter): number {
+  return filter.rolling === null ? Date.parse(filter.to) : Number.POSITIVE_INFINITY;
 }
 
 /** Prepends a streamed record to a newest-first view when it falls inside the range. */
 function addLive(record: JournalRecord, filter: JournalFilter): void {
   const at = Date.parse(record.createdAt);
-  if (at < Date.parse(filter.from) || at >= Date.parse(filter.to)) return;
+  if (Number.isNaN(at) || at < Date.parse(liveWindow.peek()?.from ?? filter.from) || at >= liveEnd(filter))
+    return;
   if (rows.value.some((r) => r.id === record.id)) return;
   batch(() => {
     rows.value = [record, ...rows.value];
@@ -71,11 +97,30 @@ function addLive(record: JournalRecord, filter: JournalFilter): void {
   });
 }
 
+/**
+ * Why live mode cannot follow `filter` at `nowMs`, or null when it can: live rows join the top of a newest-first view
+ * whose range still includes now (or rolls with it).
+ */
+export function liveBlocked(filter: JournalFilter, nowMs: number = Date.now()): MessageKey | null {
+  if (filter.order !== 'desc') return 'liveNeedsNewestFirst';
+  if (filter.rolling === null && Date.parse(filter.to) <= nowMs) return 'liveRangeOver';
+  return null;
+}
+
 /** Starts or stops following new events of `filter` (Authorization needs fetch; EventSource cannot send it). */
-export function setLive(api: TamgaApi, filter: JournalFilter, on: boolean): void {
+export function setLive(
+  api: TamgaApi,
+  filter: JournalFilter,
+  on: boolean,
+  stopped: MessageKey | null = null,
+): void {
   controller?.abort();
   controller = null;
-  isLive.value = on;
+  batch(() => {
+    isLive.value = on;
+    liveStopped.value = stopped;
+    if (!on) liveWindow.value = null;
+  });
   if (!on) return;
   const own = new AbortController();
   controller = own;
@@ -88,7 +133,10 @@ export function setLive(api: TamgaApi, filter: JournalFilter, on: boolean): void
         headers: { accept: 'text/event-stream' },
       });
       if (response.body === null) throw new Error('no body');
-      for await (const data of readServerSentData(response.body)) {
+      for await (const { event, data } of readServerSentEvents(response.body)) {
+        // The server cut a reader that fell behind: what follows would have a hole in it.
+        if (event === 'overflow') break;
+        if (event !== 'message') continue;
         try {
           addLive(JSON.parse(data) as JournalRecord, filter);
         } catch {
@@ -98,6 +146,25 @@ export function setLive(api: TamgaApi, filter: JournalFilter, on: boolean): void
     } catch (error) {
       if (isAbort(error)) return;
     }
-    if (controller === own) isLive.value = false;
+    if (controller === own) setLive(api, filter, false, 'liveConnectionLost');
   })();
+}
+
+/**
+ * Moves a rolling view's range to now while live: the rows older than its new start leave the bottom of the view. Returns
+ * the moved range.
+ */
+export function moveLiveWindow(
+  filter: JournalFilter,
+  nowMs: number = Date.now(),
+): { from: string; to: string } | null {
+  if (filter.rolling === null) return null;
+  const window = presetRange(filter.rolling, nowMs);
+  const from = Date.parse(window.from);
+  batch(() => {
+    liveWindow.value = window;
+    const kept = rows.value.filter((r) => Date.parse(r.createdAt) >= from);
+    if (kept.length !== rows.value.length) rows.value = kept;
+  });
+  return window;
 }

@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTamgaError, isUuid, TamgaError, ValidationError } from '@tamga/core';
 import { EvidenceService, MAX_VERIFY_RANGE } from '../../evidence/evidence-service.js';
+import type { EvidenceCaller } from '../../evidence/evidence-service.js';
 import type { LogHead } from '../../journal/journal-store.js';
 import { principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
-import { parseTenant } from '../query-params.js';
+import { parseRecordFilter, parseTenant } from '../query-params.js';
+import { recordExportLines } from '../record-export.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -18,12 +20,49 @@ const MAX_ERASED_LISTED = 1000;
 /** Largest `maxAge` of `GET /logs/{tenant}/verify`, seconds: an integrity answer at most an hour old. */
 const MAX_VERIFY_AGE_SECONDS = 3600;
 
+/** Who sent a request, as evidence events journal it. */
+function callerOf(request: FastifyRequest): EvidenceCaller {
+  const principal = principalOf(request);
+  return { name: principal.name, userId: principal.userId, ip: request.ip, operationKey: principal.operationKey };
+}
+
+/** `maxAge` of the verify routes: whole seconds from 0 (default) to {@link MAX_VERIFY_AGE_SECONDS}, in ms. */
+function maxAgeMsOf(query: Readonly<Record<string, unknown>>): number {
+  const raw = query.maxAge;
+  const maxAge = raw === undefined || raw === '' ? 0 : typeof raw === 'string' ? Number(raw) : NaN;
+  if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > MAX_VERIFY_AGE_SECONDS) {
+    throw new ValidationError('VALIDATION_FAILED', `maxAge: must be whole seconds from 0 to ${MAX_VERIFY_AGE_SECONDS}`, { field: 'maxAge' });
+  }
+  return maxAge * 1000;
+}
+
+/**
+ * Runs a long check whose `signal` fires when the client goes away: then nobody waits for the answer, the check
+ * stops, and nothing is sent.
+ */
+async function answerWhileWaited<T>(reply: FastifyReply, check: (signal: AbortSignal) => Promise<T>): Promise<T | FastifyReply> {
+  const gone = new AbortController();
+  reply.raw.on('close', () => gone.abort());
+  try {
+    return await check(gone.signal);
+  } catch (error) {
+    if (gone.signal.aborted) return reply.hijack();
+    throw error;
+  }
+}
+
+/** A time in a file name: `20260310T100000Z`. */
+function compactTime(micros: number): string {
+  return new Date(micros / 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+}
+
 /**
  * Evidence routes (DESIGN.md §4, docs/bundle-format.md): export bundles, server-side verification, receipts,
  * erasure of personal data, key rotation.
  */
 export async function evidenceRoutes(app: FastifyInstance, { context }: { context: ServerContext }): Promise<void> {
   const { journal } = context;
+  const now = context.now ?? Date.now;
   const evidence = new EvidenceService({ journal, prover: context.prover, ...(context.now !== undefined && { now: context.now }) });
 
   /** The log of the `{tenant}` path parameter, if the caller may read it; others answer as missing. */
@@ -39,10 +78,9 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     return log;
   }
 
-  function requireAdmin(request: FastifyRequest): { name: string; userId?: string | undefined } {
-    const principal = principalOf(request);
-    if (!principal.isAdmin) throw new TamgaError('FORBIDDEN', 'Only administrators may do this');
-    return { name: principal.name, userId: principal.userId };
+  function requireAdmin(request: FastifyRequest): EvidenceCaller {
+    if (!principalOf(request).isAdmin) throw new TamgaError('FORBIDDEN', 'Only administrators may do this');
+    return callerOf(request);
   }
 
   function reasonOf(body: unknown): string {
@@ -57,8 +95,7 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     const log = await readableLog(request);
     const query = request.query as Query;
     const range = await evidence.resolveRange(log, query.from, query.to);
-    const principal = principalOf(request);
-    const lines = await evidence.exportLines(log, range, { name: principal.name, userId: principal.userId });
+    const lines = await evidence.exportLines(log, range, callerOf(request));
     const name = `tamga-${log.tenantId ?? 'default'}-${range.from}-${range.to}.ndjson`;
     return reply
       .type('application/x-ndjson; charset=utf-8')
@@ -75,19 +112,40 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     if (effective.to - effective.from > MAX_VERIFY_RANGE) {
       throw new ValidationError('VALIDATION_FAILED', `from, to: at most ${MAX_VERIFY_RANGE} records per request; export for more`, { field: 'to' });
     }
-    const maxAge = query.maxAge === undefined || query.maxAge === '' ? 0 : Number(query.maxAge);
-    if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > MAX_VERIFY_AGE_SECONDS) {
-      throw new ValidationError('VALIDATION_FAILED', `maxAge: must be whole seconds from 0 to ${MAX_VERIFY_AGE_SECONDS}`, { field: 'maxAge' });
-    }
-    const gone = new AbortController();
-    reply.raw.on('close', () => gone.abort());
-    try {
-      return await evidence.verify(log, effective, { signal: gone.signal, maxAgeMs: maxAge * 1000 });
-    } catch (error) {
-      // The client went away mid-check: there is nobody to answer.
-      if (gone.signal.aborted) return reply.hijack();
-      throw error;
-    }
+    const maxAgeMs = maxAgeMsOf(query);
+    return answerWhileWaited(reply, (signal) => evidence.verify(log, effective, { signal, maxAgeMs }));
+  });
+
+  // Every log of a view: the tenants of the filter (default: every tenant the caller sees, minus `not.tenantId`)
+  // holding records in [from, to). The journal page's integrity badge.
+  app.get('/api/v1/logs/verify', async (request, reply) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read logs');
+    const query = request.query as Query;
+    const filter = parseRecordFilter(query, now(), principal.tenants);
+    const excluded = filter.exclude?.tenants ?? [];
+    const logs = (await journal.store.listLogs()).filter(
+      (l) => (filter.tenants === undefined || filter.tenants.includes(l.tenantId)) && !excluded.includes(l.tenantId),
+    );
+    const maxAgeMs = maxAgeMsOf(query);
+    return answerWhileWaited(reply, (signal) => evidence.verifyView(logs, filter.from, filter.to, { signal, maxAgeMs }));
+  });
+
+  // The records of a filter as CSV or NDJSON, streamed; journalled as JournalExported before the first byte.
+  app.get('/api/v1/events/export', async (request, reply) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const query = request.query as Query;
+    const format = query.format === undefined || query.format === '' ? 'ndjson' : query.format;
+    if (format !== 'csv' && format !== 'ndjson') throw new ValidationError('VALIDATION_FAILED', 'format: must be csv or ndjson', { field: 'format' });
+    const filter = parseRecordFilter(query, now(), principal.tenants);
+    const count = await evidence.noteRecordExport(filter, format, request.url.split('?')[1] ?? '', callerOf(request));
+    const name = `tamga-events-${compactTime(filter.from ?? 0)}-${compactTime(filter.to ?? now() * 1000)}.${format}`;
+    return reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('x-tamga-record-count', String(count))
+      .send(Readable.from(recordExportLines(journal, filter, format)));
   });
 
   app.get('/api/v1/events/:id/receipt', async (request, reply) => {
