@@ -1,6 +1,6 @@
 /**
  * The on-disk spool of a producer: an append-only FIFO of event batches that survives a crash of the process.
- * Layout and crash semantics: docs/decisions/0015-sdk-producer-and-spool.md.
+ * Layout and crash semantics: docs/decisions/0023-sdk-producer-and-spool.md.
  *
  * ```
  * <dir>/lock                 {"pid":…,"host":…}: one producer per directory

@@ -170,7 +170,7 @@ const live = new Set<TamgaProducer>();
  * not retried: `onError` gets them with the server's problem. `record(event)` is the fail-closed path: it resolves
  * only once the event is committed. With a `spool`, every batch is on disk (fsynced) before it is sent, so events
  * survive a crash of the process and a long outage. Design and crash semantics:
- * docs/decisions/0015-sdk-producer-and-spool.md.
+ * docs/decisions/0023-sdk-producer-and-spool.md.
  *
  * @example
  * const tamga = new TamgaProducer({ url: 'http://localhost:7300', apiKey: process.env.TAMGA_API_KEY, spool: './tamga-spool' });

@@ -150,7 +150,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     if (tenantIds.legacy.length > 0) {
       http.log.warn(
         { tenants: tenantIds.legacy },
-        'Tenants stored under ids the tenant-id rule refuses stay readable and verifiable but take no new events (docs/decisions/0013-tenant-ids.md)',
+        'Tenants stored under ids the tenant-id rule refuses stay readable and verifiable but take no new events (docs/decisions/0016-tenant-ids.md)',
       );
     }
     await startCatalogs(catalogs, journal, {

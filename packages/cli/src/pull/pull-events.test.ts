@@ -176,7 +176,7 @@ describe('tamga pull-events', () => {
     const copied = await copiedEvents(t);
     expect(copied.length).toBe(100 + 12);
     // The new events are stored, under the ids they have at the source now, with their new content. Those the walk
-    // for the restore point met (ids Tamga never held) are stored as it meets them, newest first (decision 0014).
+    // for the restore point met (ids Tamga never held) are stored as it meets them, newest first (decision 0022).
     const last12 = copied.slice(-12).map(asSource);
     expect(last12.map((e) => e.event._id as number).sort((a, b) => a - b)).toEqual(reused);
     expect(JSON.stringify(last12)).toContain('after the restore');

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 
 /**
- * Tenant ids (docs/decisions/0013-tenant-ids.md). A tenant id is 1 to 64 lower-case ASCII letters, digits, `.`,
+ * Tenant ids (docs/decisions/0016-tenant-ids.md). A tenant id is 1 to 64 lower-case ASCII letters, digits, `.`,
  * `_` and `-`, starting and ending with a letter or digit: `acme`, `eu-west.billing`, `t42`. Lower case only and no
  * trailing punctuation, so no two ids differ only by case or a trailing dot (`TAMGA`, `tamga.` next to `tamga`);
  * ASCII only, so no Cyrillic `а` passes for a Latin `a`. Ids appear in URLs (`/api/v1/logs/{tenant}`), log origins

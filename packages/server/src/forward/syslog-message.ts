@@ -6,7 +6,7 @@ import { fitMessage } from './message-fit.js';
  * The SD-ID of Tamga's structured data element unless a destination names its own: `tamga@32473`. RFC 5424 §7.2.2
  * makes a custom SD-ID `name@<private enterprise number>`; Tamga has no IANA enterprise number of its own, so the
  * default uses 32473, the number RFC 5612 reserves for documentation and examples. An operator with a PEN sets
- * `structuredDataId` (e.g. `tamga@12345`). See docs/decisions/0015-forwarding.md.
+ * `structuredDataId` (e.g. `tamga@12345`). See docs/decisions/0026-forwarding.md.
  */
 export const DEFAULT_STRUCTURED_DATA_ID = 'tamga@32473';
 

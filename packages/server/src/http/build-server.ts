@@ -82,7 +82,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
-    // Slow clients (decisions/0016): the request must arrive in time; then only an idle connection is cut, so the
+    // Slow clients (decisions/0019): the request must arrive in time; then only an idle connection is cut, so the
     // live stream and exports, long on purpose, keep going.
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,

@@ -1,7 +1,7 @@
 import { TamgaError } from '@tamga/core';
 
 /**
- * Limits of the HTTP server against slow and greedy clients (docs/decisions/0016-http-limits.md). Every request is
+ * Limits of the HTTP server against slow and greedy clients (docs/decisions/0019-http-limits.md). Every request is
  * bounded in time on the way in; answers that are long on purpose (the live stream, exports) are not, as long as
  * bytes keep moving.
  */

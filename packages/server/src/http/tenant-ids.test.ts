@@ -1,5 +1,5 @@
 /**
- * The tenant-id rule (docs/decisions/0013-tenant-ids.md) wherever a tenant id enters: events, API keys, users,
+ * The tenant-id rule (docs/decisions/0016-tenant-ids.md) wherever a tenant id enters: events, API keys, users,
  * catalogue and settings routes, query filters, log paths, TAMGA_CATALOG_DIR. Look-alikes of the system tenant
  * (`TAMGA`, `tamga.`) are refused with the field named; a tenant stored before the rule under an id it refuses stays
  * readable and verifiable after a restart, on both stores, and takes nothing new.

@@ -5,7 +5,7 @@ import type { JournalStore } from './journal-store.js';
 
 /**
  * Reads every tenant id stored anywhere — logs, tenant catalogues and settings, the tenants of users and API keys —
- * and returns the {@link TenantIds} that keeps those breaking the tenant-id rule readable (docs/decisions/0013).
+ * and returns the {@link TenantIds} that keeps those breaking the tenant-id rule readable (docs/decisions/0016-tenant-ids.md).
  * Runs once at start: no id breaking the rule can be stored afterwards, so the set never grows.
  */
 export async function loadTenantIds(stores: {

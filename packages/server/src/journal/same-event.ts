@@ -4,7 +4,7 @@ import type { AppendResult, PendingRecord, StoredRecord } from './journal-store.
 
 /*
  * When is an event sent again under a stored id the same event (a retry: `duplicate: true`), and when is it another
- * event reusing the id (ID_CONFLICT)? docs/decisions/0013. The stores apply this inside the append transaction, only
+ * event reusing the id (ID_CONFLICT)? docs/decisions/0013-event-id-conflicts.md. The stores apply this inside the append transaction, only
  * to ids they find already used, so a batch of new ids pays nothing for it.
  */
 
