@@ -165,6 +165,17 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     });
     journal.onAppend(() => checkpointer.nudge());
     checkpointer.start();
+    // The text index of q follows the appends in the background; a journal made before it is indexed the same way.
+    const search = await store.searchIndexStatus();
+    if (search.pending > 0 || search.building === true) {
+      http.log.info(
+        { pending: search.pending, building: search.building === true },
+        search.pending > 0
+          ? `search index: ${search.pending} records stored before it are being indexed in the background; text searches scan them meanwhile`
+          : 'search index: building the text indexes in the background (CREATE INDEX CONCURRENTLY); text searches scan meanwhile',
+      );
+    }
+    store.startSearchIndex?.((error) => http.log.error({ err: error }, 'search index: indexing failed; text searches scan meanwhile'));
     const evidence = await startEvidence({
       journal,
       checkpointer,

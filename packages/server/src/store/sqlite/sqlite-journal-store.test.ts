@@ -132,7 +132,7 @@ describe('SqliteJournalStore', () => {
     closeSync(fd);
 
     const t = await startTestServer({ store: new SqliteJournalStore({ path }) });
-    const res = await t.request({ method: 'GET', url: '/api/v1/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000&q=x' });
+    const res = await t.request({ method: 'GET', url: '/api/v1/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000&q=xxx' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('60');
     expect(res.json()).toMatchObject({ code: 'STORE_CORRUPT' });
