@@ -61,6 +61,11 @@ export const EN = {
   ip: 'IP',
   freeText: 'Text',
   freeTextPlaceholder: 'Search in text and entityData',
+  freeTextHint: 'Any case; at least 3 characters',
+  userSuggestions: 'Users starting with what you typed',
+  searchIndexBehind:
+    'Search index {seconds} s behind: the newest {n} record was searched without it.|Search index {seconds} s behind: the newest {n} records were searched without it.',
+  searchIndexBuilding: 'The search index is being built: this search read the records without it and may be slow.',
   apply: 'Apply',
   reset: 'Reset filters',
   class_1: 'Information',
@@ -302,6 +307,11 @@ export const RU: Record<MessageKey, string> = {
   ip: 'IP',
   freeText: 'Текст',
   freeTextPlaceholder: 'Поиск в text и entityData',
+  freeTextHint: 'Без учёта регистра; не короче 3 символов',
+  userSuggestions: 'Пользователи, чьё имя начинается с введённого',
+  searchIndexBehind:
+    'Поисковый индекс отстаёт на {seconds} с: {n} последнее событие просмотрено без него.|Поисковый индекс отстаёт на {seconds} с: {n} последних события просмотрены без него.|Поисковый индекс отстаёт на {seconds} с: {n} последних событий просмотрены без него.',
+  searchIndexBuilding: 'Поисковый индекс строится: этот поиск прочитал записи без него и может быть медленным.',
   apply: 'Применить',
   reset: 'Сбросить фильтры',
   class_1: 'Информация',
