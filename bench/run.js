@@ -15,6 +15,7 @@
 //   BENCH_FORWARD_INGEST  events appended with and without destinations delivering (default 200,000)
 //   BENCH_EVENT_API    0 skips the Event API figures (poll throughput, long-poll wake-up with BENCH_POLLERS waiting)
 //   BENCH_POLLERS      consumers waiting in a long poll for the wake-up latency (default 100)
+//   BENCH_PAGE         0 skips the journal page's figures (step 5)
 //   BENCH_SEARCH_INGEST  events appended to fresh servers with and without the text index, SQLite and PostgreSQL
 //                      (step 11; default 200,000; 0 skips)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
@@ -614,8 +615,8 @@ async function main() {
 
   // 5. The journal page.
   const current = await (await fetch(`${url}/api/v1/events?limit=1`, { headers })).json();
-  const page = await measurePage(url, current.items.length > 0);
-  if (page === undefined) report('journal page: not measured (Chromium not found at /usr/bin/chromium)');
+  const page = process.env.BENCH_PAGE === '0' ? undefined : await measurePage(url, current.items.length > 0);
+  if (page === undefined) report(process.env.BENCH_PAGE === '0' ? 'journal page: not measured (BENCH_PAGE=0)' : 'journal page: not measured (Chromium not found at /usr/bin/chromium)');
   else {
     const ms = (v) => (v === undefined ? 'not measured (the current clock hour holds no benchmark events)' : `${v.toFixed(0)} ms`);
     report(`journal page over ${fmt(size)} events (medians of 5):`);

@@ -20,6 +20,31 @@ describeJournalStoreContract(
 );
 
 describe('SqliteJournalStore', () => {
+  it('pages a text many records hold in time order, not rid order, and indexes a journal made before the index', async () => {
+    const path = join(dir.path, 'dense-text.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    // 4,500 matches (above the count from which a page walks the time index), stored out of time order.
+    const records = Array.from({ length: 4500 }, (_, i) => pendingRecord({ createdAt: T + ((i * 7919) % 4500) * 1000, text: `Ошибка ${i}` }));
+    await a.append(records, testSealer());
+    // As a journal of the version before: no text index yet.
+    a.database.exec('DROP TABLE record_text; DROP TABLE record_text_state;');
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    expect(await b.searchIndexStatus()).toMatchObject({ pending: 4500 });
+    const expected = [...records].sort((x, y) => y.createdAt - x.createdAt).slice(0, 5).map((r) => r.id);
+    const page = async (): Promise<string[]> => (await b.queryRecords({ q: 'ошибка' }, 5)).map((r) => r.id);
+    expect(await page()).toEqual(expected);
+    await b.indexText();
+    expect(await b.searchIndexStatus()).toEqual({ pending: 0, behindMicros: 0 });
+    expect(await page()).toEqual(expected);
+    const first = await b.queryRecords({ q: 'ОШИБКА', order: 'asc' }, 3);
+    const next = await b.queryRecords({ q: 'ОШИБКА', order: 'asc' }, 3, { createdAt: first[2]!.createdAt, rid: first[2]!.rid });
+    expect([...first, ...next].map((r) => r.createdAt - T)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    expect(await b.countRecords({ q: 'ошибка 44' })).toBe(111); // 44, 440–449, 4400–4499
+    await b.close();
+  });
+
   it('keeps committed records after the file is closed and reopened', async () => {
     const path = join(dir.path, 'reopen.sqlite');
     const a = new SqliteJournalStore({ path });

@@ -155,6 +155,11 @@ export class SqliteTextIndex {
     }
   }
 
+  /** How many indexed records hold the FTS5 phrase (a doclist walk: milliseconds for tens of thousands). */
+  countMatches(phrase: string): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM record_text WHERE record_text MATCH ?').get(phrase) as { n: number }).n;
+  }
+
   /** Removes erased records from the index (their text must not be found any more). */
   forget(rids: readonly number[]): void {
     const through = this.through();
