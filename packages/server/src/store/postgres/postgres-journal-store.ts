@@ -825,7 +825,9 @@ export class PostgresJournalStore implements JournalStore {
   async searchIndexStatus(): Promise<SearchIndexStatus> {
     try {
       const result = await this.#pool.query<{ valid: boolean }>(
-        'SELECT coalesce(bool_and(i.indisvalid), false) AND count(*) = $1 AS valid FROM pg_index i WHERE i.indexrelid = ANY($2::regclass[])',
+        // to_regclass: NULL for an index not created yet (a ::regclass cast would fail).
+        `SELECT coalesce(bool_and(i.indisvalid), false) AND count(*) = $1 AS valid FROM pg_index i
+         WHERE i.indexrelid IN (SELECT to_regclass(name) FROM unnest($2::text[]) AS name)`,
         [TEXT_INDEXES.length, TEXT_INDEXES.map((name) => `${this.#schema}.${name}`)],
       );
       // Kept by each append's transaction: nothing is ever pending; before it is built, searches scan.

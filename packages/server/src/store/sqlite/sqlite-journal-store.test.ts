@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRecord, StoreError } from '@tamga/core';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
+import { SqliteTextIndex } from './sqlite-text-index.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
 import { startTestServer } from '../../test-support/test-server.js';
@@ -42,6 +43,12 @@ describe('SqliteJournalStore', () => {
     const next = await b.queryRecords({ q: 'ОШИБКА', order: 'asc' }, 3, { createdAt: first[2]!.createdAt, rid: first[2]!.rid });
     expect([...first, ...next].map((r) => r.createdAt - T)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
     expect(await b.countRecords({ q: 'ошибка 44' })).toBe(111); // 44, 440–449, 4400–4499
+    // The records past the index, read by rid range (a short tail) and through the time index (a long one): the same.
+    const where = { sql: 'WHERE created_at >= ? AND created_at < ?', params: [T + 1_000_000, T + 2_000_000] };
+    const short = await new SqliteTextIndex(b.database).tailHits(0, 'ОШИБКА 1', where);
+    const long = await new SqliteTextIndex(b.database, { smallTail: 10 }).tailHits(0, 'ОШИБКА 1', where);
+    expect(short.length).toBeGreaterThan(100);
+    expect([...long].sort((x, y) => x - y)).toEqual(short);
     await b.close();
   });
 

@@ -28,6 +28,9 @@ const IDLE_MS = 200;
 /** Rows of the tail a search reads between two turns of other requests. */
 const TAIL_SLICE = 2000;
 
+/** Records past the index up to which a search reads them by rid range; beyond, through the filter's time index. */
+const SMALL_TAIL = 50_000;
+
 /** Shortest `q`, in characters: a trigram index has nothing for one or two. */
 export const MIN_TEXT_QUERY = 3;
 
@@ -63,8 +66,12 @@ export class SqliteTextIndex {
   #closed = false;
   #onError: (error: unknown) => void = () => undefined;
 
-  constructor(db: Database.Database) {
+  readonly #smallTail: number;
+
+  /** `smallTail`: records past the index up to which a search reads them by rid range (default 50,000). */
+  constructor(db: Database.Database, { smallTail = SMALL_TAIL } = {}) {
     this.#db = db;
+    this.#smallTail = smallTail;
     db.exec(SQLITE_TEXT_INDEX_SCHEMA);
     this.#stmt = {
       through: db.prepare('SELECT through FROM record_text_state WHERE id = 1'),
@@ -141,17 +148,42 @@ export class SqliteTextIndex {
    */
   async tailHits(through: number, q: string, where: { sql: string; params: unknown[] }): Promise<number[]> {
     const needle = q.toLowerCase();
-    const statement = this.#db.prepare(
-      `SELECT rid, text, entity_data FROM records ${where.sql} ${where.sql ? 'AND' : 'WHERE'} rid > ? ORDER BY rid LIMIT ?`,
-    );
+    const pending = (this.#stmt.lastRid.get()!.rid ?? 0) - through;
     const hits: number[] = [];
-    let after = through;
+    const take = (rows: readonly (TextRow & { selected: number })[]): void => {
+      for (const row of rows) if (row.selected === 1 && holdsText(row, needle)) hits.push(row.rid);
+    };
+    if (pending <= this.#smallTail) {
+      // The filter is a column, not a condition: the rows come by rid range alone, never from a walk over the time
+      // range's index in search of the few rids past the index.
+      const selected = where.sql === '' ? '1' : where.sql.replace(/^WHERE /, '');
+      const statement = this.#db.prepare(`SELECT rid, text, entity_data, (${selected}) AS selected FROM records WHERE rid > ? ORDER BY rid LIMIT ?`);
+      for (let after = through, first = true; ; first = false) {
+        if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+        const rows = statement.all(...where.params, after, TAIL_SLICE) as (TextRow & { selected: number })[];
+        take(rows);
+        if (rows.length < TAIL_SLICE) return hits;
+        after = rows[rows.length - 1]!.rid;
+      }
+    }
+    // A long tail (a journal indexed after an upgrade): the filter's own index in time order, a slice at a time.
+    const and = where.sql === '' ? 'WHERE' : `${where.sql} AND`;
+    const fromStart = this.#db.prepare(`SELECT rid, created_at, text, entity_data, 1 AS selected FROM records ${and} rid > ? ORDER BY created_at, rid LIMIT ?`);
+    const fromCursor = this.#db.prepare(
+      `SELECT rid, created_at, text, entity_data, 1 AS selected FROM records ${and} rid > ? AND (created_at > ? OR (created_at = ? AND rid > ?)) ORDER BY created_at, rid LIMIT ?`,
+    );
+    let cursor: { createdAt: number; rid: number } | undefined;
     for (let first = true; ; first = false) {
       if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
-      const rows = statement.all(...where.params, after, TAIL_SLICE) as TextRow[];
-      for (const row of rows) if (holdsText(row, needle)) hits.push(row.rid);
+      const rows = (
+        cursor === undefined
+          ? fromStart.all(...where.params, through, TAIL_SLICE)
+          : fromCursor.all(...where.params, through, cursor.createdAt, cursor.createdAt, cursor.rid, TAIL_SLICE)
+      ) as (TextRow & { selected: number; created_at: number })[];
+      take(rows);
       if (rows.length < TAIL_SLICE) return hits;
-      after = rows[rows.length - 1]!.rid;
+      const last = rows[rows.length - 1]!;
+      cursor = { createdAt: last.created_at, rid: last.rid };
     }
   }
 
