@@ -456,6 +456,13 @@ export function JournalPage({ filter: viewFilter }: { readonly filter: JournalFi
   );
 }
 
+/** A lag in the largest unit that keeps it short: 45 s, 12 min, 3 h. */
+function lagText(seconds: number): string {
+  if (seconds < 120) return t('lagSeconds', { n: formatNumber(Math.round(seconds)) });
+  if (seconds < 7200) return t('lagMinutes', { n: formatNumber(Math.round(seconds / 60)) });
+  return t('lagHours', { n: formatNumber(Math.round(seconds / 3600)) });
+}
+
 /** Says when the text search ran ahead of the server's text index (the newest records were scanned instead). */
 function SearchIndexNote() {
   const progress = searchIndex.value;
@@ -465,7 +472,7 @@ function SearchIndexNote() {
   if (progress.pending === 0 || progress.behindSeconds < 2) return null;
   return (
     <span class="muted search-index-note" role="status">
-      {tn('searchIndexBehind', progress.pending, { seconds: formatNumber(Math.round(progress.behindSeconds)) })}
+      {tn('searchIndexBehind', progress.pending, { behind: lagText(progress.behindSeconds) })}
     </span>
   );
 }

@@ -64,7 +64,10 @@ export const EN = {
   freeTextHint: 'Any case; at least 3 characters',
   userSuggestions: 'Users starting with what you typed',
   searchIndexBehind:
-    'Search index {seconds} s behind: the newest {n} record was searched without it.|Search index {seconds} s behind: the newest {n} records were searched without it.',
+    'Search index {behind} behind: the newest {n} record was searched without it.|Search index {behind} behind: the newest {n} records were searched without it.',
+  lagSeconds: '{n} s',
+  lagMinutes: '{n} min',
+  lagHours: '{n} h',
   searchIndexBuilding: 'The search index is being built: this search read the records without it and may be slow.',
   apply: 'Apply',
   reset: 'Reset filters',
@@ -310,7 +313,10 @@ export const RU: Record<MessageKey, string> = {
   freeTextHint: 'Без учёта регистра; не короче 3 символов',
   userSuggestions: 'Пользователи, чьё имя начинается с введённого',
   searchIndexBehind:
-    'Поисковый индекс отстаёт на {seconds} с: {n} последнее событие просмотрено без него.|Поисковый индекс отстаёт на {seconds} с: {n} последних события просмотрены без него.|Поисковый индекс отстаёт на {seconds} с: {n} последних событий просмотрены без него.',
+    'Поисковый индекс отстаёт на {behind}: {n} последнее событие просмотрено без него.|Поисковый индекс отстаёт на {behind}: {n} последних события просмотрены без него.|Поисковый индекс отстаёт на {behind}: {n} последних событий просмотрены без него.',
+  lagSeconds: '{n} с',
+  lagMinutes: '{n} мин',
+  lagHours: '{n} ч',
   searchIndexBuilding: 'Поисковый индекс строится: этот поиск прочитал записи без него и может быть медленным.',
   apply: 'Применить',
   reset: 'Сбросить фильтры',

@@ -107,6 +107,8 @@ export class SqliteTextIndex {
   /** Indexes the next slice of records after the last one indexed, in one transaction; returns how many. */
   indexSlice(max = INDEX_SLICE): number {
     if (this.#running || !this.#db.open) return 0;
+    // Nothing new: no write transaction (it would take the write lock from the appends for nothing).
+    if ((this.#stmt.lastRid.get()!.rid ?? 0) <= this.through()) return 0;
     this.#running = true;
     try {
       return this.#db
