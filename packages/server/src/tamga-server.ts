@@ -89,6 +89,11 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly passwordHashParams?: PasswordHashParams;
   /** Forwarding delivery tuning (tests shorten settle, back-off and sweep times). */
   readonly forwarding?: Partial<WorkerOptions> & { readonly sweepMs?: number };
+  /**
+   * Keep the text index of `q` (default true). Off, searches scan what the other filters select: the benchmark's
+   * baseline for the index's ingest cost.
+   */
+  readonly searchIndex?: boolean;
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
@@ -165,6 +170,17 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     });
     journal.onAppend(() => checkpointer.nudge());
     checkpointer.start();
+    // The text index of q follows the appends in the background; a journal made before it is indexed the same way.
+    const search = await store.searchIndexStatus();
+    if (options.searchIndex !== false && (search.pending > 0 || search.building === true)) {
+      http.log.info(
+        { pending: search.pending, building: search.building === true },
+        search.pending > 0
+          ? `search index: ${search.pending} records stored before it are being indexed in the background; text searches scan them meanwhile`
+          : 'search index: building the text indexes in the background (CREATE INDEX CONCURRENTLY); text searches scan meanwhile',
+      );
+    }
+    if (options.searchIndex !== false) store.startSearchIndex?.((error) => http.log.error({ err: error }, 'search index: indexing failed; text searches scan meanwhile'));
     const evidence = await startEvidence({
       journal,
       checkpointer,
