@@ -62,14 +62,19 @@ describe('tamga behaves like a CLI', () => {
     for (const command of COMMANDS.filter((c) => !c.includes(' '))) expect(help.stdout).toContain(`  ${command} `);
   });
 
-  it.each(COMMANDS)('tamga %s --help prints its usage on stdout and exits 0 (and so do -h and "tamga help")', async (command) => {
+  it.each(COMMANDS)('tamga %s --help prints its usage on stdout and exits 0', async (command) => {
     const words = command.split(' ');
     const help = await tamga(...words, '--help');
     expect(help.stderr).toBe('');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(new RegExp(`^Usage: tamga ${words[0]}`));
-    expect((await tamga(...words, '-h')).stdout).toBe(help.stdout);
-    if (words.length === 1) expect((await tamga('help', command)).stdout).toBe(help.stdout);
+  });
+
+  it('-h and "tamga help COMMAND" print the same usage', async () => {
+    const help = await tamga('keys', '--help');
+    expect(await tamga('keys', '-h')).toEqual(help);
+    expect(await tamga('help', 'keys')).toEqual(help);
+    expect(await tamga('keys', 'list', '--data-dir', 'x', '--help')).toEqual(help);
   });
 
   it.each([
