@@ -36,8 +36,9 @@ export function cliVersion(): string {
 }
 
 /**
- * Runs the CLI with `argv` (without node and script) and returns the exit code. A coded error (`TamgaError`) and a
- * network error of any command are one line on stderr and exit 2; a network error names the URL and the cause.
+ * Runs the CLI with `argv` (without node and script) and returns the exit code. Help goes to stdout (exit 0); a usage
+ * error (`CliExit`), a coded error (`TamgaError`) and a network error of any command are one line on stderr and exit 2;
+ * a network error names the URL and the cause.
  */
 export async function main(argv: readonly string[], err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [command, ...args] = argv;
