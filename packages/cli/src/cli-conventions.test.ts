@@ -49,7 +49,8 @@ const COMMANDS = [
   'verify-receipt',
 ];
 
-describe('tamga behaves like a CLI', () => {
+// Each case starts the CLI a few times, each start ~0.5 s alone and several seconds on a loaded machine.
+describe('tamga behaves like a CLI', { timeout: 120_000 }, () => {
   const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
   it('prints its version with --version and -V, and its usage with --help', async () => {
