@@ -38,7 +38,7 @@ describe('tamga keys and tamga serve with a damaged key file', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain(`The keys directory ${keysDir} has no hmac and no checkpoint key`);
     expect(readdirSync(keysDir)).toEqual([]);
-  });
+  }, 90_000);
 
   it('tamga keys rotate writes a key that tamga keys list shows', async () => {
     KeyRing.openOrCreate(keysDir); // what the server's first start does
