@@ -39,7 +39,10 @@ export interface TamgaServer {
   /** Built-in and tenant catalogues, held in memory for ingest. */
   readonly catalogs: CatalogRegistry;
   readonly http: FastifyInstance;
-  /** The bootstrap API key if it was created by this start (print it once), else undefined. */
+  /**
+   * The bootstrap API key if it was created by this start (print it once), else undefined. With
+   * `credentialsOnListen` it is created by {@link TamgaServer.listen} instead, and is undefined here.
+   */
   readonly createdApiKey: string | undefined;
   /** Users, sessions and API keys. */
   readonly access: AccessControl;
@@ -49,8 +52,24 @@ export interface TamgaServer {
   readonly evidence: EvidenceRuntime;
   /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
   readonly forwarding: ForwardingRuntime | undefined;
+  /**
+   * Listens; then, with `credentialsOnListen`, creates the first start's credentials (the bootstrap API key and the
+   * administrator's one-time password), so a start that cannot listen (a port in use) creates nothing that would be
+   * shown to nobody. Resolves with the address and the credentials created by this start (to print once).
+   */
+  listen(options: { readonly host: string; readonly port: number }): Promise<ListeningServer>;
   /** Stops the checkpointer, the HTTP server and the store. */
   close(): Promise<void>;
+}
+
+/** What {@link TamgaServer.listen} resolves with. */
+export interface ListeningServer {
+  /** The address it listens on, e.g. `http://127.0.0.1:7300`. */
+  readonly address: string;
+  /** The bootstrap API key created by this start, else undefined. */
+  readonly createdApiKey: string | undefined;
+  /** The one-time password of `admin` created by this start, else undefined. */
+  readonly createdAdminPassword: string | undefined;
 }
 
 /** How long shutdown waits for requests in flight before closing every connection. */
@@ -94,6 +113,11 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
    * baseline for the index's ingest cost.
    */
   readonly searchIndex?: boolean;
+  /**
+   * Create the first start's credentials (bootstrap API key, administrator) only once {@link TamgaServer.listen}
+   * listens, not here: `tamga serve` sets it so a start that fails to listen loses no one-time secret. Default false.
+   */
+  readonly credentialsOnListen?: boolean;
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
@@ -117,7 +141,6 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       tenantIds,
       ...(options.now !== undefined && { now: options.now }),
     });
-    const { created } = await ensureBootstrapKey(store, config.adminApiKey);
     const access = new AccessControl({
       store: accessStore,
       journal,
@@ -127,7 +150,12 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.journalReads !== undefined && { journalReads: options.journalReads }),
       ...(options.passwordHashParams !== undefined && { passwordHashParams: options.passwordHashParams }),
     });
-    const { createdPassword } = await access.ensureAdministrator();
+    const createCredentials = async (): Promise<{ createdApiKey: string | undefined; createdAdminPassword: string | undefined }> => {
+      const { created } = await ensureBootstrapKey(store, config.adminApiKey);
+      const { createdPassword } = await access.ensureAdministrator();
+      return { createdApiKey: created, createdAdminPassword: createdPassword };
+    };
+    const credentials = options.credentialsOnListen === true ? { createdApiKey: undefined, createdAdminPassword: undefined } : await createCredentials();
     // Forwarding reports through the HTTP server's logger, which exists only once the routes are built.
     const logger: { log?: FastifyInstance['log'] } = {};
     const forwarding = await openForwarding({
@@ -206,9 +234,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       forwarding,
       catalogs,
       http,
-      createdApiKey: created,
+      ...credentials,
       access,
-      createdAdminPassword: createdPassword,
+      async listen(where) {
+        const address = await http.listen({ host: where.host, port: where.port });
+        if (options.credentialsOnListen !== true) return { address, ...credentials };
+        return { address, ...(await createCredentials()) };
+      },
       async close() {
         // First: workers save their progress while the store is open.
         await forwarding?.stop();
