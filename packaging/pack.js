@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Packs the `tamga` command into one tarball that installs without the repository (docs/decisions/0028):
+// Packs the `tamga` command into one tarball that installs without the repository (docs/decisions/0029):
 //
 //   npm run pack                      # writes packaging/out/tamga-cli-<version>.tgz
 //   npm install -g ./tamga-cli-<version>.tgz  (or npm install ./tamga-cli-<version>.tgz in a project)
