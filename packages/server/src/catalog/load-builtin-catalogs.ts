@@ -16,7 +16,7 @@ export const BUILTIN_CATALOG_ORDER: readonly string[] = Object.freeze([
 ]);
 
 /**
- * The built-in catalogues: `catalogs/` inside the installed package (`npm run pack`, docs/decisions/0028) when
+ * The built-in catalogues: `catalogs/` inside the installed package (`npm run pack`, docs/decisions/0029) when
  * there is one, else the repository's `catalogs/` folder. The same relative paths work from `src/catalog` and
  * `dist/catalog`.
  */
