@@ -134,7 +134,7 @@ function mixed(n: number): RecordFields[] {
     text: pick(strings),
     createdAt: 1_700_000_000_000_000 + Math.floor(rnd() * 3_000_000),
     apiCreatedAt: 1_700_000_000_000_000 + Math.floor(rnd() * 3_000_000),
-    entityData: pick([null, { login: pick(UNICODE) }, [pick(UNICODE), i], i]),
+    entityData: pick<RecordFields['entityData']>([null, { login: pick(UNICODE) }, [pick(UNICODE), i], String(i)]),
     extra: pick([{}, { pollable: true }, { catalogVersion: 'x@1', pollable: false }, { sessionId: pick(UNICODE), object: { id: i } }]),
   }));
 }

@@ -201,7 +201,12 @@ export class Journal {
       const recordSealer = new RecordSealer(key.secret);
       this.#sealerOfKey = {
         kid: key.kid,
-        sealer: { sigKid: key.kid, originFor: (tenantId) => this.originFor(tenantId), seal: (fields: RecordFields) => recordSealer.seal(fields) },
+        sealer: {
+          sigKid: key.kid,
+          hmacKey: key.secret,
+          originFor: (tenantId) => this.originFor(tenantId),
+          seal: (fields: RecordFields) => recordSealer.seal(fields),
+        },
       };
     }
     return this.#sealerOfKey.sealer;
