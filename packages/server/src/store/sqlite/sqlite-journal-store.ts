@@ -28,7 +28,7 @@ import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
-import type { BatchOutcome, GroupedBatch, LogRow, RecordRow } from './sqlite-appender.js';
+import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import { SQLITE_ADD_POLLABLE, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
@@ -51,8 +51,8 @@ export interface SqliteJournalStoreConfig {
    * Where appends are sealed and committed. `thread` (what `tamga serve` uses): on a writer thread with a connection of
    * its own, the WAL checkpointed by another thread, so the thread serving HTTP only parses and validates; it needs the
    * compiled writer script (`writerScript`, default the one beside this module when it is compiled) and a file, and
-   * falls back to `inline` otherwise. `inline` (default): on this connection, in this thread. Both commit several
-   * batches per transaction when they arrive together.
+   * falls back to `inline` otherwise; it commits the batches that arrive together in one transaction. `inline`
+   * (default): on this connection, in this thread, one transaction per batch, committed before `append` returns.
    */
   readonly writer?: 'thread' | 'inline';
   /** The compiled `sqlite-writer-thread.js` to run (tests running the source point at the build). */
@@ -76,8 +76,6 @@ export class SqliteJournalStore implements JournalStore {
   readonly #logIds = new Map<string, number>();
   readonly #appender: SqliteAppender;
   readonly #threads: SqliteWriterThreads | undefined;
-  /** Batches waiting for the next inline group commit. */
-  #queue: { batch: GroupedBatch; resolve: (outcome: BatchOutcome) => void }[] = [];
   readonly #stmt: {
     getLog: Database.Statement<[string], LogRow>;
     touchReadiness: Database.Statement<[number]>;
@@ -150,24 +148,14 @@ export class SqliteJournalStore implements JournalStore {
       }
       return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins });
     }
-    return new Promise<BatchOutcome>((resolve) => {
-      if (this.#queue.length === 0) setImmediate(() => this.#flush());
-      this.#queue.push({ batch: { records, sealer }, resolve });
-    }).then((outcome) => ('results' in outcome ? outcome.results : Promise.reject(this.#wrap(outcome.error, 'append'))));
-  }
-
-  /** Commits the batches queued since the last turn of the event loop, as one group. */
-  #flush(): void {
-    const queued = this.#queue;
-    this.#queue = [];
-    if (queued.length === 0) return;
-    let outcomes: BatchOutcome[];
+    // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
+    let outcome: BatchOutcome;
     try {
-      outcomes = this.#appender.appendGroup(queued.map((q) => q.batch));
+      outcome = this.#appender.appendGroup([{ records, sealer }])[0]!;
     } catch (error) {
-      outcomes = queued.map(() => ({ error }));
+      outcome = { error };
     }
-    queued.forEach((q, i) => q.resolve(outcomes[i]!));
+    return 'results' in outcome ? Promise.resolve(outcome.results) : Promise.reject(this.#wrap(outcome.error, 'append'));
   }
 
   #where(filter: RecordFilter): { sql: string; params: unknown[] } {
@@ -629,7 +617,6 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async close(): Promise<void> {
-    this.#flush();
     await this.#threads?.close();
     if (this.#db.open) this.#db.close();
   }
