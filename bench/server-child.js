@@ -18,7 +18,11 @@ function mainThreadCpu() {
 const config = loadConfig(process.env);
 // BENCH_SQLITE_WRITER=inline: the SQLite appends on the main thread, as before the writer thread (for comparison).
 const inline = process.env.BENCH_SQLITE_WRITER === 'inline' && config.databaseUrl === undefined;
-const server = await createTamgaServer(config, inline ? { store: new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), writer: 'inline' }) } : {});
+// BENCH_SEARCH_INDEX=0: the baseline of the text index's ingest cost (bench step 11).
+const server = await createTamgaServer(config, {
+  searchIndex: process.env.BENCH_SEARCH_INDEX !== '0',
+  ...(inline && { store: new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), writer: 'inline' }) }),
+});
 const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
 process.on('message', (msg) => {

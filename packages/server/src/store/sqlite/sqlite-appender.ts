@@ -50,12 +50,13 @@ export interface RecordRow {
   payload_salt: Buffer | null;
   redacted: number;
   pollable: number | null;
+  subject: string | null;
 }
 
 const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
   created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt, pollable)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  signature, canonical, leaf_hash, payload_salt, pollable, subject)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 
@@ -181,6 +182,7 @@ export class SqliteAppender {
           seal.leafHash,
           seal.payloadSalt,
           pollableColumn(fields.extra),
+          pending.subject ?? null,
         );
         range.append(seal.leafHash, onNode);
         minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
@@ -229,6 +231,7 @@ export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
     leafHash: row.leaf_hash,
     payloadSalt: row.payload_salt,
     redacted: row.redacted !== 0,
+    subject: row.subject ?? null,
   };
 }
 
