@@ -18,6 +18,9 @@
 //   BENCH_PAGE         0 skips the journal page's figures (step 5)
 //   BENCH_SEARCH_INGEST  events appended to fresh servers with and without the text index, SQLite and PostgreSQL
 //                      (step 11; default 200,000; 0 skips)
+//   BENCH_READS        0 skips everything between ingest and the raw rate (checkpoint lag, queries, proofs, Event API,
+//                      page, export, verify): ingest, its CPU per event and the raw rate alone
+//   BENCH_SQLITE_WRITER  inline: the servers append to SQLite on their main thread (no writer thread), for comparison
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
 import { execFile, fork, spawn } from 'node:child_process';
@@ -42,6 +45,7 @@ const FORWARD_EVENTS = Number(process.env.BENCH_FORWARD_EVENTS ?? 100_000);
 const FORWARD_INGEST = Number(process.env.BENCH_FORWARD_INGEST ?? 200_000);
 const EVENT_API = process.env.BENCH_EVENT_API !== '0';
 const POLLERS = Number(process.env.BENCH_POLLERS ?? 100);
+const READS = process.env.BENCH_READS !== '0';
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
 const SEARCH_INGEST = Number(process.env.BENCH_SEARCH_INGEST ?? 200_000);
 /** The Russian word searched for (stored capitalized: "Ошибка входа…"), and how often it occurs: one event in 500. */
@@ -427,20 +431,24 @@ function rawInsertRate() {
   let after = 0;
   let rows = 0;
   let insertMs = 0;
+  let insertCpu = 0;
   for (;;) {
     const slice = read.all(after);
     if (slice.length === 0) break;
     after = slice[slice.length - 1][0];
     const values = slice.map((row) => row.slice(1));
     const r0 = performance.now();
+    const c0 = process.cpuUsage();
     insertBatch(values);
+    const c = process.cpuUsage(c0);
     insertMs += performance.now() - r0;
+    insertCpu += c.user + c.system;
     rows += slice.length;
   }
   source.close();
   raw.close();
   rmSync(rawPath, { force: true });
-  return rows / (insertMs / 1000);
+  return { rate: rows / (insertMs / 1000), cpu: insertCpu / rows };
 }
 
 /**
@@ -533,11 +541,20 @@ async function main() {
 
   // 1. Ingest over HTTP.
   let httpRate;
+  let ingestCpu;
   if (!REUSE) {
+    const cpu0 = await cpuOf(child);
     const ingestSeconds = await ingest(url, EVENTS);
+    const cpu1 = await cpuOf(child);
     httpRate = EVENTS / ingestSeconds;
+    ingestCpu = { all: (cpu1.cpu - cpu0.cpu) / EVENTS, main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / EVENTS };
     writeFileSync(META, JSON.stringify({ now, events: EVENTS }));
     report(`ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
+    report(
+      `server CPU per event during ingest: ${ingestCpu.all.toFixed(1)} µs (every thread)` +
+        (ingestCpu.main === undefined ? '' : `, ${ingestCpu.main.toFixed(1)} µs on the main thread`) +
+        '   (target <= 25 µs)',
+    );
     report(`server RSS after ingest: ${fmt((await rssOf(child)) / 1048576)} MB`);
   }
   const caught = await searchIndexCatchUp(url, child);
@@ -546,108 +563,114 @@ async function main() {
       (caught.pendingAtStart > 0 ? ` (main thread ${caught.mainMicrosPerRecord.toFixed(1)} µs/record meanwhile)` : ''),
   );
 
-  // 2. Checkpoint lag: time from an acknowledged append to a checkpoint that covers it.
-  const lags = [];
-  for (let i = 0; i < 10; i++) {
-    const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ event: 2001 }) });
-    const { items } = await res.json();
-    const start = performance.now();
-    while ((await logSize(url, headers)) <= items[0].seq) await new Promise((r) => setTimeout(r, 5));
-    lags.push(performance.now() - start);
-  }
-  report(`checkpoint lag after an append: p50 ${pct(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms   (target <= 1000 ms)`);
-
-  // 3. Query latency: first page of several filters over everything stored.
-  const size = await logSize(url, headers);
-  const day = `from=${new Date(now - DAY).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
-  const hour = `from=${new Date(now - HOUR).toISOString()}&to=${new Date(now).toISOString()}`;
-  const queries = {
-    'newest hour (default view)': hour,
-    'event=2001, 24 h': `${day}&event=2001`,
-    'userId, 24 h': `${day}&userId=user17`,
-    'operationKey': `operationKey=op-4242`,
-    'class=3 + event, 24 h': `${day}&classifiedEvent=3&event=2004`,
-    'event + user, 24 h': `${day}&event=2001&userId=user10`,
-    'event, not.userId, 24 h': `${day}&event=2001&not.userId=user10`,
-    'ip, 24 h': `${day}&ip=10.0.1.1`,
-    'q text, 24 h': `${day}&q=request%20999`,
-    [`q "${RUSSIAN_WORD}" (any case), 24 h`]: `${day}&q=${encodeURIComponent(RUSSIAN_WORD)}`,
-    [`q "${RUSSIAN_WORD}", newest hour`]: `${hour}&q=${encodeURIComponent(RUSSIAN_WORD)}`,
-  };
-  report(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
-  for (const [name, qs] of Object.entries(queries)) {
-    const times = [];
-    for (let i = 0; i < 30; i++) {
-      times.push(await timed(async () => {
-        const res = await fetch(`${url}/api/v1/events?limit=100&${qs}`, { headers });
-        if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
-        await res.json();
-      }));
+  if (READS) {
+    // 2. Checkpoint lag: time from an acknowledged append to a checkpoint that covers it.
+    const lags = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ event: 2001 }) });
+      const { items } = await res.json();
+      const start = performance.now();
+      while ((await logSize(url, headers)) <= items[0].seq) await new Promise((r) => setTimeout(r, 5));
+      lags.push(performance.now() - start);
     }
-    report(`  ${name.padEnd(30)} ${pct(times, 50).toFixed(1).padStart(7)} ${pct(times, 95).toFixed(1).padStart(7)}`);
-  }
-  for (const [name, qs] of [['24 h', day], ['newest hour', hour]]) {
-    const statsTimes = [];
-    for (let i = 0; i < 5; i++) {
-      statsTimes.push(await timed(async () => (await fetch(`${url}/api/v1/events/stats?${qs}`, { headers })).json()));
+    report(`checkpoint lag after an append: p50 ${pct(lags, 50).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms   (target <= 1000 ms)`);
+
+    // 3. Query latency: first page of several filters over everything stored.
+    const size = await logSize(url, headers);
+    const day = `from=${new Date(now - DAY).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
+    const hour = `from=${new Date(now - HOUR).toISOString()}&to=${new Date(now).toISOString()}`;
+    const queries = {
+      'newest hour (default view)': hour,
+      'event=2001, 24 h': `${day}&event=2001`,
+      'userId, 24 h': `${day}&userId=user17`,
+      'operationKey': `operationKey=op-4242`,
+      'class=3 + event, 24 h': `${day}&classifiedEvent=3&event=2004`,
+      'event + user, 24 h': `${day}&event=2001&userId=user10`,
+      'event, not.userId, 24 h': `${day}&event=2001&not.userId=user10`,
+      'ip, 24 h': `${day}&ip=10.0.1.1`,
+      'q text, 24 h': `${day}&q=request%20999`,
+      [`q "${RUSSIAN_WORD}" (any case), 24 h`]: `${day}&q=${encodeURIComponent(RUSSIAN_WORD)}`,
+      [`q "${RUSSIAN_WORD}", newest hour`]: `${hour}&q=${encodeURIComponent(RUSSIAN_WORD)}`,
+    };
+    report(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
+    for (const [name, qs] of Object.entries(queries)) {
+      const times = [];
+      for (let i = 0; i < 30; i++) {
+        times.push(await timed(async () => {
+          const res = await fetch(`${url}/api/v1/events?limit=100&${qs}`, { headers });
+          if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
+          await res.json();
+        }));
+      }
+      report(`  ${name.padEnd(30)} ${pct(times, 50).toFixed(1).padStart(7)} ${pct(times, 95).toFixed(1).padStart(7)}`);
     }
-    report(`count + histogram of ${name}: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms for a day at 10 M)`);
-  }
+    for (const [name, qs] of [['24 h', day], ['newest hour', hour]]) {
+      const statsTimes = [];
+      for (let i = 0; i < 5; i++) {
+        statsTimes.push(await timed(async () => (await fetch(`${url}/api/v1/events/stats?${qs}`, { headers })).json()));
+      }
+      report(`count + histogram of ${name}: p50 ${pct(statsTimes, 50).toFixed(0)} ms   (target <= 200 ms for a day at 10 M)`);
+    }
 
-  // 4. Proofs.
-  const proofTimes = { inclusion: [], consistency: [] };
-  for (let i = 0; i < 200; i++) {
-    const seq = Math.floor(Math.random() * (size - 1));
-    proofTimes.inclusion.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/inclusion?seq=${seq}&treeSize=${size}`, { headers })).json()));
-    const a = 1 + Math.floor(Math.random() * (size - 2));
-    proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
-  }
-  report(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
+    // 4. Proofs.
+    const proofTimes = { inclusion: [], consistency: [] };
+    for (let i = 0; i < 200; i++) {
+      const seq = Math.floor(Math.random() * (size - 1));
+      proofTimes.inclusion.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/inclusion?seq=${seq}&treeSize=${size}`, { headers })).json()));
+      const a = 1 + Math.floor(Math.random() * (size - 2));
+      proofTimes.consistency.push(await timed(async () => (await fetch(`${url}/api/v1/logs/default/proofs/consistency?from=${a}&to=${size}`, { headers })).json()));
+    }
+    report(`proofs (p50 / p95 ms, target p95 <= 5 ms): inclusion ${pct(proofTimes.inclusion, 50).toFixed(2)} / ${pct(proofTimes.inclusion, 95).toFixed(2)}, consistency ${pct(proofTimes.consistency, 50).toFixed(2)} / ${pct(proofTimes.consistency, 95).toFixed(2)}`);
 
-  // 4b. The Event API (seed 004).
-  if (EVENT_API) {
-    const api = await measureEventApi(url, headers);
-    report(`Event API poll, one consumer at limit 1000: ${fmt(api.pollRate)} events/s (${fmt(api.read)} pollable events read)`);
-    report(
-      `Event API long poll, ${POLLERS} consumers waiting: answered after the append was sent p50 ${api.p50.toFixed(1)} ms, p99 ${api.p99.toFixed(1)} ms (the append's own acknowledgement: p50 ${api.ack.toFixed(1)} ms)`,
-    );
-  }
+    // 4b. The Event API (seed 004).
+    if (EVENT_API) {
+      const api = await measureEventApi(url, headers);
+      report(`Event API poll, one consumer at limit 1000: ${fmt(api.pollRate)} events/s (${fmt(api.read)} pollable events read)`);
+      report(
+        `Event API long poll, ${POLLERS} consumers waiting: answered after the append was sent p50 ${api.p50.toFixed(1)} ms, p99 ${api.p99.toFixed(1)} ms (the append's own acknowledgement: p50 ${api.ack.toFixed(1)} ms)`,
+      );
+    }
 
-  // 5. The journal page.
-  const current = await (await fetch(`${url}/api/v1/events?limit=1`, { headers })).json();
-  const page = process.env.BENCH_PAGE === '0' ? undefined : await measurePage(url, current.items.length > 0);
-  if (page === undefined) report(process.env.BENCH_PAGE === '0' ? 'journal page: not measured (BENCH_PAGE=0)' : 'journal page: not measured (Chromium not found at /usr/bin/chromium)');
-  else {
-    const ms = (v) => (v === undefined ? 'not measured (the current clock hour holds no benchmark events)' : `${v.toFixed(0)} ms`);
-    report(`journal page over ${fmt(size)} events (medians of 5):`);
-    report(`  first rows of the default view (current hour): ${ms(page.defaultView)}   (target <= 1000 ms at 10 M)`);
-    report(`  first rows of the newest full hour (URL):        ${ms(page.newestHour)}   (target <= 1000 ms at 10 M)`);
-    report(`  filter change (user):                            ${ms(page.filterChange)}   (target <= 300 ms)`);
-    report(`  "Last 24 hours": rows ${ms(page.dayRows)}, histogram drawn ${ms(page.dayHistogram)}`);
-  }
-  report(`server RSS at the end: ${fmt((await rssOf(child)) / 1048576)} MB   (target <= 300 MB at 10 M)`);
+    // 5. The journal page.
+    const current = await (await fetch(`${url}/api/v1/events?limit=1`, { headers })).json();
+    const page = process.env.BENCH_PAGE === '0' ? undefined : await measurePage(url, current.items.length > 0);
+    if (page === undefined) report(process.env.BENCH_PAGE === '0' ? 'journal page: not measured (BENCH_PAGE=0)' : 'journal page: not measured (Chromium not found at /usr/bin/chromium)');
+    else {
+      const ms = (v) => (v === undefined ? 'not measured (the current clock hour holds no benchmark events)' : `${v.toFixed(0)} ms`);
+      report(`journal page over ${fmt(size)} events (medians of 5):`);
+      report(`  first rows of the default view (current hour): ${ms(page.defaultView)}   (target <= 1000 ms at 10 M)`);
+      report(`  first rows of the newest full hour (URL):        ${ms(page.newestHour)}   (target <= 1000 ms at 10 M)`);
+      report(`  filter change (user):                            ${ms(page.filterChange)}   (target <= 300 ms)`);
+      report(`  "Last 24 hours": rows ${ms(page.dayRows)}, histogram drawn ${ms(page.dayHistogram)}`);
+    }
+    report(`server RSS at the end: ${fmt((await rssOf(child)) / 1048576)} MB   (target <= 300 MB at 10 M)`);
 
-  // 6. Export the benchmark's log as an evidence bundle (tamga export), then verify it offline (tamga verify: no
-  // server, no database) with the server stopped.
-  const bundleDir = join(workDir, 'bundle');
-  rmSync(bundleDir, { recursive: true, force: true });
-  const e0 = performance.now();
-  await runCli(['export', '--url', url, '--api-key', KEY, '--tenant', 'default', '--out', bundleDir]);
-  const exportSeconds = (performance.now() - e0) / 1000;
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-  const v0 = performance.now();
-  const verified = JSON.parse(await runCli(['verify', bundleDir, '--json']));
-  const verifyRate = verified.checked / ((performance.now() - v0) / 1000);
-  rmSync(bundleDir, { recursive: true, force: true });
-  report(`export (tamga export over HTTP): ${fmt(verified.checked / exportSeconds)} records/s`);
-  report(`offline verification (tamga verify, process start included): ${fmt(verifyRate)} records/s over ${fmt(verified.checked)} records, ${verified.status}   (target >= 150,000 records/s)`);
+    // 6. Export the benchmark's log as an evidence bundle (tamga export), then verify it offline (tamga verify: no
+    // server, no database) with the server stopped.
+    const bundleDir = join(workDir, 'bundle');
+    rmSync(bundleDir, { recursive: true, force: true });
+    const e0 = performance.now();
+    await runCli(['export', '--url', url, '--api-key', KEY, '--tenant', 'default', '--out', bundleDir]);
+    const exportSeconds = (performance.now() - e0) / 1000;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    const v0 = performance.now();
+    const verified = JSON.parse(await runCli(['verify', bundleDir, '--json']));
+    const verifyRate = verified.checked / ((performance.now() - v0) / 1000);
+    rmSync(bundleDir, { recursive: true, force: true });
+    report(`export (tamga export over HTTP): ${fmt(verified.checked / exportSeconds)} records/s`);
+    report(`offline verification (tamga verify, process start included): ${fmt(verifyRate)} records/s over ${fmt(verified.checked)} records, ${verified.status}   (target >= 150,000 records/s)`);
+  } else {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
 
   // 7. Raw: the same rows, plain INSERTs into an index-free table, same durability settings.
   if (httpRate !== undefined) {
-    const rawRate = rawInsertRate();
-    report(`raw SQLite INSERT of the same rows, no indexes, batches of ${BATCH}: ${fmt(rawRate)} events/s`);
+    const { rate: rawRate, cpu: rawCpu } = rawInsertRate();
+    report(`raw SQLite INSERT of the same rows, no indexes, batches of ${BATCH}: ${fmt(rawRate)} events/s, CPU ${rawCpu.toFixed(1)} µs/event`);
     report(`ratio HTTP / raw: ${(httpRate / rawRate).toFixed(2)}   (targets: >= 100,000 events/s and >= 0.50)`);
+    report(`CPU per event, Tamga's server / raw INSERT: ${(ingestCpu.all / rawCpu).toFixed(1)}`);
   }
   const pgRate = await ingestPostgres();
   if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);

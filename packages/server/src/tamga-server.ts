@@ -88,7 +88,7 @@ export async function openStore(
       statementTimeoutMillis: settings.statementTimeoutMs,
     });
   }
-  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes });
+  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes, writer: 'thread' });
 }
 
 /** Options of {@link createTamgaServer} for tests and embedding. */

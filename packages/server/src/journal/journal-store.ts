@@ -151,6 +151,11 @@ export interface Sealer {
   originFor(tenantId: string | null): string;
   /** Seals one record (canonical bytes, signature, leaf hash). */
   seal(fields: RecordFields): RecordSeal;
+  /**
+   * The HMAC secret of `sigKid`, when `seal` is the standard sealing under it (`RecordSealer`): a store may then seal
+   * on a thread of its own (the SQLite writer thread). Absent, the store calls `seal`.
+   */
+  readonly hmacKey?: Uint8Array;
 }
 
 /** What an append reports per event. */

@@ -4,7 +4,7 @@ import {
   uuidv7,
   validateEventInput,
   ValidationError,
-  sealRecord,
+  RecordSealer,
   SYSTEM_TENANT_ID,
   DEFAULT_EVENT_LIMITS,
   extractSubject,
@@ -193,13 +193,24 @@ export class Journal {
     return result!;
   }
 
+  /** The active key's sealer, prepared once per key (not per record or batch); replaced when the key rotates. */
+  #sealerOfKey: { readonly kid: string; readonly sealer: Sealer } | undefined;
+
   #sealer(): Sealer {
     const key = this.keys.activeHmacKey;
-    return {
-      sigKid: key.kid,
-      originFor: (tenantId) => this.originFor(tenantId),
-      seal: (fields: RecordFields) => sealRecord(fields, key.secret),
-    };
+    if (this.#sealerOfKey?.kid !== key.kid) {
+      const recordSealer = new RecordSealer(key.secret);
+      this.#sealerOfKey = {
+        kid: key.kid,
+        sealer: {
+          sigKid: key.kid,
+          hmacKey: key.secret,
+          originFor: (tenantId) => this.originFor(tenantId),
+          seal: (fields: RecordFields) => recordSealer.seal(fields),
+        },
+      };
+    }
+    return this.#sealerOfKey.sealer;
   }
 
   #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined, isSystem: boolean): PendingRecord {

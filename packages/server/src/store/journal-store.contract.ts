@@ -151,7 +151,8 @@ export function describeJournalStoreContract(
       });
 
       it('stores nothing of a batch when sealing fails midway', async () => {
-        const sealer = testSealer();
+        // No hmacKey: the store must call this sealer (a writer thread would otherwise seal with the key itself).
+        const { hmacKey: _key, ...sealer } = testSealer();
         let calls = 0;
         const failing = {
           ...sealer,

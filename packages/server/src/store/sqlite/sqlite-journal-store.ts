@@ -1,12 +1,10 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompactRange, StoreError } from '@tamga/core';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
-import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
-import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
-import { findRepeats } from '../../journal/same-event.js';
-import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
   ErasedRecord,
@@ -27,13 +25,15 @@ import type {
   TenantScope,
 } from '../../journal/journal-store.js';
 import { splitUserFilter } from '../../journal/journal-store.js';
-import { eventOrderBy, withPollable } from '../event-api-columns.js';
+import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
-import { MinuteTally } from '../minute-tally.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
+import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
+import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
+import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import { SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
 
@@ -51,57 +51,25 @@ export interface SqliteJournalStoreConfig {
    * Default 64 MiB (`DEFAULT_STORE_CONFIG`): room for a few of the largest batches and the WAL checkpoint after them.
    */
   readonly minFreeBytes?: number;
+  /**
+   * Where appends are sealed and committed. `thread` (what `tamga serve` uses): on a writer thread with a connection of
+   * its own, the WAL checkpointed by another thread, so the thread serving HTTP only parses and validates; it needs the
+   * compiled writer script (`writerScript`, default the one beside this module when it is compiled) and a file, and
+   * falls back to `inline` otherwise; it commits the batches that arrive together in one transaction. `inline`
+   * (default): on this connection, in this thread, one transaction per batch, committed before `append` returns.
+   */
+  readonly writer?: 'thread' | 'inline';
+  /** The compiled `sqlite-writer-thread.js` to run (tests running the source point at the build). */
+  readonly writerScript?: URL;
 }
 
-interface LogRow {
-  log_id: number;
-  tenant_key: string;
-  origin: string;
-  size: number;
-  root_hash: Buffer;
-  frontier: Buffer;
-}
-
-interface RecordRow {
-  rid: number;
-  log_id: number;
-  seq: number;
-  id: string;
-  event: number;
-  event_name: string;
-  entity_data: string | null;
-  user_id: string | null;
-  api_created_at: number;
-  created_at: number;
-  text: string | null;
-  ip: string | null;
-  tenant_id: string | null;
-  node_id: string | null;
-  operation_key: string | null;
-  classified_event: number;
-  severity: number;
-  outcome: string | null;
-  extra: string | null;
-  sig_kid: string;
-  signature: string;
-  canonical: Buffer;
-  leaf_hash: Buffer;
-  payload_salt: Buffer | null;
-  redacted: number;
-  pollable: number | null;
-  subject: string | null;
-}
-
-const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
-  created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt, pollable, subject)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-const tenantKey = (tenantId: string | null): string => tenantId ?? '';
+/** The compiled writer script beside this module, when this module is compiled. */
+const WRITER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-writer-thread.js', import.meta.url) : undefined;
 
 /**
- * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in one IMMEDIATE
- * transaction per batch, so SQLite's single writer serializes them and `seq` stays contiguous.
+ * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in IMMEDIATE transactions, one per
+ * group of batches that arrived together (a savepoint each), so SQLite's single writer serializes them and `seq`
+ * stays contiguous; on a writer thread of their own with `writer: 'thread'`.
  */
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite';
@@ -110,14 +78,10 @@ export class SqliteJournalStore implements JournalStore {
   readonly #minFreeBytes: number;
   /** Tenant → log id; a log, once created, never changes id. */
   readonly #logIds = new Map<string, number>();
+  readonly #appender: SqliteAppender;
+  readonly #threads: SqliteWriterThreads | undefined;
   readonly #text: SqliteTextIndex;
   readonly #stmt: {
-    insertRecord: Database.Statement;
-    insertNode: Database.Statement;
-    addMinuteCount: Database.Statement;
-    insertLog: Database.Statement;
-    updateLog: Database.Statement;
-    findIds: Database.Statement<[string], RecordRow>;
     getLog: Database.Statement<[string], LogRow>;
     touchReadiness: Database.Statement<[number]>;
   };
@@ -149,20 +113,9 @@ export class SqliteJournalStore implements JournalStore {
           }
         })
         .immediate();
+      this.#appender = new SqliteAppender(this.#db);
       this.#text = new SqliteTextIndex(this.#db);
       this.#stmt = {
-        insertRecord: this.#db.prepare(INSERT_RECORD),
-        insertNode: this.#db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
-        addMinuteCount: this.#db.prepare(
-          `INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq, max_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (minute, log_id, event, classified_event)
-           DO UPDATE SET n = n + excluded.n, min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)`,
-        ),
-        insertLog: this.#db.prepare(
-          'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
-        ),
-        updateLog: this.#db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?'),
-        findIds: this.#db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))'),
         getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
         touchReadiness: this.#db.prepare(
           'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
@@ -171,6 +124,16 @@ export class SqliteJournalStore implements JournalStore {
     } catch (error) {
       throw this.#wrap(error, 'open the database');
     }
+    const script = config.writerScript ?? WRITER_SCRIPT;
+    this.#threads =
+      config.writer === 'thread' && script !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(script))
+        ? new SqliteWriterThreads({ path: config.path, synchronous: config.synchronous ?? 'FULL', script })
+        : undefined;
+  }
+
+  /** Whether appends run on the writer thread. */
+  get threaded(): boolean {
+    return this.#threads !== undefined;
   }
 
   /** Wraps a driver error (sqlite-errors.ts), telling a damaged file from a failing disk by reading the files. */
@@ -185,93 +148,23 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
+    // The writer thread seals with the key itself; a sealer without one (a test's own) is run here.
+    if (this.#threads !== undefined && sealer.hmacKey !== undefined) {
+      const origins: Record<string, string> = {};
+      for (const r of records) {
+        const key = tenantKey(r.tenantId);
+        if (!(key in origins)) origins[key] = sealer.originFor(r.tenantId);
+      }
+      return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins });
+    }
+    // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
+    let outcome: BatchOutcome;
     try {
-      return Promise.resolve(this.#db.transaction(() => this.#appendInTransaction(records, sealer)).immediate());
+      outcome = this.#appender.appendGroup([{ records, sealer }])[0]!;
     } catch (error) {
-      return Promise.reject(this.#wrap(error, 'append'));
+      outcome = { error };
     }
-  }
-
-  #appendInTransaction(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
-    const results = new Array<AppendResult | undefined>(records.length);
-    const stored = new Map<string, StoredEvent>();
-    for (const row of this.#stmt.findIds.all(JSON.stringify(records.map((r) => r.id)))) {
-      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
-      stored.set(row.id, { result, content: toStoredRecord(row, '') });
-    }
-    const repeats = findRepeats(records, stored);
-    // Group by tenant in first-seen order; each tenant's log is appended to in input order.
-    const groups = new Map<string, number[]>();
-    records.forEach((r, i) => {
-      const key = tenantKey(r.tenantId);
-      const g = groups.get(key);
-      if (g) g.push(i);
-      else groups.set(key, [i]);
-    });
-    const now = Date.now() * 1000;
-    for (const [key, indexes] of groups) {
-      const tenantId = records[indexes[0]!]!.tenantId;
-      // The head is read inside the transaction: another process may have appended since.
-      const log = this.#stmt.getLog.get(key) ?? this.#createLog(key, tenantId, sealer, now);
-      const range = CompactRange.fromBytes(log.size, log.frontier);
-      const logId = log.log_id;
-      const onNode = (level: number, index: number, hash: Buffer): void => {
-        if (level > 0 && level % STORED_LEVEL_STRIDE === 0) this.#stmt.insertNode.run(logId, level, index, hash);
-      };
-      const minuteCounts = new MinuteTally();
-      for (const i of indexes) {
-        const pending = records[i]!;
-        const repeat = repeats[i];
-        if (repeat !== undefined) {
-          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
-          continue;
-        }
-        const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
-        const seal = sealer.seal(fields);
-        this.#stmt.insertRecord.run(
-          logId,
-          fields.seq,
-          fields.id,
-          fields.event,
-          fields.eventName,
-          fields.entityData === null ? null : JSON.stringify(fields.entityData),
-          fields.userId,
-          fields.apiCreatedAt,
-          fields.createdAt,
-          fields.text,
-          fields.ip,
-          fields.tenantId,
-          fields.nodeId,
-          fields.operationKey,
-          fields.classifiedEvent,
-          fields.severity,
-          fields.outcome,
-          Object.keys(fields.extra).length === 0 ? null : JSON.stringify(fields.extra),
-          fields.sigKid,
-          seal.signature,
-          seal.canonical,
-          seal.leafHash,
-          seal.payloadSalt,
-          pollableColumn(fields.extra),
-          pending.subject ?? null,
-        );
-        range.append(seal.leafHash, onNode);
-        minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
-      }
-      if (range.size !== log.size) {
-        this.#stmt.updateLog.run(range.size, range.root(), range.toBytes(), logId);
-      }
-      for (const c of minuteCounts.counts()) {
-        this.#stmt.addMinuteCount.run(c.minute, logId, c.event, c.classifiedEvent, c.n, c.minSeq, c.maxSeq);
-      }
-    }
-    return results as AppendResult[];
-  }
-
-  #createLog(key: string, tenantId: string | null, sealer: Sealer, now: number): LogRow {
-    const empty = CompactRange.empty();
-    return this.#stmt.insertLog.get(key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now) as LogRow;
+    return 'results' in outcome ? Promise.resolve(outcome.results) : Promise.reject(this.#wrap(outcome.error, 'append'));
   }
 
   #where(filter: RecordFilter): { sql: string; params: unknown[] } {
@@ -746,10 +639,10 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#threads?.close();
     this.#text.close();
     if (this.#db.open) this.#db.close();
-    return Promise.resolve();
   }
 }
 
@@ -812,60 +705,4 @@ function hasText(filter: RecordFilter): filter is RecordFilter & { readonly q: s
 
 function toLogHead(row: LogRow): LogHead {
   return { logId: row.log_id, tenantId: row.tenant_key === '' ? null : row.tenant_key, origin: row.origin, size: row.size, rootHash: row.root_hash };
-}
-
-function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
-  return {
-    rid: row.rid,
-    log: origin,
-    seq: row.seq,
-    id: row.id,
-    event: row.event,
-    eventName: row.event_name,
-    entityData: parseEntityData(row.entity_data),
-    userId: row.user_id,
-    apiCreatedAt: row.api_created_at,
-    createdAt: row.created_at,
-    text: row.text,
-    ip: row.ip,
-    tenantId: row.tenant_id,
-    nodeId: row.node_id,
-    operationKey: row.operation_key,
-    classifiedEvent: row.classified_event as EventClass,
-    severity: row.severity,
-    outcome: row.outcome as Outcome | null,
-    extra: withPollable(parseExtra(row.extra), row.pollable === null ? undefined : row.pollable !== 0),
-    sigKid: row.sig_kid,
-    signature: row.signature,
-    canonical: row.canonical,
-    leafHash: row.leaf_hash,
-    payloadSalt: row.payload_salt,
-    redacted: row.redacted !== 0,
-    subject: row.subject ?? null,
-  };
-}
-
-/** `extra.pollable` as the `pollable` column stores it: 1, 0, or NULL when the record has none. */
-function pollableColumn(extra: RecordExtra): number | null {
-  return extra.pollable === undefined ? null : extra.pollable ? 1 : 0;
-}
-
-/** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */
-function parseEntityData(text: string | null): EntityData | null {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as EntityData;
-  } catch {
-    return text;
-  }
-}
-
-/** Parses stored added fields; text that is no JSON (a tampered row) is kept so the record fails its check. */
-function parseExtra(text: string | null): RecordExtra {
-  if (text === null) return {};
-  try {
-    return JSON.parse(text) as RecordExtra;
-  } catch {
-    return { unparsable: text } as RecordExtra;
-  }
 }
