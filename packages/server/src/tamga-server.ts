@@ -94,6 +94,10 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
 export async function createTamgaServer(config: TamgaConfig, options: CreateTamgaServerOptions = {}): Promise<TamgaServer> {
   const store = options.store ?? (await openStore(config));
+  // Nodes sharing the database wake each other (appends, access and catalogue changes): PostgreSQL only.
+  const signals = store.openSignals?.();
+  // Forwarding and the commit feed report through the HTTP server's logger, which exists only once the routes are built.
+  const logger: { log?: FastifyInstance['log'] } = {};
   try {
     const evidenceConfig = config.evidence ?? loadEvidenceConfig({});
     const keys = KeyRing.openOrCreate(config.keysDir, { checkpointOverlapMs: evidenceConfig.checkpointKeyOverlapMs });
@@ -112,6 +116,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       tenantIds,
       ...(options.now !== undefined && { now: options.now }),
     });
+    await signals?.start();
+    await journal.commits.start({
+      ...(signals !== undefined && { signals }),
+      onError: (error) => logger.log?.error({ err: error }, 'catching up with other nodes failed'),
+    });
     const { created } = await ensureBootstrapKey(store, config.adminApiKey);
     const access = new AccessControl({
       store: accessStore,
@@ -123,8 +132,6 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.passwordHashParams !== undefined && { passwordHashParams: options.passwordHashParams }),
     });
     const { createdPassword } = await access.ensureAdministrator();
-    // Forwarding reports through the HTTP server's logger, which exists only once the routes are built.
-    const logger: { log?: FastifyInstance['log'] } = {};
     const forwarding = await openForwarding({
       journal,
       keys,
@@ -157,13 +164,20 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       catalogDir: config.catalogDir,
       onError: (error) => http.log.error({ err: error }, 'catalogue refresh failed'),
     });
+    if (signals !== undefined) {
+      // Another node's change applies here at once; the poll of startCatalogs stays as the safety net.
+      catalogs.onChanged(() => signals.publish('catalog'));
+      signals.subscribe((signal) => {
+        if (signal.topic === 'catalog' || signal.topic === 'reconnected') catalogs.refreshSoon();
+      });
+    }
     const checkpointer = new Checkpointer({
       store,
       keys,
       ...(options.checkpointDelayMs !== undefined && { delayMs: options.checkpointDelayMs }),
       onError: (error) => http.log.error({ err: error }, 'checkpoint signing failed'),
     });
-    journal.onAppend(() => checkpointer.nudge());
+    journal.onCommit(() => checkpointer.nudge());
     checkpointer.start();
     const evidence = await startEvidence({
       journal,
@@ -179,6 +193,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       await checkpointer.stop();
       await catalogs.stop();
       await forwarding?.stop();
+      await journal.commits.stop();
       await http.close();
       throw error;
     }
@@ -204,10 +219,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await http.close();
         clearTimeout(deadline);
+        await journal.commits.stop();
+        await signals?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await signals?.close();
     await store.close();
     throw error;
   }

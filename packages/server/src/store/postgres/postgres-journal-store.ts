@@ -2,6 +2,7 @@ import pg from 'pg';
 import { CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type { ClusterSignals } from '../../journal/cluster-signals.js';
 import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import type {
@@ -28,6 +29,7 @@ import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS } from './postgres-schema.js';
+import { PostgresSignals } from './postgres-signals.js';
 
 /** Options of {@link PostgresJournalStore.connect}. */
 export interface PostgresJournalStoreConfig {
@@ -269,6 +271,14 @@ export class PostgresJournalStore implements JournalStore {
   /** The schema holding the tables. */
   get schema(): string {
     return this.#schema;
+  }
+
+  /**
+   * The signals of the nodes sharing this schema (LISTEN on a session of its own, NOTIFY through the pool); the
+   * caller starts and closes them, before closing the store.
+   */
+  openSignals(): ClusterSignals {
+    return new PostgresSignals(this.#pool, this.#clientConfig, this.#schema);
   }
 
   /** The connection pool, for tests that tamper with rows the way an insider would. */
