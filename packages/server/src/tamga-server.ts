@@ -167,8 +167,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     if (signals !== undefined) {
       // Another node's change applies here at once; the poll of startCatalogs stays as the safety net.
       catalogs.onChanged(() => signals.publish('catalog'));
+      // Users and keys are read from the database at every request; the signal makes open live streams check again.
+      access.onChanged((where) => {
+        if (where === 'here') signals.publish('access');
+      });
       signals.subscribe((signal) => {
         if (signal.topic === 'catalog' || signal.topic === 'reconnected') catalogs.refreshSoon();
+        if (signal.topic === 'access' || signal.topic === 'reconnected') access.changedElsewhere();
       });
     }
     const checkpointer = new Checkpointer({

@@ -133,6 +133,7 @@ export class AccessControl implements Authenticator {
   readonly #accountAttempts: TokenBuckets;
   readonly #ingest: TokenBuckets;
   readonly #lastRead = new Map<string, number>();
+  readonly #changeListeners = new Set<(where: 'here' | 'elsewhere') => void>();
   #dummyHash: Promise<string> | undefined;
 
   constructor(options: AccessControlConfig) {
@@ -152,6 +153,26 @@ export class AccessControl implements Authenticator {
   /** The tenant-id rule of the journal, for the tenants of users and API keys ({@link parseTenants}). */
   get tenantIds(): TenantIds {
     return this.#journal.tenantIds;
+  }
+
+  /**
+   * Registers a listener told when who may do what changed: a user changed, disabled or removed, a session ended for
+   * it, an API key revoked — by this node (`here`, after the change committed) or by another (`elsewhere`, on its
+   * signal). Open live streams check their credentials again. Returns the function that removes it; listeners must
+   * not throw.
+   */
+  onChanged(listener: (where: 'here' | 'elsewhere') => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  /** Another node changed users or keys (its signal arrived). */
+  changedElsewhere(): void {
+    for (const listener of this.#changeListeners) listener('elsewhere');
+  }
+
+  #changedHere(): void {
+    for (const listener of this.#changeListeners) listener('here');
   }
 
   // ---- first start ---------------------------------------------------------------------------------
@@ -359,6 +380,7 @@ export class AccessControl implements Authenticator {
   async signOut(principal: Principal, origin: RequestOrigin): Promise<void> {
     if (principal.sessionIdHash === undefined) return;
     if (await this.store.deleteSession(principal.sessionIdHash)) {
+      this.#changedHere();
       await this.#journalEvent(ACCESS_EVENTS.LogOut, this.#actor(principal, origin), { entityData: `${principal.name}, tenantId=` });
     }
   }
@@ -399,6 +421,7 @@ export class AccessControl implements Authenticator {
     };
     await this.store.updateUser(changed);
     await this.store.deleteSessionsOf(user.login, principal.sessionIdHash);
+    this.#changedHere();
     await this.#journalEvent(ACCESS_EVENTS.UserPasswordChanged, this.#actor(principal, origin), {
       entityData: { login: user.login },
       text: 'The user changed their own password',
@@ -479,6 +502,7 @@ export class AccessControl implements Authenticator {
     };
     if (!(await this.store.updateUser(changed))) throw new TamgaError('USER_NOT_FOUND', `No user "${login}"`, { field: 'login' });
     if (changes.password !== undefined || !enabled) await this.store.deleteSessionsOf(login);
+    this.#changedHere();
     if (changes.password !== undefined) await this.store.clearLoginFailures(login, now - this.config.lockoutMinutes * 60_000);
 
     const who = this.#actor(actor, origin);
@@ -512,6 +536,7 @@ export class AccessControl implements Authenticator {
     const user = await this.#user(login);
     if (user.roles.includes('administrator') && user.enabled) await this.#keepAnAdministrator(login);
     if (!(await this.store.deleteUser(login))) throw new TamgaError('USER_NOT_FOUND', `No user "${login}"`, { field: 'login' });
+    this.#changedHere();
     await this.#journalEvent(ACCESS_EVENTS.UserRemoved, this.#actor(actor, origin), { entityData: { login, roles: user.roles } });
   }
 
@@ -567,6 +592,7 @@ export class AccessControl implements Authenticator {
     const key = await this.store.getApiKey(id);
     if (key === undefined || key.revokedAt !== null) throw new TamgaError('API_KEY_NOT_FOUND', `No active API key ${id}`, { field: 'id' });
     if (!(await this.store.revokeApiKey(id, this.#now()))) throw new TamgaError('API_KEY_NOT_FOUND', `No active API key ${id}`, { field: 'id' });
+    this.#changedHere();
     await this.#journalEvent(ACCESS_EVENTS.ApiKeyRevoked, this.#actor(actor, origin), { entityData: { id, name: key.name } });
   }
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresJournalStore } from '../store/postgres/postgres-journal-store.js';
+import { createApiKey, createUserAndSignIn } from '../test-support/access-helpers.js';
 import { tempDir } from '../test-support/fixtures.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
 import { openSse } from '../test-support/sse-collector.js';
@@ -109,6 +110,41 @@ if (PG_URL === undefined) {
         if (!refused) await new Promise((r) => setTimeout(r, 20));
       }
       expect(refused, 'node B refuses a code the new settings disabled within 1 s').toBe(true);
+    });
+    /** Polls `check` until it holds or `ms` passed; returns the time it took. */
+    const within = async (ms: number, check: () => Promise<boolean>): Promise<number> => {
+      const started = performance.now();
+      while (!(await check())) {
+        if (performance.now() - started > ms) throw new Error(`not within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return performance.now() - started;
+    };
+
+    it('refuses on node B a key revoked on node A at once, and ends its open stream on B within 1 s', async () => {
+      const { id, key } = await createApiKey(a, { name: 'reader', scopes: ['read', 'ingest'] });
+      const asKey = { authorization: `Bearer ${key}` };
+      expect((await b.request({ method: 'GET', url: '/api/v1/events?tenantId=feed&limit=1', headers: asKey })).statusCode).toBe(200);
+      const stream = await openSse(`${urlB}/api/v1/events/stream?tenantId=feed`, key);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await a.request({ method: 'DELETE', url: `/api/v1/api-keys/${id}` })).statusCode).toBe(204);
+      const refusedIn = await within(1_000, async () => (await b.request({ method: 'GET', url: '/api/v1/events?tenantId=feed&limit=1', headers: asKey })).statusCode === 401);
+      expect(refusedIn).toBeLessThan(1_000);
+      const ended = await Promise.race([stream.ended.then(() => true), new Promise((r) => setTimeout(() => r(false), 1_000))]);
+      expect(ended, "B's open stream of the revoked key ended within 1 s").toBe(true);
+    });
+
+    it("ends on node B a session of a user disabled on node A, and a role change takes effect there", async () => {
+      const session = await createUserAndSignIn(b, { login: 'olga', roles: ['auditor'] });
+      const read = () => session.request({ method: 'GET', url: '/api/v1/events?tenantId=feed&limit=1' });
+      const seen = async (): Promise<number> => (await read()).json<{ items: unknown[] }>().items.length;
+      await post(a, [{ event: 2001, tenantId: 'feed' }]);
+      expect(await seen()).toBe(1);
+      // Now a tenant auditor of another tenant: the records of "feed" are out of sight.
+      expect((await a.request({ method: 'PATCH', url: '/api/v1/users/olga', payload: { roles: ['tenant-auditor'], tenants: ['elsewhere'] } })).statusCode).toBe(200);
+      await within(1_000, async () => (await seen()) === 0);
+      expect((await a.request({ method: 'PATCH', url: '/api/v1/users/olga', payload: { enabled: false } })).statusCode).toBe(200);
+      await within(1_000, async () => (await read()).statusCode === 401);
     });
   });
 }
