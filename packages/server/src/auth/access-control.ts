@@ -11,7 +11,8 @@ import type { AccessStore, ApiKeyRecord, ApiKeyScope, Role, SessionRecord, UserR
 import { DEFAULT_PASSWORD_HASH_PARAMS, dummyPasswordHash, hashPassword, verifyPassword } from './password-hashing.js';
 import type { PasswordHashParams } from './password-hashing.js';
 import { checkPasswordPolicy } from './password-policy.js';
-import { TokenBuckets } from './token-bucket.js';
+import { openRateLimiter } from './rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Event codes Tamga journals about access (catalogs/ai-server.json and catalogs/tamga.json). */
 export const ACCESS_EVENTS = Object.freeze({
@@ -129,10 +130,11 @@ export class AccessControl implements Authenticator {
   readonly #now: () => number;
   readonly #hashParams: PasswordHashParams;
   readonly #journalReads: boolean;
-  readonly #ipAttempts: TokenBuckets;
-  readonly #accountAttempts: TokenBuckets;
-  readonly #ingest: TokenBuckets;
-  readonly #lastRead = new Map<string, number>();
+  readonly #ipAttempts: RateLimiter;
+  readonly #accountAttempts: RateLimiter;
+  readonly #ingest: RateLimiter;
+  /** One JournalRead per principal a minute: a bucket of one token refilled once a minute. */
+  readonly #journalReadLimit: RateLimiter;
   readonly #changeListeners = new Set<(where: 'here' | 'elsewhere') => void>();
   #dummyHash: Promise<string> | undefined;
 
@@ -145,9 +147,11 @@ export class AccessControl implements Authenticator {
     this.#hashParams = options.passwordHashParams ?? DEFAULT_PASSWORD_HASH_PARAMS;
     this.#journalReads = options.journalReads ?? true;
     const c = this.config;
-    this.#ipAttempts = new TokenBuckets(c.loginRatePerIp, c.loginRatePerIp / 60);
-    this.#accountAttempts = new TokenBuckets(c.loginRatePerAccount, c.loginRatePerAccount / 60);
-    this.#ingest = new TokenBuckets(c.ingestBurst, c.ingestRate, 10_000);
+    // In the database on PostgreSQL: limits hold for the cluster, not once per node (decisions/0028).
+    this.#ipAttempts = openRateLimiter(this.store, 'login-ip', c.loginRatePerIp, c.loginRatePerIp / 60);
+    this.#accountAttempts = openRateLimiter(this.store, 'login-account', c.loginRatePerAccount, c.loginRatePerAccount / 60);
+    this.#ingest = openRateLimiter(this.store, 'ingest', c.ingestBurst, c.ingestRate, 10_000);
+    this.#journalReadLimit = openRateLimiter(this.store, 'journal-read', 1, 1000 / JOURNAL_READ_INTERVAL_MS, 10_000);
   }
 
   /** The tenant-id rule of the journal, for the tenants of users and API keys ({@link parseTenants}). */
@@ -311,7 +315,8 @@ export class AccessControl implements Authenticator {
    */
   async signIn(login: string, password: string, origin: RequestOrigin): Promise<OpenedSession> {
     const now = this.#now();
-    const wait = Math.max(this.#ipAttempts.take(`ip:${origin.ip}`, 1, now), this.#accountAttempts.take(`login:${login}`, 1, now));
+    const [byIp, byAccount] = await Promise.all([this.#ipAttempts.take(`ip:${origin.ip}`, 1, now), this.#accountAttempts.take(`login:${login}`, 1, now)]);
+    const wait = Math.max(byIp, byAccount);
     if (wait > 0) throw new TamgaError('RATE_LIMITED', 'Too many sign-in attempts; retry later', { retryAfter: wait });
     const attempt = { userId: null, ip: origin.ip, operationKey: null };
     const entityData = `${login}, tenantId=`;
@@ -602,8 +607,8 @@ export class AccessControl implements Authenticator {
    * Takes `events` tokens from the principal's ingest bucket; returns the seconds to wait when the rate
    * is exceeded, else 0. The bootstrap administrator key is not limited (automation, benchmarks).
    */
-  takeIngest(principal: Principal, events: number): number {
-    if (principal.kind === 'bootstrap' || principal.id === undefined) return 0;
+  takeIngest(principal: Principal, events: number): Promise<number> {
+    if (principal.kind === 'bootstrap' || principal.id === undefined) return Promise.resolve(0);
     return this.#ingest.take(principal.id, events, this.#now());
   }
 
@@ -614,13 +619,7 @@ export class AccessControl implements Authenticator {
   async noteJournalRead(principal: Principal, origin: RequestOrigin, read: { path: string; query: string }): Promise<void> {
     if (!this.#journalReads) return;
     const key = principal.id ?? principal.name;
-    const now = this.#now();
-    const last = this.#lastRead.get(key);
-    if (last !== undefined && now - last < JOURNAL_READ_INTERVAL_MS && now >= last) return;
-    this.#lastRead.set(key, now);
-    if (this.#lastRead.size > 10_000) {
-      for (const [k, at] of this.#lastRead) if (now - at >= JOURNAL_READ_INTERVAL_MS) this.#lastRead.delete(k);
-    }
+    if ((await this.#journalReadLimit.take(key, 1, this.#now())) > 0) return;
     await this.#journalEvent(ACCESS_EVENTS.JournalRead, this.#actor(principal, origin), {
       entityData: { path: read.path, query: read.query.slice(0, 2000) },
       text: 'At most one JournalRead per principal a minute',

@@ -178,7 +178,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
       if (request.method !== 'POST' || (route !== '/api/v1/events' && !isEventApiAppend(route)) || request.principal === undefined) return;
       const body = request.body;
       const events = body instanceof NdjsonBatch ? body.events.length : Array.isArray(body) ? body.length : 1;
-      const retryAfter = access.takeIngest(request.principal, events);
+      const retryAfter = await access.takeIngest(request.principal, events);
       if (retryAfter > 0) throw new TamgaError('RATE_LIMITED', `This key appends faster than ${access.config.ingestRate} events a second`, { retryAfter });
     });
     // Reading the journal is journalled (JournalRead, at most once a minute per principal), after the answer.

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresJournalStore } from '../store/postgres/postgres-journal-store.js';
-import { createApiKey, createUserAndSignIn } from '../test-support/access-helpers.js';
+import { createApiKey, createUserAndSignIn, GOOD_PASSWORD } from '../test-support/access-helpers.js';
 import { tempDir } from '../test-support/fixtures.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
 import { openSse } from '../test-support/sse-collector.js';
 import { startTestServer, TEST_API_KEY } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
-import { Journal } from './journal.js';
+import { Journal } from '../journal/journal.js';
 
 const PG_URL = await findTestDatabase();
 
@@ -29,7 +29,7 @@ if (PG_URL === undefined) {
       startTestServer({
         store: await PostgresJournalStore.connect({ url: PG_URL, schema }),
         now: Date.now,
-        env: { TAMGA_NODE_ID: id, TAMGA_KEYS_DIR: keys.path },
+        env: { TAMGA_NODE_ID: id, TAMGA_KEYS_DIR: keys.path, TAMGA_INGEST_BURST: '100', TAMGA_INGEST_RATE: '1' },
       });
     beforeAll(async () => {
       a = await node('node-a');
@@ -145,6 +145,26 @@ if (PG_URL === undefined) {
       await within(1_000, async () => (await seen()) === 0);
       expect((await a.request({ method: 'PATCH', url: '/api/v1/users/olga', payload: { enabled: false } })).statusCode).toBe(200);
       await within(1_000, async () => (await read()).statusCode === 401);
+    });
+    it('holds an ingest limit for the cluster, not once per node', async () => {
+      const { key } = await createApiKey(a, { name: 'producer', scopes: ['ingest'] });
+      const batch = Array.from({ length: 60 }, () => ({ event: 2001, tenantId: 'limited' }));
+      const send = (ts: TestServer) => ts.request({ method: 'POST', url: '/api/v1/events', payload: batch, headers: { authorization: `Bearer ${key}` } });
+      expect((await send(a)).statusCode).toBe(201);
+      // 60 of the burst of 100 are spent on node A: node B has only what is left.
+      const refused = await send(b);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('locks an account after five failed sign-ins spread over both nodes', async () => {
+      expect((await a.request({ method: 'POST', url: '/api/v1/users', payload: { login: 'spread', password: GOOD_PASSWORD, roles: ['auditor'], mustChangePassword: false } })).statusCode).toBe(201);
+      const signIn = (ts: TestServer, password: string) =>
+        ts.server.http.inject({ method: 'POST', url: '/api/v1/session', payload: { login: 'spread', password }, remoteAddress: '198.51.100.7' });
+      for (let i = 0; i < 5; i++) expect((await signIn(i % 2 === 0 ? a : b, `wrong ${i}`)).json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect((await signIn(b, GOOD_PASSWORD)).json()).toMatchObject({ code: 'ACCOUNT_LOCKED' });
+      expect((await signIn(a, GOOD_PASSWORD)).json()).toMatchObject({ code: 'ACCOUNT_LOCKED' });
     });
   });
 }
