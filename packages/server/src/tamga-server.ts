@@ -58,7 +58,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
 
 /** Opens the store the configuration names: PostgreSQL for a database URL, else SQLite in the data dir. */
 export async function openStore(
-  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig },
+  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig; readonly nodeId?: string },
 ): Promise<JournalStore> {
   const settings = config.store ?? DEFAULT_STORE_CONFIG;
   if (config.databaseUrl !== undefined) {
@@ -67,6 +67,7 @@ export async function openStore(
       schema: config.databaseSchema,
       connectionTimeoutMillis: settings.connectTimeoutMs,
       statementTimeoutMillis: settings.statementTimeoutMs,
+      ...(config.nodeId !== undefined && { applicationName: `tamga ${config.nodeId}` }),
     });
   }
   return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes });

@@ -49,6 +49,11 @@ export interface PostgresJournalStoreConfig {
    * that does not answer at all (frozen, unreachable) and discards the connection. Default 10 000.
    */
   readonly statementTimeoutMillis?: number;
+  /**
+   * `application_name` of every session, so `pg_stat_activity` and `pg_locks` tell the nodes apart (`tamga <node id>`
+   * as `tamga serve` sets it). Default `tamga`.
+   */
+  readonly applicationName?: string;
 }
 
 /** How long `/readyz` waits for PostgreSQL to answer. */
@@ -252,7 +257,7 @@ export class PostgresJournalStore implements JournalStore {
       idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
-      application_name: 'tamga',
+      application_name: (config.applicationName ?? 'tamga').slice(0, 63),
     };
     const pool = new pg.Pool({ ...clientConfig, max: config.poolSize ?? 10, idleTimeoutMillis: 30_000 });
     // An idle client losing its connection emits here; without a listener the process would exit.
