@@ -82,6 +82,8 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    // Behind a load balancer: the client's address from X-Forwarded-For, only when the peer is a trusted proxy.
+    trustProxy: (limits.trustProxy ?? []).length > 0 ? [...limits.trustProxy] : false,
     // Slow clients (decisions/0019): the request must arrive in time; then only an idle connection is cut, so the
     // live stream and exports, long on purpose, keep going.
     requestTimeout: limits.requestTimeoutMs,
