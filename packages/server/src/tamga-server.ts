@@ -73,6 +73,15 @@ export async function openStore(
   return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes });
 }
 
+/** Takes the keys another node rotated into the shared directory; a damaged file is reported, the old keys stay. */
+function reloadKeys(keys: KeyRing, onError: (error: unknown) => void): void {
+  try {
+    keys.reload();
+  } catch (error) {
+    onError(error);
+  }
+}
+
 /** Options of {@link createTamgaServer} for tests and embedding. */
 export interface CreateTamgaServerOptions extends BuildServerOptions {
   /** Use this store instead of opening the configured one. */
@@ -172,7 +181,10 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       access.onChanged((where) => {
         if (where === 'here') signals.publish('access');
       });
+      // A key rotated on one node (shared TAMGA_KEYS_DIR) signs here too from its signal on.
+      keys.onRotated(() => signals.publish('keys'));
       signals.subscribe((signal) => {
+        if (signal.topic === 'keys' || signal.topic === 'reconnected') reloadKeys(keys, (error) => logger.log?.error({ err: error }, 'reading rotated keys failed'));
         if (signal.topic === 'catalog' || signal.topic === 'reconnected') catalogs.refreshSoon();
         if (signal.topic === 'access' || signal.topic === 'reconnected') access.changedElsewhere();
       });

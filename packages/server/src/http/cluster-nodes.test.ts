@@ -166,5 +166,16 @@ if (PG_URL === undefined) {
       expect((await signIn(b, GOOD_PASSWORD)).json()).toMatchObject({ code: 'ACCOUNT_LOCKED' });
       expect((await signIn(a, GOOD_PASSWORD)).json()).toMatchObject({ code: 'ACCOUNT_LOCKED' });
     });
+    it('signs with a key rotated on node A on node B too, and B verifies what A signed with it', async () => {
+      const rotated = await a.request({ method: 'POST', url: '/api/v1/keys/rotate', payload: { type: 'hmac' } });
+      expect(rotated.statusCode).toBe(200);
+      const kid = rotated.json<{ id: string }>().id;
+      // Signed by A with the new key, read through B at once (before or after B heard of the rotation).
+      const fromA = (await post(a, [{ event: 2001, tenantId: 'rotated' }])).json<{ items: { id: string; sigKid: string }[] }>().items[0]!;
+      expect(fromA.sigKid).toBe(kid);
+      const read = await b.request({ method: 'GET', url: `/api/v1/events/${fromA.id}` });
+      expect(read.json()).toMatchObject({ sigKid: kid, validSignature: true });
+      await within(1_000, async () => (await post(b, [{ event: 2001, tenantId: 'rotated' }])).json<{ items: { sigKid: string }[] }>().items[0]!.sigKid === kid);
+    });
   });
 }

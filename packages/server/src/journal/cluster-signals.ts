@@ -1,5 +1,5 @@
 /** What nodes sharing a database tell each other. */
-export type SignalTopic = 'append' | 'access' | 'catalog';
+export type SignalTopic = 'append' | 'access' | 'catalog' | 'keys';
 
 /**
  * A signal from some node (this one included: a node hears its own). `reconnected` is not sent by anyone: the

@@ -168,6 +168,6 @@ function parseSignal(payload: string, schema: string): ClusterSignal | undefined
   }
   if (!isObject(parsed) || parsed.s !== schema) return undefined;
   const { s: _s, t: topic, ...body } = parsed;
-  if (topic !== 'append' && topic !== 'access' && topic !== 'catalog') return undefined;
+  if (topic !== 'append' && topic !== 'access' && topic !== 'catalog' && topic !== 'keys') return undefined;
   return { topic, body };
 }
