@@ -77,7 +77,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
 
 /** Opens the store the configuration names: PostgreSQL for a database URL, else SQLite in the data dir. */
 export async function openStore(
-  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig },
+  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig; readonly nodeId?: string },
 ): Promise<JournalStore> {
   const settings = config.store ?? DEFAULT_STORE_CONFIG;
   if (config.databaseUrl !== undefined) {
@@ -86,9 +86,19 @@ export async function openStore(
       schema: config.databaseSchema,
       connectionTimeoutMillis: settings.connectTimeoutMs,
       statementTimeoutMillis: settings.statementTimeoutMs,
+      ...(config.nodeId !== undefined && { applicationName: `tamga ${config.nodeId}` }),
     });
   }
   return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes, writer: 'thread' });
+}
+
+/** Takes the keys another node rotated into the shared directory; a damaged file is reported, the old keys stay. */
+function reloadKeys(keys: KeyRing, onError: (error: unknown) => void): void {
+  try {
+    keys.reload();
+  } catch (error) {
+    onError(error);
+  }
 }
 
 /** Options of {@link createTamgaServer} for tests and embedding. */
@@ -123,6 +133,10 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
 export async function createTamgaServer(config: TamgaConfig, options: CreateTamgaServerOptions = {}): Promise<TamgaServer> {
   const store = options.store ?? (await openStore(config));
+  // Nodes sharing the database wake each other (appends, access and catalogue changes): PostgreSQL only.
+  const signals = store.openSignals?.();
+  // Forwarding and the commit feed report through the HTTP server's logger, which exists only once the routes are built.
+  const logger: { log?: FastifyInstance['log'] } = {};
   try {
     const evidenceConfig = config.evidence ?? loadEvidenceConfig({});
     const keys = KeyRing.openOrCreate(config.keysDir, { checkpointOverlapMs: evidenceConfig.checkpointKeyOverlapMs });
@@ -141,6 +155,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       tenantIds,
       ...(options.now !== undefined && { now: options.now }),
     });
+    await signals?.start();
+    await journal.commits.start({
+      ...(signals !== undefined && { signals }),
+      onError: (error) => logger.log?.error({ err: error }, 'catching up with other nodes failed'),
+    });
     const access = new AccessControl({
       store: accessStore,
       journal,
@@ -156,8 +175,6 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       return { createdApiKey: created, createdAdminPassword: createdPassword };
     };
     const credentials = options.credentialsOnListen === true ? { createdApiKey: undefined, createdAdminPassword: undefined } : await createCredentials();
-    // Forwarding reports through the HTTP server's logger, which exists only once the routes are built.
-    const logger: { log?: FastifyInstance['log'] } = {};
     const forwarding = await openForwarding({
       journal,
       keys,
@@ -190,13 +207,28 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       catalogDir: config.catalogDir,
       onError: (error) => http.log.error({ err: error }, 'catalogue refresh failed'),
     });
+    if (signals !== undefined) {
+      // Another node's change applies here at once; the poll of startCatalogs stays as the safety net.
+      catalogs.onChanged(() => signals.publish('catalog'));
+      // Users and keys are read from the database at every request; the signal makes open live streams check again.
+      access.onChanged((where) => {
+        if (where === 'here') signals.publish('access');
+      });
+      // A key rotated on one node (shared TAMGA_KEYS_DIR) signs here too from its signal on.
+      keys.onRotated(() => signals.publish('keys'));
+      signals.subscribe((signal) => {
+        if (signal.topic === 'keys' || signal.topic === 'reconnected') reloadKeys(keys, (error) => logger.log?.error({ err: error }, 'reading rotated keys failed'));
+        if (signal.topic === 'catalog' || signal.topic === 'reconnected') catalogs.refreshSoon();
+        if (signal.topic === 'access' || signal.topic === 'reconnected') access.changedElsewhere();
+      });
+    }
     const checkpointer = new Checkpointer({
       store,
       keys,
       ...(options.checkpointDelayMs !== undefined && { delayMs: options.checkpointDelayMs }),
       onError: (error) => http.log.error({ err: error }, 'checkpoint signing failed'),
     });
-    journal.onAppend(() => checkpointer.nudge());
+    journal.onCommit(() => checkpointer.nudge());
     checkpointer.start();
     // The text index of q follows the appends in the background; a journal made before it is indexed the same way.
     const search = await store.searchIndexStatus();
@@ -223,6 +255,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       await checkpointer.stop();
       await catalogs.stop();
       await forwarding?.stop();
+      await journal.commits.stop();
       await http.close();
       throw error;
     }
@@ -252,10 +285,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await http.close();
         clearTimeout(deadline);
+        await journal.commits.stop();
+        await signals?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await signals?.close();
     await store.close();
     throw error;
   }

@@ -94,6 +94,8 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    // Behind a load balancer: the client's address from X-Forwarded-For, only when the peer is a trusted proxy.
+    trustProxy: (limits.trustProxy ?? []).length > 0 ? [...limits.trustProxy] : false,
     // Slow clients (decisions/0019): the request must arrive in time; then only an idle connection is cut, so the
     // live stream and exports, long on purpose, keep going.
     requestTimeout: limits.requestTimeoutMs,
@@ -201,7 +203,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
       if (request.method !== 'POST' || (route !== '/api/v1/events' && !isEventApiAppend(route)) || request.principal === undefined) return;
       const body = request.body;
       const events = body instanceof NdjsonBatch ? body.events.length : Array.isArray(body) ? body.length : 1;
-      const retryAfter = access.takeIngest(request.principal, events);
+      const retryAfter = await access.takeIngest(request.principal, events);
       if (retryAfter > 0) throw new TamgaError('RATE_LIMITED', `This key appends faster than ${access.config.ingestRate} events a second`, { retryAfter });
     });
     // Reading the journal is journalled (JournalRead, at most once a minute per principal), after the answer.

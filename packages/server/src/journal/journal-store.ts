@@ -1,3 +1,4 @@
+import type { ClusterSignals } from './cluster-signals.js';
 import type { EventClass, IntegrityStatus, Outcome, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
 
 /**
@@ -116,6 +117,11 @@ export interface JournalStore {
    * a single writer, which always signs.
    */
   tryLeadCheckpoints?(): Promise<boolean>;
+  /**
+   * For a store several nodes share: the signals through which they wake each other (appends, access and catalogue
+   * changes). Absent for a single-node store.
+   */
+  openSignals?(): ClusterSignals;
   /**
    * Resolves when the store can take appends now (readiness, `/readyz`); rejects with a `StoreError` saying why
    * not. It MUST touch what an append needs: SQLite writes and syncs a row and checks the free disk space;

@@ -17,6 +17,7 @@ import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields 
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { CommitFeed } from './commit-feed.js';
 import { countRecordStats } from './minute-counts.js';
 import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from './same-event.js';
 import type { RecordStats } from './minute-counts.js';
@@ -123,9 +124,12 @@ export class Journal {
   readonly #limits: EventLimits;
   readonly #now: () => number;
   readonly #listeners = new Set<AppendListener>();
+  /** Every record committed, by this node or (once started) by any node sharing the database: live stream, long polls, forwarding. */
+  readonly commits: CommitFeed;
 
   constructor(config: JournalConfig) {
     this.store = config.store;
+    this.commits = new CommitFeed(config.store);
     this.catalog = config.catalog;
     if (config.catalogs !== undefined) {
       this.catalogs = config.catalogs;
@@ -146,7 +150,7 @@ export class Journal {
     return `${this.originPrefix}/${tenantId ?? 'default'}`;
   }
 
-  /** Registers a listener for committed batches; returns a function that removes it. */
+  /** Registers a listener for batches this node committed; returns a function that removes it. */
   onAppend(listener: AppendListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -181,6 +185,7 @@ export class Journal {
     }
     const results = await this.store.append(pending, this.#sealer());
     for (const listener of this.#listeners) listener(results);
+    this.commits.committed(results);
     return results;
   }
 
@@ -315,6 +320,11 @@ export class Journal {
   /** Checks a stored record's integrity against the keys this server holds. */
   check(record: StoredRecord): CheckedRecord {
     return { ...record, integrity: checkRecord(record, record, (kid) => this.keys.hmacSecret(kid)) };
+  }
+
+  /** Registers a listener woken by every commit of any node ({@link CommitFeed}); returns a function that removes it. */
+  onCommit(listener: () => void): () => void {
+    return this.commits.onCommit(() => listener());
   }
 
   /** One page of records, newest first unless `filter.order` says otherwise, each freshly checked. */

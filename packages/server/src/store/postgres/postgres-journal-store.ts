@@ -2,6 +2,7 @@ import pg from 'pg';
 import { CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type { ClusterSignals } from '../../journal/cluster-signals.js';
 import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import type {
@@ -31,6 +32,7 @@ import { MinuteTally } from '../minute-tally.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS, TEXT_INDEX_LOCK_CLASS, TEXT_INDEXES, textIndexStatements } from './postgres-schema.js';
+import { PostgresSignals } from './postgres-signals.js';
 
 /** Options of {@link PostgresJournalStore.connect}. */
 export interface PostgresJournalStoreConfig {
@@ -50,6 +52,11 @@ export interface PostgresJournalStoreConfig {
    * that does not answer at all (frozen, unreachable) and discards the connection. Default 10 000.
    */
   readonly statementTimeoutMillis?: number;
+  /**
+   * `application_name` of every session, so `pg_stat_activity` and `pg_locks` tell the nodes apart (`tamga <node id>`
+   * as `tamga serve` sets it). Default `tamga`.
+   */
+  readonly applicationName?: string;
 }
 
 /** How long `/readyz` waits for PostgreSQL to answer. */
@@ -254,7 +261,7 @@ export class PostgresJournalStore implements JournalStore {
       idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
-      application_name: 'tamga',
+      application_name: (config.applicationName ?? 'tamga').slice(0, 63),
     };
     const pool = new pg.Pool({ ...clientConfig, max: config.poolSize ?? 10, idleTimeoutMillis: 30_000 });
     // An idle client losing its connection emits here; without a listener the process would exit.
@@ -273,6 +280,14 @@ export class PostgresJournalStore implements JournalStore {
   /** The schema holding the tables. */
   get schema(): string {
     return this.#schema;
+  }
+
+  /**
+   * The signals of the nodes sharing this schema (LISTEN on a session of its own, NOTIFY through the pool); the
+   * caller starts and closes them, before closing the store.
+   */
+  openSignals(): ClusterSignals {
+    return new PostgresSignals(this.#pool, this.#clientConfig, this.#schema);
   }
 
   /** The connection pool, for tests that tamper with rows the way an insider would. */
