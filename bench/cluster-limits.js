@@ -1,5 +1,5 @@
 // `node bench/cluster-limits.js` (after `npm run build`): what a rate limit kept in PostgreSQL (several nodes, one
-// limit; docs/decisions/0033) costs a request, against the in-memory buckets of a single node. Takes BENCH_TAKES
+// limit; docs/decisions/0034) costs a request, against the in-memory buckets of a single node. Takes BENCH_TAKES
 // tokens (default 5,000) one at a time, then 20,000 with 16 in flight (as concurrent requests do), from one key and
 // from many keys. Figures, not a test. BENCH_PG_URL as in store-append.js.
 import { openAccessStore, openRateLimiter, PostgresJournalStore } from '@tamga/server';

@@ -147,7 +147,7 @@ export class AccessControl implements Authenticator {
     this.#hashParams = options.passwordHashParams ?? DEFAULT_PASSWORD_HASH_PARAMS;
     this.#journalReads = options.journalReads ?? true;
     const c = this.config;
-    // In the database on PostgreSQL: limits hold for the cluster, not once per node (decisions/0033).
+    // In the database on PostgreSQL: limits hold for the cluster, not once per node (decisions/0034).
     this.#ipAttempts = openRateLimiter(this.store, 'login-ip', c.loginRatePerIp, c.loginRatePerIp / 60);
     this.#accountAttempts = openRateLimiter(this.store, 'login-account', c.loginRatePerAccount, c.loginRatePerAccount / 60);
     this.#ingest = openRateLimiter(this.store, 'ingest', c.ingestBurst, c.ingestRate, 10_000);

@@ -41,7 +41,7 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
   const now = context.now ?? Date.now;
   const open = new Set<() => void>();
   const perPrincipal = new Map<string, number>();
-  // A revoked key, a disabled or removed user, an ended session or changed rights end the stream (decisions/0033).
+  // A revoked key, a disabled or removed user, an ended session or changed rights end the stream (decisions/0034).
   const rechecks = new Set<() => Promise<void>>();
   const recheckAll = (): void => {
     for (const recheck of rechecks) void recheck();
