@@ -1,4 +1,4 @@
-import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, subtreesOf, ValidationError } from '@tamga/core';
+import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, subtreesOf, TamgaError, ValidationError } from '@tamga/core';
 import type { NodeId } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from './journal-store.js';
 import type { JournalStore } from './journal-store.js';
@@ -49,8 +49,36 @@ export class Prover {
     return this.#hashes(logId, subtreesOf(from, to));
   }
 
+  /** Hashes of the given perfect subtree nodes of log `logId`, purged or not (below a purge cut: retained nodes and the leaves left). */
+  nodeHashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
+    return this.#hashes(logId, ids);
+  }
+
   async #hashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
-    return Promise.all(ids.map((id) => this.#nodeHash(logId, id)));
+    const cut = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
+    return Promise.all(ids.map((id) => this.#resolve(logId, id, cut)));
+  }
+
+  /**
+   * The hash of a node. Below a purge cut (`cut`: records `[0, cut)` are gone) the node is a retained one, or it is
+   * folded from its children, down to the leaves that are left; levels from {@link STORED_LEVEL_STRIDE} up are never
+   * purged (merkle_nodes is append-only). A node that needs a purged leaf nobody retained: `RECORDS_PURGED`.
+   */
+  async #resolve(logId: number, id: NodeId, cut: number): Promise<Buffer> {
+    const { level, index } = id;
+    if (level >= STORED_LEVEL_STRIDE || index * 2 ** level >= cut) return this.#nodeHash(logId, id);
+    const retained = await this.#store.readRetainedNode(logId, level, index);
+    if (retained !== undefined) return retained;
+    if (level === 0) {
+      throw new TamgaError('RECORDS_PURGED', `The records before seq ${cut} were purged by the retention policy; this proof needs seq ${index}`, {
+        purgedTo: cut,
+      });
+    }
+    const [left, right] = await Promise.all([
+      this.#resolve(logId, { level: level - 1, index: index * 2 }, cut),
+      this.#resolve(logId, { level: level - 1, index: index * 2 + 1 }, cut),
+    ]);
+    return hashChildren(left, right);
   }
 
   async #nodeHash(logId: number, { level, index }: NodeId): Promise<Buffer> {
