@@ -179,8 +179,11 @@ export class EvidenceService {
       to = toText === undefined || toText === '' ? newest.size : Number(toText);
       if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new ValidationError('VALIDATION_FAILED', 'from, to: too large', { field: 'to' });
     }
+    // Records before a purge cut are gone: a range starts at the earliest record kept at the soonest (its bundle
+    // carries the frontier of the cut, so the roots of the checkpoints still recompute).
+    const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
     to = Math.min(to, newest.size);
-    from = Math.min(from, to);
+    from = Math.min(Math.max(from, purgedTo), to);
     return { from, to, newest };
   }
 
@@ -345,8 +348,11 @@ export class EvidenceService {
     const covered: LogCoverage[] = [];
     for (const log of ordered) {
       options.signal?.throwIfAborted();
-      const inView = await findSeqRange(store, log.logId, fromMicros, toMicros);
-      if (inView === undefined) continue;
+      const found = await findSeqRange(store, log.logId, fromMicros, toMicros);
+      if (found === undefined) continue;
+      const purgedTo = (await store.purgeState(log.logId))?.purgedTo ?? 0;
+      if (found.to <= purgedTo) continue;
+      const inView = { from: Math.max(found.from, purgedTo), to: found.to };
       const newest = await store.latestCheckpoint(log.logId);
       const signedTo = Math.min(inView.to, newest?.size ?? 0);
       const base = { tenant: tenantName(log.tenantId), origin: log.origin, range: inView, unsigned: inView.to - Math.max(signedTo, inView.from) };

@@ -26,6 +26,13 @@ export class Prover {
     if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
       throw new ValidationError('TREE_SIZE_OUT_OF_RANGE', `seq ${index} is not below treeSize ${size}`, { field: 'seq' });
     }
+    const purgedTo = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
+    if (index < purgedTo) {
+      throw new TamgaError('RECORDS_PURGED', `seq ${index} was purged by the retention policy; the earliest record kept is seq ${purgedTo}`, {
+        field: 'seq',
+        purgedTo,
+      });
+    }
     const nodes = inclusionProofNodes(index, size);
     return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids)) };
   }
