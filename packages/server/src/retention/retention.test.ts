@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CompactRange,
-  openNote,
   parseBundleCheckpoint,
   parseBundleKeys,
   parseBundleManifest,
-  parseCheckpoint,
   verifiersFromKeys,
   verifyBundle,
   verifyConsistency,
