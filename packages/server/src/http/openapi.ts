@@ -7,6 +7,7 @@ import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
 import { CATALOG_OPENAPI_PATHS } from './openapi-catalog.js';
 import { EVIDENCE_OPENAPI_PATHS } from './openapi-evidence.js';
 import { FORWARD_OPENAPI_PATHS } from './openapi-forward.js';
+import { RETENTION_OPENAPI_PATHS } from './openapi-retention.js';
 import { ASSET_EVENT_OPENAPI_PATHS } from './openapi-asset-event.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -332,6 +333,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     ...ACCESS_OPENAPI_PATHS,
     ...EVIDENCE_OPENAPI_PATHS,
     ...FORWARD_OPENAPI_PATHS,
+    ...RETENTION_OPENAPI_PATHS,
     ...ASSET_EVENT_OPENAPI_PATHS,
   },
   components: {

@@ -84,6 +84,10 @@ export async function retentionRoutes(app: FastifyInstance, { context, retention
   // Runs the purge now instead of at the next scheduled pass; answers when it is done.
   app.post('/api/v1/tenants/:tenant/retention/purge', async (request) => {
     const tenantId = tenantOf(request, true);
+    const body = request.body;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0)) {
+      throw new ValidationError('VALIDATION_FAILED', 'body: this request takes no body (or an empty JSON object)', { field: 'body' });
+    }
     const purge = await retention.purge(tenantId, callerOf(request));
     return { purge: purge ?? null, status: await retention.status(tenantId) };
   });
