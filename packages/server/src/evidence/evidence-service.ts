@@ -18,6 +18,8 @@ import { MINUTE_MICROS } from '../journal/journal-store.js';
 import type { ErasedRecord, ErasureSelector, LogHead, RecordFilter, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
+import { readRetentionPolicy } from '../retention/retention-service.js';
+import type { KeepDays } from '../retention/retention-service.js';
 import { VerifiedRanges } from './verified-ranges.js';
 
 /** Catalogue codes of Tamga's own evidence events (catalogs/tamga.json). */
@@ -116,11 +118,27 @@ export interface LogCoverage {
   readonly verification: RangeVerification | null;
 }
 
+/**
+ * A log of a view whose records before the view's end were purged by its retention policy: the view's range starts
+ * before the earliest record it keeps (the journal page says so).
+ */
+export interface PurgedLog {
+  readonly tenant: string;
+  /** Records `[0, purgedTo)` were purged. */
+  readonly purgedTo: number;
+  /** `createdAt` of the earliest record kept (RFC 3339); null when none is left. */
+  readonly earliestKept: string | null;
+  /** The policy: days kept per event class, null = forever. */
+  readonly keepDays: KeepDays;
+}
+
 /** What `GET /api/v1/logs/verify` answers: every log with records in the time range, each checked or said why not. */
 export interface ViewVerification {
   /** `tampered` when a check found a problem; else `incomplete` when a log was not checked; else `valid`. */
   readonly status: 'valid' | 'tampered' | 'incomplete';
   readonly logs: readonly LogCoverage[];
+  /** The logs of the view whose range starts before their earliest record kept (purged by retention). */
+  readonly purged: readonly PurgedLog[];
 }
 
 function answer(report: VerificationReport, now: number): RangeVerification {
@@ -346,11 +364,23 @@ export class EvidenceService {
     const ordered = [...logs].sort((a, b) => (a.tenantId === null ? -1 : b.tenantId === null ? 1 : a.tenantId < b.tenantId ? -1 : 1));
     let budget = MAX_VERIFY_RANGE;
     const covered: LogCoverage[] = [];
+    const purged: PurgedLog[] = [];
     for (const log of ordered) {
       options.signal?.throwIfAborted();
+      const purgedTo = (await store.purgeState(log.logId))?.purgedTo ?? 0;
+      if (purgedTo > 0) {
+        const [first] = await store.readRecordsBySeq(log.logId, purgedTo, purgedTo + 1);
+        if (fromMicros === undefined || first === undefined || first.createdAt > fromMicros) {
+          purged.push({
+            tenant: tenantName(log.tenantId),
+            purgedTo,
+            earliestKept: first === undefined ? null : new Date(first.createdAt / 1000).toISOString(),
+            keepDays: (await readRetentionPolicy(store, log.tenantId)).keepDays,
+          });
+        }
+      }
       const found = await findSeqRange(store, log.logId, fromMicros, toMicros);
       if (found === undefined) continue;
-      const purgedTo = (await store.purgeState(log.logId))?.purgedTo ?? 0;
       if (found.to <= purgedTo) continue;
       const inView = { from: Math.max(found.from, purgedTo), to: found.to };
       const newest = await store.latestCheckpoint(log.logId);
@@ -374,7 +404,7 @@ export class EvidenceService {
       : covered.every((l) => l.coverage === 'verified')
         ? 'valid'
         : 'incomplete';
-    return { status, logs: covered };
+    return { status, logs: covered, purged };
   }
 
   /**

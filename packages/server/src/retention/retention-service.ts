@@ -2,7 +2,7 @@ import { CompactRange, hashChildren, subtreesOf, TamgaError, uuidv7, ValidationE
 import type { EventClass, NodeId } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
 import { STORED_LEVEL_STRIDE } from '../journal/journal-store.js';
-import type { LegalHold, LogHead, RetainedNode, RetentionFact } from '../journal/journal-store.js';
+import type { JournalStore, LegalHold, LogHead, RetainedNode, RetentionFact } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 
 /** Catalogue codes of the retention events (catalogs/tamga.json). */
@@ -173,10 +173,8 @@ export class RetentionService {
   }
 
   /** The tenant's policy (keep everything when none was set). */
-  async policy(tenantId: string | null): Promise<RetentionPolicy> {
-    const text = await this.#journal.store.getSetting(policyKey(tenantId));
-    if (text === undefined) return { keepDays: FOREVER, updatedAt: null, updatedBy: null };
-    return JSON.parse(text) as RetentionPolicy;
+  policy(tenantId: string | null): Promise<RetentionPolicy> {
+    return readRetentionPolicy(this.#journal.store, tenantId);
   }
 
   /** Sets the tenant's policy and journals it (RetentionPolicyChanged, with the previous one). */
@@ -379,6 +377,13 @@ export class RetentionService {
     const root = CompactRange.fromBytes(to, Buffer.concat(await Promise.all(frontier.map(hash)))).root();
     return { nodes, root };
   }
+}
+
+/** A tenant's retention policy as stored (keep everything when none was set). */
+export async function readRetentionPolicy(store: Pick<JournalStore, 'getSetting'>, tenantId: string | null): Promise<RetentionPolicy> {
+  const text = await store.getSetting(policyKey(tenantId));
+  if (text === undefined) return { keepDays: FOREVER, updatedAt: null, updatedBy: null };
+  return JSON.parse(text) as RetentionPolicy;
 }
 
 /** A hold's scope as journalled. */
