@@ -18,7 +18,7 @@ import { MINUTE_MICROS } from '../journal/journal-store.js';
 import type { ErasedRecord, ErasureSelector, LogHead, RecordFilter, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
-import { readRetentionPolicy } from '../retention/retention-service.js';
+import { readNewestPurged, readRetentionPolicy } from '../retention/retention-service.js';
 import type { KeepDays } from '../retention/retention-service.js';
 import { VerifiedRanges } from './verified-ranges.js';
 
@@ -119,8 +119,8 @@ export interface LogCoverage {
 }
 
 /**
- * A log of a view whose records before the view's end were purged by its retention policy: the view's range starts
- * before the earliest record it keeps (the journal page says so).
+ * A log of a view that may miss records purged by its retention policy: the view's range starts at or before the
+ * newest `createdAt` purged (the journal page says so).
  */
 export interface PurgedLog {
   readonly tenant: string;
@@ -128,6 +128,8 @@ export interface PurgedLog {
   readonly purgedTo: number;
   /** `createdAt` of the earliest record kept (RFC 3339); null when none is left. */
   readonly earliestKept: string | null;
+  /** The newest `createdAt` of a purged record (RFC 3339). */
+  readonly newestPurged: string | null;
   /** The policy: days kept per event class, null = forever. */
   readonly keepDays: KeepDays;
 }
@@ -137,7 +139,7 @@ export interface ViewVerification {
   /** `tampered` when a check found a problem; else `incomplete` when a log was not checked; else `valid`. */
   readonly status: 'valid' | 'tampered' | 'incomplete';
   readonly logs: readonly LogCoverage[];
-  /** The logs of the view whose range starts before their earliest record kept (purged by retention). */
+  /** The logs of the view whose range reaches back into records purged by retention. */
   readonly purged: readonly PurgedLog[];
 }
 
@@ -368,16 +370,16 @@ export class EvidenceService {
     for (const log of ordered) {
       options.signal?.throwIfAborted();
       const purgedTo = (await store.purgeState(log.logId))?.purgedTo ?? 0;
-      if (purgedTo > 0) {
+      const newestPurged = purgedTo > 0 ? await readNewestPurged(store, log.tenantId) : undefined;
+      if (purgedTo > 0 && (fromMicros === undefined || newestPurged === undefined || fromMicros <= newestPurged)) {
         const [first] = await store.readRecordsBySeq(log.logId, purgedTo, purgedTo + 1);
-        if (fromMicros === undefined || first === undefined || first.createdAt > fromMicros) {
-          purged.push({
-            tenant: tenantName(log.tenantId),
-            purgedTo,
-            earliestKept: first === undefined ? null : new Date(first.createdAt / 1000).toISOString(),
-            keepDays: (await readRetentionPolicy(store, log.tenantId)).keepDays,
-          });
-        }
+        purged.push({
+          tenant: tenantName(log.tenantId),
+          purgedTo,
+          earliestKept: first === undefined ? null : new Date(first.createdAt / 1000).toISOString(),
+          newestPurged: newestPurged === undefined ? null : new Date(newestPurged / 1000).toISOString(),
+          keepDays: (await readRetentionPolicy(store, log.tenantId)).keepDays,
+        });
       }
       const found = await findSeqRange(store, log.logId, fromMicros, toMicros);
       if (found === undefined) continue;

@@ -101,6 +101,7 @@ const FOREVER: KeepDays = Object.freeze({ '1': null, '2': null, '3': null, '4': 
 const tenantName = (tenantId: string | null): string => tenantId ?? 'default';
 const policyKey = (tenantId: string | null): string => `retention.policy.${tenantId ?? ''}`;
 const lastPurgeKey = (tenantId: string | null): string => `retention.last-purge.${tenantId ?? ''}`;
+const newestPurgedKey = (tenantId: string | null): string => `retention.newest-purged.${tenantId ?? ''}`;
 
 function actor(by: RetentionCaller): { userId: string; ip: string | null; operationKey: string | null } {
   return { userId: by.userId ?? by.name, ip: by.ip === undefined || by.ip === '' ? null : by.ip, operationKey: by.operationKey ?? null };
@@ -288,6 +289,9 @@ export class RetentionService {
         }
         const { nodes, root } = await this.#retainedFor(log, at, to);
         if (!(await store.purgeSlice({ logId: log.logId, from: at, to, rootAtCut: root, nodes, at: this.#now() * 1000 }))) break;
+        // The newest createdAt purged: a view reaching back before it may miss purged records (the page says so).
+        const newest = Math.max(...facts.slice(0, verdict.count).map((f) => f.createdAt), (await readNewestPurged(store, log.tenantId)) ?? -Infinity);
+        await store.putSetting(newestPurgedKey(log.tenantId), String(newest));
         at = to;
         rootAtCut = root;
         if (verdict.stoppedBy !== undefined) {
@@ -384,6 +388,12 @@ export async function readRetentionPolicy(store: Pick<JournalStore, 'getSetting'
   const text = await store.getSetting(policyKey(tenantId));
   if (text === undefined) return { keepDays: FOREVER, updatedAt: null, updatedBy: null };
   return JSON.parse(text) as RetentionPolicy;
+}
+
+/** The newest `createdAt` (UTC microseconds) of a record purged from a tenant's log; undefined when none was. */
+export async function readNewestPurged(store: Pick<JournalStore, 'getSetting'>, tenantId: string | null): Promise<number | undefined> {
+  const text = await store.getSetting(newestPurgedKey(tenantId));
+  return text === undefined ? undefined : Number(text);
 }
 
 /** A hold's scope as journalled. */

@@ -135,6 +135,8 @@ export interface PurgedLog {
   readonly purgedTo: number;
   /** `createdAt` of the earliest record kept; null when none is left. */
   readonly earliestKept: string | null;
+  /** The newest `createdAt` of a purged record. */
+  readonly newestPurged: string | null;
   /** Days kept per event class ("1" … "4"); null = forever. */
   readonly keepDays: Readonly<Record<string, number | null>>;
 }

@@ -297,8 +297,8 @@ function CountNote(props: { readonly extra: number; readonly onReload: () => voi
 }
 
 /**
- * A line per log of the view whose range starts before the earliest record it keeps: those records were purged by
- * the tenant's retention policy (named), so their absence is no integrity failure.
+ * A line per log of the view whose range reaches back into records purged by the tenant's retention policy (named),
+ * so their absence is no integrity failure.
  */
 function PurgedNote() {
   const integrity = viewIntegrity.value;
@@ -318,7 +318,12 @@ function PurgedNote() {
           <p key={p.tenant}>
             {p.earliestKept === null
               ? t('purgedAll', { tenant: p.tenant, policy })
-              : t('purgedBefore', { tenant: p.tenant, time: formatDateTime(p.earliestKept), policy })}
+              : t('purgedUpTo', {
+                  tenant: p.tenant,
+                  time: formatDateTime(p.newestPurged ?? p.earliestKept),
+                  kept: formatDateTime(p.earliestKept),
+                  policy,
+                })}
           </p>
         );
       })}

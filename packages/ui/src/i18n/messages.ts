@@ -97,7 +97,7 @@ export const EN = {
   countChecking: 'The count holds {n} record more than the rows: checking the log…|The count holds {n} records more than the rows: checking the log…',
   recordsMissing:
     'Records are missing from the log: {where}. The count still holds them; the log no longer does. This is an integrity failure, not records that arrived later.',
-  purgedBefore: 'Records of {tenant} before {time} were purged by the retention policy ({policy}).',
+  purgedUpTo: 'Records of {tenant} created up to {time} were purged by the retention policy ({policy}); the earliest kept is from {kept}.',
   purgedAll: 'Every record of {tenant} was purged by the retention policy ({policy}).',
   keepDays: '{class}: {days} d',
   keepForever: '{class}: kept forever',
@@ -344,7 +344,7 @@ export const RU: Record<MessageKey, string> = {
     'В счётчике на {n} запись больше, чем в строках: проверяем журнал…|В счётчике на {n} записи больше, чем в строках: проверяем журнал…|В счётчике на {n} записей больше, чем в строках: проверяем журнал…',
   recordsMissing:
     'Из журнала пропали записи: {where}. Счётчик их ещё учитывает, а журнал уже нет. Это нарушение целостности, а не записи, поступившие позже.',
-  purgedBefore: 'Записи {tenant} до {time} удалены по политике хранения ({policy}).',
+  purgedUpTo: 'Записи {tenant}, созданные до {time} включительно, удалены по политике хранения ({policy}); самая ранняя сохранённая — от {kept}.',
   purgedAll: 'Все записи {tenant} удалены по политике хранения ({policy}).',
   keepDays: '{class}: {days} дн.',
   keepForever: '{class}: бессрочно',
