@@ -233,14 +233,32 @@ for (const backend of backends) {
         res = await t.request({ method: 'GET', url: `/api/v1/events/stats?tenantId=${TENANT}&from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z` });
         expect((res.json() as { count: number }).count).toBe(600);
 
-        // The hold released, the next purge goes on to the first recent record.
+        // A hold on the whole tenant stops every purge, also once the user's hold is released.
+        res = await t.request({ method: 'POST', url: `/api/v1/tenants/${TENANT}/holds`, payload: { reason: 'regulator audit' } });
+        const tenantHold = res.json() as { id: string };
         res = await t.request({ method: 'DELETE', url: `/api/v1/tenants/${TENANT}/holds/${hold.id}` });
+        expect(res.statusCode, res.body).toBe(200);
+        res = await t.request({ method: 'POST', url: `/api/v1/tenants/${TENANT}/retention/purge` });
+        expect(res.json()).toMatchObject({ purge: null, status: { purgedTo: 1300, holds: 1 } });
+        expect((await t.request({ method: 'GET', url: `/api/v1/tenants/${TENANT}/holds` })).json()).toMatchObject({
+          holds: [{ id: tenantHold.id, userId: null, operationKey: null, reason: 'regulator audit' }],
+        });
+
+        // Every hold released, the next purge goes on to the first recent record.
+        res = await t.request({ method: 'DELETE', url: `/api/v1/tenants/${TENANT}/holds/${tenantHold.id}` });
         expect(res.statusCode, res.body).toBe(200);
         res = await t.request({ method: 'POST', url: `/api/v1/tenants/${TENANT}/retention/purge` });
         expect(res.json()).toMatchObject({ purge: { from: 1300, to: 1500, rootAtCut: rootAt1500, stoppedBy: 'retention' }, status: { purgedTo: 1500 } });
         expect(await verifyExport(t, trusted)).toMatchObject({ status: 'valid', checked: 400 });
         await checkProofs(t, before, 1500);
         expect(await new CheckpointSelfCheck({ journal: t.server.journal, prover, intervalMs: 0 }).runOnce()).toEqual([]);
+
+        // Each change was journalled, with who and why.
+        res = await t.request({ method: 'GET', url: '/api/v1/events?tenantId=tamga&event=32005,32030,32031,32032&order=asc&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z' });
+        const changes = (res.json() as { items: { event: number; entityData: Record<string, unknown> }[] }).items;
+        expect(changes.map((c) => c.event)).toEqual([32030, 32031, 32005, 32031, 32032, 32032, 32005]);
+        expect(changes[1]!.entityData).toMatchObject({ tenant: TENANT, scope: { userId: 'mallory' }, reason: 'case 2026-41' });
+        expect(changes[3]!.entityData).toMatchObject({ scope: { tenant: TENANT }, reason: 'regulator audit' });
       } finally {
         await backend.drop(store);
         await t.close();
