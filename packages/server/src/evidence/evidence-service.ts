@@ -18,7 +18,7 @@ import { MINUTE_MICROS } from '../journal/journal-store.js';
 import type { ErasedRecord, ErasureSelector, LogHead, RecordFilter, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
-import { readNewestPurged, readRetentionPolicy } from '../retention/retention-service.js';
+import { readRetentionPolicy } from '../retention/retention-service.js';
 import type { KeepDays } from '../retention/retention-service.js';
 import { VerifiedRanges } from './verified-ranges.js';
 
@@ -369,15 +369,15 @@ export class EvidenceService {
     const purged: PurgedLog[] = [];
     for (const log of ordered) {
       options.signal?.throwIfAborted();
-      const purgedTo = (await store.purgeState(log.logId))?.purgedTo ?? 0;
-      const newestPurged = purgedTo > 0 ? await readNewestPurged(store, log.tenantId) : undefined;
-      if (purgedTo > 0 && (fromMicros === undefined || newestPurged === undefined || fromMicros <= newestPurged)) {
+      const purge = await store.purgeState(log.logId);
+      const purgedTo = purge?.purgedTo ?? 0;
+      if (purge !== undefined && purgedTo > 0 && (fromMicros === undefined || fromMicros <= purge.newestPurged)) {
         const [first] = await store.readRecordsBySeq(log.logId, purgedTo, purgedTo + 1);
         purged.push({
           tenant: tenantName(log.tenantId),
           purgedTo,
           earliestKept: first === undefined ? null : new Date(first.createdAt / 1000).toISOString(),
-          newestPurged: newestPurged === undefined ? null : new Date(newestPurged / 1000).toISOString(),
+          newestPurged: new Date(purge.newestPurged / 1000).toISOString(),
           keepDays: (await readRetentionPolicy(store, log.tenantId)).keepDays,
         });
       }

@@ -337,6 +337,8 @@ export interface PurgeState {
   readonly purgedTo: number;
   /** Root of the tree of `purgedTo` leaves: what the purged records add up to. */
   readonly rootAtCut: Buffer;
+  /** The newest `createdAt` of a purged record, UTC microseconds: a view reaching back before it may miss records. */
+  readonly newestPurged: number;
   /** When the cut last moved, UTC microseconds. */
   readonly updatedAt: number;
 }

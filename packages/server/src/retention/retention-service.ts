@@ -21,8 +21,11 @@ export const MAX_KEEP_DAYS = 36_500;
 
 const DAY_MICROS = 86_400_000_000;
 
-/** Records a purge deletes per transaction: each slice is a few milliseconds, so appends are not held up. */
-export const PURGE_SLICE = 1000;
+/**
+ * Records a purge deletes per transaction. SQLite runs on the server's one thread, so its slices are smaller: a
+ * delete of 250 records with their index entries takes a few milliseconds, which is what an append may wait.
+ */
+export const PURGE_SLICE = { sqlite: 250, other: 1000 } as const;
 
 /**
  * Checkpoints below the previous cut whose retained nodes a slice adds to: farther back, the nodes a proof from such
@@ -89,7 +92,7 @@ export interface RetentionServiceConfig {
   readonly prover: Prover;
   /** Clock, UTC milliseconds. */
   readonly now?: () => number;
-  /** Records per purge transaction. Default {@link PURGE_SLICE}. */
+  /** Records per purge transaction. Default {@link PURGE_SLICE} (by store). */
   readonly sliceSize?: number;
   /** Between scheduled passes over every tenant, ms; 0 = only on request. */
   readonly intervalMs?: number;
@@ -101,7 +104,6 @@ const FOREVER: KeepDays = Object.freeze({ '1': null, '2': null, '3': null, '4': 
 const tenantName = (tenantId: string | null): string => tenantId ?? 'default';
 const policyKey = (tenantId: string | null): string => `retention.policy.${tenantId ?? ''}`;
 const lastPurgeKey = (tenantId: string | null): string => `retention.last-purge.${tenantId ?? ''}`;
-const newestPurgedKey = (tenantId: string | null): string => `retention.newest-purged.${tenantId ?? ''}`;
 
 function actor(by: RetentionCaller): { userId: string; ip: string | null; operationKey: string | null } {
   return { userId: by.userId ?? by.name, ip: by.ip === undefined || by.ip === '' ? null : by.ip, operationKey: by.operationKey ?? null };
@@ -128,7 +130,7 @@ export class RetentionService {
     this.#journal = config.journal;
     this.#prover = config.prover;
     this.#now = config.now ?? Date.now;
-    this.#sliceSize = config.sliceSize ?? PURGE_SLICE;
+    this.#sliceSize = config.sliceSize ?? (config.journal.store.kind === 'sqlite' ? PURGE_SLICE.sqlite : PURGE_SLICE.other);
     this.#intervalMs = config.intervalMs ?? 0;
     this.#onError = config.onError ?? (() => undefined);
   }
@@ -273,6 +275,7 @@ export class RetentionService {
     let outcome: PurgeOutcome | undefined;
     try {
       while (!this.#stopped) {
+        const sliceStarted = performance.now();
         // Holds and the clock are read again for every slice: a hold placed during a purge stops it at once.
         const holds = await store.listHolds(log.tenantId);
         if (holds.some((h) => h.userId === null && h.operationKey === null)) {
@@ -289,17 +292,16 @@ export class RetentionService {
         }
         const { nodes, root } = await this.#retainedFor(log, at, to);
         if (!(await store.purgeSlice({ logId: log.logId, from: at, to, rootAtCut: root, nodes, at: this.#now() * 1000 }))) break;
-        // The newest createdAt purged: a view reaching back before it may miss purged records (the page says so).
-        const newest = Math.max(...facts.slice(0, verdict.count).map((f) => f.createdAt), (await readNewestPurged(store, log.tenantId)) ?? -Infinity);
-        await store.putSetting(newestPurgedKey(log.tenantId), String(newest));
         at = to;
         rootAtCut = root;
         if (verdict.stoppedBy !== undefined) {
           stoppedBy = verdict.stoppedBy;
           break;
         }
-        // Give appends and reads a turn between slices.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        // Give appends and reads a turn between slices: as long as the slice took, so a purge uses at most half the
+        // server's time, and at least one turn of the event loop.
+        const took = performance.now() - sliceStarted;
+        await new Promise<void>((resolve) => (took < 1 ? setImmediate(resolve) : setTimeout(resolve, Math.min(took, 100))));
       }
     } finally {
       // What was purged is journalled even when a later slice failed.
@@ -388,12 +390,6 @@ export async function readRetentionPolicy(store: Pick<JournalStore, 'getSetting'
   const text = await store.getSetting(policyKey(tenantId));
   if (text === undefined) return { keepDays: FOREVER, updatedAt: null, updatedBy: null };
   return JSON.parse(text) as RetentionPolicy;
-}
-
-/** The newest `createdAt` (UTC microseconds) of a record purged from a tenant's log; undefined when none was. */
-export async function readNewestPurged(store: Pick<JournalStore, 'getSetting'>, tenantId: string | null): Promise<number | undefined> {
-  const text = await store.getSetting(newestPurgedKey(tenantId));
-  return text === undefined ? undefined : Number(text);
 }
 
 /** A hold's scope as journalled. */

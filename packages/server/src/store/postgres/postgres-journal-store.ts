@@ -800,12 +800,12 @@ export class PostgresJournalStore implements JournalStore {
 
   async purgeState(logId: number): Promise<PurgeState | undefined> {
     try {
-      const result = await this.#pool.query<{ log_id: number; purged_to: number; root_at_cut: Buffer; updated_at: number }>(
+      const result = await this.#pool.query<{ log_id: number; purged_to: number; root_at_cut: Buffer; newest_purged: number; updated_at: number }>(
         'SELECT * FROM log_purges WHERE log_id = $1::bigint',
         [logId],
       );
       const row = result.rows[0];
-      return row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, updatedAt: row.updated_at };
+      return row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, newestPurged: row.newest_purged, updatedAt: row.updated_at };
     } catch (error) {
       throw wrapPostgresError(error, 'read the purge state');
     }
@@ -859,19 +859,23 @@ export class PostgresJournalStore implements JournalStore {
           String(slice.logId),
           String(slice.to),
         ]);
-        const deleted = await client.query('DELETE FROM records WHERE log_id = $1::bigint AND seq >= $2::bigint AND seq < $3::bigint', [
+        const deleted = await client.query<{ newest: number }>(
+          'WITH gone AS (DELETE FROM records WHERE log_id = $1::bigint AND seq >= $2::bigint AND seq < $3::bigint RETURNING created_at) SELECT max(created_at) AS newest, count(*) AS n FROM gone',
+          [
           slice.logId,
           slice.from,
           slice.to,
         ]);
         await client.query("SELECT set_config('tamga.purge_log', '', true), set_config('tamga.purge_cut', '', true)");
-        if (deleted.rowCount !== slice.to - slice.from) {
-          throw new StoreError('STORE_FAILED', `Purge of [${slice.from}, ${slice.to}) of log ${slice.logId} found ${deleted.rowCount} records`);
+        const gone = deleted.rows[0] as { newest: number; n: number } | undefined;
+        if (gone?.n !== slice.to - slice.from) {
+          throw new StoreError('STORE_FAILED', `Purge of [${slice.from}, ${slice.to}) of log ${slice.logId} found ${gone?.n ?? 0} records`);
         }
         await client.query(
-          `INSERT INTO log_purges (log_id, purged_to, root_at_cut, updated_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (log_id) DO UPDATE SET purged_to = excluded.purged_to, root_at_cut = excluded.root_at_cut, updated_at = excluded.updated_at`,
-          [slice.logId, slice.to, slice.rootAtCut, slice.at],
+          `INSERT INTO log_purges (log_id, purged_to, root_at_cut, newest_purged, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (log_id) DO UPDATE SET purged_to = excluded.purged_to, root_at_cut = excluded.root_at_cut,
+             newest_purged = greatest(log_purges.newest_purged, excluded.newest_purged), updated_at = excluded.updated_at`,
+          [slice.logId, slice.to, slice.rootAtCut, gone.newest, slice.at],
         );
         return true;
       });

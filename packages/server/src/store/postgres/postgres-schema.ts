@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS log_purges (
   log_id      BIGINT PRIMARY KEY,
   purged_to   BIGINT NOT NULL,
   root_at_cut BYTEA NOT NULL,
+  newest_purged BIGINT NOT NULL,  -- the newest created_at of a purged record
   updated_at  BIGINT NOT NULL
 );
 -- Merkle nodes below a cut, levels 0-7 (levels 8, 16, ... stay in merkle_nodes): what proofs of the remaining records

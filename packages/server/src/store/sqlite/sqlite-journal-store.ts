@@ -685,9 +685,11 @@ export class SqliteJournalStore implements JournalStore {
   purgeState(logId: number): Promise<PurgeState | undefined> {
     try {
       const row = this.#db.prepare('SELECT * FROM log_purges WHERE log_id = ?').get(logId) as
-        | { log_id: number; purged_to: number; root_at_cut: Buffer; updated_at: number }
+        | { log_id: number; purged_to: number; root_at_cut: Buffer; newest_purged: number; updated_at: number }
         | undefined;
-      return Promise.resolve(row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, updatedAt: row.updated_at });
+      return Promise.resolve(
+        row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, newestPurged: row.newest_purged, updatedAt: row.updated_at },
+      );
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'read the purge state'));
     }
@@ -730,6 +732,9 @@ export class SqliteJournalStore implements JournalStore {
             )
             .run(slice.logId, slice.from, slice.to, slice.to, slice.logId);
           this.#db.prepare('DELETE FROM record_minutes WHERE log_id = ? AND n <= 0').run(slice.logId);
+          const { newest } = this.#db
+            .prepare('SELECT max(created_at) AS newest FROM records WHERE log_id = ? AND seq >= ? AND seq < ?')
+            .get(slice.logId, slice.from, slice.to) as { newest: number };
           this.#db.prepare('INSERT INTO purge_permit (log_id, cut) VALUES (?, ?)').run(slice.logId, slice.to);
           const deleted = this.#db.prepare('DELETE FROM records WHERE log_id = ? AND seq >= ? AND seq < ?').run(slice.logId, slice.from, slice.to);
           this.#db.prepare('DELETE FROM purge_permit WHERE log_id = ?').run(slice.logId);
@@ -738,10 +743,11 @@ export class SqliteJournalStore implements JournalStore {
           }
           this.#db
             .prepare(
-              `INSERT INTO log_purges (log_id, purged_to, root_at_cut, updated_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (log_id) DO UPDATE SET purged_to = excluded.purged_to, root_at_cut = excluded.root_at_cut, updated_at = excluded.updated_at`,
+              `INSERT INTO log_purges (log_id, purged_to, root_at_cut, newest_purged, updated_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (log_id) DO UPDATE SET purged_to = excluded.purged_to, root_at_cut = excluded.root_at_cut,
+                 newest_purged = max(newest_purged, excluded.newest_purged), updated_at = excluded.updated_at`,
             )
-            .run(slice.logId, slice.to, slice.rootAtCut, slice.at);
+            .run(slice.logId, slice.to, slice.rootAtCut, newest, slice.at);
           return true;
         })
         .immediate();

@@ -112,6 +112,7 @@ CREATE TABLE IF NOT EXISTS log_purges (
   log_id      INTEGER PRIMARY KEY,
   purged_to   INTEGER NOT NULL,
   root_at_cut BLOB NOT NULL,
+  newest_purged INTEGER NOT NULL,  -- the newest created_at of a purged record
   updated_at  INTEGER NOT NULL
 );
 -- Merkle nodes below a cut, levels 0-7 (levels 8, 16, ... stay in merkle_nodes): what proofs of the remaining records
