@@ -264,6 +264,20 @@ export const OPENAPI_DOCUMENT = Object.freeze({
                         },
                       },
                     },
+                    purged: {
+                      type: 'array',
+                      description: 'Logs of the view whose range reaches back into records purged by the retention policy (not a gap)',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          tenant: { type: 'string' },
+                          purgedTo: { type: 'integer', description: 'Records [0, purgedTo) were purged' },
+                          earliestKept: { type: ['string', 'null'], format: 'date-time' },
+                          newestPurged: { type: ['string', 'null'], format: 'date-time' },
+                          keepDays: { type: 'object', description: 'Days kept per event class; null = forever' },
+                        },
+                      },
+                    },
                   },
                 },
               },
