@@ -240,7 +240,18 @@ export class EvidenceService {
         // verification does not stall the whole server.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      yield await this.#journal.store.readRecordsBySeq(log.logId, at, Math.min(range.to, at + pageSize));
+      const end = Math.min(range.to, at + pageSize);
+      const page = await this.#journal.store.readRecordsBySeq(log.logId, at, end);
+      if (page.length < end - at) {
+        // A retention purge may have removed the start of the range while it was read: that is no gap in the log.
+        const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
+        if (purgedTo > at) {
+          throw new TamgaError('RECORDS_PURGED', `The retention policy purged records of this range while it was read (up to seq ${purgedTo}); ask again`, {
+            purgedTo,
+          });
+        }
+      }
+      yield page;
     }
   }
 
@@ -323,12 +334,26 @@ export class EvidenceService {
     const since = now - (options.maxAgeMs ?? 0);
     const gaps = options.maxAgeMs === undefined || options.maxAgeMs <= 0 ? [range] : this.#verified.gaps(log.logId, range, since);
     const whole = async (): Promise<RangeVerification> => {
-      const checked = await this.#verifyNow(log, range, options.signal);
-      return answer(checked.report, checked.at);
+      try {
+        const checked = await this.#verifyNow(log, range, options.signal);
+        return answer(checked.report, checked.at);
+      } catch (error) {
+        // A purge moved the cut into the range while it was checked: check what is left of it.
+        if (!(error instanceof TamgaError) || error.code !== 'RECORDS_PURGED') throw error;
+        const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
+        const rest = { ...range, from: Math.min(Math.max(range.from, purgedTo), range.to) };
+        const checked = await this.#verifyNow(log, rest, options.signal);
+        return answer(checked.report, checked.at);
+      }
     };
     if (gaps.length === 1 && gaps[0]!.from === range.from && gaps[0]!.to === range.to) return whole();
     for (const gap of gaps) {
-      const { report, isKept } = await this.#verifyNow(log, { ...range, from: gap.from, to: gap.to }, options.signal);
+      const part = await this.#verifyNow(log, { ...range, from: gap.from, to: gap.to }, options.signal).catch((error: unknown) => {
+        if (error instanceof TamgaError && error.code === 'RECORDS_PURGED') return undefined;
+        throw error;
+      });
+      if (part === undefined) return whole();
+      const { report, isKept } = part;
       // A problem, or a part too unusual to remember (over 1,000 redacted records): answer for the whole range.
       if (report.status !== 'valid' || !isKept) return whole();
     }

@@ -62,8 +62,16 @@ export class Prover {
   }
 
   async #hashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
-    const cut = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
-    return Promise.all(ids.map((id) => this.#resolve(logId, id, cut)));
+    for (let attempt = 1; ; attempt++) {
+      const cut = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
+      try {
+        return await Promise.all(ids.map((id) => this.#resolve(logId, id, cut)));
+      } catch (error) {
+        // A purge slice moved the cut while the leaves were read: resolve again from the retained nodes.
+        if (attempt < 3 && ((await this.#store.purgeState(logId))?.purgedTo ?? 0) !== cut) continue;
+        throw error;
+      }
+    }
   }
 
   /**
