@@ -472,7 +472,7 @@ for (const backend of backends) {
           await backend.drop(store);
           await t.close();
         }
-      }, 120_000);
+      }, 300_000);
   });
 }
 
