@@ -41,6 +41,8 @@ export const ERROR_CODES = Object.freeze({
   EVENT_NOT_FOUND: { status: 404, title: 'No event with this id' },
   LOG_NOT_FOUND: { status: 404, title: 'No log for this tenant' },
   TREE_SIZE_OUT_OF_RANGE: { status: 400, title: 'The tree size or index is outside the log' },
+  RECORDS_PURGED: { status: 410, title: 'The records asked for were purged by the retention policy' },
+  HOLD_NOT_FOUND: { status: 404, title: 'No active legal hold with this id' },
   // Integrity
   SIGNATURE_INVALID: { status: 422, title: 'A signature does not verify' },
   PROOF_INVALID: { status: 422, title: 'A Merkle proof does not verify' },

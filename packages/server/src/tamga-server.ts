@@ -26,6 +26,7 @@ import { startEvidence } from './evidence/start-evidence.js';
 import type { EvidenceRuntime } from './evidence/start-evidence.js';
 import { KeyRing } from './keys/key-ring.js';
 import { openAccessStore } from './store/open-access-store.js';
+import { RetentionService } from './retention/retention-service.js';
 import { PostgresJournalStore } from './store/postgres/postgres-journal-store.js';
 import { SqliteJournalStore } from './store/sqlite/sqlite-journal-store.js';
 import { DEFAULT_STORE_CONFIG } from './store/store-config.js';
@@ -50,6 +51,8 @@ export interface TamgaServer {
   readonly createdAdminPassword: string | undefined;
   /** Checkpoint publishing and the checkpoint self-check. */
   readonly evidence: EvidenceRuntime;
+  /** Retention policies, legal holds and the scheduled purge. */
+  readonly retention: RetentionService;
   /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
   readonly forwarding: ForwardingRuntime | undefined;
   /**
@@ -184,10 +187,18 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.now !== undefined && { now: options.now }),
       onError: (error, what) => logger.log?.error({ err: error }, what),
     });
+    const retention = new RetentionService({
+      journal,
+      prover: new Prover(store),
+      intervalMs: evidenceConfig.retentionIntervalMs,
+      ...(options.now !== undefined && { now: options.now }),
+      onError: (error) => logger.log?.error({ err: error }, 'retention purge failed'),
+    });
     const http = await buildServer(
       {
         journal,
         prover: new Prover(store),
+        retention,
         auth: access,
         access,
         catalogs,
@@ -248,9 +259,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       config: evidenceConfig,
       onError: (error, what) => http.log.error({ err: error }, what),
     });
+    retention.start();
     try {
       await forwarding?.start();
     } catch (error) {
+      await retention.stop();
       await evidence.stop();
       await checkpointer.stop();
       await catalogs.stop();
@@ -264,6 +277,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       journal,
       checkpointer,
       evidence,
+      retention,
       forwarding,
       catalogs,
       http,
@@ -278,6 +292,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         // First: workers save their progress while the store is open.
         await forwarding?.stop();
         await catalogs.stop();
+        await retention.stop();
         await evidence.stop();
         await checkpointer.stop();
         // Requests in flight get a grace period; then sockets that never sent a request (browsers open

@@ -12,6 +12,8 @@ export interface EvidenceConfig {
   readonly checkpointKeyOverlapMs: number;
   /** `TAMGA_SELF_CHECK_SECONDS`: interval of the checkpoint self-check; 0 turns it off. Default 600. */
   readonly selfCheckIntervalMs: number;
+  /** `TAMGA_RETENTION_INTERVAL_MINUTES`: interval of the scheduled retention purge; 0 turns it off. Default 60. */
+  readonly retentionIntervalMs: number;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -34,5 +36,6 @@ export function loadEvidenceConfig(env: NodeJS.ProcessEnv = process.env): Eviden
     checkpointWebhook: webhook === undefined || webhook === '' ? undefined : webhook,
     checkpointKeyOverlapMs: number(env, 'TAMGA_CHECKPOINT_KEY_OVERLAP_HOURS', DEFAULT_CHECKPOINT_OVERLAP_MS / 3_600_000) * 3_600_000,
     selfCheckIntervalMs: number(env, 'TAMGA_SELF_CHECK_SECONDS', 600) * 1000,
+    retentionIntervalMs: number(env, 'TAMGA_RETENTION_INTERVAL_MINUTES', 60) * 60_000,
   };
 }

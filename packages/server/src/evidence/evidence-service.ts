@@ -18,6 +18,8 @@ import { MINUTE_MICROS } from '../journal/journal-store.js';
 import type { ErasedRecord, ErasureSelector, LogHead, RecordFilter, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
+import { readRetentionPolicy } from '../retention/retention-service.js';
+import type { KeepDays } from '../retention/retention-service.js';
 import { VerifiedRanges } from './verified-ranges.js';
 
 /** Catalogue codes of Tamga's own evidence events (catalogs/tamga.json). */
@@ -116,11 +118,29 @@ export interface LogCoverage {
   readonly verification: RangeVerification | null;
 }
 
+/**
+ * A log of a view that may miss records purged by its retention policy: the view's range starts at or before the
+ * newest `createdAt` purged (the journal page says so).
+ */
+export interface PurgedLog {
+  readonly tenant: string;
+  /** Records `[0, purgedTo)` were purged. */
+  readonly purgedTo: number;
+  /** `createdAt` of the earliest record kept (RFC 3339); null when none is left. */
+  readonly earliestKept: string | null;
+  /** The newest `createdAt` of a purged record (RFC 3339). */
+  readonly newestPurged: string | null;
+  /** The policy: days kept per event class, null = forever. */
+  readonly keepDays: KeepDays;
+}
+
 /** What `GET /api/v1/logs/verify` answers: every log with records in the time range, each checked or said why not. */
 export interface ViewVerification {
   /** `tampered` when a check found a problem; else `incomplete` when a log was not checked; else `valid`. */
   readonly status: 'valid' | 'tampered' | 'incomplete';
   readonly logs: readonly LogCoverage[];
+  /** The logs of the view whose range reaches back into records purged by retention. */
+  readonly purged: readonly PurgedLog[];
 }
 
 function answer(report: VerificationReport, now: number): RangeVerification {
@@ -179,8 +199,11 @@ export class EvidenceService {
       to = toText === undefined || toText === '' ? newest.size : Number(toText);
       if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new ValidationError('VALIDATION_FAILED', 'from, to: too large', { field: 'to' });
     }
+    // Records before a purge cut are gone: a range starts at the earliest record kept at the soonest (its bundle
+    // carries the frontier of the cut, so the roots of the checkpoints still recompute).
+    const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
     to = Math.min(to, newest.size);
-    from = Math.min(from, to);
+    from = Math.min(Math.max(from, purgedTo), to);
     return { from, to, newest };
   }
 
@@ -217,7 +240,18 @@ export class EvidenceService {
         // verification does not stall the whole server.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      yield await this.#journal.store.readRecordsBySeq(log.logId, at, Math.min(range.to, at + pageSize));
+      const end = Math.min(range.to, at + pageSize);
+      const page = await this.#journal.store.readRecordsBySeq(log.logId, at, end);
+      if (page.length < end - at) {
+        // A retention purge may have removed the start of the range while it was read: that is no gap in the log.
+        const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
+        if (purgedTo > at) {
+          throw new TamgaError('RECORDS_PURGED', `The retention policy purged records of this range while it was read (up to seq ${purgedTo}); ask again`, {
+            purgedTo,
+          });
+        }
+      }
+      yield page;
     }
   }
 
@@ -300,12 +334,26 @@ export class EvidenceService {
     const since = now - (options.maxAgeMs ?? 0);
     const gaps = options.maxAgeMs === undefined || options.maxAgeMs <= 0 ? [range] : this.#verified.gaps(log.logId, range, since);
     const whole = async (): Promise<RangeVerification> => {
-      const checked = await this.#verifyNow(log, range, options.signal);
-      return answer(checked.report, checked.at);
+      try {
+        const checked = await this.#verifyNow(log, range, options.signal);
+        return answer(checked.report, checked.at);
+      } catch (error) {
+        // A purge moved the cut into the range while it was checked: check what is left of it.
+        if (!(error instanceof TamgaError) || error.code !== 'RECORDS_PURGED') throw error;
+        const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
+        const rest = { ...range, from: Math.min(Math.max(range.from, purgedTo), range.to) };
+        const checked = await this.#verifyNow(log, rest, options.signal);
+        return answer(checked.report, checked.at);
+      }
     };
     if (gaps.length === 1 && gaps[0]!.from === range.from && gaps[0]!.to === range.to) return whole();
     for (const gap of gaps) {
-      const { report, isKept } = await this.#verifyNow(log, { ...range, from: gap.from, to: gap.to }, options.signal);
+      const part = await this.#verifyNow(log, { ...range, from: gap.from, to: gap.to }, options.signal).catch((error: unknown) => {
+        if (error instanceof TamgaError && error.code === 'RECORDS_PURGED') return undefined;
+        throw error;
+      });
+      if (part === undefined) return whole();
+      const { report, isKept } = part;
       // A problem, or a part too unusual to remember (over 1,000 redacted records): answer for the whole range.
       if (report.status !== 'valid' || !isKept) return whole();
     }
@@ -343,10 +391,25 @@ export class EvidenceService {
     const ordered = [...logs].sort((a, b) => (a.tenantId === null ? -1 : b.tenantId === null ? 1 : a.tenantId < b.tenantId ? -1 : 1));
     let budget = MAX_VERIFY_RANGE;
     const covered: LogCoverage[] = [];
+    const purged: PurgedLog[] = [];
     for (const log of ordered) {
       options.signal?.throwIfAborted();
-      const inView = await findSeqRange(store, log.logId, fromMicros, toMicros);
-      if (inView === undefined) continue;
+      const purge = await store.purgeState(log.logId);
+      const purgedTo = purge?.purgedTo ?? 0;
+      if (purge !== undefined && purgedTo > 0 && (fromMicros === undefined || fromMicros <= purge.newestPurged)) {
+        const [first] = await store.readRecordsBySeq(log.logId, purgedTo, purgedTo + 1);
+        purged.push({
+          tenant: tenantName(log.tenantId),
+          purgedTo,
+          earliestKept: first === undefined ? null : new Date(first.createdAt / 1000).toISOString(),
+          newestPurged: new Date(purge.newestPurged / 1000).toISOString(),
+          keepDays: (await readRetentionPolicy(store, log.tenantId)).keepDays,
+        });
+      }
+      const found = await findSeqRange(store, log.logId, fromMicros, toMicros);
+      if (found === undefined) continue;
+      if (found.to <= purgedTo) continue;
+      const inView = { from: Math.max(found.from, purgedTo), to: found.to };
       const newest = await store.latestCheckpoint(log.logId);
       const signedTo = Math.min(inView.to, newest?.size ?? 0);
       const base = { tenant: tenantName(log.tenantId), origin: log.origin, range: inView, unsigned: inView.to - Math.max(signedTo, inView.from) };
@@ -368,7 +431,7 @@ export class EvidenceService {
       : covered.every((l) => l.coverage === 'verified')
         ? 'valid'
         : 'incomplete';
-    return { status, logs: covered };
+    return { status, logs: covered, purged };
   }
 
   /**

@@ -12,6 +12,7 @@ import type { CatalogRegistry } from '../catalog/catalog-registry.js';
 import type { ForwardingService } from '../forward/forwarding-service.js';
 import type { Journal } from '../journal/journal.js';
 import type { Prover } from '../journal/prover.js';
+import type { RetentionService } from '../retention/retention-service.js';
 import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
 import { authenticateRequest, isJournalRead } from './authenticate-request.js';
 import { addSecurityHeaders, securityHeaders, setSecurityHeaders } from './security-headers.js';
@@ -32,6 +33,7 @@ import { streamRoutes } from './routes/stream-routes.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
 import { forwardRoutes } from './routes/forward-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { retentionRoutes } from './routes/retention-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,6 +53,8 @@ export interface ServerContext {
   readonly catalogs?: CatalogRegistry;
   /** Forwarding destinations (`/api/v1/forwarding/destinations`); absent = not offered. */
   readonly forwarding?: ForwardingService;
+  /** Retention policies, legal holds and purges (`/api/v1/tenants/{tenant}/retention|holds`); absent = not offered. */
+  readonly retention?: RetentionService;
   /** Clock in UTC milliseconds (tests pin it). Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -233,6 +237,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   }
   if (context.catalogs !== undefined) await app.register(catalogRoutes, { context, catalogs: context.catalogs });
   if (context.forwarding !== undefined) await app.register(forwardRoutes, { forwarding: context.forwarding });
+  if (context.retention !== undefined) await app.register(retentionRoutes, { context, retention: context.retention });
   return app;
 }
 

@@ -7,6 +7,7 @@ import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
 import { CATALOG_OPENAPI_PATHS } from './openapi-catalog.js';
 import { EVIDENCE_OPENAPI_PATHS } from './openapi-evidence.js';
 import { FORWARD_OPENAPI_PATHS } from './openapi-forward.js';
+import { RETENTION_OPENAPI_PATHS } from './openapi-retention.js';
 import { ASSET_EVENT_OPENAPI_PATHS } from './openapi-asset-event.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
@@ -311,6 +312,20 @@ export const OPENAPI_DOCUMENT = Object.freeze({
                         },
                       },
                     },
+                    purged: {
+                      type: 'array',
+                      description: 'Logs of the view whose range reaches back into records purged by the retention policy (not a gap)',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          tenant: { type: 'string' },
+                          purgedTo: { type: 'integer', description: 'Records [0, purgedTo) were purged' },
+                          earliestKept: { type: ['string', 'null'], format: 'date-time' },
+                          newestPurged: { type: ['string', 'null'], format: 'date-time' },
+                          keepDays: { type: 'object', description: 'Days kept per event class; null = forever' },
+                        },
+                      },
+                    },
                   },
                 },
               },
@@ -380,6 +395,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     ...ACCESS_OPENAPI_PATHS,
     ...EVIDENCE_OPENAPI_PATHS,
     ...FORWARD_OPENAPI_PATHS,
+    ...RETENTION_OPENAPI_PATHS,
     ...ASSET_EVENT_OPENAPI_PATHS,
   },
   components: {

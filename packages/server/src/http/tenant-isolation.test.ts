@@ -200,6 +200,17 @@ const CASES: Record<string, readonly Case[]> = {
   ],
   'PUT /api/v1/tenants/:tenant/settings': [{ url: '/api/v1/tenants/globex/settings', payload: { openCodes: true }, check: refusedToAll }],
   // Forwarding is for administrators only: every scoped principal is refused, and nothing of a destination shows.
+  // Retention: readers see their own tenant's policy and earliest record; holds and changes are for administrators.
+  'GET /api/v1/tenants/:tenant/retention': [
+    { url: '/api/v1/tenants/globex/retention', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/api/v1/tenants/default/retention', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/api/v1/tenants/acme/retention', check: status({ auditor: 200, key: 200, ingest: 403 }) },
+  ],
+  'PUT /api/v1/tenants/:tenant/retention': ['globex', 'acme'].map((t) => ({ url: `/api/v1/tenants/${t}/retention`, payload: { keepDays: { '1': 1 } }, check: refusedToAll })),
+  'POST /api/v1/tenants/:tenant/retention/purge': ['globex', 'acme'].map((t) => ({ url: `/api/v1/tenants/${t}/retention/purge`, check: refusedToAll })),
+  'GET /api/v1/tenants/:tenant/holds': ['globex', 'acme'].map((t) => ({ url: `/api/v1/tenants/${t}/holds`, check: refusedToAll })),
+  'POST /api/v1/tenants/:tenant/holds': ['globex', 'acme'].map((t) => ({ url: `/api/v1/tenants/${t}/holds`, payload: { reason: 'x' }, check: refusedToAll })),
+  'DELETE /api/v1/tenants/:tenant/holds/:id': [{ url: '/api/v1/tenants/globex/holds/0193a000-0000-7000-8000-000000000000', check: refusedToAll }],
   'GET /api/v1/forwarding/destinations': [{ url: '/api/v1/forwarding/destinations', check: refusedToAll }],
   'POST /api/v1/forwarding/destinations': [
     { url: '/api/v1/forwarding/destinations', payload: { name: 'acme siem', format: 'syslog', url: 'tcp://127.0.0.1:9', filter: 'tenantId=acme' }, check: refusedToAll },

@@ -107,6 +107,32 @@ export interface JournalStore {
    * exactly this UPDATE through. Returns the records it erased.
    */
   erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]>;
+  /**
+   * How far the retention procedure purged a log: records `[0, purgedTo)` are gone (undefined: never purged). Read by
+   * the prover, which resolves Merkle nodes below the cut from the retained nodes ({@link purgeSlice}).
+   */
+  purgeState(logId: number): Promise<PurgeState | undefined>;
+  /**
+   * The fields the retention procedure decides on, of a log's records with `seq` in `[from, to)`, in `seq` order (no
+   * record bytes: cheap enough to walk a log from its start).
+   */
+  readRetentionFacts(logId: number, from: number, to: number): Promise<RetentionFact[]>;
+  /**
+   * The retention procedure (docs/decisions, retention): in one transaction, checks that the log is purged exactly to
+   * `slice.from` (another node may have moved it: then `false` and nothing changes), stores `slice.nodes` (the Merkle
+   * nodes below the new cut that proofs of the remaining records and of older checkpoints need, levels below
+   * {@link STORED_LEVEL_STRIDE}), deletes the records `[from, to)` — the only DELETE the append-only triggers let
+   * through, for exactly these seqs — takes them off the per-minute counts, and records the new cut.
+   */
+  purgeSlice(slice: PurgeSlice): Promise<boolean>;
+  /** A node kept by a purge ({@link purgeSlice}), if one was stored at `level`/`index`. */
+  readRetainedNode(logId: number, level: number, index: number): Promise<Buffer | undefined>;
+  /** The active legal holds of a tenant (`null` = default), oldest first. */
+  listHolds(tenantId: string | null): Promise<LegalHold[]>;
+  /** Stores a new legal hold. */
+  addHold(hold: LegalHold): Promise<void>;
+  /** Releases an active hold of a tenant; returns it, or undefined when there is none with that id. */
+  releaseHold(tenantId: string | null, id: string, by: string, at: number): Promise<LegalHold | undefined>;
   /** A persistent setting (e.g. the hash of the bootstrap API key). */
   getSetting(key: string): Promise<string | undefined>;
   /** Sets a persistent setting. */
@@ -366,4 +392,60 @@ export interface StoredCheckpoint {
 /** A record with its integrity freshly checked, as the journal returns it. */
 export interface CheckedRecord extends StoredRecord {
   readonly integrity: IntegrityStatus;
+}
+
+/** How far a log was purged ({@link JournalStore.purgeState}). */
+export interface PurgeState {
+  readonly logId: number;
+  /** Records `[0, purgedTo)` were purged: the earliest record kept has this seq. */
+  readonly purgedTo: number;
+  /** Root of the tree of `purgedTo` leaves: what the purged records add up to. */
+  readonly rootAtCut: Buffer;
+  /** The newest `createdAt` of a purged record, UTC microseconds: a view reaching back before it may miss records. */
+  readonly newestPurged: number;
+  /** When the cut last moved, UTC microseconds. */
+  readonly updatedAt: number;
+}
+
+/** What retention decides a record's fate on. */
+export interface RetentionFact {
+  readonly seq: number;
+  readonly createdAt: number;
+  readonly classifiedEvent: EventClass;
+  readonly userId: string | null;
+  readonly operationKey: string | null;
+}
+
+/** One slice of a purge: records `[from, to)` of a log go; `nodes` stay (see {@link JournalStore.purgeSlice}). */
+export interface PurgeSlice {
+  readonly logId: number;
+  readonly from: number;
+  readonly to: number;
+  /** Root of the tree of `to` leaves. */
+  readonly rootAtCut: Buffer;
+  readonly nodes: readonly RetainedNode[];
+  /** UTC microseconds. */
+  readonly at: number;
+}
+
+/** A Merkle node kept below a purge cut. */
+export interface RetainedNode {
+  readonly level: number;
+  readonly index: number;
+  readonly hash: Buffer;
+}
+
+/**
+ * A legal hold: the records it covers are not purged while it is active. It covers a whole tenant, or the tenant's
+ * records of one `userId`, or of one `operationKey`.
+ */
+export interface LegalHold {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly userId: string | null;
+  readonly operationKey: string | null;
+  readonly reason: string;
+  readonly setBy: string;
+  /** UTC microseconds. */
+  readonly setAt: number;
 }

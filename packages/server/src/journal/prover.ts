@@ -1,4 +1,4 @@
-import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, subtreesOf, ValidationError } from '@tamga/core';
+import { consistencyProofNodes, hashChildren, inclusionProofNodes, rehashProof, subtreesOf, TamgaError, ValidationError } from '@tamga/core';
 import type { NodeId } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from './journal-store.js';
 import type { JournalStore } from './journal-store.js';
@@ -26,6 +26,13 @@ export class Prover {
     if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
       throw new ValidationError('TREE_SIZE_OUT_OF_RANGE', `seq ${index} is not below treeSize ${size}`, { field: 'seq' });
     }
+    const purgedTo = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
+    if (index < purgedTo) {
+      throw new TamgaError('RECORDS_PURGED', `seq ${index} was purged by the retention policy; the earliest record kept is seq ${purgedTo}`, {
+        field: 'seq',
+        purgedTo,
+      });
+    }
     const nodes = inclusionProofNodes(index, size);
     return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids)) };
   }
@@ -49,8 +56,44 @@ export class Prover {
     return this.#hashes(logId, subtreesOf(from, to));
   }
 
+  /** Hashes of the given perfect subtree nodes of log `logId`, purged or not (below a purge cut: retained nodes and the leaves left). */
+  nodeHashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
+    return this.#hashes(logId, ids);
+  }
+
   async #hashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
-    return Promise.all(ids.map((id) => this.#nodeHash(logId, id)));
+    for (let attempt = 1; ; attempt++) {
+      const cut = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
+      try {
+        return await Promise.all(ids.map((id) => this.#resolve(logId, id, cut)));
+      } catch (error) {
+        // A purge slice moved the cut while the leaves were read: resolve again from the retained nodes.
+        if (attempt < 3 && ((await this.#store.purgeState(logId))?.purgedTo ?? 0) !== cut) continue;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * The hash of a node. Below a purge cut (`cut`: records `[0, cut)` are gone) the node is a retained one, or it is
+   * folded from its children, down to the leaves that are left; levels from {@link STORED_LEVEL_STRIDE} up are never
+   * purged (merkle_nodes is append-only). A node that needs a purged leaf nobody retained: `RECORDS_PURGED`.
+   */
+  async #resolve(logId: number, id: NodeId, cut: number): Promise<Buffer> {
+    const { level, index } = id;
+    if (level >= STORED_LEVEL_STRIDE || index * 2 ** level >= cut) return this.#nodeHash(logId, id);
+    const retained = await this.#store.readRetainedNode(logId, level, index);
+    if (retained !== undefined) return retained;
+    if (level === 0) {
+      throw new TamgaError('RECORDS_PURGED', `The records before seq ${cut} were purged by the retention policy; this proof needs seq ${index}`, {
+        purgedTo: cut,
+      });
+    }
+    const [left, right] = await Promise.all([
+      this.#resolve(logId, { level: level - 1, index: index * 2 }, cut),
+      this.#resolve(logId, { level: level - 1, index: index * 2 + 1 }, cut),
+    ]);
+    return hashChildren(left, right);
   }
 
   async #nodeHash(logId: number, { level, index }: NodeId): Promise<Buffer> {

@@ -138,10 +138,24 @@ export interface LogCoverage {
   readonly verification: RangeVerification | null;
 }
 
+/** A log of the view whose records before its earliest kept one were purged by the retention policy. */
+export interface PurgedLog {
+  readonly tenant: string;
+  readonly purgedTo: number;
+  /** `createdAt` of the earliest record kept; null when none is left. */
+  readonly earliestKept: string | null;
+  /** The newest `createdAt` of a purged record. */
+  readonly newestPurged: string | null;
+  /** Days kept per event class ("1" … "4"); null = forever. */
+  readonly keepDays: Readonly<Record<string, number | null>>;
+}
+
 /** `GET /api/v1/logs/verify`: every tenant log holding records of the view's time range. */
 export interface ViewVerification {
   readonly status: 'valid' | 'tampered' | 'incomplete';
   readonly logs: readonly LogCoverage[];
+  /** Logs whose range starts before their earliest record kept (absent from servers without retention). */
+  readonly purged?: readonly PurgedLog[];
 }
 
 /**

@@ -9,7 +9,7 @@ import type { MessageKey } from '../i18n/messages.js';
 import { evidenceFileName, fetchEvidenceBundle } from '../export/evidence-bundle.js';
 import { downloadBlob, exportFileName, fetchRecordExport } from '../export/export-records.js';
 import type { ExportFormat } from '../export/export-records.js';
-import { formatShort } from '../format/format-time.js';
+import { formatDateTime, formatShort } from '../format/format-time.js';
 import { filterParams, viewedLog } from '../state/journal-query.js';
 import type { FilterUpdate, JournalFilter, SortOrder } from '../state/journal-query.js';
 import {
@@ -297,6 +297,41 @@ function CountNote(props: { readonly extra: number; readonly onReload: () => voi
   );
 }
 
+/**
+ * A line per log of the view whose range reaches back into records purged by the tenant's retention policy (named),
+ * so their absence is no integrity failure.
+ */
+function PurgedNote() {
+  const integrity = viewIntegrity.value;
+  const purged = integrity.kind === 'done' ? (integrity.answer.purged ?? []) : [];
+  if (purged.length === 0) return null;
+  return (
+    <div class="purged-note muted" role="note">
+      {purged.map((p) => {
+        const policy = ['1', '2', '3', '4']
+          .map((c) => {
+            const days = p.keepDays[c];
+            const name = t(`class_${c}` as MessageKey);
+            return days === null || days === undefined ? t('keepForever', { class: name }) : t('keepDays', { class: name, days: formatNumber(days) });
+          })
+          .join(', ');
+        return (
+          <p key={p.tenant}>
+            {p.earliestKept === null
+              ? t('purgedAll', { tenant: p.tenant, policy })
+              : t('purgedUpTo', {
+                  tenant: p.tenant,
+                  time: formatDateTime(p.newestPurged ?? p.earliestKept),
+                  kept: formatDateTime(p.earliestKept),
+                  policy,
+                })}
+          </p>
+        );
+      })}
+    </div>
+  );
+}
+
 /** The journal: filters, histogram, the table with "load more", live mode, integrity, export. */
 export function JournalPage({ filter: viewFilter }: { readonly filter: JournalFilter }) {
   currentFilter = viewFilter;
@@ -397,6 +432,7 @@ export function JournalPage({ filter: viewFilter }: { readonly filter: JournalFi
             onShowRecord={showRecord}
           />
         )}
+        <PurgedNote />
         {s === 'loading' && <LoadingPanel label={t('loading')} />}
         {s === 'error' && error !== null && (
           <ErrorPanel

@@ -105,6 +105,10 @@ export const EN = {
   countChecking: 'The count holds {n} record more than the rows: checking the log…|The count holds {n} records more than the rows: checking the log…',
   recordsMissing:
     'Records are missing from the log: {where}. The count still holds them; the log no longer does. This is an integrity failure, not records that arrived later.',
+  purgedUpTo: 'Records of {tenant} created up to {time} were purged by the retention policy ({policy}); the earliest kept is from {kept}.',
+  purgedAll: 'Every record of {tenant} was purged by the retention policy ({policy}).',
+  keepDays: '{class}: {days} d',
+  keepForever: '{class}: kept forever',
   showNewer: 'Reload the view',
   emptyTitle: 'No events match',
   emptyHint: 'Nothing was recorded in this range with these filters. Widen the range or clear filters.',
@@ -356,6 +360,10 @@ export const RU: Record<MessageKey, string> = {
     'В счётчике на {n} запись больше, чем в строках: проверяем журнал…|В счётчике на {n} записи больше, чем в строках: проверяем журнал…|В счётчике на {n} записей больше, чем в строках: проверяем журнал…',
   recordsMissing:
     'Из журнала пропали записи: {where}. Счётчик их ещё учитывает, а журнал уже нет. Это нарушение целостности, а не записи, поступившие позже.',
+  purgedUpTo: 'Записи {tenant}, созданные до {time} включительно, удалены по политике хранения ({policy}); самая ранняя сохранённая — от {kept}.',
+  purgedAll: 'Все записи {tenant} удалены по политике хранения ({policy}).',
+  keepDays: '{class}: {days} дн.',
+  keepForever: '{class}: бессрочно',
   showNewer: 'Обновить',
   emptyTitle: 'Событий не найдено',
   emptyHint:

@@ -267,7 +267,8 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
     if (log === undefined) return 0;
     if (principal.sessionStartedAt === undefined) return log.size;
     const began = principal.sessionStartedAt * 1000;
-    let lo = 0;
+    // Records before a retention purge are gone: the search starts at the earliest kept.
+    let lo = (await store.purgeState(log.logId))?.purgedTo ?? 0;
     let hi = log.size;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);

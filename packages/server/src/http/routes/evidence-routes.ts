@@ -108,7 +108,7 @@ export async function evidenceRoutes(app: FastifyInstance, { context }: { contex
     const query = request.query as Query;
     // Default: the newest 10,000 records, enough for the journal page's badge.
     const range = await evidence.resolveRange(log, query.from, query.to);
-    const effective = query.from === undefined && query.to === undefined ? { ...range, from: Math.max(0, range.to - 10_000) } : range;
+    const effective = query.from === undefined && query.to === undefined ? { ...range, from: Math.max(range.from, range.to - 10_000) } : range;
     if (effective.to - effective.from > MAX_VERIFY_RANGE) {
       throw new ValidationError('VALIDATION_FAILED', `from, to: at most ${MAX_VERIFY_RANGE} records per request; export for more`, { field: 'to' });
     }

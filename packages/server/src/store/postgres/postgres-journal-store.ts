@@ -13,11 +13,15 @@ import type {
   HistogramBucket,
   JournalStore,
   SearchIndexStatus,
+  LegalHold,
   LogHead,
   MinuteCount,
   PendingRecord,
+  PurgeSlice,
+  PurgeState,
   RecordCursor,
   RecordFilter,
+  RetentionFact,
   Sealer,
   SeqRange,
   StoredCheckpoint,
@@ -31,7 +35,15 @@ import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
-import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS, TEXT_INDEX_LOCK_CLASS, TEXT_INDEXES, textIndexStatements } from './postgres-schema.js';
+import {
+  LEADER_LOCK_CLASS,
+  POSTGRES_SCHEMA,
+  PURGE_LOCK_CLASS,
+  SCHEMA_LOCK_CLASS,
+  TEXT_INDEX_LOCK_CLASS,
+  TEXT_INDEXES,
+  textIndexStatements,
+} from './postgres-schema.js';
 import { PostgresSignals } from './postgres-signals.js';
 
 /** Options of {@link PostgresJournalStore.connect}. */
@@ -936,6 +948,140 @@ export class PostgresJournalStore implements JournalStore {
     }
   }
 
+  async purgeState(logId: number): Promise<PurgeState | undefined> {
+    try {
+      const result = await this.#pool.query<{ log_id: number; purged_to: number; root_at_cut: Buffer; newest_purged: number; updated_at: number }>(
+        'SELECT * FROM log_purges WHERE log_id = $1::bigint',
+        [logId],
+      );
+      const row = result.rows[0];
+      return row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, newestPurged: row.newest_purged, updatedAt: row.updated_at };
+    } catch (error) {
+      throw wrapPostgresError(error, 'read the purge state');
+    }
+  }
+
+  async readRetentionFacts(logId: number, from: number, to: number): Promise<RetentionFact[]> {
+    try {
+      const result = await this.#pool.query<{ seq: number; created_at: number; classified_event: number; user_id: string | null; operation_key: string | null }>(
+        `SELECT seq, created_at, classified_event, user_id, operation_key FROM records
+         WHERE log_id = $1::bigint AND seq >= $2::bigint AND seq < $3::bigint ORDER BY seq`,
+        [logId, from, to],
+      );
+      return result.rows.map((r) => ({
+        seq: r.seq,
+        createdAt: r.created_at,
+        classifiedEvent: r.classified_event as EventClass,
+        userId: r.user_id,
+        operationKey: r.operation_key,
+      }));
+    } catch (error) {
+      throw wrapPostgresError(error, 'read records for retention');
+    }
+  }
+
+  async purgeSlice(slice: PurgeSlice): Promise<boolean> {
+    try {
+      return await this.#transaction(async (client) => {
+        // One purge of a log at a time across nodes; appends take other locks and go on.
+        await client.query('SELECT pg_advisory_xact_lock($1, $2::int)', [PURGE_LOCK_CLASS, slice.logId]);
+        const current = await client.query<{ purged_to: number }>('SELECT purged_to FROM log_purges WHERE log_id = $1::bigint', [slice.logId]);
+        if ((current.rows[0]?.purged_to ?? 0) !== slice.from || slice.to <= slice.from) return false;
+        if (slice.nodes.length > 0) {
+          await client.query(
+            `INSERT INTO retained_nodes (log_id, level, idx, hash)
+             SELECT $1::bigint, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) ON CONFLICT DO NOTHING`,
+            [slice.logId, slice.nodes.map((n) => n.level), slice.nodes.map((n) => n.index), slice.nodes.map((n) => n.hash)],
+          );
+        }
+        // The per-minute counts lose the purged records; a remaining row's lowest seq moves up to the cut at least.
+        await client.query(
+          `WITH gone AS (
+             SELECT floor(created_at::numeric / 60000000)::bigint AS m, event, classified_event, count(*) AS n FROM records
+             WHERE log_id = $1::bigint AND seq >= $2::bigint AND seq < $3::bigint GROUP BY m, event, classified_event)
+           UPDATE record_minutes SET n = record_minutes.n - gone.n, min_seq = greatest(record_minutes.min_seq, $3::bigint)
+           FROM gone WHERE record_minutes.minute = gone.m AND record_minutes.log_id = $1::bigint AND record_minutes.event = gone.event
+             AND record_minutes.classified_event = gone.classified_event`,
+          [slice.logId, slice.from, slice.to],
+        );
+        await client.query('DELETE FROM record_minutes WHERE log_id = $1::bigint AND n <= 0', [slice.logId]);
+        await client.query("SELECT set_config('tamga.purge_log', $1, true), set_config('tamga.purge_cut', $2, true)", [
+          String(slice.logId),
+          String(slice.to),
+        ]);
+        const deleted = await client.query<{ newest: number }>(
+          'WITH gone AS (DELETE FROM records WHERE log_id = $1::bigint AND seq >= $2::bigint AND seq < $3::bigint RETURNING created_at) SELECT max(created_at) AS newest, count(*) AS n FROM gone',
+          [
+          slice.logId,
+          slice.from,
+          slice.to,
+        ]);
+        await client.query("SELECT set_config('tamga.purge_log', '', true), set_config('tamga.purge_cut', '', true)");
+        const gone = deleted.rows[0] as { newest: number; n: number } | undefined;
+        if (gone?.n !== slice.to - slice.from) {
+          throw new StoreError('STORE_FAILED', `Purge of [${slice.from}, ${slice.to}) of log ${slice.logId} found ${gone?.n ?? 0} records`);
+        }
+        await client.query(
+          `INSERT INTO log_purges (log_id, purged_to, root_at_cut, newest_purged, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (log_id) DO UPDATE SET purged_to = excluded.purged_to, root_at_cut = excluded.root_at_cut,
+             newest_purged = greatest(log_purges.newest_purged, excluded.newest_purged), updated_at = excluded.updated_at`,
+          [slice.logId, slice.to, slice.rootAtCut, gone.newest, slice.at],
+        );
+        return true;
+      });
+    } catch (error) {
+      throw wrapPostgresError(error, 'purge records');
+    }
+  }
+
+  async readRetainedNode(logId: number, level: number, index: number): Promise<Buffer | undefined> {
+    try {
+      const result = await this.#pool.query<{ hash: Buffer }>(
+        'SELECT hash FROM retained_nodes WHERE log_id = $1::bigint AND level = $2::smallint AND idx = $3::bigint',
+        [logId, level, index],
+      );
+      return result.rows[0]?.hash;
+    } catch (error) {
+      throw wrapPostgresError(error, 'read a retained Merkle node');
+    }
+  }
+
+  async listHolds(tenantId: string | null): Promise<LegalHold[]> {
+    try {
+      const result = await this.#pool.query<HoldRow>(
+        'SELECT * FROM legal_holds WHERE tenant_key = $1 AND released_at IS NULL ORDER BY set_at, id',
+        [tenantKey(tenantId)],
+      );
+      return result.rows.map(toLegalHold);
+    } catch (error) {
+      throw wrapPostgresError(error, 'list legal holds');
+    }
+  }
+
+  async addHold(hold: LegalHold): Promise<void> {
+    try {
+      await this.#pool.query(
+        'INSERT INTO legal_holds (id, tenant_key, user_id, operation_key, reason, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [hold.id, tenantKey(hold.tenantId), hold.userId, hold.operationKey, hold.reason, hold.setBy, hold.setAt],
+      );
+    } catch (error) {
+      throw wrapPostgresError(error, 'store a legal hold');
+    }
+  }
+
+  async releaseHold(tenantId: string | null, id: string, by: string, at: number): Promise<LegalHold | undefined> {
+    try {
+      const result = await this.#pool.query<HoldRow>(
+        `UPDATE legal_holds SET released_by = $1, released_at = $2 WHERE id = $3 AND tenant_key = $4 AND released_at IS NULL RETURNING *`,
+        [by, at, id, tenantKey(tenantId)],
+      );
+      const row = result.rows[0];
+      return row && toLegalHold(row);
+    } catch (error) {
+      throw wrapPostgresError(error, 'release a legal hold');
+    }
+  }
+
   async getSetting(key: string): Promise<string | undefined> {
     try {
       const result = await this.#pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
@@ -1097,4 +1243,26 @@ function parseExtra(text: string | null): RecordExtra {
   } catch {
     return { unparsable: text } as RecordExtra;
   }
+}
+
+interface HoldRow {
+  id: string;
+  tenant_key: string;
+  user_id: string | null;
+  operation_key: string | null;
+  reason: string;
+  set_by: string;
+  set_at: number;
+}
+
+function toLegalHold(row: HoldRow): LegalHold {
+  return {
+    id: row.id,
+    tenantId: row.tenant_key === '' ? null : row.tenant_key,
+    userId: row.user_id,
+    operationKey: row.operation_key,
+    reason: row.reason,
+    setBy: row.set_by,
+    setAt: row.set_at,
+  };
 }

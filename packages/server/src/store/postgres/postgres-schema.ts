@@ -8,7 +8,7 @@
  * - `entity_data` and `extra` are TEXT holding JSON exactly as SQLite stores it: JSONB would reorder
  *   keys and drop duplicates, so the read path would not return the values that were sealed.
  * - Records, Merkle nodes and checkpoints are append-only: plpgsql triggers refuse UPDATE, DELETE and
- *   TRUNCATE.
+ *   TRUNCATE (except the erasure of payloads and the retention procedure's DELETE of the oldest records).
  */
 
 /** Advisory lock key (first half) taken while the schema is created: 'TAMG'. */
@@ -16,6 +16,9 @@ export const SCHEMA_LOCK_CLASS = 0x54414d47;
 
 /** Advisory lock key (first half) of checkpoint leadership: 'TMGC'. */
 export const LEADER_LOCK_CLASS = 0x544d4743;
+
+/** Advisory lock key (first half) taken by a purge slice, per log: 'TMGP'. */
+export const PURGE_LOCK_CLASS = 0x544d4750;
 
 export const POSTGRES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS logs (
@@ -113,6 +116,37 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   PRIMARY KEY (log_id, size)
 );
 
+-- Retention (docs/decisions/0035-retention.md). How far each log was purged: records [0, purged_to) are gone.
+CREATE TABLE IF NOT EXISTS log_purges (
+  log_id      BIGINT PRIMARY KEY,
+  purged_to   BIGINT NOT NULL,
+  root_at_cut BYTEA NOT NULL,
+  newest_purged BIGINT NOT NULL,  -- the newest created_at of a purged record
+  updated_at  BIGINT NOT NULL
+);
+-- Merkle nodes below a cut, levels 0-7 (levels 8, 16, ... stay in merkle_nodes): what proofs of the remaining records
+-- and consistency proofs from older checkpoints need once the records' leaf hashes are gone. Append-only.
+CREATE TABLE IF NOT EXISTS retained_nodes (
+  log_id  BIGINT NOT NULL,
+  level   SMALLINT NOT NULL,
+  idx     BIGINT NOT NULL,
+  hash    BYTEA NOT NULL,
+  PRIMARY KEY (log_id, level, idx)
+);
+-- Legal holds: active while released_at is NULL.
+CREATE TABLE IF NOT EXISTS legal_holds (
+  id             TEXT PRIMARY KEY,
+  tenant_key     TEXT NOT NULL,
+  user_id        TEXT,
+  operation_key  TEXT,
+  reason         TEXT NOT NULL,
+  set_by         TEXT NOT NULL,
+  set_at         BIGINT NOT NULL,
+  released_by    TEXT,
+  released_at    BIGINT
+);
+CREATE INDEX IF NOT EXISTS legal_holds_tenant ON legal_holds (tenant_key) WHERE released_at IS NULL;
+
 CREATE TABLE IF NOT EXISTS settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -129,7 +163,8 @@ DECLARE
   t record;
 BEGIN
   FOR t IN SELECT * FROM (VALUES
-    ('records', 'records'), ('merkle_nodes', 'merkle nodes'), ('checkpoints', 'checkpoints')) AS v(tbl, what)
+    ('records', 'records'), ('merkle_nodes', 'merkle nodes'), ('checkpoints', 'checkpoints'),
+    ('retained_nodes', 'retained merkle nodes')) AS v(tbl, what)
   LOOP
     -- records get their own row trigger below (the erasure procedure may update them).
     IF t.tbl <> 'records' AND NOT EXISTS (SELECT 1 FROM pg_trigger
@@ -148,9 +183,16 @@ $do$;
 
 -- The one UPDATE allowed on records is the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md): it sets
 -- entity_data, text and payload_salt to NULL and redacted to true on a record not yet erased, and every other
--- column (compared generically, so new columns are covered) stays as it was. DELETE is refused.
+-- column (compared generically, so new columns are covered) stays as it was. The one DELETE allowed is the retention
+-- procedure's (purgeSlice): its transaction sets tamga.purge_log and tamga.purge_cut (SET LOCAL, gone at its end), and
+-- only records of that log below that cut may go. A plain DELETE is refused.
 CREATE OR REPLACE FUNCTION tamga_records_guard() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
+  IF TG_OP = 'DELETE'
+     AND OLD.log_id = nullif(current_setting('tamga.purge_log', true), '')::bigint
+     AND OLD.seq < nullif(current_setting('tamga.purge_cut', true), '')::bigint THEN
+    RETURN OLD;
+  END IF;
   IF TG_OP = 'UPDATE' AND NOT OLD.redacted AND NEW.redacted
      AND NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL
      AND (to_jsonb(NEW) - 'entity_data' - 'text' - 'payload_salt' - 'redacted')

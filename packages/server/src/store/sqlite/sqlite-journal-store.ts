@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
+import type { EventClass } from '@tamga/core';
 import type {
   AppendResult,
   ErasedRecord,
@@ -13,11 +14,15 @@ import type {
   HistogramBucket,
   JournalStore,
   SearchIndexStatus,
+  LegalHold,
   LogHead,
   MinuteCount,
   PendingRecord,
+  PurgeSlice,
+  PurgeState,
   RecordCursor,
   RecordFilter,
+  RetentionFact,
   Sealer,
   SeqRange,
   StoredCheckpoint,
@@ -596,6 +601,125 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
+  purgeState(logId: number): Promise<PurgeState | undefined> {
+    try {
+      const row = this.#db.prepare('SELECT * FROM log_purges WHERE log_id = ?').get(logId) as
+        | { log_id: number; purged_to: number; root_at_cut: Buffer; newest_purged: number; updated_at: number }
+        | undefined;
+      return Promise.resolve(
+        row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, newestPurged: row.newest_purged, updatedAt: row.updated_at },
+      );
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'read the purge state'));
+    }
+  }
+
+  readRetentionFacts(logId: number, from: number, to: number): Promise<RetentionFact[]> {
+    try {
+      const rows = this.#db
+        .prepare(
+          `SELECT seq, created_at, classified_event, user_id, operation_key FROM records
+           WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+        )
+        .all(logId, from, to) as { seq: number; created_at: number; classified_event: number; user_id: string | null; operation_key: string | null }[];
+      return Promise.resolve(
+        rows.map((r) => ({ seq: r.seq, createdAt: r.created_at, classifiedEvent: r.classified_event as EventClass, userId: r.user_id, operationKey: r.operation_key })),
+      );
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'read records for retention'));
+    }
+  }
+
+  purgeSlice(slice: PurgeSlice): Promise<boolean> {
+    try {
+      const done = this.#db
+        .transaction((): boolean => {
+          const current = (this.#db.prepare('SELECT purged_to FROM log_purges WHERE log_id = ?').get(slice.logId) as { purged_to: number } | undefined)
+            ?.purged_to ?? 0;
+          if (current !== slice.from || slice.to <= slice.from) return false;
+          const insertNode = this.#db.prepare('INSERT OR IGNORE INTO retained_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)');
+          for (const n of slice.nodes) insertNode.run(slice.logId, n.level, n.index, n.hash);
+          // The per-minute counts lose the purged records; a remaining row's lowest seq moves up to the cut at least.
+          this.#db
+            .prepare(
+              `WITH gone AS (
+                 SELECT ${MINUTE_OF} AS m, event, classified_event, count(*) AS n FROM records
+                 WHERE log_id = ? AND seq >= ? AND seq < ? GROUP BY m, event, classified_event)
+               UPDATE record_minutes SET n = record_minutes.n - gone.n, min_seq = max(record_minutes.min_seq, ?)
+               FROM gone WHERE record_minutes.minute = gone.m AND record_minutes.log_id = ? AND record_minutes.event = gone.event
+                 AND record_minutes.classified_event = gone.classified_event`,
+            )
+            .run(slice.logId, slice.from, slice.to, slice.to, slice.logId);
+          this.#db.prepare('DELETE FROM record_minutes WHERE log_id = ? AND n <= 0').run(slice.logId);
+          const { newest } = this.#db
+            .prepare('SELECT max(created_at) AS newest FROM records WHERE log_id = ? AND seq >= ? AND seq < ?')
+            .get(slice.logId, slice.from, slice.to) as { newest: number };
+          this.#db.prepare('INSERT INTO purge_permit (log_id, cut) VALUES (?, ?)').run(slice.logId, slice.to);
+          const deleted = this.#db.prepare('DELETE FROM records WHERE log_id = ? AND seq >= ? AND seq < ?').run(slice.logId, slice.from, slice.to);
+          this.#db.prepare('DELETE FROM purge_permit WHERE log_id = ?').run(slice.logId);
+          if (deleted.changes !== slice.to - slice.from) {
+            throw new StoreError('STORE_FAILED', `Purge of [${slice.from}, ${slice.to}) of log ${slice.logId} found ${deleted.changes} records`);
+          }
+          this.#db
+            .prepare(
+              `INSERT INTO log_purges (log_id, purged_to, root_at_cut, newest_purged, updated_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (log_id) DO UPDATE SET purged_to = excluded.purged_to, root_at_cut = excluded.root_at_cut,
+                 newest_purged = max(newest_purged, excluded.newest_purged), updated_at = excluded.updated_at`,
+            )
+            .run(slice.logId, slice.to, slice.rootAtCut, newest, slice.at);
+          return true;
+        })
+        .immediate();
+      return Promise.resolve(done);
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'purge records'));
+    }
+  }
+
+  readRetainedNode(logId: number, level: number, index: number): Promise<Buffer | undefined> {
+    try {
+      const row = this.#db.prepare('SELECT hash FROM retained_nodes WHERE log_id = ? AND level = ? AND idx = ?').get(logId, level, index) as
+        | { hash: Buffer }
+        | undefined;
+      return Promise.resolve(row?.hash);
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'read a retained Merkle node'));
+    }
+  }
+
+  listHolds(tenantId: string | null): Promise<LegalHold[]> {
+    try {
+      const rows = this.#db
+        .prepare('SELECT * FROM legal_holds WHERE tenant_key = ? AND released_at IS NULL ORDER BY set_at, id')
+        .all(tenantKey(tenantId)) as HoldRow[];
+      return Promise.resolve(rows.map(toLegalHold));
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'list legal holds'));
+    }
+  }
+
+  addHold(hold: LegalHold): Promise<void> {
+    try {
+      this.#db
+        .prepare('INSERT INTO legal_holds (id, tenant_key, user_id, operation_key, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(hold.id, tenantKey(hold.tenantId), hold.userId, hold.operationKey, hold.reason, hold.setBy, hold.setAt);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'store a legal hold'));
+    }
+  }
+
+  releaseHold(tenantId: string | null, id: string, by: string, at: number): Promise<LegalHold | undefined> {
+    try {
+      const row = this.#db
+        .prepare('UPDATE legal_holds SET released_by = ?, released_at = ? WHERE id = ? AND tenant_key = ? AND released_at IS NULL RETURNING *')
+        .get(by, at, id, tenantKey(tenantId)) as HoldRow | undefined;
+      return Promise.resolve(row && toLegalHold(row));
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'release a legal hold'));
+    }
+  }
+
   getSetting(key: string): Promise<string | undefined> {
     try {
       const row = this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
@@ -701,6 +825,31 @@ function codePointOrder(a: string, b: string): number {
 /** Whether the filter searches text (`q`). */
 function hasText(filter: RecordFilter): filter is RecordFilter & { readonly q: string } {
   return filter.q !== undefined && filter.q !== '';
+}
+
+/** ⌊created_at / 60 s⌋ in SQL, for negative times too (as SQLITE_BACKFILL_MINUTES). */
+const MINUTE_OF = '(created_at - ((created_at % 60000000) + 60000000) % 60000000) / 60000000';
+
+interface HoldRow {
+  id: string;
+  tenant_key: string;
+  user_id: string | null;
+  operation_key: string | null;
+  reason: string;
+  set_by: string;
+  set_at: number;
+}
+
+function toLegalHold(row: HoldRow): LegalHold {
+  return {
+    id: row.id,
+    tenantId: row.tenant_key === '' ? null : row.tenant_key,
+    userId: row.user_id,
+    operationKey: row.operation_key,
+    reason: row.reason,
+    setBy: row.set_by,
+    setAt: row.set_at,
+  };
 }
 
 function toLogHead(row: LogRow): LogHead {

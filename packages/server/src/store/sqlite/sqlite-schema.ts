@@ -1,6 +1,7 @@
 /**
  * SQLite schema of the journal. Times are UTC microseconds (INTEGER); hashes are BLOBs.
- * Records, Merkle nodes and checkpoints are append-only: triggers refuse UPDATE and DELETE.
+ * Records, Merkle nodes and checkpoints are append-only: triggers refuse UPDATE and DELETE (except the erasure of
+ * payloads and the retention procedure's DELETE of the oldest records).
  */
 
 /** Fills `record_minutes` from the records of a journal made before it existed (run once, when it is empty). */
@@ -116,6 +117,42 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   PRIMARY KEY (log_id, size)
 );
 
+-- Retention (docs/decisions/0035-retention.md). How far each log was purged: records [0, purged_to) are gone.
+CREATE TABLE IF NOT EXISTS log_purges (
+  log_id      INTEGER PRIMARY KEY,
+  purged_to   INTEGER NOT NULL,
+  root_at_cut BLOB NOT NULL,
+  newest_purged INTEGER NOT NULL,  -- the newest created_at of a purged record
+  updated_at  INTEGER NOT NULL
+);
+-- Merkle nodes below a cut, levels 0-7 (levels 8, 16, ... stay in merkle_nodes): what proofs of the remaining records
+-- and consistency proofs from older checkpoints need once the records' leaf hashes are gone. Append-only.
+CREATE TABLE IF NOT EXISTS retained_nodes (
+  log_id  INTEGER NOT NULL,
+  level   INTEGER NOT NULL,
+  idx     INTEGER NOT NULL,
+  hash    BLOB NOT NULL,
+  PRIMARY KEY (log_id, level, idx)
+) WITHOUT ROWID;
+-- Written and removed inside the purge transaction; the records' DELETE trigger looks for it.
+CREATE TABLE IF NOT EXISTS purge_permit (
+  log_id  INTEGER PRIMARY KEY,
+  cut     INTEGER NOT NULL
+);
+-- Legal holds: active while released_at is NULL.
+CREATE TABLE IF NOT EXISTS legal_holds (
+  id             TEXT PRIMARY KEY,
+  tenant_key     TEXT NOT NULL,
+  user_id        TEXT,
+  operation_key  TEXT,
+  reason         TEXT NOT NULL,
+  set_by         TEXT NOT NULL,
+  set_at         INTEGER NOT NULL,
+  released_by    TEXT,
+  released_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS legal_holds_tenant ON legal_holds(tenant_key) WHERE released_at IS NULL;
+
 CREATE TABLE IF NOT EXISTS settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -136,12 +173,20 @@ CREATE TRIGGER IF NOT EXISTS records_append_only_except_erasure BEFORE UPDATE ON
     AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash AND NEW.pollable IS OLD.pollable
     AND NEW.subject IS OLD.subject)
   BEGIN SELECT RAISE(ABORT, 'records are append-only (only the erasure of a payload may update them)'); END;
-CREATE TRIGGER IF NOT EXISTS records_append_only_delete BEFORE DELETE ON records
-  BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
+-- The one DELETE allowed on records is the retention procedure's (purgeSlice): in its transaction it writes the
+-- permit of the log's cut, deletes the records below it and removes the permit. A plain DELETE finds no permit.
+DROP TRIGGER IF EXISTS records_append_only_delete;
+CREATE TRIGGER IF NOT EXISTS records_append_only_except_purge BEFORE DELETE ON records
+  WHEN NOT EXISTS (SELECT 1 FROM purge_permit WHERE log_id = OLD.log_id AND OLD.seq < cut)
+  BEGIN SELECT RAISE(ABORT, 'records are append-only (only the retention procedure may delete them)'); END;
 CREATE TRIGGER IF NOT EXISTS merkle_nodes_append_only_update BEFORE UPDATE ON merkle_nodes
   BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS merkle_nodes_append_only_delete BEFORE DELETE ON merkle_nodes
   BEGIN SELECT RAISE(ABORT, 'merkle nodes are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS retained_nodes_append_only_update BEFORE UPDATE ON retained_nodes
+  BEGIN SELECT RAISE(ABORT, 'retained merkle nodes are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS retained_nodes_append_only_delete BEFORE DELETE ON retained_nodes
+  BEGIN SELECT RAISE(ABORT, 'retained merkle nodes are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_update BEFORE UPDATE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_delete BEFORE DELETE ON checkpoints
