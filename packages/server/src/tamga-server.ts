@@ -25,6 +25,8 @@ import type { ForwardingRuntime } from './forward/start-forwarding.js';
 import { startEvidence } from './evidence/start-evidence.js';
 import type { EvidenceRuntime } from './evidence/start-evidence.js';
 import { KeyRing } from './keys/key-ring.js';
+import { DEFAULT_TLOG_CONFIG } from './tlog/tlog-config.js';
+import { WitnessSubmitter } from './tlog/witness-submitter.js';
 import { openAccessStore } from './store/open-access-store.js';
 import { PostgresJournalStore } from './store/postgres/postgres-journal-store.js';
 import { SqliteJournalStore } from './store/sqlite/sqlite-journal-store.js';
@@ -47,6 +49,8 @@ export interface TamgaServer {
   readonly createdAdminPassword: string | undefined;
   /** Checkpoint publishing and the checkpoint self-check. */
   readonly evidence: EvidenceRuntime;
+  /** The log side of tlog-witness: submissions and cosignatures. */
+  readonly witnesses: WitnessSubmitter;
   /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
   readonly forwarding: ForwardingRuntime | undefined;
   /** Stops the checkpointer, the HTTP server and the store. */
@@ -89,6 +93,8 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly passwordHashParams?: PasswordHashParams;
   /** Forwarding delivery tuning (tests shorten settle, back-off and sweep times). */
   readonly forwarding?: Partial<WorkerOptions> & { readonly sweepMs?: number };
+  /** Resubmission of checkpoints not yet cosigned, ms (default 30,000; 0 = none). */
+  readonly witnessRetryMs?: number;
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
@@ -134,11 +140,24 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.now !== undefined && { now: options.now }),
       onError: (error, what) => logger.log?.error({ err: error }, what),
     });
+    const tlog = config.tlog ?? DEFAULT_TLOG_CONFIG;
+    const prover = new Prover(store);
+    const witnesses = new WitnessSubmitter({
+      journal,
+      prover,
+      witnesses: tlog.witnesses,
+      timeoutMs: tlog.witnessTimeoutMs,
+      ...(options.witnessRetryMs !== undefined && { retryMs: options.witnessRetryMs }),
+      ...(options.now !== undefined && { now: options.now }),
+      onError: (error, what) => logger.log?.error({ err: error }, what),
+    });
     const http = await buildServer(
       {
         journal,
-        prover: new Prover(store),
+        prover,
         auth: access,
+        tlog,
+        witnesses,
         access,
         catalogs,
         ...(forwarding !== undefined && { forwarding: forwarding.service }),
@@ -164,7 +183,10 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       onError: (error) => http.log.error({ err: error }, 'checkpoint signing failed'),
     });
     journal.onAppend(() => checkpointer.nudge());
+    // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness); their cosignatures join its note.
+    checkpointer.onSigned((checkpoint, log) => void witnesses.submit(checkpoint, log));
     checkpointer.start();
+    witnesses.start();
     const evidence = await startEvidence({
       journal,
       checkpointer,
@@ -187,6 +209,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       journal,
       checkpointer,
       evidence,
+      witnesses,
       forwarding,
       catalogs,
       http,
@@ -199,6 +222,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         await catalogs.stop();
         await evidence.stop();
         await checkpointer.stop();
+        await witnesses.stop();
         // Requests in flight get a grace period; then sockets that never sent a request (browsers open
         // them speculatively, and Node counts them as busy) are cut so shutdown cannot hang.
         const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);

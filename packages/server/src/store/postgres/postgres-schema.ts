@@ -110,6 +110,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   PRIMARY KEY (log_id, size)
 );
 
+-- Witnesses' cosignatures of checkpoints (c2sp.org/tlog-cosignature): extra signature lines of the stored note.
+CREATE TABLE IF NOT EXISTS checkpoint_cosignatures (
+  log_id     BIGINT NOT NULL,
+  size       BIGINT NOT NULL,
+  witness    TEXT NOT NULL,
+  line       TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (log_id, size, witness)
+);
+CREATE INDEX IF NOT EXISTS checkpoint_cosignatures_witness ON checkpoint_cosignatures(log_id, witness, size);
+
 CREATE TABLE IF NOT EXISTS settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -126,7 +137,8 @@ DECLARE
   t record;
 BEGIN
   FOR t IN SELECT * FROM (VALUES
-    ('records', 'records'), ('merkle_nodes', 'merkle nodes'), ('checkpoints', 'checkpoints')) AS v(tbl, what)
+    ('records', 'records'), ('merkle_nodes', 'merkle nodes'), ('checkpoints', 'checkpoints'),
+    ('checkpoint_cosignatures', 'cosignatures')) AS v(tbl, what)
   LOOP
     -- records get their own row trigger below (the erasure procedure may update them).
     IF t.tbl <> 'records' AND NOT EXISTS (SELECT 1 FROM pg_trigger
