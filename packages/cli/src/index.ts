@@ -14,6 +14,7 @@ import { verify } from './commands/verify.js';
 import { verifyReceipt } from './commands/verify-receipt.js';
 import { users } from './commands/users.js';
 import { pullEvents } from './commands/pull-events.js';
+import { witness } from './commands/witness.js';
 
 const USAGE = `Usage: tamga <command> [options]
 
@@ -35,6 +36,8 @@ Commands:
   keys list | keys rotate --hmac|--checkpoint   Keys in the keys directory (rotation applies at next start)
   pull-events --source-url URL [--source-token T] --url URL --api-key KEY --tenant T --state FILE [--follow]
              [--interval S]   Copy an asset server's events (seed 004 Event API) into a tenant, every type, once
+  witness --log ORIGIN=KEY [--data-dir D] [--name N] [--port P]   Run a C2SP tlog-witness that cosigns checkpoints
+             consistent with those it cosigned before ("tamga witness --help")
   help       Show this help
 
 Configuration: environment variables TAMGA_HOST, TAMGA_PORT, TAMGA_DATA_DIR, TAMGA_DATABASE_URL,
@@ -71,6 +74,8 @@ export async function main(argv: readonly string[], err: NodeJS.WritableStream =
         return await users(args);
       case 'pull-events':
         return await pullEvents(args);
+      case 'witness':
+        return await witness(args);
       case 'catalog':
         if (args[0] === 'validate') return catalogValidate(args.slice(1));
         if (args[0] === 'list') return catalogList(args.slice(1));
