@@ -146,3 +146,61 @@ export function addSignatureLines(note: string, lines: readonly string[]): strin
   }
   return out;
 }
+
+/** What {@link checkWitnessQuorum} found. */
+export interface WitnessQuorum {
+  /** Whether a checkpoint of size ≥ `coverSize` carries at least `min` valid cosignatures by distinct witnesses. */
+  readonly satisfied: boolean;
+  readonly required: number;
+  /** The smallest such checkpoint's size when satisfied; else the best one (most cosignatures, then largest size), or null. */
+  readonly checkpointSize: number | null;
+  /** The witnesses (key names) whose valid cosignatures that checkpoint carries. */
+  readonly cosignedBy: readonly string[];
+  /** One line saying what was found, for people. */
+  readonly message: string;
+}
+
+/**
+ * Checks that a set of checkpoint notes (a bundle's, already verified with the log's key) holds a checkpoint that
+ * covers `coverSize` leaves (the bundle's records end there) and is cosigned by at least `min` of `witnesses`
+ * (distinct keys, valid timestamped cosignatures). A note without a parseable signature block counts as uncosigned.
+ */
+export function checkWitnessQuorum(
+  checkpoints: readonly { readonly size: number; readonly note: string }[],
+  witnesses: readonly WitnessKey[],
+  min: number,
+  coverSize: number,
+): WitnessQuorum {
+  let best: { size: number; names: string[] } | undefined;
+  let chosen: { size: number; names: string[] } | undefined;
+  for (const c of [...checkpoints].sort((a, b) => a.size - b.size)) {
+    let names: string[];
+    try {
+      names = verifyCosignatures(c.note, witnesses).map((x) => x.name);
+    } catch {
+      names = [];
+    }
+    if (c.size >= coverSize && names.length >= min && chosen === undefined) chosen = { size: c.size, names };
+    if (best === undefined || names.length > best.names.length || (names.length === best.names.length && c.size > best.size)) best = { size: c.size, names };
+  }
+  if (chosen !== undefined) {
+    return {
+      satisfied: true,
+      required: min,
+      checkpointSize: chosen.size,
+      cosignedBy: chosen.names,
+      message: `checkpoint ${chosen.size} is cosigned by ${chosen.names.length} of the ${witnesses.length} given witnesses (${chosen.names.join(', ')}); ${min} required`,
+    };
+  }
+  const found =
+    best === undefined || best.names.length === 0
+      ? 'no checkpoint in the bundle carries a valid cosignature by the given witnesses'
+      : `the best is checkpoint ${best.size} with ${best.names.length} (${best.names.join(', ')})`;
+  return {
+    satisfied: false,
+    required: min,
+    checkpointSize: best?.size ?? null,
+    cosignedBy: best?.names ?? [],
+    message: `no checkpoint covering the bundle's records (size ≥ ${coverSize}) is cosigned by ${min} of the given witnesses: ${found}`,
+  };
+}

@@ -56,7 +56,8 @@ function statusKey(logId: number, witness: string): string {
  * witness with a consistency proof from the size the witness last cosigned (`POST <url>/add-checkpoint`), answers a
  * 409 by resubmitting from the size the witness says it has, checks each cosignature and stores it
  * (`checkpoint_cosignatures`), so the served checkpoint note carries it. A witness that refuses a checkpoint as
- * inconsistent (422) is journalled as WitnessRefusedCheckpoint (class 3), once per log, witness and size.
+ * inconsistent (422) is journalled as WitnessRefusedCheckpoint (class 3), once per log, witness and size the witness
+ * holds (later checkpoints of the same rewritten log are refused too and change only the status).
  * Submissions of one log run one at a time, in checkpoint order.
  */
 export class WitnessSubmitter {
@@ -142,8 +143,14 @@ export class WitnessSubmitter {
     await Promise.allSettled([...this.#queues.values()]);
   }
 
-  async #record(logId: number, witness: WitnessEndpoint, state: WitnessStatus['state'], size: number, message?: string): Promise<void> {
-    const value = { state, size, at: new Date(this.#now()).toISOString(), ...(message !== undefined && { message }) };
+  async #record(logId: number, witness: WitnessEndpoint, state: WitnessStatus['state'], size: number, message?: string, witnessedSize?: number): Promise<void> {
+    const value = {
+      state,
+      size,
+      at: new Date(this.#now()).toISOString(),
+      ...(message !== undefined && { message }),
+      ...(witnessedSize !== undefined && { witnessedSize }),
+    };
     await this.#config.journal.store.putSetting(statusKey(logId, witness.key), JSON.stringify(value));
   }
 
@@ -199,10 +206,18 @@ export class WitnessSubmitter {
 
   async #refused(witness: WitnessEndpoint, checkpoint: StoredCheckpoint, log: LogHead, oldSize: number, text: string): Promise<void> {
     const message = `Witness ${witness.name} refused checkpoint ${log.origin} ${checkpoint.size}: not consistent with size ${oldSize} it cosigned`;
-    await this.#record(log.logId, witness, 'refused', checkpoint.size, message);
-    const once = `${log.logId}|${witness.key}|${checkpoint.size}`;
-    if (this.#reported.has(once)) return;
+    // Once per witnessed size: every later checkpoint of the rewritten log is refused too, and is one incident.
+    const once = `${log.logId}|${witness.key}|${oldSize}`;
+    const saved = await this.#config.journal.store.getSetting(statusKey(log.logId, witness.key));
+    const last = saved === undefined ? undefined : (JSON.parse(saved) as { state?: string; witnessedSize?: number });
+    const known = this.#reported.has(once) || (last?.state === 'refused' && last.witnessedSize === oldSize);
+    // Journalled before the status changes: a status that says refused has its incident in the journal.
+    if (!known) await this.#journalRefusal(witness, checkpoint, log, oldSize, text, message);
     this.#reported.add(once);
+    await this.#record(log.logId, witness, 'refused', checkpoint.size, message, oldSize);
+  }
+
+  async #journalRefusal(witness: WitnessEndpoint, checkpoint: StoredCheckpoint, log: LogHead, oldSize: number, text: string, message: string): Promise<void> {
     await this.#config.journal.appendSystem({
       event: WITNESS_REFUSED_CHECKPOINT,
       classifiedEvent: 3,
