@@ -41,7 +41,8 @@ Commands:
   help       Show this help
 
 Configuration: environment variables TAMGA_HOST, TAMGA_PORT, TAMGA_DATA_DIR, TAMGA_DATABASE_URL,
-TAMGA_NODE_ID, TAMGA_ADMIN_API_KEY, TAMGA_KEYS_DIR, TAMGA_LOG_ORIGIN, TAMGA_LOG_LEVEL, TAMGA_CATALOG_DIR, or the
+TAMGA_NODE_ID, TAMGA_ADMIN_API_KEY, TAMGA_KEYS_DIR, TAMGA_LOG_ORIGIN, TAMGA_LOG_LEVEL, TAMGA_CATALOG_DIR,
+TAMGA_TLOG_PUBLIC_TENANTS, TAMGA_WITNESS_FILE (README, "Configuration"), or the
 matching flags (--host, --port, --data-dir, --database-url, --node-id, --keys-dir, --log-origin, --log-level,
 --catalog-dir).
 `;

@@ -78,10 +78,14 @@ export async function authenticateRequest(context: ServerContext, request: Fasti
   request.principal = principal;
 }
 
-/** Whether a request reads the journal (its records, stats, checkpoints or proofs): JournalRead is journalled. */
+/** Whether a request reads the journal (its records, stats, checkpoints, proofs or tiles): JournalRead is journalled. */
 export function isJournalRead(request: FastifyRequest): boolean {
   const route = request.routeOptions.url ?? '';
   // Exports are journalled each time on their own (JournalExported), not as reads.
   if (route === '/api/v1/events/export' || route === '/api/v1/logs/:tenant/export') return false;
-  return request.method === 'GET' && (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/') || isEventApiPath(route));
+  // The tlog-tiles API too, when read with credentials (a public log read anonymously has no principal to journal).
+  return (
+    request.method === 'GET' &&
+    (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/') || route.startsWith('/tlog/') || isEventApiPath(route))
+  );
 }

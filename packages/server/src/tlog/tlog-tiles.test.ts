@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresJournalStore } from '../store/postgres/postgres-journal-store.js';
 import { SqliteJournalStore } from '../store/sqlite/sqlite-journal-store.js';
 import type { JournalStore } from '../journal/journal-store.js';
+import { systemEvents } from '../test-support/access-helpers.js';
 import { randomSuffix, tempDir } from '../test-support/fixtures.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
 import { startTestServer, TEST_API_KEY } from '../test-support/test-server.js';
@@ -236,5 +237,8 @@ describe.each(backends)('the tlog-tiles API on $name', (backend) => {
     expect(open.statusCode).toBe(200);
     expect(open.headers['cache-control']).toBe('public, no-cache');
     expect((await ts.server.http.inject({ method: 'GET', url: '/tlog/open/tile/entries/000.p/10' })).statusCode).toBe(200);
+    // Reads with credentials are journal reads (JournalRead, at most one a minute per principal).
+    const reads = await systemEvents(ts, [32012]);
+    expect(reads.some((r) => JSON.stringify(r.entityData).includes('/tlog/acme/'))).toBe(true);
   });
 });
