@@ -102,7 +102,7 @@ describe('tamga catalog list', () => {
     const out = sink();
     expect(catalogList(['--catalog', 'tamga', '--lang', 'ru'], out, sink(), {})).toBe(0);
     const lines = out.text().trim().split('\n');
-    expect(lines).toHaveLength(19);
+    expect(lines).toHaveLength(20);
     expect(lines[1]).toMatch(/^32000 {2}JournalExported +tamga +1 +Записи журнала выгружены/);
   });
 });
