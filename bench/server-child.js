@@ -1,7 +1,8 @@
 // Runs a Tamga server in its own process for the benchmark, so the load generator does not share its
 // event loop. Prints {"url": ...} on stdout once listening; stops on SIGTERM.
 import { readFileSync } from 'node:fs';
-import { createTamgaServer, loadConfig } from '@tamga/server';
+import { join } from 'node:path';
+import { createTamgaServer, loadConfig, SqliteJournalStore } from '@tamga/server';
 
 /** CPU time of the main thread alone (the one that accepts appends), µs; undefined where /proc is missing. */
 function mainThreadCpu() {
@@ -15,7 +16,13 @@ function mainThreadCpu() {
 }
 
 const config = loadConfig(process.env);
-const server = await createTamgaServer(config);
+// BENCH_SQLITE_WRITER=inline: the SQLite appends on the main thread, as before the writer thread (for comparison).
+const inline = process.env.BENCH_SQLITE_WRITER === 'inline' && config.databaseUrl === undefined;
+// BENCH_SEARCH_INDEX=0: the baseline of the text index's ingest cost (bench step 11).
+const server = await createTamgaServer(config, {
+  searchIndex: process.env.BENCH_SEARCH_INDEX !== '0',
+  ...(inline && { store: new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), writer: 'inline' }) }),
+});
 const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
 process.on('message', (msg) => {

@@ -59,7 +59,7 @@ async function measure(name, store) {
 }
 
 try {
-  const sqlite = new SqliteJournalStore({ path: join(work, 'bench.sqlite') });
+  const sqlite = new SqliteJournalStore({ path: join(work, 'bench.sqlite'), writer: process.env.BENCH_STORE_WRITER === 'inline' ? 'inline' : 'thread' });
   await measure('SQLite', sqlite);
   await sqlite.close();
   if (PG_URL !== 'none') {

@@ -41,7 +41,10 @@ export interface TamgaServer {
   /** Built-in and tenant catalogues, held in memory for ingest. */
   readonly catalogs: CatalogRegistry;
   readonly http: FastifyInstance;
-  /** The bootstrap API key if it was created by this start (print it once), else undefined. */
+  /**
+   * The bootstrap API key if it was created by this start (print it once), else undefined. With
+   * `credentialsOnListen` it is created by {@link TamgaServer.listen} instead, and is undefined here.
+   */
   readonly createdApiKey: string | undefined;
   /** Users, sessions and API keys. */
   readonly access: AccessControl;
@@ -53,8 +56,24 @@ export interface TamgaServer {
   readonly witnesses: WitnessSubmitter;
   /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
   readonly forwarding: ForwardingRuntime | undefined;
+  /**
+   * Listens; then, with `credentialsOnListen`, creates the first start's credentials (the bootstrap API key and the
+   * administrator's one-time password), so a start that cannot listen (a port in use) creates nothing that would be
+   * shown to nobody. Resolves with the address and the credentials created by this start (to print once).
+   */
+  listen(options: { readonly host: string; readonly port: number }): Promise<ListeningServer>;
   /** Stops the checkpointer, the HTTP server and the store. */
   close(): Promise<void>;
+}
+
+/** What {@link TamgaServer.listen} resolves with. */
+export interface ListeningServer {
+  /** The address it listens on, e.g. `http://127.0.0.1:7300`. */
+  readonly address: string;
+  /** The bootstrap API key created by this start, else undefined. */
+  readonly createdApiKey: string | undefined;
+  /** The one-time password of `admin` created by this start, else undefined. */
+  readonly createdAdminPassword: string | undefined;
 }
 
 /** How long shutdown waits for requests in flight before closing every connection. */
@@ -62,7 +81,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
 
 /** Opens the store the configuration names: PostgreSQL for a database URL, else SQLite in the data dir. */
 export async function openStore(
-  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig },
+  config: Pick<TamgaConfig, 'databaseUrl' | 'databaseSchema' | 'dataDir'> & { readonly store?: StoreConfig; readonly nodeId?: string },
 ): Promise<JournalStore> {
   const settings = config.store ?? DEFAULT_STORE_CONFIG;
   if (config.databaseUrl !== undefined) {
@@ -71,9 +90,19 @@ export async function openStore(
       schema: config.databaseSchema,
       connectionTimeoutMillis: settings.connectTimeoutMs,
       statementTimeoutMillis: settings.statementTimeoutMs,
+      ...(config.nodeId !== undefined && { applicationName: `tamga ${config.nodeId}` }),
     });
   }
-  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes });
+  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes, writer: 'thread' });
+}
+
+/** Takes the keys another node rotated into the shared directory; a damaged file is reported, the old keys stay. */
+function reloadKeys(keys: KeyRing, onError: (error: unknown) => void): void {
+  try {
+    keys.reload();
+  } catch (error) {
+    onError(error);
+  }
 }
 
 /** Options of {@link createTamgaServer} for tests and embedding. */
@@ -95,11 +124,25 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly forwarding?: Partial<WorkerOptions> & { readonly sweepMs?: number };
   /** Resubmission of checkpoints not yet cosigned, ms (default 30,000; 0 = none). */
   readonly witnessRetryMs?: number;
+  /**
+   * Keep the text index of `q` (default true). Off, searches scan what the other filters select: the benchmark's
+   * baseline for the index's ingest cost.
+   */
+  readonly searchIndex?: boolean;
+  /**
+   * Create the first start's credentials (bootstrap API key, administrator) only once {@link TamgaServer.listen}
+   * listens, not here: `tamga serve` sets it so a start that fails to listen loses no one-time secret. Default false.
+   */
+  readonly credentialsOnListen?: boolean;
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
 export async function createTamgaServer(config: TamgaConfig, options: CreateTamgaServerOptions = {}): Promise<TamgaServer> {
   const store = options.store ?? (await openStore(config));
+  // Nodes sharing the database wake each other (appends, access and catalogue changes): PostgreSQL only.
+  const signals = store.openSignals?.();
+  // Forwarding and the commit feed report through the HTTP server's logger, which exists only once the routes are built.
+  const logger: { log?: FastifyInstance['log'] } = {};
   try {
     const evidenceConfig = config.evidence ?? loadEvidenceConfig({});
     const keys = KeyRing.openOrCreate(config.keysDir, { checkpointOverlapMs: evidenceConfig.checkpointKeyOverlapMs });
@@ -118,7 +161,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       tenantIds,
       ...(options.now !== undefined && { now: options.now }),
     });
-    const { created } = await ensureBootstrapKey(store, config.adminApiKey);
+    await signals?.start();
+    await journal.commits.start({
+      ...(signals !== undefined && { signals }),
+      onError: (error) => logger.log?.error({ err: error }, 'catching up with other nodes failed'),
+    });
     const access = new AccessControl({
       store: accessStore,
       journal,
@@ -128,9 +175,12 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.journalReads !== undefined && { journalReads: options.journalReads }),
       ...(options.passwordHashParams !== undefined && { passwordHashParams: options.passwordHashParams }),
     });
-    const { createdPassword } = await access.ensureAdministrator();
-    // Forwarding reports through the HTTP server's logger, which exists only once the routes are built.
-    const logger: { log?: FastifyInstance['log'] } = {};
+    const createCredentials = async (): Promise<{ createdApiKey: string | undefined; createdAdminPassword: string | undefined }> => {
+      const { created } = await ensureBootstrapKey(store, config.adminApiKey);
+      const { createdPassword } = await access.ensureAdministrator();
+      return { createdApiKey: created, createdAdminPassword: createdPassword };
+    };
+    const credentials = options.credentialsOnListen === true ? { createdApiKey: undefined, createdAdminPassword: undefined } : await createCredentials();
     const forwarding = await openForwarding({
       journal,
       keys,
@@ -176,17 +226,43 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       catalogDir: config.catalogDir,
       onError: (error) => http.log.error({ err: error }, 'catalogue refresh failed'),
     });
+    if (signals !== undefined) {
+      // Another node's change applies here at once; the poll of startCatalogs stays as the safety net.
+      catalogs.onChanged(() => signals.publish('catalog'));
+      // Users and keys are read from the database at every request; the signal makes open live streams check again.
+      access.onChanged((where) => {
+        if (where === 'here') signals.publish('access');
+      });
+      // A key rotated on one node (shared TAMGA_KEYS_DIR) signs here too from its signal on.
+      keys.onRotated(() => signals.publish('keys'));
+      signals.subscribe((signal) => {
+        if (signal.topic === 'keys' || signal.topic === 'reconnected') reloadKeys(keys, (error) => logger.log?.error({ err: error }, 'reading rotated keys failed'));
+        if (signal.topic === 'catalog' || signal.topic === 'reconnected') catalogs.refreshSoon();
+        if (signal.topic === 'access' || signal.topic === 'reconnected') access.changedElsewhere();
+      });
+    }
     const checkpointer = new Checkpointer({
       store,
       keys,
       ...(options.checkpointDelayMs !== undefined && { delayMs: options.checkpointDelayMs }),
       onError: (error) => http.log.error({ err: error }, 'checkpoint signing failed'),
     });
-    journal.onAppend(() => checkpointer.nudge());
+    journal.onCommit(() => checkpointer.nudge());
     // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness); their cosignatures join its note.
     checkpointer.onSigned((checkpoint, log) => void witnesses.submit(checkpoint, log));
     checkpointer.start();
     witnesses.start();
+    // The text index of q follows the appends in the background; a journal made before it is indexed the same way.
+    const search = await store.searchIndexStatus();
+    if (options.searchIndex !== false && (search.pending > 0 || search.building === true)) {
+      http.log.info(
+        { pending: search.pending, building: search.building === true },
+        search.pending > 0
+          ? `search index: ${search.pending} records stored before it are being indexed in the background; text searches scan them meanwhile`
+          : 'search index: building the text indexes in the background (CREATE INDEX CONCURRENTLY); text searches scan meanwhile',
+      );
+    }
+    if (options.searchIndex !== false) store.startSearchIndex?.((error) => http.log.error({ err: error }, 'search index: indexing failed; text searches scan meanwhile'));
     const evidence = await startEvidence({
       journal,
       checkpointer,
@@ -201,6 +277,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       await checkpointer.stop();
       await catalogs.stop();
       await forwarding?.stop();
+      await journal.commits.stop();
       await http.close();
       throw error;
     }
@@ -213,9 +290,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       forwarding,
       catalogs,
       http,
-      createdApiKey: created,
+      ...credentials,
       access,
-      createdAdminPassword: createdPassword,
+      async listen(where) {
+        const address = await http.listen({ host: where.host, port: where.port });
+        if (options.credentialsOnListen !== true) return { address, ...credentials };
+        return { address, ...(await createCredentials()) };
+      },
       async close() {
         // First: workers save their progress while the store is open.
         await forwarding?.stop();
@@ -228,10 +309,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await http.close();
         clearTimeout(deadline);
+        await journal.commits.stop();
+        await signals?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await signals?.close();
     await store.close();
     throw error;
   }

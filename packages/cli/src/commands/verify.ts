@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
-import { checkWitnessQuorum, parseWitnessKey, TamgaError } from '@tamga/core';
+import { checkWitnessQuorum, parseWitnessKey } from '@tamga/core';
 import type { VerificationReport, WitnessQuorum } from '@tamga/core';
+import { numberOption, parseCommand, usageError } from '../cli-args.js';
 import { loadHmacKeys, loadPinnedKeys, readBundleHead, readText } from '../evidence/bundle-files.js';
 import { writeBundleDirFromFile } from '../evidence/bundle-stream.js';
 import { verifyBundleDir } from '../evidence/verify-bundle-dir.js';
@@ -21,22 +20,14 @@ page and GET /api/v1/logs/{tenant}/export download. --witness (repeatable) names
 checkpoint covering the bundle's records to carry N valid cosignatures by them.
 Exit 0 valid, 1 tampered, 2 unusable input, 3 valid but not cosigned by enough witnesses.`;
 
-/** Parses argv with node:util, turning its errors into CONFIG_INVALID (exit 2). */
-export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    throw new TamgaError('CONFIG_INVALID', (error as Error).message);
-  }
-}
-
 /**
  * `tamga verify DIR|FILE`: offline verification of an evidence bundle (docs/bundle-format.md). A file is the
  * bundle's single-stream form; it is split into a temporary directory first.
  */
 export async function verify(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parseCommandArgs({
-    args: [...args],
+  const { values, positionals } = parseCommand({
+    command: 'tamga verify',
+    usage: USAGE,
     allowPositionals: true,
     options: {
       keys: { type: 'string' },
@@ -48,26 +39,21 @@ export async function verify(args: readonly string[], out: NodeJS.WritableStream
       witness: { type: 'string', multiple: true },
       'min-witnesses': { type: 'string' },
     },
-  });
+  }, args);
   const bundle = positionals[0];
-  if (bundle === undefined || positionals.length > 1) {
-    process.stderr.write(`${USAGE}\n`);
-    return EXIT.unusable;
-  }
+  if (bundle === undefined) throw usageError('tamga verify', 'name the bundle DIR or FILE');
+  if (positionals.length > 1) throw usageError('tamga verify', `unexpected argument "${positionals[1]}" (one bundle at a time)`);
+  const workers = values.workers === undefined ? undefined : numberOption('tamga verify', 'workers', values.workers, { min: 1, max: 64, integer: true });
   const witnesses = (values.witness ?? []).map((k) => parseWitnessKey(k));
-  const minText = values['min-witnesses'];
-  const minWitnesses = minText === undefined ? witnesses.length : Number(minText);
-  if (!Number.isInteger(minWitnesses) || minWitnesses < 0 || minWitnesses > witnesses.length) {
-    throw new TamgaError('CONFIG_INVALID', `--min-witnesses must be a whole number from 0 to the number of --witness keys (${witnesses.length})`, {
-      field: '--min-witnesses',
-    });
-  }
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  const minWitnesses =
+    values['min-witnesses'] === undefined
+      ? witnesses.length
+      : numberOption('tamga verify', 'min-witnesses', values['min-witnesses'], { min: 0, max: witnesses.length, integer: true });
   const options = {
     ...(values.keys !== undefined && { verifiers: loadPinnedKeys(values.keys) }),
     ...(values['hmac-key'] !== undefined && { hmacKeys: loadHmacKeys(values['hmac-key']) }),
     ...(values['trusted-checkpoint'] !== undefined && { trustedCheckpoint: readText(values['trusted-checkpoint']) }),
-    ...(workers !== undefined && Number.isInteger(workers) && { workers }),
+    ...(workers !== undefined && { workers }),
   };
   let quorum: WitnessQuorum | undefined;
   const checkWitnesses = (dir: string, report: VerificationReport): void => {

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomFillSync } from 'node:crypto';
 import { canonicalize } from '../canonical/canonical-json.js';
 import { hashLeaf } from '../merkle/hasher.js';
@@ -104,108 +105,287 @@ export function canonicalRecordObject(fields: RecordFields, payloadDigest: strin
   };
 }
 
-// Strings that might hold a lone surrogate go through the generic RFC 8785 serializer, which refuses it.
+// Characters a JSON string escapes, and surrogates (a lone one is refused by RFC 8785).
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE_OR_CHECK = /["\\\u0000-\u001f\ud800-\udfff]/;
 const SURROGATE = /[\ud800-\udfff]/;
+
+/** Thrown inside the fast path when a value needs the generic serializer (which refuses or handles it). */
+const GENERIC = Symbol('generic');
+
+/** A JSON string as RFC 8785 writes it; strings with a surrogate go to the generic serializer. */
+function quoted(s: string): string {
+  if (!NEEDS_ESCAPE_OR_CHECK.test(s)) return '"' + s + '"';
+  if (SURROGATE.test(s)) throw GENERIC;
+  return JSON.stringify(s);
+}
+
+/** A value of the canonical record: strings, numbers, booleans and null inline; objects by the generic serializer. */
+function member(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return quoted(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw GENERIC;
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      return canonicalize(value); // nested objects and arrays: sorted at every level
+    default:
+      throw GENERIC;
+  }
+}
+
+/** The members of the canonical record other than `extra`'s, in RFC 8785 order (UTF-16 code units). */
+const BASE_KEYS = [
+  'apiCreatedAt',
+  'classifiedEvent',
+  'createdAt',
+  'event',
+  'eventName',
+  'id',
+  'ip',
+  'log',
+  'nodeId',
+  'operationKey',
+  'outcome',
+  'payloadDigest',
+  'seq',
+  'severity',
+  'sigKid',
+  'tenantId',
+  'userId',
+  'v',
+] as const;
+type BaseKey = (typeof BASE_KEYS)[number];
+const BASE_KEY_SET: ReadonlySet<string> = new Set(BASE_KEYS);
+
+/** One member of the merged key order: a base member (by its index in {@link BASE_KEYS}) or an added field. */
+type OrderedKey = { readonly base: number; readonly prefix: string } | { readonly extra: string; readonly prefix: string };
+
+// Records mostly share one set of added fields (e.g. pollable + catalogVersion): their merged key order is kept.
+const keyOrders = new Map<string, readonly OrderedKey[]>();
+const NO_EXTRA: readonly string[] = [];
+
+function mergedOrder(extraKeys: readonly string[]): readonly OrderedKey[] {
+  const signature = extraKeys.join('\u0000');
+  let order = keyOrders.get(signature);
+  if (order === undefined) {
+    const all = [...BASE_KEYS, ...extraKeys].sort();
+    let first = true;
+    order = all.map((key) => {
+      const prefix = (first ? '' : ',') + quoted(key) + ':';
+      first = false;
+      // extraKeys holds no base key's name (base fields win), so a name is either one or the other.
+      const base = BASE_KEYS.indexOf(key as BaseKey);
+      return base >= 0 ? { base, prefix } : { extra: key, prefix };
+    });
+    if (keyOrders.size < 1000) keyOrders.set(signature, order);
+  }
+  return order;
+}
+
+// Timestamps of one second share their text up to the fraction: the last second's is kept.
+let lastSecond = Number.NaN;
+let lastSecondPrefix = '';
+
+/** {@link formatTimestamp}, faster for times of the same second as the last one (years 1000-9999). */
+function timestampText(micros: number): string {
+  if (!Number.isSafeInteger(micros)) return formatTimestamp(micros);
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== lastSecond) {
+    const text = formatTimestamp(micros);
+    // Four-digit years only: the text is `YYYY-MM-DDTHH:MM:SS.ffffffZ` and its first 20 characters name the second.
+    if (text.length !== 27) return text;
+    lastSecond = second;
+    lastSecondPrefix = text.slice(0, 20);
+    return text;
+  }
+  const fraction = micros - second * 1_000_000;
+  return lastSecondPrefix + (fraction >= 100_000 ? String(fraction) : String(fraction).padStart(6, '0')) + 'Z';
+}
 
 /**
  * The canonical bytes `L` of a record as a string: RFC 8785 of {@link canonicalRecordObject}.
  *
- * Hot path (runs per event at ingest and per record on read): the record is built with its keys already in
- * RFC 8785 order and serialized by one `JSON.stringify` — identical output, because every value is a string,
- * a safe integer, a boolean, null or a flat object (copied with sorted keys), and JSON.stringify's string
- * escaping is RFC 8785's for strings without lone surrogates (refused at input). Anything else takes the
- * generic serializer. `record.test.ts` checks both give the same bytes.
+ * Hot path (runs per event at ingest and per record on read): the record's members are written in RFC 8785 order
+ * straight into one string — the base members' order is fixed, merged with the added fields' names once per set of
+ * names — with strings escaped exactly as RFC 8785 does and nested values by the generic serializer. Anything the
+ * fast path does not cover (a surrogate, a non-finite number) takes the generic serializer, which refuses or handles
+ * it. `record.test.ts` proves both give the same bytes over every shape of record.
  */
 export function canonicalRecordString(fields: RecordFields, payloadDigest: string): string {
-  if (
-    (fields.userId !== null && SURROGATE.test(fields.userId)) ||
-    (fields.operationKey !== null && SURROGATE.test(fields.operationKey)) ||
-    (fields.nodeId !== null && SURROGATE.test(fields.nodeId)) ||
-    SURROGATE.test(fields.log)
-  ) {
+  try {
+    return fastCanonicalRecordString(fields, payloadDigest);
+  } catch (error) {
+    if (error !== GENERIC) throw error;
     return canonicalize(canonicalRecordObject(fields, payloadDigest));
   }
-  // Keys in UTF-16 code unit order (RFC 8785 §3.2.3).
-  const base: Record<string, unknown> = {
-    apiCreatedAt: formatTimestamp(fields.apiCreatedAt),
-    classifiedEvent: fields.classifiedEvent,
-    createdAt: formatTimestamp(fields.createdAt),
-    event: fields.event,
-    eventName: fields.eventName,
-    id: fields.id,
-    ip: fields.ip,
-    log: fields.log,
-    nodeId: fields.nodeId,
-    operationKey: fields.operationKey,
-    outcome: fields.outcome,
-    payloadDigest,
-    seq: fields.seq,
-    severity: fields.severity,
-    sigKid: fields.sigKid,
-    tenantId: fields.tenantId,
-    userId: fields.userId,
-    v: RECORD_FORMAT_VERSION,
-  };
+}
+
+function fastCanonicalRecordString(fields: RecordFields, payloadDigest: string): string {
   const extra = fields.extra as Record<string, unknown>;
-  let keys: string[] | undefined;
+  let extraKeys: string[] | undefined;
   for (const key in extra) {
-    const value = extra[key];
-    if (value === undefined || key in base) continue; // as canonicalRecordObject: the base fields win
-    // Only flat values and flat objects with non-numeric keys keep insertion order in JSON.stringify.
-    if (typeof value === 'object' && value !== null && !isFlatObject(value)) {
-      return canonicalize(canonicalRecordObject(fields, payloadDigest));
+    // As canonicalRecordObject: the base fields win over added fields of the same name; undefined is left out.
+    if (extra[key] === undefined || BASE_KEY_SET.has(key)) continue;
+    (extraKeys ??= []).push(key);
+  }
+  const order = mergedOrder(extraKeys ?? NO_EXTRA);
+  let out = '{';
+  for (let i = 0; i < order.length; i++) {
+    const k = order[i]!;
+    let text: string | undefined;
+    if ('extra' in k) text = member(extra[k.extra]);
+    else {
+      const value = baseValue(fields, k.base, payloadDigest);
+      if (value === undefined) {
+        // An absent base member is left out, as JSON.stringify and RFC 8785 do; the next member's comma stays right
+        // only on the generic path.
+        throw GENERIC;
+      }
+      text = value;
     }
-    (keys ??= []).push(key);
+    out += k.prefix + text;
   }
-  if (keys === undefined) return JSON.stringify(base);
-  const signature = keys.join(',');
-  let order = keyOrders.get(signature);
-  if (order === undefined) {
-    order = [...Object.keys(base), ...keys].sort();
-    if (keyOrders.size < 1000) keyOrders.set(signature, order);
-  }
-  const ordered: Record<string, unknown> = {};
-  for (const key of order) {
-    const value = key in base ? base[key] : extra[key];
-    ordered[key] = typeof value === 'object' && value !== null ? sortedCopy(value as Record<string, unknown>) : value;
-  }
-  return JSON.stringify(ordered);
+  return out + '}';
 }
 
-// Records mostly share one set of added fields (e.g. catalogVersion): their merged key order is kept.
-const keyOrders = new Map<string, string[]>();
-
-/** Whether an object has only string, number, boolean or null values and no integer-like keys. */
-function isFlatObject(value: object): boolean {
-  if (Array.isArray(value)) return false;
-  for (const key in value) {
-    if (/^\d/.test(key)) return false;
-    const v = (value as Record<string, unknown>)[key];
-    if (typeof v === 'object' && v !== null) return false;
+/** The serialized value of base member `index` of {@link BASE_KEYS}; undefined when the field is absent. */
+function baseValue(f: RecordFields, index: number, payloadDigest: string): string | undefined {
+  switch (index) {
+    case 0:
+      return f.apiCreatedAt === undefined ? undefined : '"' + timestampText(f.apiCreatedAt) + '"';
+    case 1:
+      return optional(f.classifiedEvent);
+    case 2:
+      return f.createdAt === undefined ? undefined : '"' + timestampText(f.createdAt) + '"';
+    case 3:
+      return optional(f.event);
+    case 4:
+      return optional(f.eventName);
+    case 5:
+      return optional(f.id);
+    case 6:
+      return optional(f.ip);
+    case 7:
+      return optional(f.log);
+    case 8:
+      return optional(f.nodeId);
+    case 9:
+      return optional(f.operationKey);
+    case 10:
+      return optional(f.outcome);
+    case 11:
+      return quoted(payloadDigest);
+    case 12:
+      return optional(f.seq);
+    case 13:
+      return optional(f.severity);
+    case 14:
+      return optional(f.sigKid);
+    case 15:
+      return optional(f.tenantId);
+    case 16:
+      return optional(f.userId);
+    default:
+      return String(RECORD_FORMAT_VERSION);
   }
-  return true;
 }
 
-function sortedCopy(value: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) copy[key] = value[key];
-  return copy;
+function optional(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'object' && value !== null) throw GENERIC; // not a record's shape
+  return member(value);
 }
 
 /**
  * Seals a record: draws a payload salt, builds the canonical bytes, signs them with the HMAC key
- * `fields.sigKid` names, and hashes them into a Merkle leaf (RFC 9162 §2.1.1).
+ * `fields.sigKid` names, and hashes them into a Merkle leaf (RFC 9162 §2.1.1). For many records under one key,
+ * {@link RecordSealer} does the same with the key prepared once.
  */
 export function sealRecord(fields: RecordFields, hmacKey: Uint8Array): RecordSeal {
-  const payloadSalt = nextSalt();
-  const digest = computePayloadDigest(payloadSalt, fields.entityData, fields.text);
-  const canonical = Buffer.from(canonicalRecordString(fields, digest), 'utf8');
-  return {
-    canonical,
-    signature: computeRecordSignature(hmacKey, canonical),
-    leafHash: hashLeaf(canonical),
-    payloadSalt,
-  };
+  return new RecordSealer(hmacKey).seal(fields);
+}
+
+/**
+ * The reference sealing, kept plain to check the fast one against: RFC 8785 by the generic serializer of
+ * {@link canonicalRecordObject}, `createHmac`, {@link hashLeaf}; the payload salt given.
+ */
+export function sealRecordReference(fields: RecordFields, hmacKey: Uint8Array, payloadSalt: Buffer): RecordSeal {
+  const digest = createHash('sha256').update(payloadSalt).update(canonicalize([fields.entityData, fields.text]), 'utf8').digest('hex');
+  const canonical = Buffer.from(canonicalize(canonicalRecordObject(fields, digest)), 'utf8');
+  return { canonical, signature: computeRecordSignature(hmacKey, canonical), leafHash: hashLeaf(canonical), payloadSalt };
+}
+
+type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer' | 'hex') => Buffer | string;
+const oneShot: OneShotHash | undefined =
+  typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto.hash as OneShotHash) : undefined;
+
+/** HMAC-SHA256's block size (RFC 2104 `B`). */
+const HMAC_BLOCK = 64;
+/** Largest message hashed through the scratch buffer; larger ones take createHmac. */
+const SCRATCH_MAX = 64 * 1024;
+
+/**
+ * Seals records under one HMAC key, prepared once: HMAC-SHA256 per RFC 2104 computed as two one-shot SHA-256 over
+ * the key's inner and outer pads (no HMAC object per record), the payload digest hashed in one shot, the canonical
+ * bytes by the record-shaped serializer. Byte-identical to {@link sealRecordReference} (`record-sealer.test.ts`).
+ */
+export class RecordSealer {
+  readonly #key: Uint8Array;
+  /** `(K0 ⊕ ipad) ‖ message`, the message written after the pad. */
+  #inner: Buffer;
+  /** `(K0 ⊕ opad) ‖ inner hash`. */
+  readonly #outer: Buffer;
+  #payload = Buffer.allocUnsafe(1024);
+
+  constructor(hmacKey: Uint8Array) {
+    this.#key = hmacKey;
+    // RFC 2104: a key longer than the block is hashed first; K0 is the key padded with zeros to the block.
+    const k0 = Buffer.alloc(HMAC_BLOCK);
+    if (hmacKey.length > HMAC_BLOCK) createHash('sha256').update(hmacKey).digest().copy(k0);
+    else k0.set(hmacKey);
+    this.#inner = Buffer.allocUnsafe(HMAC_BLOCK + 1024);
+    this.#outer = Buffer.allocUnsafe(HMAC_BLOCK + 32);
+    for (let i = 0; i < HMAC_BLOCK; i++) {
+      this.#inner[i] = k0[i]! ^ 0x36;
+      this.#outer[i] = k0[i]! ^ 0x5c;
+    }
+  }
+
+  /** Seals one record with a fresh payload salt (as {@link sealRecord}); tests give the salt. */
+  seal(fields: RecordFields, payloadSalt: Buffer = nextSalt()): RecordSeal {
+    const canonical = Buffer.from(canonicalRecordString(fields, this.payloadDigest(payloadSalt, fields.entityData, fields.text)), 'utf8');
+    return { canonical, signature: this.sign(canonical), leafHash: hashLeaf(canonical), payloadSalt };
+  }
+
+  /** {@link computePayloadDigest}, hashed in one shot. */
+  payloadDigest(salt: Uint8Array, entityData: EntityData | null, text: string | null): string {
+    const json = canonicalize([entityData, text]);
+    const most = salt.length + json.length * 3;
+    if (oneShot === undefined || most > SCRATCH_MAX) return computePayloadDigest(salt, entityData, text);
+    if (this.#payload.length < most) this.#payload = Buffer.allocUnsafe(Math.max(most, this.#payload.length * 2));
+    this.#payload.set(salt, 0);
+    const n = this.#payload.write(json, salt.length, 'utf8');
+    return oneShot('sha256', this.#payload.subarray(0, salt.length + n), 'hex') as string;
+  }
+
+  /** {@link computeRecordSignature}: hex HMAC-SHA256 of the canonical bytes. */
+  sign(canonical: Uint8Array): string {
+    const n = HMAC_BLOCK + canonical.length;
+    if (oneShot === undefined || n > SCRATCH_MAX) return computeRecordSignature(this.#key, canonical);
+    if (this.#inner.length < n) {
+      const grown = Buffer.allocUnsafe(Math.max(n, this.#inner.length * 2));
+      this.#inner.copy(grown, 0, 0, HMAC_BLOCK);
+      this.#inner = grown;
+    }
+    this.#inner.set(canonical, HMAC_BLOCK);
+    this.#outer.set(oneShot('sha256', this.#inner.subarray(0, n), 'buffer') as Buffer, HMAC_BLOCK);
+    return oneShot('sha256', this.#outer, 'hex') as string;
+  }
 }
 
 /** What a store keeps beside a record's fields to check it on read. */

@@ -11,7 +11,8 @@ import type { AccessStore, ApiKeyRecord, ApiKeyScope, Role, SessionRecord, UserR
 import { DEFAULT_PASSWORD_HASH_PARAMS, dummyPasswordHash, hashPassword, verifyPassword } from './password-hashing.js';
 import type { PasswordHashParams } from './password-hashing.js';
 import { checkPasswordPolicy } from './password-policy.js';
-import { TokenBuckets } from './token-bucket.js';
+import { openRateLimiter } from './rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Event codes Tamga journals about access (catalogs/ai-server.json and catalogs/tamga.json). */
 export const ACCESS_EVENTS = Object.freeze({
@@ -129,10 +130,12 @@ export class AccessControl implements Authenticator {
   readonly #now: () => number;
   readonly #hashParams: PasswordHashParams;
   readonly #journalReads: boolean;
-  readonly #ipAttempts: TokenBuckets;
-  readonly #accountAttempts: TokenBuckets;
-  readonly #ingest: TokenBuckets;
-  readonly #lastRead = new Map<string, number>();
+  readonly #ipAttempts: RateLimiter;
+  readonly #accountAttempts: RateLimiter;
+  readonly #ingest: RateLimiter;
+  /** One JournalRead per principal a minute: a bucket of one token refilled once a minute. */
+  readonly #journalReadLimit: RateLimiter;
+  readonly #changeListeners = new Set<(where: 'here' | 'elsewhere') => void>();
   #dummyHash: Promise<string> | undefined;
 
   constructor(options: AccessControlConfig) {
@@ -144,14 +147,36 @@ export class AccessControl implements Authenticator {
     this.#hashParams = options.passwordHashParams ?? DEFAULT_PASSWORD_HASH_PARAMS;
     this.#journalReads = options.journalReads ?? true;
     const c = this.config;
-    this.#ipAttempts = new TokenBuckets(c.loginRatePerIp, c.loginRatePerIp / 60);
-    this.#accountAttempts = new TokenBuckets(c.loginRatePerAccount, c.loginRatePerAccount / 60);
-    this.#ingest = new TokenBuckets(c.ingestBurst, c.ingestRate, 10_000);
+    // In the database on PostgreSQL: limits hold for the cluster, not once per node (decisions/0034).
+    this.#ipAttempts = openRateLimiter(this.store, 'login-ip', c.loginRatePerIp, c.loginRatePerIp / 60);
+    this.#accountAttempts = openRateLimiter(this.store, 'login-account', c.loginRatePerAccount, c.loginRatePerAccount / 60);
+    this.#ingest = openRateLimiter(this.store, 'ingest', c.ingestBurst, c.ingestRate, 10_000);
+    this.#journalReadLimit = openRateLimiter(this.store, 'journal-read', 1, 1000 / JOURNAL_READ_INTERVAL_MS, 10_000);
   }
 
   /** The tenant-id rule of the journal, for the tenants of users and API keys ({@link parseTenants}). */
   get tenantIds(): TenantIds {
     return this.#journal.tenantIds;
+  }
+
+  /**
+   * Registers a listener told when who may do what changed: a user changed, disabled or removed, a session ended for
+   * it, an API key revoked — by this node (`here`, after the change committed) or by another (`elsewhere`, on its
+   * signal). Open live streams check their credentials again. Returns the function that removes it; listeners must
+   * not throw.
+   */
+  onChanged(listener: (where: 'here' | 'elsewhere') => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  /** Another node changed users or keys (its signal arrived). */
+  changedElsewhere(): void {
+    for (const listener of this.#changeListeners) listener('elsewhere');
+  }
+
+  #changedHere(): void {
+    for (const listener of this.#changeListeners) listener('here');
   }
 
   // ---- first start ---------------------------------------------------------------------------------
@@ -290,7 +315,8 @@ export class AccessControl implements Authenticator {
    */
   async signIn(login: string, password: string, origin: RequestOrigin): Promise<OpenedSession> {
     const now = this.#now();
-    const wait = Math.max(this.#ipAttempts.take(`ip:${origin.ip}`, 1, now), this.#accountAttempts.take(`login:${login}`, 1, now));
+    const [byIp, byAccount] = await Promise.all([this.#ipAttempts.take(`ip:${origin.ip}`, 1, now), this.#accountAttempts.take(`login:${login}`, 1, now)]);
+    const wait = Math.max(byIp, byAccount);
     if (wait > 0) throw new TamgaError('RATE_LIMITED', 'Too many sign-in attempts; retry later', { retryAfter: wait });
     const attempt = { userId: null, ip: origin.ip, operationKey: null };
     const entityData = `${login}, tenantId=`;
@@ -359,6 +385,7 @@ export class AccessControl implements Authenticator {
   async signOut(principal: Principal, origin: RequestOrigin): Promise<void> {
     if (principal.sessionIdHash === undefined) return;
     if (await this.store.deleteSession(principal.sessionIdHash)) {
+      this.#changedHere();
       await this.#journalEvent(ACCESS_EVENTS.LogOut, this.#actor(principal, origin), { entityData: `${principal.name}, tenantId=` });
     }
   }
@@ -399,6 +426,7 @@ export class AccessControl implements Authenticator {
     };
     await this.store.updateUser(changed);
     await this.store.deleteSessionsOf(user.login, principal.sessionIdHash);
+    this.#changedHere();
     await this.#journalEvent(ACCESS_EVENTS.UserPasswordChanged, this.#actor(principal, origin), {
       entityData: { login: user.login },
       text: 'The user changed their own password',
@@ -479,6 +507,7 @@ export class AccessControl implements Authenticator {
     };
     if (!(await this.store.updateUser(changed))) throw new TamgaError('USER_NOT_FOUND', `No user "${login}"`, { field: 'login' });
     if (changes.password !== undefined || !enabled) await this.store.deleteSessionsOf(login);
+    this.#changedHere();
     if (changes.password !== undefined) await this.store.clearLoginFailures(login, now - this.config.lockoutMinutes * 60_000);
 
     const who = this.#actor(actor, origin);
@@ -512,6 +541,7 @@ export class AccessControl implements Authenticator {
     const user = await this.#user(login);
     if (user.roles.includes('administrator') && user.enabled) await this.#keepAnAdministrator(login);
     if (!(await this.store.deleteUser(login))) throw new TamgaError('USER_NOT_FOUND', `No user "${login}"`, { field: 'login' });
+    this.#changedHere();
     await this.#journalEvent(ACCESS_EVENTS.UserRemoved, this.#actor(actor, origin), { entityData: { login, roles: user.roles } });
   }
 
@@ -567,6 +597,7 @@ export class AccessControl implements Authenticator {
     const key = await this.store.getApiKey(id);
     if (key === undefined || key.revokedAt !== null) throw new TamgaError('API_KEY_NOT_FOUND', `No active API key ${id}`, { field: 'id' });
     if (!(await this.store.revokeApiKey(id, this.#now()))) throw new TamgaError('API_KEY_NOT_FOUND', `No active API key ${id}`, { field: 'id' });
+    this.#changedHere();
     await this.#journalEvent(ACCESS_EVENTS.ApiKeyRevoked, this.#actor(actor, origin), { entityData: { id, name: key.name } });
   }
 
@@ -576,8 +607,8 @@ export class AccessControl implements Authenticator {
    * Takes `events` tokens from the principal's ingest bucket; returns the seconds to wait when the rate
    * is exceeded, else 0. The bootstrap administrator key is not limited (automation, benchmarks).
    */
-  takeIngest(principal: Principal, events: number): number {
-    if (principal.kind === 'bootstrap' || principal.id === undefined) return 0;
+  takeIngest(principal: Principal, events: number): Promise<number> {
+    if (principal.kind === 'bootstrap' || principal.id === undefined) return Promise.resolve(0);
     return this.#ingest.take(principal.id, events, this.#now());
   }
 
@@ -588,13 +619,7 @@ export class AccessControl implements Authenticator {
   async noteJournalRead(principal: Principal, origin: RequestOrigin, read: { path: string; query: string }): Promise<void> {
     if (!this.#journalReads) return;
     const key = principal.id ?? principal.name;
-    const now = this.#now();
-    const last = this.#lastRead.get(key);
-    if (last !== undefined && now - last < JOURNAL_READ_INTERVAL_MS && now >= last) return;
-    this.#lastRead.set(key, now);
-    if (this.#lastRead.size > 10_000) {
-      for (const [k, at] of this.#lastRead) if (now - at >= JOURNAL_READ_INTERVAL_MS) this.#lastRead.delete(k);
-    }
+    if ((await this.#journalReadLimit.take(key, 1, this.#now())) > 0) return;
     await this.#journalEvent(ACCESS_EVENTS.JournalRead, this.#actor(principal, origin), {
       entityData: { path: read.path, query: read.query.slice(0, 2000) },
       text: 'At most one JournalRead per principal a minute',

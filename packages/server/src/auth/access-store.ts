@@ -61,6 +61,13 @@ export interface AccessStore {
   admitLoginAttempt(login: string, ip: string, at: number, since: number, limit: number): Promise<LoginAdmission>;
   /** Forgets the failed sign-ins of `login` (after a successful one), and any older than `before`. */
   clearLoginFailures(login: string, before: number): Promise<void>;
+  /**
+   * For a store several nodes share: takes `cost` tokens (at most `capacity`) from the token bucket `key` (up to
+   * `capacity` tokens, refilled `ratePerSecond` a second) at `now`, atomically across nodes, so a limit holds for the
+   * cluster rather than per node. Returns 0 when taken, else the whole seconds until the same cost would pass (nothing
+   * is taken then). Absent: the limits are kept in memory (one node).
+   */
+  takeTokens?(key: string, cost: number, capacity: number, ratePerSecond: number, now: number): Promise<number>;
 }
 
 /** The answer of {@link AccessStore.admitLoginAttempt}. */

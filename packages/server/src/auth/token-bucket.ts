@@ -1,5 +1,6 @@
 /**
- * Token buckets keyed by caller (API key, IP, login), in memory on this node. A bucket holds up to
+ * Token buckets keyed by caller (API key, IP, login), in memory on this node (`openRateLimiter` keeps them in the
+ * database when nodes share it). A bucket holds up to
  * `capacity` tokens and refills `ratePerSecond` tokens a second; a request costs one token or more.
  */
 export class TokenBuckets {

@@ -59,6 +59,11 @@ export class CatalogRegistry implements CatalogResolver {
   readonly #defaultView: TenantCatalog;
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
+  /** A refresh was asked for while one ran: run one more after it (the change may have committed after its read). */
+  #refreshAgain = false;
+  #stopped = false;
+  #onRefreshError: (error: unknown) => void = () => undefined;
+  readonly #changeListeners = new Set<() => void>();
 
   private constructor(config: CatalogRegistryConfig) {
     this.#builtins = Object.freeze([...config.builtins]);
@@ -155,6 +160,7 @@ export class CatalogRegistry implements CatalogResolver {
     const doc = await this.parseTenantCatalog(text, source, settings);
     const result = await store.putTenantCatalog(tenantId, { catalog: doc.catalog, format, text }, this.#now() * 1000);
     await this.#reload();
+    this.#changed();
     return result;
   }
 
@@ -184,6 +190,20 @@ export class CatalogRegistry implements CatalogResolver {
     }
     await store.putTenantSettings(tenantId, settings, this.#now() * 1000);
     await this.#reload();
+    this.#changed();
+  }
+
+  /**
+   * Registers a listener told after this node changed a catalogue or a tenant's settings (it signals the other
+   * nodes); returns the function that removes it. Listeners must not throw.
+   */
+  onChanged(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#changeListeners) listener();
   }
 
   /**
@@ -213,21 +233,37 @@ export class CatalogRegistry implements CatalogResolver {
    */
   startRefreshing(intervalMs: number, onError: (error: unknown) => void): void {
     if (this.#store === undefined || this.#timer !== undefined) return;
-    this.#timer = setInterval(() => {
-      if (this.#refreshing !== undefined) return;
-      this.#refreshing = this.refresh()
-        .catch(onError)
-        .finally(() => {
-          this.#refreshing = undefined;
-        });
-    }, intervalMs);
+    this.#onRefreshError = onError;
+    this.#timer = setInterval(() => this.refreshSoon(), intervalMs);
     this.#timer.unref();
+  }
+
+  /**
+   * Starts a {@link refresh} now (another node signalled a change), or one more right after the one in progress;
+   * errors go to the `onError` of {@link startRefreshing}.
+   */
+  refreshSoon(): void {
+    if (this.#store === undefined || this.#stopped) return;
+    if (this.#refreshing !== undefined) {
+      this.#refreshAgain = true;
+      return;
+    }
+    this.#refreshing = this.refresh()
+      .catch(this.#onRefreshError)
+      .finally(() => {
+        this.#refreshing = undefined;
+        if (this.#refreshAgain) {
+          this.#refreshAgain = false;
+          this.refreshSoon();
+        }
+      });
   }
 
   /** Stops polling, waits for a poll in flight, and stops the parser's worker. */
   async stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#stopped = true;
     await this.#refreshing;
     await this.#parser.close();
   }

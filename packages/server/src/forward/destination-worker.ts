@@ -40,7 +40,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = Object.freeze({
 
 /**
  * The part of the journal forwarding uses: reading records by log and `seq`, checking them, the catalogues (OCSF
- * mappings), appending Tamga's own events, and being told of appends. `Journal` is one; the forwarding thread builds
+ * mappings), appending Tamga's own events, and being told of commits. `Journal` is one; the forwarding thread builds
  * its own over a connection of its own, appending through the main thread.
  */
 export interface ForwardJournal {
@@ -48,7 +48,8 @@ export interface ForwardJournal {
   readonly catalogs: CatalogResolver;
   check(record: StoredRecord): CheckedRecord;
   appendSystem(event: Readonly<Record<string, unknown>>): Promise<unknown>;
-  onAppend(listener: () => void): () => void;
+  /** Wakes on every commit, by any node sharing the database. */
+  onCommit(listener: () => void): () => void;
 }
 
 /** What a worker needs besides its destination. */

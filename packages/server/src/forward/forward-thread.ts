@@ -96,7 +96,7 @@ async function start(): Promise<void> {
     catalogs,
     check: (record) => ({ ...record, integrity: checkRecord(record, record, (kid) => keys.hmacSecret(kid)) }),
     appendSystem,
-    onAppend: (listener) => {
+    onCommit: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },

@@ -71,7 +71,7 @@ export function secretContext(destinationId: string, field: string): string {
 }
 
 /**
- * Runs one {@link DestinationWorker} per destination. Workers wake on every committed batch (`Journal.onAppend`: a
+ * Runs one {@link DestinationWorker} per destination. Workers wake on every committed batch of any node (`Journal.onCommit`: a
  * call that only sets a flag, so ingest pays nothing) and on a sweep every second, which also notices destinations
  * changed by other nodes (one read of the forwarding revision). A hanging destination holds up its own worker
  * only.
@@ -96,7 +96,7 @@ export class Forwarder implements ForwardRunner {
   /** Starts a worker for every stored destination, then wakes them on appends and on the sweep. */
   async start(): Promise<void> {
     await this.reload();
-    this.#removeListener = this.#config.journal.onAppend(() => this.wakeAll());
+    this.#removeListener = this.#config.journal.onCommit(() => this.wakeAll());
     this.#sweep = setInterval(() => {
       this.wakeAll();
       void this.#reloadIfChanged();

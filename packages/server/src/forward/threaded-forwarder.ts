@@ -57,7 +57,7 @@ export class ThreadedForwarder implements ForwardRunner {
    */
   async start(): Promise<void> {
     await this.#startIfNeeded();
-    this.#removeListener = this.#config.journal.onAppend(() => this.#post({ type: 'wake' }));
+    this.#removeListener = this.#config.journal.onCommit(() => this.#post({ type: 'wake' }));
     this.#look = setInterval(() => {
       if (this.#thread === undefined) this.#startIfNeeded().catch((error: unknown) => this.#config.onError(error, 'starting the forwarding thread failed'));
     }, LOOK_MS);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { TamgaError } from '@tamga/core';
 
 /**
@@ -22,6 +23,13 @@ export interface HttpConfig {
    * it get 429 and the connection closes. 0 = no limit (behind a proxy that connects from one address). Default 128.
    */
   readonly maxConnectionsPerIp: number;
+  /**
+   * `TAMGA_TRUST_PROXY`: addresses or CIDR ranges of the load balancers and proxies in front of Tamga (comma
+   * separated; `loopback`, `linklocal`, `uniquelocal` name those ranges). A request from one of them is taken to come
+   * from the address it names in `X-Forwarded-For`: what is journalled as `ip` and what the sign-in limits count.
+   * Default none: `X-Forwarded-For` is ignored, as anyone can send it.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 /** The defaults of {@link HttpConfig}. */
@@ -31,7 +39,30 @@ export const DEFAULT_HTTP_CONFIG: HttpConfig = Object.freeze({
   keepAliveTimeoutMs: 72_000,
   idleTimeoutMs: 300_000,
   maxConnectionsPerIp: 128,
+  trustProxy: Object.freeze([]),
 });
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Parses `TAMGA_TRUST_PROXY`: each entry an address, an address/prefix, or a range name. */
+function trustedProxies(raw: string | undefined): readonly string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const item = entry.trim();
+    const [address = '', prefix, extra] = item.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const isValid =
+      PROXY_RANGE_NAMES.has(item) ||
+      (family !== 0 && extra === undefined && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)));
+    if (!isValid) {
+      throw new TamgaError('CONFIG_INVALID', `TAMGA_TRUST_PROXY: "${item}" is no address, CIDR range or one of loopback, linklocal, uniquelocal`, {
+        field: 'TAMGA_TRUST_PROXY',
+      });
+    }
+    return item;
+  });
+}
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallbackMs: number, min: number): number {
   const raw = env[name];
@@ -64,5 +95,6 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig
     keepAliveTimeoutMs: seconds(env, 'TAMGA_KEEP_ALIVE_TIMEOUT_SECONDS', DEFAULT_HTTP_CONFIG.keepAliveTimeoutMs, 0.1),
     idleTimeoutMs: seconds(env, 'TAMGA_IDLE_TIMEOUT_SECONDS', DEFAULT_HTTP_CONFIG.idleTimeoutMs, 1),
     maxConnectionsPerIp,
+    trustProxy: trustedProxies(env.TAMGA_TRUST_PROXY),
   };
 }

@@ -9,21 +9,17 @@ export interface AppendWait {
 }
 
 /**
- * Wakes waiters when new records of their tenant are committed, from the journal's own `onAppend` listener: the
- * Event API's long poll waits on it instead of querying on a timer. Holds nothing while nobody waits.
- *
- * Scope: appends through this process. With several nodes on PostgreSQL a waiter wakes for the appends of its
- * own node only, and otherwise when its timeout ends (as with the live stream).
+ * Wakes waiters when new records of their tenant are committed, by this node or (PostgreSQL) any other, from the
+ * journal's `CommitFeed`: the Event API's long poll waits on it instead of querying on a timer. Holds nothing
+ * while nobody waits.
  */
 export class AppendWaiters {
   readonly #waiters = new Map<string | null, Set<() => void>>();
 
   constructor(journal: Journal) {
-    journal.onAppend((results) => {
+    journal.commits.onCommit((ranges) => {
       if (this.#waiters.size === 0) return;
-      const woken = new Set<string | null>();
-      for (const r of results) if (!r.duplicate) woken.add(r.tenantId);
-      for (const tenantId of woken) {
+      for (const { tenantId } of ranges) {
         const waiting = this.#waiters.get(tenantId);
         if (waiting === undefined) continue;
         this.#waiters.delete(tenantId);

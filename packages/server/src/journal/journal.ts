@@ -4,9 +4,10 @@ import {
   uuidv7,
   validateEventInput,
   ValidationError,
-  sealRecord,
+  RecordSealer,
   SYSTEM_TENANT_ID,
   DEFAULT_EVENT_LIMITS,
+  extractSubject,
   EARLIEST_STORED_MICROS,
   EPOCH_MICROS,
   formatTimestamp,
@@ -16,6 +17,7 @@ import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields 
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { CommitFeed } from './commit-feed.js';
 import { countRecordStats } from './minute-counts.js';
 import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from './same-event.js';
 import type { RecordStats } from './minute-counts.js';
@@ -122,9 +124,12 @@ export class Journal {
   readonly #limits: EventLimits;
   readonly #now: () => number;
   readonly #listeners = new Set<AppendListener>();
+  /** Every record committed, by this node or (once started) by any node sharing the database: live stream, long polls, forwarding. */
+  readonly commits: CommitFeed;
 
   constructor(config: JournalConfig) {
     this.store = config.store;
+    this.commits = new CommitFeed(config.store);
     this.catalog = config.catalog;
     if (config.catalogs !== undefined) {
       this.catalogs = config.catalogs;
@@ -145,7 +150,7 @@ export class Journal {
     return `${this.originPrefix}/${tenantId ?? 'default'}`;
   }
 
-  /** Registers a listener for committed batches; returns a function that removes it. */
+  /** Registers a listener for batches this node committed; returns a function that removes it. */
   onAppend(listener: AppendListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -180,6 +185,7 @@ export class Journal {
     }
     const results = await this.store.append(pending, this.#sealer());
     for (const listener of this.#listeners) listener(results);
+    this.commits.committed(results);
     return results;
   }
 
@@ -192,13 +198,24 @@ export class Journal {
     return result!;
   }
 
+  /** The active key's sealer, prepared once per key (not per record or batch); replaced when the key rotates. */
+  #sealerOfKey: { readonly kid: string; readonly sealer: Sealer } | undefined;
+
   #sealer(): Sealer {
     const key = this.keys.activeHmacKey;
-    return {
-      sigKid: key.kid,
-      originFor: (tenantId) => this.originFor(tenantId),
-      seal: (fields: RecordFields) => sealRecord(fields, key.secret),
-    };
+    if (this.#sealerOfKey?.kid !== key.kid) {
+      const recordSealer = new RecordSealer(key.secret);
+      this.#sealerOfKey = {
+        kid: key.kid,
+        sealer: {
+          sigKid: key.kid,
+          hmacKey: key.secret,
+          originFor: (tenantId) => this.originFor(tenantId),
+          seal: (fields: RecordFields) => recordSealer.seal(fields),
+        },
+      };
+    }
+    return this.#sealerOfKey.sealer;
   }
 
   #prepare(raw: unknown, index: number, nowMicros: number, writable: TenantScope | undefined, isSystem: boolean): PendingRecord {
@@ -246,6 +263,8 @@ export class Journal {
       // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
       extra: { ...extra, pollable: pollable ?? entry?.pollable ?? false, ...marks },
       defaulted,
+      // Not signed: an index of what entityData (signed) says, for the user filter (catalogue rule `subject`).
+      ...(userId === null && entry?.subject !== undefined && { subject: extractSubject(entry.subject, entityData) }),
     };
   }
 
@@ -301,6 +320,11 @@ export class Journal {
   /** Checks a stored record's integrity against the keys this server holds. */
   check(record: StoredRecord): CheckedRecord {
     return { ...record, integrity: checkRecord(record, record, (kid) => this.keys.hmacSecret(kid)) };
+  }
+
+  /** Registers a listener woken by every commit of any node ({@link CommitFeed}); returns a function that removes it. */
+  onCommit(listener: () => void): () => void {
+    return this.commits.onCommit(() => listener());
   }
 
   /** One page of records, newest first unless `filter.order` says otherwise, each freshly checked. */

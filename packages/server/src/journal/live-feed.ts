@@ -1,9 +1,13 @@
-import type { AppendResult, CheckedRecord, RecordFilter } from './journal-store.js';
+import type { CommittedRange } from './commit-feed.js';
+import type { CheckedRecord, RecordFilter } from './journal-store.js';
 import type { Journal } from './journal.js';
 import { matchesFilter } from './record-matcher.js';
 
 /** Receives the new records matching a subscription, in log order per tenant. */
 export type LiveListener = (records: readonly CheckedRecord[]) => void;
+
+/** Records read at once when publishing a range. */
+const READ_SLICE = 2_000;
 
 interface Subscription {
   readonly filter: RecordFilter;
@@ -11,12 +15,11 @@ interface Subscription {
 }
 
 /**
- * Fans newly committed records out to live subscribers (the SSE stream). After each committed batch it
- * reads the new records once — by log and `seq` range, not per subscriber — checks them, and hands each
- * subscriber those matching its filter. Nothing is read while nobody subscribes.
- *
- * Scope: records appended through this process. With several nodes on PostgreSQL a subscriber sees the
- * appends of the node it is connected to (LISTEN/NOTIFY fan-out is not built yet).
+ * Fans newly committed records out to live subscribers (the SSE stream). For each range the journal's
+ * `CommitFeed` announces — this node's commits and, on PostgreSQL, every other node's — it reads the new
+ * records once (by log and `seq` range, not per subscriber), checks them, and hands each subscriber those matching
+ * its filter. The feed announces each `seq` once and in order, so a subscriber sees each record once, whichever
+ * node stored it. Nothing is read while nobody subscribes.
  */
 export class LiveFeed {
   readonly #journal: Journal;
@@ -27,10 +30,10 @@ export class LiveFeed {
   constructor(journal: Journal, onError: (error: unknown) => void = () => undefined) {
     this.#journal = journal;
     this.#onError = onError;
-    journal.onAppend((results) => {
+    journal.commits.onCommit((ranges) => {
       if (this.#subscriptions.size === 0) return;
-      // Batches are published one after the other, so each subscriber sees records in commit order.
-      this.#queue = this.#queue.then(() => this.#publish(results)).catch(this.#onError);
+      // Ranges are published one after the other, so each subscriber sees records in commit order.
+      this.#queue = this.#queue.then(() => this.#publish(ranges)).catch(this.#onError);
     });
   }
 
@@ -46,25 +49,19 @@ export class LiveFeed {
     return () => this.#subscriptions.delete(subscription);
   }
 
-  async #publish(results: readonly AppendResult[]): Promise<void> {
-    const ranges = new Map<string | null, { from: number; to: number }>();
-    for (const r of results) {
-      if (r.duplicate) continue;
-      const range = ranges.get(r.tenantId);
-      if (range === undefined) ranges.set(r.tenantId, { from: r.seq, to: r.seq + 1 });
-      else {
-        range.from = Math.min(range.from, r.seq);
-        range.to = Math.max(range.to, r.seq + 1);
-      }
-    }
+  async #publish(ranges: readonly CommittedRange[]): Promise<void> {
     const store = this.#journal.store;
-    for (const [tenantId, { from, to }] of ranges) {
+    for (const { tenantId, from, to } of ranges) {
       const log = await store.getLog(tenantId);
       if (log === undefined) continue;
-      const records = (await store.readRecordsBySeq(log.logId, from, to)).map((r) => this.#journal.check(r));
-      for (const { filter, listener } of this.#subscriptions) {
-        const matching = records.filter((r) => matchesFilter(r, filter));
-        if (matching.length > 0) listener(matching);
+      // In slices, so a node catching up on a long range (a burst on other nodes) holds a bounded page in memory.
+      for (let at = from; at < to; at += READ_SLICE) {
+        const rows = await store.readRecordsBySeq(log.logId, at, Math.min(to, at + READ_SLICE));
+        const records = rows.map((r) => this.#journal.check(r));
+        for (const { filter, listener } of this.#subscriptions) {
+          const matching = records.filter((r) => matchesFilter(r, filter));
+          if (matching.length > 0) listener(matching);
+        }
       }
     }
   }

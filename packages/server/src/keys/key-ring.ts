@@ -1,4 +1,4 @@
-import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -37,6 +37,9 @@ interface KeyFile {
   readonly createdAt: string;
 }
 
+/** Least time between two reads of the keys directory for an unknown key id (a tampered `sigKid` costs no more). */
+const MISSING_KEY_RELOAD_MS = 5_000;
+
 /**
  * The server's keys, kept as one file per key in a directory readable by the owner only
  * (`<data dir>/keys` by default). The newest key of each type signs; older ones keep verifying.
@@ -47,6 +50,9 @@ export class KeyRing {
   readonly #checkpoint: CheckpointKey[];
   readonly #dir: string;
   readonly #overlapMs: number;
+  readonly #rotationListeners = new Set<() => void>();
+  /** When the directory was last read for a key id nobody knew (at most once in {@link MISSING_KEY_RELOAD_MS}). */
+  #missReloadAt = 0;
 
   private constructor(hmac: HmacKey[], checkpoint: CheckpointKey[], dir: string, overlapMs: number) {
     this.#hmac = hmac;
@@ -68,12 +74,40 @@ export class KeyRing {
   static openOrCreate(dir: string, options: { readonly checkpointOverlapMs?: number } = {}): KeyRing {
     makeDirectoryDurably(dir, 0o700);
     chmodSync(dir, 0o700);
-    const files: KeyFile[] = [];
-    for (const name of readdirSync(dir).sort()) {
-      if (name.endsWith('.key.json')) files.push(readKeyFile(join(dir, name)));
-    }
+    const files = readKeyFiles(dir);
     if (!files.some((f) => f.type === 'hmac')) files.push(writeKey(dir, newKeyFile('hmac')));
     if (!files.some((f) => f.type === 'checkpoint')) files.push(writeKey(dir, newKeyFile('checkpoint')));
+    return KeyRing.#of(files, dir, options);
+  }
+
+  /**
+   * Loads the keys in `dir` without creating or changing anything (`tamga keys`): a mistyped directory must not mint
+   * a key.
+   *
+   * @throws TamgaError `CONFIG_INVALID` when `dir` does not exist, is not a directory, or holds no key of a type;
+   *   and as {@link KeyRing.openOrCreate} for a damaged key file.
+   */
+  static openExisting(dir: string, options: { readonly checkpointOverlapMs?: number } = {}): KeyRing {
+    let isDir: boolean;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      throw new TamgaError('CONFIG_INVALID', `The keys directory ${dir} does not exist (check --data-dir / --keys-dir; the server creates it at first start)`, { field: 'keysDir' });
+    }
+    if (!isDir) throw new TamgaError('CONFIG_INVALID', `The keys directory ${dir} is not a directory`, { field: 'keysDir' });
+    const files = readKeyFiles(dir);
+    const missing = (['hmac', 'checkpoint'] as const).filter((type) => !files.some((f) => f.type === type));
+    if (missing.length > 0) {
+      throw new TamgaError(
+        'CONFIG_INVALID',
+        `The keys directory ${dir} has no ${missing.join(' and no ')} key (check --data-dir / --keys-dir; the server creates its keys at first start)`,
+        { field: 'keysDir' },
+      );
+    }
+    return KeyRing.#of(files, dir, options);
+  }
+
+  static #of(files: readonly KeyFile[], dir: string, options: { readonly checkpointOverlapMs?: number }): KeyRing {
     const byTime = (a: KeyFile, b: KeyFile): number => a.createdAt.localeCompare(b.createdAt);
     const hmac = files
       .filter((f) => f.type === 'hmac')
@@ -101,6 +135,7 @@ export class KeyRing {
     const file = writeKey(this.#dir, newKeyFile('hmac'));
     const key = { kid: file.id, secret: Buffer.from(file.secret, 'hex'), createdAt: file.createdAt };
     this.#hmac.push(key);
+    this.#rotated();
     return key;
   }
 
@@ -111,7 +146,47 @@ export class KeyRing {
   rotateCheckpoint(): CheckpointKey {
     const key = toCheckpointKey(writeKey(this.#dir, newKeyFile('checkpoint')));
     this.#checkpoint.push(key);
+    this.#rotated();
     return key;
+  }
+
+  /** Registers a listener told after this process rotated a key (it signals the other nodes); returns its remover. */
+  onRotated(listener: () => void): () => void {
+    this.#rotationListeners.add(listener);
+    return () => this.#rotationListeners.delete(listener);
+  }
+
+  #rotated(): void {
+    for (const listener of this.#rotationListeners) listener();
+  }
+
+  /**
+   * Reads the directory again and takes the keys another node sharing it created (a rotation there): new records are
+   * then signed, and checkpoints co-signed, with the newest key, as on that node. Keys are only ever added. Returns
+   * whether a key was new.
+   * @throws TamgaError `CONFIG_INVALID` naming a damaged key file (as at start).
+   */
+  reload(): boolean {
+    const files: KeyFile[] = [];
+    for (const name of readdirSync(this.#dir).sort()) {
+      if (name.endsWith('.key.json')) files.push(readKeyFile(join(this.#dir, name)));
+    }
+    const byTime = (a: { createdAt: string }, b: { createdAt: string }): number => a.createdAt.localeCompare(b.createdAt);
+    const knownHmac = new Set(this.#hmac.map((k) => k.kid));
+    const knownCheckpoint = new Set(this.#checkpoint.map((k) => k.name));
+    const hmac = files
+      .filter((f) => f.type === 'hmac' && !knownHmac.has(f.id))
+      .map((f) => ({ kid: f.id, secret: Buffer.from(f.secret, 'hex'), createdAt: f.createdAt }));
+    const checkpoint = files
+      .filter((f) => f.type === 'checkpoint')
+      .map(toCheckpointKey)
+      .filter((k) => !knownCheckpoint.has(k.name));
+    if (hmac.length === 0 && checkpoint.length === 0) return false;
+    this.#hmac.push(...hmac);
+    this.#hmac.sort(byTime);
+    this.#checkpoint.push(...checkpoint);
+    this.#checkpoint.sort(byTime);
+    return true;
   }
 
   /** Every HMAC key id, oldest first, with its validity window (until the next key was created). */
@@ -147,6 +222,17 @@ export class KeyRing {
 
   /** The HMAC secret of `kid`, if this server holds it. */
   hmacSecret(kid: string): Buffer | undefined {
+    const secret = this.#hmac.find((k) => k.kid === kid)?.secret;
+    if (secret !== undefined) return secret;
+    // A record signed by another node with a key rotated there, before its signal arrived: read the directory again.
+    const now = Date.now();
+    if (now - this.#missReloadAt < MISSING_KEY_RELOAD_MS) return undefined;
+    this.#missReloadAt = now;
+    try {
+      if (!this.reload()) return undefined;
+    } catch {
+      return undefined;
+    }
     return this.#hmac.find((k) => k.kid === kid)?.secret;
   }
 
@@ -243,4 +329,13 @@ function readKeyFile(path: string): KeyFile {
     !Number.isNaN(Date.parse(f.createdAt));
   if (!isKey) return refuse('is damaged: it lacks a valid type, id, 32-byte hex secret or creation time');
   return file as KeyFile;
+}
+
+/** The key files of `dir`, in name order. */
+function readKeyFiles(dir: string): KeyFile[] {
+  const files: KeyFile[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.endsWith('.key.json')) files.push(readKeyFile(join(dir, name)));
+  }
+  return files;
 }

@@ -224,6 +224,26 @@ export function describeAccessStoreContract(
       });
     });
 
+    describe('shared rate limits (stores that keep them: several nodes)', () => {
+      it('takes tokens atomically across two stores, refills them with time, and says how long to wait', async (context) => {
+        if (store.takeTokens === undefined) {
+          context.skip(); // kept in memory by the single-node store
+          return;
+        }
+        const key = `bucket-${randomSuffix()}`;
+        const other = (await reopen?.()) ?? store;
+        const waits = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? store : other).takeTokens!(key, 1, 10, 1, T0)));
+        expect(waits.filter((w) => w === 0)).toHaveLength(10);
+        expect(waits.filter((w) => w > 0).every((w) => w === 1)).toBe(true);
+        // Two seconds later two tokens are back; a cost of 5 waits for three more.
+        expect(await store.takeTokens(key, 5, 10, 1, T0 + 2_000)).toBe(3);
+        expect(await other.takeTokens!(key, 2, 10, 1, T0 + 2_000)).toBe(0);
+        expect(await store.takeTokens(key, 1, 10, 1, T0 + 2_000)).toBe(1);
+        // A cost above the capacity takes the whole bucket once it is full.
+        expect(await store.takeTokens(key, 50, 10, 1, T0 + 60_000)).toBe(0);
+      });
+    });
+
     it('creates its tables idempotently: a second store on the same database sees the same data', async () => {
       if (reopen === undefined) return;
       const u = user();

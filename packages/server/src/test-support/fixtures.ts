@@ -15,6 +15,7 @@ export function testSealer(sigKid = 'test-key'): Sealer {
     sigKid,
     originFor: (tenantId) => `test/${tenantId ?? 'default'}`,
     seal: (fields: RecordFields) => sealRecord(fields, TEST_HMAC_KEY),
+    hmacKey: TEST_HMAC_KEY,
   };
 }
 

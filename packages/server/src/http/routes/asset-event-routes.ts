@@ -14,6 +14,7 @@ import type { Principal } from '../../auth/api-key-auth.js';
 import { AppendWaiters } from '../../journal/append-waiters.js';
 import type { CheckedRecord, EventSort, EventSortField, LogHead } from '../../journal/journal-store.js';
 import { findSeqRange } from '../../journal/minute-counts.js';
+import { authenticateRequest } from '../authenticate-request.js';
 import { NdjsonBatch, principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
 import { parseTenant } from '../query-params.js';
@@ -208,10 +209,14 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
   const { journal } = context;
   const store = journal.store;
   const waiters = new AppendWaiters(journal);
+  // Users or keys changed (on any node): a long poll that waited across it checks its credentials again before answering.
+  let accessGeneration = 0;
+  const stopListening = context.access?.onChanged(() => accessGeneration++);
   const pollableCodes = new WeakMap<object, number[]>();
   // Long polls end when the server closes, instead of holding it open for up to a minute.
   const pending = new Set<() => void>();
   app.addHook('preClose', async () => {
+    stopListening?.();
     for (const end of [...pending]) end();
   });
 
@@ -274,7 +279,7 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
   };
 
   const poll = async (request: FastifyRequest, reply: FastifyReply, lastMaxId: string | undefined): Promise<unknown> => {
-    const principal = principalOf(request);
+    let principal = principalOf(request);
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = request.query as Query;
     const limit = pollLimit(query);
@@ -282,6 +287,7 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
     const tenantId = tenantOf(query, principal, false);
     let from = lastMaxId === undefined ? undefined : integer(lastMaxId, 'last_max_id', 0);
     const deadline = Date.now() + timeout * 1000;
+    const generation = accessGeneration;
     let closed = false;
     let answer: PollAnswer;
     for (let last = timeout === 0; ; ) {
@@ -309,6 +315,12 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
       pending.delete(onClose);
       reply.raw.off('close', onClose);
       wait.cancel();
+      // Throws UNAUTHENTICATED for a key revoked or a user disabled meanwhile; takes changed rights otherwise.
+      if (accessGeneration !== generation) {
+        await authenticateRequest(context, request);
+        if (!principalOf(request).canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+        principal = principalOf(request);
+      }
       // Timed out or closed: one last read, so the answer's newest id is current.
       if (!woken) last = true;
     }

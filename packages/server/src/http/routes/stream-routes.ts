@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { TamgaError } from '@tamga/core';
+import type { Principal } from '../../auth/api-key-auth.js';
 import { LiveFeed } from '../../journal/live-feed.js';
+import type { TenantScope } from '../../journal/journal-store.js';
+import { authenticateRequest } from '../authenticate-request.js';
 import { principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
 import { parseRecordFilter } from '../query-params.js';
@@ -17,6 +20,16 @@ const HEARTBEAT_MS = 15_000;
  * reader, so the cap bounds what one principal can make the server hold.
  */
 export const MAX_STREAMS_PER_PRINCIPAL = 16;
+/**
+ * Open streams check their credentials again at this interval, besides at once when users or keys change on any
+ * node (the signal): the safety net for a lost signal.
+ */
+const RECHECK_MS = 10_000;
+
+function sameScope(a: TenantScope | undefined, b: TenantScope | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((t) => b.includes(t));
+}
 
 /**
  * `GET /api/v1/events/stream`: Server-Sent Events of new records matching the same filters as
@@ -28,8 +41,18 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
   const now = context.now ?? Date.now;
   const open = new Set<() => void>();
   const perPrincipal = new Map<string, number>();
+  // A revoked key, a disabled or removed user, an ended session or changed rights end the stream (decisions/0034).
+  const rechecks = new Set<() => Promise<void>>();
+  const recheckAll = (): void => {
+    for (const recheck of rechecks) void recheck();
+  };
+  const stopListening = context.access?.onChanged(recheckAll);
+  const recheckTimer = setInterval(recheckAll, RECHECK_MS);
+  recheckTimer.unref();
   // Streams never end on their own: end them so the server can close.
   app.addHook('preClose', async () => {
+    stopListening?.();
+    clearInterval(recheckTimer);
     for (const close of [...open]) close();
   });
 
@@ -65,6 +88,7 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
       clearInterval(heartbeat);
       unsubscribe();
       open.delete(close);
+      rechecks.delete(recheck);
       const left = (perPrincipal.get(who) ?? 1) - 1;
       if (left > 0) perPrincipal.set(who, left);
       else perPrincipal.delete(who);
@@ -80,6 +104,19 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
     });
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
+    const recheck = async (): Promise<void> => {
+      let now: Principal | undefined;
+      try {
+        await authenticateRequest(context, request);
+        now = request.principal;
+      } catch {
+        now = undefined;
+      }
+      if (closed || (now !== undefined && now.canRead && sameScope(now.tenants, principal.tenants))) return;
+      res.write('event: revoked\ndata: {"reason":"the credentials of this stream were revoked or its rights changed; sign in or reconnect"}\n\n');
+      close();
+    };
+    rechecks.add(recheck);
     open.add(close);
     res.on('close', close);
   });

@@ -1,12 +1,10 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompactRange, StoreError } from '@tamga/core';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
-import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
-import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
-import { findRepeats } from '../../journal/same-event.js';
-import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
   ErasedRecord,
@@ -14,6 +12,7 @@ import type {
   EventListQuery,
   HistogramBucket,
   JournalStore,
+  SearchIndexStatus,
   LogHead,
   MinuteCount,
   PendingRecord,
@@ -26,13 +25,18 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
-import { eventOrderBy, withPollable } from '../event-api-columns.js';
+import { splitUserFilter } from '../../journal/journal-store.js';
+import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
-import { MinuteTally } from '../minute-tally.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
+import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
+import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
+import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
-import { SQLITE_ADD_POLLABLE, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { SqliteWriterThreads } from './sqlite-writer-threads.js';
+import { SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
 export interface SqliteJournalStoreConfig {
@@ -48,56 +52,25 @@ export interface SqliteJournalStoreConfig {
    * Default 64 MiB (`DEFAULT_STORE_CONFIG`): room for a few of the largest batches and the WAL checkpoint after them.
    */
   readonly minFreeBytes?: number;
+  /**
+   * Where appends are sealed and committed. `thread` (what `tamga serve` uses): on a writer thread with a connection of
+   * its own, the WAL checkpointed by another thread, so the thread serving HTTP only parses and validates; it needs the
+   * compiled writer script (`writerScript`, default the one beside this module when it is compiled) and a file, and
+   * falls back to `inline` otherwise; it commits the batches that arrive together in one transaction. `inline`
+   * (default): on this connection, in this thread, one transaction per batch, committed before `append` returns.
+   */
+  readonly writer?: 'thread' | 'inline';
+  /** The compiled `sqlite-writer-thread.js` to run (tests running the source point at the build). */
+  readonly writerScript?: URL;
 }
 
-interface LogRow {
-  log_id: number;
-  tenant_key: string;
-  origin: string;
-  size: number;
-  root_hash: Buffer;
-  frontier: Buffer;
-}
-
-interface RecordRow {
-  rid: number;
-  log_id: number;
-  seq: number;
-  id: string;
-  event: number;
-  event_name: string;
-  entity_data: string | null;
-  user_id: string | null;
-  api_created_at: number;
-  created_at: number;
-  text: string | null;
-  ip: string | null;
-  tenant_id: string | null;
-  node_id: string | null;
-  operation_key: string | null;
-  classified_event: number;
-  severity: number;
-  outcome: string | null;
-  extra: string | null;
-  sig_kid: string;
-  signature: string;
-  canonical: Buffer;
-  leaf_hash: Buffer;
-  payload_salt: Buffer | null;
-  redacted: number;
-  pollable: number | null;
-}
-
-const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
-  created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt, pollable)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-const tenantKey = (tenantId: string | null): string => tenantId ?? '';
+/** The compiled writer script beside this module, when this module is compiled. */
+const WRITER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-writer-thread.js', import.meta.url) : undefined;
 
 /**
- * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in one IMMEDIATE
- * transaction per batch, so SQLite's single writer serializes them and `seq` stays contiguous.
+ * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in IMMEDIATE transactions, one per
+ * group of batches that arrived together (a savepoint each), so SQLite's single writer serializes them and `seq`
+ * stays contiguous; on a writer thread of their own with `writer: 'thread'`.
  */
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite';
@@ -106,13 +79,10 @@ export class SqliteJournalStore implements JournalStore {
   readonly #minFreeBytes: number;
   /** Tenant → log id; a log, once created, never changes id. */
   readonly #logIds = new Map<string, number>();
+  readonly #appender: SqliteAppender;
+  readonly #threads: SqliteWriterThreads | undefined;
+  readonly #text: SqliteTextIndex;
   readonly #stmt: {
-    insertRecord: Database.Statement;
-    insertNode: Database.Statement;
-    addMinuteCount: Database.Statement;
-    insertLog: Database.Statement;
-    updateLog: Database.Statement;
-    findIds: Database.Statement<[string], RecordRow>;
     getLog: Database.Statement<[string], LogRow>;
     touchReadiness: Database.Statement<[number]>;
   };
@@ -132,6 +102,9 @@ export class SqliteJournalStore implements JournalStore {
       if (columns.length > 0 && !columns.some((c) => c.name === 'pollable')) {
         this.#db.transaction(() => this.#db.exec(SQLITE_ADD_POLLABLE)).immediate();
       }
+      if (columns.length > 0 && !this.#db.prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'subject'").get()) {
+        this.#db.transaction(() => this.#db.exec(SQLITE_ADD_SUBJECT)).immediate();
+      }
       this.#db.exec(SQLITE_SCHEMA);
       this.#db
         .transaction(() => {
@@ -141,19 +114,9 @@ export class SqliteJournalStore implements JournalStore {
           }
         })
         .immediate();
+      this.#appender = new SqliteAppender(this.#db);
+      this.#text = new SqliteTextIndex(this.#db);
       this.#stmt = {
-        insertRecord: this.#db.prepare(INSERT_RECORD),
-        insertNode: this.#db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)'),
-        addMinuteCount: this.#db.prepare(
-          `INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq, max_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (minute, log_id, event, classified_event)
-           DO UPDATE SET n = n + excluded.n, min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)`,
-        ),
-        insertLog: this.#db.prepare(
-          'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
-        ),
-        updateLog: this.#db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?'),
-        findIds: this.#db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))'),
         getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
         touchReadiness: this.#db.prepare(
           'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
@@ -162,6 +125,16 @@ export class SqliteJournalStore implements JournalStore {
     } catch (error) {
       throw this.#wrap(error, 'open the database');
     }
+    const script = config.writerScript ?? WRITER_SCRIPT;
+    this.#threads =
+      config.writer === 'thread' && script !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(script))
+        ? new SqliteWriterThreads({ path: config.path, synchronous: config.synchronous ?? 'FULL', script })
+        : undefined;
+  }
+
+  /** Whether appends run on the writer thread. */
+  get threaded(): boolean {
+    return this.#threads !== undefined;
   }
 
   /** Wraps a driver error (sqlite-errors.ts), telling a damaged file from a failing disk by reading the files. */
@@ -176,92 +149,23 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
+    // The writer thread seals with the key itself; a sealer without one (a test's own) is run here.
+    if (this.#threads !== undefined && sealer.hmacKey !== undefined) {
+      const origins: Record<string, string> = {};
+      for (const r of records) {
+        const key = tenantKey(r.tenantId);
+        if (!(key in origins)) origins[key] = sealer.originFor(r.tenantId);
+      }
+      return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins });
+    }
+    // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
+    let outcome: BatchOutcome;
     try {
-      return Promise.resolve(this.#db.transaction(() => this.#appendInTransaction(records, sealer)).immediate());
+      outcome = this.#appender.appendGroup([{ records, sealer }])[0]!;
     } catch (error) {
-      return Promise.reject(this.#wrap(error, 'append'));
+      outcome = { error };
     }
-  }
-
-  #appendInTransaction(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
-    const results = new Array<AppendResult | undefined>(records.length);
-    const stored = new Map<string, StoredEvent>();
-    for (const row of this.#stmt.findIds.all(JSON.stringify(records.map((r) => r.id)))) {
-      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
-      stored.set(row.id, { result, content: toStoredRecord(row, '') });
-    }
-    const repeats = findRepeats(records, stored);
-    // Group by tenant in first-seen order; each tenant's log is appended to in input order.
-    const groups = new Map<string, number[]>();
-    records.forEach((r, i) => {
-      const key = tenantKey(r.tenantId);
-      const g = groups.get(key);
-      if (g) g.push(i);
-      else groups.set(key, [i]);
-    });
-    const now = Date.now() * 1000;
-    for (const [key, indexes] of groups) {
-      const tenantId = records[indexes[0]!]!.tenantId;
-      // The head is read inside the transaction: another process may have appended since.
-      const log = this.#stmt.getLog.get(key) ?? this.#createLog(key, tenantId, sealer, now);
-      const range = CompactRange.fromBytes(log.size, log.frontier);
-      const logId = log.log_id;
-      const onNode = (level: number, index: number, hash: Buffer): void => {
-        if (level > 0 && level % STORED_LEVEL_STRIDE === 0) this.#stmt.insertNode.run(logId, level, index, hash);
-      };
-      const minuteCounts = new MinuteTally();
-      for (const i of indexes) {
-        const pending = records[i]!;
-        const repeat = repeats[i];
-        if (repeat !== undefined) {
-          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
-          continue;
-        }
-        const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
-        const seal = sealer.seal(fields);
-        this.#stmt.insertRecord.run(
-          logId,
-          fields.seq,
-          fields.id,
-          fields.event,
-          fields.eventName,
-          fields.entityData === null ? null : JSON.stringify(fields.entityData),
-          fields.userId,
-          fields.apiCreatedAt,
-          fields.createdAt,
-          fields.text,
-          fields.ip,
-          fields.tenantId,
-          fields.nodeId,
-          fields.operationKey,
-          fields.classifiedEvent,
-          fields.severity,
-          fields.outcome,
-          Object.keys(fields.extra).length === 0 ? null : JSON.stringify(fields.extra),
-          fields.sigKid,
-          seal.signature,
-          seal.canonical,
-          seal.leafHash,
-          seal.payloadSalt,
-          pollableColumn(fields.extra),
-        );
-        range.append(seal.leafHash, onNode);
-        minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
-      }
-      if (range.size !== log.size) {
-        this.#stmt.updateLog.run(range.size, range.root(), range.toBytes(), logId);
-      }
-      for (const c of minuteCounts.counts()) {
-        this.#stmt.addMinuteCount.run(c.minute, logId, c.event, c.classifiedEvent, c.n, c.minSeq, c.maxSeq);
-      }
-    }
-    return results as AppendResult[];
-  }
-
-  #createLog(key: string, tenantId: string | null, sealer: Sealer, now: number): LogRow {
-    const empty = CompactRange.empty();
-    return this.#stmt.insertLog.get(key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now) as LogRow;
+    return 'results' in outcome ? Promise.resolve(outcome.results) : Promise.reject(this.#wrap(outcome.error, 'append'));
   }
 
   #where(filter: RecordFilter): { sql: string; params: unknown[] } {
@@ -291,6 +195,7 @@ export class SqliteJournalStore implements JournalStore {
       ['outcome', filter.outcome],
       ['operation_key', filter.operationKey],
       ['user_id', filter.userId],
+      ['subject', filter.subject],
       ['node_id', filter.nodeId],
       ['ip', filter.ip],
     ] as const) {
@@ -301,10 +206,7 @@ export class SqliteJournalStore implements JournalStore {
     }
     const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
     if (hours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${hours.join(',')})`);
-    if (filter.q !== undefined && filter.q !== '') {
-      clauses.push(TEXT_MATCH);
-      params.push(filter.q, filter.q);
-    }
+    if (hasText(filter)) throw new StoreError('STORE_FAILED', 'a text filter is read through the text index (#textWhere)');
     const not = filter.exclude;
     if (not !== undefined) {
       const marks = (values: readonly unknown[]): string => values.map(() => '?').join(',');
@@ -323,6 +225,7 @@ export class SqliteJournalStore implements JournalStore {
       }
       for (const [column, values] of [
         ['user_id', not.userIds],
+        ['subject', not.userIds],
         ['ip', not.ips],
         ['operation_key', not.operationKeys],
         ['node_id', not.nodeIds],
@@ -363,64 +266,38 @@ export class SqliteJournalStore implements JournalStore {
     return ids;
   }
 
-  queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
-    if (hasText(filter)) return this.#queryByTextScan(filter, limit, after);
-    try {
-      const where = this.#where(filter);
-      const rows = this.#db
-        .prepare(`SELECT * ${ordered(where.sql, filter.order, after !== undefined)}`)
-        .all(...where.params, ...cursorParams(after), limit) as RecordRow[];
-      return Promise.resolve(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
-    } catch (error) {
-      return Promise.reject(this.#wrap(error, 'query records'));
-    }
-  }
-
   /**
-   * Scans the records of `filter` without its text (`q`, which no index serves) in the filter's order,
-   * {@link TEXT_SCAN_ROWS} at a time, calling `take` with each slice's rows and whether they hold the text. Between
-   * slices other requests get their turn: better-sqlite3 answers synchronously, and a text search over a day of a
-   * large journal would otherwise hold the whole server (appends included) for seconds. Stops when `take` returns
-   * false.
+   * The filter's WHERE clause. A text filter (`q`) selects the rids the FTS5 index finds, and the records after the
+   * index's last one whose text holds `q` (scanned in slices, with other requests served between them): complete
+   * whether or not the index has caught up.
+   *
+   * For a page (`ordered`), a text many records hold is better served by walking the other filters' index in time
+   * order and testing each rid against the matches (`+rid` keeps SQLite from looking the matches up one by one and
+   * sorting them all): the walk stops after a page of hits. A rarer text is looked up by rid.
    */
-  async #scanForText(
-    filter: RecordFilter & { readonly q: string },
-    after: RecordCursor | undefined,
-    take: (rows: readonly { rid: number; created_at: number; hit: number }[]) => boolean,
-  ): Promise<void> {
+  async #textWhere(filter: RecordFilter, ordered = false): Promise<{ sql: string; params: unknown[] }> {
+    if (!hasText(filter)) return this.#where(filter);
     const { q, ...rest } = filter;
-    const where = this.#where(rest);
-    const slice = (hasCursor: boolean): Database.Statement =>
-      this.#db.prepare(`SELECT rid, created_at, ${TEXT_MATCH} AS hit ${ordered(where.sql, filter.order, hasCursor)}`);
-    const fromStart = slice(false);
-    const fromCursor = slice(true);
-    let cursor = after;
-    for (let first = true; ; first = false) {
-      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
-      const statement = cursor === undefined ? fromStart : fromCursor;
-      const rows = statement.all(q, q, ...where.params, ...cursorParams(cursor), TEXT_SCAN_ROWS) as { rid: number; created_at: number; hit: number }[];
-      if (!take(rows) || rows.length < TEXT_SCAN_ROWS) return;
-      const last = rows[rows.length - 1]!;
-      cursor = { createdAt: last.created_at, rid: last.rid };
-    }
+    const base = this.#where(rest);
+    const tail = await this.#text.tailHits(this.#text.through(), q, base);
+    const phrase = ftsPhrase(q);
+    const dense = ordered && this.#text.countMatches(phrase) + tail.length > DENSE_TEXT_MATCHES;
+    const clause = `${dense ? '+' : ''}rid IN (SELECT rowid FROM record_text WHERE record_text MATCH ? UNION ALL SELECT value FROM json_each(?))`;
+    return { sql: base.sql ? `${base.sql} AND ${clause}` : `WHERE ${clause}`, params: [...base.params, phrase, JSON.stringify(tail)] };
   }
 
-  async #queryByTextScan(filter: RecordFilter & { readonly q: string }, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
+  async queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
     try {
-      const found: StoredRecord[] = [];
-      const read = this.#db.prepare('SELECT * FROM records WHERE rid IN (SELECT value FROM json_each(?))');
-      await this.#scanForText(filter, after, (rows) => {
-        const hits = rows.filter((r) => r.hit === 1).slice(0, limit - found.length);
-        if (hits.length > 0) {
-          const byRid = new Map((read.all(JSON.stringify(hits.map((h) => h.rid))) as RecordRow[]).map((row) => [row.rid, row]));
-          for (const h of hits) {
-            const row = byRid.get(h.rid);
-            if (row !== undefined) found.push(toStoredRecord(row, this.#originOf(row.log_id)));
-          }
-        }
-        return found.length < limit;
-      });
-      return found;
+      const parts = splitUserFilter(filter);
+      const pages: StoredRecord[][] = [];
+      for (const part of parts) {
+        const where = await this.#textWhere(part, true);
+        const rows = this.#db
+          .prepare(`SELECT * ${ordered(where.sql, filter.order, after !== undefined, tableFor(part))}`)
+          .all(...where.params, ...cursorParams(after), limit) as RecordRow[];
+        pages.push(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
+      }
+      return pages.length === 1 ? pages[0]! : mergePages(pages, filter.order, limit);
     } catch (error) {
       throw this.#wrap(error, 'query records');
     }
@@ -437,47 +314,84 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  countRecords(filter: RecordFilter): Promise<number> {
-    // One bucket holding every record: the text scan's count.
-    if (hasText(filter)) return this.histogram(filter, Number.MAX_SAFE_INTEGER, 0).then((b) => b.reduce((n, x) => n + x.count, 0));
+  async countRecords(filter: RecordFilter): Promise<number> {
     try {
-      const { sql, params } = this.#where(filter);
-      const row = this.#db.prepare(`SELECT count(*) AS n FROM records ${sql}`).get(...params) as { n: number };
-      return Promise.resolve(row.n);
+      let n = 0;
+      for (const part of splitUserFilter(filter)) {
+        const { sql, params } = await this.#textWhere(part);
+        n += (this.#db.prepare(`SELECT count(*) AS n FROM ${tableFor(part)} ${sql}`).get(...params) as { n: number }).n;
+      }
+      return n;
     } catch (error) {
-      return Promise.reject(this.#wrap(error, 'count records'));
+      throw this.#wrap(error, 'count records');
     }
   }
 
-  histogram(filter: RecordFilter, bucketMicros: number, origin = filter.from ?? 0): Promise<HistogramBucket[]> {
-    if (hasText(filter)) return this.#histogramByTextScan(filter, bucketMicros, origin);
+  async histogram(filter: RecordFilter, bucketMicros: number, origin = filter.from ?? 0): Promise<HistogramBucket[]> {
     try {
-      const { sql, params } = this.#where(filter);
-      const rows = this.#db
-        .prepare(
-          `SELECT CAST((created_at - ?) / ? AS INTEGER) AS b, count(*) AS n FROM records ${sql} GROUP BY b ORDER BY b`,
-        )
-        .all(origin, bucketMicros, ...params) as { b: number; n: number }[];
-      return Promise.resolve(rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n })));
-    } catch (error) {
-      return Promise.reject(this.#wrap(error, 'compute a histogram'));
-    }
-  }
-
-  async #histogramByTextScan(filter: RecordFilter & { readonly q: string }, bucketMicros: number, origin: number): Promise<HistogramBucket[]> {
-    try {
-      const counts = new Map<number, number>();
-      await this.#scanForText({ ...filter, order: 'asc' }, undefined, (rows) => {
-        for (const r of rows) {
-          if (r.hit !== 1) continue;
-          const start = origin + Math.floor((r.created_at - origin) / bucketMicros) * bucketMicros;
-          counts.set(start, (counts.get(start) ?? 0) + 1);
-        }
-        return true;
-      });
-      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
+      const parts: HistogramBucket[][] = [];
+      for (const part of splitUserFilter(filter)) {
+        const { sql, params } = await this.#textWhere(part);
+        const rows = this.#db
+          .prepare(`SELECT CAST((created_at - ?) / ? AS INTEGER) AS b, count(*) AS n FROM ${tableFor(part)} ${sql} GROUP BY b ORDER BY b`)
+          .all(origin, bucketMicros, ...params) as { b: number; n: number }[];
+        parts.push(rows.map((r) => ({ start: origin + r.b * bucketMicros, count: r.n })));
+      }
+      return parts.length === 1 ? parts[0]! : mergeBuckets(parts);
     } catch (error) {
       throw this.#wrap(error, 'compute a histogram');
+    }
+  }
+
+  searchIndexStatus(): Promise<SearchIndexStatus> {
+    try {
+      return Promise.resolve(this.#text.status());
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'read the search index status'));
+    }
+  }
+
+  /** Starts indexing text behind the appends; `onError` hears of a slice that failed (tried again later). */
+  startSearchIndex(onError?: (error: unknown) => void): void {
+    this.#text.start(onError);
+  }
+
+  /** Indexes every record not indexed yet, now (tests, tools). */
+  indexText(): Promise<void> {
+    try {
+      this.#text.catchUp();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'index text'));
+    }
+  }
+
+  suggestUsers(prefix: string, tenants: TenantScope | undefined, limit: number): Promise<string[]> {
+    try {
+      const logIds = tenants === undefined ? undefined : this.#logIdsFor(tenants);
+      if (logIds !== undefined && logIds.length === 0) return Promise.resolve([]);
+      const names = new Set<string>();
+      for (const column of ['user_id', 'subject'] as const) {
+        // One seek per distinct name on the (column, created_at) index: never a walk over a name's records.
+        const next = this.#db.prepare(
+          `SELECT ${column} AS name FROM records WHERE ${column} IS NOT NULL AND ${column} > ? ORDER BY ${column} LIMIT 1`,
+        );
+        const first = this.#db.prepare(`SELECT ${column} AS name FROM records WHERE ${column} IS NOT NULL AND ${column} >= ? ORDER BY ${column} LIMIT 1`);
+        const visible =
+          logIds === undefined ? undefined : this.#db.prepare(`SELECT 1 FROM records WHERE ${column} = ? AND log_id IN (${logIds.join(',')}) LIMIT 1`);
+        let row = first.get(prefix) as { name: string } | undefined;
+        let found = 0;
+        for (let probes = 0; row !== undefined && row.name.startsWith(prefix) && found < limit && probes < MAX_SUGGEST_PROBES; probes++) {
+          if (visible === undefined || visible.get(row.name) !== undefined) {
+            names.add(row.name);
+            found++;
+          }
+          row = next.get(row.name) as { name: string } | undefined;
+        }
+      }
+      return Promise.resolve([...names].sort(codePointOrder).slice(0, limit));
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'suggest users'));
     }
   }
 
@@ -703,9 +617,13 @@ export class SqliteJournalStore implements JournalStore {
       const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1';
       const rows = (
         'ids' in selector
-          ? this.#db.prepare(`${set} WHERE id IN (SELECT value FROM json_each(?)) AND redacted = 0 RETURNING id, tenant_id, seq`).all(JSON.stringify(selector.ids))
-          : this.#db.prepare(`${set} WHERE user_id = ? AND redacted = 0 RETURNING id, tenant_id, seq`).all(selector.userId)
-      ) as { id: string; tenant_id: string | null; seq: number }[];
+          ? this.#db.prepare(`${set} WHERE id IN (SELECT value FROM json_each(?)) AND redacted = 0 RETURNING rid, id, tenant_id, seq`).all(JSON.stringify(selector.ids))
+          : this.#db
+              .prepare(`${set} WHERE (user_id = ? OR subject = ?) AND redacted = 0 RETURNING rid, id, tenant_id, seq`)
+              .all(selector.userId, selector.userId)
+      ) as { rid: number; id: string; tenant_id: string | null; seq: number }[];
+      // The erased text must not be found any more (nor betray by a match what it said).
+      this.#text.forget(rows.map((r) => r.rid));
       return Promise.resolve(rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq })));
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'erase payloads'));
@@ -755,9 +673,10 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#threads?.close();
+    this.#text.close();
     if (this.#db.open) this.#db.close();
-    return Promise.resolve();
   }
 }
 
@@ -765,15 +684,23 @@ export class SqliteJournalStore implements JournalStore {
  * `FROM records <where> [AND after a cursor] ORDER BY created_at, rid LIMIT ?` in `order` (newest first by default);
  * its parameters: the where clause's, {@link cursorParams}, the limit.
  */
-function ordered(where: string, order: 'asc' | 'desc' | undefined, hasCursor: boolean): string {
+function ordered(where: string, order: 'asc' | 'desc' | undefined, hasCursor: boolean, table = 'records'): string {
   const cmp = order === 'asc' ? '>' : '<';
   const dir = order === 'asc' ? 'ASC' : 'DESC';
   const keyset = hasCursor ? `${where ? ' AND' : 'WHERE'} (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))` : '';
-  return `FROM records ${where}${keyset} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`;
+  return `FROM ${table} ${where}${keyset} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`;
 }
 
 function cursorParams(after: RecordCursor | undefined): unknown[] {
   return after === undefined ? [] : [after.createdAt, after.createdAt, after.rid];
+}
+
+/**
+ * The table of a query, with the subject index forced for the subject half of a user filter: subjects are few (sign-ins
+ * without userId), and without statistics SQLite would walk the event or time index over every record of the range.
+ */
+function tableFor(filter: RecordFilter): string {
+  return filter.subject === undefined ? 'records' : 'records INDEXED BY records_subject_time';
 }
 
 /**
@@ -794,72 +721,22 @@ const SQLITE_EVENT_ORDER: EventOrderDialect = {
   },
 };
 
-/** Rows a text search reads between two turns of other requests. */
-const TEXT_SCAN_ROWS = 2000;
+/**
+ * Matches of a text search above which a page walks the time (or other filter's) index instead of looking each match
+ * up: a lookup is a random row read (~10 µs warm), a step of the walk an index entry (~0.3 µs).
+ */
+const DENSE_TEXT_MATCHES = 4000;
 
-/** `q` as a literal substring of `text` or of `entityData`'s JSON; instr() has no LIKE wildcards to escape. */
-const TEXT_MATCH = '(instr(text, ?) > 0 OR instr(entity_data, ?) > 0)';
+/** Orders strings by code point, as SQLite's BINARY collation of UTF-8 does. */
+function codePointOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
 
-/** Whether the filter searches text (`q`): a scan, done in slices. */
+/** Whether the filter searches text (`q`). */
 function hasText(filter: RecordFilter): filter is RecordFilter & { readonly q: string } {
   return filter.q !== undefined && filter.q !== '';
 }
 
 function toLogHead(row: LogRow): LogHead {
   return { logId: row.log_id, tenantId: row.tenant_key === '' ? null : row.tenant_key, origin: row.origin, size: row.size, rootHash: row.root_hash };
-}
-
-function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
-  return {
-    rid: row.rid,
-    log: origin,
-    seq: row.seq,
-    id: row.id,
-    event: row.event,
-    eventName: row.event_name,
-    entityData: parseEntityData(row.entity_data),
-    userId: row.user_id,
-    apiCreatedAt: row.api_created_at,
-    createdAt: row.created_at,
-    text: row.text,
-    ip: row.ip,
-    tenantId: row.tenant_id,
-    nodeId: row.node_id,
-    operationKey: row.operation_key,
-    classifiedEvent: row.classified_event as EventClass,
-    severity: row.severity,
-    outcome: row.outcome as Outcome | null,
-    extra: withPollable(parseExtra(row.extra), row.pollable === null ? undefined : row.pollable !== 0),
-    sigKid: row.sig_kid,
-    signature: row.signature,
-    canonical: row.canonical,
-    leafHash: row.leaf_hash,
-    payloadSalt: row.payload_salt,
-    redacted: row.redacted !== 0,
-  };
-}
-
-/** `extra.pollable` as the `pollable` column stores it: 1, 0, or NULL when the record has none. */
-function pollableColumn(extra: RecordExtra): number | null {
-  return extra.pollable === undefined ? null : extra.pollable ? 1 : 0;
-}
-
-/** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */
-function parseEntityData(text: string | null): EntityData | null {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as EntityData;
-  } catch {
-    return text;
-  }
-}
-
-/** Parses stored added fields; text that is no JSON (a tampered row) is kept so the record fails its check. */
-function parseExtra(text: string | null): RecordExtra {
-  if (text === null) return {};
-  try {
-    return JSON.parse(text) as RecordExtra;
-  } catch {
-    return { unparsable: text } as RecordExtra;
-  }
 }

@@ -1,0 +1,261 @@
+/**
+ * The SQLite append transaction, on whichever thread holds the writing connection: the store's own (inline) or the
+ * writer thread's (`sqlite-writer-thread.ts`). Appends are grouped: several batches — several requests — are
+ * committed by one transaction (one WAL append and one fsync), each in a savepoint of its own, so a batch refused on
+ * its own (ID_CONFLICT) leaves the others in the group; each batch's answer is given only after the group's COMMIT.
+ */
+import type Database from 'better-sqlite3';
+import { CompactRange, TamgaError } from '@tamga/core';
+import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
+import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type { AppendResult, PendingRecord, Sealer, StoredRecord } from '../../journal/journal-store.js';
+import { findRepeats } from '../../journal/same-event.js';
+import type { StoredEvent } from '../../journal/same-event.js';
+import { withPollable } from '../event-api-columns.js';
+import { MinuteTally } from '../minute-tally.js';
+
+export interface LogRow {
+  log_id: number;
+  tenant_key: string;
+  origin: string;
+  size: number;
+  root_hash: Buffer;
+  frontier: Buffer;
+}
+
+export interface RecordRow {
+  rid: number;
+  log_id: number;
+  seq: number;
+  id: string;
+  event: number;
+  event_name: string;
+  entity_data: string | null;
+  user_id: string | null;
+  api_created_at: number;
+  created_at: number;
+  text: string | null;
+  ip: string | null;
+  tenant_id: string | null;
+  node_id: string | null;
+  operation_key: string | null;
+  classified_event: number;
+  severity: number;
+  outcome: string | null;
+  extra: string | null;
+  sig_kid: string;
+  signature: string;
+  canonical: Buffer;
+  leaf_hash: Buffer;
+  payload_salt: Buffer | null;
+  redacted: number;
+  pollable: number | null;
+  subject: string | null;
+}
+
+const INSERT_RECORD = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
+  created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
+  signature, canonical, leaf_hash, payload_salt, pollable, subject)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export const tenantKey = (tenantId: string | null): string => tenantId ?? '';
+
+/** One batch of a group: its records and the sealer of its request. */
+export interface GroupedBatch {
+  readonly records: readonly PendingRecord[];
+  readonly sealer: Sealer;
+}
+
+/** What became of one batch of a group: its results, or the error that refused it whole. */
+export type BatchOutcome = { readonly results: AppendResult[] } | { readonly error: unknown };
+
+/** Prepared statements of the append path on one connection. */
+export class SqliteAppender {
+  readonly #db: Database.Database;
+  readonly #insertRecord: Database.Statement;
+  readonly #insertNode: Database.Statement;
+  readonly #addMinuteCount: Database.Statement;
+  readonly #insertLog: Database.Statement;
+  readonly #updateLog: Database.Statement;
+  readonly #findIds: Database.Statement<[string], RecordRow>;
+  readonly #getLog: Database.Statement<[string], LogRow>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#insertRecord = db.prepare(INSERT_RECORD);
+    this.#insertNode = db.prepare('INSERT INTO merkle_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)');
+    this.#addMinuteCount = db.prepare(
+      `INSERT INTO record_minutes (minute, log_id, event, classified_event, n, min_seq, max_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (minute, log_id, event, classified_event)
+       DO UPDATE SET n = n + excluded.n, min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)`,
+    );
+    this.#insertLog = db.prepare(
+      'INSERT INTO logs (tenant_key, origin, size, root_hash, frontier, created_at) VALUES (?, ?, 0, ?, ?, ?) RETURNING *',
+    );
+    this.#updateLog = db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?');
+    this.#findIds = db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))');
+    this.#getLog = db.prepare('SELECT * FROM logs WHERE tenant_key = ?');
+  }
+
+  /**
+   * Appends several batches in one IMMEDIATE transaction, each in a savepoint: a batch refused by Tamga's own rules
+   * (a `TamgaError`, e.g. ID_CONFLICT) is rolled back alone and the next ones take the `seq` it would have used. A
+   * driver error (disk full, I/O) or a failed COMMIT refuses the whole group: nothing of it is stored and every
+   * batch gets the error. Throws only that group-wide error.
+   */
+  appendGroup(batches: readonly GroupedBatch[]): BatchOutcome[] {
+    const outcomes: BatchOutcome[] = [];
+    this.#db
+      .transaction(() => {
+        for (const batch of batches) {
+          try {
+            // A nested transaction is a savepoint: its failure rolls back this batch alone.
+            outcomes.push({ results: this.#db.transaction(() => this.#appendBatch(batch.records, batch.sealer))() });
+          } catch (error) {
+            if (!(error instanceof TamgaError) || !this.#db.inTransaction) throw error;
+            outcomes.push({ error });
+          }
+        }
+      })
+      .immediate();
+    return outcomes;
+  }
+
+  #appendBatch(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
+    const results = new Array<AppendResult | undefined>(records.length);
+    const stored = new Map<string, StoredEvent>();
+    for (const row of this.#findIds.all(JSON.stringify(records.map((r) => r.id)))) {
+      const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
+      stored.set(row.id, { result, content: toStoredRecord(row, '') });
+    }
+    const repeats = findRepeats(records, stored);
+    // Group by tenant in first-seen order; each tenant's log is appended to in input order.
+    const groups = new Map<string, number[]>();
+    records.forEach((r, i) => {
+      const key = tenantKey(r.tenantId);
+      const g = groups.get(key);
+      if (g) g.push(i);
+      else groups.set(key, [i]);
+    });
+    const now = Date.now() * 1000;
+    for (const [key, indexes] of groups) {
+      const tenantId = records[indexes[0]!]!.tenantId;
+      // The head is read inside the transaction: another process, or a batch rolled back, may have changed it.
+      const log = this.#getLog.get(key) ?? this.#createLog(key, tenantId, sealer, now);
+      const range = CompactRange.fromBytes(log.size, log.frontier);
+      const logId = log.log_id;
+      const onNode = (level: number, index: number, hash: Buffer): void => {
+        if (level > 0 && level % STORED_LEVEL_STRIDE === 0) this.#insertNode.run(logId, level, index, hash);
+      };
+      const minuteCounts = new MinuteTally();
+      for (const i of indexes) {
+        const pending = records[i]!;
+        const repeat = repeats[i];
+        if (repeat !== undefined) {
+          results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
+          continue;
+        }
+        const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
+        const seal = sealer.seal(fields);
+        this.#insertRecord.run(
+          logId,
+          fields.seq,
+          fields.id,
+          fields.event,
+          fields.eventName,
+          fields.entityData === null ? null : JSON.stringify(fields.entityData),
+          fields.userId,
+          fields.apiCreatedAt,
+          fields.createdAt,
+          fields.text,
+          fields.ip,
+          fields.tenantId,
+          fields.nodeId,
+          fields.operationKey,
+          fields.classifiedEvent,
+          fields.severity,
+          fields.outcome,
+          Object.keys(fields.extra).length === 0 ? null : JSON.stringify(fields.extra),
+          fields.sigKid,
+          seal.signature,
+          seal.canonical,
+          seal.leafHash,
+          seal.payloadSalt,
+          pollableColumn(fields.extra),
+          pending.subject ?? null,
+        );
+        range.append(seal.leafHash, onNode);
+        minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
+        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
+      }
+      if (range.size !== log.size) {
+        this.#updateLog.run(range.size, range.root(), range.toBytes(), logId);
+      }
+      for (const c of minuteCounts.counts()) {
+        this.#addMinuteCount.run(c.minute, logId, c.event, c.classifiedEvent, c.n, c.minSeq, c.maxSeq);
+      }
+    }
+    return results as AppendResult[];
+  }
+
+  #createLog(key: string, tenantId: string | null, sealer: Sealer, now: number): LogRow {
+    const empty = CompactRange.empty();
+    return this.#insertLog.get(key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now) as LogRow;
+  }
+}
+
+export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
+  return {
+    rid: row.rid,
+    log: origin,
+    seq: row.seq,
+    id: row.id,
+    event: row.event,
+    eventName: row.event_name,
+    entityData: parseEntityData(row.entity_data),
+    userId: row.user_id,
+    apiCreatedAt: row.api_created_at,
+    createdAt: row.created_at,
+    text: row.text,
+    ip: row.ip,
+    tenantId: row.tenant_id,
+    nodeId: row.node_id,
+    operationKey: row.operation_key,
+    classifiedEvent: row.classified_event as EventClass,
+    severity: row.severity,
+    outcome: row.outcome as Outcome | null,
+    extra: withPollable(parseExtra(row.extra), row.pollable === null ? undefined : row.pollable !== 0),
+    sigKid: row.sig_kid,
+    signature: row.signature,
+    canonical: row.canonical,
+    leafHash: row.leaf_hash,
+    payloadSalt: row.payload_salt,
+    redacted: row.redacted !== 0,
+    subject: row.subject ?? null,
+  };
+}
+
+/** `extra.pollable` as the `pollable` column stores it: 1, 0, or NULL when the record has none. */
+function pollableColumn(extra: RecordExtra): number | null {
+  return extra.pollable === undefined ? null : extra.pollable ? 1 : 0;
+}
+
+/** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */
+function parseEntityData(text: string | null): EntityData | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as EntityData;
+  } catch {
+    return text;
+  }
+}
+
+/** Parses stored added fields; text that is no JSON (a tampered row) is kept so the record fails its check. */
+function parseExtra(text: string | null): RecordExtra {
+  if (text === null) return {};
+  try {
+    return JSON.parse(text) as RecordExtra;
+  } catch {
+    return { unparsable: text } as RecordExtra;
+  }
+}

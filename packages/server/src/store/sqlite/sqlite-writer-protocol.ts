@@ -1,0 +1,72 @@
+/** Messages between `SqliteJournalStore` and its writer and checkpointer threads (`sqlite-writer-thread.ts`). */
+import { StoreError, TamgaError, ValidationError, VerificationError } from '@tamga/core';
+import type { ErrorCode, ErrorDetails } from '@tamga/core';
+import type { MessagePort } from 'node:worker_threads';
+import type { AppendResult, PendingRecord } from '../../journal/journal-store.js';
+
+/** What a writer or checkpointer thread starts with. */
+export interface WriterData {
+  readonly role: 'writer' | 'checkpointer';
+  readonly path: string;
+  readonly synchronous: 'FULL' | 'NORMAL';
+  /** The channel appends and their answers go through (drained in one go between commits). */
+  readonly port: MessagePort;
+}
+
+export type ToWriter =
+  | {
+      readonly type: 'append';
+      readonly id: number;
+      readonly records: readonly PendingRecord[];
+      readonly sigKid: string;
+      readonly hmacKey: Uint8Array;
+      /** Origin of each tenant log of the batch (by tenant key, '' = default), should the log be created. */
+      readonly origins: Readonly<Record<string, string>>;
+    }
+  | { readonly type: 'close' };
+
+/** A TamgaError as it crosses threads. */
+export interface WireError {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly details: ErrorDetails;
+  /** The driver's error behind it (its code and message), for the server log. */
+  readonly cause?: string;
+}
+
+export type FromWriter =
+  | { readonly type: 'appended'; readonly id: number; readonly results: AppendResult[] }
+  | { readonly type: 'refused'; readonly id: number; readonly error: WireError }
+  | { readonly type: 'closed' };
+
+/** Most batches one transaction commits. */
+export const MAX_GROUP_BATCHES = 16;
+/** Most records one transaction commits (a group is closed before a batch would pass it; one batch alone may). */
+export const MAX_GROUP_RECORDS = 20_000;
+/** How often the checkpointer thread checkpoints the WAL, ms. */
+export const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * The writer's own WAL autocheckpoint, pages (4 KiB): a safety net far above what the checkpointer keeps the WAL at,
+ * reached only when the checkpointer cannot keep up or is gone (400 MB).
+ */
+export const WRITER_WAL_AUTOCHECKPOINT = 100_000;
+
+/** A TamgaError for the other side of the channel. */
+export function toWireError(error: TamgaError): WireError {
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  return {
+    name: error.name,
+    code: error.code,
+    message: error.message,
+    details: error.details,
+    ...(cause !== undefined && { cause: `${String(cause.code ?? '')} ${String(cause.message ?? cause)}`.trim() }),
+  };
+}
+
+/** The TamgaError (of the same class) a {@link WireError} stands for. */
+export function fromWireError(wire: WireError): TamgaError {
+  const options = wire.cause === undefined ? undefined : { cause: new Error(wire.cause) };
+  const Class = wire.name === 'ValidationError' ? ValidationError : wire.name === 'StoreError' ? StoreError : wire.name === 'VerificationError' ? VerificationError : TamgaError;
+  return new Class(wire.code as ErrorCode, wire.message, wire.details, options);
+}

@@ -1,0 +1,144 @@
+/**
+ * The SQLite writer thread (compiled runs; see `SqliteJournalStore`'s `writer` option): holds the one connection
+ * that appends, seals the records (canonical bytes, HMAC, Merkle leaf — the request thread only parses and
+ * validates) and commits several requests' batches per transaction (`SqliteAppender.appendGroup`). Each batch is
+ * answered after its group's COMMIT returned, so an acknowledged batch is durable (`synchronous=FULL`).
+ *
+ * The WAL is not checkpointed on this thread's commits (`wal_autocheckpoint` raised far above what a checkpoint
+ * keeps up with): a checkpointer thread of the same script (`role: 'checkpointer'`) checkpoints it PASSIVE on a
+ * connection of its own, which neither waits for nor blocks the writer.
+ */
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { RecordSealer } from '@tamga/core';
+import type { RecordFields } from '@tamga/core';
+import type { Sealer } from '../../journal/journal-store.js';
+import { SqliteAppender } from './sqlite-appender.js';
+import type { GroupedBatch } from './sqlite-appender.js';
+import { wrapSqliteError } from './sqlite-errors.js';
+import type { FromWriter, ToWriter, WriterData } from './sqlite-writer-protocol.js';
+import { CHECKPOINT_INTERVAL_MS, MAX_GROUP_BATCHES, MAX_GROUP_RECORDS, toWireError, WRITER_WAL_AUTOCHECKPOINT } from './sqlite-writer-protocol.js';
+
+const data = workerData as WriterData;
+const port = data.port as MessagePort;
+const files = [data.path, `${data.path}-wal`];
+
+function open(): Database.Database {
+  const db = new Database(data.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${data.synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+if (data.role === 'checkpointer') {
+  const db = open();
+  const timer = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A busy or failing disk: the next round tries again; the writer's own safety net bounds the WAL meanwhile.
+    }
+  }, CHECKPOINT_INTERVAL_MS);
+  port.on('message', (message: ToWriter) => {
+    if (message.type !== 'close') return;
+    clearInterval(timer);
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // closing anyway
+    }
+    db.close();
+    port.postMessage({ type: 'closed' } satisfies FromWriter);
+    port.close();
+  });
+} else {
+  let db: Database.Database;
+  let appender: SqliteAppender;
+  try {
+    db = open();
+    db.pragma('cache_size = -65536'); // 64 MiB page cache
+    db.pragma(`wal_autocheckpoint = ${WRITER_WAL_AUTOCHECKPOINT}`);
+    appender = new SqliteAppender(db);
+  } catch (error) {
+    parentPort?.postMessage({ type: 'failed', error: toWireError(wrapSqliteError(error, 'open the database', files)) });
+    throw error;
+  }
+  const sealers = new Map<string, RecordSealer>();
+  const sealerOf = (kid: string, key: Uint8Array): RecordSealer => {
+    let sealer = sealers.get(kid);
+    if (sealer === undefined) {
+      sealer = new RecordSealer(key);
+      sealers.set(kid, sealer);
+    }
+    return sealer;
+  };
+
+  let queue: Extract<ToWriter, { type: 'append' }>[] = [];
+  let closing = false;
+
+  /** Commits what is queued, in groups; answers each batch after its group's COMMIT. */
+  const flush = (): void => {
+    for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as ToWriter);
+    while (queue.length > 0) {
+      let records = 0;
+      let n = 0;
+      while (n < queue.length && n < MAX_GROUP_BATCHES && (n === 0 || records + queue[n]!.records.length <= MAX_GROUP_RECORDS)) {
+        records += queue[n]!.records.length;
+        n++;
+      }
+      const group = queue.slice(0, n);
+      queue = queue.slice(n);
+      const batches: GroupedBatch[] = group.map((m) => {
+        const recordSealer = sealerOf(m.sigKid, m.hmacKey);
+        const sealer: Sealer = {
+          sigKid: m.sigKid,
+          originFor: (tenantId) => m.origins[tenantId ?? '']!,
+          seal: (fields: RecordFields) => recordSealer.seal(fields),
+        };
+        return { records: m.records, sealer };
+      });
+      try {
+        const outcomes = appender.appendGroup(batches);
+        outcomes.forEach((outcome, i) => {
+          const id = group[i]!.id;
+          port.postMessage(
+            'results' in outcome
+              ? ({ type: 'appended', id, results: outcome.results } satisfies FromWriter)
+              : ({ type: 'refused', id, error: toWireError(wrapSqliteError(outcome.error, 'append', files)) } satisfies FromWriter),
+          );
+        });
+      } catch (error) {
+        const wrapped = toWireError(wrapSqliteError(error, 'append', files));
+        for (const m of group) port.postMessage({ type: 'refused', id: m.id, error: wrapped } satisfies FromWriter);
+      }
+      // Batches that came while this group committed join the next one.
+      for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as ToWriter);
+    }
+    if (closing) {
+      db.close();
+      port.postMessage({ type: 'closed' } satisfies FromWriter);
+      port.close();
+    }
+  };
+
+  let scheduled = false;
+  const take = (message: ToWriter): void => {
+    if (message.type === 'append') queue.push(message);
+    else closing = true;
+  };
+  port.on('message', (message: ToWriter) => {
+    take(message);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        flush();
+      });
+    }
+  });
+  parentPort?.postMessage({ type: 'ready' });
+}
+

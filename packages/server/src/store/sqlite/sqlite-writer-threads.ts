@@ -1,0 +1,128 @@
+/**
+ * The request thread's side of the SQLite writer (`sqlite-writer-thread.ts`): starts the writer and checkpointer
+ * threads, sends each batch to the writer and resolves its promise with the writer's answer, given after COMMIT.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { StoreError } from '@tamga/core';
+import type { AppendResult } from '../../journal/journal-store.js';
+import { fromWireError } from './sqlite-writer-protocol.js';
+import type { FromWriter, ToWriter, WireError, WriterData } from './sqlite-writer-protocol.js';
+
+/** Options of {@link SqliteWriterThreads}. */
+export interface SqliteWriterThreadsConfig {
+  readonly path: string;
+  readonly synchronous: 'FULL' | 'NORMAL';
+  /** The compiled `sqlite-writer-thread.js`. */
+  readonly script: URL;
+}
+
+interface Running {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  /** The error the thread reported before it ended (it could not open the database), if any. */
+  failure?: WireError;
+}
+
+type AppendMessage = Omit<Extract<ToWriter, { type: 'append' }>, 'type' | 'id'>;
+
+/**
+ * This process's Node options without its resolution conditions: the compiled script imports the compiled packages,
+ * even when the process runs the sources (`--conditions source`, as under vitest).
+ */
+function compiledExecArgv(): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if (arg === '--conditions' || arg === '-C') i++;
+    else if (!arg.startsWith('--conditions=')) args.push(arg);
+  }
+  return args;
+}
+
+/** The writer and checkpointer threads of one SQLite file; a writer that ended is started again by the next append. */
+export class SqliteWriterThreads {
+  readonly #config: SqliteWriterThreadsConfig;
+  #writer: Running | undefined;
+  #checkpointer: Running | undefined;
+  readonly #pending = new Map<number, { resolve: (results: AppendResult[]) => void; reject: (error: unknown) => void }>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(config: SqliteWriterThreadsConfig) {
+    this.#config = config;
+  }
+
+  /** Sends a batch to the writer; resolves with its results after the commit that stored it. */
+  append(message: AppendMessage): Promise<AppendResult[]> {
+    if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed'));
+    const writer = (this.#writer ??= this.#start('writer'));
+    this.#checkpointer ??= this.#start('checkpointer');
+    const id = this.#nextId++;
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      if (this.#pending.size === 1) writer.port.ref();
+      writer.port.postMessage({ type: 'append', id, ...message } satisfies ToWriter);
+    });
+  }
+
+  #start(role: WriterData['role']): Running {
+    const { port1, port2 } = new MessageChannel();
+    const data: WriterData = { role, path: this.#config.path, synchronous: this.#config.synchronous, port: port2 };
+    const worker = new Worker(this.#config.script, { workerData: data, transferList: [port2], execArgv: compiledExecArgv() });
+    const running: Running = { worker, port: port1 };
+    worker.unref();
+    worker.on('message', (message: { type: string; error?: WireError }) => {
+      if (message.type === 'failed' && message.error !== undefined) running.failure = message.error;
+    });
+    worker.on('error', () => undefined); // ends the thread: answered on 'exit'
+    if (role === 'writer') {
+      port1.on('message', (message: FromWriter) => this.#answer(message));
+      port1.unref();
+    }
+    worker.on('exit', () => {
+      port1.close();
+      if (role === 'checkpointer') {
+        if (this.#checkpointer === running) this.#checkpointer = undefined;
+        return;
+      }
+      if (this.#writer === running) this.#writer = undefined;
+      // Batches sent and not answered: committed or not, this thread can no longer say.
+      const error =
+        running.failure !== undefined
+          ? fromWireError(running.failure)
+          : new StoreError('STORE_OUTCOME_UNKNOWN', 'The SQLite writer thread stopped before it answered; send the batch again with the same ids');
+      for (const [id, p] of this.#pending) {
+        this.#pending.delete(id);
+        p.reject(error);
+      }
+    });
+    return running;
+  }
+
+  #answer(message: FromWriter): void {
+    if (message.type === 'closed') return;
+    const pending = this.#pending.get(message.id);
+    if (pending === undefined) return;
+    this.#pending.delete(message.id);
+    if (this.#pending.size === 0) this.#writer?.port.unref();
+    if (message.type === 'appended') pending.resolve(message.results);
+    else pending.reject(fromWireError(message.error));
+  }
+
+  /** Lets the writer commit what it was sent, then ends both threads. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(
+      [this.#writer, this.#checkpointer].map(async (running) => {
+        if (running === undefined) return;
+        const ended = new Promise((resolve) => running.worker.once('exit', resolve));
+        running.port.ref();
+        running.port.postMessage({ type: 'close' } satisfies ToWriter);
+        const timer = setTimeout(() => void running.worker.terminate(), 30_000);
+        await ended;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
