@@ -18,7 +18,8 @@ Commands:
   ingest-log       Send the business platform's log files (seed 003) as events, once
   pull-events      Copy an asset server's events (seed 004 Event API) into a tenant, once
   export           Download a tenant's log as an evidence bundle directory
-  verify           Verify an evidence bundle offline (exit 0 valid, 1 tampered, 2 unusable input)
+  verify           Verify an evidence bundle offline (exit 0 valid, 1 tampered, 2 unusable input, 3 not witnessed)
+  witness          Run a C2SP tlog-witness that cosigns checkpoints consistent with those it cosigned before
   verify-receipt   Verify one event's receipt offline
   help [COMMAND]   Show this help, or a command's
 
@@ -64,6 +65,8 @@ export async function main(argv: readonly string[], err: NodeJS.WritableStream =
         return await (await import('./commands/users.js')).users(args);
       case 'pull-events':
         return await (await import('./commands/pull-events.js')).pullEvents(args);
+      case 'witness':
+        return await (await import('./commands/witness.js')).witness(args);
       case 'catalog':
         if (args[0] === 'validate') return (await import('./commands/catalog-validate.js')).catalogValidate(args.slice(1));
         if (args[0] === 'list') return (await import('./commands/catalog-list.js')).catalogList(args.slice(1));

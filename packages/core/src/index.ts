@@ -16,6 +16,7 @@ export * from './merkle/proof.js';
 export * from './merkle/verify.js';
 export * from './checkpoint/signed-note.js';
 export * from './checkpoint/checkpoint.js';
+export * from './checkpoint/cosignature.js';
 export * from './signature/record-hmac.js';
 export * from './catalog/index.js';
 export * from './verify/index.js';

@@ -25,6 +25,8 @@ import type { ForwardingRuntime } from './forward/start-forwarding.js';
 import { startEvidence } from './evidence/start-evidence.js';
 import type { EvidenceRuntime } from './evidence/start-evidence.js';
 import { KeyRing } from './keys/key-ring.js';
+import { DEFAULT_TLOG_CONFIG } from './tlog/tlog-config.js';
+import { WitnessSubmitter } from './tlog/witness-submitter.js';
 import { openAccessStore } from './store/open-access-store.js';
 import { RetentionService } from './retention/retention-service.js';
 import { PostgresJournalStore } from './store/postgres/postgres-journal-store.js';
@@ -53,6 +55,8 @@ export interface TamgaServer {
   readonly evidence: EvidenceRuntime;
   /** Retention policies, legal holds and the scheduled purge. */
   readonly retention: RetentionService;
+  /** The log side of tlog-witness: submissions and cosignatures. */
+  readonly witnesses: WitnessSubmitter;
   /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
   readonly forwarding: ForwardingRuntime | undefined;
   /**
@@ -121,6 +125,8 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly passwordHashParams?: PasswordHashParams;
   /** Forwarding delivery tuning (tests shorten settle, back-off and sweep times). */
   readonly forwarding?: Partial<WorkerOptions> & { readonly sweepMs?: number };
+  /** Resubmission of checkpoints not yet cosigned, ms (default 30,000; 0 = none). */
+  readonly witnessRetryMs?: number;
   /**
    * Keep the text index of `q` (default true). Off, searches scan what the other filters select: the benchmark's
    * baseline for the index's ingest cost.
@@ -187,6 +193,17 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.now !== undefined && { now: options.now }),
       onError: (error, what) => logger.log?.error({ err: error }, what),
     });
+    const tlog = config.tlog ?? DEFAULT_TLOG_CONFIG;
+    const prover = new Prover(store);
+    const witnesses = new WitnessSubmitter({
+      journal,
+      prover,
+      witnesses: tlog.witnesses,
+      timeoutMs: tlog.witnessTimeoutMs,
+      ...(options.witnessRetryMs !== undefined && { retryMs: options.witnessRetryMs }),
+      ...(options.now !== undefined && { now: options.now }),
+      onError: (error, what) => logger.log?.error({ err: error }, what),
+    });
     const retention = new RetentionService({
       journal,
       prover: new Prover(store),
@@ -197,9 +214,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     const http = await buildServer(
       {
         journal,
-        prover: new Prover(store),
+        prover,
         retention,
         auth: access,
+        tlog,
+        witnesses,
         access,
         catalogs,
         ...(forwarding !== undefined && { forwarding: forwarding.service }),
@@ -240,7 +259,10 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       onError: (error) => http.log.error({ err: error }, 'checkpoint signing failed'),
     });
     journal.onCommit(() => checkpointer.nudge());
+    // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness); their cosignatures join its note.
+    checkpointer.onSigned((checkpoint, log) => void witnesses.submit(checkpoint, log));
     checkpointer.start();
+    witnesses.start();
     // The text index of q follows the appends in the background; a journal made before it is indexed the same way.
     const search = await store.searchIndexStatus();
     if (options.searchIndex !== false && (search.pending > 0 || search.building === true)) {
@@ -278,6 +300,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       checkpointer,
       evidence,
       retention,
+      witnesses,
       forwarding,
       catalogs,
       http,
@@ -295,6 +318,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         await retention.stop();
         await evidence.stop();
         await checkpointer.stop();
+        await witnesses.stop();
         // Requests in flight get a grace period; then sockets that never sent a request (browsers open
         // them speculatively, and Node counts them as busy) are cut so shutdown cannot hang.
         const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);

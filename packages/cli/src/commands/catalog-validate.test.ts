@@ -101,7 +101,7 @@ describe('tamga catalog list', () => {
     const out = sink();
     expect(catalogList(['--catalog', 'tamga', '--lang', 'ru'], out, {})).toBe(0);
     const lines = out.text().trim().split('\n');
-    expect(lines).toHaveLength(22);
+    expect(lines).toHaveLength(23);
     expect(lines[1]).toMatch(/^32000 {2}JournalExported +tamga +1 +Записи журнала выгружены/);
   });
 });

@@ -1,20 +1,24 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkWitnessQuorum, parseWitnessKey } from '@tamga/core';
+import type { VerificationReport, WitnessQuorum } from '@tamga/core';
 import { numberOption, parseCommand, usageError } from '../cli-args.js';
-import type { VerificationReport } from '@tamga/core';
-import { loadHmacKeys, loadPinnedKeys, readText } from '../evidence/bundle-files.js';
+import { loadHmacKeys, loadPinnedKeys, readBundleHead, readText } from '../evidence/bundle-files.js';
 import { writeBundleDirFromFile } from '../evidence/bundle-stream.js';
 import { verifyBundleDir } from '../evidence/verify-bundle-dir.js';
 import type { VerifyBundleDirOptions } from '../evidence/verify-bundle-dir.js';
 
 /** Exit codes of `tamga verify` and `tamga verify-receipt`. */
-export const EXIT = Object.freeze({ valid: 0, tampered: 1, unusable: 2 });
+export const EXIT = Object.freeze({ valid: 0, tampered: 1, unusable: 2, unwitnessed: 3 });
 
 const USAGE = `Usage: tamga verify DIR|FILE [--keys FILE] [--hmac-key FILE|DIR] [--trusted-checkpoint FILE]
-                    [--save-checkpoint FILE] [--json] [--workers N]
+                    [--save-checkpoint FILE] [--json] [--workers N] [--witness KEY ... --min-witnesses N]
 Verifies an evidence bundle offline: a bundle directory (tamga export), or the single-stream file the journal
-page and GET /api/v1/logs/{tenant}/export download. Exit 0 valid, 1 tampered, 2 unusable input.`;
+page and GET /api/v1/logs/{tenant}/export download. --witness (repeatable) names a witness's verifier key
+(name+id+base64, c2sp.org/tlog-cosignature); --min-witnesses N (default: every --witness given) requires a
+checkpoint covering the bundle's records to carry N valid cosignatures by them.
+Exit 0 valid, 1 tampered, 2 unusable input, 3 valid but not cosigned by enough witnesses.`;
 
 /**
  * `tamga verify DIR|FILE`: offline verification of an evidence bundle (docs/bundle-format.md). A file is the
@@ -32,24 +36,50 @@ export async function verify(args: readonly string[], out: NodeJS.WritableStream
       'save-checkpoint': { type: 'string' },
       json: { type: 'boolean', default: false },
       workers: { type: 'string' },
+      witness: { type: 'string', multiple: true },
+      'min-witnesses': { type: 'string' },
     },
   }, args);
   const bundle = positionals[0];
   if (bundle === undefined) throw usageError('tamga verify', 'name the bundle DIR or FILE');
   if (positionals.length > 1) throw usageError('tamga verify', `unexpected argument "${positionals[1]}" (one bundle at a time)`);
   const workers = values.workers === undefined ? undefined : numberOption('tamga verify', 'workers', values.workers, { min: 1, max: 64, integer: true });
+  const witnesses = (values.witness ?? []).map((k) => parseWitnessKey(k));
+  const minWitnesses =
+    values['min-witnesses'] === undefined
+      ? witnesses.length
+      : numberOption('tamga verify', 'min-witnesses', values['min-witnesses'], { min: 0, max: witnesses.length, integer: true });
   const options = {
     ...(values.keys !== undefined && { verifiers: loadPinnedKeys(values.keys) }),
     ...(values['hmac-key'] !== undefined && { hmacKeys: loadHmacKeys(values['hmac-key']) }),
     ...(values['trusted-checkpoint'] !== undefined && { trustedCheckpoint: readText(values['trusted-checkpoint']) }),
     ...(workers !== undefined && { workers }),
   };
-  const report = isFile(bundle) ? await verifyBundleFile(bundle, options) : await verifyBundleDir(bundle, options);
+  let quorum: WitnessQuorum | undefined;
+  const checkWitnesses = (dir: string, report: VerificationReport): void => {
+    // Only checkpoints the bundle verified (signed by the log, consistent with the records) count.
+    if (minWitnesses > 0 && report.status === 'valid') quorum = checkWitnessQuorum(readBundleHead(dir).checkpoints, witnesses, minWitnesses, report.range.to);
+  };
+  let report: VerificationReport;
+  if (isFile(bundle)) {
+    report = await verifyBundleFile(bundle, options, checkWitnesses);
+  } else {
+    report = await verifyBundleDir(bundle, options);
+    checkWitnesses(bundle, report);
+  }
   if (values['save-checkpoint'] !== undefined && report.newestCheckpoint !== null) {
     writeFileSync(values['save-checkpoint'], report.newestCheckpoint);
   }
-  out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, values['save-checkpoint']));
-  return report.status === 'valid' ? EXIT.valid : EXIT.tampered;
+  const json = quorum === undefined ? report : { ...report, witnesses: quorum };
+  out.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : formatReport(report, values['save-checkpoint']) + formatQuorum(quorum));
+  if (report.status !== 'valid') return EXIT.tampered;
+  return quorum === undefined || quorum.satisfied ? EXIT.valid : EXIT.unwitnessed;
+}
+
+/** The witnesses' line of the human-readable report. */
+function formatQuorum(quorum: WitnessQuorum | undefined): string {
+  if (quorum === undefined) return '';
+  return quorum.satisfied ? `  WITNESSED: ${quorum.message}\n` : `NOT WITNESSED: ${quorum.message}\n`;
 }
 
 function isFile(path: string): boolean {
@@ -61,11 +91,17 @@ function isFile(path: string): boolean {
 }
 
 /** Verifies a bundle stream file through a temporary bundle directory, removed afterwards. */
-async function verifyBundleFile(path: string, options: VerifyBundleDirOptions): Promise<VerificationReport> {
+async function verifyBundleFile(
+  path: string,
+  options: VerifyBundleDirOptions,
+  then: (dir: string, report: VerificationReport) => void,
+): Promise<VerificationReport> {
   const dir = mkdtempSync(join(tmpdir(), 'tamga-verify-'));
   try {
     await writeBundleDirFromFile(path, dir);
-    return await verifyBundleDir(dir, options);
+    const report = await verifyBundleDir(dir, options);
+    then(dir, report);
+    return report;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

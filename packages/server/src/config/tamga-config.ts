@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { loadTlogConfig } from '../tlog/tlog-config.js';
+import type { TlogConfig } from '../tlog/tlog-config.js';
 import { join, resolve } from 'node:path';
 import { TamgaError } from '@tamga/core';
 import { loadAccessConfig } from '../auth/access-config.js';
@@ -49,6 +51,8 @@ export interface TamgaConfig {
   readonly http: HttpConfig;
   /** Forwarding: `TAMGA_FORWARD_FILE`, `TAMGA_FORWARD_ALARM_MINUTES` (see ForwardConfig). */
   readonly forward: ForwardConfig;
+  /** Public tenant logs and witnesses: `TAMGA_TLOG_PUBLIC_TENANTS`, `TAMGA_WITNESS_FILE` (see TlogConfig). */
+  readonly tlog?: TlogConfig;
 }
 
 /** The log levels `TAMGA_LOG_LEVEL` takes (pino's). */
@@ -117,5 +121,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     store: loadStoreConfig(env),
     http: loadHttpConfig(env),
     forward: loadForwardConfig(env),
+    tlog: loadTlogConfig(env),
   };
 }

@@ -20,6 +20,7 @@ import type { Prover } from '../journal/prover.js';
 import { journalKeyRotation } from '../keys/key-journal.js';
 import { readRetentionPolicy } from '../retention/retention-service.js';
 import type { KeepDays } from '../retention/retention-service.js';
+import { withCosignatures, withCosignaturesOne } from '../tlog/cosigned-checkpoints.js';
 import { VerifiedRanges } from './verified-ranges.js';
 
 /** Catalogue codes of Tamga's own evidence events (catalogs/tamga.json). */
@@ -229,7 +230,8 @@ export class EvidenceService {
   async checkpoints(log: LogHead, range: EvidenceRange): Promise<StoredCheckpoint[]> {
     const list = await this.#journal.store.listCheckpoints(log.logId, range.from, range.to);
     if (!list.some((c) => c.size === range.newest.size)) list.push(range.newest);
-    return list;
+    // Witnesses' cosignatures travel with the notes (c2sp.org/tlog-cosignature): `tamga verify --witness` needs them.
+    return withCosignatures(this.#journal.store, list);
   }
 
   /** Records of `[from, to)` in pages of `pageSize`, in seq order. */
@@ -498,7 +500,7 @@ export class EvidenceService {
       record: JSON.parse(formatBundleRecord(toBundleRecord(record))) as unknown,
       treeSize: checkpoint.size,
       proof: proof.hashes.map((h) => h.toString('base64')),
-      checkpoint: checkpoint.note,
+      checkpoint: (await withCosignaturesOne(store, checkpoint)).note,
       keys: this.#journal.keys.publicKeys(),
     };
   }

@@ -19,6 +19,11 @@ function isApiPath(path: string): boolean {
   return path.startsWith('/api/v1/') || path === '/api/event' || path.startsWith('/api/event/');
 }
 
+/** The tlog-tiles read API of tenant logs (`/tlog/{tenant}/…`): public logs answer without credentials. */
+function isTlogPath(path: string): boolean {
+  return path.startsWith('/tlog/');
+}
+
 /** `/api/v1` paths answered without credentials. */
 function isPublic(method: string, path: string): boolean {
   return path === '/api/v1/openapi.json' || (method === 'POST' && path === '/api/v1/session');
@@ -35,7 +40,10 @@ export async function authenticateRequest(context: ServerContext, request: Fasti
   // Decided on the matched route as well as the raw URL, so no spelling of a path reaches an API route unauthenticated.
   const rawPath = request.url.split('?')[0]!;
   const route = request.routeOptions.url;
-  if (!isApiPath(rawPath) && !(route !== undefined && isApiPath(route))) return;
+  const tlog = isTlogPath(rawPath) || (route !== undefined && isTlogPath(route));
+  if (!tlog && !isApiPath(rawPath) && !(route !== undefined && isApiPath(route))) return;
+  // The tlog-tiles read API of public logs needs no credentials; credentials sent are checked as anywhere else.
+  if (tlog && request.headers.authorization === undefined && (context.access === undefined || readSessionCookie(request) === undefined)) return;
   const path = route ?? rawPath.replace(/\/+$/, '');
   if (isPublic(request.method, path)) return;
   const header = request.headers.authorization;
@@ -70,10 +78,14 @@ export async function authenticateRequest(context: ServerContext, request: Fasti
   request.principal = principal;
 }
 
-/** Whether a request reads the journal (its records, stats, checkpoints or proofs): JournalRead is journalled. */
+/** Whether a request reads the journal (its records, stats, checkpoints, proofs or tiles): JournalRead is journalled. */
 export function isJournalRead(request: FastifyRequest): boolean {
   const route = request.routeOptions.url ?? '';
   // Exports are journalled each time on their own (JournalExported), not as reads.
   if (route === '/api/v1/events/export' || route === '/api/v1/logs/:tenant/export') return false;
-  return request.method === 'GET' && (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/') || isEventApiPath(route));
+  // The tlog-tiles API too, when read with credentials (a public log read anonymously has no principal to journal).
+  return (
+    request.method === 'GET' &&
+    (route.startsWith('/api/v1/events') || route.startsWith('/api/v1/logs/') || route.startsWith('/tlog/') || isEventApiPath(route))
+  );
 }

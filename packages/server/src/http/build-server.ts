@@ -29,6 +29,9 @@ import { catalogRoutes } from './routes/catalog-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { assetEventRoutes } from './routes/asset-event-routes.js';
 import { logRoutes } from './routes/log-routes.js';
+import { tlogRoutes } from './routes/tlog-routes.js';
+import type { TlogConfig } from '../tlog/tlog-config.js';
+import type { WitnessSubmitter } from '../tlog/witness-submitter.js';
 import { streamRoutes } from './routes/stream-routes.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
 import { forwardRoutes } from './routes/forward-routes.js';
@@ -57,6 +60,10 @@ export interface ServerContext {
   readonly retention?: RetentionService;
   /** Clock in UTC milliseconds (tests pin it). Default `Date.now`. */
   readonly now?: () => number;
+  /** Which tenant logs are public under `/tlog/` (default: none). */
+  readonly tlog?: TlogConfig;
+  /** The log side of tlog-witness: witness status per log (`/api/v1/logs/{tenant}/status`). */
+  readonly witnesses?: WitnessSubmitter;
 }
 
 /** Options of {@link buildServer}. */
@@ -228,6 +235,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
   await app.register(assetEventRoutes, { context });
   await app.register(logRoutes, { context });
+  await app.register(tlogRoutes, { context });
   await app.register(streamRoutes, { context });
   await app.register(evidenceRoutes, { context });
   if (access !== undefined) {

@@ -358,9 +358,50 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     },
     '/api/v1/logs/{tenant}/checkpoint': {
       get: {
-        summary: 'Latest signed checkpoint (C2SP tlog-checkpoint in a signed note)',
+        summary: 'Latest signed checkpoint (C2SP tlog-checkpoint in a signed note, with its witnesses\' cosignatures as extra signature lines)',
         parameters: [tenant],
         responses: { '200': { description: 'The signed note', content: { 'text/plain': { schema: { type: 'string' } } } }, '404': problem },
+      },
+    },
+    '/api/v1/logs/{tenant}/status': {
+      get: {
+        summary: 'The log\'s size, newest checkpoint and witnesses: per witness its state (cosigned, refused, failing, pending) and the largest size it cosigned',
+        parameters: [tenant],
+        responses: {
+          '200': {
+            description: 'Log status',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    origin: { type: 'string' },
+                    size: { type: 'integer' },
+                    checkpointSize: { type: 'integer' },
+                    witnessed: { type: 'boolean', description: 'Every configured witness cosigned its last submission' },
+                    refused: { type: 'boolean', description: 'A witness refused a checkpoint as inconsistent (WitnessRefusedCheckpoint, 32040)' },
+                    witnesses: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          key: { type: 'string' },
+                          url: { type: 'string' },
+                          state: { type: 'string', enum: ['cosigned', 'refused', 'failing', 'pending'] },
+                          cosignedSize: { type: 'integer' },
+                          lastSize: { type: 'integer' },
+                          lastAt: { type: 'string', format: 'date-time' },
+                          message: { type: 'string' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '404': problem,
+        },
       },
     },
     '/api/v1/logs/{tenant}/proofs/inclusion': {

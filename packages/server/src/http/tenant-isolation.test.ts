@@ -130,6 +130,22 @@ const CASES: Record<string, readonly Case[]> = {
     { url: '/api/v1/logs/tamga/checkpoint', check: status({ auditor: 404, key: 404, ingest: 403 }) },
     { url: '/api/v1/logs/acme/checkpoint', check: status({ auditor: 200, key: 200, ingest: 403 }) },
   ],
+  'GET /api/v1/logs/:tenant/status': [
+    { url: '/api/v1/logs/globex/status', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/api/v1/logs/tamga/status', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/api/v1/logs/acme/status', check: status({ auditor: 200, key: 200, ingest: 403 }) },
+  ],
+  // The tlog-tiles read API: private logs (none is public here), the same scope as the API.
+  'GET /tlog/:tenant/checkpoint': [
+    { url: '/tlog/globex/checkpoint', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/tlog/default/checkpoint', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/tlog/acme/checkpoint', check: status({ auditor: 200, key: 200, ingest: 403 }) },
+  ],
+  'GET /tlog/:tenant/tile/*': [
+    { url: '/tlog/globex/tile/entries/000.p/1', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/tlog/globex/tile/0/000.p/1', check: status({ auditor: 404, key: 404, ingest: 403 }) },
+    { url: '/tlog/acme/tile/entries/000.p/2', check: status({ auditor: 200, key: 200, ingest: 403 }) },
+  ],
   'GET /api/v1/logs/:tenant/proofs/inclusion': [
     { url: '/api/v1/logs/globex/proofs/inclusion?seq=0&treeSize=1', check: status({ auditor: 404, key: 404, ingest: 403 }) },
     { url: '/api/v1/logs/acme/proofs/inclusion?seq=0&treeSize=2', check: status({ auditor: 200, key: 200, ingest: 403 }) },
@@ -269,7 +285,7 @@ const CASES: Record<string, readonly Case[]> = {
 };
 
 /** Static files of the journal page: public, no tenant data. */
-const isPageFile = (method: string, url: string) => method === 'GET' && !url.startsWith('/api/') && !url.startsWith('/.well-known/') && !['/healthz', '/readyz'].includes(url);
+const isPageFile = (method: string, url: string) => method === 'GET' && !url.startsWith('/api/') && !url.startsWith('/tlog/') && !url.startsWith('/.well-known/') && !['/healthz', '/readyz'].includes(url);
 
 describe('tenant isolation on every endpoint', () => {
   it('has a cross-tenant case for every registered route', () => {

@@ -66,6 +66,15 @@ export interface JournalStore {
   latestCheckpoint(logId: number): Promise<StoredCheckpoint | undefined>;
   /** Checkpoints of a log with `minSize ≤ size ≤ maxSize`, smallest first (evidence bundles, self-check). */
   listCheckpoints(logId: number, minSize: number, maxSize: number): Promise<StoredCheckpoint[]>;
+  /**
+   * Stores a witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature; `checkpoint_cosignatures`, append-only).
+   * Idempotent on `(logId, size, witness)`: the first stored line stays.
+   */
+  addCosignature(cosignature: StoredCosignature): Promise<void>;
+  /** Cosignatures of a log's checkpoints with `minSize ≤ size ≤ maxSize`, smallest size first. */
+  listCosignatures(logId: number, minSize: number, maxSize: number): Promise<StoredCosignature[]>;
+  /** The largest checkpoint size of a log that `witness` (its verifier key) cosigned, 0 when none. */
+  cosignedSize(logId: number, witness: string): Promise<number>;
   /** Records of a log with `seq` in `[from, to)`, in `seq` order (export, server-side verification). */
   readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]>;
   /**
@@ -386,6 +395,18 @@ export interface StoredCheckpoint {
   /** The C2SP signed note. */
   readonly note: string;
   /** UTC microseconds. */
+  readonly createdAt: number;
+}
+
+/** A witness's cosignature of a stored checkpoint. */
+export interface StoredCosignature {
+  readonly logId: number;
+  readonly size: number;
+  /** The witness's verifier key, `name+hexkeyid+base64(0x04 ‖ public key)`. */
+  readonly witness: string;
+  /** The signature line the witness answered, without its final newline. */
+  readonly line: string;
+  /** When it was stored, UTC microseconds. */
   readonly createdAt: number;
 }
 

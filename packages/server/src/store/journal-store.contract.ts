@@ -508,6 +508,21 @@ export function describeJournalStoreContract(
         expect(await store.latestCheckpoint(log.logId)).toMatchObject({ size: 3, note: 'n3\n' });
       });
 
+      it('keeps witnesses\' cosignatures per checkpoint and witness, first line kept, and the largest cosigned size', async () => {
+        const log = (await store.getLog('acme'))!;
+        expect(await store.cosignedSize(log.logId, 'w1')).toBe(0);
+        await store.addCosignature({ logId: log.logId, size: 3, witness: 'w1', line: '\u2014 w1 AAAA', createdAt: T0 });
+        await store.addCosignature({ logId: log.logId, size: 3, witness: 'w1', line: '\u2014 w1 BBBB', createdAt: T0 });
+        await store.addCosignature({ logId: log.logId, size: 3, witness: 'w2', line: '\u2014 w2 CCCC', createdAt: T0 });
+        await store.addCosignature({ logId: log.logId, size: 1, witness: 'w1', line: '\u2014 w1 DDDD', createdAt: T0 });
+        expect(await store.cosignedSize(log.logId, 'w1')).toBe(3);
+        expect(await store.cosignedSize(log.logId + 1000, 'w1')).toBe(0);
+        expect((await store.listCosignatures(log.logId, 2, 3)).map((c) => [c.size, c.witness, c.line])).toEqual([
+          [3, 'w1', '\u2014 w1 AAAA'],
+          [3, 'w2', '\u2014 w2 CCCC'],
+        ]);
+      });
+
       it('stores settings', async () => {
         expect(await store.getSetting('k')).toBeUndefined();
         await store.putSetting('k', 'v1');

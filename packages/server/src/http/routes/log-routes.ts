@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TamgaError } from '@tamga/core';
 import type { LogHead } from '../../journal/journal-store.js';
+import { withCosignaturesOne } from '../../tlog/cosigned-checkpoints.js';
 import { principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
 import { parseIndex, parseTenant } from '../query-params.js';
@@ -32,7 +33,8 @@ export async function logRoutes(app: FastifyInstance, { context }: { context: Se
         field: 'tenant',
       });
     }
-    return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
+    // With the witnesses' cosignatures as extra signature lines (c2sp.org/tlog-cosignature).
+    return reply.type('text/plain; charset=utf-8').send((await withCosignaturesOne(journal.store, checkpoint)).note);
   });
 
   app.get('/api/v1/logs/:tenant/proofs/inclusion', async (request) => {
@@ -51,6 +53,21 @@ export async function logRoutes(app: FastifyInstance, { context }: { context: Se
     const to = parseIndex(query.to, 'to');
     const proof = await prover.consistency(log.logId, log.size, from, to);
     return { origin: log.origin, from, to, hashes: proof.hashes.map((h) => h.toString('base64')) };
+  });
+
+  // The log's witnesses as this log sees them (c2sp.org/tlog-witness): who cosigned up to which size, who refused.
+  app.get('/api/v1/logs/:tenant/status', async (request) => {
+    const log = await logOf(request);
+    const checkpoint = await journal.store.latestCheckpoint(log.logId);
+    const witnesses = context.witnesses === undefined ? [] : await context.witnesses.status(log.logId);
+    return {
+      origin: log.origin,
+      size: log.size,
+      checkpointSize: checkpoint?.size ?? 0,
+      witnesses,
+      witnessed: witnesses.length > 0 && witnesses.every((w) => w.state === 'cosigned'),
+      refused: witnesses.some((w) => w.state === 'refused'),
+    };
   });
 
   // Every key ever used, with its validity window (checkpoint keys include the overlap after a rotation).

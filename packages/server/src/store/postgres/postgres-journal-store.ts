@@ -25,6 +25,7 @@ import type {
   Sealer,
   SeqRange,
   StoredCheckpoint,
+  StoredCosignature,
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
@@ -753,6 +754,43 @@ export class PostgresJournalStore implements JournalStore {
       return result.rows.map((row) => ({ logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at }));
     } catch (error) {
       throw wrapPostgresError(error, 'list checkpoints');
+    }
+  }
+
+  async addCosignature(c: StoredCosignature): Promise<void> {
+    try {
+      await this.#pool.query(
+        `INSERT INTO checkpoint_cosignatures (log_id, size, witness, line, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (log_id, size, witness) DO NOTHING`,
+        [c.logId, c.size, c.witness, c.line, c.createdAt],
+      );
+    } catch (error) {
+      throw wrapPostgresError(error, 'store a cosignature');
+    }
+  }
+
+  async listCosignatures(logId: number, minSize: number, maxSize: number): Promise<StoredCosignature[]> {
+    try {
+      const result = await this.#pool.query<{ log_id: number; size: number; witness: string; line: string; created_at: number }>(
+        `SELECT * FROM checkpoint_cosignatures WHERE log_id = $1::bigint AND size >= $2::bigint AND size <= $3::bigint
+         ORDER BY size, witness`,
+        [logId, minSize, maxSize],
+      );
+      return result.rows.map((r) => ({ logId: r.log_id, size: r.size, witness: r.witness, line: r.line, createdAt: r.created_at }));
+    } catch (error) {
+      throw wrapPostgresError(error, 'list cosignatures');
+    }
+  }
+
+  async cosignedSize(logId: number, witness: string): Promise<number> {
+    try {
+      const result = await this.#pool.query<{ size: number | null }>(
+        'SELECT max(size) AS size FROM checkpoint_cosignatures WHERE log_id = $1::bigint AND witness = $2',
+        [logId, witness],
+      );
+      return Number(result.rows[0]?.size ?? 0);
+    } catch (error) {
+      throw wrapPostgresError(error, 'read a cosignature');
     }
   }
 

@@ -146,6 +146,16 @@ CREATE TABLE IF NOT EXISTS legal_holds (
   released_at    BIGINT
 );
 CREATE INDEX IF NOT EXISTS legal_holds_tenant ON legal_holds (tenant_key) WHERE released_at IS NULL;
+-- Witnesses' cosignatures of checkpoints (c2sp.org/tlog-cosignature): extra signature lines of the stored note.
+CREATE TABLE IF NOT EXISTS checkpoint_cosignatures (
+  log_id     BIGINT NOT NULL,
+  size       BIGINT NOT NULL,
+  witness    TEXT NOT NULL,
+  line       TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (log_id, size, witness)
+);
+CREATE INDEX IF NOT EXISTS checkpoint_cosignatures_witness ON checkpoint_cosignatures(log_id, witness, size);
 
 CREATE TABLE IF NOT EXISTS settings (
   key   TEXT PRIMARY KEY,
@@ -164,7 +174,8 @@ DECLARE
 BEGIN
   FOR t IN SELECT * FROM (VALUES
     ('records', 'records'), ('merkle_nodes', 'merkle nodes'), ('checkpoints', 'checkpoints'),
-    ('retained_nodes', 'retained merkle nodes')) AS v(tbl, what)
+    ('retained_nodes', 'retained merkle nodes'),
+    ('checkpoint_cosignatures', 'cosignatures')) AS v(tbl, what)
   LOOP
     -- records get their own row trigger below (the erasure procedure may update them).
     IF t.tbl <> 'records' AND NOT EXISTS (SELECT 1 FROM pg_trigger

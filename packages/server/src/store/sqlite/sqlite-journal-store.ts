@@ -26,6 +26,7 @@ import type {
   Sealer,
   SeqRange,
   StoredCheckpoint,
+  StoredCosignature,
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
@@ -496,6 +497,39 @@ export class SqliteJournalStore implements JournalStore {
       return Promise.resolve(rows.map((row) => ({ logId: row.log_id, size: row.size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at })));
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'list checkpoints'));
+    }
+  }
+
+  addCosignature(c: StoredCosignature): Promise<void> {
+    try {
+      this.#db
+        .prepare('INSERT OR IGNORE INTO checkpoint_cosignatures (log_id, size, witness, line, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(c.logId, c.size, c.witness, c.line, c.createdAt);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'store a cosignature'));
+    }
+  }
+
+  listCosignatures(logId: number, minSize: number, maxSize: number): Promise<StoredCosignature[]> {
+    try {
+      const rows = this.#db
+        .prepare('SELECT * FROM checkpoint_cosignatures WHERE log_id = ? AND size >= ? AND size <= ? ORDER BY size, witness')
+        .all(logId, minSize, maxSize) as { log_id: number; size: number; witness: string; line: string; created_at: number }[];
+      return Promise.resolve(rows.map((r) => ({ logId: r.log_id, size: r.size, witness: r.witness, line: r.line, createdAt: r.created_at })));
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'list cosignatures'));
+    }
+  }
+
+  cosignedSize(logId: number, witness: string): Promise<number> {
+    try {
+      const row = this.#db
+        .prepare('SELECT max(size) AS size FROM checkpoint_cosignatures WHERE log_id = ? AND witness = ?')
+        .get(logId, witness) as { size: number | null };
+      return Promise.resolve(row.size ?? 0);
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'read a cosignature'));
     }
   }
 

@@ -152,6 +152,16 @@ CREATE TABLE IF NOT EXISTS legal_holds (
   released_at    INTEGER
 );
 CREATE INDEX IF NOT EXISTS legal_holds_tenant ON legal_holds(tenant_key) WHERE released_at IS NULL;
+-- Witnesses' cosignatures of checkpoints (c2sp.org/tlog-cosignature): extra signature lines of the stored note.
+CREATE TABLE IF NOT EXISTS checkpoint_cosignatures (
+  log_id     INTEGER NOT NULL,
+  size       INTEGER NOT NULL,
+  witness    TEXT NOT NULL,          -- the witness's verifier key
+  line       TEXT NOT NULL,          -- its signature line
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (log_id, size, witness)
+);
+CREATE INDEX IF NOT EXISTS checkpoint_cosignatures_witness ON checkpoint_cosignatures(log_id, witness, size);
 
 CREATE TABLE IF NOT EXISTS settings (
   key   TEXT PRIMARY KEY,
@@ -191,4 +201,8 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_update BEFORE UPDATE ON che
   BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_delete BEFORE DELETE ON checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS checkpoint_cosignatures_append_only_update BEFORE UPDATE ON checkpoint_cosignatures
+  BEGIN SELECT RAISE(ABORT, 'cosignatures are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS checkpoint_cosignatures_append_only_delete BEFORE DELETE ON checkpoint_cosignatures
+  BEGIN SELECT RAISE(ABORT, 'cosignatures are append-only'); END;
 `;
