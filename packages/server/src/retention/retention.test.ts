@@ -255,6 +255,16 @@ for (const backend of backends) {
         for (const r of appended.flat()) expect((await store.getRecord(r.id))?.seq).toBe(r.seq);
         await waitForSigned(t, 1900);
 
+        // The tlog-tiles API says what was purged (410), and still serves whole tiles above the cut.
+        for (const path of ['tile/0/000', 'tile/entries/000', 'tile/0/005', 'tile/entries/005']) {
+          const tile = await t.request({ method: 'GET', url: `/tlog/${TENANT}/${path}` });
+          expect(tile.statusCode, `${path}: ${tile.body}`).toBe(410);
+          expect(tile.json()).toMatchObject({ code: 'RECORDS_PURGED' });
+        }
+        const above = await t.request({ method: 'GET', url: `/tlog/${TENANT}/tile/0/006` });
+        expect(above.statusCode, above.body).toBe(200);
+        expect(above.rawPayload.length).toBe(256 * 32);
+
         // The purge journalled itself: who, why, the seq range and the root at the cut.
         const journalled = await t.request({
           method: 'GET',

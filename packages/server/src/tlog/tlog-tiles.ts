@@ -68,8 +68,19 @@ export async function readTile(store: JournalStore, logId: number, treeSize: num
   const available = Math.floor(treeSize / 2 ** treeLevel);
   const from = tile.index * TILE_WIDTH;
   if (from + tile.width > available) throw notFound('The tile is beyond the latest checkpoint');
+  if (treeLevel === 0) {
+    // Leaf hashes and entries of records the retention policy purged are gone (tiles of level 1 and up stay).
+    const purgedTo = (await store.purgeState(logId))?.purgedTo ?? 0;
+    if (from < purgedTo) {
+      throw new TamgaError('RECORDS_PURGED', `Records before seq ${purgedTo} were purged by the retention policy; this tile starts at ${from}`, {
+        purgedTo,
+      });
+    }
+  }
   if (tile.level !== 'entries') {
-    return Buffer.concat(await store.readNodes(logId, treeLevel, from, from + tile.width));
+    const hashes = await store.readNodes(logId, treeLevel, from, from + tile.width);
+    if (hashes.length !== tile.width) throw new TamgaError('STORE_FAILED', `Hashes ${from}…${from + tile.width - 1} of level ${treeLevel} are not all stored`);
+    return Buffer.concat(hashes);
   }
   const records = await store.readRecordsBySeq(logId, from, from + tile.width);
   if (records.length !== tile.width) throw new TamgaError('STORE_FAILED', `Records ${from}…${from + tile.width - 1} are not all stored`);
