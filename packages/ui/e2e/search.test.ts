@@ -40,7 +40,7 @@ async function suggestionsFor(page: Page, typed: string, expected: string[]): Pr
   await page.getByLabel('User', { exact: true }).fill(typed);
   await page.waitForFunction(
     (want) => {
-      const values = [...document.querySelectorAll('#f-user-suggestions option')].map((o) => (o as HTMLOptionElement).value);
+      const values = Array.from(document.querySelectorAll('#f-user-suggestions option')).map((o) => (o as HTMLOptionElement).value);
       return JSON.stringify(values) === JSON.stringify(want);
     },
     expected,
