@@ -40,13 +40,17 @@ async function suggestionsFor(page: Page, typed: string, expected: string[]): Pr
   await page.getByLabel('User', { exact: true }).fill(typed);
   await page.waitForFunction(
     (want) => {
-      const values = Array.from(document.querySelectorAll('#f-user-suggestions option')).map((o) => (o as HTMLOptionElement).value);
+      const values = Array.from(document.querySelectorAll('#f-user-suggestions option')).map(
+        (o) => (o as HTMLOptionElement).value,
+      );
       return JSON.stringify(values) === JSON.stringify(want);
     },
     expected,
     { timeout: 5000 },
   );
-  return page.$$eval('#f-user-suggestions option', (options) => options.map((o) => (o as HTMLOptionElement).value));
+  return page.$$eval('#f-user-suggestions option', (options) =>
+    options.map((o) => (o as HTMLOptionElement).value),
+  );
 }
 
 describe.skipIf(!enabled)('journal page search', () => {
@@ -55,9 +59,23 @@ describe.skipIf(!enabled)('journal page search', () => {
   beforeAll(async () => {
     fx = await startFixture();
     await addEvents(fx, [
-      { event: 9000, createdAt: '2026-03-10T10:40:00Z', userId: 'ivanov', text: 'Ошибка входа: неверный пароль' },
-      { event: 9000, createdAt: '2026-03-10T10:41:00Z', userId: 'ivanov', entityData: { reason: 'ОШИБКА сети' } },
-      { event: 2001, createdAt: '2026-03-10T10:42:00Z', entityData: { login: 'Ivan.Petrov', tenantId: null } },
+      {
+        event: 9000,
+        createdAt: '2026-03-10T10:40:00Z',
+        userId: 'ivanov',
+        text: 'Ошибка входа: неверный пароль',
+      },
+      {
+        event: 9000,
+        createdAt: '2026-03-10T10:41:00Z',
+        userId: 'ivanov',
+        entityData: { reason: 'ОШИБКА сети' },
+      },
+      {
+        event: 2001,
+        createdAt: '2026-03-10T10:42:00Z',
+        entityData: { login: 'Ivan.Petrov', tenantId: null },
+      },
     ]);
   });
 
@@ -79,7 +97,9 @@ describe.skipIf(!enabled)('journal page search', () => {
     // Fewer than three characters: the page says what the server wants, and shows no stale rows.
     await page.getByLabel('Text', { exact: true }).fill('ош');
     await page.getByRole('button', { name: 'Apply', exact: true }).click();
-    const invalid = await page.getByLabel('Text', { exact: true }).evaluate((input) => (input as HTMLInputElement).validity.tooShort);
+    const invalid = await page
+      .getByLabel('Text', { exact: true })
+      .evaluate((input) => (input as HTMLInputElement).validity.tooShort);
     expect(invalid).toBe(true);
     await context.close();
   });
@@ -112,9 +132,19 @@ describe.skipIf(!enabled)('journal page search', () => {
       const context = await newContext(lagging);
       const page = await openJournal(context);
       await applyField(page, 'Text', 'no space left');
-      expect(await columnTexts(page, 6)).toEqual(['File storage preparation failed: no space left on device']);
+      expect(await columnTexts(page, 6)).toEqual([
+        'File storage preparation failed: no space left on device',
+      ]);
       await expect
-        .poll(() => page.getByRole('status').filter({ hasText: /Search index [\d,\u00a0]+ (s|min|h) behind: the newest \d+ records were searched without it/ }).count())
+        .poll(() =>
+          page
+            .getByRole('status')
+            .filter({
+              hasText:
+                /Search index [\d,\u00a0]+ (s|min|h) behind: the newest \d+ records were searched without it/,
+            })
+            .count(),
+        )
         .toBe(1);
       await screenshot(page, 'search-index-behind');
       await context.close();
