@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { TamgaError } from '@tamga/core';
@@ -11,7 +12,7 @@ import type { CatalogRegistry } from '../catalog/catalog-registry.js';
 import type { ForwardingService } from '../forward/forwarding-service.js';
 import type { Journal } from '../journal/journal.js';
 import type { Prover } from '../journal/prover.js';
-import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
+import { instanceOf, sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
 import { authenticateRequest, isJournalRead } from './authenticate-request.js';
 import { addSecurityHeaders, securityHeaders, setSecurityHeaders } from './security-headers.js';
 import { clientErrorHandler } from './client-errors.js';
@@ -20,6 +21,8 @@ import { DEFAULT_HTTP_CONFIG } from './http-config.js';
 import type { HttpConfig } from './http-config.js';
 import { checkJsonShape } from './json-shape.js';
 import { RouteMethods } from './route-methods.js';
+import { attachRouteSchema, installRouteValidation, SHARED_SCHEMAS } from './route-schemas.js';
+import { API_DESCRIPTION } from './openapi.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -109,6 +112,21 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   app.setErrorHandler(sendProblem);
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  // Every API route carries its schema; the OpenAPI document is generated from them (decisions/0028).
+  app.addHook('onRoute', attachRouteSchema);
+  installRouteValidation(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: API_DESCRIPTION.info,
+      servers: [...API_DESCRIPTION.servers],
+      security: [...API_DESCRIPTION.security],
+      components: { securitySchemes: API_DESCRIPTION.components.securitySchemes },
+    },
+    // Shared schemas keep their names in components.schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
   limitConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
   // Before anything else looks at the request: a connection beyond its address's limit, an HTTP/1.1 request
   // without Host (RFC 9112 §3.2).
@@ -137,12 +155,12 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
         .status(405)
         .header('allow', allowed.join(', '))
         .type(PROBLEM_JSON)
-        .send(toProblem(new TamgaError('METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${request.method}`)));
+        .send({ ...toProblem(new TamgaError('METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${request.method}`)), instance: instanceOf(request) });
     }
     return reply
       .status(404)
       .type(PROBLEM_JSON)
-      .send(toProblem(new TamgaError('NOT_FOUND', `No route ${request.method} ${path}`)));
+      .send({ ...toProblem(new TamgaError('NOT_FOUND', `No route ${request.method} ${path}`)), instance: instanceOf(request) });
   });
 
   // Bodies are parsed here, not by Fastify's default parser, so malformed input gets Tamga's own codes.
