@@ -21,6 +21,7 @@ import { DEFAULT_HTTP_CONFIG } from './http-config.js';
 import type { HttpConfig } from './http-config.js';
 import { checkJsonShape } from './json-shape.js';
 import { RouteMethods } from './route-methods.js';
+import { metricsRoutes, TamgaMetrics } from './metrics.js';
 import { attachRouteSchema, installRouteValidation, SHARED_SCHEMAS } from './route-schemas.js';
 import { API_DESCRIPTION } from './openapi.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
@@ -55,6 +56,8 @@ export interface ServerContext {
   readonly forwarding?: ForwardingService;
   /** Clock in UTC milliseconds (tests pin it). Default `Date.now`. */
   readonly now?: () => number;
+  /** Prometheus metrics (`/metrics`); default: a registry of this server's own. */
+  readonly metrics?: TamgaMetrics;
 }
 
 /** Options of {@link buildServer}. */
@@ -101,6 +104,9 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     clientErrorHandler: clientErrorHandler(headers),
     // Request ids in logs; ids arriving from outside are not trusted.
     genReqId: () => crypto.randomUUID(),
+    // Behind a reverse proxy (TAMGA_TRUST_PROXY): request.ip and request.protocol are the client's, from the
+    // X-Forwarded-* headers of the listed proxies only.
+    ...(limits.trustProxy !== undefined && { trustProxy: [...limits.trustProxy] }),
     routerOptions: { ignoreTrailingSlash: true },
     // A URL that does not decode (`%C0%AE`) fails before routing: it still gets a problem body.
     frameworkErrors: (error, request, reply) => {
@@ -145,8 +151,10 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   }
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    // The journal page routes on the client: unknown page paths get its index.html.
-    if (hasUi && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/.well-known/')) {
+    // The journal page routes on the client: unknown page paths get its index.html, but only for a browser's
+    // navigation (it accepts HTML); a scraper or an API client asking for anything else gets a 404.
+    const navigation = (request.headers.accept ?? '').includes('text/html');
+    if (hasUi && navigation && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/.well-known/')) {
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
     }
     const allowed = routeMethods.allowed(path);
@@ -187,6 +195,8 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   });
 
   app.addHook('onSend', addSecurityHeaders(headers));
+  const metrics = context.metrics ?? new TamgaMetrics(context.journal.store);
+  metrics.install(app);
   app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const access = context.access;
   if (access !== undefined) {
@@ -214,6 +224,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   }
 
   await app.register(healthRoutes, { context });
+  await app.register(metricsRoutes, { metrics, token: limits.metricsToken });
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
   await app.register(assetEventRoutes, { context });
   await app.register(logRoutes, { context });

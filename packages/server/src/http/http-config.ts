@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { TamgaError } from '@tamga/core';
 
 /**
@@ -22,6 +23,14 @@ export interface HttpConfig {
    * it get 429 and the connection closes. 0 = no limit (behind a proxy that connects from one address). Default 128.
    */
   readonly maxConnectionsPerIp: number;
+  /**
+   * `TAMGA_TRUST_PROXY`: reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed, as addresses or
+   * CIDRs, comma-separated (also `loopback`, `linklocal`, `uniquelocal`). Journalled IPs and per-IP limits are then the
+   * client's, and the session cookie is `Secure` when the proxy says it took HTTPS. Default: none.
+   */
+  readonly trustProxy?: readonly string[];
+  /** `TAMGA_METRICS_TOKEN`: bearer token of `GET /metrics`; unset = only clients on this host (loopback) may scrape. */
+  readonly metricsToken?: string;
 }
 
 /** The defaults of {@link HttpConfig}. */
@@ -32,6 +41,17 @@ export const DEFAULT_HTTP_CONFIG: HttpConfig = Object.freeze({
   idleTimeoutMs: 300_000,
   maxConnectionsPerIp: 128,
 });
+
+/** An entry of `TAMGA_TRUST_PROXY`: an IP, a CIDR, or one of proxy-addr's names. */
+function isProxyEntry(entry: string): boolean {
+  if (entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal') return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const version = isIP(address!);
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (version === 4 ? 32 : 128);
+}
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallbackMs: number, min: number): number {
   const raw = env[name];
@@ -58,7 +78,19 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig
       field: 'TAMGA_MAX_CONNECTIONS_PER_IP',
     });
   }
+  const trustProxy = (env.TAMGA_TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const entry of trustProxy) {
+    if (!isProxyEntry(entry)) {
+      throw new TamgaError('CONFIG_INVALID', `TAMGA_TRUST_PROXY takes addresses, CIDRs, loopback, linklocal or uniquelocal, not "${entry}"`, { field: 'TAMGA_TRUST_PROXY' });
+    }
+  }
+  const metricsToken = env.TAMGA_METRICS_TOKEN === undefined || env.TAMGA_METRICS_TOKEN === '' ? undefined : env.TAMGA_METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new TamgaError('CONFIG_INVALID', 'TAMGA_METRICS_TOKEN must be at least 16 characters', { field: 'TAMGA_METRICS_TOKEN' });
+  }
   return {
+    ...(trustProxy.length > 0 && { trustProxy }),
+    ...(metricsToken !== undefined && { metricsToken }),
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs: seconds(env, 'TAMGA_KEEP_ALIVE_TIMEOUT_SECONDS', DEFAULT_HTTP_CONFIG.keepAliveTimeoutMs, 0.1),

@@ -19,7 +19,7 @@ describe('GET /api/v1/openapi.json', () => {
       Object.keys(ops as object).map((method) => `${method.toUpperCase()} ${path}`),
     );
     const registered = registeredRoutes(t.server.http)
-      .filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/.well-known/') || r.url === '/healthz' || r.url === '/readyz')
+      .filter((r) => r.url.startsWith('/api/') || r.url.startsWith('/.well-known/') || r.url === '/healthz' || r.url === '/readyz' || r.url === '/metrics')
       .map((r) => `${r.method} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
     expect(documented.sort()).toEqual([...new Set(registered)].sort());
   });

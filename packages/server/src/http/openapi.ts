@@ -347,6 +347,18 @@ export const API_DESCRIPTION = Object.freeze({
         },
       },
     },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text format): appends, latencies, checkpoint lag, log sizes, refusals, store errors, process',
+        description: 'With TAMGA_METRICS_TOKEN set, send Authorization: Bearer <token>; without it only clients on the same host may scrape (decisions/0029).',
+        security: [],
+        responses: {
+          '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': problem,
+          '403': problem,
+        },
+      },
+    },
     '/api/v1/openapi.json': {
       get: {
         summary: 'This document, generated from the routes',
