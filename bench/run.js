@@ -15,6 +15,9 @@
 //   BENCH_FORWARD_INGEST  events appended with and without destinations delivering (default 200,000)
 //   BENCH_EVENT_API    0 skips the Event API figures (poll throughput, long-poll wake-up with BENCH_POLLERS waiting)
 //   BENCH_POLLERS      consumers waiting in a long poll for the wake-up latency (default 100)
+//   BENCH_PAGE         0 skips the journal page's figures (step 5)
+//   BENCH_SEARCH_INGEST  events appended to fresh servers with and without the text index, SQLite and PostgreSQL
+//                      (step 11; default 200,000; 0 skips)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
 import { execFile, fork, spawn } from 'node:child_process';
@@ -40,6 +43,9 @@ const FORWARD_INGEST = Number(process.env.BENCH_FORWARD_INGEST ?? 200_000);
 const EVENT_API = process.env.BENCH_EVENT_API !== '0';
 const POLLERS = Number(process.env.BENCH_POLLERS ?? 100);
 const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
+const SEARCH_INGEST = Number(process.env.BENCH_SEARCH_INGEST ?? 200_000);
+/** The Russian word searched for (stored capitalized: "Ошибка входа…"), and how often it occurs: one event in 500. */
+const RUSSIAN_WORD = 'ошибка';
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 const META = join(workDir, 'bench-meta.json');
@@ -67,7 +73,7 @@ function makeEvent(n, total, tenantId) {
     userId: USERS[n % USERS.length],
     ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
     operationKey: `op-${Math.floor(n / 20)}`,
-    text: n % 50 === 0 ? `error while processing request ${n}` : null,
+    text: n % 50 === 0 ? `error while processing request ${n}` : n % 500 === 7 ? `Ошибка входа: неверный пароль (попытка ${n % 7})` : null,
     entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
     ...(tenantId !== undefined && { tenantId }),
   };
@@ -203,6 +209,84 @@ async function ingest(url, total, tenantId) {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return (performance.now() - t0) / 1000;
+}
+
+/** The text index's progress as a `q` answer reports it. */
+async function searchIndexOf(url) {
+  const res = await fetch(`${url}/api/v1/events?limit=1&q=${encodeURIComponent(RUSSIAN_WORD)}`, { headers: { authorization: `Bearer ${KEY}` } });
+  if (res.status !== 200) throw new Error(`search: ${res.status} ${await res.text()}`);
+  return (await res.json()).searchIndex;
+}
+
+/** Waits until the text index covers every record; its time and the main thread's CPU per record meanwhile. */
+async function searchIndexCatchUp(url, child) {
+  const t0 = performance.now();
+  const cpu0 = await cpuOf(child);
+  const first = await searchIndexOf(url);
+  let status = first;
+  while (status.pending > 0 || status.building) {
+    await new Promise((r) => setTimeout(r, 200));
+    status = await searchIndexOf(url);
+  }
+  const cpu1 = await cpuOf(child);
+  return { pendingAtStart: first.pending, seconds: (performance.now() - t0) / 1000, mainMicrosPerRecord: (cpu1.main - cpu0.main) / Math.max(1, first.pending) };
+}
+
+/**
+ * Step 11: the text index's cost. SEARCH_INGEST events into a fresh SQLite server with the index (the follower behind
+ * the append) and without it (BENCH_SEARCH_INDEX=0); the rate and the server's CPU per event, all threads and main,
+ * the catch-up included on the side with the index. Then the same on PostgreSQL (the GIN indexes kept by each append's
+ * transaction), with the search's latency there.
+ */
+async function measureSearchIndexCost() {
+  const headers = { authorization: `Bearer ${KEY}` };
+  const one = async (name, env) => {
+    const { child, url } = await startServer({ TAMGA_DATA_DIR: join(workDir, `search-${name}`), ...env });
+    try {
+      if (env.TAMGA_DATABASE_URL !== undefined) while ((await searchIndexOf(url)).building && env.BENCH_SEARCH_INDEX !== '0') await new Promise((r) => setTimeout(r, 100));
+      const cpu0 = await cpuOf(child);
+      const seconds = await ingest(url, SEARCH_INGEST);
+      let caughtSeconds = 0;
+      if (env.BENCH_SEARCH_INDEX !== '0') caughtSeconds = (await searchIndexCatchUp(url, child)).seconds;
+      const cpu1 = await cpuOf(child);
+      const times = [];
+      for (let i = 0; i < 20; i++) {
+        times.push(await timed(async () => (await fetch(`${url}/api/v1/events?limit=100&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&q=${encodeURIComponent(RUSSIAN_WORD)}`, { headers })).json()));
+      }
+      return { rate: SEARCH_INGEST / seconds, cpu: (cpu1.cpu - cpu0.cpu) / SEARCH_INGEST, main: (cpu1.main - cpu0.main) / SEARCH_INGEST, caughtSeconds, searchP50: pct(times, 50) };
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  };
+  const line = (label, r) =>
+    `  ${label.padEnd(34)} ${fmt(r.rate).padStart(8)} events/s, CPU ${r.cpu.toFixed(1)} µs/event (main thread ${r.main.toFixed(1)})` +
+    (r.caughtSeconds > 0 ? `, index caught up ${r.caughtSeconds.toFixed(1)} s after the last append` : '') +
+    `; q=${RUSSIAN_WORD} over all: p50 ${r.searchP50.toFixed(1)} ms`;
+  report(`text index cost, ${fmt(SEARCH_INGEST)} events into fresh servers (CPU includes the index catching up):`);
+  const withIndex = await one('sqlite-with', {});
+  const without = await one('sqlite-without', { BENCH_SEARCH_INDEX: '0' });
+  report(line('SQLite with the FTS5 index:', withIndex));
+  report(line('SQLite without it (search scans):', without));
+  report(`  SQLite index cost: ${(withIndex.cpu - without.cpu).toFixed(1)} µs/event CPU, rate ratio ${(withIndex.rate / without.rate).toFixed(2)}`);
+  const client = new pg.Client({ connectionString: PG_URL });
+  try {
+    await client.connect();
+  } catch (error) {
+    report(`  PostgreSQL not reachable at ${PG_URL} (${error.message})`);
+    return;
+  }
+  const schemas = [`tamga_bench_search_a_${process.pid}`, `tamga_bench_search_b_${process.pid}`];
+  try {
+    const pgWith = await one('pg-with', { TAMGA_DATABASE_URL: PG_URL, TAMGA_DATABASE_SCHEMA: schemas[0] });
+    const pgWithout = await one('pg-without', { TAMGA_DATABASE_URL: PG_URL, TAMGA_DATABASE_SCHEMA: schemas[1], BENCH_SEARCH_INDEX: '0' });
+    report(line('PostgreSQL with the pg_trgm indexes:', pgWith));
+    report(line('PostgreSQL without them:', pgWithout));
+    report(`  PostgreSQL index cost: rate ratio ${(pgWith.rate / pgWithout.rate).toFixed(2)} (the database server's CPU is not in the figures)`);
+  } finally {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  }
 }
 
 /** PostgreSQL ingest over HTTP in a fresh schema, dropped afterwards; undefined when PostgreSQL is unreachable. */
@@ -456,6 +540,11 @@ async function main() {
     report(`ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
     report(`server RSS after ingest: ${fmt((await rssOf(child)) / 1048576)} MB`);
   }
+  const caught = await searchIndexCatchUp(url, child);
+  report(
+    `text index: ${fmt(caught.pendingAtStart)} records behind after ingest, caught up in ${caught.seconds.toFixed(1)} s` +
+      (caught.pendingAtStart > 0 ? ` (main thread ${caught.mainMicrosPerRecord.toFixed(1)} µs/record meanwhile)` : ''),
+  );
 
   // 2. Checkpoint lag: time from an acknowledged append to a checkpoint that covers it.
   const lags = [];
@@ -482,6 +571,8 @@ async function main() {
     'event, not.userId, 24 h': `${day}&event=2001&not.userId=user10`,
     'ip, 24 h': `${day}&ip=10.0.1.1`,
     'q text, 24 h': `${day}&q=request%20999`,
+    [`q "${RUSSIAN_WORD}" (any case), 24 h`]: `${day}&q=${encodeURIComponent(RUSSIAN_WORD)}`,
+    [`q "${RUSSIAN_WORD}", newest hour`]: `${hour}&q=${encodeURIComponent(RUSSIAN_WORD)}`,
   };
   report(`query, first page of 100 over ${fmt(size)} events (p50 / p95 ms, target p95 <= 20 ms at 10 M):`);
   for (const [name, qs] of Object.entries(queries)) {
@@ -524,8 +615,8 @@ async function main() {
 
   // 5. The journal page.
   const current = await (await fetch(`${url}/api/v1/events?limit=1`, { headers })).json();
-  const page = await measurePage(url, current.items.length > 0);
-  if (page === undefined) report('journal page: not measured (Chromium not found at /usr/bin/chromium)');
+  const page = process.env.BENCH_PAGE === '0' ? undefined : await measurePage(url, current.items.length > 0);
+  if (page === undefined) report(process.env.BENCH_PAGE === '0' ? 'journal page: not measured (BENCH_PAGE=0)' : 'journal page: not measured (Chromium not found at /usr/bin/chromium)');
   else {
     const ms = (v) => (v === undefined ? 'not measured (the current clock hour holds no benchmark events)' : `${v.toFixed(0)} ms`);
     report(`journal page over ${fmt(size)} events (medians of 5):`);
@@ -621,6 +712,9 @@ async function main() {
       await once(forwardChild, 'exit');
     }
   }
+
+  // 11. The text index's ingest cost, SQLite and PostgreSQL, each into fresh servers.
+  if (SEARCH_INGEST > 0) await measureSearchIndexCost();
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);

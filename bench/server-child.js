@@ -15,7 +15,8 @@ function mainThreadCpu() {
 }
 
 const config = loadConfig(process.env);
-const server = await createTamgaServer(config);
+// BENCH_SEARCH_INDEX=0: the baseline of the text index's ingest cost (bench step 11).
+const server = await createTamgaServer(config, { searchIndex: process.env.BENCH_SEARCH_INDEX !== '0' });
 const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
 process.on('message', (msg) => {

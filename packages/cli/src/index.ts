@@ -1,51 +1,44 @@
 /**
- * @tamga/cli — the `tamga` command. One file per command in `commands/`.
+ * @tamga/cli — the `tamga` command. One file per command in `commands/`, each loaded only when run (so `--version`
+ * and usage errors answer at once).
  */
+import { readFileSync } from 'node:fs';
 import { isTamgaError } from '@tamga/core';
+import { CliExit, usageError } from './cli-args.js';
 import { FetchWatch } from './network-errors.js';
-import { catalogList } from './commands/catalog-list.js';
-import { catalogValidate } from './commands/catalog-validate.js';
-import { serve } from './commands/serve.js';
-import { exportBundle } from './commands/export.js';
-import { send } from './commands/send.js';
-import { ingestLog } from './commands/ingest-log.js';
-import { keys } from './commands/keys.js';
-import { verify } from './commands/verify.js';
-import { verifyReceipt } from './commands/verify-receipt.js';
-import { users } from './commands/users.js';
-import { pullEvents } from './commands/pull-events.js';
 
-const USAGE = `Usage: tamga <command> [options]
+const USAGE = `Usage: tamga <command> [options]      tamga <command> --help      tamga --version
 
 Commands:
-  serve      Run the Tamga server (SQLite in ./data by default; TAMGA_DATABASE_URL for PostgreSQL)
-  catalog validate FILE...   Check catalogue files (JSON/YAML); problems as FILE:LINE, exit 1 on any
-  catalog list [--catalog X] [--lang ru]   List the built-in catalogue entries
-  users list|create|update|disable|reset-password   Manage users on the configured store ("tamga users help")
-  send --url URL --api-key KEY [--spool DIR] [--tenant T] [--timeout S] < events.ndjson
-             Send events (NDJSON on stdin) through the SDK: batched, retried, stored once; with --spool, kept on
-             disk until delivered (exit 0 all stored, 1 some refused, 3 some not delivered in time)
-  export --url URL --api-key KEY --tenant T [--from --to] --out DIR   Download an evidence bundle
-  ingest-log --url URL --api-key KEY --tenant T --state FILE [--timezone TZ] [--follow] [--dry-run] PATH...
-             Send the business platform's log files (seed 003) as events, once ("tamga ingest-log --help")
-  verify DIR|FILE [--keys F] [--hmac-key F] [--trusted-checkpoint F] [--save-checkpoint F] [--json]
-             Verify a bundle directory or a downloaded bundle file offline (exit 0 valid, 1 tampered,
-             2 unusable input)
-  verify-receipt FILE [--keys F] [--hmac-key F] [--json]   Verify one event's receipt alone
-  keys list | keys rotate --hmac|--checkpoint   Keys in the keys directory (rotation applies at next start)
-  pull-events --source-url URL [--source-token T] --url URL --api-key KEY --tenant T --state FILE [--follow]
-             [--interval S]   Copy an asset server's events (seed 004 Event API) into a tenant, every type, once
-  help       Show this help
+  serve            Run the Tamga server: API and journal page (SQLite in ./data by default, or PostgreSQL)
+  users            Manage users on the configured store: list, create, update, disable, reset-password
+  keys             List the signing keys, or rotate one (applies at the next start)
+  catalog          Check catalogue files (catalog validate FILE...), list the built-in entries (catalog list)
+  send             Send events (NDJSON on standard input), batched and retried, each stored once
+  ingest-log       Send the business platform's log files (seed 003) as events, once
+  pull-events      Copy an asset server's events (seed 004 Event API) into a tenant, once
+  export           Download a tenant's log as an evidence bundle directory
+  verify           Verify an evidence bundle offline (exit 0 valid, 1 tampered, 2 unusable input)
+  verify-receipt   Verify one event's receipt offline
+  help [COMMAND]   Show this help, or a command's
 
-Configuration: environment variables TAMGA_HOST, TAMGA_PORT, TAMGA_DATA_DIR, TAMGA_DATABASE_URL,
-TAMGA_NODE_ID, TAMGA_ADMIN_API_KEY, TAMGA_KEYS_DIR, TAMGA_LOG_ORIGIN, TAMGA_LOG_LEVEL, TAMGA_CATALOG_DIR, or the
-matching flags (--host, --port, --data-dir, --database-url, --node-id, --keys-dir, --log-origin, --log-level,
---catalog-dir).
+Every command answers --help. Exit status 2 means wrong usage or configuration.
 `;
 
+const CATALOG_USAGE = `Usage: tamga catalog validate [--builtin ID,...] FILE...
+       tamga catalog list [--catalog ID] [--lang en|ru] [--json]
+"tamga catalog validate --help" and "tamga catalog list --help" tell more.
+`;
+
+/** The version of the `tamga` command: the CLI package's (the same relative path from `src` and `dist`). */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /**
- * Runs the CLI with `argv` (without node and script) and returns the exit code. A coded error (`TamgaError`) and a
- * network error of any command are one line on stderr and exit 2; a network error names the URL and the cause.
+ * Runs the CLI with `argv` (without node and script) and returns the exit code. Help goes to stdout (exit 0); a usage
+ * error (`CliExit`), a coded error (`TamgaError`) and a network error of any command are one line on stderr and exit 2;
+ * a network error names the URL and the cause.
  */
 export async function main(argv: readonly string[], err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const [command, ...args] = argv;
@@ -54,39 +47,52 @@ export async function main(argv: readonly string[], err: NodeJS.WritableStream =
   try {
     switch (command) {
       case 'serve':
-        return await serve(args);
+        return await (await import('./commands/serve.js')).serve(args);
       case 'export':
-        return await exportBundle(args);
+        return await (await import('./commands/export.js')).exportBundle(args);
       case 'send':
-        return await send(args);
+        return await (await import('./commands/send.js')).send(args);
       case 'ingest-log':
-        return await ingestLog(args);
+        return await (await import('./commands/ingest-log.js')).ingestLog(args);
       case 'verify':
-        return await verify(args);
+        return await (await import('./commands/verify.js')).verify(args);
       case 'verify-receipt':
-        return await verifyReceipt(args);
+        return await (await import('./commands/verify-receipt.js')).verifyReceipt(args);
       case 'keys':
-        return await keys(args);
+        return await (await import('./commands/keys.js')).keys(args);
       case 'users':
-        return await users(args);
+        return await (await import('./commands/users.js')).users(args);
       case 'pull-events':
-        return await pullEvents(args);
+        return await (await import('./commands/pull-events.js')).pullEvents(args);
       case 'catalog':
-        if (args[0] === 'validate') return catalogValidate(args.slice(1));
-        if (args[0] === 'list') return catalogList(args.slice(1));
-        process.stderr.write(`Unknown catalog command "${args[0] ?? ''}": use "catalog validate" or "catalog list".\n`);
-        return 2;
-      case undefined:
+        if (args[0] === 'validate') return (await import('./commands/catalog-validate.js')).catalogValidate(args.slice(1));
+        if (args[0] === 'list') return (await import('./commands/catalog-list.js')).catalogList(args.slice(1));
+        if (args[0] === undefined || args[0] === '--help' || args[0] === '-h' || args[0] === 'help') throw new CliExit(args[0] === undefined ? 2 : 0, CATALOG_USAGE);
+        throw usageError('tamga catalog', `unknown action "${args[0]}" (validate or list)`);
+      case '--version':
+      case '-V':
+      case 'version':
+        process.stdout.write(`tamga ${cliVersion()}\n`);
+        return 0;
       case 'help':
+        if (args[0] !== undefined && args[0] !== 'help') return await main([args[0], '--help'], err);
+        process.stdout.write(USAGE);
+        return 0;
       case '--help':
       case '-h':
         process.stdout.write(USAGE);
         return 0;
-      default:
-        process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+      case undefined:
+        err.write(USAGE);
         return 2;
+      default:
+        throw usageError('tamga', command.startsWith('-') ? `unknown option ${command}` : `unknown command "${command}"`);
     }
   } catch (error) {
+    if (error instanceof CliExit) {
+      (error.toStdout ? process.stdout : err).write(error.output);
+      return error.exitCode;
+    }
     if (isTamgaError(error)) {
       err.write(`tamga: ${error.message} [${error.code}]\n`);
       return 2;

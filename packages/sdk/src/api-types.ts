@@ -61,12 +61,13 @@ export interface EventQuery {
   readonly classifiedEvent?: EventClass | readonly EventClass[];
   readonly outcome?: Outcome;
   readonly operationKey?: string;
+  /** The user's records: `userId`, or the subject a sign-in without one names in `entityData`. */
   readonly userId?: string;
   /** `default` (or null) for the default tenant. */
   readonly tenantId?: string | null | readonly (string | null)[];
   readonly nodeId?: string;
   readonly ip?: string;
-  /** Literal substring of `text` or `entityData`. */
+  /** Literal substring of `text` or `entityData`, ignoring case; at least 3 characters. */
   readonly q?: string;
   /** Newest first (`desc`, the default) or oldest first. */
   readonly order?: 'asc' | 'desc';
@@ -87,6 +88,8 @@ export interface EventPage {
   readonly items: readonly TamgaRecord[];
   /** Opaque; null on the last page. */
   readonly nextCursor: string | null;
+  /** With `q` only: how far the server's text index had caught up (records it lacked were scanned). */
+  readonly searchIndex?: { readonly pending: number; readonly behindSeconds: number; readonly building: boolean };
 }
 
 /** `GET /api/v1/events/stats`: the count and a histogram of the matching records. */

@@ -40,7 +40,10 @@ export interface TamgaServer {
   /** Built-in and tenant catalogues, held in memory for ingest. */
   readonly catalogs: CatalogRegistry;
   readonly http: FastifyInstance;
-  /** The bootstrap API key if it was created by this start (print it once), else undefined. */
+  /**
+   * The bootstrap API key if it was created by this start (print it once), else undefined. With
+   * `credentialsOnListen` it is created by {@link TamgaServer.listen} instead, and is undefined here.
+   */
   readonly createdApiKey: string | undefined;
   /** Users, sessions and API keys. */
   readonly access: AccessControl;
@@ -50,8 +53,24 @@ export interface TamgaServer {
   readonly evidence: EvidenceRuntime;
   /** Forwarding to SIEMs: destinations and their workers (undefined for a store without forwarding tables). */
   readonly forwarding: ForwardingRuntime | undefined;
+  /**
+   * Listens; then, with `credentialsOnListen`, creates the first start's credentials (the bootstrap API key and the
+   * administrator's one-time password), so a start that cannot listen (a port in use) creates nothing that would be
+   * shown to nobody. Resolves with the address and the credentials created by this start (to print once).
+   */
+  listen(options: { readonly host: string; readonly port: number }): Promise<ListeningServer>;
   /** Stops the checkpointer, the HTTP server and the store. */
   close(): Promise<void>;
+}
+
+/** What {@link TamgaServer.listen} resolves with. */
+export interface ListeningServer {
+  /** The address it listens on, e.g. `http://127.0.0.1:7300`. */
+  readonly address: string;
+  /** The bootstrap API key created by this start, else undefined. */
+  readonly createdApiKey: string | undefined;
+  /** The one-time password of `admin` created by this start, else undefined. */
+  readonly createdAdminPassword: string | undefined;
 }
 
 /** How long shutdown waits for requests in flight before closing every connection. */
@@ -90,6 +109,16 @@ export interface CreateTamgaServerOptions extends BuildServerOptions {
   readonly passwordHashParams?: PasswordHashParams;
   /** Forwarding delivery tuning (tests shorten settle, back-off and sweep times). */
   readonly forwarding?: Partial<WorkerOptions> & { readonly sweepMs?: number };
+  /**
+   * Keep the text index of `q` (default true). Off, searches scan what the other filters select: the benchmark's
+   * baseline for the index's ingest cost.
+   */
+  readonly searchIndex?: boolean;
+  /**
+   * Create the first start's credentials (bootstrap API key, administrator) only once {@link TamgaServer.listen}
+   * listens, not here: `tamga serve` sets it so a start that fails to listen loses no one-time secret. Default false.
+   */
+  readonly credentialsOnListen?: boolean;
 }
 
 /** Wires store, keys, catalogue, journal, checkpointer and HTTP server together (does not listen). */
@@ -113,7 +142,6 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       tenantIds,
       ...(options.now !== undefined && { now: options.now }),
     });
-    const { created } = await ensureBootstrapKey(store, config.adminApiKey);
     const access = new AccessControl({
       store: accessStore,
       journal,
@@ -123,7 +151,12 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.journalReads !== undefined && { journalReads: options.journalReads }),
       ...(options.passwordHashParams !== undefined && { passwordHashParams: options.passwordHashParams }),
     });
-    const { createdPassword } = await access.ensureAdministrator();
+    const createCredentials = async (): Promise<{ createdApiKey: string | undefined; createdAdminPassword: string | undefined }> => {
+      const { created } = await ensureBootstrapKey(store, config.adminApiKey);
+      const { createdPassword } = await access.ensureAdministrator();
+      return { createdApiKey: created, createdAdminPassword: createdPassword };
+    };
+    const credentials = options.credentialsOnListen === true ? { createdApiKey: undefined, createdAdminPassword: undefined } : await createCredentials();
     // Forwarding reports through the HTTP server's logger, which exists only once the routes are built.
     const logger: { log?: FastifyInstance['log'] } = {};
     const forwarding = await openForwarding({
@@ -171,6 +204,17 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     });
     journal.onAppend(() => checkpointer.nudge());
     checkpointer.start();
+    // The text index of q follows the appends in the background; a journal made before it is indexed the same way.
+    const search = await store.searchIndexStatus();
+    if (options.searchIndex !== false && (search.pending > 0 || search.building === true)) {
+      http.log.info(
+        { pending: search.pending, building: search.building === true },
+        search.pending > 0
+          ? `search index: ${search.pending} records stored before it are being indexed in the background; text searches scan them meanwhile`
+          : 'search index: building the text indexes in the background (CREATE INDEX CONCURRENTLY); text searches scan meanwhile',
+      );
+    }
+    if (options.searchIndex !== false) store.startSearchIndex?.((error) => http.log.error({ err: error }, 'search index: indexing failed; text searches scan meanwhile'));
     const evidence = await startEvidence({
       journal,
       checkpointer,
@@ -196,9 +240,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       forwarding,
       catalogs,
       http,
-      createdApiKey: created,
+      ...credentials,
       access,
-      createdAdminPassword: createdPassword,
+      async listen(where) {
+        const address = await http.listen({ host: where.host, port: where.port });
+        if (options.credentialsOnListen !== true) return { address, ...credentials };
+        return { address, ...(await createCredentials()) };
+      },
       async close() {
         // First: workers save their progress while the store is open.
         await forwarding?.stop();

@@ -266,7 +266,11 @@ export interface JournalFixture {
 /** The administrator's first password in the fixture (`TAMGA_ADMIN_PASSWORD`). */
 export const ADMIN_PASSWORD = 'first password 0001';
 
-export async function startFixture({ journalReads = false } = {}): Promise<JournalFixture> {
+/**
+ * Starts the fixture's server and browser. `searchIndex: false` runs the server without its text index (searches scan
+ * every record, and the answer says so): the page's note about a lagging index.
+ */
+export async function startFixture({ journalReads = false, searchIndex = true } = {}): Promise<JournalFixture> {
   ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'tamga-ui-e2e-'));
   // First start journals UserCreated for `admin`: 30 days early, outside every preset, so the counts stay exact.
@@ -283,6 +287,7 @@ export async function startFixture({ journalReads = false } = {}): Promise<Journ
       // Reads of the journal are journalled in the seeded hour; the page tests count rows, so only the
       // password sign-in test (its own server) keeps them.
       journalReads,
+      searchIndex,
     },
   );
   const address = await server.http.listen({ host: '127.0.0.1', port: 0 });

@@ -1,5 +1,6 @@
 import { pickCatalogLang, loadBuiltinCatalogDocuments, toCatalogItem } from '@tamga/server';
 import type { CatalogLang } from '@tamga/server';
+import { parseCommand, usageError } from '../cli-args.js';
 
 const USAGE = `Usage: tamga catalog list [--catalog ID] [--lang en|ru] [--json]
 
@@ -11,53 +12,28 @@ GET /api/v1/catalog does. Tenant catalogues live on the server: GET /api/v1/cata
 
 /**
  * `tamga catalog list`: prints the built-in catalogues offline.
- * @returns the exit code: 0, or 2 on wrong usage.
+ * @returns the exit code 0; wrong usage throws `CliExit` (exit 2).
  */
 export function catalogList(
   args: readonly string[],
   out: NodeJS.WritableStream = process.stdout,
-  err: NodeJS.WritableStream = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): number {
-  const catalogs: string[] = [];
-  let lang: CatalogLang = pickCatalogLang((env.LANG ?? '').split('.')[0]?.replace('_', '-'));
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (name === '--help' || name === '-h') {
-      out.write(USAGE);
-      return 0;
-    }
-    if (name === '--json') {
-      json = true;
-      continue;
-    }
-    if (name !== '--catalog' && name !== '--lang') {
-      err.write(`Unknown option ${name}\n\n${USAGE}`);
-      return 2;
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined) {
-      err.write(`${name} needs a value\n\n${USAGE}`);
-      return 2;
-    }
-    if (name === '--lang') {
-      if (value !== 'en' && value !== 'ru') {
-        err.write(`--lang must be en or ru\n`);
-        return 2;
-      }
-      lang = value;
-    } else {
-      catalogs.push(...value.split(',').map((v) => v.trim()).filter((v) => v !== ''));
-    }
-  }
+  const { values } = parseCommand(
+    {
+      command: 'tamga catalog list',
+      usage: USAGE,
+      options: { catalog: { type: 'string', multiple: true }, lang: { type: 'string' }, json: { type: 'boolean', default: false } },
+      choices: { lang: ['en', 'ru'] },
+    },
+    args,
+  );
+  const lang: CatalogLang = values.lang === 'en' || values.lang === 'ru' ? values.lang : pickCatalogLang((env.LANG ?? '').split('.')[0]?.replace('_', '-'));
+  const json = values.json;
+  const catalogs = (values.catalog ?? []).flatMap((v) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''));
   const docs = loadBuiltinCatalogDocuments();
   const unknown = catalogs.filter((id) => !docs.some((d) => d.catalog === id));
-  if (unknown.length > 0) {
-    err.write(`--catalog: unknown catalogue ${unknown.join(', ')} (known: ${docs.map((d) => d.catalog).join(', ')})\n`);
-    return 2;
-  }
+  if (unknown.length > 0) throw usageError('tamga catalog list', `--catalog must be one of ${docs.map((d) => d.catalog).join(', ')}, not "${unknown.join(', ')}"`);
   const items = docs
     .filter((d) => catalogs.length === 0 || catalogs.includes(d.catalog))
     .flatMap((doc) => doc.entries.map((entry) => toCatalogItem(entry, doc, doc.version, lang)));

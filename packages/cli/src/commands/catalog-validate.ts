@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { checkTenantCatalog, isTamgaError, parseCatalogText, validateCatalogs } from '@tamga/core';
 import type { CatalogProblem } from '@tamga/core';
 import { formatCatalogProblems, loadBuiltinCatalogDocuments } from '@tamga/server';
+import { parseCommand, usageError } from '../cli-args.js';
 
 const USAGE = `Usage: tamga catalog validate [--builtin ID,...] FILE...
 
@@ -14,45 +15,21 @@ Exit status: 0 when every file is clean, 1 when any has a problem, 2 on wrong us
 
 /**
  * `tamga catalog validate FILE...`: validates catalogue files offline.
- * @returns the exit code: 0 clean, 1 problems, 2 usage.
+ * @returns the exit code: 0 clean, 1 problems; wrong usage throws `CliExit` (exit 2).
  */
 export function catalogValidate(
   args: readonly string[],
   out: NodeJS.WritableStream = process.stdout,
-  err: NodeJS.WritableStream = process.stderr,
 ): number {
-  const files: string[] = [];
-  let enabled: string[] | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--help' || arg === '-h') {
-      out.write(USAGE);
-      return 0;
-    }
-    if (arg === '--builtin' || arg.startsWith('--builtin=')) {
-      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[++i];
-      if (value === undefined) {
-        err.write(`--builtin needs a value\n\n${USAGE}`);
-        return 2;
-      }
-      enabled = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
-    } else if (arg.startsWith('--')) {
-      err.write(`Unknown option ${arg}\n\n${USAGE}`);
-      return 2;
-    } else {
-      files.push(arg);
-    }
-  }
-  if (files.length === 0) {
-    err.write(`Name at least one catalogue file.\n\n${USAGE}`);
-    return 2;
-  }
+  const { values, positionals: files } = parseCommand(
+    { command: 'tamga catalog validate', usage: USAGE, options: { builtin: { type: 'string', multiple: true } }, allowPositionals: true },
+    args,
+  );
+  const enabled = values.builtin?.flatMap((v) => v.split(',').map((b) => b.trim()).filter((b) => b !== ''));
+  if (files.length === 0) throw usageError('tamga catalog validate', 'name at least one catalogue FILE');
   const builtins = loadBuiltinCatalogDocuments();
   const unknown = (enabled ?? []).filter((id) => !builtins.some((b) => b.catalog === id));
-  if (unknown.length > 0) {
-    err.write(`--builtin: unknown built-in catalogue ${unknown.join(', ')} (known: ${builtins.map((b) => b.catalog).join(', ')})\n`);
-    return 2;
-  }
+  if (unknown.length > 0) throw usageError('tamga catalog validate', `--builtin must be one of ${builtins.map((b) => b.catalog).join(', ')}, not "${unknown.join(', ')}"`);
   const active = enabled === undefined ? builtins : builtins.filter((b) => enabled.includes(b.catalog));
 
   let failed = 0;

@@ -4,7 +4,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ERROR_CODES, TamgaError } from '@tamga/core';
 import type { ErrorCode } from '@tamga/core';
 import { writeBundleDir } from '../evidence/bundle-stream.js';
-import { parseCommandArgs } from './verify.js';
+import { parseCommand, requireGiven } from '../cli-args.js';
 
 const USAGE = `Usage: tamga export --url URL --api-key KEY --tenant T [--from SEQ|TIME] [--to SEQ|TIME] --out DIR
 Downloads a tenant's log as an evidence bundle directory (docs/bundle-format.md). The key may also come from
@@ -12,8 +12,9 @@ TAMGA_API_KEY. from/to: seqs [from, to), or RFC 3339 times (the seq range coveri
 
 /** `tamga export`: writes the bundle of `GET /api/v1/logs/{tenant}/export` into a directory. */
 export async function exportBundle(args: readonly string[], out: NodeJS.WritableStream = process.stdout, fetchImpl: typeof fetch = fetch): Promise<number> {
-  const { values } = parseCommandArgs({
-    args: [...args],
+  const { values } = parseCommand({
+    command: 'tamga export',
+    usage: USAGE,
     options: {
       url: { type: 'string' },
       'api-key': { type: 'string' },
@@ -22,19 +23,16 @@ export async function exportBundle(args: readonly string[], out: NodeJS.Writable
       to: { type: 'string' },
       out: { type: 'string' },
     },
-  });
+  }, args);
   const apiKey = values['api-key'] ?? process.env.TAMGA_API_KEY;
-  if (values.url === undefined || values.out === undefined || apiKey === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  const dir = values.out;
+  requireGiven('tamga export', [values.url === undefined && '--url', apiKey === undefined && '--api-key (or TAMGA_API_KEY)', values.out === undefined && '--out']);
+  const dir = values.out!;
   mkdirSync(dir, { recursive: true });
   if (readdirSync(dir).length > 0) throw new TamgaError('CONFIG_INVALID', `${dir} is not empty: give a new directory`, { field: '--out' });
   const query = new URLSearchParams();
   if (values.from !== undefined) query.set('from', values.from);
   if (values.to !== undefined) query.set('to', values.to);
-  const url = `${values.url.replace(/\/+$/, '')}/api/v1/logs/${encodeURIComponent(values.tenant)}/export${query.size > 0 ? `?${query}` : ''}`;
+  const url = `${values.url!.replace(/\/+$/, '')}/api/v1/logs/${encodeURIComponent(values.tenant)}/export${query.size > 0 ? `?${query}` : ''}`;
   const res = await fetchImpl(url, { headers: { authorization: `Bearer ${apiKey}` } });
   if (!res.ok || res.body === null) {
     const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };

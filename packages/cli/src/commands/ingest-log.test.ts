@@ -219,9 +219,7 @@ describe('tamga ingest-log refusals', () => {
   });
 
   it('says what is missing', async () => {
-    const run = await runIngestLog(['--url', server.url, work]);
-    expect(run.code).toBe(2);
-    expect(run.err).toContain('missing --api-key, --state');
+    await expect(runIngestLog(['--url', server.url, work])).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('missing --api-key (or TAMGA_API_KEY), --state') });
   });
 });
 

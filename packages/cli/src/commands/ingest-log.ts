@@ -9,7 +9,7 @@ import { IngestState } from '../platform-log/ingest-state.js';
 import { LogIngester } from '../platform-log/log-ingester.js';
 import type { EventSink, IngestSummary } from '../platform-log/log-ingester.js';
 import { compileNameGlob } from '../platform-log/name-glob.js';
-import { parseCommandArgs } from './verify.js';
+import { numberOption, parseCommand, requireGiven, usageError } from '../cli-args.js';
 
 const USAGE = `Usage: tamga ingest-log --url URL --api-key KEY --tenant T --state FILE [--timezone TZ] [--follow]
                         [--dry-run] [--glob PATTERNS] [--rules FILE] PATH...
@@ -42,8 +42,9 @@ export async function ingestLog(
   err: NodeJS.WritableStream = process.stderr,
   options: { readonly signal?: AbortSignal; readonly fetch?: typeof fetch } = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs({
-    args: [...args],
+  const { values, positionals } = parseCommand({
+    command: 'tamga ingest-log',
+    usage: USAGE,
     allowPositionals: true,
     options: {
       url: { type: 'string' },
@@ -59,36 +60,23 @@ export async function ingestLog(
       poll: { type: 'string', default: '1' },
       batch: { type: 'string', default: '1000' },
       progress: { type: 'string', default: '10' },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
+  }, args);
   const isDryRun = values['dry-run'];
   const apiKey = values['api-key'] ?? process.env.TAMGA_API_KEY;
-  const missing = [
-    ...(positionals.length === 0 ? ['PATH'] : []),
-    ...(!isDryRun && values.url === undefined ? ['--url'] : []),
-    ...(!isDryRun && apiKey === undefined ? ['--api-key'] : []),
-    ...(!isDryRun && values.state === undefined ? ['--state'] : []),
-  ];
-  if (missing.length > 0) {
-    err.write(`tamga ingest-log: missing ${missing.join(', ')}\n\n${USAGE}\n`);
-    return 2;
-  }
+  requireGiven('tamga ingest-log', [
+    positionals.length === 0 && 'PATH',
+    !isDryRun && values.url === undefined && '--url',
+    !isDryRun && apiKey === undefined && '--api-key (or TAMGA_API_KEY)',
+    !isDryRun && values.state === undefined && '--state',
+  ]);
   const tenant = values.tenant;
   if (tenant !== DEFAULT_TENANT_NAME && !TENANT_ID_RE.test(tenant)) {
-    throw new TamgaError('CONFIG_INVALID', `--tenant "${tenant}" is not a tenant id (letters, digits, ".", "_", "-")`, { field: '--tenant' });
+    throw usageError('tamga ingest-log', `--tenant "${tenant}" is not a tenant id (letters, digits, ".", "_", "-")`);
   }
-  const seconds = (name: 'multiline-timeout' | 'poll' | 'progress', min: number): number => {
-    const n = Number(values[name]);
-    if (!Number.isFinite(n) || n < min) throw new TamgaError('CONFIG_INVALID', `--${name} must be a number of seconds of at least ${min}`, { field: `--${name}` });
-    return Math.round(n * 1000);
-  };
-  const batch = Number(values.batch);
-  if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new TamgaError('CONFIG_INVALID', '--batch must be an integer from 1 to 10,000 (the server takes at most 10,000 events a request)', { field: '--batch' });
+  const seconds = (name: 'multiline-timeout' | 'poll' | 'progress', min: number): number => Math.round(numberOption('tamga ingest-log', name, values[name], { min }) * 1000);
+  // The server takes at most 10,000 events a request.
+  const batch = numberOption('tamga ingest-log', 'batch', values.batch, { min: 1, max: 10_000, integer: true });
 
   const zone = new LocalTimeZone(values.timezone);
   const catalogs = loadBuiltinCatalogs();

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { KeyRing } from '@tamga/server';
 import { ServeFailed, startServeProcess, TAMGA_BIN } from '../test-support/serve-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tamga-keys-cli-'));
@@ -25,7 +26,22 @@ describe('tamga keys and tamga serve with a damaged key file', () => {
   const keysDir = join(dataDir, 'keys');
   let emptied = '';
 
+  it('tamga keys list and rotate on a mistyped directory say it does not exist, and create nothing', async () => {
+    for (const args of [['list'], ['rotate', '--hmac']]) {
+      const run = await tamga(['keys', ...args, '--data-dir', dataDir]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(`tamga: The keys directory ${keysDir} does not exist (check --data-dir / --keys-dir; the server creates it at first start) [CONFIG_INVALID]\n`);
+      expect(existsSync(dataDir)).toBe(false);
+    }
+    mkdirSync(keysDir, { recursive: true });
+    const empty = await tamga(['keys', 'list', '--keys-dir', keysDir]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain(`The keys directory ${keysDir} has no hmac and no checkpoint key`);
+    expect(readdirSync(keysDir)).toEqual([]);
+  }, 90_000);
+
   it('tamga keys rotate writes a key that tamga keys list shows', async () => {
+    KeyRing.openOrCreate(keysDir); // what the server's first start does
     const rotated = await tamga(['keys', 'rotate', '--hmac', '--data-dir', dataDir]);
     expect(rotated.code).toBe(0);
     const kid = /New HMAC key (\S+) written/.exec(rotated.stdout)![1]!;

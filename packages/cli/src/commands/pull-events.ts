@@ -4,7 +4,7 @@ import { TamgaClient } from '@tamga/sdk';
 import type { RetryInfo } from '@tamga/sdk';
 import { AssetEventPuller } from '../pull/asset-event-puller.js';
 import { readPullState, writePullState } from '../pull/pull-state.js';
-import { parseCommandArgs } from './verify.js';
+import { numberOption, parseCommand, requireGiven } from '../cli-args.js';
 
 /** Exit codes of `tamga pull-events`. */
 export const PULL_EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, idsWentBackwards: 3 });
@@ -32,8 +32,9 @@ function instanceOf(url: string): string {
 
 /** `tamga pull-events`: see {@link USAGE}. Resolves with the exit code; SIGINT and SIGTERM stop it after a batch. */
 export async function pullEvents(args: readonly string[], err: NodeJS.WritableStream = process.stderr, fetchImpl?: typeof fetch): Promise<number> {
-  const { values } = parseCommandArgs({
-    args: [...args],
+  const { values } = parseCommand({
+    command: 'tamga pull-events',
+    usage: USAGE,
     options: {
       'source-url': { type: 'string' },
       'source-token': { type: 'string' },
@@ -46,27 +47,29 @@ export async function pullEvents(args: readonly string[], err: NodeJS.WritableSt
       follow: { type: 'boolean', default: false },
       interval: { type: 'string', default: '5' },
     },
-  });
+  }, args);
   const apiKey = values['api-key'] ?? process.env.TAMGA_API_KEY;
   const sourceToken = values['source-token'] ?? process.env.TAMGA_SOURCE_TOKEN;
-  if (values['source-url'] === undefined || values.url === undefined || values.state === undefined || apiKey === undefined) {
-    err.write(`${USAGE}\n`);
-    return PULL_EXIT.usage;
-  }
-  const interval = Number(values.interval);
-  if (!Number.isFinite(interval) || interval <= 0) throw new TamgaError('CONFIG_INVALID', '--interval must be a positive number of seconds', { field: '--interval' });
+  requireGiven('tamga pull-events', [
+    values['source-url'] === undefined && '--source-url',
+    values.url === undefined && '--url',
+    apiKey === undefined && '--api-key (or TAMGA_API_KEY)',
+    values.state === undefined && '--state',
+  ]);
+  const [sourceUrl, url, stateFile, key] = [values['source-url']!, values.url!, values.state!, apiKey!];
+  const interval = numberOption('tamga pull-events', 'interval', values.interval, { min: 0.001 });
   let instance: string;
   try {
-    instance = values['source-instance'] ?? instanceOf(values['source-url']);
+    instance = values['source-instance'] ?? instanceOf(sourceUrl);
   } catch {
-    throw new TamgaError('CONFIG_INVALID', `--source-url ${values['source-url']} is not a URL`, { field: '--source-url' });
+    throw new TamgaError('CONFIG_INVALID', `--source-url ${sourceUrl} is not a URL`, { field: '--source-url' });
   }
-  const statePath = resolve(values.state);
+  const statePath = resolve(stateFile);
   const state = readPullState(statePath) ?? { version: 1 as const, instance, tenant: values.tenant, generation: 1, lastId: 0 };
   if (state.instance !== instance || state.tenant !== values.tenant) {
     throw new TamgaError(
       'CONFIG_INVALID',
-      `${values.state} holds the place of ${state.instance} in tenant ${state.tenant}, not of ${instance} in tenant ${values.tenant}: give another --state (or --source-instance ${state.instance} if the same server moved)`,
+      `${stateFile} holds the place of ${state.instance} in tenant ${state.tenant}, not of ${instance} in tenant ${values.tenant}: give another --state (or --source-instance ${state.instance} if the same server moved)`,
       { field: '--state' },
     );
   }
@@ -81,10 +84,10 @@ export async function pullEvents(args: readonly string[], err: NodeJS.WritableSt
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const puller = new AssetEventPuller({
-    source: new TamgaClient({ url: values['source-url'], retry, onRetry: onRetry('the source:'), ...(fetchImpl !== undefined && { fetch: fetchImpl }) }),
+    source: new TamgaClient({ url: sourceUrl, retry, onRetry: onRetry('the source:'), ...(fetchImpl !== undefined && { fetch: fetchImpl }) }),
     sourcePrefix: values['source-prefix'],
     ...(sourceToken !== undefined && { sourceToken }),
-    tamga: new TamgaClient({ url: values.url, apiKey, retry, onRetry: onRetry('Tamga:'), ...(fetchImpl !== undefined && { fetch: fetchImpl }) }),
+    tamga: new TamgaClient({ url, apiKey: key, retry, onRetry: onRetry('Tamga:'), ...(fetchImpl !== undefined && { fetch: fetchImpl }) }),
     state,
     save: (s) => writePullState(statePath, s),
     log: say,

@@ -72,9 +72,13 @@ describe('tamga send', () => {
     expect(err).toContain('2 events could not be delivered within 0.5 s and are lost; use --spool DIR to keep them');
   });
 
-  it('prints its usage without a URL or key (exit 2)', async () => {
-    const { code, err } = await run([], '');
-    expect(code).toBe(SEND_EXIT.usage);
-    expect(err).toContain('Usage: tamga send');
+  it('names what is missing without a URL or key (exit 2)', async () => {
+    const saved = process.env.TAMGA_API_KEY;
+    delete process.env.TAMGA_API_KEY;
+    try {
+      await expect(run([], '')).rejects.toMatchObject({ exitCode: SEND_EXIT.usage, message: expect.stringContaining('tamga send: missing --url, --api-key (or TAMGA_API_KEY)') });
+    } finally {
+      if (saved !== undefined) process.env.TAMGA_API_KEY = saved;
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { TamgaError } from '@tamga/core';
 import { TamgaProducer } from '@tamga/sdk';
 import type { ProducerError, ProducerEvent } from '@tamga/sdk';
-import { parseCommandArgs } from './verify.js';
+import { numberOption, parseCommand, requireGiven } from '../cli-args.js';
 
 const USAGE = `Usage: tamga send --url URL --api-key KEY [--spool DIR] [--tenant T] [--timeout SECONDS] < events.ndjson
 Sends events, one JSON object per line of standard input, through the SDK's producer: in batches, in order, retried
@@ -35,8 +35,9 @@ export async function send(
   args: readonly string[],
   streams: SendStreams = { input: process.stdin, out: process.stdout, err: process.stderr },
 ): Promise<number> {
-  const { values } = parseCommandArgs({
-    args: [...args],
+  const { values } = parseCommand({
+    command: 'tamga send',
+    usage: USAGE,
     options: {
       url: { type: 'string' },
       'api-key': { type: 'string' },
@@ -44,13 +45,10 @@ export async function send(
       tenant: { type: 'string' },
       timeout: { type: 'string', default: '60' },
     },
-  });
+  }, args);
   const apiKey = values['api-key'] ?? process.env.TAMGA_API_KEY;
-  const timeout = Number(values.timeout);
-  if (values.url === undefined || apiKey === undefined || !Number.isFinite(timeout) || timeout < 0) {
-    streams.err.write(`${USAGE}\n`);
-    return SEND_EXIT.usage;
-  }
+  requireGiven('tamga send', [values.url === undefined && '--url', apiKey === undefined && '--api-key (or TAMGA_API_KEY)']);
+  const timeout = numberOption('tamga send', 'timeout', values.timeout, { min: 0 });
   const { err, out } = streams;
   // Refusals name the input line of each event: by id once queued (forgotten once stored; at most MAX_TRACKED lines,
   // past that an event is named by its id alone), by the line being read when refused before queueing.
@@ -77,8 +75,8 @@ export async function send(
     }
   };
   const producer = new TamgaProducer({
-    url: values.url,
-    apiKey,
+    url: values.url!,
+    apiKey: apiKey!,
     overflow: 'block',
     // The lines' events happened whenever the file says, not when it is read: an event without createdAt gets
     // Tamga's apiCreatedAt, and sending the same file again answers "already stored" rather than a conflict.

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { TamgaError } from '@tamga/core';
 import { loadConfig, openAccessControl, parseLogin, parseOptionalTime, parseRoles, parseTenants, ROLES } from '@tamga/server';
 import type { AccessControl, Principal, UserChanges, UserView } from '@tamga/server';
+import { parseCommand, usageError } from '../cli-args.js';
+import { SERVER_OPTIONS, SERVER_OPTIONS_USAGE, serverFlags } from '../server-options.js';
+
+const ACTIONS = ['list', 'create', 'update', 'disable', 'reset-password'] as const;
 
 export const USERS_USAGE = `Usage: tamga users <action> [options] [server options]
 
@@ -17,6 +20,8 @@ Actions (on the configured store: --data-dir / --database-url, like serve):
                                     Set a one-time password (printed) and unlock the account
 
 --role and --tenant repeat or take commas. Roles: ${ROLES.join(', ')}. Tenant "default" is the default tenant.
+
+${SERVER_OPTIONS_USAGE}
 `;
 
 interface Parsed {
@@ -30,65 +35,34 @@ interface Parsed {
   readonly serverArgs: string[];
 }
 
-function parseArgs(args: readonly string[]): Parsed {
-  const positional: string[] = [];
-  const serverArgs: string[] = [];
-  let roles: string[] | undefined;
-  let tenants: string[] | undefined;
-  let password: string | undefined;
-  let enabled: boolean | undefined;
-  let expires: string | undefined;
-  let mustChange = true;
-  const value = (i: number, name: string): string => {
-    const v = args[i];
-    if (v === undefined) throw new TamgaError('VALIDATION_FAILED', `Option ${name} needs a value`, { field: name });
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const take = (): string => inline ?? value(++i, name);
-    switch (name) {
-      case '--role':
-        roles = [...(roles ?? []), ...take().split(',').filter((s) => s !== '')];
-        break;
-      case '--tenant':
-        tenants = [...(tenants ?? []), ...take().split(',').filter((s) => s !== '')];
-        break;
-      case '--password':
-        password = take();
-        break;
-      case '--expires':
-        expires = take();
-        break;
-      case '--enable':
-        enabled = true;
-        break;
-      case '--disable':
-        enabled = false;
-        break;
-      case '--no-must-change':
-        mustChange = false;
-        break;
-      default:
-        if (arg.startsWith('--')) {
-          // A server option (--data-dir, --database-url, ...), checked by loadConfig.
-          serverArgs.push(arg);
-          if (inline === undefined && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) serverArgs.push(args[++i]!);
-        } else {
-          positional.push(arg);
-        }
-    }
-  }
+const OPTIONS = {
+  role: { type: 'string', multiple: true },
+  tenant: { type: 'string', multiple: true },
+  password: { type: 'string' },
+  expires: { type: 'string' },
+  enable: { type: 'boolean', default: false },
+  disable: { type: 'boolean', default: false },
+  'no-must-change': { type: 'boolean', default: false },
+  ...SERVER_OPTIONS,
+} as const;
+
+const split = (values: readonly string[] | undefined): string[] | undefined => values?.flatMap((v) => v.split(',').filter((s) => s !== ''));
+
+function parseUsersArgs(args: readonly string[]): Parsed {
+  const { values, positionals } = parseCommand({ command: 'tamga users', usage: USERS_USAGE, options: OPTIONS, allowPositionals: true, choices: { role: ROLES } }, args);
+  if (values.enable && values.disable) throw usageError('tamga users', 'give --enable or --disable, not both');
+  const roles = split(values.role);
+  const tenants = split(values.tenant);
   return {
-    positional,
-    serverArgs,
-    mustChange,
+    positional: positionals,
+    serverArgs: serverFlags(values),
+    mustChange: !values['no-must-change'],
     ...(roles !== undefined && { roles }),
     ...(tenants !== undefined && { tenants }),
-    ...(password !== undefined && { password }),
-    ...(enabled !== undefined && { enabled }),
-    ...(expires !== undefined && { expires }),
+    ...(values.password !== undefined && { password: values.password }),
+    ...(values.enable && { enabled: true }),
+    ...(values.disable && { enabled: false }),
+    ...(values.expires !== undefined && { expires: values.expires }),
   };
 }
 
@@ -115,16 +89,22 @@ const oneTimePassword = (): string => randomBytes(15).toString('base64url');
 
 /** `tamga users ...`: manages users directly on the configured store. Returns the exit code. */
 export async function users(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === undefined || action === 'help' || action === '--help') {
+  const parsed = parseUsersArgs(args);
+  const [action, ...positional] = parsed.positional;
+  if (action === undefined) throw usageError('tamga users', `name an action: ${ACTIONS.join(', ')}`);
+  if (action === 'help') {
     out.write(USERS_USAGE);
-    return action === undefined ? 2 : 0;
+    return 0;
   }
-  const parsed = parseArgs(rest);
+  if (!(ACTIONS as readonly string[]).includes(action)) throw usageError('tamga users', `unknown action "${action}" (${ACTIONS.join(', ')})`);
+  const wanted = action === 'list' ? 0 : 1;
+  if (positional.length !== wanted) {
+    throw usageError(`tamga users ${action}`, positional.length < wanted ? 'name the user\'s login' : `unexpected argument "${positional[wanted]}"`);
+  }
   const config = loadConfig(process.env, parsed.serverArgs);
   const { access, close } = await openAccessControl(config);
   try {
-    return await run(access, action, parsed, out);
+    return await run(access, action, { ...parsed, positional }, out);
   } finally {
     await close();
   }

@@ -1,9 +1,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
-import { TamgaError } from '@tamga/core';
+import { numberOption, parseCommand, usageError } from '../cli-args.js';
 import type { VerificationReport } from '@tamga/core';
 import { loadHmacKeys, loadPinnedKeys, readText } from '../evidence/bundle-files.js';
 import { writeBundleDirFromFile } from '../evidence/bundle-stream.js';
@@ -18,22 +16,14 @@ const USAGE = `Usage: tamga verify DIR|FILE [--keys FILE] [--hmac-key FILE|DIR] 
 Verifies an evidence bundle offline: a bundle directory (tamga export), or the single-stream file the journal
 page and GET /api/v1/logs/{tenant}/export download. Exit 0 valid, 1 tampered, 2 unusable input.`;
 
-/** Parses argv with node:util, turning its errors into CONFIG_INVALID (exit 2). */
-export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    throw new TamgaError('CONFIG_INVALID', (error as Error).message);
-  }
-}
-
 /**
  * `tamga verify DIR|FILE`: offline verification of an evidence bundle (docs/bundle-format.md). A file is the
  * bundle's single-stream form; it is split into a temporary directory first.
  */
 export async function verify(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parseCommandArgs({
-    args: [...args],
+  const { values, positionals } = parseCommand({
+    command: 'tamga verify',
+    usage: USAGE,
     allowPositionals: true,
     options: {
       keys: { type: 'string' },
@@ -43,18 +33,16 @@ export async function verify(args: readonly string[], out: NodeJS.WritableStream
       json: { type: 'boolean', default: false },
       workers: { type: 'string' },
     },
-  });
+  }, args);
   const bundle = positionals[0];
-  if (bundle === undefined || positionals.length > 1) {
-    process.stderr.write(`${USAGE}\n`);
-    return EXIT.unusable;
-  }
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (bundle === undefined) throw usageError('tamga verify', 'name the bundle DIR or FILE');
+  if (positionals.length > 1) throw usageError('tamga verify', `unexpected argument "${positionals[1]}" (one bundle at a time)`);
+  const workers = values.workers === undefined ? undefined : numberOption('tamga verify', 'workers', values.workers, { min: 1, max: 64, integer: true });
   const options = {
     ...(values.keys !== undefined && { verifiers: loadPinnedKeys(values.keys) }),
     ...(values['hmac-key'] !== undefined && { hmacKeys: loadHmacKeys(values['hmac-key']) }),
     ...(values['trusted-checkpoint'] !== undefined && { trustedCheckpoint: readText(values['trusted-checkpoint']) }),
-    ...(workers !== undefined && Number.isInteger(workers) && { workers }),
+    ...(workers !== undefined && { workers }),
   };
   const report = isFile(bundle) ? await verifyBundleFile(bundle, options) : await verifyBundleDir(bundle, options);
   if (values['save-checkpoint'] !== undefined && report.newestCheckpoint !== null) {

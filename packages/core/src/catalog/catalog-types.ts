@@ -1,3 +1,4 @@
+import type { SubjectRule } from './subject-rule.js';
 /**
  * Types of the event catalogue (design brief §3): which numeric codes exist, their names, default class and
  * severity, and their mappings. Catalogues are data (`catalogs/*.json`, tenant JSON or YAML files); these types
@@ -74,6 +75,8 @@ export interface CatalogEntry {
   readonly gost?: string;
   /** Extra information the event type carries. */
   readonly attributes?: readonly CatalogAttribute[];
+  /** Where an event of this type without `userId` names the user it is about (the user filter matches it). */
+  readonly subject?: SubjectRule;
   /** Code the seed documents give, when Tamga had to renumber the entry (see docs/decisions/0002). */
   readonly seedCode?: number;
   /** Heading of the seed section the entry comes from (log-based catalogues). */

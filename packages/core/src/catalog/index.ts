@@ -3,3 +3,4 @@ export * from './catalog-types.js';
 export * from './catalog-set.js';
 export * from './parse-catalog.js';
 export * from './check-tenant-catalog.js';
+export * from './subject-rule.js';

@@ -1,3 +1,4 @@
+import type { SubjectRule } from './subject-rule.js';
 import { ValidationError } from '../errors.js';
 import { CATALOG_STATUSES } from './catalog-types.js';
 import { MAX_DATA_FILE_ALIASES, MAX_DATA_FILE_BYTES, MAX_DATA_FILE_DEPTH, parseDataText } from './problem-collector.js';
@@ -39,6 +40,7 @@ const ENTRY_KEYS = new Set([
   'gost',
   'attributes',
   'seedCode',
+  'subject',
   'seedHeading',
   'note',
 ]);
@@ -110,6 +112,28 @@ function readOcsf(value: unknown, path: readonly PathPart[], out: ProblemCollect
   const classUid = readInteger(value['classUid'], [...path, 'classUid'], out, 'OCSF class_uid', 0);
   const activityId = readInteger(value['activityId'], [...path, 'activityId'], out, 'OCSF activity_id', 0);
   return classUid === undefined || activityId === undefined ? undefined : { classUid, activityId };
+}
+
+function readSubject(value: unknown, path: readonly PathPart[], out: ProblemCollector): SubjectRule | undefined {
+  if (!isRecord(value) || value['field'] !== 'entityData') {
+    out.add(path, 'subject must be an object { field: "entityData", key?, textBefore? }');
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'field' && key !== 'key' && key !== 'textBefore') out.add([...path, key], `unknown field "${key}"`);
+  }
+  const key = value['key'];
+  const textBefore = value['textBefore'];
+  if (key !== undefined && (!isNonEmptyString(key) || key.length > 200)) out.add([...path, 'key'], 'key must be a non-empty path of at most 200 characters');
+  if (textBefore !== undefined && (typeof textBefore !== 'string' || textBefore === '' || textBefore.length > 16)) {
+    out.add([...path, 'textBefore'], 'textBefore must be a delimiter of 1 to 16 characters');
+  }
+  if (key === undefined && textBefore === undefined) out.add(path, 'subject needs a key, a textBefore, or both');
+  return Object.freeze({
+    field: 'entityData',
+    ...(typeof key === 'string' ? { key } : {}),
+    ...(typeof textBefore === 'string' ? { textBefore } : {}),
+  });
 }
 
 function readAttributes(
@@ -233,6 +257,7 @@ function readEntry(
     raw['seedCode'] === undefined
       ? undefined
       : readInteger(raw['seedCode'], [...path, 'seedCode'], out, 'seedCode', 0);
+  const subject = raw['subject'] === undefined ? undefined : readSubject(raw['subject'], [...path, 'subject'], out);
   const gost = readOptionalString(raw, 'gost', path, out);
   const seedHeading = readOptionalString(raw, 'seedHeading', path, out);
   const note = readOptionalString(raw, 'note', path, out);
@@ -252,6 +277,7 @@ function readEntry(
     ...(gost !== undefined ? { gost } : {}),
     ...(attributes !== undefined ? { attributes: Object.freeze(attributes) } : {}),
     ...(seedCode !== undefined ? { seedCode } : {}),
+    ...(subject !== undefined ? { subject } : {}),
     ...(seedHeading !== undefined ? { seedHeading } : {}),
     ...(note !== undefined ? { note } : {}),
   });

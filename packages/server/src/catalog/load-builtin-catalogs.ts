@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CatalogSet, parseCatalogText, validateCatalogs, ValidationError } from '@tamga/core';
@@ -15,9 +15,14 @@ export const BUILTIN_CATALOG_ORDER: readonly string[] = Object.freeze([
   'tamga',
 ]);
 
-/** The repository's `catalogs/` folder; the same relative path works from `src/catalog` and `dist/catalog`. */
+/**
+ * The built-in catalogues: `catalogs/` inside the installed package (`npm run pack`, docs/decisions/0028) when
+ * there is one, else the repository's `catalogs/` folder. The same relative paths work from `src/catalog` and
+ * `dist/catalog`.
+ */
 export function defaultCatalogDir(): string {
-  return fileURLToPath(new URL('../../../../catalogs/', import.meta.url));
+  const packaged = fileURLToPath(new URL('../../catalogs/', import.meta.url));
+  return existsSync(packaged) ? packaged : fileURLToPath(new URL('../../../../catalogs/', import.meta.url));
 }
 
 /**

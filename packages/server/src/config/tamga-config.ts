@@ -51,6 +51,9 @@ export interface TamgaConfig {
   readonly forward: ForwardConfig;
 }
 
+/** The log levels `TAMGA_LOG_LEVEL` takes (pino's). */
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 const FLAGS: Readonly<Record<string, keyof TamgaConfig>> = {
   '--host': 'host',
   '--port': 'port',
@@ -83,14 +86,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
   const portText = pick('port', 'TAMGA_PORT') ?? '7300';
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TamgaError('CONFIG_INVALID', `TAMGA_PORT must be a port number, not "${portText}"`, { field: 'TAMGA_PORT' });
+    const field = flags.port !== undefined ? '--port' : 'TAMGA_PORT';
+    throw new TamgaError('CONFIG_INVALID', `${field} must be a port number (0 to 65535), not "${portText}"`, { field });
   }
   const dataDir = resolve(pick('dataDir', 'TAMGA_DATA_DIR') ?? './data');
   const databaseUrl = pick('databaseUrl', 'TAMGA_DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new TamgaError('CONFIG_INVALID', 'TAMGA_DATABASE_URL must start with postgres:// or postgresql://', {
-      field: 'TAMGA_DATABASE_URL',
-    });
+    const field = flags.databaseUrl !== undefined ? '--database-url' : 'TAMGA_DATABASE_URL';
+    throw new TamgaError('CONFIG_INVALID', `${field} must start with postgres:// or postgresql://`, { field });
+  }
+  const logLevel = pick('logLevel', 'TAMGA_LOG_LEVEL') ?? 'warn';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    const field = flags.logLevel !== undefined ? '--log-level' : 'TAMGA_LOG_LEVEL';
+    throw new TamgaError('CONFIG_INVALID', `${field} must be one of ${LOG_LEVELS.join(', ')}, not "${logLevel}"`, { field });
   }
   return {
     host: pick('host', 'TAMGA_HOST') ?? '127.0.0.1',
@@ -102,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, args: readonly 
     adminApiKey: env.TAMGA_ADMIN_API_KEY === '' ? undefined : env.TAMGA_ADMIN_API_KEY,
     keysDir: resolve(pick('keysDir', 'TAMGA_KEYS_DIR') ?? join(dataDir, 'keys')),
     logOrigin: pick('logOrigin', 'TAMGA_LOG_ORIGIN') ?? 'tamga',
-    logLevel: pick('logLevel', 'TAMGA_LOG_LEVEL') ?? 'warn',
+    logLevel,
     catalogDir: ((dir) => (dir === undefined ? undefined : resolve(dir)))(pick('catalogDir', 'TAMGA_CATALOG_DIR')),
     access: loadAccessConfig(env),
     evidence: loadEvidenceConfig(env),

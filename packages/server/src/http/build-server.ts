@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -74,8 +75,19 @@ export interface BuildServerOptions {
   readonly http?: HttpConfig;
 }
 
-/** Where `npm run build` puts the journal page (same relative path from `src/http` and `dist/http`). */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
+/**
+ * The built journal page: `ui/` inside the installed package (`npm run pack`, docs/decisions/0029) when there is
+ * one, else where `npm run build` puts it in the repository (same relative paths from `src/http` and `dist/http`).
+ */
+export const DEFAULT_UI_DIR = ((packaged) => (existsSync(packaged) ? packaged : fileURLToPath(new URL('../../../ui/dist/', import.meta.url))))(
+  fileURLToPath(new URL('../../ui/', import.meta.url)),
+);
+
+/** Cache-Control of a file of the page: `assets/` holds content-hashed names (Vite), immutable; the rest revalidates. */
+function staticCacheControl(uiDir: string, path: string): string {
+  const name = relative(uiDir, path).split(sep);
+  return name.length > 1 && name[0] === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
 
 /**
  * Builds the HTTP API without listening, so tests can use `inject()` and the CLI can `listen()`.
@@ -147,7 +159,18 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
     }
   });
   if (hasUi) {
-    await app.register(fastifyStatic, { root: uiDir, prefix: '/', wildcard: false, index: ['index.html'] });
+    // Compressed copies written at build (NAME.br, NAME.gz) are sent to clients that accept them. Hashed assets never
+    // change under their name: cached for a year. Everything else (index.html, the fallback catalogue) is revalidated
+    // on each use by its ETag (304 when unchanged), so a new version shows at the next load.
+    await app.register(fastifyStatic, {
+      root: uiDir,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders: (reply, path) => void reply.header('cache-control', staticCacheControl(uiDir, path)),
+    });
   }
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;

@@ -20,11 +20,21 @@ const filters = [
   { name: 'classifiedEvent', in: 'query', schema: { type: 'array', items: { type: 'integer', enum: [1, 2, 3, 4] }, maxItems: 100 } },
   { name: 'outcome', in: 'query', schema: { type: 'string', enum: ['success', 'failure', 'unknown'] } },
   { name: 'operationKey', in: 'query', schema: text, description: 'Alone (no from/to), shows the whole operation' },
-  { name: 'userId', in: 'query', schema: text },
+  {
+    name: 'userId',
+    in: 'query',
+    schema: text,
+    description: "The user's records: userId, or for records without one (sign-ins, seed 002) the subject their catalogue entry names in entityData",
+  },
   { name: 'tenantId', in: 'query', schema: { type: 'array', items: { type: 'string' }, maxItems: 100 }, description: '"default" is the default tenant' },
   { name: 'nodeId', in: 'query', schema: text },
   { name: 'ip', in: 'query', schema: text },
-  { name: 'q', in: 'query', schema: text, description: 'Substring of text or entityData' },
+  {
+    name: 'q',
+    in: 'query',
+    schema: { type: 'string', minLength: 3, maxLength: 1024 },
+    description: "Substring of text or of entityData's JSON, ignoring case (Cyrillic and Latin alike); at least 3 characters (400 otherwise)",
+  },
   { name: 'order', in: 'query', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
   ...(
     [
@@ -167,10 +177,48 @@ export const API_DESCRIPTION = Object.freeze({
         responses: {
           '200': {
             description: 'A page',
-            content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: record }, nextCursor: { type: ['string', 'null'] } } } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    items: { type: 'array', items: record },
+                    nextCursor: { type: ['string', 'null'] },
+                    searchIndex: {
+                      type: 'object',
+                      description:
+                        'With q only: how far the text index had caught up. Records it did not cover yet were scanned, so the page misses none.',
+                      properties: {
+                        pending: { type: 'integer', description: 'Records not indexed yet' },
+                        behindSeconds: { type: 'number', description: 'Age of the oldest record not indexed yet' },
+                        building: { type: 'boolean', description: 'The index is being built (after an upgrade); searches scan meanwhile' },
+                      },
+                    },
+                  },
+                },
+              },
+            },
           },
           '400': problem,
           '401': problem,
+        },
+      },
+    },
+    '/api/v1/users/suggest': {
+      get: {
+        summary: "User names starting with a prefix (userId and sign-in subjects) in the caller's tenants: the user filter's suggestions",
+        parameters: [
+          { name: 'prefix', in: 'query', schema: { type: 'string', maxLength: 256 }, description: 'Case-sensitive; empty lists the first names' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 10 } },
+        ],
+        responses: {
+          '200': {
+            description: 'Names in code-point order',
+            content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { type: 'string' } } } } } },
+          },
+          '400': problem,
+          '401': problem,
+          '403': problem,
         },
       },
     },

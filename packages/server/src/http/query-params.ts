@@ -10,6 +10,9 @@ function invalid(field: string, message: string): never {
   throw new ValidationError('VALIDATION_FAILED', `${field}: ${message}`, { field });
 }
 
+/** Shortest text search `q`, in characters (both stores' text indexes are of trigrams). */
+export const MIN_TEXT_QUERY = 3;
+
 /** Most values of one list parameter (`tenantId`, `not.userId`, `classifiedEvent`, …). */
 export const MAX_LIST_VALUES = 100;
 /** Most codes in `event` or `not.event` (the journal page's event-type picker can tick many). */
@@ -121,6 +124,9 @@ export function parseRecordFilter(
     ip: singleParam(query, 'ip'),
     q: singleParam(query, 'q'),
   };
+  if (optional.q !== undefined && [...optional.q].length < MIN_TEXT_QUERY) {
+    invalid('q', `search text must be at least ${MIN_TEXT_QUERY} characters (the text index is of trigrams); narrow by user, event or operation instead`);
+  }
   const exclude = parseExclusion(query, tenantIds);
   return {
     ...(exclude !== undefined && { exclude }),

@@ -102,6 +102,13 @@ const CASES: Record<string, readonly Case[]> = {
   ],
   // A granted stream never ends, so inject() cannot read it: readers' cross-tenant cases are in stream-api.test.ts.
   'GET /api/v1/events/stream': [{ url: '/api/v1/events/stream?tenantId=globex', skip: readers, check: refusedToAll }],
+  'GET /api/v1/users/suggest': [
+    {
+      url: `/api/v1/users/suggest?prefix=${MARK.slice(0, 3)}`,
+      check: (who, r) => (who === 'ingest' ? expect(r.statusCode).toBe(403) : expect(r.json().items).toEqual([])),
+    },
+    { url: '/api/v1/users/suggest?prefix=acme', check: (who, r) => who !== 'ingest' && expect(r.json().items).toEqual(['acme-user']) },
+  ],
   'GET /api/v1/events/stats': [
     { url: '/api/v1/events/stats', check: (who, r) => (who === 'ingest' ? expect(r.statusCode).toBe(403) : expect(r.json().count).toBe(2)) },
     { url: '/api/v1/events/stats?tenantId=globex', check: (who, r) => who !== 'ingest' && expect(r.json().count).toBe(0) },

@@ -83,6 +83,24 @@ export interface JournalStore {
   /** The seed 004 Event API's list: one page of a log's records ({@link EventListQuery}). */
   listEventRecords(query: EventListQuery): Promise<StoredRecord[]>;
   /**
+   * How far the text index that serves `q` is behind the records (a search scans the records it does not cover yet,
+   * so results are complete either way). A store whose index is kept in the append transaction reports nothing pending.
+   */
+  searchIndexStatus(): Promise<SearchIndexStatus>;
+  /**
+   * Up to `limit` distinct user names starting with `prefix` (case-sensitive), in code-point order, among the records'
+   * `userId` and `subject` under `tenants` (all when undefined): the user filter's suggestions. Served by the
+   * indexes on those columns, one probe per name.
+   */
+  suggestUsers(prefix: string, tenants: TenantScope | undefined, limit: number): Promise<string[]>;
+  /**
+   * Starts keeping the text index behind the appends (SQLite: the follower) or building it on a journal made before it
+   * (PostgreSQL: CREATE INDEX CONCURRENTLY); `onError` hears of a failure (retried later where it can be).
+   */
+  startSearchIndex?(onError?: (error: unknown) => void): void;
+  /** Brings the text index up to date now (tests, tools). */
+  indexText?(): Promise<void>;
+  /**
    * The erasure procedure (DESIGN.md §4): sets `entity_data`, `text` and `payload_salt` to NULL and `redacted`
    * to true on the selected records not yet erased, and changes nothing else. The append-only triggers let
    * exactly this UPDATE through. Returns the records it erased.
@@ -118,6 +136,11 @@ export interface PendingRecord extends Omit<RecordFields, 'log' | 'seq' | 'sigKi
    * a retry is not compared on them. Default 0: the producer gave every field.
    */
   readonly defaulted?: number;
+  /**
+   * The user an event without `userId` is about, taken from its `entityData` by its catalogue entry's `subject` rule
+   * (seed 002's Login names the login there). Not part of the signed record: an index the user filter also matches.
+   */
+  readonly subject?: string | null;
 }
 
 /** Seals records inside the append transaction, once their `seq` is known. */
@@ -152,12 +175,18 @@ export interface RecordFilter {
   readonly classes?: readonly EventClass[];
   readonly outcome?: Outcome;
   readonly operationKey?: string;
+  /** Records of this user: its `userId`, or its `subject` when it has no `userId` (sign-ins, seed 002). */
   readonly userId?: string;
+  /** Records whose `subject` (not `userId`) is this: the stores' half of the `userId` filter ({@link splitUserFilter}). */
+  readonly subject?: string;
   /** Restricts to these tenants (`null` = default tenant); undefined = all tenants. */
   readonly tenants?: TenantScope;
   readonly nodeId?: string;
   readonly ip?: string;
-  /** Case-sensitive substring of `text` or `entityData`. */
+  /**
+   * Substring of `text` or of `entityData`'s JSON, ignoring case (Unicode: Cyrillic and Latin alike); at least
+   * three characters (the text indexes are of trigrams).
+   */
   readonly q?: string;
   /** `desc` (newest first, default) or `asc`. */
   readonly order?: 'asc' | 'desc';
@@ -191,6 +220,8 @@ export interface StoredRecord extends RecordFields, StoredSeal {
   /** Store-wide row id: the tie-breaker of the sort order. */
   readonly rid: number;
   readonly leafHash: Buffer;
+  /** The user a record without `userId` is about ({@link PendingRecord.subject}); null when none. */
+  readonly subject?: string | null;
 }
 
 /** A histogram bucket. */
@@ -220,6 +251,7 @@ export function isMinuteCountable(filter: RecordFilter): boolean {
     filter.outcome === undefined &&
     filter.operationKey === undefined &&
     filter.userId === undefined &&
+    filter.subject === undefined &&
     filter.nodeId === undefined &&
     filter.ip === undefined &&
     (filter.q === undefined || filter.q === '') &&
@@ -270,6 +302,27 @@ export interface EventListQuery {
   readonly sort: readonly EventSort[];
   readonly offset: number;
   readonly limit: number;
+}
+
+/** How far a store's text index is behind its records ({@link JournalStore.searchIndexStatus}). */
+export interface SearchIndexStatus {
+  /** Records not indexed yet (a search scans them). */
+  readonly pending: number;
+  /** Age of the oldest record not indexed yet, µs; 0 when none is. */
+  readonly behindMicros: number;
+  /** The index is being built (PostgreSQL after an upgrade): searches scan meanwhile. */
+  readonly building?: boolean;
+}
+
+/**
+ * The `userId` filter as the stores run it: the records whose `userId` is the user, and (disjoint from those) the
+ * records without `userId` whose `subject` is; each half is served by its own index in time order, and the halves are
+ * merged. A filter without `userId` is returned alone.
+ */
+export function splitUserFilter(filter: RecordFilter): RecordFilter[] {
+  if (filter.userId === undefined) return [filter];
+  const { userId, ...rest } = filter;
+  return [{ ...rest, userId }, { ...rest, subject: userId }];
 }
 
 /** A range of sequence numbers `[from, to)`. */

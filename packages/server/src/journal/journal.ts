@@ -7,6 +7,7 @@ import {
   sealRecord,
   SYSTEM_TENANT_ID,
   DEFAULT_EVENT_LIMITS,
+  extractSubject,
   EARLIEST_STORED_MICROS,
   EPOCH_MICROS,
   formatTimestamp,
@@ -246,6 +247,8 @@ export class Journal {
       // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
       extra: { ...extra, pollable: pollable ?? entry?.pollable ?? false, ...marks },
       defaulted,
+      // Not signed: an index of what entityData (signed) says, for the user filter (catalogue rule `subject`).
+      ...(userId === null && entry?.subject !== undefined && { subject: extractSubject(entry.subject, entityData) }),
     };
   }
 

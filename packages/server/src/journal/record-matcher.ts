@@ -2,8 +2,9 @@ import type { RecordExclusion, RecordFilter, StoredRecord } from './journal-stor
 
 /**
  * Whether a record matches a filter, in memory: the same meaning as the stores' queries (`[from, to)` on
- * `createdAt`, codes, classes, tenants, exact user, operation, node, IP and outcome, `q` as a literal
- * substring of `text` or of `entityData`'s JSON, and the exclusions). Used by the live stream, which cannot
+ * `createdAt`, codes, classes, tenants, exact user (`userId`, or `subject` when there is no `userId`), operation,
+ * node, IP and outcome, `q` as a literal substring of `text` or of `entityData`'s JSON ignoring case, and the
+ * exclusions). Used by the live stream, which cannot
  * ask the database.
  */
 export function matchesFilter(record: StoredRecord, filter: RecordFilter): boolean {
@@ -14,12 +15,14 @@ export function matchesFilter(record: StoredRecord, filter: RecordFilter): boole
   if (filter.tenants !== undefined && !filter.tenants.includes(record.tenantId)) return false;
   if (filter.outcome !== undefined && record.outcome !== filter.outcome) return false;
   if (filter.operationKey !== undefined && record.operationKey !== filter.operationKey) return false;
-  if (filter.userId !== undefined && record.userId !== filter.userId) return false;
+  if (filter.userId !== undefined && record.userId !== filter.userId && (record.userId !== null || record.subject !== filter.userId)) return false;
+  if (filter.subject !== undefined && (record.userId !== null || record.subject !== filter.subject)) return false;
   if (filter.nodeId !== undefined && record.nodeId !== filter.nodeId) return false;
   if (filter.ip !== undefined && record.ip !== filter.ip) return false;
   if (filter.q !== undefined && filter.q !== '') {
-    const inText = record.text !== null && record.text.includes(filter.q);
-    const inData = record.entityData !== null && JSON.stringify(record.entityData).includes(filter.q);
+    const needle = filter.q.toLowerCase();
+    const inText = record.text !== null && record.text.toLowerCase().includes(needle);
+    const inData = record.entityData !== null && JSON.stringify(record.entityData).toLowerCase().includes(needle);
     if (!inText && !inData) return false;
   }
   return filter.exclude === undefined || !isExcluded(record, filter.exclude);
@@ -34,6 +37,7 @@ function isExcluded(record: StoredRecord, exclude: RecordExclusion): boolean {
     has(exclude.classes, record.classifiedEvent) ||
     (exclude.tenants !== undefined && exclude.tenants.includes(record.tenantId)) ||
     has(exclude.userIds, record.userId) ||
+    has(exclude.userIds, record.subject ?? null) ||
     has(exclude.ips, record.ip) ||
     has(exclude.operationKeys, record.operationKey) ||
     has(exclude.nodeIds, record.nodeId)

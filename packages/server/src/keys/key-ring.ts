@@ -1,4 +1,4 @@
-import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -68,12 +68,40 @@ export class KeyRing {
   static openOrCreate(dir: string, options: { readonly checkpointOverlapMs?: number } = {}): KeyRing {
     makeDirectoryDurably(dir, 0o700);
     chmodSync(dir, 0o700);
-    const files: KeyFile[] = [];
-    for (const name of readdirSync(dir).sort()) {
-      if (name.endsWith('.key.json')) files.push(readKeyFile(join(dir, name)));
-    }
+    const files = readKeyFiles(dir);
     if (!files.some((f) => f.type === 'hmac')) files.push(writeKey(dir, newKeyFile('hmac')));
     if (!files.some((f) => f.type === 'checkpoint')) files.push(writeKey(dir, newKeyFile('checkpoint')));
+    return KeyRing.#of(files, dir, options);
+  }
+
+  /**
+   * Loads the keys in `dir` without creating or changing anything (`tamga keys`): a mistyped directory must not mint
+   * a key.
+   *
+   * @throws TamgaError `CONFIG_INVALID` when `dir` does not exist, is not a directory, or holds no key of a type;
+   *   and as {@link KeyRing.openOrCreate} for a damaged key file.
+   */
+  static openExisting(dir: string, options: { readonly checkpointOverlapMs?: number } = {}): KeyRing {
+    let isDir: boolean;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      throw new TamgaError('CONFIG_INVALID', `The keys directory ${dir} does not exist (check --data-dir / --keys-dir; the server creates it at first start)`, { field: 'keysDir' });
+    }
+    if (!isDir) throw new TamgaError('CONFIG_INVALID', `The keys directory ${dir} is not a directory`, { field: 'keysDir' });
+    const files = readKeyFiles(dir);
+    const missing = (['hmac', 'checkpoint'] as const).filter((type) => !files.some((f) => f.type === type));
+    if (missing.length > 0) {
+      throw new TamgaError(
+        'CONFIG_INVALID',
+        `The keys directory ${dir} has no ${missing.join(' and no ')} key (check --data-dir / --keys-dir; the server creates its keys at first start)`,
+        { field: 'keysDir' },
+      );
+    }
+    return KeyRing.#of(files, dir, options);
+  }
+
+  static #of(files: readonly KeyFile[], dir: string, options: { readonly checkpointOverlapMs?: number }): KeyRing {
     const byTime = (a: KeyFile, b: KeyFile): number => a.createdAt.localeCompare(b.createdAt);
     const hmac = files
       .filter((f) => f.type === 'hmac')
@@ -243,4 +271,13 @@ function readKeyFile(path: string): KeyFile {
     !Number.isNaN(Date.parse(f.createdAt));
   if (!isKey) return refuse('is damaged: it lacks a valid type, id, 32-byte hex secret or creation time');
   return file as KeyFile;
+}
+
+/** The key files of `dir`, in name order. */
+function readKeyFiles(dir: string): KeyFile[] {
+  const files: KeyFile[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.endsWith('.key.json')) files.push(readKeyFile(join(dir, name)));
+  }
+  return files;
 }

@@ -212,8 +212,10 @@ export function describeJournalStoreContract(
         expect(await count({ ip: '10.0.0.24', from: T0 + HOUR, to: T0 + 2 * HOUR })).toBe(1);
         expect(await count({ outcome: 'failure' })).toBe(1);
         expect(await count({ q: 'start' })).toBe(1);
+        expect(await count({ q: 'STARTED' })).toBe(1);
         expect(await count({ q: '50%' })).toBe(1); // literal, not a LIKE pattern
-        expect(await count({ q: '_' })).toBe(0);
+        expect(await count({ q: 'mid_le' })).toBe(0);
+        expect(await count({ q: 'e 5' })).toBe(1);
       });
 
       it('never returns another tenant’s records', async () => {
@@ -401,6 +403,98 @@ export function describeJournalStoreContract(
             }
           }
         });
+      });
+    });
+
+    describe('text search and the user an event is about', () => {
+      const S = { tenants: ['search'] } as const;
+      beforeAll(async () => {
+        await store.append(
+          [
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 1, text: 'Ошибка входа: неверный пароль' }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 2, text: 'ошибка сети', userId: 'pyotr' }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 3, entityData: { message: 'ОШИБКА диска', path: 'C:\\data' } }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 4, text: 'An ERROR "occurred"', entityData: 'quoted "text"' }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 5, event: 2001, userId: null, subject: 'logs', entityData: 'logs, tenantId=' }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 6, event: 2001, userId: 'logs' }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 7, event: 2004, userId: null, subject: 'logistics', entityData: { login: 'logistics' } }),
+            pendingRecord({ tenantId: 'search-2', createdAt: T0 + 8, event: 2001, userId: null, subject: 'lorna', entityData: { login: 'lorna' } }),
+          ],
+          testSealer(),
+        );
+      });
+
+      const checks = async (): Promise<void> => {
+        const texts = async (q: string): Promise<number[]> =>
+          (await store.queryRecords({ ...S, q, order: 'asc' }, 100)).map((r) => r.createdAt - T0);
+        // Case folds for Cyrillic and Latin alike, in text and in entityData's JSON.
+        expect(await texts('ошибка')).toEqual([1, 2, 3]);
+        expect(await texts('ОШИБКА')).toEqual([1, 2, 3]);
+        expect(await texts('Ошибка входа')).toEqual([1]);
+        expect(await texts('error')).toEqual([4]);
+        expect(await texts('"occurred"')).toEqual([4]); // a quote is a literal character
+        expect(await texts('\\"text\\"')).toEqual([4]); // entityData's JSON, as it is stored
+        expect(await texts('C:\\\\data')).toEqual([3]); // as the JSON holds it
+        expect(await texts('нет такого')).toEqual([]);
+        expect(await store.countRecords({ ...S, q: 'ошибка', userId: 'pyotr' })).toBe(1);
+        expect(await store.histogram({ ...S, q: 'ошибка', from: T0 }, HOUR)).toEqual([{ start: T0, count: 3 }]);
+      };
+
+      it('finds text ignoring case, before the text index has caught up (a scan of what it lacks) and after', async () => {
+        const before = await store.searchIndexStatus();
+        expect(before.pending > 0 || before.building === true).toBe(true);
+        await checks();
+        await store.indexText?.();
+        expect((await store.searchIndexStatus()).pending).toBe(0);
+        await checks();
+        // Appended after the index caught up: found by the scan of what it lacks.
+        await store.append([pendingRecord({ tenantId: 'search', createdAt: T0 + 9, text: 'поздняя ОшибкА' })], testSealer());
+        expect((await store.queryRecords({ ...S, q: 'ошибка' }, 10)).map((r) => r.createdAt - T0)).toEqual([9, 3, 2, 1]);
+        await store.indexText?.();
+        expect(await store.countRecords({ ...S, q: 'ошибка' })).toBe(4);
+      });
+
+      it('matches userId or, for records without one, the subject; pages in order across both', async () => {
+        const users = async (userId: string, order: 'asc' | 'desc' = 'asc'): Promise<number[]> =>
+          (await store.queryRecords({ ...S, userId, order }, 100)).map((r) => r.createdAt - T0);
+        expect(await users('logs')).toEqual([5, 6]);
+        expect(await users('logs', 'desc')).toEqual([6, 5]);
+        expect(await users('logistics')).toEqual([7]);
+        expect(await store.countRecords({ ...S, userId: 'logs' })).toBe(2);
+        expect(await store.countRecords({ ...S, userId: 'logs', events: [2001], from: T0 + 6 })).toBe(1);
+        expect(await store.histogram({ ...S, userId: 'logs', from: T0 }, HOUR)).toEqual([{ start: T0, count: 2 }]);
+        const first = await store.queryRecords({ ...S, userId: 'logs' }, 1);
+        expect(first.map((r) => r.createdAt - T0)).toEqual([6]);
+        const rest = await store.queryRecords({ ...S, userId: 'logs' }, 10, { createdAt: first[0]!.createdAt, rid: first[0]!.rid });
+        expect(rest.map((r) => r.createdAt - T0)).toEqual([5]);
+        // not.userId leaves out the sign-ins too.
+        expect(await store.countRecords({ ...S, from: T0 + 5, to: T0 + 8, exclude: { userIds: ['logs'] } })).toBe(1);
+        const stored = await store.queryRecords({ ...S, order: 'asc' }, 100);
+        for (const filter of [{ userId: 'logs' }, { exclude: { userIds: ['logs'] } }] as RecordFilter[]) {
+          const expected = (await store.queryRecords({ ...S, ...filter, order: 'asc' }, 100)).map((r) => r.id);
+          expect(stored.filter((r) => matchesFilter(r, { ...S, ...filter })).map((r) => r.id)).toEqual(expected);
+        }
+      });
+
+      it('suggests user names by prefix from userId and subjects, in the tenants given', async () => {
+        expect(await store.suggestUsers('lo', ['search'], 10)).toEqual(['logistics', 'logs']);
+        expect(await store.suggestUsers('lo', ['search', 'search-2'], 10)).toEqual(['logistics', 'logs', 'lorna']);
+        expect(await store.suggestUsers('lo', ['search-2'], 10)).toEqual(['lorna']);
+        expect(await store.suggestUsers('lo', ['search'], 1)).toEqual(['logistics']);
+        expect(await store.suggestUsers('iv', ['nobody'], 10)).toEqual([]);
+        expect(await store.suggestUsers('lor', undefined, 10)).toEqual(['lorna']);
+      });
+
+      it('forgets the text of an erased record', async () => {
+        await store.indexText?.();
+        const [target] = await store.queryRecords({ ...S, q: 'неверный пароль' }, 10);
+        expect(target).toBeDefined();
+        await store.erasePayloads({ ids: [target!.id] });
+        expect(await store.countRecords({ ...S, q: 'неверный пароль' })).toBe(0);
+        // Erasing a user's records covers the records naming them as their subject.
+        const erased = await store.erasePayloads({ userId: 'logistics' });
+        expect(erased.map((e) => e.tenantId)).toEqual(['search']);
+        expect(await store.countRecords({ ...S, q: 'logistics' })).toBe(0);
       });
     });
 

@@ -57,6 +57,15 @@ export const SEED_FIELDS = [
 export interface RecordPage {
   readonly items: JournalRecord[];
   readonly nextCursor: string | null;
+  /** With a text search only: how far the server's text index had caught up (records it lacked were scanned). */
+  readonly searchIndex?: SearchIndexProgress;
+}
+
+/** The text index's progress as a `q` answer reports it. */
+export interface SearchIndexProgress {
+  readonly pending: number;
+  readonly behindSeconds: number;
+  readonly building: boolean;
 }
 
 /** `GET /api/v1/events/stats`. */

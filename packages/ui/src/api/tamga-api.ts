@@ -115,6 +115,11 @@ export class TamgaApi {
     return this.getJson<RecordPage>(`/api/v1/events?${params.toString()}`, signal);
   }
 
+  /** User names starting with `prefix` in the caller's tenants (the user filter's suggestions). */
+  suggestUsers(prefix: string, signal?: AbortSignal): Promise<{ items: string[] }> {
+    return this.getJson<{ items: string[] }>(`/api/v1/users/suggest?limit=10&prefix=${encodeURIComponent(prefix)}`, signal);
+  }
+
   /** Count and histogram of the same filter. */
   stats(params: URLSearchParams, signal?: AbortSignal): Promise<RecordStats> {
     return this.getJson<RecordStats>(`/api/v1/events/stats?${params.toString()}`, signal);

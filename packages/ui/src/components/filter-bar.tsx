@@ -4,6 +4,7 @@ import type { EventClass } from '../api/journal-record.js';
 import { t } from '../i18n/i18n.js';
 import { formatShort, fromLocalInput, timeZoneLabel, toLocalInput } from '../format/format-time.js';
 import { catalogByCode } from '../state/catalog.js';
+import { api } from '../state/session.js';
 import {
   currentHour,
   exclusionList,
@@ -301,7 +302,10 @@ export function FilterBar(props: {
               placeholder={t('userPlaceholder')}
               onInput={(e) => (userId.value = e.currentTarget.value)}
               spellcheck={false}
+              autoComplete="off"
+              list="f-user-suggestions"
             />
+            <UserSuggestions prefix={userId.value} />
           </div>
           <div class="field">
             <label for="f-tenant">{t('tenant')}</label>
@@ -330,6 +334,8 @@ export function FilterBar(props: {
               type="search"
               value={q.value}
               placeholder={t('freeTextPlaceholder')}
+              title={t('freeTextHint')}
+              minLength={3}
               onInput={(e) => (q.value = e.currentTarget.value)}
             />
           </div>
@@ -394,5 +400,39 @@ export function FilterBar(props: {
         </div>
       </div>
     </form>
+  );
+}
+
+/** Wait after the last keystroke before asking for suggestions, ms. */
+const SUGGEST_DELAY_MS = 150;
+
+/**
+ * The user field's suggestions: user names (userId, and the logins sign-ins name) starting with what was typed, in the
+ * tenants the viewer may see, as the field's native list (keyboard and screen readers know it).
+ */
+function UserSuggestions(props: { readonly prefix: string }) {
+  const names = useSignal<readonly string[]>([]);
+  const prefix = props.prefix.trim();
+  useEffect(() => {
+    const client = api.value;
+    if (client === null) return;
+    const own = new AbortController();
+    const timer = setTimeout(() => {
+      client.suggestUsers(prefix, own.signal).then(
+        (result) => (names.value = result.items.filter((name) => name !== prefix)),
+        () => (names.value = []),
+      );
+    }, SUGGEST_DELAY_MS);
+    return () => {
+      clearTimeout(timer);
+      own.abort();
+    };
+  }, [prefix]);
+  return (
+    <datalist id="f-user-suggestions" aria-label={t('userSuggestions')}>
+      {names.value.map((name) => (
+        <option key={name} value={name} />
+      ))}
+    </datalist>
   );
 }

@@ -21,6 +21,7 @@ import {
   nextCursor,
   refreshStats,
   rows,
+  searchIndex,
   stats,
   statsLoading,
   status,
@@ -367,6 +368,7 @@ export function JournalPage({ filter: viewFilter }: { readonly filter: JournalFi
                 ? t('countShown', { shown: formatNumber(shown), count: formatNumber(total) })
                 : formatNumber(shown)}
           </h2>
+          <SearchIndexNote />
           {filter.rolling !== null && on && (
             <span class="muted rolling-range">
               {t('rollingRange', { from: formatShort(filter.from), to: formatShort(filter.to) })}
@@ -451,5 +453,26 @@ export function JournalPage({ filter: viewFilter }: { readonly filter: JournalFi
         )}
       </section>
     </main>
+  );
+}
+
+/** A lag in the largest unit that keeps it short: 45 s, 12 min, 3 h. */
+function lagText(seconds: number): string {
+  if (seconds < 120) return t('lagSeconds', { n: formatNumber(Math.round(seconds)) });
+  if (seconds < 7200) return t('lagMinutes', { n: formatNumber(Math.round(seconds / 60)) });
+  return t('lagHours', { n: formatNumber(Math.round(seconds / 3600)) });
+}
+
+/** Says when the text search ran ahead of the server's text index (the newest records were scanned instead). */
+function SearchIndexNote() {
+  const progress = searchIndex.value;
+  if (progress === null || status.value !== 'ready') return null;
+  if (progress.building) return <span class="muted search-index-note" role="status">{t('searchIndexBuilding')}</span>;
+  // A second or so is the follower's ordinary pace: not worth a word.
+  if (progress.pending === 0 || progress.behindSeconds < 2) return null;
+  return (
+    <span class="muted search-index-note" role="status">
+      {tn('searchIndexBehind', progress.pending, { behind: lagText(progress.behindSeconds) })}
+    </span>
   );
 }

@@ -1,5 +1,5 @@
 import { batch, signal } from '@preact/signals';
-import type { JournalRecord, RecordStats } from '../api/journal-record.js';
+import type { JournalRecord, RecordStats, SearchIndexProgress } from '../api/journal-record.js';
 import { ApiError, isAbort } from '../api/tamga-api.js';
 import type { TamgaApi } from '../api/tamga-api.js';
 import { t } from '../i18n/i18n.js';
@@ -18,6 +18,8 @@ export const nextCursor = signal<string | null>(null);
 export const status = signal<LoadStatus>('loading');
 export const loadError = signal<ApiError | null>(null);
 export const stats = signal<RecordStats | null>(null);
+/** The text index's progress of the shown text search; null without one. */
+export const searchIndex = signal<SearchIndexProgress | null>(null);
 /** True while the count and histogram of the shown filter are being fetched. */
 export const statsLoading = signal(false);
 /** Ids of the expanded rows. */
@@ -83,6 +85,7 @@ export function loadJournal(api: TamgaApi, filter: JournalFilter, { force = fals
       batch(() => {
         rows.value = result.items;
         nextCursor.value = result.nextCursor;
+        searchIndex.value = result.searchIndex ?? null;
         status.value = 'ready';
       });
       loadStats();

@@ -8,6 +8,7 @@ import type { CatalogItem, CatalogLang } from '../../catalog/catalog-items.js';
 import type { CatalogRegistry } from '../../catalog/catalog-registry.js';
 import type { CatalogFormat, TenantCatalogSettings } from '../../catalog/catalog-store.js';
 import { principalOf } from '../build-server.js';
+import { sendCacheableJson } from '../cacheable-json.js';
 import { listParam, MAX_LIST_VALUES, parseLimit, parseTenant, singleParam } from '../query-params.js';
 import type { ServerContext } from '../build-server.js';
 
@@ -152,8 +153,9 @@ export async function catalogRoutes(
       }
       items.push(item);
     }
-    void reply.header('content-language', lang).header('vary', 'Accept-Language');
-    return { items, nextCursor: more ? encodeOffsetCursor(offset + items.length) : null };
+    // The page loads the whole catalogue at every start: an ETag spares the download when nothing changed.
+    void reply.header('content-language', lang);
+    return sendCacheableJson(request, reply, { items, nextCursor: more ? encodeOffsetCursor(offset + items.length) : null }, ['Accept-Language']);
   });
 
   app.get('/api/v1/catalog/:code', async (request, reply) => {

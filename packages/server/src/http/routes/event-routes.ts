@@ -3,12 +3,20 @@ import { isUuid, TamgaError, ValidationError } from '@tamga/core';
 import { NdjsonBatch, principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
 import { toRecordJson } from '../record-json.js';
-import { decodeCursor, encodeCursor, parseLimit, parseRecordFilter } from '../query-params.js';
+import { decodeCursor, encodeCursor, parseLimit, parseRecordFilter, singleParam } from '../query-params.js';
+import type { SearchIndexStatus } from '../../journal/journal-store.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
 const NICE_BUCKETS_SECONDS = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400];
 const MAX_BUCKETS = 1000;
+/** Longest prefix of the user suggestions. */
+const MAX_SUGGEST_PREFIX = 256;
+
+/** The text index's progress as a `q` answer gives it: records not indexed yet (scanned) and how far behind. */
+function searchIndexJson(status: SearchIndexStatus): { pending: number; behindSeconds: number; building: boolean } {
+  return { pending: status.pending, behindSeconds: Math.round(status.behindMicros / 100_000) / 10, building: status.building === true };
+}
 
 /** `/api/v1/events`: append, query, one record, stats. */
 export async function eventRoutes(
@@ -57,10 +65,25 @@ export async function eventRoutes(
     const { items, hasMore } = await journal.query(filter, limit, cursor);
     const shown = cursor?.shown ?? 0;
     const last = items[items.length - 1];
+    // A text search says how far the text index had caught up (records after it were scanned: none is missed).
+    const searchIndex = filter.q === undefined ? undefined : searchIndexJson(await journal.store.searchIndexStatus());
     return {
       items: items.map((r, i) => toRecordJson(r, shown + i + 1)),
       nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, rid: last.rid, shown: shown + items.length }) : null,
+      ...(searchIndex !== undefined && { searchIndex }),
     };
+  });
+
+  app.get('/api/v1/users/suggest', async (request) => {
+    const principal = principalOf(request);
+    if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
+    const query = request.query as Query;
+    const prefix = singleParam(query, 'prefix') ?? '';
+    if (prefix.length > MAX_SUGGEST_PREFIX) {
+      throw new ValidationError('VALIDATION_FAILED', `prefix: at most ${MAX_SUGGEST_PREFIX} characters`, { field: 'prefix' });
+    }
+    const limit = parseLimit(query, 10, 50);
+    return { items: await journal.store.suggestUsers(prefix, principal.tenants, limit) };
   });
 
   app.get('/api/v1/events/stats', async (request) => {

@@ -11,6 +11,7 @@ import type {
   EventListQuery,
   HistogramBucket,
   JournalStore,
+  SearchIndexStatus,
   LogHead,
   MinuteCount,
   PendingRecord,
@@ -22,12 +23,14 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
+import { splitUserFilter } from '../../journal/journal-store.js';
 import { eventOrderBy, withPollable } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
+import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
-import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS } from './postgres-schema.js';
+import { LEADER_LOCK_CLASS, POSTGRES_SCHEMA, SCHEMA_LOCK_CLASS, TEXT_INDEX_LOCK_CLASS, TEXT_INDEXES, textIndexStatements } from './postgres-schema.js';
 
 /** Options of {@link PostgresJournalStore.connect}. */
 export interface PostgresJournalStoreConfig {
@@ -96,6 +99,7 @@ interface RecordRow {
   payload_salt: Buffer | null;
   redacted: boolean;
   pollable: boolean | null;
+  subject: string | null;
 }
 
 const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
@@ -107,18 +111,18 @@ const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
  */
 const INSERT_RECORDS = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
   created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt, pollable)
+  signature, canonical, leaf_hash, payload_salt, pollable, subject)
 SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
   substring($27::bytea FROM s21 + 1 FOR l21),
   substring($28::bytea FROM s22 + 1 FOR l22),
   CASE WHEN l23 < 0 THEN NULL ELSE substring($29::bytea FROM s23 + 1 FOR l23) END,
-  c30
+  c30, c31
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[],
   $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::smallint[], $16::smallint[],
   $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::int[], $25::int[],
-  $26::int[], $30::boolean[])
+  $26::int[], $30::boolean[], $31::text[])
   WITH ORDINALITY AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
-  s21, l21, s22, l22, s23, l23, c30, ord)
+  s21, l21, s22, l22, s23, l23, c30, c31, ord)
 ORDER BY ord`;
 
 /** Byte strings of one column packed into a single Buffer, with each one's start and length (-1 = NULL). */
@@ -357,6 +361,7 @@ export class PostgresJournalStore implements JournalStore {
     const cols: unknown[][] = Array.from({ length: 20 }, () => []);
     const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
     const pollable: (boolean | null)[] = [];
+    const subjects: (string | null)[] = [];
     const nodes: [number[], number[], number[], Buffer[]] = [[], [], [], []];
     const updated: [number[], number[], Buffer[], Buffer[]] = [[], [], [], []];
     const minuteCounts: number[][] = [[], [], [], [], [], [], []];
@@ -410,6 +415,7 @@ export class PostgresJournalStore implements JournalStore {
         bytes[1].push(seal.leafHash);
         bytes[2].push(seal.payloadSalt);
         pollable.push(fields.extra.pollable ?? null);
+        subjects.push(pending.subject ?? null);
         range.append(seal.leafHash, onNode);
         tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
@@ -425,7 +431,7 @@ export class PostgresJournalStore implements JournalStore {
       }
     }
     if (cols[0]!.length > 0) {
-      const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat()), pollable];
+      const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat()), pollable, subjects];
       await client.query({ name: 'tamga_insert_records', text: INSERT_RECORDS, values });
     }
     if (nodes[0].length > 0) await client.query({ name: 'tamga_insert_nodes', text: INSERT_NODES, values: nodes });
@@ -475,6 +481,7 @@ export class PostgresJournalStore implements JournalStore {
       ['outcome', filter.outcome],
       ['operation_key', filter.operationKey],
       ['user_id', filter.userId],
+      ['subject', filter.subject],
       ['node_id', filter.nodeId],
       ['ip', filter.ip],
     ] as const) {
@@ -483,9 +490,9 @@ export class PostgresJournalStore implements JournalStore {
     const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
     if (hours !== undefined) clauses.push(`(r.created_at / ${HOUR_MICROS}) = ANY(${param(hours, 'bigint[]')})`);
     if (filter.q !== undefined && filter.q !== '') {
-      // strpos() is a plain substring test: no LIKE wildcards to escape.
-      const q = param(filter.q, 'text');
-      clauses.push(`(strpos(r.text, ${q}) > 0 OR strpos(r.entity_data, ${q}) > 0)`);
+      // The expressions of the pg_trgm indexes (postgres-schema.ts), with LIKE's wildcards in q escaped.
+      const pattern = param(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
+      clauses.push(`(lower(r.text) LIKE lower(${pattern}) OR lower(r.entity_data) LIKE lower(${pattern}))`);
     }
     const not = filter.exclude;
     if (not !== undefined) {
@@ -499,6 +506,7 @@ export class PostgresJournalStore implements JournalStore {
       }
       for (const [column, values] of [
         ['user_id', not.userIds],
+        ['subject', not.userIds],
         ['ip', not.ips],
         ['operation_key', not.operationKeys],
         ['node_id', not.nodeIds],
@@ -534,6 +542,13 @@ export class PostgresJournalStore implements JournalStore {
   }
 
   async queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
+    const parts = splitUserFilter(filter);
+    if (parts.length === 1) return this.#queryRecords(filter, limit, after);
+    const pages = await Promise.all(parts.map((part) => this.#queryRecords(part, limit, after)));
+    return mergePages(pages, filter.order, limit);
+  }
+
+  async #queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
     try {
       const params: unknown[] = [];
       let where = await this.#where(filter, params);
@@ -569,6 +584,13 @@ export class PostgresJournalStore implements JournalStore {
   }
 
   async countRecords(filter: RecordFilter): Promise<number> {
+    const parts = splitUserFilter(filter);
+    if (parts.length === 1) return this.#countRecords(filter);
+    const counts = await Promise.all(parts.map((part) => this.#countRecords(part)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async #countRecords(filter: RecordFilter): Promise<number> {
     try {
       const params: unknown[] = [];
       const where = await this.#where(filter, params);
@@ -580,6 +602,12 @@ export class PostgresJournalStore implements JournalStore {
   }
 
   async histogram(filter: RecordFilter, bucketMicros: number, origin = filter.from ?? 0): Promise<HistogramBucket[]> {
+    const parts = splitUserFilter(filter);
+    if (parts.length === 1) return this.#histogram(filter, bucketMicros, origin);
+    return mergeBuckets(await Promise.all(parts.map((part) => this.#histogram(part, bucketMicros, origin))));
+  }
+
+  async #histogram(filter: RecordFilter, bucketMicros: number, origin: number): Promise<HistogramBucket[]> {
     try {
       const params: unknown[] = [origin, bucketMicros];
       const where = await this.#where(filter, params);
@@ -785,12 +813,111 @@ export class PostgresJournalStore implements JournalStore {
               [selector.ids],
             )
           : await this.#pool.query<{ id: string; tenant_id: string | null; seq: number }>(
-              `${set} WHERE user_id = $1::text AND NOT redacted RETURNING id, tenant_id, seq`,
+              `${set} WHERE (user_id = $1::text OR subject = $1::text) AND NOT redacted RETURNING id, tenant_id, seq`,
               [selector.userId],
             );
       return result.rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq }));
     } catch (error) {
       throw wrapPostgresError(error, 'erase payloads');
+    }
+  }
+
+  async searchIndexStatus(): Promise<SearchIndexStatus> {
+    try {
+      const result = await this.#pool.query<{ valid: boolean }>(
+        // to_regclass: NULL for an index not created yet (a ::regclass cast would fail).
+        `SELECT coalesce(bool_and(i.indisvalid), false) AND count(*) = $1 AS valid FROM pg_index i
+         WHERE i.indexrelid IN (SELECT to_regclass(name) FROM unnest($2::text[]) AS name)`,
+        [TEXT_INDEXES.length, TEXT_INDEXES.map((name) => `${this.#schema}.${name}`)],
+      );
+      // Kept by each append's transaction: nothing is ever pending; before it is built, searches scan.
+      return { pending: 0, behindMicros: 0, ...(result.rows[0]?.valid !== true && { building: true }) };
+    } catch (error) {
+      throw wrapPostgresError(error, 'read the search index status');
+    }
+  }
+
+  startSearchIndex(onError?: (error: unknown) => void): void {
+    this.#textIndexBuild ??= this.#buildTextIndexes().catch((error: unknown) => {
+      this.#textIndexBuild = undefined;
+      onError?.(error);
+    });
+  }
+
+  async indexText(): Promise<void> {
+    this.#textIndexBuild ??= this.#buildTextIndexes();
+    await this.#textIndexBuild;
+  }
+
+  #textIndexBuild: Promise<void> | undefined;
+
+  /**
+   * Creates pg_trgm (when this role may and it is missing) and the text indexes, CONCURRENTLY: appends go on while an
+   * existing journal is indexed. One node builds at a time (an advisory lock); an index a failed build left invalid
+   * is dropped and built again. Statements run without a timeout: a large journal takes minutes.
+   */
+  async #buildTextIndexes(): Promise<void> {
+    const client = new pg.Client({ ...this.#clientConfig, statement_timeout: 0, query_timeout: undefined });
+    client.on('error', () => undefined);
+    this.#textIndexClient = client;
+    await client.connect();
+    try {
+      const locked = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [TEXT_INDEX_LOCK_CLASS, this.#schema]);
+      if (locked.rows[0]?.ok !== true) return;
+      const installed = async (): Promise<string | undefined> =>
+        (await client.query<{ schema: string }>("SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_trgm'")).rows[0]?.schema;
+      let schema = await installed();
+      if (schema === undefined) {
+        // In public when there is one: an extension in Tamga's schema would go with it, and with it every other
+        // schema's text indexes.
+        const hasPublic = (await client.query("SELECT to_regnamespace('public') IS NOT NULL AS ok")).rows[0]?.ok === true;
+        await client.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA ${hasPublic ? 'public' : pg.escapeIdentifier(this.#schema)}`);
+        schema = await installed();
+      }
+      if (schema === undefined) throw new StoreError('STORE_FAILED', 'PostgreSQL has no pg_trgm extension: text search scans');
+      for (const name of TEXT_INDEXES) {
+        const invalid = await client.query('SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid', [`${this.#schema}.${name}`]);
+        if (invalid.rows.length > 0) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${pg.escapeIdentifier(name)}`);
+      }
+      for (const statement of textIndexStatements(`${pg.escapeIdentifier(schema)}.gin_trgm_ops`)) await client.query(statement);
+    } finally {
+      this.#textIndexClient = undefined;
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  #textIndexClient: pg.Client | undefined;
+
+  async suggestUsers(prefix: string, tenants: TenantScope | undefined, limit: number): Promise<string[]> {
+    try {
+      const logIds = tenants === undefined ? undefined : await this.#logIdsFor(tenants);
+      if (logIds !== undefined && logIds.length === 0) return [];
+      const names = new Set<string>();
+      for (const column of ['user_id', 'subject'] as const) {
+        // One seek per distinct name on the (column, created_at) index: never a walk over a name's records.
+        const seek = async (cmp: '>' | '>=', value: string): Promise<string | undefined> =>
+          (
+            await this.#pool.query<{ name: string }>(
+              `SELECT ${column} AS name FROM records WHERE ${column} IS NOT NULL AND ${column} ${cmp} $1::text ORDER BY ${column} LIMIT 1`,
+              [value],
+            )
+          ).rows[0]?.name;
+        const visible = async (name: string): Promise<boolean> =>
+          logIds === undefined ||
+          (await this.#pool.query(`SELECT 1 FROM records WHERE ${column} = $1::text AND log_id = ANY($2::bigint[]) LIMIT 1`, [name, logIds])).rows.length > 0;
+        let name = await seek('>=', prefix);
+        let found = 0;
+        for (let probes = 0; name !== undefined && name.startsWith(prefix) && found < limit && probes < MAX_SUGGEST_PROBES; probes++) {
+          if (await visible(name)) {
+            names.add(name);
+            found++;
+          }
+          name = await seek('>', name);
+        }
+      }
+      return [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).slice(0, limit);
+    } catch (error) {
+      throw wrapPostgresError(error, 'suggest users');
     }
   }
 
@@ -895,6 +1022,9 @@ export class PostgresJournalStore implements JournalStore {
       this.#leading = false;
       await leader.end().catch(() => undefined);
     }
+    // A build still running is cancelled with its session; the next start builds again.
+    await this.#textIndexClient?.end().catch(() => undefined);
+    await this.#textIndexBuild?.catch(() => undefined);
     await this.#pool.end();
   }
 }
@@ -930,6 +1060,7 @@ function toStoredRecord(row: RecordRow & { origin: string }): StoredRecord {
     leafHash: row.leaf_hash,
     payloadSalt: row.payload_salt,
     redacted: row.redacted,
+    subject: row.subject ?? null,
   };
 }
 

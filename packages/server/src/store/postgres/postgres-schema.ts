@@ -54,15 +54,18 @@ CREATE TABLE IF NOT EXISTS records (
   leaf_hash        BYTEA NOT NULL,
   payload_salt     BYTEA,
   redacted         BOOLEAN NOT NULL DEFAULT false,
-  pollable         BOOLEAN            -- extra.pollable (seed 004); NULL for records written before it existed
+  pollable         BOOLEAN,           -- extra.pollable (seed 004); NULL for records written before it existed
+  subject          TEXT               -- the user a record without user_id is about (catalogue rule); not signed
 );
 ALTER TABLE records ADD COLUMN IF NOT EXISTS pollable BOOLEAN;
+ALTER TABLE records ADD COLUMN IF NOT EXISTS subject TEXT;
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records (log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (id);
 CREATE INDEX IF NOT EXISTS records_time ON records (created_at);
 CREATE INDEX IF NOT EXISTS records_log_time ON records (log_id, created_at);
 CREATE INDEX IF NOT EXISTS records_event_time ON records (event, created_at);
 CREATE INDEX IF NOT EXISTS records_user_time ON records (user_id, created_at) WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_subject_time ON records (subject, created_at) WHERE subject IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_op_time ON records (operation_key, created_at) WHERE operation_key IS NOT NULL;
 -- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
 -- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
@@ -168,3 +171,22 @@ BEGIN
 END
 $do$;
 `;
+
+/** Advisory lock key (first half) of the text index build: 'TMGT'. */
+export const TEXT_INDEX_LOCK_CLASS = 0x544d4754;
+
+/**
+ * The text indexes (pg_trgm, GIN) of `q`, one per searched column, on the lower-case text: `q` is matched as
+ * `lower(column) LIKE lower('%q%')`, which they serve for three characters and more. `lower()` follows the database's
+ * LC_CTYPE (C.UTF-8, *.UTF-8: Cyrillic folds; plain C does not). Built CONCURRENTLY, so an existing journal keeps
+ * taking appends meanwhile; `opclass` is `gin_trgm_ops` qualified by the schema pg_trgm lives in.
+ */
+export function textIndexStatements(opclass: string): string[] {
+  return [
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_text_trgm ON records USING gin (lower(text) ${opclass})`,
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_entity_trgm ON records USING gin (lower(entity_data) ${opclass})`,
+  ];
+}
+
+/** Names of the text indexes. */
+export const TEXT_INDEXES = ['records_text_trgm', 'records_entity_trgm'] as const;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRecord, StoreError } from '@tamga/core';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
+import { SqliteTextIndex } from './sqlite-text-index.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
 import { startTestServer } from '../../test-support/test-server.js';
@@ -20,6 +21,37 @@ describeJournalStoreContract(
 );
 
 describe('SqliteJournalStore', () => {
+  it('pages a text many records hold in time order, not rid order, and indexes a journal made before the index', async () => {
+    const path = join(dir.path, 'dense-text.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    // 4,500 matches (above the count from which a page walks the time index), stored out of time order.
+    const records = Array.from({ length: 4500 }, (_, i) => pendingRecord({ createdAt: T + ((i * 7919) % 4500) * 1000, text: `Ошибка ${i}` }));
+    await a.append(records, testSealer());
+    // As a journal of the version before: no text index yet.
+    a.database.exec('DROP TABLE record_text; DROP TABLE record_text_state;');
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    expect(await b.searchIndexStatus()).toMatchObject({ pending: 4500 });
+    const expected = [...records].sort((x, y) => y.createdAt - x.createdAt).slice(0, 5).map((r) => r.id);
+    const page = async (): Promise<string[]> => (await b.queryRecords({ q: 'ошибка' }, 5)).map((r) => r.id);
+    expect(await page()).toEqual(expected);
+    await b.indexText();
+    expect(await b.searchIndexStatus()).toEqual({ pending: 0, behindMicros: 0 });
+    expect(await page()).toEqual(expected);
+    const first = await b.queryRecords({ q: 'ОШИБКА', order: 'asc' }, 3);
+    const next = await b.queryRecords({ q: 'ОШИБКА', order: 'asc' }, 3, { createdAt: first[2]!.createdAt, rid: first[2]!.rid });
+    expect([...first, ...next].map((r) => r.createdAt - T)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    expect(await b.countRecords({ q: 'ошибка 44' })).toBe(111); // 44, 440–449, 4400–4499
+    // The records past the index, read by rid range (a short tail) and through the time index (a long one): the same.
+    const where = { sql: 'WHERE created_at >= ? AND created_at < ?', params: [T + 1_000_000, T + 2_000_000] };
+    const short = await new SqliteTextIndex(b.database).tailHits(0, 'ОШИБКА 1', where);
+    const long = await new SqliteTextIndex(b.database, { smallTail: 10 }).tailHits(0, 'ОШИБКА 1', where);
+    expect(short.length).toBeGreaterThan(100);
+    expect([...long].sort((x, y) => x - y)).toEqual(short);
+    await b.close();
+  });
+
   it('keeps committed records after the file is closed and reopened', async () => {
     const path = join(dir.path, 'reopen.sqlite');
     const a = new SqliteJournalStore({ path });
@@ -132,7 +164,7 @@ describe('SqliteJournalStore', () => {
     closeSync(fd);
 
     const t = await startTestServer({ store: new SqliteJournalStore({ path }) });
-    const res = await t.request({ method: 'GET', url: '/api/v1/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000&q=x' });
+    const res = await t.request({ method: 'GET', url: '/api/v1/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000&q=xxx' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('60');
     expect(res.json()).toMatchObject({ code: 'STORE_CORRUPT' });

@@ -18,6 +18,14 @@ export const SQLITE_ADD_POLLABLE = `
 ALTER TABLE records ADD COLUMN pollable INTEGER;
 DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
 
+/**
+ * Brings a journal made before `records.subject` existed up to date, like {@link SQLITE_ADD_POLLABLE}: the column
+ * (NULL in the old rows: they are found by their userId) and the trigger, created again by the schema.
+ */
+export const SQLITE_ADD_SUBJECT = `
+ALTER TABLE records ADD COLUMN subject TEXT;
+DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
+
 export const SQLITE_SCHEMA = `
 -- One row, rewritten by each readiness check (/readyz): a write through the WAL, so a full or failed disk shows.
 CREATE TABLE IF NOT EXISTS readiness (
@@ -61,7 +69,8 @@ CREATE TABLE IF NOT EXISTS records (
   leaf_hash        BLOB NOT NULL,
   payload_salt     BLOB,
   redacted         INTEGER NOT NULL DEFAULT 0,
-  pollable         INTEGER             -- extra.pollable as 1/0 (seed 004); NULL for records written before it existed
+  pollable         INTEGER,            -- extra.pollable as 1/0 (seed 004); NULL for records written before it existed
+  subject          TEXT                -- the user a record without user_id is about (catalogue rule); not signed
 );
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records(log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(id);
@@ -69,6 +78,7 @@ CREATE INDEX IF NOT EXISTS records_time ON records(created_at);
 CREATE INDEX IF NOT EXISTS records_log_time ON records(log_id, created_at);
 CREATE INDEX IF NOT EXISTS records_event_time ON records(event, created_at);
 CREATE INDEX IF NOT EXISTS records_user_time ON records(user_id, created_at) WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_subject_time ON records(subject, created_at) WHERE subject IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_op_time ON records(operation_key, created_at) WHERE operation_key IS NOT NULL;
 -- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
 -- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
@@ -123,7 +133,8 @@ CREATE TRIGGER IF NOT EXISTS records_append_only_except_erasure BEFORE UPDATE ON
     AND NEW.tenant_id IS OLD.tenant_id AND NEW.node_id IS OLD.node_id AND NEW.operation_key IS OLD.operation_key
     AND NEW.classified_event IS OLD.classified_event AND NEW.severity IS OLD.severity AND NEW.outcome IS OLD.outcome
     AND NEW.extra IS OLD.extra AND NEW.sig_kid IS OLD.sig_kid AND NEW.signature IS OLD.signature
-    AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash AND NEW.pollable IS OLD.pollable)
+    AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash AND NEW.pollable IS OLD.pollable
+    AND NEW.subject IS OLD.subject)
   BEGIN SELECT RAISE(ABORT, 'records are append-only (only the erasure of a payload may update them)'); END;
 CREATE TRIGGER IF NOT EXISTS records_append_only_delete BEFORE DELETE ON records
   BEGIN SELECT RAISE(ABORT, 'records are append-only'); END;
