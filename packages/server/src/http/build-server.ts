@@ -76,7 +76,7 @@ export interface BuildServerOptions {
 }
 
 /**
- * The built journal page: `ui/` inside the installed package (`npm run pack`, docs/decisions/0029) when there is
+ * The built journal page: `ui/` inside the installed package (`npm run pack`, docs/decisions/0034) when there is
  * one, else where `npm run build` puts it in the repository (same relative paths from `src/http` and `dist/http`).
  */
 export const DEFAULT_UI_DIR = ((packaged) => (existsSync(packaged) ? packaged : fileURLToPath(new URL('../../../ui/dist/', import.meta.url))))(
@@ -130,7 +130,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   app.setErrorHandler(sendProblem);
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
-  // Every API route carries its schema; the OpenAPI document is generated from them (decisions/0028).
+  // Every API route carries its schema; the OpenAPI document is generated from them (decisions/0033).
   app.addHook('onRoute', attachRouteSchema);
   installRouteValidation(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

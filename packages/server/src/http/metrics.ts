@@ -13,7 +13,7 @@ const VERIFY_ROUTES = new Set(['/api/v1/logs/:tenant/verify', '/api/v1/logs/veri
 const tenantLabel = (tenantId: unknown): string => (typeof tenantId === 'string' ? tenantId : 'default');
 
 /**
- * Prometheus metrics of one server (decisions/0029): a registry of its own (several servers may live in one process,
+ * Prometheus metrics of one server (decisions/0034): a registry of its own (several servers may live in one process,
  * as in tests), filled by Fastify hooks and read from the store at each scrape.
  */
 export class TamgaMetrics {

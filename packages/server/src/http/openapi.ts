@@ -1,7 +1,7 @@
 /**
  * The API's operations: summary, parameters, body and responses of each route. They are not served as they are:
  * each becomes the schema of its route when the route registers (`route-schemas.ts`), and `@fastify/swagger`
- * generates the OpenAPI 3.1 document at `/api/v1/openapi.json` from the routes (decisions/0028).
+ * generates the OpenAPI 3.1 document at `/api/v1/openapi.json` from the routes (decisions/0033).
  */
 
 import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
@@ -398,7 +398,7 @@ export const API_DESCRIPTION = Object.freeze({
     '/metrics': {
       get: {
         summary: 'Prometheus metrics (text format): appends, latencies, checkpoint lag, log sizes, refusals, store errors, process',
-        description: 'With TAMGA_METRICS_TOKEN set, send Authorization: Bearer <token>; without it only clients on the same host may scrape (decisions/0029).',
+        description: 'With TAMGA_METRICS_TOKEN set, send Authorization: Bearer <token>; without it only clients on the same host may scrape (decisions/0034).',
         security: [],
         responses: {
           '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },

@@ -3,7 +3,7 @@ import { ValidationError } from '@tamga/core';
 import { API_DESCRIPTION } from './openapi.js';
 
 /**
- * Route schemas (decisions/0028): every API route carries a Fastify schema — operationId, tags, querystring, params,
+ * Route schemas (decisions/0033): every API route carries a Fastify schema — operationId, tags, querystring, params,
  * body and a response per status — taken from the operations of {@link API_DESCRIPTION} when the route registers.
  * `@fastify/swagger` generates `/api/v1/openapi.json` from the registered routes, so the document lists exactly the
  * routes that exist; the querystring schema is what the route accepts (an unknown parameter is refused), and
