@@ -76,7 +76,7 @@ export interface BuildServerOptions {
 }
 
 /**
- * The built journal page: `ui/` inside the installed package (`npm run pack`, docs/decisions/0034) when there is
+ * The built journal page: `ui/` inside the installed package (`npm run pack`, docs/decisions/0029) when there is
  * one, else where `npm run build` puts it in the repository (same relative paths from `src/http` and `dist/http`).
  */
 export const DEFAULT_UI_DIR = ((packaged) => (existsSync(packaged) ? packaged : fileURLToPath(new URL('../../../ui/dist/', import.meta.url))))(

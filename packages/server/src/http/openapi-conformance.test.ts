@@ -8,7 +8,7 @@ import { startTestServer } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
 
 /**
- * The generated OpenAPI document (decisions/0028) is a valid OpenAPI 3.1 document, and real answers of real requests
+ * The generated OpenAPI document (decisions/0033) is a valid OpenAPI 3.1 document, and real answers of real requests
  * — successes and errors of every route family — are what it says: the status is documented for the operation, the
  * media type too, and a JSON body validates against the documented schema.
  */
