@@ -13,6 +13,7 @@ import type { TamgaConfig } from './config/tamga-config.js';
 import { buildServer } from './http/build-server.js';
 import type { BuildServerOptions } from './http/build-server.js';
 import { Checkpointer } from './journal/checkpointer.js';
+import { TamgaMetrics } from './http/metrics.js';
 import { Journal } from './journal/journal.js';
 import { loadTenantIds } from './journal/load-tenant-ids.js';
 import type { JournalStore } from './journal/journal-store.js';
@@ -211,8 +212,10 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       ...(options.now !== undefined && { now: options.now }),
       onError: (error) => logger.log?.error({ err: error }, 'retention purge failed'),
     });
+    const metrics = new TamgaMetrics(store);
     const http = await buildServer(
       {
+        metrics,
         journal,
         prover,
         retention,
@@ -256,7 +259,10 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       store,
       keys,
       ...(options.checkpointDelayMs !== undefined && { delayMs: options.checkpointDelayMs }),
-      onError: (error) => http.log.error({ err: error }, 'checkpoint signing failed'),
+      onError: (error) => {
+        metrics.signingFailures.inc();
+        http.log.error({ err: error }, 'checkpoint signing failed');
+      },
     });
     journal.onCommit(() => checkpointer.nudge());
     // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness); their cosignatures join its note.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OPENAPI_DOCUMENT } from '../http/openapi.js';
+import { API_DESCRIPTION } from '../http/openapi.js';
 import { FORWARD_FILTER_PARAMETERS, parseForwardFilter } from './forward-filter.js';
 
 describe('parseForwardFilter', () => {
@@ -33,7 +33,7 @@ describe('parseForwardFilter', () => {
   });
 
   it('takes exactly the parameters the live stream documents', () => {
-    const stream = OPENAPI_DOCUMENT.paths['/api/v1/events/stream'].get.parameters as readonly { name: string }[];
+    const stream = API_DESCRIPTION.paths['/api/v1/events/stream'].get.parameters as readonly { name: string }[];
     expect([...FORWARD_FILTER_PARAMETERS].sort()).toEqual(stream.map((p) => p.name).sort());
   });
 });

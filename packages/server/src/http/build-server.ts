@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { TamgaError } from '@tamga/core';
@@ -13,7 +14,7 @@ import type { ForwardingService } from '../forward/forwarding-service.js';
 import type { Journal } from '../journal/journal.js';
 import type { Prover } from '../journal/prover.js';
 import type { RetentionService } from '../retention/retention-service.js';
-import { sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
+import { instanceOf, sendProblem, toProblem, PROBLEM_JSON } from './problem.js';
 import { authenticateRequest, isJournalRead } from './authenticate-request.js';
 import { addSecurityHeaders, securityHeaders, setSecurityHeaders } from './security-headers.js';
 import { clientErrorHandler } from './client-errors.js';
@@ -22,6 +23,9 @@ import { DEFAULT_HTTP_CONFIG } from './http-config.js';
 import type { HttpConfig } from './http-config.js';
 import { checkJsonShape } from './json-shape.js';
 import { RouteMethods } from './route-methods.js';
+import { metricsRoutes, TamgaMetrics } from './metrics.js';
+import { attachRouteSchema, installRouteValidation, SHARED_SCHEMAS } from './route-schemas.js';
+import { API_DESCRIPTION } from './openapi.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -64,6 +68,8 @@ export interface ServerContext {
   readonly tlog?: TlogConfig;
   /** The log side of tlog-witness: witness status per log (`/api/v1/logs/{tenant}/status`). */
   readonly witnesses?: WitnessSubmitter;
+  /** Prometheus metrics (`/metrics`); default: a registry of this server's own. */
+  readonly metrics?: TamgaMetrics;
 }
 
 /** Options of {@link buildServer}. */
@@ -105,7 +111,8 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
-    // Behind a load balancer: the client's address from X-Forwarded-For, only when the peer is a trusted proxy.
+    // Behind a reverse proxy or load balancer (TAMGA_TRUST_PROXY): request.ip and request.protocol are the client's,
+    // from the X-Forwarded-* headers of the listed proxies only.
     trustProxy: (limits.trustProxy ?? []).length > 0 ? [...limits.trustProxy] : false,
     // Slow clients (decisions/0019): the request must arrive in time; then only an idle connection is cut, so the
     // live stream and exports, long on purpose, keep going.
@@ -134,6 +141,21 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   app.setErrorHandler(sendProblem);
   const routeMethods = new RouteMethods();
   app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
+  // Every API route carries its schema; the OpenAPI document is generated from them (decisions/0037).
+  app.addHook('onRoute', attachRouteSchema);
+  installRouteValidation(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: API_DESCRIPTION.info,
+      servers: [...API_DESCRIPTION.servers],
+      security: [...API_DESCRIPTION.security],
+      components: { securitySchemes: API_DESCRIPTION.components.securitySchemes },
+    },
+    // Shared schemas keep their names in components.schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
   limitConnectionsPerIp(app.server, limits.maxConnectionsPerIp);
   // Before anything else looks at the request: a connection beyond its address's limit, an HTTP/1.1 request
   // without Host (RFC 9112 §3.2).
@@ -163,8 +185,10 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   }
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    // The journal page routes on the client: unknown page paths get its index.html.
-    if (hasUi && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/.well-known/')) {
+    // The journal page routes on the client: unknown page paths get its index.html, but only for a browser's
+    // navigation (it accepts HTML); a scraper or an API client asking for anything else gets a 404.
+    const navigation = (request.headers.accept ?? '').includes('text/html');
+    if (hasUi && navigation && request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/.well-known/')) {
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
     }
     const allowed = routeMethods.allowed(path);
@@ -173,12 +197,12 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
         .status(405)
         .header('allow', allowed.join(', '))
         .type(PROBLEM_JSON)
-        .send(toProblem(new TamgaError('METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${request.method}`)));
+        .send({ ...toProblem(new TamgaError('METHOD_NOT_ALLOWED', `${path} answers ${allowed.join(', ')}, not ${request.method}`)), instance: instanceOf(request) });
     }
     return reply
       .status(404)
       .type(PROBLEM_JSON)
-      .send(toProblem(new TamgaError('NOT_FOUND', `No route ${request.method} ${path}`)));
+      .send({ ...toProblem(new TamgaError('NOT_FOUND', `No route ${request.method} ${path}`)), instance: instanceOf(request) });
   });
 
   // Bodies are parsed here, not by Fastify's default parser, so malformed input gets Tamga's own codes.
@@ -205,6 +229,8 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   });
 
   app.addHook('onSend', addSecurityHeaders(headers));
+  const metrics = context.metrics ?? new TamgaMetrics(context.journal.store);
+  metrics.install(app);
   app.addHook('onRequest', (request) => authenticateRequest(context, request));
   const access = context.access;
   if (access !== undefined) {
@@ -232,6 +258,7 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   }
 
   await app.register(healthRoutes, { context });
+  await app.register(metricsRoutes, { metrics, token: limits.metricsToken });
   await app.register(eventRoutes, { context, maxBatch: options.maxBatch ?? 10_000 });
   await app.register(assetEventRoutes, { context });
   await app.register(logRoutes, { context });

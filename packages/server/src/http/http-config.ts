@@ -24,12 +24,14 @@ export interface HttpConfig {
    */
   readonly maxConnectionsPerIp: number;
   /**
-   * `TAMGA_TRUST_PROXY`: addresses or CIDR ranges of the load balancers and proxies in front of Tamga (comma
-   * separated; `loopback`, `linklocal`, `uniquelocal` name those ranges). A request from one of them is taken to come
-   * from the address it names in `X-Forwarded-For`: what is journalled as `ip` and what the sign-in limits count.
+   * `TAMGA_TRUST_PROXY`: reverse proxies and load balancers whose `X-Forwarded-For` / `X-Forwarded-Proto` are
+   * believed, as addresses or CIDRs, comma-separated (also `loopback`, `linklocal`, `uniquelocal`). Journalled IPs and
+   * per-IP limits are then the client's, and the session cookie is `Secure` when the proxy says it took HTTPS.
    * Default none: `X-Forwarded-For` is ignored, as anyone can send it.
    */
   readonly trustProxy: readonly string[];
+  /** `TAMGA_METRICS_TOKEN`: bearer token of `GET /metrics`; unset = only clients on this host (loopback) may scrape. */
+  readonly metricsToken?: string;
 }
 
 /** The defaults of {@link HttpConfig}. */
@@ -89,7 +91,12 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): HttpConfig
       field: 'TAMGA_MAX_CONNECTIONS_PER_IP',
     });
   }
+  const metricsToken = env.TAMGA_METRICS_TOKEN === undefined || env.TAMGA_METRICS_TOKEN === '' ? undefined : env.TAMGA_METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new TamgaError('CONFIG_INVALID', 'TAMGA_METRICS_TOKEN must be at least 16 characters', { field: 'TAMGA_METRICS_TOKEN' });
+  }
   return {
+    ...(metricsToken !== undefined && { metricsToken }),
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs: seconds(env, 'TAMGA_KEEP_ALIVE_TIMEOUT_SECONDS', DEFAULT_HTTP_CONFIG.keepAliveTimeoutMs, 0.1),

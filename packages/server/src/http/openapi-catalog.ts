@@ -58,6 +58,11 @@ const settings = {
     },
   },
 };
+/** The settings as answered: those of {@link settings} and the tenant they belong to. */
+const settingsAnswer = {
+  ...settings,
+  properties: { tenantId: { type: ['string', 'null'], description: 'null: the default tenant' }, ...settings.properties },
+};
 
 /** Paths of the catalogue API. */
 export const CATALOG_OPENAPI_PATHS = Object.freeze({
@@ -155,13 +160,13 @@ export const CATALOG_OPENAPI_PATHS = Object.freeze({
     get: {
       summary: "The tenant's catalogue settings",
       parameters: [tenant],
-      responses: { '200': { description: 'Settings', content: { 'application/json': { schema: settings } } }, '403': problem },
+      responses: { '200': { description: 'Settings', content: { 'application/json': { schema: settingsAnswer } } }, '403': problem },
     },
     put: {
       summary: "Replace the tenant's catalogue settings (administrators); journalled as CatalogChanged (32011)",
       parameters: [tenant],
       requestBody: { required: true, content: { 'application/json': { schema: settings } } },
-      responses: { '200': { description: 'Settings as stored', content: { 'application/json': { schema: settings } } }, '400': problem, '403': problem, '422': problem },
+      responses: { '200': { description: 'Settings as stored', content: { 'application/json': { schema: settingsAnswer } } }, '400': problem, '403': problem, '422': problem },
     },
   },
 });

@@ -1,6 +1,7 @@
 /**
- * The OpenAPI 3.1 document served at `/api/v1/openapi.json`. Written by hand next to the routes it
- * describes; `openapi.test.ts` checks that every route is documented.
+ * The API's operations: summary, parameters, body and responses of each route. They are not served as they are:
+ * each becomes the schema of its route when the route registers (`route-schemas.ts`), and `@fastify/swagger`
+ * generates the OpenAPI 3.1 document at `/api/v1/openapi.json` from the routes (decisions/0037).
  */
 
 import { ACCESS_OPENAPI_PATHS } from './openapi-access.js';
@@ -132,8 +133,8 @@ const record = {
   },
 };
 
-/** The OpenAPI document. */
-export const OPENAPI_DOCUMENT = Object.freeze({
+/** The operations and shared parts of the API; see the module comment. */
+export const API_DESCRIPTION = Object.freeze({
   openapi: '3.1.0',
   info: {
     title: 'Tamga API',
@@ -427,11 +428,48 @@ export const OPENAPI_DOCUMENT = Object.freeze({
       },
     },
     '/.well-known/tamga-keys': {
-      get: { summary: 'Public checkpoint keys with their validity windows', security: [], responses: { '200': { description: 'Keys' } } },
+      get: {
+        summary: 'Public checkpoint keys with their validity windows',
+        security: [],
+        responses: { '200': { description: 'Keys', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
     },
-    '/healthz': { get: { summary: 'The process answers', security: [], responses: { '200': { description: 'OK' } } } },
-    '/readyz': { get: { summary: 'The store can take appends now (SQLite: a synced write and free disk space; PostgreSQL: answers within 2 s)', security: [], responses: { '200': { description: 'Ready' }, '503': problem } } },
-    '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    '/healthz': {
+      get: {
+        summary: 'The process answers',
+        security: [],
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } } },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'The store can take appends now (SQLite: a synced write and free disk space; PostgreSQL: answers within 2 s)',
+        security: [],
+        responses: {
+          '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } },
+          '503': problem,
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text format): appends, latencies, checkpoint lag, log sizes, refusals, store errors, process',
+        description: 'With TAMGA_METRICS_TOKEN set, send Authorization: Bearer <token>; without it only clients on the same host may scrape (decisions/0038).',
+        security: [],
+        responses: {
+          '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': problem,
+          '403': problem,
+        },
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        summary: 'This document, generated from the routes',
+        security: [],
+        responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'paths'] } } } } },
+      },
+    },
     ...CATALOG_OPENAPI_PATHS,
     ...ACCESS_OPENAPI_PATHS,
     ...EVIDENCE_OPENAPI_PATHS,
@@ -441,32 +479,27 @@ export const OPENAPI_DOCUMENT = Object.freeze({
   },
   components: {
     securitySchemes: {
-      apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' },
-      session: { type: 'apiKey', in: 'cookie', name: 'tamga_session', description: 'Set by POST /api/v1/session; state-changing requests also need x-csrf-token' },
-    },
-    responses: {
-      Problem: {
-        description: 'RFC 9457 problem; code is stable (docs/errors.md), field names the offending field, index the batch position',
-        content: {
-          'application/problem+json': {
-            schema: {
-              type: 'object',
-              properties: {
-                type: { type: 'string' },
-                title: { type: 'string' },
-                status: { type: 'integer' },
-                code: { type: 'string' },
-                detail: { type: 'string' },
-                field: { type: 'string' },
-                index: { type: 'integer' },
-                errors: { type: 'array', items: { type: 'object' } },
-              },
-            },
-          },
-        },
-      },
+      apiKey: { type: 'http' as const, scheme: 'bearer', description: 'Authorization: Bearer <api key>' },
+      session: { type: 'apiKey' as const, in: 'cookie' as const, name: 'tamga_session', description: 'Set by POST /api/v1/session; state-changing requests also need x-csrf-token' },
     },
     schemas: {
+      Problem: {
+        type: 'object',
+        description: 'RFC 9457 problem; code is stable (docs/errors.md), field names the offending field, index the batch position',
+        required: ['type', 'title', 'status', 'code', 'detail'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          code: { type: 'string' },
+          detail: { type: 'string' },
+          instance: { type: 'string', description: 'urn:uuid:<request id>, as in the server log' },
+          field: { type: 'string' },
+          index: { type: 'integer' },
+          retryAfter: { type: 'number' },
+          errors: { type: 'array', items: { type: 'object' } },
+        },
+      },
       AppendResponse: {
         type: 'object',
         properties: {

@@ -57,6 +57,11 @@ export function toProblem(error: unknown): Problem {
   };
 }
 
+/** The problem's `instance` (RFC 9457 §3.1.5): this request, by the id the server log records it under. */
+export function instanceOf(request: FastifyRequest): string {
+  return `urn:uuid:${request.id}`;
+}
+
 /** Codes whose answer carries `Retry-After`: the problem's `retryAfter` (seconds), else 5. */
 const RETRY_LATER: ReadonlySet<ErrorCode> = new Set(['STORE_UNAVAILABLE', 'STORE_OUTCOME_UNKNOWN', 'STORE_CORRUPT', 'RATE_LIMITED', 'ACCOUNT_LOCKED']);
 
@@ -83,7 +88,7 @@ function drainBody(raw: FastifyRequest['raw'], ms: number): Promise<void> {
  * client may never read the answer (RFC 9112 §9.6).
  */
 export function sendProblem(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<void> {
-  const problem = toProblem(error);
+  const problem: Problem = { ...toProblem(error), instance: instanceOf(request) };
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   if (RETRY_LATER.has(problem.code)) {
     const seconds = typeof problem.retryAfter === 'number' ? problem.retryAfter : 5;

@@ -39,7 +39,9 @@ export async function eventRoutes(
         limit: maxBatch,
       });
     }
+    const commit = context.metrics?.commitDuration.startTimer();
     const results = await journal.append(events, principal.writeTenants ?? principal.tenants);
+    commit?.();
     const created = results.some((r) => !r.duplicate);
     return reply.status(created ? 201 : 200).send({
       items: results.map((r) => ({
