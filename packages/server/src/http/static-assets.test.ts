@@ -55,7 +55,7 @@ describe('the journal page is served compressed and cached', () => {
   it('sends index.html (also for page paths) compressed, revalidated on each load, 304 when unchanged', async () => {
     const original = readFileSync(join(DEFAULT_UI_DIR, 'index.html'));
     for (const path of ['/', '/record/0193']) {
-      const r = await get(`${url}${path}`, { 'accept-encoding': 'br, gzip' });
+      const r = await get(`${url}${path}`, { accept: 'text/html,application/xhtml+xml', 'accept-encoding': 'br, gzip' });
       expect(r.status).toBe(200);
       expect(r.headers['content-encoding']).toBe('br');
       expect(r.headers['content-type']).toBe('text/html; charset=utf-8');

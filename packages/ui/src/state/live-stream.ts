@@ -33,7 +33,7 @@ export function probeLive(api: TamgaApi): void {
   probing = true;
   const probe = new AbortController();
   api
-    .request(`${STREAM_PATH}?limit=1`, { signal: probe.signal, headers: { accept: 'text/event-stream' } })
+    .request(STREAM_PATH, { signal: probe.signal, headers: { accept: 'text/event-stream' } })
     .then(
       (response) => {
         isLiveSupported.value = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');

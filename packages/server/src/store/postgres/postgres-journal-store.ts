@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
@@ -46,6 +47,9 @@ import {
   textIndexStatements,
 } from './postgres-schema.js';
 import { PostgresSignals } from './postgres-signals.js';
+
+/** SHA-256 of the schema's text: which schema a database was last built with (`schema_applied`). */
+const SCHEMA_DIGEST = createHash('sha256').update(POSTGRES_SCHEMA).digest('hex');
 
 /** Options of {@link PostgresJournalStore.connect}. */
 export interface PostgresJournalStoreConfig {
@@ -319,16 +323,35 @@ export class PostgresJournalStore implements JournalStore {
       // Serializes concurrent starts: CREATE … IF NOT EXISTS is not safe against a concurrent create.
       await client.query(long('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]));
       await client.query(long(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`));
+      // A schema this very text already built is left alone: its ALTER TABLEs and trigger changes take an exclusive
+      // lock on records even when there is nothing to do, which deadlocks against another node's CREATE INDEX
+      // CONCURRENTLY (the text index, built in the background after a start).
+      const present = await client.query<{ present: boolean }>(long(`SELECT to_regclass('schema_applied') IS NOT NULL AS present`));
+      if (present.rows[0]?.present === true) {
+        const applied = await client.query<{ digest: string }>(long('SELECT digest FROM schema_applied WHERE id = 1'));
+        if (applied.rows[0]?.digest === SCHEMA_DIGEST) return;
+      }
       await client.query(long(POSTGRES_SCHEMA));
+      await client.query(long('CREATE TABLE IF NOT EXISTS schema_applied (id INT PRIMARY KEY, digest TEXT NOT NULL)'));
+      await client.query(
+        long('INSERT INTO schema_applied (id, digest) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET digest = EXCLUDED.digest', [SCHEMA_DIGEST]),
+      );
     });
   }
 
   /** Drops the schema with everything in it (tests only), then closes the store. */
   async dropSchema(): Promise<void> {
-    try {
-      await this.#pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(this.#schema)} CASCADE`);
-    } catch (error) {
-      throw wrapPostgresError(error, 'drop the schema');
+    // A text index still being built CONCURRENTLY (here or by another store on the schema) waits for the DROP's
+    // transaction while the DROP waits for its lock: PostgreSQL breaks that deadlock by failing one; try again.
+    await this.#textIndexBuild?.catch(() => undefined);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#pool.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(this.#schema)} CASCADE`);
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code === '40P01' && attempt < 5) continue;
+        throw wrapPostgresError(error, 'drop the schema');
+      }
     }
     this.#logIds.clear();
   }
