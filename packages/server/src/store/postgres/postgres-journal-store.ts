@@ -48,7 +48,7 @@ import {
 } from './postgres-schema.js';
 import { PostgresSignals } from './postgres-signals.js';
 
-/** SHA-256 of the schema's text: which schema a database was last built with (`schema_applied`). */
+/** SHA-256 of the schema's text: which schema a database was last built with (`schema_built`). */
 const SCHEMA_DIGEST = createHash('sha256').update(POSTGRES_SCHEMA).digest('hex');
 
 /** Options of {@link PostgresJournalStore.connect}. */
@@ -323,18 +323,32 @@ export class PostgresJournalStore implements JournalStore {
       // Serializes concurrent starts: CREATE … IF NOT EXISTS is not safe against a concurrent create.
       await client.query(long('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SCHEMA_LOCK_CLASS, this.#schema]));
       await client.query(long(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.#schema)}`));
-      // A schema this very text already built is left alone: its ALTER TABLEs and trigger changes take an exclusive
-      // lock on records even when there is nothing to do, which deadlocks against another node's CREATE INDEX
-      // CONCURRENTLY (the text index, built in the background after a start).
-      const present = await client.query<{ present: boolean }>(long(`SELECT to_regclass('schema_applied') IS NOT NULL AS present`));
+      // A schema this very text already built, with all its triggers in place, is left alone: its ALTER TABLEs and
+      // trigger changes take an exclusive lock on records even when there is nothing to do, which deadlocks against
+      // another node's CREATE INDEX CONCURRENTLY (the text index, built in the background after a start). A trigger
+      // someone dropped or disabled makes the start build the schema again, as before.
+      const triggers = async (): Promise<number> =>
+        Number(
+          (
+            await client.query<{ n: string }>(
+              long(`SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                    WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'D'`),
+            )
+          ).rows[0]?.n ?? 0,
+        );
+      const present = await client.query<{ present: boolean }>(long(`SELECT to_regclass('schema_built') IS NOT NULL AS present`));
       if (present.rows[0]?.present === true) {
-        const applied = await client.query<{ digest: string }>(long('SELECT digest FROM schema_applied WHERE id = 1'));
-        if (applied.rows[0]?.digest === SCHEMA_DIGEST) return;
+        const applied = await client.query<{ digest: string; triggers: number }>(long('SELECT digest, triggers FROM schema_built WHERE id = 1'));
+        const row = applied.rows[0];
+        if (row !== undefined && row.digest === SCHEMA_DIGEST && row.triggers === (await triggers())) return;
       }
       await client.query(long(POSTGRES_SCHEMA));
-      await client.query(long('CREATE TABLE IF NOT EXISTS schema_applied (id INT PRIMARY KEY, digest TEXT NOT NULL)'));
+      await client.query(long('CREATE TABLE IF NOT EXISTS schema_built (id INT PRIMARY KEY, digest TEXT NOT NULL, triggers INT NOT NULL)'));
       await client.query(
-        long('INSERT INTO schema_applied (id, digest) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET digest = EXCLUDED.digest', [SCHEMA_DIGEST]),
+        long('INSERT INTO schema_built (id, digest, triggers) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET digest = $1, triggers = $2', [
+          SCHEMA_DIGEST,
+          await triggers(),
+        ]),
       );
     });
   }
