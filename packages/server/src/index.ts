@@ -28,6 +28,7 @@ export * from './journal/commit-feed.js';
 export * from './journal/journal.js';
 export * from './journal/journal-store.js';
 export * from './journal/prover.js';
+export { replaceFileDurably } from './keys/durable-file.js';
 export * from './keys/key-ring.js';
 export * from './keys/key-journal.js';
 export * from './open-access-control.js';

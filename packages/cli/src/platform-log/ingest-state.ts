@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TamgaError } from '@tamga/core';
-import { writeFileAtomic } from '../write-file-atomic.js';
+import { replaceFileDurably } from '@tamga/server';
 
 /** How far a file's content has been sent and acknowledged. */
 export interface FileProgress {
@@ -126,6 +126,6 @@ export class IngestState {
   #write(): void {
     while (this.#files.size > MAX_FILES) this.#files.delete(this.#files.keys().next().value!);
     const doc: StateDocument = { format: 'tamga-ingest-log-state', version: 1, ...this.#owner, files: Object.fromEntries(this.#files) };
-    writeFileAtomic(this.path, `${JSON.stringify(doc, null, 1)}\n`);
+    replaceFileDurably(this.path, `${JSON.stringify(doc, null, 1)}\n`);
   }
 }

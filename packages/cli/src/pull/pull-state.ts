@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TamgaError } from '@tamga/core';
-import { writeFileAtomic } from '../write-file-atomic.js';
+import { replaceFileDurably } from '@tamga/server';
 
 /** Where `tamga pull-events` is in a source's journal, kept in its state file between runs. */
 export interface PullState {
@@ -40,7 +40,7 @@ export function readPullState(path: string): PullState | undefined {
   throw new TamgaError('CONFIG_INVALID', `${path} is not a pull-events state file; give another --state`, { field: '--state' });
 }
 
-/** Writes the state atomically (see {@link writeFileAtomic}): a crash leaves the old state or the new one. */
+/** Writes the state atomically (see {@link replaceFileDurably}): a crash leaves the old state or the new one. */
 export function writePullState(path: string, state: PullState): void {
-  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
+  replaceFileDurably(path, `${JSON.stringify(state, null, 2)}\n`);
 }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -34,16 +34,9 @@ export function makeDirectoryDurably(dir: string, mode: number): boolean {
   return true;
 }
 
-/**
- * Writes a new file so that it exists either whole or not at all, even across a power cut, and is durable when this
- * returns: the content goes to a temporary file in the same directory (a name readers ignore: it starts with a dot
- * and ends in `.tmp`), which is fsynced, linked to `path` (atomic within a file system, POSIX link(2)) and
- * unlinked; then the directory is fsynced so the new name survives too. Fails with EEXIST, leaving nothing behind,
- * when `path` exists. A temporary file left by a crash is never read as a key: nothing was signed with it.
- */
-export function writeFileDurably(path: string, content: string, mode: number): void {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+/** Writes `content` to a new temporary file beside `path` (a name readers ignore: a dot first, `.tmp` last), fsynced. */
+function writeTemporaryFile(path: string, content: string, mode: number): string {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', mode);
   try {
     const bytes = Buffer.from(content, 'utf8');
@@ -55,11 +48,40 @@ export function writeFileDurably(path: string, content: string, mode: number): v
     throw error;
   }
   closeSync(fd);
+  return temp;
+}
+
+/**
+ * Writes a new file so that it exists either whole or not at all, even across a power cut, and is durable when this
+ * returns: the content goes to a fsynced temporary file in the same directory, which is linked to `path` (atomic
+ * within a file system, POSIX link(2)) and unlinked; then the directory is fsynced so the new name survives too. Fails
+ * with EEXIST, leaving nothing behind, when `path` exists. A temporary file left by a crash is never read as a key:
+ * nothing was signed with it.
+ */
+export function writeFileDurably(path: string, content: string, mode: number): void {
+  const temp = writeTemporaryFile(path, content, mode);
   try {
     // link(2), not rename(2): it refuses an existing name (EEXIST) instead of replacing it, atomically.
     linkSync(temp, path);
   } finally {
     rmSync(temp, { force: true });
   }
-  syncDirectory(dir);
+  syncDirectory(dirname(path));
+}
+
+/**
+ * Replaces `path` (or creates it) so that a crash at any moment (kill -9, power cut) leaves the old content or the
+ * new one, never a torn file, and the new content is durable when this returns: a fsynced temporary file is renamed
+ * over `path` (atomic, POSIX rename(2)) and the directory fsynced so the rename survives too. State files (a
+ * witness's view of each log, the CLI's resumable cursors) are written this way.
+ */
+export function replaceFileDurably(path: string, content: string, mode = 0o600): void {
+  const temp = writeTemporaryFile(path, content, mode);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  syncDirectory(dirname(path));
 }

@@ -1,9 +1,9 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { generateEd25519Key, TamgaError, witnessKeyFromSeed } from '@tamga/core';
 import type { WitnessKey } from '@tamga/core';
-import { makeDirectoryDurably, syncDirectory, writeFileDurably } from '../keys/durable-file.js';
+import { makeDirectoryDurably, replaceFileDurably, writeFileDurably } from '../keys/durable-file.js';
 
 /** What a witness remembers of one log: the checkpoint it cosigned last. */
 export interface WitnessedCheckpoint {
@@ -84,20 +84,6 @@ export class WitnessStateStore {
 
   /** Replaces the state of `state.origin`, durably. */
   write(state: WitnessedCheckpoint): void {
-    const path = this.#path(state.origin);
-    const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      const bytes = Buffer.from(`${JSON.stringify(state)}\n`, 'utf8');
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-      fsyncSync(fd);
-    } catch (error) {
-      closeSync(fd);
-      rmSync(temp, { force: true });
-      throw error;
-    }
-    closeSync(fd);
-    renameSync(temp, path);
-    syncDirectory(this.#dir);
+    replaceFileDurably(this.#path(state.origin), `${JSON.stringify(state)}\n`, 0o600);
   }
 }
