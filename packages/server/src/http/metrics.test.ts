@@ -76,6 +76,20 @@ describe('GET /metrics', () => {
     expect(value(m, 'tamga_store_up', {})).toBe(1);
   });
 
+  it('counts appends through the Event API (seed 004) and their commit time like batches', async () => {
+    const commitsBefore = Number(family(await scrape(), 'tamga_commit_duration_seconds').metrics[0]!.count);
+    const r = await fetch(`${base}/api/v1/event?tenantId=metrics-b`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'SEARCH', info: { query: 'x' } }),
+    });
+    expect(r.status, await r.text()).toBe(201);
+    const m = await scrape();
+    expect(Number(family(m, 'tamga_commit_duration_seconds').metrics[0]!.count)).toBe(commitsBefore + 1);
+    expect(value(m, 'tamga_append_events_total', { tenant: 'metrics-b', outcome: 'stored' })).toBe(1);
+    expect(value(m, 'tamga_append_batches_total', { outcome: 'stored' })).toBeGreaterThanOrEqual(3);
+  });
+
   it('answers only this host without TAMGA_METRICS_TOKEN', async () => {
     const far = await t.server.http.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3' });
     expect(far.statusCode).toBe(403);

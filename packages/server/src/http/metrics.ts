@@ -69,7 +69,7 @@ export class TamgaMetrics {
       const status = reply.statusCode;
       const type = String(reply.getHeader('content-type') ?? '');
       if (type.startsWith('application/problem+json') && typeof payload === 'string') this.#countProblem(status, payload);
-      if (request.method === 'POST' && APPEND_ROUTES.has(route)) this.#countAppend(request, status, payload);
+      if (request.method === 'POST' && APPEND_ROUTES.has(route)) this.#countAppend(request, status);
       if (request.method === 'GET' && VERIFY_ROUTES.has(route) && status === 200 && typeof payload === 'string') {
         const verdict = safeJson(payload) as { status?: unknown; valid?: unknown } | undefined;
         const statusText = typeof verdict?.status === 'string' ? verdict.status : verdict?.valid === false ? 'invalid' : 'valid';
@@ -93,7 +93,7 @@ export class TamgaMetrics {
     if (name.startsWith('STORE_')) this.storeErrors.inc({ code: name });
   }
 
-  #countAppend(request: FastifyRequest, status: number, payload: unknown): void {
+  #countAppend(request: FastifyRequest, status: number): void {
     const bytes = Number(request.headers['content-length'] ?? 0) || 0;
     if (status >= 400) {
       this.appendBatches.inc({ outcome: 'refused' });
@@ -103,17 +103,29 @@ export class TamgaMetrics {
       this.appendedEvents.inc({ tenant: 'unknown', outcome: 'refused' }, events);
       return;
     }
-    const answer = typeof payload === 'string' ? (safeJson(payload) as { items?: { tenantId?: unknown; duplicate?: unknown }[] } | undefined) : undefined;
-    const items = answer?.items ?? [];
     const outcome = status === 201 ? 'stored' : 'duplicate';
     this.appendBatches.inc({ outcome });
     this.appendBytes.inc({ outcome }, bytes);
-    if (items.length === 0) {
-      // The Event API answers the stored event itself, not a batch.
-      this.appendedEvents.inc({ tenant: tenantLabel((request.query as Record<string, unknown>).tenantId), outcome });
-      return;
+  }
+
+  /**
+   * Counts the events of one committed append by tenant and outcome, and the time the journal took to validate, sign
+   * and commit them. Every append route calls it with the journal's answer (the hook does not parse the reply back).
+   */
+  appendCommitted(results: readonly { readonly tenantId: string | null; readonly duplicate: boolean }[], seconds: number): void {
+    this.commitDuration.observe(seconds);
+    const counts = new Map<string, { stored: number; duplicate: number }>();
+    for (const { tenantId, duplicate } of results) {
+      const tenant = tenantLabel(tenantId);
+      let count = counts.get(tenant);
+      if (count === undefined) counts.set(tenant, (count = { stored: 0, duplicate: 0 }));
+      if (duplicate) count.duplicate++;
+      else count.stored++;
     }
-    for (const item of items) this.appendedEvents.inc({ tenant: tenantLabel(item.tenantId), outcome: item.duplicate === true ? 'duplicate' : 'stored' });
+    for (const [tenant, { stored, duplicate }] of counts) {
+      if (stored > 0) this.appendedEvents.inc({ tenant, outcome: 'stored' }, stored);
+      if (duplicate > 0) this.appendedEvents.inc({ tenant, outcome: 'duplicate' }, duplicate);
+    }
   }
 }
 

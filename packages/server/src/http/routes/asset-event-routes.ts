@@ -443,11 +443,13 @@ export async function assetEventRoutes(app: FastifyInstance, { context }: { cont
     const tenantId = tenantOf(request.query as Query, principal, true);
     const input = parseAssetEvent(body);
     let result;
+    const started = performance.now();
     try {
       [result] = await journal.append([{ ...input, tenantId }], principal.writeTenants ?? principal.tenants);
     } catch (error) {
       throw asEventApiError(error);
     }
+    context.metrics?.appendCommitted([result!], (performance.now() - started) / 1000);
     const log = (await store.getLog(tenantId))!;
     const record = (await readOne(log, result!.seq))!;
     return reply.status(201).send(format(record, false));

@@ -39,9 +39,9 @@ export async function eventRoutes(
         limit: maxBatch,
       });
     }
-    const commit = context.metrics?.commitDuration.startTimer();
+    const started = performance.now();
     const results = await journal.append(events, principal.writeTenants ?? principal.tenants);
-    commit?.();
+    context.metrics?.appendCommitted(results, (performance.now() - started) / 1000);
     const created = results.some((r) => !r.duplicate);
     return reply.status(created ? 201 : 200).send({
       items: results.map((r) => ({
