@@ -149,6 +149,7 @@ export function setLive(
     const resume: StreamResume = { lastEventId: '', retryMs: RECONNECT_MS };
     let failures = 0;
     let stopped: MessageKey = 'liveConnectionLost';
+    let giveUp = false;
     for (;;) {
       try {
         const headers: Record<string, string> = { accept: 'text/event-stream' };
@@ -162,6 +163,12 @@ export function setLive(
           // Too much arrived while away to catch up on: the view must be read again.
           if (event === 'reload') {
             stopped = 'liveTooFarBehind';
+            giveUp = true;
+            break;
+          }
+          // The credentials of the stream were revoked: reconnecting would be refused.
+          if (event === 'revoked') {
+            giveUp = true;
             break;
           }
           if (event !== 'message') continue;
@@ -176,8 +183,8 @@ export function setLive(
         failures++;
       }
       if (controller !== own) return;
-      // A server without cursors (no id sent) cannot resume without a hole; nor can one that cut the stream.
-      if (stopped !== 'liveConnectionLost' || resume.lastEventId === '' || failures >= MAX_RECONNECTS) break;
+      // Without an id (a server without cursors) a new stream would start from now, leaving a hole: stop instead.
+      if (giveUp || resume.lastEventId === '' || failures >= MAX_RECONNECTS) break;
       await new Promise((resolve) => setTimeout(resolve, resume.retryMs));
       if (controller !== own) return;
     }
