@@ -9,8 +9,8 @@
 /** Log id → the next `seq` of that log the stream has not yet sent (or skipped as not matching). */
 export type StreamPositions = Map<number, number>;
 
-/** Longest `Last-Event-ID` read, in characters: some 2,000 logs. */
-export const MAX_CURSOR_LENGTH = 64 * 1024;
+/** Longest `Last-Event-ID` read, in characters: the request's headers may not exceed 16 KiB (client-errors.ts) anyway. */
+export const MAX_CURSOR_LENGTH = 16 * 1024;
 
 const VERSION = '1;';
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
