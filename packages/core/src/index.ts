@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export * from './record/event-input.js';
+export * from './record/ip-address.js';
 export * from './record/record.js';
 export * from './record/tenant-id.js';
 export * from './record/timestamp.js';

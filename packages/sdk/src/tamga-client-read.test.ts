@@ -135,6 +135,33 @@ describe('stream', () => {
   });
 });
 
+describe('stream resume', () => {
+  it('resumes from the cursor it was told: what was appended meanwhile, once', async () => {
+    let cursor = '';
+    const first = new AbortController();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const record of client.stream({ tenantId: 'resumed' }, { signal: first.signal, onCursor: (c) => (cursor = c) })) {
+        seen.push((record.entityData as { n: number }).n);
+        first.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    await client.append([{ event: 2001, tenantId: 'resumed', entityData: { n: 1 } }]);
+    await reading;
+    await client.append([
+      { event: 2001, tenantId: 'resumed', entityData: { n: 2 } },
+      { event: 2001, tenantId: 'resumed', entityData: { n: 3 } },
+    ]);
+    const second = new AbortController();
+    for await (const record of client.stream({ tenantId: 'resumed' }, { signal: second.signal, lastEventId: cursor })) {
+      seen.push((record.entityData as { n: number }).n);
+      if (seen.length === 3) second.abort();
+    }
+    expect(seen).toEqual([1, 2, 3]);
+  });
+});
+
 describe('poll (asset server Event API)', () => {
   it('polls the pollable events in _id order, short format with evidence, and follows with a long poll woken by an append', async () => {
     const asset = (type: string, n: number) => ({ eventName: type, tenantId: 'assets', object: { type: 'pictures', id: String(100 + n), schema: 'USER' }, entityData: { n } });

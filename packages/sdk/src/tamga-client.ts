@@ -283,18 +283,24 @@ export class TamgaClient {
   /**
    * New events as they are committed (`GET /api/v1/events/stream`, Server-Sent Events), matching `filter` (its
    * `from`/`to` do not apply). Ends when `signal` aborts; throws `TamgaApiError` `STREAM_OVERFLOW` when the server
-   * cut the stream off because this reader fell too far behind.
+   * cut the stream off because this reader fell too far behind. `onCursor` receives the stream's resume cursor as it
+   * moves; a later `stream` of the same filter with it as `lastEventId` first sends what was appended since (throws
+   * `STREAM_RELOAD` when that is too much to catch up on: read the range with `events` instead).
    */
-  async *stream(filter: EventQuery = {}, options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<TamgaRecord> {
+  async *stream(
+    filter: EventQuery = {},
+    options: { readonly signal?: AbortSignal; readonly lastEventId?: string; readonly onCursor?: (cursor: string) => void } = {},
+  ): AsyncGenerator<TamgaRecord> {
     const { from: _from, to: _to, ...rest } = filter;
     const params = eventQueryParams(rest);
     const res = await this.request('GET', `/api/v1/events/stream${params.size > 0 ? `?${params}` : ''}`, {
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', ...(options.lastEventId !== undefined && { 'last-event-id': options.lastEventId }) },
       ...(options.signal !== undefined && { signal: options.signal }),
     });
     if (res.body === null) return;
     let data: string[] = [];
     let name = 'message';
+    let id: string | undefined;
     try {
       for await (const line of readTextLines(res.body, options.signal)) {
         if (line !== '') {
@@ -304,11 +310,18 @@ export class TamgaClient {
           const value = colon < 0 ? '' : line.slice(line[colon + 1] === ' ' ? colon + 2 : colon + 1);
           if (field === 'data') data.push(value);
           else if (field === 'event') name = value;
+          else if (field === 'id') id = value;
           continue;
         }
         if (name === 'overflow') {
           throw new TamgaApiError('The server cut the stream off: this reader fell too far behind', { status: 0, code: 'STREAM_OVERFLOW', retryable: true });
         }
+        if (name === 'reload') {
+          throw new TamgaApiError('Too much was appended since lastEventId to catch up on: read the range instead', { status: 0, code: 'STREAM_RELOAD', retryable: false });
+        }
+        // The cursor is told before its record is handed over: a consumer that stores it resumes after that record.
+        if (id !== undefined) options.onCursor?.(id);
+        id = undefined;
         if (data.length > 0 && name === 'message') yield JSON.parse(data.join('\n')) as TamgaRecord;
         data = [];
         name = 'message';

@@ -819,6 +819,52 @@ describe.skipIf(!enabled)('journal page', () => {
     });
   });
 
+  describe('live stream resume', () => {
+    it('opens a dropped stream again with the last id as Last-Event-ID and shows what it sends, once', async () => {
+      const context = await newContext(fx);
+      const [first, second] = [1, 2].map((i) => ({
+        ...fx.hour[0]!,
+        id: `019cd75e-0000-7000-8000-00000000001${i}`,
+        createdAt: `2026-03-10T10:49:5${i}.000000Z`,
+      }));
+      const asked: string[] = [];
+      await context.route('**/api/v1/events/stream**', (route) => {
+        const lastEventId = route.request().headers()['last-event-id'] ?? '';
+        asked.push(lastEventId);
+        // A fresh stream: the starting cursor, one record, then the connection drops. Resumed from it: the record
+        // that arrived meanwhile. Resumed again: the server is gone for a while.
+        if (lastEventId === '') {
+          return route.fulfill({
+            status: 200,
+            contentType: 'text/event-stream',
+            body: `retry: 50\n\nid: c0\n\nid: c1\ndata: ${JSON.stringify(first)}\n\n`,
+          });
+        }
+        if (lastEventId === 'c1') {
+          return route.fulfill({ status: 200, contentType: 'text/event-stream', body: `id: c2\ndata: ${JSON.stringify(second)}\n\n` });
+        }
+        return route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"code":"STORE_UNAVAILABLE"}' });
+      });
+      const page = await openJournal(context);
+      await page.getByRole('button', { name: 'Live: off' }).click();
+      await page.waitForFunction(
+        ([a, b]) => {
+          const ids = Array.from(document.querySelectorAll('tr.row'))
+            .slice(0, 2)
+            .map((r) => r.getAttribute('data-id'));
+          return ids[0] === b && ids[1] === a;
+        },
+        [first!.id, second!.id],
+      );
+      expect(asked).toContain('c1');
+      await expect.poll(() => asked).toContain('c2');
+      // After five failed reconnects in a row, live mode gives up and says so.
+      await page.getByRole('button', { name: 'Live: off' }).waitFor({ timeout: 5000 });
+      expect(await page.locator('#results-title').textContent()).toBe(`Showing 102 of ${EVENTS_IN_HOUR + 2}`);
+      await context.close();
+    });
+  });
+
   describe('language, theme and keyboard', () => {
     it('switches to Russian and remembers it; Russian browsers start in Russian', async () => {
       const context = await newContext(fx);

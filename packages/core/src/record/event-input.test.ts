@@ -43,12 +43,19 @@ describe('validateEventInput', () => {
     expect(e.source).toEqual({ system: 'business-platform', component: 'Core', version: '4.7.2311.1' });
   });
 
+  it('stores an address in its canonical text, whatever spelling was sent (RFC 5952, IPv4-mapped folded)', () => {
+    expect(validateEventInput({ event: 2001, ip: '2001:0DB8:0:0::1' }).ip).toBe('2001:db8::1');
+    expect(validateEventInput({ event: 2001, ip: '::ffff:10.0.0.1' }).ip).toBe('10.0.0.1');
+    expect(validateEventInput({ event: 2001, ip: null }).ip).toBeNull();
+  });
+
   it.each([
     [{ userId: 'a' }, 'event'],
     [{ event: -1 }, 'event'],
     [{ event: 1.5 }, 'event'],
     [{ event: 2001, id: 'not-a-uuid' }, 'id'],
     [{ event: 2001, ip: '::gg' }, 'ip'],
+    [{ event: 2001, ip: '10.0.0.01' }, 'ip'],
     [{ event: 2001, createdAt: 1700000000 }, 'createdAt'],
     [{ event: 2001, tenantId: '../etc' }, 'tenantId'],
     [{ event: 2001, tenantId: 'default' }, 'tenantId'],

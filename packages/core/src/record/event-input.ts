@@ -1,8 +1,8 @@
-import { isIP } from 'node:net';
 import { ValidationError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { formatTimestamp, parseTimestamp } from './timestamp.js';
 import { TenantIds } from './tenant-id.js';
+import { canonicalIp } from './ip-address.js';
 import { isUuid } from './uuid.js';
 
 /** Class of an event (seed 002 `classifiedEvent`): 1 information, 2 error, 3 security incident, 4 correction. */
@@ -92,6 +92,7 @@ export interface ValidEvent extends EventExtra {
    */
   readonly createdAt: number | undefined;
   readonly text: string | null;
+  /** In its canonical text ({@link canonicalIp}), whatever spelling was sent. */
   readonly ip: string | null;
   readonly tenantId: string | null;
   readonly operationKey: string | null;
@@ -310,8 +311,10 @@ export function validateEventInput(
     createdAt = micros;
   }
 
-  const ip = optString(r, 'ip', 64, index);
-  if (ip !== null && isIP(ip) === 0) fail(index, 'ip', 'must be an IPv4 or IPv6 address');
+  const sentIp = optString(r, 'ip', 64, index);
+  // Canonical before sealing, so one search finds every spelling of an address (RFC 5952, IPv4-mapped folded).
+  const ip = sentIp === null ? null : canonicalIp(sentIp);
+  if (ip === undefined) fail(index, 'ip', 'must be an IPv4 or IPv6 address');
 
   const tenantId = optString(r, 'tenantId', 128, index);
   if (tenantId !== null) tenantIds.checkNew(tenantId, 'tenantId', index);

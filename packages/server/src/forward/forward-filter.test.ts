@@ -33,7 +33,7 @@ describe('parseForwardFilter', () => {
   });
 
   it('takes exactly the parameters the live stream documents', () => {
-    const stream = API_DESCRIPTION.paths['/api/v1/events/stream'].get.parameters as readonly { name: string }[];
-    expect([...FORWARD_FILTER_PARAMETERS].sort()).toEqual(stream.map((p) => p.name).sort());
+    const stream = API_DESCRIPTION.paths['/api/v1/events/stream'].get.parameters as readonly { name: string; in: string }[];
+    expect([...FORWARD_FILTER_PARAMETERS].sort()).toEqual(stream.filter((p) => p.in === 'query').map((p) => p.name).sort());
   });
 });

@@ -87,6 +87,14 @@ describe('the Event API (seed 004)', () => {
       expect((await ts.request({ method: 'GET', url: body._tamga.receipt })).statusCode).toBeLessThan(500);
     });
 
+    it('stores an IPv4-mapped ipv4_address as the IPv4 address, found by either spelling', async () => {
+      const r = await ts.request({ method: 'POST', url: '/api/event?tenantId=assets-ip', payload: { type: 'SEARCH', ipv4_address: '::ffff:10.7.0.1', info: { query: 'x' } } });
+      expect(r.statusCode).toBe(201);
+      expect(r.json().event).toMatchObject({ ipv4_address: '10.7.0.1' });
+      const found = await get(`/api/v1/events?tenantId=assets-ip&ip=${encodeURIComponent('::FFFF:10.7.0.1')}&from=1970-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`);
+      expect(found.json().items.map((e: { ip: string }) => e.ip)).toEqual(['10.7.0.1']);
+    });
+
     it('reads events appended through the native API by name the same way', async () => {
       const r = await ts.request({ method: 'POST', url: '/api/v1/events', payload: { eventName: 'LOGIN_FAILED', tenantId: 'native', entityData: { login: 'eve', reason: 'bad password' }, ip: '10.9.9.9' } });
       expect(r.statusCode).toBe(201);

@@ -63,6 +63,30 @@ if (PG_URL === undefined) {
       }
     });
 
+    it('resumes a stream on the other node from its Last-Event-ID: what both nodes appended meanwhile, once', async () => {
+      const first = await openSse(`${urlA}/api/v1/events/stream?userId=roamer`, TEST_API_KEY);
+      await new Promise((r) => setTimeout(r, 100));
+      await post(b, [{ event: 2001, userId: 'roamer', tenantId: 'roam-1', text: 'seen' }]);
+      await first.waitFor(1, 5_000);
+      const cursor = first.lastId();
+      first.close();
+      await first.ended;
+      // While away, both nodes append to two tenants' logs (one of them new).
+      await post(a, [{ event: 2001, userId: 'roamer', tenantId: 'roam-1', text: 'a1' }]);
+      await post(b, [{ event: 2001, userId: 'roamer', tenantId: 'roam-2', text: 'b1' }]);
+      await post(a, [{ event: 2001, userId: 'roamer', tenantId: 'roam-2', text: 'a2' }]);
+      // Reconnecting reaches the other node, as behind a load balancer.
+      const second = await openSse(`${urlB}/api/v1/events/stream?userId=roamer`, TEST_API_KEY, cursor);
+      await second.waitFor(3, 5_000);
+      await post(a, [{ event: 2001, userId: 'roamer', tenantId: 'roam-1', text: 'live' }]);
+      await second.waitFor(4, 5_000);
+      await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive by now
+      second.close();
+      const texts = second.records.map((r) => r.text);
+      expect(texts.slice(0, 3).sort()).toEqual(['a1', 'a2', 'b1']);
+      expect(texts.slice(3)).toEqual(['live']);
+    });
+
     it('wakes a long poll on one node by an append on the other within 200 ms', async () => {
       await post(a, [{ eventName: 'OBJECT_DELETE', tenantId: 'polled' }]);
       const polling = b.request({ method: 'GET', url: '/api/v1/event/poll/1?tenantId=polled&timeout=10' });

@@ -341,9 +341,27 @@ export const API_DESCRIPTION = Object.freeze({
     '/api/v1/events/stream': {
       get: {
         summary: 'Server-Sent Events of new records matching the filters (from/to do not apply: the stream starts now)',
-        parameters: filters.filter((p) => p.name !== 'from' && p.name !== 'to' && p.name !== 'order'),
+        description:
+          'Each record is `id: <cursor>` and `data: <record JSON>`. The cursor is opaque: it says where the stream is in every log it covers. ' +
+          'A client reconnecting with it as `Last-Event-ID` (EventSource does so by itself) first gets every matching record appended since, ' +
+          'in each log\'s order, then the live ones: nothing missed, nothing twice. The stream sends its starting cursor at once (an `id:` ' +
+          'line without data) and again with a `: ping` every 15 s when it moved. Named events: `reload` (more than 10,000 records to catch ' +
+          'up on, or a `Last-Event-ID` that is a record id: read the view again; the stream goes on from now, with a new cursor), ' +
+          '`overflow` (the client reads too slowly; the stream ends), `revoked` (the credentials were revoked; the stream ends).',
+        parameters: [
+          ...filters.filter((p) => p.name !== 'from' && p.name !== 'to' && p.name !== 'order'),
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            schema: { type: 'string' },
+            description: 'The last `id` received from this stream: resume after it. Not a cursor of this stream: 400 naming it',
+          },
+        ],
         responses: {
-          '200': { description: 'An endless stream: `id: <record id>` and `data: <record JSON>` per record; `: ping` every 15 s', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          '200': {
+            description: 'An endless stream: `id: <cursor>` and `data: <record JSON>` per record; `: ping` every 15 s',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
           '400': problem,
           '401': problem,
           '403': problem,

@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_NAME, EARLIEST_STORED_MICROS, parseTimestamp, TenantIds, ValidationError } from '@tamga/core';
+import { canonicalIp, DEFAULT_TENANT_NAME, EARLIEST_STORED_MICROS, parseTimestamp, TenantIds, ValidationError } from '@tamga/core';
 import type { EventClass, Outcome } from '@tamga/core';
 import type { RecordCursor, RecordExclusion, RecordFilter, TenantScope } from '../journal/journal-store.js';
 
@@ -69,6 +69,14 @@ export function singleParam(query: Query, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/**
+ * An IP filter's value in the canonical text the journal stores (any spelling finds the address). A value that is no
+ * address is kept: it matches no record, as before.
+ */
+function searchIp(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : (canonicalIp(value.trim()) ?? value);
+}
+
 function time(query: Query, name: string): number | undefined {
   const v = singleParam(query, name);
   if (v === undefined) return undefined;
@@ -121,7 +129,7 @@ export function parseRecordFilter(
   const optional = {
     userId: singleParam(query, 'userId'),
     nodeId: singleParam(query, 'nodeId'),
-    ip: singleParam(query, 'ip'),
+    ip: searchIp(singleParam(query, 'ip')),
     q: singleParam(query, 'q'),
   };
   if (optional.q !== undefined && [...optional.q].length < MIN_TEXT_QUERY) {
@@ -153,7 +161,7 @@ function parseExclusion(query: Query, tenantIds: TenantIds): RecordExclusion | u
     classes: eventClasses(query, 'not.classifiedEvent'),
     tenants: listParam(query, 'not.tenantId').map((t) => parseTenant(t, tenantIds, 'not.tenantId')),
     userIds: repeated(query, 'not.userId'),
-    ips: repeated(query, 'not.ip'),
+    ips: repeated(query, 'not.ip').map((ip) => searchIp(ip)!),
     operationKeys: repeated(query, 'not.operationKey'),
     nodeIds: repeated(query, 'not.nodeId'),
   };

@@ -77,6 +77,7 @@ function isPublic(method: string, path: string, op: Operation): boolean {
 function toRouteSchema(method: string, path: string, op: Operation): FastifySchema {
   const query = (op.parameters ?? []).filter((p) => p.in === 'query');
   const pathParams = (op.parameters ?? []).filter((p) => p.in === 'path');
+  const headerParams = (op.parameters ?? []).filter((p) => p.in === 'header');
   const property = (p: Parameter): Json => ({ ...(p.schema ?? {}), ...(p.description !== undefined && { description: p.description }) });
   const responses: Json = {};
   for (const [status, response] of Object.entries(op.responses ?? {})) {
@@ -109,6 +110,10 @@ function toRouteSchema(method: string, path: string, op: Operation): FastifySche
         properties: Object.fromEntries(pathParams.map((p) => [p.name, property(p)])),
         required: pathParams.map((p) => p.name),
       },
+    }),
+    // Header names as Node gives them (lower case); the route reads and checks them itself.
+    ...(headerParams.length > 0 && {
+      headers: { type: 'object', properties: Object.fromEntries(headerParams.map((p) => [p.name.toLowerCase(), property(p)])) },
     }),
     ...(op.requestBody !== undefined && { body: { content: rewriteRefs(op.requestBody.content) } }),
     response: responses,

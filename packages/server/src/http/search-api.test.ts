@@ -86,3 +86,66 @@ describe('the user filter and its suggestions', () => {
     expect(bad.json()).toMatchObject({ field: 'limit' });
   });
 });
+
+describe('IP addresses (one canonical text, stored and searched)', () => {
+  const V6_ID = '0193a0e4-7c2d-7b4e-9a11-000000000601';
+  const MAPPED_ID = '0193a0e4-7c2d-7b4e-9a11-000000000602';
+  beforeAll(async () => {
+    const res = await t.request({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: [
+        { id: V6_ID, event: 9000, createdAt: '2026-11-22T12:00:01Z', ip: '2001:0DB8:0:0::1' },
+        { id: MAPPED_ID, event: 9000, createdAt: '2026-11-22T12:00:02Z', ip: '::ffff:10.0.0.1' },
+      ],
+    });
+    expect(res.statusCode).toBe(201);
+  });
+  const ids = async (query: string): Promise<string[]> => {
+    const res = await get(`/api/v1/events?${RANGE}&${query}`);
+    expect(res.statusCode).toBe(200);
+    return (res.json().items as { id: string }[]).map((i) => i.id);
+  };
+
+  it('stores an address as RFC 5952 text, IPv4-mapped folded, and finds it by any spelling', async () => {
+    const record = (await get(`/api/v1/events/${V6_ID}`)).json();
+    expect(record.ip).toBe('2001:db8::1');
+    for (const spelling of ['2001:db8::1', '2001:0DB8:0:0::1', '2001:db8:0:0:0:0:0:1']) {
+      expect(await ids(`ip=${encodeURIComponent(spelling)}`), spelling).toEqual([V6_ID]);
+    }
+    for (const spelling of ['10.0.0.1', '::ffff:10.0.0.1', '::FFFF:a00:1']) {
+      expect(await ids(`ip=${encodeURIComponent(spelling)}`), spelling).toEqual([MAPPED_ID]);
+    }
+    expect(
+      await ids(
+        `event=9000&not.ip=${encodeURIComponent('2001:DB8::1')}&not.ip=${encodeURIComponent('::ffff:10.0.0.1')}`,
+      ),
+    ).not.toContain(V6_ID);
+    expect(await ids(`event=9000&not.ip=${encodeURIComponent('2001:DB8::1')}`)).toContain(MAPPED_ID);
+  });
+
+  it('takes the same event sent again with the address spelled otherwise as a retry, not a conflict', async () => {
+    const res = await t.request({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: [{ id: V6_ID, event: 9000, createdAt: '2026-11-22T12:00:01Z', ip: '2001:db8:0000::0001' }],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items[0]).toMatchObject({ id: V6_ID, duplicate: true });
+  });
+
+  it('refuses an ip that is not an address, naming the field, and stores nothing of the batch', async () => {
+    const res = await t.request({
+      method: 'POST',
+      url: '/api/v1/events',
+      payload: [
+        { event: 9000, createdAt: '2026-11-22T12:00:03Z', ip: '10.0.0.3' },
+        { event: 9000, createdAt: '2026-11-22T12:00:03Z', ip: '10.0.0.300' },
+      ],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ field: 'ip' });
+    expect(await ids('ip=10.0.0.3')).toEqual([]);
+  });
+});

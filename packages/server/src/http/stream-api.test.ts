@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REPLAY_RECORDS } from './routes/stream-routes.js';
 import { createApiKey } from '../test-support/access-helpers.js';
+import { openSse } from '../test-support/sse-collector.js';
+import type { SseCollector } from '../test-support/sse-collector.js';
 import { startTestServer, TEST_API_KEY } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
 
@@ -120,4 +123,111 @@ describe('GET /api/v1/events/stream', () => {
     }).toBe(200);
     for (const s of streams) s.controller.abort();
   });
+});
+
+describe('GET /api/v1/events/stream resumes from Last-Event-ID', () => {
+  const url = (query: string): string => `${base}/api/v1/events/stream?${query}`;
+  const closeAndSettle = async (stream: SseCollector): Promise<void> => {
+    stream.close();
+    await stream.ended;
+    await new Promise((r) => setTimeout(r, 50)); // the server sees the socket close
+  };
+
+  it('sends, after a drop, exactly the records two tenants appended meanwhile, once, in each log’s order, then the live ones', async () => {
+    const first = await openSse(url('userId=resumer'), TEST_API_KEY);
+    await new Promise((r) => setTimeout(r, 50));
+    await post([{ event: 2001, userId: 'resumer', tenantId: 'resume-a', text: 'before' }]);
+    await first.waitFor(1);
+    const cursor = first.lastId();
+    expect(cursor).not.toBe('');
+    await closeAndSettle(first);
+    // While disconnected: 6 matching records in two tenants' logs, interleaved, and some that do not match.
+    for (let i = 0; i < 3; i++) {
+      await post([
+        { event: 2001, userId: 'resumer', tenantId: 'resume-a', text: `a${i}` },
+        { event: 2001, userId: 'someone else', tenantId: 'resume-a', text: 'not matching' },
+        { event: 2001, userId: 'resumer', tenantId: 'resume-b', text: `b${i}` },
+      ]);
+    }
+    const second = await openSse(url('userId=resumer'), TEST_API_KEY, cursor);
+    await second.waitFor(6);
+    await post([{ event: 2001, userId: 'resumer', tenantId: 'resume-b', text: 'live' }]);
+    await second.waitFor(7);
+    await new Promise((r) => setTimeout(r, 200)); // nothing more comes
+    const texts = second.records.map((r) => r.text as string);
+    expect(texts.slice(0, 6).sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
+    expect(texts.filter((t) => t.startsWith('a'))).toEqual(['a0', 'a1', 'a2']);
+    expect(texts.filter((t) => t.startsWith('b'))).toEqual(['b0', 'b1', 'b2']);
+    expect(texts).toHaveLength(7);
+    expect(texts[6]).toBe('live');
+    expect(second.named).toEqual([]);
+    // Resuming from the newest id again: nothing is sent twice.
+    const cursor2 = second.lastId();
+    await closeAndSettle(second);
+    const third = await openSse(url('userId=resumer'), TEST_API_KEY, cursor2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(third.records).toEqual([]);
+    third.close();
+  });
+
+  it('resumes from the id a stream starts with, before its first record', async () => {
+    const first = await openSse(url('userId=early-drop'), TEST_API_KEY);
+    await expect.poll(() => first.lastId()).not.toBe('');
+    const cursor = first.lastId();
+    await closeAndSettle(first);
+    await post([{ event: 2001, userId: 'early-drop', tenantId: 'resume-c', text: 'in a log created while away' }]);
+    const second = await openSse(url('userId=early-drop'), TEST_API_KEY, cursor);
+    await second.waitFor(1);
+    expect(second.records.map((r) => r.text)).toEqual(['in a log created while away']);
+    second.close();
+  });
+
+  it('ignores the positions of logs the caller cannot see', async () => {
+    const admin = await openSse(url('userId=scoped-resume'), TEST_API_KEY);
+    await expect.poll(() => admin.lastId()).not.toBe('');
+    const cursor = admin.lastId();
+    await closeAndSettle(admin);
+    await post([
+      { event: 2001, userId: 'scoped-resume', tenantId: 'resume-a', text: 'own' },
+      { event: 2001, userId: 'scoped-resume', tenantId: 'resume-b', text: 'foreign' },
+    ]);
+    const key = await createApiKey(t, { name: 'resume-a reader', scopes: ['read'], tenants: ['resume-a'] });
+    const scoped = await openSse(url('userId=scoped-resume'), key.key, cursor);
+    await scoped.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(scoped.records.map((r) => r.text)).toEqual(['own']);
+    scoped.close();
+  });
+
+  it('refuses a malformed Last-Event-ID with a problem naming it; a record id (an older stream’s) asks to reload', async () => {
+    for (const bad of ['not a cursor!', Buffer.from('2;1:5').toString('base64url'), Buffer.from('1;1:x').toString('base64url')]) {
+      const response = await fetch(url(''), { headers: { authorization: `Bearer ${TEST_API_KEY}`, 'last-event-id': bad } });
+      expect(response.status, bad).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'Last-Event-ID' });
+    }
+    const old = await openSse(url(''), TEST_API_KEY, '0193a0e4-7c2d-7b4e-9a11-000000000601');
+    await expect.poll(() => old.named.map((n) => n.event)).toEqual(['reload']);
+    expect(old.lastId()).not.toBe('');
+    old.close();
+  });
+
+  it(`asks to reload instead of catching up on more than ${MAX_REPLAY_RECORDS} records`, async () => {
+    const first = await openSse(url('tenantId=resume-bulk'), TEST_API_KEY);
+    await expect.poll(() => first.lastId()).not.toBe('');
+    const cursor = first.lastId();
+    await closeAndSettle(first);
+    for (let i = 0; i <= MAX_REPLAY_RECORDS; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, MAX_REPLAY_RECORDS + 1 - i) }, () => ({ event: 2001, tenantId: 'resume-bulk' }));
+      expect((await post(batch)).statusCode).toBe(201);
+    }
+    const second = await openSse(url('tenantId=resume-bulk'), TEST_API_KEY, cursor);
+    await expect.poll(() => second.named.map((n) => n.event)).toEqual(['reload']);
+    expect(second.named[0]!.data.reason).toMatch(/reload the view/);
+    // It goes on live from the logs' heads.
+    await post([{ event: 2001, tenantId: 'resume-bulk', text: 'after the reload' }]);
+    await second.waitFor(1);
+    expect(second.records.map((r) => r.text)).toEqual(['after the reload']);
+    second.close();
+  }, 30_000);
 });

@@ -3,8 +3,18 @@ import type { CheckedRecord, RecordFilter } from './journal-store.js';
 import type { Journal } from './journal.js';
 import { matchesFilter } from './record-matcher.js';
 
-/** Receives the new records matching a subscription, in log order per tenant. */
-export type LiveListener = (records: readonly CheckedRecord[]) => void;
+/** Which log a published slice is of, and the `seq` it ends before: every record of the log below it was published. */
+export interface LiveSlice {
+  readonly logId: number;
+  readonly tenantId: string | null;
+  readonly to: number;
+}
+
+/**
+ * Receives the new records matching a subscription, in log order per tenant, slice by slice; called for every slice
+ * published, with no records when none of it matches (the live stream's resume cursor moves past them).
+ */
+export type LiveListener = (records: readonly CheckedRecord[], slice: LiveSlice) => void;
 
 /** Records read at once when publishing a range. */
 const READ_SLICE = 2_000;
@@ -56,12 +66,15 @@ export class LiveFeed {
       if (log === undefined) continue;
       // In slices, so a node catching up on a long range (a burst on other nodes) holds a bounded page in memory.
       for (let at = from; at < to; at += READ_SLICE) {
-        const rows = await store.readRecordsBySeq(log.logId, at, Math.min(to, at + READ_SLICE));
+        const end = Math.min(to, at + READ_SLICE);
+        const rows = await store.readRecordsBySeq(log.logId, at, end);
         const records = rows.map((r) => this.#journal.check(r));
-        for (const { filter, listener } of this.#subscriptions) {
-          const matching = records.filter((r) => matchesFilter(r, filter));
-          if (matching.length > 0) listener(matching);
-        }
+        const slice = { logId: log.logId, tenantId, to: end };
+        for (const { filter, listener } of this.#subscriptions)
+          listener(
+            records.filter((r) => matchesFilter(r, filter)),
+            slice,
+          );
       }
     }
   }

@@ -1,3 +1,4 @@
+import { canonicalIp } from '@tamga/core';
 import type { RecordExclusion, RecordFilter, StoredRecord } from './journal-store.js';
 
 /**
@@ -18,7 +19,7 @@ export function matchesFilter(record: StoredRecord, filter: RecordFilter): boole
   if (filter.userId !== undefined && record.userId !== filter.userId && (record.userId !== null || record.subject !== filter.userId)) return false;
   if (filter.subject !== undefined && (record.userId !== null || record.subject !== filter.subject)) return false;
   if (filter.nodeId !== undefined && record.nodeId !== filter.nodeId) return false;
-  if (filter.ip !== undefined && record.ip !== filter.ip) return false;
+  if (filter.ip !== undefined && record.ip !== filter.ip && searchedIp(record) !== filter.ip) return false;
   if (filter.q !== undefined && filter.q !== '') {
     const needle = filter.q.toLowerCase();
     const inText = record.text !== null && record.text.toLowerCase().includes(needle);
@@ -38,8 +39,16 @@ function isExcluded(record: StoredRecord, exclude: RecordExclusion): boolean {
     (exclude.tenants !== undefined && exclude.tenants.includes(record.tenantId)) ||
     has(exclude.userIds, record.userId) ||
     has(exclude.userIds, record.subject ?? null) ||
-    has(exclude.ips, record.ip) ||
+    (exclude.ips !== undefined && has(exclude.ips, searchedIp(record))) ||
     has(exclude.operationKeys, record.operationKey) ||
     has(exclude.nodeIds, record.nodeId)
   );
+}
+
+/**
+ * The address a filter compares with: the record's `ip` in canonical text, as the stores' IP index holds it (a record
+ * sealed before addresses were canonical keeps its signed spelling).
+ */
+function searchedIp(record: StoredRecord): string | null {
+  return record.ip === null ? null : (canonicalIp(record.ip) ?? record.ip);
 }

@@ -1,4 +1,4 @@
-import { canonicalize, ValidationError } from '@tamga/core';
+import { canonicalize, isSameIp, ValidationError } from '@tamga/core';
 import type { RecordExtra } from '@tamga/core';
 import type { AppendResult, PendingRecord, StoredRecord } from './journal-store.js';
 
@@ -57,7 +57,8 @@ export function isSameEvent(retry: PendingRecord, stored: EventContent): boolean
     retry.tenantId === stored.tenantId &&
     retry.event === stored.event &&
     retry.userId === stored.userId &&
-    retry.ip === stored.ip &&
+    // A record sealed before addresses were canonical may hold another spelling of the same address.
+    isSameIp(retry.ip, stored.ip) &&
     retry.operationKey === stored.operationKey &&
     retry.outcome === stored.outcome &&
     ((filled & DEFAULTED_CREATED_AT) !== 0 || retry.createdAt === stored.createdAt) &&

@@ -3,6 +3,13 @@ import type { RecordFilter } from '../journal/journal-store.js';
 /** An hour in microseconds: the bucket of the IP index. */
 export const HOUR_MICROS = 3_600_000_000;
 
+/**
+ * The address an IP search compares, in SQL (both stores; `records_hour_ip_search` is keyed by it): the canonical text
+ * of the record's `ip`. Records sealed before addresses were canonical keep their signed spelling in `ip` and the
+ * canonical one in `ip_search`, filled when the schema was brought up to date; every other record's `ip` is canonical.
+ */
+export const SEARCHED_IP = 'coalesce(ip_search, ip)';
+
 /** Longest range whose hours are listed for the IP index (a year: 8,784 index seeks at most). */
 const MAX_LISTED_HOURS = 366 * 24;
 

@@ -219,6 +219,33 @@ export function describeJournalStoreContract(
         expect(await count({ q: 'e 5' })).toBe(1);
       });
 
+      it('finds an IPv6 address by its canonical text, with and without the hour index, as the live matcher does', async () => {
+        const [v6, mapped] = await store.append(
+          [
+            pendingRecord({ tenantId: 'ip6', createdAt: T0 + 1, ip: '2001:db8::1' }),
+            pendingRecord({ tenantId: 'ip6', createdAt: T0 + HOUR + 1, ip: '10.0.0.1' }),
+          ],
+          testSealer(),
+        );
+        const stored = await store.queryRecords({ tenants: ['ip6'], order: 'asc' }, 10);
+        for (const [filter, expected] of [
+          [{ ip: '2001:db8::1' }, [v6!.id]],
+          [{ ip: '2001:db8::1', from: T0, to: T0 + 2 * HOUR }, [v6!.id]],
+          [{ ip: '10.0.0.1', from: T0, to: T0 + 2 * HOUR }, [mapped!.id]],
+          [{ exclude: { ips: ['2001:db8::1'] } }, [mapped!.id]],
+        ] as const) {
+          const f: RecordFilter = { tenants: ['ip6'], order: 'asc', ...filter };
+          expect(
+            (await store.queryRecords(f, 10)).map((r) => r.id),
+            JSON.stringify(filter),
+          ).toEqual(expected);
+          expect(
+            stored.filter((r) => matchesFilter(r, f)).map((r) => r.id),
+            JSON.stringify(filter),
+          ).toEqual(expected);
+        }
+      });
+
       it('never returns another tenant’s records', async () => {
         const rows = await store.queryRecords({ tenants: ['q'], userId: 'alice' }, 100);
         expect(rows.every((r) => r.tenantId === 'q')).toBe(true);

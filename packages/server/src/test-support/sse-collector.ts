@@ -1,7 +1,11 @@
 /** A live stream (`GET /api/v1/events/stream`) read record by record until closed. */
 export interface SseCollector {
-  /** The records received so far, as sent (`data:` JSON). */
+  /** The records received so far, as sent (`data:` JSON of unnamed events). */
   readonly records: Record<string, unknown>[];
+  /** Named events received so far (`reload`, `overflow`, `revoked`), with their data. */
+  readonly named: { event: string; data: Record<string, unknown> }[];
+  /** The last `id:` received (what EventSource would send back as `Last-Event-ID`); '' before any. */
+  readonly lastId: () => string;
   /** Resolves once `count` records arrived (rejects after `ms`, listing how many did). */
   waitFor(count: number, ms?: number): Promise<void>;
   /** Ends the stream. */
@@ -10,12 +14,19 @@ export interface SseCollector {
   readonly ended: Promise<void>;
 }
 
-/** Opens the live stream at `url` (e.g. `http://127.0.0.1:8080/api/v1/events/stream?tenant=t`) with a bearer key. */
-export async function openSse(url: string, key: string): Promise<SseCollector> {
+/**
+ * Opens the live stream at `url` (e.g. `http://127.0.0.1:8080/api/v1/events/stream?tenant=t`) with a bearer key, and
+ * `Last-Event-ID` when given (as EventSource sends it on reconnecting).
+ */
+export async function openSse(url: string, key: string, lastEventId?: string): Promise<SseCollector> {
   const controller = new AbortController();
-  const response = await fetch(url, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
+  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+  if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+  const response = await fetch(url, { headers, signal: controller.signal });
   if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
   const records: Record<string, unknown>[] = [];
+  const named: { event: string; data: Record<string, unknown> }[] = [];
+  let lastId = '';
   const waiters = new Set<() => void>();
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
@@ -30,8 +41,15 @@ export async function openSse(url: string, key: string): Promise<SseCollector> {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (data !== undefined) records.push(JSON.parse(data.slice(6)) as Record<string, unknown>);
+          const lines = block.split('\n');
+          const id = lines.find((l) => l.startsWith('id: '));
+          if (id !== undefined) lastId = id.slice(4);
+          const event = lines.find((l) => l.startsWith('event: '));
+          const data = lines.find((l) => l.startsWith('data: '));
+          if (data === undefined) continue;
+          const parsed = JSON.parse(data.slice(6)) as Record<string, unknown>;
+          if (event === undefined) records.push(parsed);
+          else named.push({ event: event.slice(7), data: parsed });
         }
         for (const wake of waiters) wake();
       }
@@ -44,6 +62,8 @@ export async function openSse(url: string, key: string): Promise<SseCollector> {
   void ended.then(() => (isEnded = true));
   return {
     records,
+    named,
+    lastId: () => lastId,
     ended,
     close: () => controller.abort(),
     async waitFor(count, ms = 10_000) {

@@ -8,6 +8,10 @@ import type { JournalFilter } from './journal-query.js';
 import { rows, stats } from './journal-data.js';
 
 const STREAM_PATH = '/api/v1/events/stream';
+/** Wait before reconnecting when the server named none (`retry:`). */
+const RECONNECT_MS = 1000;
+/** Reconnects in a row that may fail (no answer, or an error) before live mode gives up. */
+const MAX_RECONNECTS = 5;
 
 /** Whether the server has the stream: unknown (null) until probed. */
 export const isLiveSupported = signal<boolean | null>(null);
@@ -51,12 +55,20 @@ export interface ServerSentEvent {
   readonly data: string;
 }
 
+/** What a stream told about reconnecting: the last event id (sent back as `Last-Event-ID`) and the `retry` delay. */
+export interface StreamResume {
+  lastEventId: string;
+  retryMs: number;
+}
+
 /**
  * Parses Server-Sent Events from a byte stream (WHATWG HTML §9.2.6): events are separated by a blank line; `data:`
- * lines of one event are joined with newlines, `event:` names its type. Comments and other fields are ignored.
+ * lines of one event are joined with newlines, `event:` names its type. `id:` and `retry:` update `resume`, also in a
+ * block without data (the server's starting cursor), as EventSource does. Comments and other fields are ignored.
  */
 export async function* readServerSentEvents(
   body: ReadableStream<Uint8Array>,
+  resume: StreamResume = { lastEventId: '', retryMs: RECONNECT_MS },
 ): AsyncGenerator<ServerSentEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -71,6 +83,11 @@ export async function* readServerSentEvents(
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const lines = buffer.slice(0, end).split('\n');
       buffer = buffer.slice(end + 2);
+      for (const line of lines) {
+        // An id with NUL is ignored (WHATWG): it could not be sent back as a header.
+        if (line.startsWith('id:') && !line.includes('\0')) resume.lastEventId = value(line, 'id');
+        else if (/^retry: ?\d+$/.test(line)) resume.retryMs = Number(value(line, 'retry'));
+      }
       const data = lines.filter((l) => l.startsWith('data:')).map((l) => value(l, 'data'));
       const named = lines.find((l) => l.startsWith('event:'));
       if (data.length > 0)
@@ -127,26 +144,51 @@ export function setLive(
   const params = filterParams(filter, { withRange: false });
   params.delete('order');
   void (async () => {
-    try {
-      const response = await api.request(`${STREAM_PATH}?${params.toString()}`, {
-        signal: own.signal,
-        headers: { accept: 'text/event-stream' },
-      });
-      if (response.body === null) throw new Error('no body');
-      for await (const { event, data } of readServerSentEvents(response.body)) {
-        // The server cut a reader that fell behind: what follows would have a hole in it.
-        if (event === 'overflow') break;
-        if (event !== 'message') continue;
-        try {
-          addLive(JSON.parse(data) as JournalRecord, filter);
-        } catch {
-          // A malformed message is skipped; the stream goes on.
+    // A dropped stream is opened again with the last id as Last-Event-ID: the server sends what arrived meanwhile,
+    // in every log the view covers, so the view misses nothing (docs/architecture.md, "Live stream").
+    const resume: StreamResume = { lastEventId: '', retryMs: RECONNECT_MS };
+    let failures = 0;
+    let stopped: MessageKey = 'liveConnectionLost';
+    let giveUp = false;
+    for (;;) {
+      try {
+        const headers: Record<string, string> = { accept: 'text/event-stream' };
+        if (resume.lastEventId !== '') headers['last-event-id'] = resume.lastEventId;
+        const response = await api.request(`${STREAM_PATH}?${params.toString()}`, { signal: own.signal, headers });
+        if (response.body === null) throw new Error('no body');
+        failures = 0;
+        for await (const { event, data } of readServerSentEvents(response.body, resume)) {
+          // The server cut a reader that fell behind: reconnecting resumes after the last record shown.
+          if (event === 'overflow') break;
+          // Too much arrived while away to catch up on: the view must be read again.
+          if (event === 'reload') {
+            stopped = 'liveTooFarBehind';
+            giveUp = true;
+            break;
+          }
+          // The credentials of the stream were revoked: reconnecting would be refused.
+          if (event === 'revoked') {
+            giveUp = true;
+            break;
+          }
+          if (event !== 'message') continue;
+          try {
+            addLive(JSON.parse(data) as JournalRecord, filter);
+          } catch {
+            // A malformed message is skipped; the stream goes on.
+          }
         }
+      } catch (error) {
+        if (isAbort(error)) return;
+        failures++;
       }
-    } catch (error) {
-      if (isAbort(error)) return;
+      if (controller !== own) return;
+      // Without an id (a server without cursors) a new stream would start from now, leaving a hole: stop instead.
+      if (giveUp || resume.lastEventId === '' || failures >= MAX_RECONNECTS) break;
+      await new Promise((resolve) => setTimeout(resolve, resume.retryMs));
+      if (controller !== own) return;
     }
-    if (controller === own) setLive(api, filter, false, 'liveConnectionLost');
+    if (controller === own) setLive(api, filter, false, stopped);
   })();
 }
 

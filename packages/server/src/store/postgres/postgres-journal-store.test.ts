@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rootFromLeaves, StoreError } from '@tamga/core';
-import type { JournalStore } from '../../journal/journal-store.js';
+import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
+import type { JournalStore, RecordFilter } from '../../journal/journal-store.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../../test-support/postgres.js';
-import { pendingRecord, testSealer } from '../../test-support/fixtures.js';
+import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
 import { PostgresJournalStore } from './postgres-journal-store.js';
 
 /**
@@ -73,6 +73,42 @@ if (url === undefined) {
         { minute: minute + 1, count: 2 },
         { minute: minute + 3, count: 1 },
       ]);
+      await a.close();
+      await dropAndClose(b);
+    });
+
+    it('finds the records of a journal made before addresses were canonical by any spelling, their signed bytes untouched', async () => {
+      const schema = schemaName();
+      const a = await open(schema);
+      const T = Date.UTC(2026, 0, 1, 10) * 1000;
+      // Records as the earlier version sealed them: the address as sent (the store itself never rewrites one).
+      const [v6, mapped] = await a.append(
+        [
+          pendingRecord({ createdAt: T, ip: '2001:0DB8:0:0::1' }),
+          pendingRecord({ createdAt: T + 1, ip: '::ffff:10.0.0.1' }),
+          pendingRecord({ createdAt: T + 2, ip: '10.0.0.2' }),
+        ],
+        testSealer(),
+      );
+      // A journal of that time: no ip_search (its index goes with it), built by an older schema.
+      await a.pool.query('ALTER TABLE records DROP COLUMN ip_search');
+      await a.pool.query('DROP TABLE schema_built');
+      const b = await open(schema);
+      const ids = async (filter: RecordFilter) =>
+        (await b.queryRecords({ ...filter, order: 'asc' }, 10)).map((r) => r.id);
+      expect(await ids({ ip: '2001:db8::1' })).toEqual([v6!.id]);
+      expect(await ids({ ip: '2001:db8::1', from: T - 1, to: T + 10 })).toEqual([v6!.id]);
+      expect(await ids({ ip: '10.0.0.1', from: T - 1, to: T + 10 })).toEqual([mapped!.id]);
+      expect(await ids({ exclude: { ips: ['2001:db8::1', '10.0.0.1'] } })).toHaveLength(1);
+      const record = (await b.getRecord(v6!.id))!;
+      expect(record.ip).toBe('2001:0DB8:0:0::1');
+      expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe(
+        'valid',
+      );
+      // The guard is back on: the search column is as append-only as the rest.
+      await expect(
+        b.pool.query(`UPDATE records SET ip_search = '10.9.9.9' WHERE id = $1`, [v6!.id]),
+      ).rejects.toThrow(/append-only/);
       await a.close();
       await dropAndClose(b);
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { CompactRange, StoreError, TamgaError } from '@tamga/core';
+import { canonicalIp, CompactRange, StoreError, TamgaError } from '@tamga/core';
 import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { ClusterSignals } from '../../journal/cluster-signals.js';
@@ -50,6 +50,53 @@ import { PostgresSignals } from './postgres-signals.js';
 
 /** SHA-256 of the schema's text: which schema a database was last built with (`schema_built`). */
 const SCHEMA_DIGEST = createHash('sha256').update(POSTGRES_SCHEMA).digest('hex');
+
+/**
+ * Fills `records.ip_search` of a journal made before it, in the schema's transaction: the canonical text of each
+ * record's `ip` that is another spelling of the address, so an IP search finds it; the signed columns stay as they are.
+ * IPv4 was stored only as `isIP` accepts it (canonical already): only addresses with a colon are read. The records'
+ * guard refuses every UPDATE but an erasure, so it is off for this transaction's updates (ALTER TABLE holds the table
+ * exclusively until the commit: no other session writes meanwhile).
+ */
+async function fillIpSearch(
+  client: pg.PoolClient,
+  long: (text: string, values?: unknown[]) => pg.QueryConfig,
+): Promise<void> {
+  let disabled = false;
+  for (let after = 0; ;) {
+    const rows = (
+      await client.query<{ rid: string; ip: string }>(
+        long(
+          "SELECT rid, ip FROM records WHERE rid > $1 AND ip IS NOT NULL AND strpos(ip, ':') > 0 ORDER BY rid LIMIT 10000",
+          [after],
+        ),
+      )
+    ).rows;
+    if (rows.length === 0) break;
+    const rids: string[] = [];
+    const ips: string[] = [];
+    for (const { rid, ip } of rows) {
+      const canonical = canonicalIp(ip);
+      if (canonical === undefined || canonical === ip) continue;
+      rids.push(rid);
+      ips.push(canonical);
+    }
+    if (rids.length > 0) {
+      if (!disabled)
+        await client.query(long('ALTER TABLE records DISABLE TRIGGER records_append_only_except_erasure'));
+      disabled = true;
+      await client.query(
+        long(
+          'UPDATE records r SET ip_search = v.ip FROM unnest($1::bigint[], $2::text[]) AS v(rid, ip) WHERE r.rid = v.rid',
+          [rids, ips],
+        ),
+      );
+    }
+    after = Number(rows[rows.length - 1]!.rid);
+  }
+  if (disabled)
+    await client.query(long('ALTER TABLE records ENABLE TRIGGER records_append_only_except_erasure'));
+}
 
 /** Options of {@link PostgresJournalStore.connect}. */
 export interface PostgresJournalStoreConfig {
@@ -342,7 +389,17 @@ export class PostgresJournalStore implements JournalStore {
         const row = applied.rows[0];
         if (row !== undefined && row.digest === SCHEMA_DIGEST && row.triggers === (await triggers())) return;
       }
+      // A journal made before records.ip_search: its column is added by the schema and filled here (fillIpSearch).
+      const lacksIpSearch =
+        (
+          await client.query(
+            long(`SELECT 1 FROM information_schema.tables t WHERE t.table_schema = current_schema() AND t.table_name = 'records'
+                    AND NOT EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = t.table_schema
+                                      AND c.table_name = 'records' AND c.column_name = 'ip_search')`),
+          )
+        ).rows.length > 0;
       await client.query(long(POSTGRES_SCHEMA));
+      if (lacksIpSearch) await fillIpSearch(client, long);
       await client.query(long('CREATE TABLE IF NOT EXISTS schema_built (id INT PRIMARY KEY, digest TEXT NOT NULL, triggers INT NOT NULL)'));
       await client.query(
         long('INSERT INTO schema_built (id, digest, triggers) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET digest = $1, triggers = $2', [
@@ -548,10 +605,12 @@ export class PostgresJournalStore implements JournalStore {
       ['user_id', filter.userId],
       ['subject', filter.subject],
       ['node_id', filter.nodeId],
-      ['ip', filter.ip],
     ] as const) {
       if (value !== undefined) clauses.push(`r.${column} = ${param(value, 'text')}`);
     }
+    // SEARCHED_IP, the expression of the index records_hour_ip_search.
+    if (filter.ip !== undefined)
+      clauses.push(`r.ip IS NOT NULL AND coalesce(r.ip_search, r.ip) = ${param(filter.ip, 'text')}`);
     const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
     if (hours !== undefined) clauses.push(`(r.created_at / ${HOUR_MICROS}) = ANY(${param(hours, 'bigint[]')})`);
     if (filter.q !== undefined && filter.q !== '') {
@@ -570,15 +629,15 @@ export class PostgresJournalStore implements JournalStore {
         if (ids.length > 0) clauses.push(`r.log_id <> ALL(${param(ids, 'bigint[]')})`);
       }
       for (const [column, values] of [
-        ['user_id', not.userIds],
-        ['subject', not.userIds],
-        ['ip', not.ips],
-        ['operation_key', not.operationKeys],
-        ['node_id', not.nodeIds],
+        ['r.user_id', not.userIds],
+        ['r.subject', not.userIds],
+        ['coalesce(r.ip_search, r.ip)', not.ips],
+        ['r.operation_key', not.operationKeys],
+        ['r.node_id', not.nodeIds],
       ] as const) {
         if (values !== undefined && values.length > 0) {
           // `<> ALL` is NULL for a NULL column: such records have none of the values and stay.
-          clauses.push(`(r.${column} IS NULL OR r.${column} <> ALL(${param(values, 'text[]')}))`);
+          clauses.push(`(${column} IS NULL OR ${column} <> ALL(${param(values, 'text[]')}))`);
         }
       }
     }

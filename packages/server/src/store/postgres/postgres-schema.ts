@@ -58,10 +58,13 @@ CREATE TABLE IF NOT EXISTS records (
   payload_salt     BYTEA,
   redacted         BOOLEAN NOT NULL DEFAULT false,
   pollable         BOOLEAN,           -- extra.pollable (seed 004); NULL for records written before it existed
-  subject          TEXT               -- the user a record without user_id is about (catalogue rule); not signed
+  subject          TEXT,              -- the user a record without user_id is about (catalogue rule); not signed
+  ip_search        TEXT               -- canonical ip of a record sealed with another spelling of it, else NULL; not signed
 );
 ALTER TABLE records ADD COLUMN IF NOT EXISTS pollable BOOLEAN;
 ALTER TABLE records ADD COLUMN IF NOT EXISTS subject TEXT;
+-- The store fills it for older records right after (fillIpSearch), in this transaction.
+ALTER TABLE records ADD COLUMN IF NOT EXISTS ip_search TEXT;
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records (log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (id);
 CREATE INDEX IF NOT EXISTS records_time ON records (created_at);
@@ -73,8 +76,11 @@ CREATE INDEX IF NOT EXISTS records_op_time ON records (operation_key, created_at
 -- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
 -- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
 CREATE INDEX IF NOT EXISTS records_poll ON records (log_id, seq) WHERE pollable IS NOT FALSE;
--- Led by the hour (store/hour-index.ts): appends, of the current hour, write into one small region of it.
-CREATE INDEX IF NOT EXISTS records_hour_ip ON records ((created_at / 3600000000), ip, created_at) WHERE ip IS NOT NULL;
+-- Led by the hour (store/hour-index.ts): appends, of the current hour, write into one small region of it. Keyed by the
+-- canonical address (SEARCHED_IP), so one search finds every spelling; the index keyed by ip itself is replaced.
+DROP INDEX IF EXISTS records_hour_ip;
+CREATE INDEX IF NOT EXISTS records_hour_ip_search ON records ((created_at / 3600000000), coalesce(ip_search, ip), created_at)
+  WHERE ip IS NOT NULL;
 
 -- Record counts per minute, log, event and class, kept by the append transaction: counts and histograms over long
 -- ranges read a row per minute and code instead of a row per record. A pre-aggregate, not evidence: no triggers.

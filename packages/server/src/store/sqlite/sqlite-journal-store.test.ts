@@ -2,6 +2,7 @@ import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRecord, StoreError } from '@tamga/core';
+import type { RecordFilter } from '../../journal/journal-store.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
@@ -101,6 +102,48 @@ describe('SqliteJournalStore', () => {
     expect(() => b.database.exec('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1, pollable = 1 WHERE seq = 1')).toThrow(
       /append-only/,
     );
+    await b.close();
+  });
+
+  it('finds the records of a journal made before addresses were canonical by any spelling, their signed bytes untouched', async () => {
+    const path = join(dir.path, 'before-ip-search.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const T = Date.UTC(2026, 0, 1, 10) * 1000;
+    // Records as the earlier version sealed them: the address as sent (the store itself never rewrites one).
+    const [v6, mapped] = await a.append(
+      [
+        pendingRecord({ createdAt: T, ip: '2001:0DB8:0:0::1' }),
+        pendingRecord({ createdAt: T + 1, ip: '::ffff:10.0.0.1' }),
+        pendingRecord({ createdAt: T + 2, ip: '10.0.0.2' }),
+      ],
+      testSealer(),
+    );
+    a.database.exec(
+      'DROP INDEX records_hour_ip_search; DROP TRIGGER records_append_only_except_erasure; ALTER TABLE records DROP COLUMN ip_search;',
+    );
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    const ids = async (filter: RecordFilter) =>
+      (await b.queryRecords({ ...filter, order: 'asc' }, 10)).map((r) => r.id);
+    expect(await ids({ ip: '2001:db8::1' })).toEqual([v6!.id]);
+    expect(await ids({ ip: '2001:db8::1', from: T - 1, to: T + 10 })).toEqual([v6!.id]);
+    expect(await ids({ ip: '10.0.0.1', from: T - 1, to: T + 10 })).toEqual([mapped!.id]);
+    expect(await ids({ exclude: { ips: ['2001:db8::1', '10.0.0.1'] } })).toHaveLength(1);
+    const record = (await b.getRecord(v6!.id))!;
+    expect(record.ip).toBe('2001:0DB8:0:0::1');
+    expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe(
+      'valid',
+    );
+    // The search column, once filled, is as append-only as the rest.
+    expect(() =>
+      b.database.exec("UPDATE records SET ip_search = '10.9.9.9' WHERE id = '" + v6!.id + "'"),
+    ).toThrow(/append-only/);
+    const plan = b.database
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT * FROM records WHERE ip IS NOT NULL AND coalesce(ip_search, ip) = ? AND created_at / 3600000000 IN (1, 2)`,
+      )
+      .all('10.0.0.1') as { detail: string }[];
+    expect(plan.map((r) => r.detail).join('; ')).toMatch(/USING INDEX records_hour_ip_search/);
     await b.close();
   });
 

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { StoreError } from '@tamga/core';
+import { canonicalIp, StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
 import type { EventClass } from '@tamga/core';
 import type {
@@ -33,14 +33,14 @@ import type {
 import { splitUserFilter } from '../../journal/journal-store.js';
 import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
-import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
+import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
 import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
-import { SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { SQLITE_ADD_IP_SEARCH, SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
@@ -110,6 +110,12 @@ export class SqliteJournalStore implements JournalStore {
       if (columns.length > 0 && !this.#db.prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'subject'").get()) {
         this.#db.transaction(() => this.#db.exec(SQLITE_ADD_SUBJECT)).immediate();
       }
+      if (
+        columns.length > 0 &&
+        !this.#db.prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'ip_search'").get()
+      ) {
+        this.#db.transaction(() => this.#addIpSearch()).immediate();
+      }
       this.#db.exec(SQLITE_SCHEMA);
       this.#db
         .transaction(() => {
@@ -135,6 +141,29 @@ export class SqliteJournalStore implements JournalStore {
       config.writer === 'thread' && script !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(script))
         ? new SqliteWriterThreads({ path: config.path, synchronous: config.synchronous ?? 'FULL', script })
         : undefined;
+  }
+
+  /**
+   * Adds `records.ip_search` to a journal made before it and fills it for the records whose signed `ip` is another
+   * spelling of an address than its canonical text, so an IP search finds them; their signed bytes stay as they are.
+   * IPv4 was stored only as `isIP` accepts it (canonical already): only addresses with a colon are read.
+   */
+  #addIpSearch(): void {
+    this.#db.exec(SQLITE_ADD_IP_SEARCH);
+    const update = this.#db.prepare('UPDATE records SET ip_search = ? WHERE rid = ?');
+    // In pages: the connection cannot update while a query iterates.
+    const page = this.#db.prepare(
+      "SELECT rid, ip FROM records WHERE rid > ? AND ip IS NOT NULL AND instr(ip, ':') > 0 ORDER BY rid LIMIT 10000",
+    );
+    for (let after = 0; ;) {
+      const rows = page.all(after) as { rid: number; ip: string }[];
+      if (rows.length === 0) break;
+      for (const { rid, ip } of rows) {
+        const canonical = canonicalIp(ip);
+        if (canonical !== undefined && canonical !== ip) update.run(canonical, rid);
+      }
+      after = rows[rows.length - 1]!.rid;
+    }
   }
 
   /** Whether appends run on the writer thread. */
@@ -202,12 +231,16 @@ export class SqliteJournalStore implements JournalStore {
       ['user_id', filter.userId],
       ['subject', filter.subject],
       ['node_id', filter.nodeId],
-      ['ip', filter.ip],
     ] as const) {
       if (value !== undefined) {
         clauses.push(`${column} = ?`);
         params.push(value);
       }
+    }
+    if (filter.ip !== undefined) {
+      // `ip IS NOT NULL` lets SQLite use the partial index records_hour_ip_search.
+      clauses.push(`ip IS NOT NULL AND ${SEARCHED_IP} = ?`);
+      params.push(filter.ip);
     }
     const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
     if (hours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${hours.join(',')})`);
@@ -231,7 +264,7 @@ export class SqliteJournalStore implements JournalStore {
       for (const [column, values] of [
         ['user_id', not.userIds],
         ['subject', not.userIds],
-        ['ip', not.ips],
+        [SEARCHED_IP, not.ips],
         ['operation_key', not.operationKeys],
         ['node_id', not.nodeIds],
       ] as const) {

@@ -27,6 +27,14 @@ export const SQLITE_ADD_SUBJECT = `
 ALTER TABLE records ADD COLUMN subject TEXT;
 DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
 
+/**
+ * Brings a journal made before `records.ip_search` existed up to date, like {@link SQLITE_ADD_SUBJECT}; the store then
+ * fills the column of the records whose signed `ip` is not in canonical text (`canonicalIp`) in the same transaction.
+ */
+export const SQLITE_ADD_IP_SEARCH = `
+ALTER TABLE records ADD COLUMN ip_search TEXT;
+DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
+
 export const SQLITE_SCHEMA = `
 -- One row, rewritten by each readiness check (/readyz): a write through the WAL, so a full or failed disk shows.
 CREATE TABLE IF NOT EXISTS readiness (
@@ -71,7 +79,8 @@ CREATE TABLE IF NOT EXISTS records (
   payload_salt     BLOB,
   redacted         INTEGER NOT NULL DEFAULT 0,
   pollable         INTEGER,            -- extra.pollable as 1/0 (seed 004); NULL for records written before it existed
-  subject          TEXT                -- the user a record without user_id is about (catalogue rule); not signed
+  subject          TEXT,               -- the user a record without user_id is about (catalogue rule); not signed
+  ip_search        TEXT                -- canonical ip of a record sealed with another spelling of it, else NULL; not signed
 );
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records(log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(id);
@@ -84,8 +93,11 @@ CREATE INDEX IF NOT EXISTS records_op_time ON records(operation_key, created_at)
 -- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
 -- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
 CREATE INDEX IF NOT EXISTS records_poll ON records(log_id, seq) WHERE pollable IS NOT 0;
--- Led by the hour (store/hour-index.ts): appends, of the current hour, write into one small region of it.
-CREATE INDEX IF NOT EXISTS records_hour_ip ON records(created_at / 3600000000, ip, created_at) WHERE ip IS NOT NULL;
+-- Led by the hour (store/hour-index.ts): appends, of the current hour, write into one small region of it. Keyed by the
+-- canonical address (SEARCHED_IP), so one search finds every spelling; the index keyed by ip itself is replaced.
+DROP INDEX IF EXISTS records_hour_ip;
+CREATE INDEX IF NOT EXISTS records_hour_ip_search ON records(created_at / 3600000000, coalesce(ip_search, ip), created_at)
+  WHERE ip IS NOT NULL;
 
 -- Record counts per minute, log, event and class, kept by the append transaction: counts and histograms over long
 -- ranges read a row per minute and code instead of a row per record. A pre-aggregate, not evidence: no triggers.
@@ -181,7 +193,7 @@ CREATE TRIGGER IF NOT EXISTS records_append_only_except_erasure BEFORE UPDATE ON
     AND NEW.classified_event IS OLD.classified_event AND NEW.severity IS OLD.severity AND NEW.outcome IS OLD.outcome
     AND NEW.extra IS OLD.extra AND NEW.sig_kid IS OLD.sig_kid AND NEW.signature IS OLD.signature
     AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash AND NEW.pollable IS OLD.pollable
-    AND NEW.subject IS OLD.subject)
+    AND NEW.subject IS OLD.subject AND NEW.ip_search IS OLD.ip_search)
   BEGIN SELECT RAISE(ABORT, 'records are append-only (only the erasure of a payload may update them)'); END;
 -- The one DELETE allowed on records is the retention procedure's (purgeSlice): in its transaction it writes the
 -- permit of the log's cut, deletes the records below it and removes the permit. A plain DELETE finds no permit.
