@@ -1,7 +1,10 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRecord, StoreError } from '@tamga/core';
+import { CatalogSet, checkRecord, StoreError } from '@tamga/core';
+import { loadBuiltinCatalogDocuments } from '../../catalog/load-builtin-catalogs.js';
+import { TenantCatalog } from '../../catalog/tenant-catalog.js';
+import { SubjectBackfill } from '../../journal/subject-backfill.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
@@ -101,6 +104,49 @@ describe('SqliteJournalStore', () => {
     expect(() => b.database.exec('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1, pollable = 1 WHERE seq = 1')).toThrow(
       /append-only/,
     );
+    await b.close();
+  });
+
+  it('fills the subject of sign-ins stored before the append did, so the user filter finds them; signatures stay valid', async () => {
+    const path = join(dir.path, 'before-subject.sqlite');
+    const a = new SqliteJournalStore({ path });
+    // Records as the earlier version wrote them: sign-ins naming the user only in entityData (text and object form),
+    // another code naming a login (no subject rule), a sign-in with a userId; no subject column at all.
+    await a.append(
+      [
+        pendingRecord({ entityData: 'ivanov, tenantId=' }),
+        pendingRecord({ event: 2002, eventName: 'LoginUserNotExist', entityData: { login: 'ivanov', tenantId: null } }),
+        pendingRecord({ event: 8000, eventName: 'RoleCreated', entityData: { login: 'ivanov' } }),
+        pendingRecord({ entityData: 'ivanov, tenantId=', userId: 'petrov' }),
+      ],
+      testSealer(),
+    );
+    a.database.exec(
+      'DROP INDEX records_subject_time; DROP TRIGGER records_append_only_except_erasure; DROP TABLE subject_backfill; ALTER TABLE records DROP COLUMN subject;',
+    );
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    expect(await b.queryRecords({ userId: 'ivanov' }, 10)).toEqual([]);
+    // Appended after the upgrade without a subject (as a code without a rule would be): not the backfill's to fill.
+    await b.append([pendingRecord({ entityData: 'ivanov, tenantId=' })], testSealer());
+    const catalogs = { forTenant: () => TenantCatalog.ofSet(CatalogSet.of(loadBuiltinCatalogDocuments())) };
+    expect(await new SubjectBackfill(b, catalogs, { span: 3 }).run()).toBe(2);
+    const found = await b.queryRecords({ userId: 'ivanov' }, 10);
+    expect(found.map((r) => [r.seq, r.event, r.userId]).sort()).toEqual([
+      [0, 2001, null],
+      [1, 2002, null],
+    ]);
+    for (const record of found) expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
+    // Done for good: a second run examines nothing, and the record appended after the upgrade kept its NULL.
+    expect(await new SubjectBackfill(b, catalogs).run()).toBe(0);
+    expect(b.database.prepare('SELECT seq, subject FROM records WHERE subject IS NOT NULL ORDER BY seq').all()).toEqual([
+      { seq: 0, subject: 'ivanov' },
+      { seq: 1, subject: 'ivanov' },
+    ]);
+    // The trigger lets the backfill's UPDATE through and nothing more: no subject on a record with a userId, no change of one.
+    expect(() => b.database.exec("UPDATE records SET subject = 'x' WHERE seq = 3")).toThrow(/append-only/);
+    expect(() => b.database.exec("UPDATE records SET subject = 'x' WHERE seq = 0")).toThrow(/append-only/);
+    expect(() => b.database.exec("UPDATE records SET subject = 'x', text = 'y' WHERE seq = 2")).toThrow(/append-only/);
     await b.close();
   });
 

@@ -14,6 +14,7 @@ import type {
   HistogramBucket,
   JournalStore,
   SearchIndexStatus,
+  SubjectOf,
   LegalHold,
   LogHead,
   MinuteCount,
@@ -40,7 +41,7 @@ import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js'
 import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
-import { SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA } from './sqlite-schema.js';
+import { SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA, SQLITE_SUBJECT_FILL_MARK } from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
@@ -110,6 +111,10 @@ export class SqliteJournalStore implements JournalStore {
       if (columns.length > 0 && !this.#db.prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = 'subject'").get()) {
         this.#db.transaction(() => this.#db.exec(SQLITE_ADD_SUBJECT)).immediate();
       }
+      const guard = this.#db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'records_append_only_except_erasure'").get() as
+        | { sql: string }
+        | undefined;
+      if (guard !== undefined && !guard.sql.includes(SQLITE_SUBJECT_FILL_MARK)) this.#db.exec('DROP TRIGGER records_append_only_except_erasure');
       this.#db.exec(SQLITE_SCHEMA);
       this.#db
         .transaction(() => {
@@ -368,6 +373,36 @@ export class SqliteJournalStore implements JournalStore {
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'index text'));
+    }
+  }
+
+  backfillSubjects(subjectOf: SubjectOf, span: number): Promise<{ filled: number; remaining: number }> {
+    try {
+      return Promise.resolve(
+        this.#db
+          .transaction(() => {
+            const state = this.#db.prepare('SELECT through, until FROM subject_backfill WHERE id = 1').get() as { through: number; until: number };
+            const to = Math.min(state.until, state.through + span);
+            if (to <= state.through) return { filled: 0, remaining: 0 };
+            const rows = this.#db
+              .prepare(
+                `SELECT rid, tenant_id, event, entity_data FROM records
+                 WHERE rid > ? AND rid <= ? AND user_id IS NULL AND subject IS NULL AND entity_data IS NOT NULL`,
+              )
+              .all(state.through, to) as { rid: number; tenant_id: string | null; event: number; entity_data: string }[];
+            const set = this.#db.prepare('UPDATE records SET subject = ? WHERE rid = ?');
+            let filled = 0;
+            for (const row of rows) {
+              const subject = subjectOf({ tenantId: row.tenant_id, event: row.event, entityData: row.entity_data });
+              if (subject !== null) filled += set.run(subject, row.rid).changes;
+            }
+            this.#db.prepare('UPDATE subject_backfill SET through = ? WHERE id = 1').run(to);
+            return { filled, remaining: state.until - to };
+          })
+          .immediate(),
+      );
+    } catch (error) {
+      return Promise.reject(this.#wrap(error, 'fill the subjects of older records'));
     }
   }
 
