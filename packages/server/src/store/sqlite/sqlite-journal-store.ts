@@ -31,7 +31,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
-import { splitUserFilter } from '../../journal/journal-store.js';
+import { MINUTE_MICROS, splitUserFilter } from '../../journal/journal-store.js';
 import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
@@ -43,7 +43,7 @@ import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import { SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA, SQLITE_SUBJECT_FILL_MARK } from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
-import type { IndexedRange } from './sqlite-text-index.js';
+import type { IndexedRange, RidSpan } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
 export interface SqliteJournalStoreConfig {
@@ -292,9 +292,40 @@ export class SqliteJournalStore implements JournalStore {
     const base = this.#where(rest);
     const tail = await this.#text.tailHits(this.#text.through(), q, base);
     const phrase = ftsPhrase(q);
-    const dense = ordered && this.#text.countMatches(phrase) + tail.length > DENSE_TEXT_MATCHES;
-    const clause = `${dense ? '+' : ''}rid IN (SELECT rowid FROM record_text WHERE record_text MATCH ? UNION ALL SELECT value FROM json_each(?))`;
-    return { sql: base.sql ? `${base.sql} AND ${clause}` : `WHERE ${clause}`, params: [...base.params, phrase, JSON.stringify(tail)] };
+    const span = this.#ridSpan(filter.from, filter.to);
+    const dense = ordered && this.#text.countMatches(phrase, span) + tail.length > DENSE_TEXT_MATCHES;
+    const within = span === undefined ? '' : ' AND rowid >= ? AND rowid <= ?';
+    const clause = `${dense ? '+' : ''}rid IN (SELECT rowid FROM record_text WHERE record_text MATCH ?${within} UNION ALL SELECT value FROM json_each(?))`;
+    return {
+      sql: base.sql ? `${base.sql} AND ${clause}` : `WHERE ${clause}`,
+      params: [...base.params, phrase, ...(span === undefined ? [] : [span.lo, span.hi]), JSON.stringify(tail)],
+    };
+  }
+
+  /**
+   * A rid range holding every record whose created_at is in `[from, to)`: per log, the rids of the lowest and highest
+   * seq the per-minute counts give for the minutes the range touches (a log's rids grow with its seqs, both in commit
+   * order). Undefined without a time range, or when such a record is gone (purged): then the whole index is read.
+   */
+  #ridSpan(from: number | undefined, to: number | undefined): RidSpan | undefined {
+    if (from === undefined && to === undefined) return undefined;
+    const minutes = this.#db
+      .prepare('SELECT log_id, min(min_seq) AS lo, max(max_seq) AS hi FROM record_minutes WHERE minute >= ? AND minute <= ? GROUP BY log_id')
+      .all(
+        from === undefined ? Number.MIN_SAFE_INTEGER : Math.floor(from / MINUTE_MICROS),
+        to === undefined ? Number.MAX_SAFE_INTEGER : Math.floor((to - 1) / MINUTE_MICROS),
+      ) as { log_id: number; lo: number; hi: number }[];
+    const ridOf = this.#db.prepare('SELECT rid FROM records WHERE log_id = ? AND seq = ?');
+    let lo = Number.MAX_SAFE_INTEGER;
+    let hi = 0;
+    for (const m of minutes) {
+      const first = ridOf.get(m.log_id, m.lo) as { rid: number } | undefined;
+      const last = ridOf.get(m.log_id, m.hi) as { rid: number } | undefined;
+      if (first === undefined || last === undefined) return undefined;
+      lo = Math.min(lo, first.rid);
+      hi = Math.max(hi, last.rid);
+    }
+    return { lo, hi };
   }
 
   async queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]> {
@@ -335,7 +366,7 @@ export class SqliteJournalStore implements JournalStore {
     const { q: _q, from, to, tenants, order: _o, exclude, ...rest } = filter;
     const narrowed = (v: unknown): boolean => v !== undefined && !(Array.isArray(v) && v.length === 0);
     if (Object.values(rest).some(narrowed) || (exclude !== undefined && Object.values(exclude).some(narrowed))) return undefined;
-    return { from, to, logIds: tenants === undefined ? undefined : this.#logIdsFor(tenants) };
+    return { from, to, logIds: tenants === undefined ? undefined : this.#logIdsFor(tenants), span: this.#ridSpan(from, to) };
   }
 
   /** Count (one bucket) or histogram of a search {@link #indexedRange} allows, the index's matches and the tail's. */
