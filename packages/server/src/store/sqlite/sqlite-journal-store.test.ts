@@ -97,6 +97,9 @@ describe('SqliteJournalStore', () => {
     const expected = new Map<number, number>();
     for (const r of within.filter((x) => x.tenantId === null)) expected.set(from + Math.floor((r.createdAt - from) / HOUR) * HOUR, (expected.get(from + Math.floor((r.createdAt - from) / HOUR) * HOUR) ?? 0) + 1);
     expect(buckets).toEqual([...expected].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count })));
+    // The page of the same search: every record of the range, newest first (index, rid span and tail alike).
+    const newestFirst = [...within].sort((x, y) => y.createdAt - x.createdAt).map((r) => r.id);
+    expect((await b.queryRecords({ q: 'ошибка', from, to }, 1000)).map((r) => r.id)).toEqual(newestFirst);
     // Another filter beside q: counted among the records, the same way as before.
     expect(await b.countRecords({ q: 'ошибка', from, to, ip: '10.0.0.24' })).toBe(within.length);
     await b.indexText();
