@@ -107,6 +107,51 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it('draws a text search over records stored in time order from their rids, exactly, with unaligned buckets and late records', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'text-minutes.sqlite') });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    const MIN = 60_000_000;
+    // Three hours, a record every 7 s, in time order; every third holds the word. Two logs: a batch is stored log by
+    // log, so each batch holds one tenant to keep the rids in time order.
+    const records = Array.from({ length: 1543 }, (_, i) =>
+      pendingRecord({
+        createdAt: T + i * 7_000_000,
+        tenantId: i < 500 && Math.floor(i / 100) % 2 === 1 ? 'acme' : null,
+        text: i % 3 === 0 ? `ОШИБКА ${i}` : `ok ${i}`,
+      }),
+    );
+    for (let i = 0; i < records.length; i += 100) await store.append(records.slice(i, i + 100), testSealer());
+    await store.indexText();
+    const truth = (all: typeof records, from: number, to: number, origin: number, width: number) => {
+      const counts = new Map<number, number>();
+      for (const r of all) {
+        if (!r.text!.toLowerCase().includes('ошибка') || r.createdAt < from || r.createdAt >= to) continue;
+        const start = origin + Math.floor((r.createdAt - origin) / width) * width;
+        counts.set(start, (counts.get(start) ?? 0) + 1);
+      }
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
+    };
+    const from = T + 17 * MIN + 12_345_678;
+    const to = T + 161 * MIN + 3_000_001;
+    const check = async (all: typeof records) => {
+      for (const width of [5 * MIN, 7 * MIN + 500, 3_600_000_000]) {
+        expect(await store.histogram({ q: 'ошибка', from, to }, width, from)).toEqual(truth(all, from, to, from, width));
+      }
+      const total = truth(all, from, to, from, to - from).reduce((n, b) => n + b.count, 0);
+      expect(await store.countRecords({ q: 'ошибка', from, to })).toBe(total);
+    };
+    await check(records);
+    // Records stored late for minutes already written (back-dated): those minutes' rids no longer say their time.
+    const late = [
+      pendingRecord({ createdAt: T + 30 * MIN + 1, text: 'ошибка late 1' }),
+      pendingRecord({ createdAt: T + 90 * MIN + 2, text: 'ok late' }),
+    ];
+    await store.append(late, testSealer());
+    await store.indexText();
+    await check([...records, ...late]);
+    await store.close();
+  });
+
   it('keeps committed records after the file is closed and reopened', async () => {
     const path = join(dir.path, 'reopen.sqlite');
     const a = new SqliteJournalStore({ path });

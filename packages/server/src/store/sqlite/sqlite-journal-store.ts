@@ -374,7 +374,9 @@ export class SqliteJournalStore implements JournalStore {
     const { q, ...rest } = filter;
     const through = this.#text.through();
     const tail = await this.#text.tailHits(through, q, this.#where(rest));
-    const indexed = this.#text.matchBuckets(ftsPhrase(q), through, range, bucket);
+    const phrase = ftsPhrase(q);
+    const byMinutes = this.#bucketsByMinutes(phrase, through, range, bucket);
+    const indexed = byMinutes ?? this.#text.matchBuckets(phrase, through, range, bucket);
     const b = bucket === undefined ? '0' : 'CAST((created_at - ?) / ? AS INTEGER)';
     const tailed =
       tail.length === 0
@@ -386,6 +388,65 @@ export class SqliteJournalStore implements JournalStore {
     const width = bucket?.bucketMicros ?? 0;
     const toBuckets = (rows: { b: number; n: number }[]): HistogramBucket[] => rows.map((r) => ({ start: origin + r.b * width, count: r.n }));
     return mergeBuckets([toBuckets(indexed), toBuckets(tailed)]);
+  }
+
+  /**
+   * The indexed matches of `phrase` per bucket without reading each match's time, when the rids of the range's minutes
+   * say it: per minute, the per-minute counts give each log's lowest and highest seq and the records' number; when the
+   * rids of those seqs span exactly that many rids, every rid between them is a record of that minute (rids have no
+   * gaps a record could hide in). A match in such a minute, inside the range and inside one bucket, is counted from its
+   * rid alone (the index's doclist, in rid order beside the minutes); the others (the range's and the buckets' edge
+   * minutes, minutes of records stored out of time order) by their time. Over every log only (a tenant's records are
+   * interleaved with the others'); undefined when it does not apply, and the caller reads each match's time.
+   */
+  #bucketsByMinutes(phrase: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
+    const { from, to, span } = range;
+    if (range.logIds !== undefined || from === undefined || to === undefined || span === undefined || to <= from) return undefined;
+    const origin = bucket?.origin ?? from;
+    const width = bucket?.bucketMicros ?? to - from;
+    const rows = this.#db
+      .prepare('SELECT minute, log_id, min(min_seq) AS lo, max(max_seq) AS hi, sum(n) AS n FROM record_minutes WHERE minute >= ? AND minute <= ? GROUP BY minute, log_id')
+      .all(Math.floor(from / MINUTE_MICROS), Math.floor((to - 1) / MINUTE_MICROS)) as { minute: number; log_id: number; lo: number; hi: number; n: number }[];
+    if (rows.length > MAX_MINUTE_SPANS) return undefined;
+    const ridOf = this.#db.prepare('SELECT rid FROM records WHERE log_id = ? AND seq = ?').pluck();
+    const byMinute = new Map<number, { minute: number; lo: number; hi: number; n: number }>();
+    for (const r of rows) {
+      const lo = ridOf.get(r.log_id, r.lo) as number | undefined;
+      const hi = ridOf.get(r.log_id, r.hi) as number | undefined;
+      if (lo === undefined || hi === undefined) return undefined;
+      const m = byMinute.get(r.minute);
+      if (m === undefined) byMinute.set(r.minute, { minute: r.minute, lo, hi, n: r.n });
+      else byMinute.set(r.minute, { minute: r.minute, lo: Math.min(m.lo, lo), hi: Math.max(m.hi, hi), n: m.n + r.n });
+    }
+    const minutes = [...byMinute.values()].sort((a, b) => a.lo - b.lo);
+    // Minutes whose rids overlap (records stored out of time order): their rids say nothing; read every time.
+    for (let i = 1; i < minutes.length; i++) if (minutes[i]!.lo <= minutes[i - 1]!.hi) return undefined;
+    const bucketOf = (t: number): number => Math.floor((t - origin) / width);
+    const counts = new Map<number, number>();
+    const add = (b: number, n: number): void => void counts.set(b, (counts.get(b) ?? 0) + n);
+    const unsure: number[] = [];
+    const matches = this.#db
+      .prepare('SELECT rowid FROM record_text WHERE record_text MATCH ? AND rowid >= ? AND rowid <= ?')
+      .pluck()
+      .all(phrase, span.lo, Math.min(span.hi, through)) as number[];
+    let p = 0;
+    for (const rid of matches) {
+      while (p < minutes.length && minutes[p]!.hi < rid) p++;
+      const m = minutes[p];
+      if (m === undefined) break;
+      if (rid < m.lo) continue; // a record of a minute outside the range
+      const start = m.minute * MINUTE_MICROS;
+      const end = start + MINUTE_MICROS;
+      const sure = m.hi - m.lo + 1 === m.n && start >= from && end <= to && bucketOf(start) === bucketOf(end - 1);
+      if (sure) add(bucketOf(start), 1);
+      else unsure.push(rid);
+    }
+    const timeOf = this.#db.prepare('SELECT created_at FROM records WHERE rid = ?').pluck();
+    for (const rid of unsure) {
+      const t = timeOf.get(rid) as number | undefined;
+      if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
+    }
+    return [...counts].sort(([a], [b]) => a - b).map(([b, n]) => ({ b: bucket === undefined ? 0 : b, n }));
   }
 
   async countRecords(filter: RecordFilter): Promise<number> {
@@ -959,6 +1020,9 @@ const SQLITE_EVENT_ORDER: EventOrderDialect = {
  * up: a lookup is a random row read (~10 µs warm), a step of the walk an index entry (~0.3 µs).
  */
 const DENSE_TEXT_MATCHES = 4000;
+
+/** Minutes × logs of a range above which a text search's histogram reads each match's time instead (years of data). */
+const MAX_MINUTE_SPANS = 200_000;
 
 /** Orders strings by code point, as SQLite's BINARY collation of UTF-8 does. */
 function codePointOrder(a: string, b: string): number {
