@@ -10,6 +10,7 @@
 //   BENCH_REUSE        with BENCH_DIR: reuse the SQLite journal a previous run left there (no ingest, no raw
 //                      insert; query, page, proof, export and verify figures over the stored events)
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
+//   BENCH_PG_TEXT      1: the text search figures (as in step 3) over the PostgreSQL journal of step 7 too
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 //   BENCH_SDK_EVENTS   events sent through the SDK's producer, and as raw NDJSON batches beside it, each into a fresh
 //                      server (default 200,000; 0 skips)
@@ -346,7 +347,7 @@ async function measureTextSearch(url, headers, size, dbFile, runs = 10) {
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
-  report(`text search over ${fmt(size)} events, as the page sends it (p50 / p95 ms of ${runs}, warm; target < 100 ms):`);
+  report(`text search over ${fmt(size)} events${dbFile === undefined ? ' (PostgreSQL)' : ''}, as the page sends it (p50 / p95 ms of ${runs}, warm; target < 100 ms):`);
   report(`  ${'q, range'.padEnd(40)} ${'first 100 rows'.padStart(15)} ${'count+histogram'.padStart(17)}  matches`);
   for (const [label, q] of words) {
     for (const [rangeName, range] of ranges) {
@@ -412,6 +413,10 @@ async function ingestPostgres() {
   try {
     const { child, url } = await startServer({ TAMGA_DATABASE_URL: PG_URL, TAMGA_DATABASE_SCHEMA: schema, TAMGA_DATA_DIR: join(workDir, 'pg-data') });
     const seconds = await ingest(url, PG_EVENTS);
+    if (process.env.BENCH_PG_TEXT === '1') {
+      await searchIndexCatchUp(url, child);
+      await measureTextSearch(url, { authorization: `Bearer ${KEY}` }, PG_EVENTS);
+    }
     child.kill('SIGTERM');
     await once(child, 'exit');
     return PG_EVENTS / seconds;
