@@ -26,6 +26,7 @@ import type { ForwardingRuntime } from './forward/start-forwarding.js';
 import { startEvidence } from './evidence/start-evidence.js';
 import type { EvidenceRuntime } from './evidence/start-evidence.js';
 import { KeyRing } from './keys/key-ring.js';
+import { SubjectBackfill } from './journal/subject-backfill.js';
 import { DEFAULT_TLOG_CONFIG } from './tlog/tlog-config.js';
 import { WitnessSubmitter } from './tlog/witness-submitter.js';
 import { openAccessStore } from './store/open-access-store.js';
@@ -280,6 +281,11 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       );
     }
     if (options.searchIndex !== false) store.startSearchIndex?.((error) => http.log.error({ err: error }, 'search index: indexing failed; text searches scan meanwhile'));
+    // Records stored before the append filled `subject` get it from their catalogue rule, a slice at a time.
+    const subjects = new SubjectBackfill(store, journal.catalogs, {
+      onError: (error) => http.log.error({ err: error }, 'subject backfill failed; the user filter finds older sign-ins by userId only until the next start'),
+    });
+    subjects.start();
     const evidence = await startEvidence({
       journal,
       checkpointer,
@@ -291,6 +297,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
     try {
       await forwarding?.start();
     } catch (error) {
+      await subjects.stop();
       await retention.stop();
       await evidence.stop();
       await checkpointer.stop();
@@ -321,6 +328,7 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
         // First: workers save their progress while the store is open.
         await forwarding?.stop();
         await catalogs.stop();
+        await subjects.stop();
         await retention.stop();
         await evidence.stop();
         await checkpointer.stop();

@@ -111,6 +111,14 @@ export interface JournalStore {
   /** Brings the text index up to date now (tests, tools). */
   indexText?(): Promise<void>;
   /**
+   * One slice of the subject backfill (docs/decisions/0028-text-search-and-subjects.md): of the records the journal
+   * held when the backfill was first set up (those stored before `subject` was filled at append among them), the next
+   * `span` by rid are read, and each without `userId` and `subject` whose `subjectOf` names a user gets it as
+   * `subject` (the one change the append-only guard lets through besides erasure). Returns how many were filled and
+   * how many records are left to examine (0: done, for good).
+   */
+  backfillSubjects?(subjectOf: SubjectOf, span: number): Promise<{ filled: number; remaining: number }>;
+  /**
    * The erasure procedure (DESIGN.md §4): sets `entity_data`, `text` and `payload_salt` to NULL and `redacted`
    * to true on the selected records not yet erased, and changes nothing else. The append-only triggers let
    * exactly this UPDATE through. Returns the records it erased.
@@ -349,6 +357,9 @@ export interface EventListQuery {
   readonly offset: number;
   readonly limit: number;
 }
+
+/** The subject a stored record names by its tenant's catalogue rule, or null ({@link JournalStore.backfillSubjects}). */
+export type SubjectOf = (record: { readonly tenantId: string | null; readonly event: number; readonly entityData: string }) => string | null;
 
 /** How far a store's text index is behind its records ({@link JournalStore.searchIndexStatus}). */
 export interface SearchIndexStatus {

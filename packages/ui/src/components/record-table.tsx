@@ -46,7 +46,8 @@ interface RowProps {
 const RecordRow = memo(function RecordRow({ record: r, isExpanded, filter, onToggle, onFilter }: RowProps) {
   const detailId = `detail-${r.id}`;
   const entity = entityText(r.entityData);
-  const description = localized(catalogByCode.peek().get(r.event)?.description, lang.peek());
+  // `.value`, not peek(): rows render before the catalogue answers, and take its description when it does.
+  const description = localized(catalogByCode.value.get(r.event)?.description, lang.peek());
   const integrity = integrityOf(r);
   const gap = largeTimeGapMs(r);
   return (

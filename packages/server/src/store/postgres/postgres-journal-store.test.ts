@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
+import { CatalogSet, checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
 import type { JournalStore, RecordFilter } from '../../journal/journal-store.js';
+import { loadBuiltinCatalogDocuments } from '../../catalog/load-builtin-catalogs.js';
+import { TenantCatalog } from '../../catalog/tenant-catalog.js';
+import { SubjectBackfill } from '../../journal/subject-backfill.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../../test-support/postgres.js';
 import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
@@ -73,6 +76,48 @@ if (url === undefined) {
         { minute: minute + 1, count: 2 },
         { minute: minute + 3, count: 1 },
       ]);
+      await a.close();
+      await dropAndClose(b);
+    });
+
+    it('fills the subject of sign-ins stored before the append did, so the user filter finds them; signatures stay valid', async () => {
+      const schema = schemaName();
+      const a = await open(schema);
+      // Records as the earlier version wrote them: sign-ins naming the user only in entityData (text and object form),
+      // another code naming a login (no subject rule), a sign-in with a userId; no subject.
+      await a.append(
+        [
+          pendingRecord({ entityData: 'ivanov, tenantId=' }),
+          pendingRecord({ event: 2002, eventName: 'LoginUserNotExist', entityData: { login: 'ivanov', tenantId: null } }),
+          pendingRecord({ event: 8000, eventName: 'RoleCreated', entityData: { login: 'ivanov' } }),
+          pendingRecord({ entityData: 'ivanov, tenantId=', userId: 'petrov' }),
+        ],
+        testSealer(),
+      );
+      // Built by an older schema: no backfill state (and no schema_built row to match).
+      await a.pool.query('DROP TABLE subject_backfill');
+      await a.pool.query('DROP TABLE schema_built');
+      const b = await open(schema);
+      expect(await b.queryRecords({ userId: 'ivanov' }, 10)).toEqual([]);
+      // Appended after the upgrade without a subject (as a code without a rule would be): not the backfill's to fill.
+      await b.append([pendingRecord({ entityData: 'ivanov, tenantId=' })], testSealer());
+      const catalogs = { forTenant: () => TenantCatalog.ofSet(CatalogSet.of(loadBuiltinCatalogDocuments())) };
+      expect(await new SubjectBackfill(b, catalogs, { span: 3 }).run()).toBe(2);
+      const found = await b.queryRecords({ userId: 'ivanov' }, 10);
+      expect(found.map((r) => [r.seq, r.event, r.userId]).sort()).toEqual([
+        [0, 2001, null],
+        [1, 2002, null],
+      ]);
+      for (const record of found) expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
+      expect(await new SubjectBackfill(b, catalogs).run()).toBe(0);
+      expect((await b.pool.query('SELECT seq, subject FROM records WHERE subject IS NOT NULL ORDER BY seq')).rows).toEqual([
+        { seq: 0, subject: 'ivanov' },
+        { seq: 1, subject: 'ivanov' },
+      ]);
+      // The guard lets the backfill's UPDATE through and nothing more.
+      await expect(b.pool.query("UPDATE records SET subject = 'x' WHERE seq = 3")).rejects.toThrow(/append-only/);
+      await expect(b.pool.query("UPDATE records SET subject = 'x' WHERE seq = 0")).rejects.toThrow(/append-only/);
+      await expect(b.pool.query("UPDATE records SET subject = 'x', text = 'y' WHERE seq = 2")).rejects.toThrow(/append-only/);
       await a.close();
       await dropAndClose(b);
     });

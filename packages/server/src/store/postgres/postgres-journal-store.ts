@@ -14,6 +14,7 @@ import type {
   HistogramBucket,
   JournalStore,
   SearchIndexStatus,
+  SubjectOf,
   LegalHold,
   LogHead,
   MinuteCount,
@@ -1048,6 +1049,48 @@ export class PostgresJournalStore implements JournalStore {
   }
 
   #textIndexClient: pg.Client | undefined;
+
+  async backfillSubjects(subjectOf: SubjectOf, span: number): Promise<{ filled: number; remaining: number }> {
+    try {
+      return await this.#transaction(async (client) => {
+        // FOR UPDATE: the nodes sharing the database take the slices one after the other.
+        const state = (await client.query<{ through: string; until: string }>('SELECT through, until FROM subject_backfill WHERE id = 1 FOR UPDATE')).rows[0];
+        if (state === undefined) return { filled: 0, remaining: 0 };
+        const through = Number(state.through);
+        const until = Number(state.until);
+        const to = Math.min(until, through + span);
+        if (to <= through) return { filled: 0, remaining: 0 };
+        const rows = await client.query<{ rid: string; tenant_id: string | null; event: number; entity_data: string }>(
+          `SELECT rid, tenant_id, event, entity_data FROM records
+           WHERE rid > $1::bigint AND rid <= $2::bigint AND user_id IS NULL AND subject IS NULL AND entity_data IS NOT NULL`,
+          [through, to],
+        );
+        const rids: string[] = [];
+        const subjects: string[] = [];
+        for (const row of rows.rows) {
+          const subject = subjectOf({ tenantId: row.tenant_id, event: row.event, entityData: row.entity_data });
+          if (subject !== null) {
+            rids.push(row.rid);
+            subjects.push(subject);
+          }
+        }
+        const filled =
+          rids.length === 0
+            ? 0
+            : ((
+                await client.query(
+                  `UPDATE records r SET subject = v.subject FROM unnest($1::bigint[], $2::text[]) AS v(rid, subject)
+                   WHERE r.rid = v.rid AND r.user_id IS NULL AND r.subject IS NULL`,
+                  [rids, subjects],
+                )
+              ).rowCount ?? 0);
+        await client.query('UPDATE subject_backfill SET through = $1::bigint WHERE id = 1', [to]);
+        return { filled, remaining: until - to };
+      });
+    } catch (error) {
+      throw wrapPostgresError(error, 'fill the subjects of older records');
+    }
+  }
 
   async suggestUsers(prefix: string, tenants: TenantScope | undefined, limit: number): Promise<string[]> {
     try {

@@ -168,6 +168,16 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 
+-- The subject backfill (docs/decisions/0028-text-search-and-subjects.md): the records with rid in (through, until] are
+-- still to be examined; until is the newest record when the journal first had this table (later ones get their
+-- subject at append).
+CREATE TABLE IF NOT EXISTS subject_backfill (
+  id       INT PRIMARY KEY CHECK (id = 1),
+  through  BIGINT NOT NULL,
+  until    BIGINT NOT NULL
+);
+INSERT INTO subject_backfill (id, through, until) SELECT 1, 0, coalesce(max(rid), 0) FROM records ON CONFLICT (id) DO NOTHING;
+
 CREATE OR REPLACE FUNCTION tamga_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   RAISE EXCEPTION '% are append-only', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
@@ -198,9 +208,10 @@ BEGIN
 END
 $do$;
 
--- The one UPDATE allowed on records is the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md): it sets
--- entity_data, text and payload_salt to NULL and redacted to true on a record not yet erased, and every other
--- column (compared generically, so new columns are covered) stays as it was. The one DELETE allowed is the retention
+-- The UPDATEs allowed on records: the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md), which sets
+-- entity_data, text and payload_salt to NULL and redacted to true on a record not yet erased, and the subject backfill
+-- (decision 0028), which sets subject on a record that has neither user_id nor subject; every other column (compared
+-- generically, so new columns are covered) stays as it was. The one DELETE allowed is the retention
 -- procedure's (purgeSlice): its transaction sets tamga.purge_log and tamga.purge_cut (SET LOCAL, gone at its end), and
 -- only records of that log below that cut may go. A plain DELETE is refused.
 CREATE OR REPLACE FUNCTION tamga_records_guard() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -214,6 +225,10 @@ BEGIN
      AND NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL
      AND (to_jsonb(NEW) - 'entity_data' - 'text' - 'payload_salt' - 'redacted')
          = (to_jsonb(OLD) - 'entity_data' - 'text' - 'payload_salt' - 'redacted') THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.user_id IS NULL AND OLD.subject IS NULL AND NEW.subject IS NOT NULL
+     AND (to_jsonb(NEW) - 'subject') = (to_jsonb(OLD) - 'subject') THEN
     RETURN NEW;
   END IF;
   RAISE EXCEPTION 'records are append-only (only the erasure of a payload may update them)' USING ERRCODE = 'restrict_violation';

@@ -1,8 +1,12 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRecord, StoreError } from '@tamga/core';
+import { CatalogSet, checkRecord, StoreError } from '@tamga/core';
 import type { RecordFilter } from '../../journal/journal-store.js';
+import { loadBuiltinCatalogDocuments } from '../../catalog/load-builtin-catalogs.js';
+import { TenantCatalog } from '../../catalog/tenant-catalog.js';
+import { SubjectBackfill } from '../../journal/subject-backfill.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
@@ -51,6 +55,102 @@ describe('SqliteJournalStore', () => {
     expect(short.length).toBeGreaterThan(100);
     expect([...long].sort((x, y) => x - y)).toEqual(short);
     await b.close();
+  });
+
+  it('counts and draws a text search from the index and the records past it, per tenant and range; an older index is rebuilt', async () => {
+    const path = join(dir.path, 'text-counts.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    const HOUR = 3_600_000_000;
+    const make = (i: number) =>
+      pendingRecord({ createdAt: T + (i % 10) * HOUR + i, tenantId: i % 3 === 0 ? 'acme' : null, text: i % 4 === 0 ? `ОШИБКА ${i}` : `ok ${i}` });
+    const first = Array.from({ length: 400 }, (_, i) => make(i));
+    await a.append(first, testSealer());
+    await a.close();
+    // As an index of the version before, complete but without created_at and log_id. (Its DROP leaves the shadow table
+    // of the stored values, which only another connection may drop.)
+    for (const sql of [
+      'DROP TABLE record_text',
+      `DROP TABLE record_text_content;
+       CREATE VIRTUAL TABLE record_text USING fts5(text, entity, content='', contentless_delete=1, tokenize='trigram case_sensitive 0');
+       UPDATE record_text_state SET through = (SELECT max(rid) FROM records);`,
+    ]) {
+      const raw = new Database(path);
+      raw.exec(sql);
+      raw.close();
+    }
+    const b = new SqliteJournalStore({ path });
+    expect(await b.searchIndexStatus()).toMatchObject({ pending: 400 });
+    await b.indexText();
+    // Past the index: the tail, found by scanning.
+    const second = Array.from({ length: 100 }, (_, i) => make(400 + i));
+    await b.append(second, testSealer());
+    expect((await b.searchIndexStatus()).pending).toBe(100);
+    const all = [...first, ...second].filter((r) => r.text!.startsWith('ОШИБКА'));
+    const from = T + 2 * HOUR;
+    const to = T + 7 * HOUR;
+    const within = all.filter((r) => r.createdAt >= from && r.createdAt < to);
+    expect(await b.countRecords({ q: 'ошибка' })).toBe(all.length);
+    expect(await b.countRecords({ q: 'ошибка', from, to })).toBe(within.length);
+    expect(await b.countRecords({ q: 'ошибка', from, to, tenants: ['acme'] })).toBe(within.filter((r) => r.tenantId === 'acme').length);
+    expect(await b.countRecords({ q: 'ошибка', from, to, tenants: ['nobody'] })).toBe(0);
+    const buckets = await b.histogram({ q: 'ошибка', from, to, tenants: [null] }, HOUR);
+    const expected = new Map<number, number>();
+    for (const r of within.filter((x) => x.tenantId === null)) expected.set(from + Math.floor((r.createdAt - from) / HOUR) * HOUR, (expected.get(from + Math.floor((r.createdAt - from) / HOUR) * HOUR) ?? 0) + 1);
+    expect(buckets).toEqual([...expected].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count })));
+    // The page of the same search: every record of the range, newest first (index, rid span and tail alike).
+    const newestFirst = [...within].sort((x, y) => y.createdAt - x.createdAt).map((r) => r.id);
+    expect((await b.queryRecords({ q: 'ошибка', from, to }, 1000)).map((r) => r.id)).toEqual(newestFirst);
+    // Another filter beside q: counted among the records, the same way as before.
+    expect(await b.countRecords({ q: 'ошибка', from, to, ip: '10.0.0.24' })).toBe(within.length);
+    await b.indexText();
+    expect(await b.countRecords({ q: 'ошибка', from, to })).toBe(within.length);
+    await b.close();
+  });
+
+  it('draws a text search over records stored in time order from their rids, exactly, with unaligned buckets and late records', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'text-minutes.sqlite') });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    const MIN = 60_000_000;
+    // Three hours, a record every 7 s, in time order; every third holds the word. Two logs: a batch is stored log by
+    // log, so each batch holds one tenant to keep the rids in time order.
+    const records = Array.from({ length: 1543 }, (_, i) =>
+      pendingRecord({
+        createdAt: T + i * 7_000_000,
+        tenantId: i < 500 && Math.floor(i / 100) % 2 === 1 ? 'acme' : null,
+        text: i % 3 === 0 ? `ОШИБКА ${i}` : `ok ${i}`,
+      }),
+    );
+    for (let i = 0; i < records.length; i += 100) await store.append(records.slice(i, i + 100), testSealer());
+    await store.indexText();
+    const truth = (all: typeof records, from: number, to: number, origin: number, width: number) => {
+      const counts = new Map<number, number>();
+      for (const r of all) {
+        if (!r.text!.toLowerCase().includes('ошибка') || r.createdAt < from || r.createdAt >= to) continue;
+        const start = origin + Math.floor((r.createdAt - origin) / width) * width;
+        counts.set(start, (counts.get(start) ?? 0) + 1);
+      }
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
+    };
+    const from = T + 17 * MIN + 12_345_678;
+    const to = T + 161 * MIN + 3_000_001;
+    const check = async (all: typeof records) => {
+      for (const width of [5 * MIN, 7 * MIN + 500, 3_600_000_000]) {
+        expect(await store.histogram({ q: 'ошибка', from, to }, width, from)).toEqual(truth(all, from, to, from, width));
+      }
+      const total = truth(all, from, to, from, to - from).reduce((n, b) => n + b.count, 0);
+      expect(await store.countRecords({ q: 'ошибка', from, to })).toBe(total);
+    };
+    await check(records);
+    // Records stored late for minutes already written (back-dated): those minutes' rids no longer say their time.
+    const late = [
+      pendingRecord({ createdAt: T + 30 * MIN + 1, text: 'ошибка late 1' }),
+      pendingRecord({ createdAt: T + 90 * MIN + 2, text: 'ok late' }),
+    ];
+    await store.append(late, testSealer());
+    await store.indexText();
+    await check([...records, ...late]);
+    await store.close();
   });
 
   it('keeps committed records after the file is closed and reopened', async () => {
@@ -102,6 +202,49 @@ describe('SqliteJournalStore', () => {
     expect(() => b.database.exec('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1, pollable = 1 WHERE seq = 1')).toThrow(
       /append-only/,
     );
+    await b.close();
+  });
+
+  it('fills the subject of sign-ins stored before the append did, so the user filter finds them; signatures stay valid', async () => {
+    const path = join(dir.path, 'before-subject.sqlite');
+    const a = new SqliteJournalStore({ path });
+    // Records as the earlier version wrote them: sign-ins naming the user only in entityData (text and object form),
+    // another code naming a login (no subject rule), a sign-in with a userId; no subject column at all.
+    await a.append(
+      [
+        pendingRecord({ entityData: 'ivanov, tenantId=' }),
+        pendingRecord({ event: 2002, eventName: 'LoginUserNotExist', entityData: { login: 'ivanov', tenantId: null } }),
+        pendingRecord({ event: 8000, eventName: 'RoleCreated', entityData: { login: 'ivanov' } }),
+        pendingRecord({ entityData: 'ivanov, tenantId=', userId: 'petrov' }),
+      ],
+      testSealer(),
+    );
+    a.database.exec(
+      'DROP INDEX records_subject_time; DROP TRIGGER records_append_only_except_erasure; DROP TABLE subject_backfill; ALTER TABLE records DROP COLUMN subject;',
+    );
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    expect(await b.queryRecords({ userId: 'ivanov' }, 10)).toEqual([]);
+    // Appended after the upgrade without a subject (as a code without a rule would be): not the backfill's to fill.
+    await b.append([pendingRecord({ entityData: 'ivanov, tenantId=' })], testSealer());
+    const catalogs = { forTenant: () => TenantCatalog.ofSet(CatalogSet.of(loadBuiltinCatalogDocuments())) };
+    expect(await new SubjectBackfill(b, catalogs, { span: 3 }).run()).toBe(2);
+    const found = await b.queryRecords({ userId: 'ivanov' }, 10);
+    expect(found.map((r) => [r.seq, r.event, r.userId]).sort()).toEqual([
+      [0, 2001, null],
+      [1, 2002, null],
+    ]);
+    for (const record of found) expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
+    // Done for good: a second run examines nothing, and the record appended after the upgrade kept its NULL.
+    expect(await new SubjectBackfill(b, catalogs).run()).toBe(0);
+    expect(b.database.prepare('SELECT seq, subject FROM records WHERE subject IS NOT NULL ORDER BY seq').all()).toEqual([
+      { seq: 0, subject: 'ivanov' },
+      { seq: 1, subject: 'ivanov' },
+    ]);
+    // The trigger lets the backfill's UPDATE through and nothing more: no subject on a record with a userId, no change of one.
+    expect(() => b.database.exec("UPDATE records SET subject = 'x' WHERE seq = 3")).toThrow(/append-only/);
+    expect(() => b.database.exec("UPDATE records SET subject = 'x' WHERE seq = 0")).toThrow(/append-only/);
+    expect(() => b.database.exec("UPDATE records SET subject = 'x', text = 'y' WHERE seq = 2")).toThrow(/append-only/);
     await b.close();
   });
 

@@ -20,6 +20,12 @@ ALTER TABLE records ADD COLUMN pollable INTEGER;
 DROP TRIGGER IF EXISTS records_append_only_except_erasure;`;
 
 /**
+ * The append-only trigger of records before the subject backfill: dropped when found (by this text in it missing), so
+ * {@link SQLITE_SCHEMA} creates it again with the backfill's UPDATE allowed.
+ */
+export const SQLITE_SUBJECT_FILL_MARK = 'OLD.subject IS NULL AND NEW.subject IS NOT NULL';
+
+/**
  * Brings a journal made before `records.subject` existed up to date, like {@link SQLITE_ADD_POLLABLE}: the column
  * (NULL in the old rows: they are found by their userId) and the trigger, created again by the schema.
  */
@@ -180,20 +186,34 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 
--- The one UPDATE allowed on records is the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md): it sets
--- entity_data, text and payload_salt to NULL and redacted to 1 on a record not yet erased, and every other
--- column stays as it was. A new column of records MUST be added to this list.
+-- The subject backfill (docs/decisions/0028-text-search-and-subjects.md): the records with rid in (through, until] are
+-- still to be examined; until is the newest record when the journal first had this table (later ones get their
+-- subject at append).
+CREATE TABLE IF NOT EXISTS subject_backfill (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  through  INTEGER NOT NULL,
+  until    INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO subject_backfill (id, through, until) SELECT 1, 0, coalesce(max(rid), 0) FROM records;
+
+-- The UPDATEs allowed on records: the erasure of a payload (docs/decisions/0008-evidence-and-erasure.md), which sets
+-- entity_data, text and payload_salt to NULL and redacted to 1 on a record not yet erased, and the subject backfill,
+-- which sets subject on a record that has neither user_id nor subject. Every other column stays as it was. A new
+-- column of records MUST be added to these lists.
 DROP TRIGGER IF EXISTS records_append_only_update;
 CREATE TRIGGER IF NOT EXISTS records_append_only_except_erasure BEFORE UPDATE ON records
-  WHEN NOT (NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL AND NEW.redacted = 1
-    AND OLD.redacted = 0 AND NEW.rid IS OLD.rid AND NEW.log_id IS OLD.log_id AND NEW.seq IS OLD.seq AND NEW.id IS OLD.id
+  WHEN NOT (NEW.rid IS OLD.rid AND NEW.log_id IS OLD.log_id AND NEW.seq IS OLD.seq AND NEW.id IS OLD.id
     AND NEW.event IS OLD.event AND NEW.event_name IS OLD.event_name AND NEW.user_id IS OLD.user_id
     AND NEW.api_created_at IS OLD.api_created_at AND NEW.created_at IS OLD.created_at AND NEW.ip IS OLD.ip
     AND NEW.tenant_id IS OLD.tenant_id AND NEW.node_id IS OLD.node_id AND NEW.operation_key IS OLD.operation_key
     AND NEW.classified_event IS OLD.classified_event AND NEW.severity IS OLD.severity AND NEW.outcome IS OLD.outcome
     AND NEW.extra IS OLD.extra AND NEW.sig_kid IS OLD.sig_kid AND NEW.signature IS OLD.signature
     AND NEW.canonical IS OLD.canonical AND NEW.leaf_hash IS OLD.leaf_hash AND NEW.pollable IS OLD.pollable
-    AND NEW.subject IS OLD.subject AND NEW.ip_search IS OLD.ip_search)
+    AND NEW.ip_search IS OLD.ip_search
+    AND ((NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL AND NEW.redacted = 1
+          AND OLD.redacted = 0 AND NEW.subject IS OLD.subject)
+      OR (OLD.user_id IS NULL AND OLD.subject IS NULL AND NEW.subject IS NOT NULL AND NEW.entity_data IS OLD.entity_data
+          AND NEW.text IS OLD.text AND NEW.payload_salt IS OLD.payload_salt AND NEW.redacted IS OLD.redacted)))
   BEGIN SELECT RAISE(ABORT, 'records are append-only (only the erasure of a payload may update them)'); END;
 -- The one DELETE allowed on records is the retention procedure's (purgeSlice): in its transaction it writes the
 -- permit of the log's cut, deletes the records below it and removes the permit. A plain DELETE finds no permit.

@@ -12,8 +12,11 @@ import type { SearchIndexStatus } from '../../journal/journal-store.js';
  * far behind the index is. A journal made before the index existed is indexed the same way after the upgrade.
  */
 export const SQLITE_TEXT_INDEX_SCHEMA = `
+-- created_at and log_id are kept beside the trigrams (UNINDEXED, stored although the table is contentless): the count
+-- and histogram of a search that narrows only by time and tenant are read from here, never from the records.
 CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5(
-  text, entity, content='', contentless_delete=1, tokenize='trigram case_sensitive 0');
+  text, entity, created_at UNINDEXED, log_id UNINDEXED,
+  content='', contentless_delete=1, contentless_unindexed=1, tokenize='trigram case_sensitive 0');
 -- How far the follower got: every record with rid <= through is in record_text.
 CREATE TABLE IF NOT EXISTS record_text_state (
   id       INTEGER PRIMARY KEY CHECK (id = 1),
@@ -40,6 +43,24 @@ interface TextRow {
   entity_data: string | null;
 }
 
+/**
+ * Rids `[lo, hi]` holding every record of a time range (a superset: the index's doclists are read within it only, so a
+ * common word costs what it costs in the range, not in the whole journal).
+ */
+export interface RidSpan {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** What a search narrows by besides `q` when its count and histogram come from the index alone. */
+export interface IndexedRange {
+  readonly from: number | undefined;
+  readonly to: number | undefined;
+  /** The logs of the caller's tenants; undefined: every log. */
+  readonly logIds: readonly number[] | undefined;
+  readonly span: RidSpan | undefined;
+}
+
 /** Whether `text` or `entityData`'s JSON holds `needle` (already lower-case), ignoring case. */
 export function holdsText(row: { text: string | null; entity_data: string | null }, needle: string): boolean {
   return (row.text !== null && row.text.toLowerCase().includes(needle)) || (row.entity_data !== null && row.entity_data.toLowerCase().includes(needle));
@@ -56,8 +77,8 @@ export class SqliteTextIndex {
   readonly #stmt: {
     through: Database.Statement<[], { through: number }>;
     setThrough: Database.Statement<[number]>;
-    next: Database.Statement<[number, number], TextRow>;
-    insert: Database.Statement<[number, string | null, string | null]>;
+    next: Database.Statement<[number, number], TextRow & { created_at: number; log_id: number }>;
+    insert: Database.Statement<[number, string | null, string | null, number, number]>;
     lastRid: Database.Statement<[], { rid: number | null }>;
     firstPending: Database.Statement<[number], { api_created_at: number } | undefined>;
   };
@@ -72,12 +93,20 @@ export class SqliteTextIndex {
   constructor(db: Database.Database, { smallTail = SMALL_TAIL } = {}) {
     this.#db = db;
     this.#smallTail = smallTail;
+    const existing = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'record_text'").get() as { sql: string } | undefined;
+    if (existing !== undefined && !existing.sql.includes('contentless_unindexed')) {
+      // An index made before it kept created_at and log_id: built again from the first record, by the follower.
+      db.transaction(() => db.exec('DROP TABLE record_text; UPDATE record_text_state SET through = 0 WHERE id = 1')).immediate();
+    }
+    // A contentless FTS5 table's DROP leaves the shadow table of its UNINDEXED values behind (SQLite 3.53), and the
+    // next CREATE would fail on it.
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'record_text'").get() === undefined) db.exec('DROP TABLE IF EXISTS record_text_content');
     db.exec(SQLITE_TEXT_INDEX_SCHEMA);
     this.#stmt = {
       through: db.prepare('SELECT through FROM record_text_state WHERE id = 1'),
       setThrough: db.prepare('UPDATE record_text_state SET through = ? WHERE id = 1'),
-      next: db.prepare('SELECT rid, text, entity_data FROM records WHERE rid > ? ORDER BY rid LIMIT ?'),
-      insert: db.prepare('INSERT INTO record_text (rowid, text, entity) VALUES (?, ?, ?)'),
+      next: db.prepare('SELECT rid, text, entity_data, created_at, log_id FROM records WHERE rid > ? ORDER BY rid LIMIT ?'),
+      insert: db.prepare('INSERT INTO record_text (rowid, text, entity, created_at, log_id) VALUES (?, ?, ?, ?, ?)'),
       lastRid: db.prepare('SELECT max(rid) AS rid FROM records'),
       firstPending: db.prepare('SELECT api_created_at FROM records WHERE rid > ? ORDER BY rid LIMIT 1'),
     };
@@ -115,7 +144,7 @@ export class SqliteTextIndex {
         .transaction(() => {
           const through = this.#stmt.through.get()!.through;
           const rows = this.#stmt.next.all(through, max);
-          for (const row of rows) this.#stmt.insert.run(row.rid, row.text, row.entity_data);
+          for (const row of rows) this.#stmt.insert.run(row.rid, row.text, row.entity_data, row.created_at, row.log_id);
           if (rows.length > 0) this.#stmt.setThrough.run(rows[rows.length - 1]!.rid);
           return rows.length;
         })
@@ -190,8 +219,37 @@ export class SqliteTextIndex {
   }
 
   /** How many indexed records hold the FTS5 phrase (a doclist walk: milliseconds for tens of thousands). */
-  countMatches(phrase: string): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM record_text WHERE record_text MATCH ?').get(phrase) as { n: number }).n;
+  countMatches(phrase: string, span?: RidSpan): number {
+    const within = span === undefined ? '' : ' AND rowid >= ? AND rowid <= ?';
+    return (
+      this.#db.prepare(`SELECT count(*) AS n FROM record_text WHERE record_text MATCH ?${within}`).get(phrase, ...(span === undefined ? [] : [span.lo, span.hi])) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  /**
+   * Per bucket of `bucketMicros` from `origin` (one bucket without them), the records up to rid `through` that hold the
+   * FTS5 phrase in `range`: read from the index alone (the match's rids and their stored created_at and log_id), however many
+   * records the range holds.
+   */
+  matchBuckets(phrase: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] {
+    // rowid <= through: the records the index held when the caller read the tail after it, not one the follower added
+    // since. One lower and one upper bound of rowid, first: FTS5 seeks its doclists by the first of each it is given.
+    const clauses = ['record_text MATCH ?', 'rowid >= ?', 'rowid <= ?'];
+    const params: unknown[] = [phrase, range.span?.lo ?? 0, Math.min(through, range.span?.hi ?? through)];
+    if (range.from !== undefined) {
+      clauses.push('created_at >= ?');
+      params.push(range.from);
+    }
+    if (range.to !== undefined) {
+      clauses.push('created_at < ?');
+      params.push(range.to);
+    }
+    if (range.logIds !== undefined) clauses.push(`log_id IN (${range.logIds.length > 0 ? range.logIds.join(',') : 'NULL'})`);
+    const b = bucket === undefined ? '0' : 'CAST((created_at - ?) / ? AS INTEGER)';
+    const sql = `SELECT ${b} AS b, count(*) AS n FROM record_text WHERE ${clauses.join(' AND ')} GROUP BY b ORDER BY b`;
+    return this.#db.prepare(sql).all(...(bucket === undefined ? [] : [bucket.origin, bucket.bucketMicros]), ...params) as { b: number; n: number }[];
   }
 
   /** Removes erased records from the index (their text must not be found any more). */
