@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { BundleVerifier, verifiersFromKeys } from '@tamga/core';
 import type { NoteVerifier, VerificationReport } from '@tamga/core';
 import { readBundleHead } from './bundle-files.js';
-import { readLineChunks, splitLines } from './read-lines.js';
+import { forEachLine, readLineChunks } from './read-lines.js';
 import { STATUS_CODES } from './verify-protocol.js';
 import type { VerifyWorkerData, VerifyWorkerResult } from './verify-protocol.js';
 
@@ -43,7 +43,7 @@ export async function verifyBundleDir(dir: string, options: VerifyBundleDirOptio
   const workers = options.workers ?? (compiled && size >= WORKERS_FROM_BYTES ? Math.min(4, availableParallelism()) : 0);
   if (workers < 2) {
     for await (const chunk of readLineChunks(head.recordsPath)) {
-      for (const line of splitLines(chunk)) verifier.addLine(line);
+      forEachLine(chunk, (start, stop) => verifier.addLineBytes(chunk, start, stop));
     }
     return verifier.finish();
   }
@@ -89,9 +89,8 @@ export async function verifyBundleDir(dir: string, options: VerifyBundleDirOptio
           worker.once('error', reject);
         }),
       );
-      // A copy owns its memory, so it can be transferred (a chunk may share a pooled buffer).
-      const own = new Uint8Array(chunk);
-      worker.postMessage({ id, chunk: own }, [own.buffer]);
+      // The chunk owns its ArrayBuffer (readLineChunks): moved to the worker, not copied.
+      worker.postMessage({ id, chunk }, [chunk.buffer as ArrayBuffer]);
       // Keep at most two chunks per worker in flight.
       while (sent - fed > workers * 2) await feed();
     }

@@ -28,6 +28,7 @@ import { hashLeaf } from '../merkle/hasher.js';
 import type { IntegrityStatus } from '../record/record.js';
 import { parseBundleRecord } from './bundle-format.js';
 import type { BundleCheckpoint, BundleKeys, BundleManifest, BundleRecord } from './bundle-format.js';
+import { checkRecordBytes } from './record-bytes.js';
 import { checkExportedRecord } from './record-steps.js';
 import { rootWithTail } from './subtrees.js';
 
@@ -291,6 +292,16 @@ export class BundleVerifier {
   addLine(line: string): void {
     if (line.length === 0 || line.trim() === '') return;
     this.addChecked(checkRecordLine(line, this.#next, this.#manifest.origin, this.#keyFor));
+  }
+
+  /**
+   * Feeds the line `bytes[start, stop)` of `records.ndjson` (no newline): the same as {@link addLine} on its UTF-8
+   * text, without decoding or parsing the whole line when it is the exporter's own form of a valid record.
+   */
+  addLineBytes(bytes: Buffer, start: number, stop: number): void {
+    const fast = checkRecordBytes(bytes, start, stop, this.#manifest.origin, this.#keyFor);
+    if (fast === undefined) this.addLine(bytes.toString('utf8', start, stop));
+    else this.addChecked(fast);
   }
 
   /** Feeds one parsed record (in `seq` order). */
