@@ -27,18 +27,27 @@ parentPort?.on('message', (task: VerifyWorkerTask) => {
   const leaves = new Uint8Array(most * 32);
   const statuses = new Uint8Array(most);
   const problems: [number, CheckProblem][] = [];
+  const unreadable: [number, string][] = [];
   let n = 0;
   forEachLine(chunk, (start, stop) => {
     // The exporter's own lines of valid records on the fast path; any other line on the general one.
-    const checked =
-      checkRecordBytes(chunk, start, stop, data.origin, keyFor) ??
-      checkRecordLine(chunk.toString('utf8', start, stop), 0, data.origin, keyFor);
+    let checked = checkRecordBytes(chunk, start, stop, data.origin, keyFor);
+    if (checked === undefined) {
+      const text = chunk.toString('utf8', start, stop);
+      checked = checkRecordLine(text, 0, data.origin, keyFor);
+      if (checked.seq === null) {
+        // Unreadable: the main thread checks it again, knowing the seq it should hold (which the problem names).
+        unreadable.push([n, text]);
+        seqs[n++] = -1;
+        return;
+      }
+    }
     seqs[n] = checked.seq ?? -1;
     if (checked.leaf !== null) leaves.set(checked.leaf, n * 32);
     statuses[n] = STATUS_CODES.indexOf(checked.status);
     if (checked.problem !== undefined) problems.push([n, checked.problem]);
     n++;
   });
-  const result: VerifyWorkerResult = { id: task.id, count: n, seqs, leaves, statuses, problems };
+  const result: VerifyWorkerResult = { id: task.id, count: n, seqs, leaves, statuses, problems, unreadable };
   parentPort!.postMessage(result, [seqs.buffer, leaves.buffer, statuses.buffer]);
 });

@@ -355,6 +355,48 @@ export class BundleVerifier {
     }
   }
 
+  /**
+   * Feeds the outcomes of `count` consecutive lines given as columns, as worker threads send them: `seqs[i]`, its leaf
+   * at `leaves[32 i, 32 i + 32)`, its status `statusNames[statuses[i]]`, and the problems as `[line index, problem]` in
+   * line order. The same as {@link addChecked} on each line, without an object per record. A line whose record is
+   * unreadable comes as its text in `unreadable` (`[line index, text]`, its seq -1), fed through {@link addLine}: only
+   * here is the seq it should hold known, which its problem names.
+   */
+  addCheckedColumns(
+    count: number,
+    seqs: Float64Array,
+    leaves: Uint8Array,
+    statuses: Uint8Array,
+    statusNames: readonly IntegrityStatus[],
+    problems: readonly (readonly [number, CheckProblem])[],
+    unreadable: readonly (readonly [number, string])[] = [],
+  ): void {
+    let p = 0;
+    let u = 0;
+    for (let i = 0; i < count; i++) {
+      const seq = seqs[i]!;
+      const problem = p < problems.length && problems[p]![0] === i ? problems[p++]![1] : undefined;
+      if (u < unreadable.length && unreadable[u]![0] === i) {
+        this.addLine(unreadable[u++]![1]);
+        continue;
+      }
+      const status = statusNames[statuses[i]!]!;
+      if (problem === undefined && seq === this.#next && seq < this.#manifest.range.to && !this.#finished) {
+        // addChecked's path for a record in its place, inline.
+        this.#checked++;
+        this.#next = seq + 1;
+        this.#mark(seq, status);
+        if (this.#treeIntact) {
+          this.#range.append(leaves.subarray(i * 32, i * 32 + 32));
+          if (this.#expected.has(this.#range.size)) this.#checkRootAt(this.#range.size, () => this.#range.root());
+        }
+        continue;
+      }
+      const leaf = seq < 0 ? null : Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32);
+      this.addChecked({ seq: seq < 0 ? null : seq, leaf, status, ...(problem !== undefined && { problem }) });
+    }
+  }
+
   #problemOf(p: CheckProblem, fallbackSeq: number): void {
     this.#problem(p.code, p.reason, p.seq ?? fallbackSeq, p.message);
   }
