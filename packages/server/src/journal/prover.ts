@@ -39,7 +39,7 @@ export class Prover {
       });
     }
     const nodes = inclusionProofNodes(index, size);
-    return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids)) };
+    return { hashes: rehashProof(nodes, await this.#hashes(logId, nodes.ids, purgedTo)) };
   }
 
   /** Consistency proof between the trees of `size1` and `size2` leaves of log `logId`. */
@@ -66,14 +66,19 @@ export class Prover {
     return this.#hashes(logId, ids);
   }
 
-  async #hashes(logId: number, ids: readonly NodeId[]): Promise<Buffer[]> {
+  /** `cut`: the purge cut the caller just read, if it did (one query less: a round trip on PostgreSQL). */
+  async #hashes(logId: number, ids: readonly NodeId[], cut?: number): Promise<Buffer[]> {
+    let at = cut ?? (await this.#store.purgeState(logId))?.purgedTo ?? 0;
     for (let attempt = 1; ; attempt++) {
-      const cut = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
       try {
-        return await this.#resolveAll(logId, ids, cut);
+        return await this.#resolveAll(logId, ids, at);
       } catch (error) {
         // A purge slice moved the cut while the leaves were read: resolve again from the retained nodes.
-        if (attempt < 3 && ((await this.#store.purgeState(logId))?.purgedTo ?? 0) !== cut) continue;
+        const now = (await this.#store.purgeState(logId))?.purgedTo ?? 0;
+        if (attempt < 3 && now !== at) {
+          at = now;
+          continue;
+        }
         throw error;
       }
     }
