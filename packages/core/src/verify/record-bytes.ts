@@ -6,13 +6,12 @@
  * valid, with the same leaf; for any other line (another shape, a redacted record, a check that fails) it answers
  * `undefined` and the caller runs the general path, which gives the problem and its message.
  */
-import * as crypto from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { hashLeaf } from '../merkle/hasher.js';
 import { hasValidRecordSignature } from '../signature/record-hmac.js';
 import type { EntityData } from '../record/event-input.js';
 import type { CheckedLine } from './bundle-verifier.js';
-import { payloadDigestOf } from './record-steps.js';
+import { payloadDigestOf, sha256Hex } from './record-steps.js';
 
 const SEQ = Buffer.from('{"seq":');
 const CANONICAL = Buffer.from(',"canonical":"');
@@ -86,15 +85,6 @@ function nestedEnd(bytes: Uint8Array, at: number, end: number): number {
     }
   }
   return -1;
-}
-
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'hex') => string;
-const oneShot: OneShotHash | undefined =
-  typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto.hash as OneShotHash) : undefined;
-function sha256Hex(data: Uint8Array): string {
-  return oneShot === undefined
-    ? crypto.createHash('sha256').update(data).digest('hex')
-    : oneShot('sha256', data, 'hex');
 }
 
 /**

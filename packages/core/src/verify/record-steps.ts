@@ -36,6 +36,11 @@ export function payloadDigestOf(salt: Uint8Array, entityData: BundleRecord['enti
   return oneShot('sha256', data, 'hex');
 }
 
+/** SHA-256 of `data` as hex, in one shot where Node has it. */
+export function sha256Hex(data: Uint8Array): string {
+  return oneShot === undefined ? crypto.createHash('sha256').update(data).digest('hex') : oneShot('sha256', data, 'hex');
+}
+
 function fail(seq: number, reason: string, message: string): never {
   throw new VerificationError('RECORD_TAMPERED', `seq ${seq}: ${message}`, { seq, reason });
 }
