@@ -3,8 +3,13 @@ import type { NodeId } from '@tamga/core';
 import { STORED_LEVEL_STRIDE } from './journal-store.js';
 import type { JournalStore } from './journal-store.js';
 
-/** Node hashes of the upper levels a prover keeps (about 150 bytes each). */
+/** Node hashes of the upper levels a prover keeps besides {@link UpperTree} (about 150 bytes each). */
 const NODE_CACHE_SIZE = 4096;
+/**
+ * Level-{@link STORED_LEVEL_STRIDE} nodes up to which a log's upper levels are kept whole in memory: 65,536 of them
+ * (16.7 M leaves), 4 MiB with the levels above. Beyond, proofs read those nodes, and the LRU keeps the hot ones.
+ */
+const UPPER_MAX_NODES = 65_536;
 
 /** A proof as served: the hashes in order (RFC 9162 §2.1.3 / §2.1.4). */
 export interface Proof {
@@ -20,6 +25,7 @@ export interface Proof {
 export class Prover {
   readonly #store: JournalStore;
   readonly #cache = new NodeCache(NODE_CACHE_SIZE);
+  readonly #upper = new Map<number, { readonly tree: UpperTree; growing: Promise<void> }>();
 
   constructor(store: JournalStore) {
     this.#store = store;
@@ -93,12 +99,13 @@ export class Prover {
     const out: Buffer[] = new Array<Buffer>(ids.length);
     const wanted: Wanted[] = [];
     const below: Promise<void>[] = [];
+    const upper = await this.#upperFor(logId, ids);
     ids.forEach((id, i) => {
       if (id.level < STORED_LEVEL_STRIDE && id.index * 2 ** id.level < cut) {
         below.push(this.#resolve(logId, id, cut).then((hash) => void (out[i] = hash)));
         return;
       }
-      const cached = id.level >= STORED_LEVEL_STRIDE ? this.#cache.get(logId, id) : undefined;
+      const cached = id.level >= STORED_LEVEL_STRIDE ? (upper?.get(id.level, id.index) ?? this.#cache.get(logId, id)) : undefined;
       if (cached !== undefined) {
         out[i] = cached;
         return;
@@ -118,6 +125,29 @@ export class Prover {
     });
     await Promise.all(below);
     return out;
+  }
+
+  /**
+   * The upper levels of log `logId` in memory, first grown (from the stored level-{@link STORED_LEVEL_STRIDE} nodes it
+   * lacks) to cover the nodes of `ids` at those levels; undefined for a log too large to keep so.
+   */
+  async #upperFor(logId: number, ids: readonly NodeId[]): Promise<UpperTree | undefined> {
+    let need = 0;
+    for (const id of ids) if (id.level >= STORED_LEVEL_STRIDE) need = Math.max(need, (id.index + 1) * 2 ** (id.level - STORED_LEVEL_STRIDE));
+    let entry = this.#upper.get(logId);
+    if (need > UPPER_MAX_NODES || (entry?.tree.size ?? 0) >= need) return entry?.tree;
+    if (entry === undefined) {
+      entry = { tree: new UpperTree(), growing: Promise.resolve() };
+      this.#upper.set(logId, entry);
+    }
+    const { tree } = entry;
+    // One growth at a time per log; a failed read leaves the tree as it was, for the next proof to try again.
+    const step = entry.growing.then(async () => {
+      if (tree.size < need) tree.extend(await this.#store.readNodes(logId, STORED_LEVEL_STRIDE, tree.size, need));
+    });
+    entry.growing = step.catch(() => undefined);
+    await step;
+    return tree;
   }
 
   /**
@@ -193,6 +223,53 @@ function foldPerfect(rows: readonly Buffer[], from: number, to: number): Buffer 
     layer = next;
   }
   return layer[0]!;
+}
+
+/**
+ * Every complete node of a log from level {@link STORED_LEVEL_STRIDE} up, packed level by level: the stored nodes of
+ * that level, read once, and the levels above folded from them. A complete node never changes (the log is append-only
+ * and these levels are never purged), so the tree only grows, as proofs need more of it.
+ */
+class UpperTree {
+  /** `#levels[k]` holds the `#counts[k]` nodes of level `STORED_LEVEL_STRIDE + k`, 32 bytes each. */
+  readonly #levels: Buffer[] = [];
+  readonly #counts: number[] = [];
+
+  /** Nodes of the lowest kept level. */
+  get size(): number {
+    return this.#counts[0] ?? 0;
+  }
+
+  get(level: number, index: number): Buffer | undefined {
+    const k = level - STORED_LEVEL_STRIDE;
+    if (k < 0 || k >= this.#counts.length || index >= this.#counts[k]!) return undefined;
+    return this.#levels[k]!.subarray(index * 32, index * 32 + 32);
+  }
+
+  /** Appends the next nodes of the lowest level, and every node above they complete. */
+  extend(nodes: readonly Buffer[]): void {
+    for (const node of nodes) this.#push(0, node);
+    for (let k = 0; k < this.#counts.length; k++) {
+      // A parent is complete once both its children are.
+      while ((this.#counts[k + 1] ?? 0) * 2 + 2 <= this.#counts[k]!) {
+        const i = this.#counts[k + 1] ?? 0;
+        const level = this.#levels[k]!;
+        this.#push(k + 1, hashChildren(level.subarray(i * 64, i * 64 + 32), level.subarray(i * 64 + 32, i * 64 + 64)));
+      }
+    }
+  }
+
+  #push(k: number, hash: Uint8Array): void {
+    const count = this.#counts[k] ?? 0;
+    let level = this.#levels[k];
+    if (level === undefined || level.length < (count + 1) * 32) {
+      const grown = Buffer.allocUnsafe(Math.max(1024, (count + 1) * 64));
+      level?.copy(grown, 0, 0, count * 32);
+      this.#levels[k] = level = grown;
+    }
+    level.set(hash, count * 32);
+    this.#counts[k] = count + 1;
+  }
 }
 
 /**
