@@ -1,12 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { sealRecord } from '../record/record.js';
-import type { RecordFields } from '../record/record.js';
 import type { EntityData } from '../record/event-input.js';
 import { formatBundleRecord } from './bundle-format.js';
 import { checkRecordLine } from './bundle-verifier.js';
 import type { CheckedLine } from './bundle-verifier.js';
 import { checkRecordBytes } from './record-bytes.js';
+import { testRecordFields } from '../test-support/record-fields.js';
 
 const ORIGIN = 'test/ёлка';
 const HMAC = Buffer.alloc(32, 7);
@@ -27,27 +27,7 @@ function line(
   payload: [EntityData | null, string | null],
   options: { redacted?: boolean; noLeaf?: boolean } = {},
 ): string {
-  const fields: RecordFields = {
-    log: ORIGIN,
-    seq,
-    id: `0193a8f0-0000-7000-8000-${String(seq).padStart(12, '0')}`,
-    event: 2001,
-    eventName: 'Login',
-    entityData: payload[0],
-    userId: 'user1',
-    apiCreatedAt: 1_790_000_000_000_000,
-    createdAt: 1_790_000_000_000_000,
-    text: payload[1],
-    ip: '10.0.0.1',
-    tenantId: null,
-    nodeId: 'n1',
-    operationKey: null,
-    classifiedEvent: 1,
-    severity: 1,
-    outcome: null,
-    extra: {},
-    sigKid: 'hmac-1',
-  };
+  const fields = testRecordFields(seq, ORIGIN, { entityData: payload[0], text: payload[1], tenantId: null });
   const seal = sealRecord(fields, HMAC);
   return formatBundleRecord({
     seq,
