@@ -2,9 +2,11 @@
  * Evidence as a new user meets it, through the CLI commands: export a tenant's log, verify it offline, tamper
  * with the files, rotate both keys, erase a payload, verify a receipt alone.
  */
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEd25519Signer, formatCheckpoint, generateEd25519Key, parseCheckpoint, signNote } from '@tamga/core';
 import { startTestServer, TEST_API_KEY } from '../../../server/src/test-support/test-server.js';
@@ -13,6 +15,8 @@ import { exportBundle } from '../commands/export.js';
 import { keys } from '../commands/keys.js';
 import { verify } from '../commands/verify.js';
 import { verifyReceipt } from '../commands/verify-receipt.js';
+import { loadHmacKeys } from './bundle-files.js';
+import { verifyBundleDir } from './verify-bundle-dir.js';
 
 interface Sink extends NodeJS.WritableStream {
   text: string;
@@ -124,6 +128,36 @@ describe('tamga export + tamga verify', () => {
     expect(code).toBe(1);
     expect(report.status).toBe('tampered');
     expect(report.firstBadSeq).toBe(seq);
+  });
+
+  it('reports the same on worker threads (the compiled CLI on a large file) as on one thread, for every tamper', async () => {
+    // The compiled modules in a plain Node process, as the CLI runs them; chunks of 2 KiB spread the lines over both workers.
+    const dist = (path: string): string => new URL(`../../dist/evidence/${path}`, import.meta.url).href;
+    const onWorkers = async (dir: string): Promise<unknown> => {
+      const script = `const { verifyBundleDir } = await import(${JSON.stringify(dist('verify-bundle-dir.js'))});
+        const { loadHmacKeys } = await import(${JSON.stringify(dist('bundle-files.js'))});
+        const report = await verifyBundleDir(${JSON.stringify(dir)}, { hmacKeys: loadHmacKeys(${JSON.stringify(join(t.dataDir, 'keys'))}), workers: 2, chunkBytes: 2048 });
+        process.stdout.write(JSON.stringify(report));`;
+      const file = join(work, 'on-workers.mjs');
+      writeFileSync(file, script);
+      const { stdout } = await promisify(execFile)(process.execPath, [file]);
+      return JSON.parse(stdout);
+    };
+    const hmacKeys = loadHmacKeys(join(t.dataDir, 'keys'));
+    const edits: [string, (l: string[]) => string[]][] = [
+      ['none', (l) => l],
+      ['canonical', (l) => l.map((x, i) => (i === 17 ? x.replace(/"canonical":"(.)/, (_m, c: string) => `"canonical":"${c === 'e' ? 'f' : 'e'}`) : x))],
+      ['payload', (l) => l.map((x, i) => (i === 21 ? x.replace('login 21', 'login 2l') : x))],
+      ['signature', (l) => l.map((x, i) => (i === 3 ? x.replace(/"signature":"(.)/, (_m, c: string) => `"signature":"${c === 'a' ? 'b' : 'a'}`) : x))],
+      ['unreadable and reordered', (l) => l.map((x, i) => (i === 5 ? x.slice(0, 40) : i === 30 ? l[31]! : i === 31 ? l[30]! : x))],
+      ['deleted and repeated', (l) => [...l.slice(0, 8), ...l.slice(9, 12), l[11]!, ...l.slice(12)]],
+    ];
+    for (const [name, edit] of edits) {
+      const dir = tamperedCopy(bundle, `w-${name}`, edit);
+      const one = await verifyBundleDir(dir, { hmacKeys, workers: 0 });
+      expect(await onWorkers(dir), name).toEqual(JSON.parse(JSON.stringify(one)));
+      expect(one.status, name).toBe(name === 'none' ? 'valid' : 'tampered');
+    }
   });
 
   it('exits 1 for a checkpoint re-signed with a foreign key, and with pinned keys for a replaced keys.json', async () => {

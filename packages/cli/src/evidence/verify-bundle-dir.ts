@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { BundleVerifier, verifiersFromKeys } from '@tamga/core';
 import type { NoteVerifier, VerificationReport } from '@tamga/core';
 import { readBundleHead } from './bundle-files.js';
-import { readLineChunks, splitLines } from './read-lines.js';
+import { forEachLine, readLineChunks } from './read-lines.js';
 import { STATUS_CODES } from './verify-protocol.js';
 import type { VerifyWorkerData, VerifyWorkerResult } from './verify-protocol.js';
 
@@ -20,6 +20,8 @@ export interface VerifyBundleDirOptions {
    * file is large (the compiled CLI only; source runs, as in tests, use 0).
    */
   readonly workers?: number;
+  /** Bytes read per chunk of `records.ndjson` (default 4 MiB; tests make it small to spread a small file over workers). */
+  readonly chunkBytes?: number;
 }
 
 /** Records-file size above which worker threads pay off. */
@@ -42,8 +44,8 @@ export async function verifyBundleDir(dir: string, options: VerifyBundleDirOptio
   const { size } = statSync(head.recordsPath);
   const workers = options.workers ?? (compiled && size >= WORKERS_FROM_BYTES ? Math.min(4, availableParallelism()) : 0);
   if (workers < 2) {
-    for await (const chunk of readLineChunks(head.recordsPath)) {
-      for (const line of splitLines(chunk)) verifier.addLine(line);
+    for await (const chunk of readLineChunks(head.recordsPath, options.chunkBytes)) {
+      forEachLine(chunk, (start, stop) => verifier.addLineBytes(chunk, start, stop));
     }
     return verifier.finish();
   }
@@ -61,19 +63,9 @@ export async function verifyBundleDir(dir: string, options: VerifyBundleDirOptio
       const result = await pending.get(fed)!;
       pending.delete(fed);
       fed++;
-      for (let i = 0, p = 0; i < result.count; i++) {
-        const seq = result.seqs[i]!;
-        let problem;
-        if (p < result.problems.length && result.problems[p]![0] === i) problem = result.problems[p++]![1];
-        verifier.addChecked({
-          seq: seq < 0 ? null : seq,
-          leaf: seq < 0 ? null : Buffer.from(result.leaves.buffer, result.leaves.byteOffset + i * 32, 32),
-          status: STATUS_CODES[result.statuses[i]!]!,
-          ...(problem !== undefined && { problem }),
-        });
-      }
+      verifier.addCheckedColumns(result.count, result.seqs, result.leaves, result.statuses, STATUS_CODES, result.problems, result.unreadable);
     };
-    for await (const chunk of readLineChunks(head.recordsPath)) {
+    for await (const chunk of readLineChunks(head.recordsPath, options.chunkBytes)) {
       const id = sent++;
       const worker = pool[id % workers]!;
       pending.set(
@@ -89,9 +81,8 @@ export async function verifyBundleDir(dir: string, options: VerifyBundleDirOptio
           worker.once('error', reject);
         }),
       );
-      // A copy owns its memory, so it can be transferred (a chunk may share a pooled buffer).
-      const own = new Uint8Array(chunk);
-      worker.postMessage({ id, chunk: own }, [own.buffer]);
+      // The chunk owns its ArrayBuffer (readLineChunks): moved to the worker, not copied.
+      worker.postMessage({ id, chunk }, [chunk.buffer as ArrayBuffer]);
       // Keep at most two chunks per worker in flight.
       while (sent - fed > workers * 2) await feed();
     }

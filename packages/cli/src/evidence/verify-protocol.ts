@@ -22,8 +22,9 @@ export interface VerifyWorkerResult {
   readonly leaves: Uint8Array;
   readonly statuses: Uint8Array;
   readonly problems: readonly (readonly [number, CheckProblem])[];
+  /** The text of each line whose record is unreadable (its seq -1): the main thread knows which seq it should hold. */
+  readonly unreadable: readonly (readonly [number, string])[];
 }
 
 /** Status codes in {@link VerifyWorkerResult.statuses}. */
 export const STATUS_CODES: readonly IntegrityStatus[] = ['valid', 'tampered', 'redacted', 'unknown-key'];
-

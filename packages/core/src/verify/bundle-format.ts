@@ -13,6 +13,7 @@
  * edited byte can break a line's syntax), never a stray `TypeError`.
  */
 import { Buffer } from 'node:buffer';
+import { canonicalize } from '../canonical/canonical-json.js';
 import { VerificationError } from '../errors.js';
 import { HASH_SIZE } from '../merkle/hasher.js';
 import type { EntityData } from '../record/event-input.js';
@@ -291,17 +292,32 @@ export function toBundleRecord(raw: unknown, expectedSeq: number | null): Bundle
   };
 }
 
-/** The JSON line of a record in `records.ndjson` (what the exporter writes). */
+/**
+ * The JSON line of a record in `records.ndjson` (what the exporter writes). `entityData` is written in its canonical
+ * form (RFC 8785, as inside the payload digest), so a verifier can hash the line's own bytes of the payload instead
+ * of parsing and re-serializing it; any JSON form reads back to the same value.
+ */
 export function formatBundleRecord(r: BundleRecord): string {
-  return JSON.stringify({
+  const head = JSON.stringify({
     seq: r.seq,
     canonical: r.canonical.toString('base64'),
     leafHash: r.leafHash === null ? null : r.leafHash.toString('base64'),
     signature: r.signature,
     sigKid: r.sigKid,
-    entityData: r.entityData,
+  });
+  const tail = JSON.stringify({
     text: r.text,
     payloadSalt: r.payloadSalt === null ? null : r.payloadSalt.toString('base64'),
     redacted: r.redacted,
   });
+  return `${head.slice(0, -1)},"entityData":${entityJson(r.entityData)},${tail.slice(1)}`;
+}
+
+/** `entityData` as canonical JSON; as plain JSON when it has no canonical form (a stored value edited behind the log's back). */
+function entityJson(entityData: EntityData | null): string {
+  try {
+    return canonicalize(entityData ?? null);
+  } catch {
+    return JSON.stringify(entityData ?? null);
+  }
 }

@@ -13,6 +13,7 @@ import { verifyBundle } from './bundle-verifier.js';
 import type { BundleVerifierOptions } from './bundle-verifier.js';
 import { parseReceipt, RECEIPT_FORMAT, verifyReceipt } from './receipt.js';
 import { subtreesOf } from './subtrees.js';
+import { testRecordFields } from '../test-support/record-fields.js';
 
 const ORIGIN = 'test/acme';
 const HMAC = Buffer.alloc(32, 9);
@@ -21,27 +22,7 @@ const signer = createEd25519Signer('tamga-test', key.seed);
 const verifier = parseVerifierKey(formatVerifierKey('tamga-test', key.publicKey));
 
 function fields(seq: number): RecordFields {
-  return {
-    log: ORIGIN,
-    seq,
-    id: `0193a8f0-0000-7000-8000-${String(seq).padStart(12, '0')}`,
-    event: 2001,
-    eventName: 'Login',
-    entityData: { login: `user${seq}` },
-    userId: `user${seq}`,
-    apiCreatedAt: 1_790_000_000_000_000 + seq,
-    createdAt: 1_790_000_000_000_000 + seq,
-    text: seq % 3 === 0 ? 'hello' : null,
-    ip: '10.0.0.1',
-    tenantId: 'acme',
-    nodeId: 'n1',
-    operationKey: null,
-    classifiedEvent: 1,
-    severity: 1,
-    outcome: null,
-    extra: {},
-    sigKid: 'hmac-1',
-  };
+  return testRecordFields(seq, ORIGIN);
 }
 
 /** One log shared by all tests (sealing draws a random salt, so a record is sealed once). */

@@ -28,6 +28,7 @@ import { hashLeaf } from '../merkle/hasher.js';
 import type { IntegrityStatus } from '../record/record.js';
 import { parseBundleRecord } from './bundle-format.js';
 import type { BundleCheckpoint, BundleKeys, BundleManifest, BundleRecord } from './bundle-format.js';
+import { checkRecordBytes } from './record-bytes.js';
 import { checkExportedRecord } from './record-steps.js';
 import { rootWithTail } from './subtrees.js';
 
@@ -293,6 +294,16 @@ export class BundleVerifier {
     this.addChecked(checkRecordLine(line, this.#next, this.#manifest.origin, this.#keyFor));
   }
 
+  /**
+   * Feeds the line `bytes[start, stop)` of `records.ndjson` (no newline): the same as {@link addLine} on its UTF-8
+   * text, without decoding or parsing the whole line when it is the exporter's own form of a valid record.
+   */
+  addLineBytes(bytes: Buffer, start: number, stop: number): void {
+    const fast = checkRecordBytes(bytes, start, stop, this.#manifest.origin, this.#keyFor);
+    if (fast === undefined) this.addLine(bytes.toString('utf8', start, stop));
+    else this.addChecked(fast);
+  }
+
   /** Feeds one parsed record (in `seq` order). */
   addRecord(record: BundleRecord): void {
     this.addChecked(checkParsedRecord(record, this.#manifest.origin, this.#keyFor));
@@ -341,6 +352,48 @@ export class BundleVerifier {
     if (this.#treeIntact) {
       this.#range.append(checked.leaf);
       this.#checkRootAt(this.#range.size, () => this.#range.root());
+    }
+  }
+
+  /**
+   * Feeds the outcomes of `count` consecutive lines given as columns, as worker threads send them: `seqs[i]`, its leaf
+   * at `leaves[32 i, 32 i + 32)`, its status `statusNames[statuses[i]]`, and the problems as `[line index, problem]` in
+   * line order. The same as {@link addChecked} on each line, without an object per record. A line whose record is
+   * unreadable comes as its text in `unreadable` (`[line index, text]`, its seq -1), fed through {@link addLine}: only
+   * here is the seq it should hold known, which its problem names.
+   */
+  addCheckedColumns(
+    count: number,
+    seqs: Float64Array,
+    leaves: Uint8Array,
+    statuses: Uint8Array,
+    statusNames: readonly IntegrityStatus[],
+    problems: readonly (readonly [number, CheckProblem])[],
+    unreadable: readonly (readonly [number, string])[] = [],
+  ): void {
+    let p = 0;
+    let u = 0;
+    for (let i = 0; i < count; i++) {
+      const seq = seqs[i]!;
+      const problem = p < problems.length && problems[p]![0] === i ? problems[p++]![1] : undefined;
+      if (u < unreadable.length && unreadable[u]![0] === i) {
+        this.addLine(unreadable[u++]![1]);
+        continue;
+      }
+      const status = statusNames[statuses[i]!]!;
+      if (problem === undefined && seq === this.#next && seq < this.#manifest.range.to && !this.#finished) {
+        // addChecked's path for a record in its place, inline.
+        this.#checked++;
+        this.#next = seq + 1;
+        this.#mark(seq, status);
+        if (this.#treeIntact) {
+          this.#range.append(leaves.subarray(i * 32, i * 32 + 32));
+          if (this.#expected.has(this.#range.size)) this.#checkRootAt(this.#range.size, () => this.#range.root());
+        }
+        continue;
+      }
+      const leaf = seq < 0 ? null : Buffer.from(leaves.buffer, leaves.byteOffset + i * 32, 32);
+      this.addChecked({ seq: seq < 0 ? null : seq, leaf, status, ...(problem !== undefined && { problem }) });
     }
   }
 

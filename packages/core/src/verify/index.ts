@@ -2,5 +2,6 @@
 export * from './bundle-format.js';
 export * from './bundle-verifier.js';
 export * from './receipt.js';
+export * from './record-bytes.js';
 export * from './record-steps.js';
 export * from './subtrees.js';

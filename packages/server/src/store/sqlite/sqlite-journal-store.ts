@@ -92,6 +92,9 @@ export class SqliteJournalStore implements JournalStore {
   readonly #stmt: {
     getLog: Database.Statement<[string], LogRow>;
     touchReadiness: Database.Statement<[number]>;
+    readLeaves: Database.Statement<[number, number, number], Buffer>;
+    readNodes: Database.Statement<[number, number, number, number], Buffer>;
+    purgeState: Database.Statement<[number], PurgeRow>;
   };
 
   constructor(config: SqliteJournalStoreConfig) {
@@ -138,6 +141,12 @@ export class SqliteJournalStore implements JournalStore {
         touchReadiness: this.#db.prepare(
           'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
         ),
+        // Prepared once: a proof reads a few ranges, and preparing cost as much as reading 100 rows.
+        readLeaves: this.#db.prepare<[number, number, number], Buffer>('SELECT leaf_hash FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq').pluck(),
+        readNodes: this.#db
+          .prepare<[number, number, number, number], Buffer>('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx')
+          .pluck(),
+        purgeState: this.#db.prepare<[number], PurgeRow>('SELECT * FROM log_purges WHERE log_id = ?'),
       };
     } catch (error) {
       throw this.#wrap(error, 'open the database');
@@ -651,18 +660,11 @@ export class SqliteJournalStore implements JournalStore {
 
   readNodes(logId: number, level: number, from: number, to: number): Promise<Buffer[]> {
     try {
-      const rows =
-        level === 0
-          ? (this.#db
-              .prepare('SELECT leaf_hash AS hash FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq')
-              .all(logId, from, to) as { hash: Buffer }[])
-          : (this.#db
-              .prepare('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx')
-              .all(logId, level, from, to) as { hash: Buffer }[]);
-      if (rows.length !== to - from) {
+      const hashes = level === 0 ? this.#stmt.readLeaves.all(logId, from, to) : this.#stmt.readNodes.all(logId, level, from, to);
+      if (hashes.length !== to - from) {
         throw new StoreError('STORE_FAILED', `Merkle nodes missing at level ${level} [${from}, ${to}) of log ${logId}`);
       }
-      return Promise.resolve(rows.map((r) => r.hash));
+      return Promise.resolve(hashes);
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'read Merkle nodes'));
     }
@@ -840,9 +842,7 @@ export class SqliteJournalStore implements JournalStore {
 
   purgeState(logId: number): Promise<PurgeState | undefined> {
     try {
-      const row = this.#db.prepare('SELECT * FROM log_purges WHERE log_id = ?').get(logId) as
-        | { log_id: number; purged_to: number; root_at_cut: Buffer; newest_purged: number; updated_at: number }
-        | undefined;
+      const row = this.#stmt.purgeState.get(logId);
       return Promise.resolve(
         row && { logId: row.log_id, purgedTo: row.purged_to, rootAtCut: row.root_at_cut, newestPurged: row.newest_purged, updatedAt: row.updated_at },
       );
@@ -1069,6 +1069,14 @@ function hasText(filter: RecordFilter): filter is RecordFilter & { readonly q: s
 
 /** ⌊created_at / 60 s⌋ in SQL, for negative times too (as SQLITE_BACKFILL_MINUTES). */
 const MINUTE_OF = '(created_at - ((created_at % 60000000) + 60000000) % 60000000) / 60000000';
+
+interface PurgeRow {
+  log_id: number;
+  purged_to: number;
+  root_at_cut: Buffer;
+  newest_purged: number;
+  updated_at: number;
+}
 
 interface HoldRow {
   id: string;
