@@ -311,19 +311,43 @@ async function ingestPostgres() {
     console.log(`PostgreSQL not reachable at ${PG_URL} (${error.message}): PostgreSQL ingest not measured`);
     return undefined;
   }
+  // CPU of the database sessions of one server (their application_name is `tamga <node id>`), µs, by backend; read
+  // from /proc, so only when PostgreSQL runs on this machine (undefined otherwise).
+  const backendsCpu = async (nodeId) => {
+    const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`tamga ${nodeId}`]);
+    const cpu = new Map();
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        cpu.set(pid, (Number(fields[11]) + Number(fields[12])) * 10_000);
+      } catch {
+        return undefined;
+      }
+    }
+    return cpu;
+  };
   const run = async (name, tenants) => {
     const schema = `tamga_bench_${name}_${process.pid}`;
+    const nodeId = `bench-${name}-${process.pid}`;
     try {
-      const { child, url } = await startServer({ TAMGA_DATABASE_URL: PG_URL, TAMGA_DATABASE_SCHEMA: schema, TAMGA_DATA_DIR: join(workDir, `pg-data-${name}`) });
+      const { child, url } = await startServer({
+        TAMGA_DATABASE_URL: PG_URL,
+        TAMGA_DATABASE_SCHEMA: schema,
+        TAMGA_DATA_DIR: join(workDir, `pg-data-${name}`),
+        TAMGA_NODE_ID: nodeId,
+      });
       try {
         const cpu0 = await cpuOf(child);
+        const db0 = await backendsCpu(nodeId);
         const t0 = performance.now();
         const each = Math.floor(PG_EVENTS / tenants.length);
         await Promise.all(tenants.map((tenant) => ingest(url, each, tenant)));
         const seconds = (performance.now() - t0) / 1000;
         const cpu1 = await cpuOf(child);
+        const db1 = await backendsCpu(nodeId);
         const events = each * tenants.length;
-        return { events, rate: events / seconds, cpu: (cpu1.cpu - cpu0.cpu) / events, inFlight: CONCURRENCY * tenants.length };
+        const dbCpu = db0 === undefined || db1 === undefined ? undefined : [...db1].reduce((sum, [pid, us]) => sum + us - (db0.get(pid) ?? 0), 0) / events;
+        return { events, rate: events / seconds, cpu: (cpu1.cpu - cpu0.cpu) / events, dbCpu, inFlight: CONCURRENCY * tenants.length };
       } finally {
         child.kill('SIGTERM');
         await once(child, 'exit');
@@ -704,7 +728,10 @@ async function main() {
   if (EVENTS > 0 || REUSE) await sqliteSteps();
   const pgIngest = await ingestPostgres();
   if (pgIngest !== undefined) {
-    const line = (r) => `${fmt(r.rate)} events/s, server CPU ${r.cpu.toFixed(1)} µs/event (${fmt(r.events)} events, ${r.inFlight} requests in flight)`;
+    const line = (r) =>
+      `${fmt(r.rate)} events/s, server CPU ${r.cpu.toFixed(1)} µs/event` +
+      (r.dbCpu === undefined ? '' : ` + its PostgreSQL sessions ${r.dbCpu.toFixed(1)} µs/event`) +
+      ` (${fmt(r.events)} events, ${r.inFlight} requests in flight)`;
     report(`ingest over HTTP to PostgreSQL, 1 tenant: ${line(pgIngest.one)}   (target >= 25,000)`);
     report(`ingest over HTTP to PostgreSQL, ${PG_TENANTS} tenants in parallel: ${line(pgIngest.many)}, ${(pgIngest.many.rate / pgIngest.one.rate).toFixed(2)}× 1 tenant's rate`);
   }

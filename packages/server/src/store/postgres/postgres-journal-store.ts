@@ -273,7 +273,10 @@ interface Sealed {
   readonly roots: Map<string, Buffer>;
 }
 
-/** A log head was not what an append on a tail sealed against; `moved` when the database's head differed. */
+/**
+ * An append on the tails that must be done the locked way: a log head was not what it sealed against (`moved` when
+ * the database's head differed), or the batch needs the ids' lookup.
+ */
 class TailMissed extends Error {
   constructor(
     readonly key: string,
@@ -570,7 +573,15 @@ export class PostgresJournalStore implements JournalStore {
     states: readonly LogState[],
     sealer: Sealer,
   ): Promise<AppendResult[]> {
-    const repeats = await this.#findRepeats(client, records);
+    // No lookup of the ids: the insert's unique index refuses a stored one, and the locked way then looks them up (a
+    // retry is rare; a new batch saves a round trip and an index probe per record). Repeats within the batch are
+    // found here; a conflict among them is reported by the locked way too, with any conflicts with stored events.
+    let repeats: ReturnType<typeof findRepeats>;
+    try {
+      repeats = findRepeats(records, new Map());
+    } catch {
+      throw new TailMissed('', false);
+    }
     // From here to the tails' advance, nothing awaits: batches seal one after another on the tail the previous left.
     const heads = new Map<string, Head>();
     const taken: { state: LogState; tail: Tail }[] = [];
