@@ -1,6 +1,6 @@
 // `npm run bench`: ingest and query figures of Tamga on embedded SQLite, side by side with the raw insert rate
 // of the same rows into an index-free table, in one run. Settings (environment):
-//   BENCH_EVENTS       events appended over HTTP (default 1,000,000); 0 skips the SQLite steps 1-7 (ingest, reads, raw
+//   BENCH_EVENTS       events appended over HTTP (default 1,000,000); 0 skips the SQLite steps (ingest, reads, raw
 //                      rate), e.g. to measure PostgreSQL alone
 //   BENCH_BATCH        events per NDJSON request (default 1,000)
 //   BENCH_CONCURRENCY  requests in flight (default 2)
