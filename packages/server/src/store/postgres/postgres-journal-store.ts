@@ -501,6 +501,7 @@ export class PostgresJournalStore implements JournalStore {
       }
     }
     this.#logIds.clear();
+    this.#logStates.clear();
   }
 
   /** Runs `fn` in a transaction on one pooled connection; rolls back on error. */
