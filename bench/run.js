@@ -1,6 +1,7 @@
 // `npm run bench`: ingest and query figures of Tamga on embedded SQLite, side by side with the raw insert rate
 // of the same rows into an index-free table, in one run. Settings (environment):
-//   BENCH_EVENTS       events appended over HTTP (default 1,000,000)
+//   BENCH_EVENTS       events appended over HTTP (default 1,000,000); 0 skips the SQLite steps (ingest, reads, raw
+//                      rate), e.g. to measure PostgreSQL alone
 //   BENCH_BATCH        events per NDJSON request (default 1,000)
 //   BENCH_CONCURRENCY  requests in flight (default 2)
 //   BENCH_DIR          working directory (default a fresh temporary one, removed afterwards)
@@ -9,8 +10,10 @@
 //                      for journals of 10 M events. The text index is caught up by the server afterwards (timed)
 //   BENCH_REUSE        with BENCH_DIR: reuse the SQLite journal a previous run left there (no ingest, no raw
 //                      insert; query, page, proof, export and verify figures over the stored events)
-//   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips)
-//   BENCH_PG_TEXT      1: the text search figures (as in step 3) over the PostgreSQL journal of step 7 too
+//   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips): into one tenant, then spread
+//                      over BENCH_PG_TENANTS tenants appending in parallel (each with BENCH_CONCURRENCY in flight)
+//   BENCH_PG_TENANTS   tenants of the parallel PostgreSQL ingest (default 4)
+//   BENCH_PG_TEXT      1: the text search figures (as in step 3) over the one-tenant PostgreSQL journal of step 7 too
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 //   BENCH_SDK_EVENTS   events sent through the SDK's producer, and as raw NDJSON batches beside it, each into a fresh
 //                      server (default 200,000; 0 skips)
@@ -45,6 +48,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
+const PG_TENANTS = Number(process.env.BENCH_PG_TENANTS ?? 4);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SDK_EVENTS = Number(process.env.BENCH_SDK_EVENTS ?? 200_000);
 const FORWARD = process.env.BENCH_FORWARD !== '0';
@@ -399,10 +403,13 @@ async function backendCpu(client, nodeId) {
   return micros;
 }
 
-/** PostgreSQL ingest over HTTP in a fresh schema, dropped afterwards; undefined when PostgreSQL is unreachable. */
+/**
+ * PostgreSQL ingest over HTTP, each run into a fresh schema dropped afterwards: PG_EVENTS into one tenant, then
+ * PG_EVENTS spread over PG_TENANTS tenants appending in parallel. Rate and the Tamga server's CPU per event (every
+ * thread; the database server's CPU is not in it). Undefined when PostgreSQL is unreachable.
+ */
 async function ingestPostgres() {
   if (PG_EVENTS <= 0) return undefined;
-  const schema = `tamga_bench_${process.pid}`;
   const client = new pg.Client({ connectionString: PG_URL });
   try {
     await client.connect();
@@ -410,18 +417,60 @@ async function ingestPostgres() {
     console.log(`PostgreSQL not reachable at ${PG_URL} (${error.message}): PostgreSQL ingest not measured`);
     return undefined;
   }
-  try {
-    const { child, url } = await startServer({ TAMGA_DATABASE_URL: PG_URL, TAMGA_DATABASE_SCHEMA: schema, TAMGA_DATA_DIR: join(workDir, 'pg-data') });
-    const seconds = await ingest(url, PG_EVENTS);
-    if (process.env.BENCH_PG_TEXT === '1') {
-      await searchIndexCatchUp(url, child);
-      await measureTextSearch(url, { authorization: `Bearer ${KEY}` }, PG_EVENTS);
+  // CPU of the database sessions of one server (their application_name is `tamga <node id>`), µs, by backend; read
+  // from /proc, so only when PostgreSQL runs on this machine (undefined otherwise).
+  const backendsCpu = async (nodeId) => {
+    const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [`tamga ${nodeId}`]);
+    const cpu = new Map();
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        cpu.set(pid, (Number(fields[11]) + Number(fields[12])) * 10_000);
+      } catch {
+        return undefined;
+      }
     }
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-    return PG_EVENTS / seconds;
+    return cpu;
+  };
+  const run = async (name, tenants) => {
+    const schema = `tamga_bench_${name}_${process.pid}`;
+    const nodeId = `bench-${name}-${process.pid}`;
+    try {
+      const { child, url } = await startServer({
+        TAMGA_DATABASE_URL: PG_URL,
+        TAMGA_DATABASE_SCHEMA: schema,
+        TAMGA_DATA_DIR: join(workDir, `pg-data-${name}`),
+        TAMGA_NODE_ID: nodeId,
+      });
+      try {
+        const cpu0 = await cpuOf(child);
+        const db0 = await backendsCpu(nodeId);
+        const t0 = performance.now();
+        const each = Math.floor(PG_EVENTS / tenants.length);
+        await Promise.all(tenants.map((tenant) => ingest(url, each, tenant)));
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu1 = await cpuOf(child);
+        const db1 = await backendsCpu(nodeId);
+        const events = each * tenants.length;
+        if (process.env.BENCH_PG_TEXT === '1' && tenants.length === 1) {
+          await searchIndexCatchUp(url, child);
+          await measureTextSearch(url, { authorization: `Bearer ${KEY}` }, events);
+        }
+        const dbCpu = db0 === undefined || db1 === undefined ? undefined : [...db1].reduce((sum, [pid, us]) => sum + us - (db0.get(pid) ?? 0), 0) / events;
+        return { events, rate: events / seconds, cpu: (cpu1.cpu - cpu0.cpu) / events, dbCpu, inFlight: CONCURRENCY * tenants.length };
+      } finally {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  };
+  try {
+    const one = await run('one', [undefined]);
+    const many = await run('many', Array.from({ length: PG_TENANTS }, (_, i) => `bench-${i + 1}`));
+    return { one, many };
   } finally {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
   }
 }
@@ -640,7 +689,8 @@ async function ingestNdjsonFile(url, file) {
   return (performance.now() - t0) / 1000;
 }
 
-async function main() {
+/** Steps 1-7 on SQLite: ingest, reads, export and verification, the raw insert rate. */
+async function sqliteSteps() {
   console.log(
     REUSE
       ? `Tamga benchmark over the journal kept in ${workDir} (no ingest), SQLite (WAL, synchronous=FULL)`
@@ -800,8 +850,19 @@ async function main() {
     report(`ratio HTTP / raw: ${(httpRate / rawRate).toFixed(2)}   (targets: >= 100,000 events/s and >= 0.50)`);
     report(`CPU per event, Tamga's server / raw INSERT: ${(ingestCpu.all / rawCpu).toFixed(1)}`);
   }
-  const pgRate = await ingestPostgres();
-  if (pgRate !== undefined) report(`ingest over HTTP to PostgreSQL, ${fmt(PG_EVENTS)} events: ${fmt(pgRate)} events/s   (target >= 30,000)`);
+}
+
+async function main() {
+  if (EVENTS > 0 || REUSE) await sqliteSteps();
+  const pgIngest = await ingestPostgres();
+  if (pgIngest !== undefined) {
+    const line = (r) =>
+      `${fmt(r.rate)} events/s, server CPU ${r.cpu.toFixed(1)} µs/event` +
+      (r.dbCpu === undefined ? '' : ` + its PostgreSQL sessions ${r.dbCpu.toFixed(1)} µs/event`) +
+      ` (${fmt(r.events)} events, ${r.inFlight} requests in flight)`;
+    report(`ingest over HTTP to PostgreSQL, 1 tenant: ${line(pgIngest.one)}   (target >= 25,000)`);
+    report(`ingest over HTTP to PostgreSQL, ${PG_TENANTS} tenants in parallel: ${line(pgIngest.many)}, ${(pgIngest.many.rate / pgIngest.one.rate).toFixed(2)}× 1 tenant's rate`);
+  }
 
   // 8. The SDK's producer beside raw HTTP batches, each into a fresh server.
   const sdk = await sdkVersusRaw();

@@ -213,6 +213,80 @@ if (url === undefined) {
       await dropAndClose(nodeB);
     });
 
+    /** Every seq of the tenant's log stored once, 0 to size - 1, the head's root that of all leaves, and the level-8 nodes right. */
+    async function expectWholeLog(store: PostgresJournalStore, tenant: string, size: number): Promise<void> {
+      const log = (await store.getLog(tenant))!;
+      expect(log.size).toBe(size);
+      const seqs = await store.pool.query<{ seq: number }>('SELECT seq FROM records WHERE log_id = $1 ORDER BY seq', [log.logId]);
+      expect(seqs.rows.map((r) => r.seq)).toEqual(Array.from({ length: size }, (_, i) => i));
+      const leaves = await store.readNodes(log.logId, 0, 0, size);
+      expect(log.rootHash.equals(rootFromLeaves(leaves))).toBe(true);
+      const nodes = await store.readNodes(log.logId, 8, 0, Math.floor(size / 256));
+      expect(nodes).toHaveLength(Math.floor(size / 256));
+      nodes.forEach((node, i) => expect(node.equals(rootFromLeaves(leaves.slice(i * 256, (i + 1) * 256)))).toBe(true));
+    }
+
+    it('keeps one node\'s concurrent batches to one tenant contiguous, one id repeated across them stored once', async () => {
+      const store = await open(schemaName(), 8);
+      await store.append([pendingRecord({ tenantId: 'busy' })], testSealer());
+      const shared = pendingRecord({ tenantId: 'busy' });
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, b) =>
+          store.append(
+            Array.from({ length: 40 }, (_, i) => (i === 20 && b % 4 === 0 ? shared : pendingRecord({ tenantId: 'busy' }))),
+            testSealer(),
+          ),
+        ),
+      );
+      const sharedResults = results.flat().filter((r) => r.id === shared.id);
+      expect(sharedResults.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(new Set(sharedResults.map((r) => r.seq)).size).toBe(1);
+      const stored = 1 + 16 * 40 - 3;
+      expect(results.flat().filter((r) => !r.duplicate).map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: stored - 1 }, (_, i) => i + 1));
+      await expectWholeLog(store, 'busy', stored);
+      await dropAndClose(store);
+    });
+
+    it('refuses a batch the database fails whole while the batches behind it, sealed after it, are all stored', async () => {
+      const store = await open(schemaName(), 8);
+      await store.append([pendingRecord({ tenantId: 'failing' })], testSealer());
+      // A failure the database raises in the middle of the insert, as a full disk or a constraint would.
+      await store.pool.query(`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.text = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`);
+      await store.pool.query('CREATE TRIGGER boom BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION boom()');
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, b) =>
+          store.append(
+            Array.from({ length: 30 }, (_, i) => pendingRecord({ tenantId: 'failing', text: b % 5 === 2 && i === 29 ? 'boom' : null })),
+            testSealer(),
+          ),
+        ),
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 12 }, (_, b) => (b % 5 === 2 ? 'rejected' : 'fulfilled')));
+      await expectWholeLog(store, 'failing', 1 + 10 * 30);
+      await dropAndClose(store);
+    });
+
+    it('appends to one tenant while another tenant\'s log head is held by a transaction', async () => {
+      const store = await open();
+      for (const tenant of ['held', 'free']) await store.append([pendingRecord({ tenantId: tenant })], testSealer());
+      const holder = new pg.Client({ connectionString: url, options: `-c search_path=${store.schema}` });
+      await holder.connect();
+      try {
+        await holder.query("BEGIN; SELECT * FROM logs WHERE tenant_key = 'held' FOR UPDATE");
+        const held = store.append([pendingRecord({ tenantId: 'held' })], testSealer());
+        const [free] = await store.append([pendingRecord({ tenantId: 'free' })], testSealer());
+        expect(free!.seq).toBe(1);
+        const late = await Promise.race([held.then(() => 'stored'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 300))]);
+        expect(late).toBe('waiting');
+        await holder.query('COMMIT');
+        expect((await held)[0]!.seq).toBe(1);
+      } finally {
+        await holder.end();
+      }
+      await dropAndClose(store);
+    });
+
     it('stores an id raced by two nodes into two tenants once, and refuses the other batch whole with ID_CONFLICT', async () => {
       const schema = schemaName();
       const nodeA = await open(schema);

@@ -233,6 +233,15 @@ const UPDATE_LOGS = `UPDATE logs AS l SET size = u.size, root_hash = u.root_hash
 FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS u(log_id, size, root_hash, frontier)
 WHERE l.log_id = u.log_id`;
 
+/**
+ * Advances a log head if it is still the one a batch sealed against. The row is locked first, unconditionally: a
+ * condition on `size` alone would be tested on the version this statement's snapshot sees, and skip the row rather
+ * than wait for the previous batch's commit. Locked, the newest version is the one compared and updated.
+ */
+const ADVANCE_LOG = `WITH head AS (SELECT log_id, size, root_hash FROM logs WHERE log_id = $1::bigint FOR UPDATE)
+UPDATE logs AS l SET size = $2::bigint, root_hash = $3::bytea, frontier = $4::bytea FROM head
+WHERE l.log_id = head.log_id AND head.size = $5::bigint AND head.root_hash = $6::bytea RETURNING l.log_id`;
+
 const RECORD_SELECT = 'SELECT r.*, l.origin FROM records r JOIN logs l USING (log_id)';
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
@@ -262,10 +271,132 @@ const POSTGRES_EVENT_ORDER: EventOrderDialect = {
   },
 };
 
-/** Errors after which the append transaction is retried once: a concurrent insert of the same id, or a deadlock. */
+/**
+ * Errors after which an append is tried again (once, locked): a concurrent insert of the same id, or of the same
+ * position by an append on a tail that was not the log's, or a deadlock.
+ */
 function isRetryable(error: unknown): boolean {
   const e = error as { code?: unknown; constraint?: unknown };
-  return (e.code === '23505' && e.constraint === 'records_id') || e.code === '40P01' || e.code === '40001';
+  const raced = e.constraint === 'records_id' || e.constraint === 'records_log_seq' || e.constraint === 'merkle_nodes_pkey';
+  return (e.code === '23505' && raced) || e.code === '40P01' || e.code === '40001';
+}
+
+/** How long a log another node appended to is appended to the locked way only. */
+const CONTENDED_MS = 1_000;
+
+/** The batch's record indexes per tenant key, each in input order. */
+function groupByTenant(records: readonly PendingRecord[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  records.forEach((r, i) => {
+    const key = tenantKey(r.tenantId);
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  return groups;
+}
+
+/** A log's head as a batch seals against it: its compact range advances record by record. */
+interface Head {
+  readonly logId: number;
+  readonly origin: string;
+  readonly range: CompactRange;
+}
+
+/** What this node expects a log's head to be once its appends in flight have committed. */
+interface Tail extends Head {
+  readonly root: Buffer;
+  /** Which reading of the head this tail continues: changes when the tail is forgotten or read again. */
+  readonly generation: number;
+}
+
+/** A batch sealed: its results and its statements' parameters. */
+interface Sealed {
+  readonly results: AppendResult[];
+  readonly insert: unknown[] | undefined;
+  readonly nodes: [number[], number[], number[], Buffer[]];
+  readonly updated: [number[], number[], Buffer[], Buffer[]];
+  readonly minuteCounts: number[][];
+  /** The new root of each log the batch added records to. */
+  readonly roots: Map<string, Buffer>;
+}
+
+/**
+ * An append on the tails that must be done the locked way: a log head was not what it sealed against (`moved` when
+ * the database's head differed), or the batch needs the ids' lookup.
+ */
+class TailMissed extends Error {
+  constructor(
+    readonly key: string,
+    readonly moved: boolean,
+  ) {
+    super(`The head of log "${key}" moved`);
+  }
+}
+
+/**
+ * This node's appends to one log. Appends on the tail run side by side, each sealed on the tail the previous one
+ * left and advancing the head in that order (`takeTurn`); a locked append (the tail unknown, or another node
+ * appending) waits for them to end and they wait for it, so the two kinds never race on one log.
+ */
+class LogState {
+  tail: Tail | undefined;
+  generation = 0;
+  /** Until when another node is taken to be appending to the log (ms since the epoch). */
+  contendedUntil = 0;
+  /** Locked appends waiting or running, and a promise settled when the last of them has ended. */
+  lockedPending = 0;
+  lockedDone: Promise<void> = Promise.resolve();
+  #onTail = 0;
+  #drained: (() => void) | undefined;
+  #turn: Promise<void> = Promise.resolve();
+
+  enter(): void {
+    this.#onTail++;
+  }
+
+  leave(): void {
+    if (--this.#onTail === 0) {
+      this.#drained?.();
+      this.#drained = undefined;
+    }
+  }
+
+  /** The previous append's turn to advance the head, and the end of this one's (idempotent). */
+  takeTurn(): { previous: Promise<void>; done: () => void } {
+    const previous = this.#turn;
+    let done!: () => void;
+    this.#turn = new Promise<void>((resolve) => (done = resolve));
+    return { previous, done };
+  }
+
+  /** Drops the tail, unless it was read again since `generation`. */
+  forget(generation: number | undefined): void {
+    if (this.tail !== undefined && this.tail.generation === generation) {
+      this.tail = undefined;
+      this.generation++;
+    }
+  }
+
+  /** The head a locked append committed. */
+  know(head: Head & { readonly root: Buffer }): void {
+    this.generation++;
+    this.tail = { ...head, generation: this.generation };
+  }
+
+  /** Takes the log for a locked append, after the locked appends before it and the appends on the tail; returns the release. */
+  async lock(): Promise<() => void> {
+    this.lockedPending++;
+    const previous = this.lockedDone;
+    let release!: () => void;
+    this.lockedDone = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    if (this.#onTail > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    return () => {
+      this.lockedPending--;
+      release();
+    };
+  }
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -293,6 +424,8 @@ export class PostgresJournalStore implements JournalStore {
   readonly #outcomeTimeoutMs: number;
   /** Tenant → log id; a log, once created, never changes id. */
   readonly #logIds = new Map<string, number>();
+  /** Tenant key → this node's appends to its log. */
+  readonly #logStates = new Map<string, LogState>();
   /** Dedicated session holding (or trying to take) the checkpoint leadership lock. */
   #leader: pg.Client | undefined;
   #leading = false;
@@ -426,6 +559,7 @@ export class PostgresJournalStore implements JournalStore {
       }
     }
     this.#logIds.clear();
+    this.#logStates.clear();
   }
 
   /** Runs `fn` in a transaction on one pooled connection; rolls back on error. */
@@ -435,38 +569,184 @@ export class PostgresJournalStore implements JournalStore {
 
   async append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
     if (records.length === 0) return [];
+    const groups = groupByTenant(records);
+    const keys = [...groups.keys()].sort();
     try {
-      try {
-        return await this.#transaction((client) => this.#appendInTransaction(client, records, sealer));
-      } catch (error) {
-        // Another node stored one of our new ids (in another tenant's log, or between our lookup and
-        // insert): once retried, the lookup sees it as a duplicate.
-        if (!isRetryable(error)) throw error;
-        return await this.#transaction((client) => this.#appendInTransaction(client, records, sealer));
+      const states = await this.#awaitLockedAppends(keys);
+      if (states !== undefined) {
+        try {
+          return await this.#transaction((client) => this.#appendOnTails(client, records, groups, keys, states, sealer));
+        } catch (error) {
+          // A miss or a failure (COMMIT's too): the tails are no longer known. A miss or a lost race is tried again the
+          // locked way, which reads the heads.
+          for (const state of states) state.forget(state.tail?.generation);
+          if (!(error instanceof TailMissed) && !isRetryable(error)) throw error;
+        } finally {
+          for (const state of states) state.leave();
+        }
       }
+      return await this.#appendLocked(records, groups, keys, sealer);
     } catch (error) {
       throw wrapPostgresError(error, 'append');
     }
   }
 
-  async #appendInTransaction(client: pg.PoolClient, records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
-    // Group by tenant; each tenant's log is appended to in input order.
-    const groups = new Map<string, number[]>();
-    records.forEach((r, i) => {
-      const key = tenantKey(r.tenantId);
-      const g = groups.get(key);
-      if (g) g.push(i);
-      else groups.set(key, [i]);
-    });
-    const now = Date.now() * 1000;
-    // Lock the heads in one global order (sorted tenant keys) so two batches never deadlock on them.
-    const keys = [...groups.keys()].sort();
-    const heads = new Map<string, LogRow>();
-    for (const key of keys) {
-      const tenantId = records[groups.get(key)![0]!]!.tenantId;
-      heads.set(key, await this.#lockLog(client, key, tenantId, sealer, now));
+  /**
+   * Waits until no locked append of these logs is pending on this node; then, when this node knows every one's tail
+   * and none is contended by another node, enters them for an append on the tails (the caller leaves them).
+   * Undefined: the batch takes the locked way.
+   */
+  async #awaitLockedAppends(keys: readonly string[]): Promise<LogState[] | undefined> {
+    const states = keys.map((key) => this.#logState(key));
+    for (;;) {
+      const locked = states.find((state) => state.lockedPending > 0);
+      if (locked === undefined) break;
+      await locked.lockedDone;
     }
-    // Looked up after the locks: a concurrent batch of the same tenant has committed by now.
+    const now = Date.now();
+    if (!states.every((state) => state.tail !== undefined && now >= state.contendedUntil)) return undefined;
+    for (const state of states) state.enter();
+    return states;
+  }
+
+  #logState(key: string): LogState {
+    let state = this.#logStates.get(key);
+    if (state === undefined) {
+      state = new LogState();
+      this.#logStates.set(key, state);
+    }
+    return state;
+  }
+
+  /**
+   * The append on the tails: sealed against the heads this node expects once its appends in flight have committed,
+   * the records and Merkle nodes inserted without any lock on the log heads, which are then advanced only if they
+   * are still what the seal assumed (the UPDATE waits for the previous append's commit). So the next batch's insert
+   * runs while this one commits, and the head row is held only for the UPDATE, the per-minute counts and COMMIT.
+   */
+  async #appendOnTails(
+    client: pg.PoolClient,
+    records: readonly PendingRecord[],
+    groups: ReadonlyMap<string, number[]>,
+    keys: readonly string[],
+    states: readonly LogState[],
+    sealer: Sealer,
+  ): Promise<AppendResult[]> {
+    // No lookup of the ids: the insert's unique index refuses a stored one, and the locked way then looks them up (a
+    // retry is rare; a new batch saves a round trip and an index probe per record). Repeats within the batch are
+    // found here; a conflict among them is reported by the locked way too, with any conflicts with stored events.
+    let repeats: ReturnType<typeof findRepeats>;
+    try {
+      repeats = findRepeats(records, new Map());
+    } catch {
+      throw new TailMissed('', false);
+    }
+    // From here to the tails' advance, nothing awaits: batches seal one after another on the tail the previous left.
+    const heads = new Map<string, Head>();
+    const taken: { state: LogState; tail: Tail }[] = [];
+    keys.forEach((key, k) => {
+      const tail = states[k]!.tail;
+      if (tail === undefined) throw new TailMissed(key, false); // another batch failed meanwhile
+      taken.push({ state: states[k]!, tail });
+      heads.set(key, { logId: tail.logId, origin: tail.origin, range: tail.range.clone() });
+    });
+    const built = this.#seal(records, groups, keys, heads, repeats, sealer);
+    const turns = taken.map(({ state, tail }, k) => {
+      const head = heads.get(keys[k]!)!;
+      state.tail = { ...tail, range: head.range, root: built.roots.get(keys[k]!) ?? tail.root };
+      return state.takeTurn();
+    });
+    try {
+      await this.#insert(client, built);
+      for (const [k, { tail }] of taken.entries()) {
+        const key = keys[k]!;
+        const head = heads.get(key)!;
+        // The previous batch's UPDATE first: this one then waits on its row lock for its commit, instead of finding
+        // the head not yet advanced.
+        await turns[k]!.previous;
+        if (head.range.size === tail.range.size) continue;
+        const advanced = await client.query({
+          name: 'tamga_advance_log',
+          text: ADVANCE_LOG,
+          values: [tail.logId, head.range.size, built.roots.get(key), head.range.toBytes(), tail.range.size, tail.root],
+        });
+        if (advanced.rows.length === 0) throw new TailMissed(key, true);
+        turns[k]!.done();
+      }
+      await this.#addMinuteCounts(client, built);
+    } catch (error) {
+      for (const { state, tail } of taken) {
+        // Contended: the head moved under a tail no earlier failure here had dropped, so another node appended.
+        if (error instanceof TailMissed && error.moved && state.generation === tail.generation) state.contendedUntil = Date.now() + CONTENDED_MS;
+        state.forget(tail.generation);
+      }
+      throw error;
+    } finally {
+      for (const turn of turns) turn.done();
+    }
+    return built.results;
+  }
+
+  /**
+   * The locked append: the heads of the batch's tenant logs are row-locked in sorted order (no deadlock between two
+   * batches), then sealed and written. Taken when this node does not know a log's tail (its first append, after a
+   * failure) or while another node appends to the same log; retried once after a lost race on an id or a deadlock.
+   */
+  async #appendLocked(
+    records: readonly PendingRecord[],
+    groups: ReadonlyMap<string, number[]>,
+    keys: readonly string[],
+    sealer: Sealer,
+  ): Promise<AppendResult[]> {
+    const states = keys.map((key) => this.#logState(key));
+    const releases: (() => void)[] = [];
+    // Sorted, like the row locks: two locked batches of this node never wait on each other crosswise.
+    for (const state of states) releases.push(await state.lock());
+    try {
+      const heads = new Map<string, Head>();
+      const attempt = (): Promise<AppendResult[]> =>
+        this.#transaction(async (client) => {
+          const now = Date.now() * 1000;
+          for (const key of keys) {
+            const tenantId = records[groups.get(key)![0]!]!.tenantId;
+            const log = await this.#lockLog(client, key, tenantId, sealer, now);
+            heads.set(key, { logId: log.log_id, origin: log.origin, range: CompactRange.fromBytes(log.size, log.frontier) });
+          }
+          // Looked up after the locks: a concurrent batch of the same tenant has committed by now.
+          const repeats = await this.#findRepeats(client, records);
+          const built = this.#seal(records, groups, keys, heads, repeats, sealer);
+          await this.#insert(client, built);
+          if (built.updated[0].length > 0) await client.query({ name: 'tamga_update_logs', text: UPDATE_LOGS, values: built.updated });
+          await this.#addMinuteCounts(client, built);
+          return built.results;
+        });
+      let results: AppendResult[];
+      try {
+        try {
+          results = await attempt();
+        } catch (error) {
+          // Another node stored one of our new ids (in another tenant's log, or between our lookup and
+          // insert): once retried, the lookup sees it as a duplicate.
+          if (!isRetryable(error)) throw error;
+          results = await attempt();
+        }
+      } catch (error) {
+        // The outcome may be unknown: the heads are read again next time.
+        for (const state of states) state.forget(state.tail?.generation);
+        throw error;
+      }
+      keys.forEach((key, k) => {
+        const head = heads.get(key)!;
+        states[k]!.know({ ...head, root: head.range.root() });
+      });
+      return results;
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  /** The batch's ids already stored, and which of its records repeat one (decision 0013). */
+  async #findRepeats(client: pg.PoolClient, records: readonly PendingRecord[]): Promise<ReturnType<typeof findRepeats>> {
     const stored = new Map<string, StoredEvent>();
     const ids = [...new Set(records.map((r) => r.id))];
     const found = await client.query<RecordRow>({
@@ -478,8 +758,18 @@ export class PostgresJournalStore implements JournalStore {
       const result = { id: row.id, tenantId: row.tenant_id, seq: row.seq, signature: row.signature, sigKid: row.sig_kid, duplicate: true };
       stored.set(row.id, { result, content: toStoredRecord({ ...row, origin: '' }) });
     }
-    const repeats = findRepeats(records, stored);
+    return findRepeats(records, stored);
+  }
 
+  /** Seals the batch's new records on `heads` (advanced in place) and lays out the statements' parameters. */
+  #seal(
+    records: readonly PendingRecord[],
+    groups: ReadonlyMap<string, number[]>,
+    keys: readonly string[],
+    heads: ReadonlyMap<string, Head>,
+    repeats: ReturnType<typeof findRepeats>,
+    sealer: Sealer,
+  ): Sealed {
     const results = new Array<AppendResult | undefined>(records.length);
     const cols: unknown[][] = Array.from({ length: 20 }, () => []);
     const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
@@ -488,11 +778,13 @@ export class PostgresJournalStore implements JournalStore {
     const nodes: [number[], number[], number[], Buffer[]] = [[], [], [], []];
     const updated: [number[], number[], Buffer[], Buffer[]] = [[], [], [], []];
     const minuteCounts: number[][] = [[], [], [], [], [], [], []];
+    const roots = new Map<string, Buffer>();
     for (const key of keys) {
       const log = heads.get(key)!;
       const tenantId = key === '' ? null : key;
-      const range = CompactRange.fromBytes(log.size, log.frontier);
-      const logId = log.log_id;
+      const range = log.range;
+      const before = range.size;
+      const logId = log.logId;
       const onNode = (level: number, index: number, hash: Buffer): void => {
         if (level > 0 && level % STORED_LEVEL_STRIDE === 0) {
           nodes[0].push(logId);
@@ -543,26 +835,33 @@ export class PostgresJournalStore implements JournalStore {
         tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
       }
-      if (range.size !== log.size) {
+      if (range.size !== before) {
+        const root = range.root();
+        roots.set(key, root);
         updated[0].push(logId);
         updated[1].push(range.size);
-        updated[2].push(range.root());
+        updated[2].push(root);
         updated[3].push(range.toBytes());
       }
       for (const c of tally.counts()) {
         [c.minute, logId, c.event, c.classifiedEvent, c.n, c.minSeq, c.maxSeq].forEach((v, i) => minuteCounts[i]!.push(v));
       }
     }
-    if (cols[0]!.length > 0) {
-      const values = [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat()), pollable, subjects];
-      await client.query({ name: 'tamga_insert_records', text: INSERT_RECORDS, values });
+    const insert =
+      cols[0]!.length === 0 ? undefined : [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat()), pollable, subjects];
+    return { results: results as AppendResult[], insert, nodes, updated, minuteCounts, roots };
+  }
+
+  /** Inserts the sealed records and the Merkle nodes they complete. */
+  async #insert(client: pg.PoolClient, sealed: Sealed): Promise<void> {
+    if (sealed.insert !== undefined) await client.query({ name: 'tamga_insert_records', text: INSERT_RECORDS, values: sealed.insert });
+    if (sealed.nodes[0].length > 0) await client.query({ name: 'tamga_insert_nodes', text: INSERT_NODES, values: sealed.nodes });
+  }
+
+  async #addMinuteCounts(client: pg.PoolClient, sealed: Sealed): Promise<void> {
+    if (sealed.minuteCounts[0]!.length > 0) {
+      await client.query({ name: 'tamga_add_minute_counts', text: ADD_MINUTE_COUNTS, values: sealed.minuteCounts });
     }
-    if (nodes[0].length > 0) await client.query({ name: 'tamga_insert_nodes', text: INSERT_NODES, values: nodes });
-    if (minuteCounts[0]!.length > 0) {
-      await client.query({ name: 'tamga_add_minute_counts', text: ADD_MINUTE_COUNTS, values: minuteCounts });
-    }
-    if (updated[0].length > 0) await client.query({ name: 'tamga_update_logs', text: UPDATE_LOGS, values: updated });
-    return results as AppendResult[];
   }
 
   /** Locks a tenant's log head for this transaction, creating the log when it does not exist yet. */
