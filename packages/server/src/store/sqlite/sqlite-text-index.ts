@@ -68,11 +68,14 @@ export class SqliteTextIndex {
 
   readonly #smallTail: number;
 
-  /** `smallTail`: records past the index up to which a search reads them by rid range (default 50,000). */
-  constructor(db: Database.Database, { smallTail = SMALL_TAIL } = {}) {
+  /**
+   * `smallTail`: records past the index up to which a search reads them by rid range (default 50,000). `createSchema`
+   * false: the tables exist already (a read-only connection, which could not create them).
+   */
+  constructor(db: Database.Database, { smallTail = SMALL_TAIL, createSchema = true } = {}) {
     this.#db = db;
     this.#smallTail = smallTail;
-    db.exec(SQLITE_TEXT_INDEX_SCHEMA);
+    if (createSchema) db.exec(SQLITE_TEXT_INDEX_SCHEMA);
     this.#stmt = {
       through: db.prepare('SELECT through FROM record_text_state WHERE id = 1'),
       setThrough: db.prepare('UPDATE record_text_state SET through = ? WHERE id = 1'),
