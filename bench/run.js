@@ -659,7 +659,7 @@ async function main() {
       const r = await ingestBeside(url, child, BESIDE_EVENTS, load);
       alone ??= r.rate;
       const change = name === 'alone' ? '' : ` (${((r.rate / alone - 1) * 100).toFixed(1)}%)`;
-      const done = name === 'alone' ? '' : name.startsWith('export') ? `, ${fmt(exported / r.seconds)} records/s exported` : `, ${r.rounds} answered`;
+      const done = name === 'alone' ? '' : name.startsWith('export') ? `, ${fmt(exported / r.seconds)} records/s exported in ${r.rounds + 1} exports` : `, ${r.rounds} answered`;
       report(
         `  ${name.padEnd(44)} ${fmt(r.rate).padStart(7)} events/s${change}, server CPU ${r.cpu.toFixed(1)} µs/event` +
           (r.main === undefined ? '' : ` (main thread ${r.main.toFixed(1)})`) +

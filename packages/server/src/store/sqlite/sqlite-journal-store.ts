@@ -872,12 +872,14 @@ export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: re
 function ordered(where: string, order: 'asc' | 'desc' | undefined, hasCursor: boolean, table = 'records'): string {
   const cmp = order === 'asc' ? '>' : '<';
   const dir = order === 'asc' ? 'ASC' : 'DESC';
-  const keyset = hasCursor ? `${where ? ' AND' : 'WHERE'} (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))` : '';
+  // The plain bound first: with the OR alone, a filter without `to` is planned as a MULTI-INDEX OR that sorts every
+  // record past the cursor (each page of an export then costs O(n log n)); the bound keeps it a walk of the index.
+  const keyset = hasCursor ? `${where ? ' AND' : 'WHERE'} created_at ${cmp}= ? AND (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))` : '';
   return `FROM ${table} ${where}${keyset} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`;
 }
 
 function cursorParams(after: RecordCursor | undefined): unknown[] {
-  return after === undefined ? [] : [after.createdAt, after.createdAt, after.rid];
+  return after === undefined ? [] : [after.createdAt, after.createdAt, after.createdAt, after.rid];
 }
 
 /**
