@@ -30,11 +30,15 @@
 //   BENCH_READS        0 skips everything between ingest and the raw rate (checkpoint lag, queries, proofs, Event API,
 //                      page, export, verify): ingest, its CPU per event and the raw rate alone
 //   BENCH_SQLITE_WRITER  inline: the servers append to SQLite on their main thread (no writer thread), for comparison
+//   BENCH_SQLITE_READERS inline: the servers run SQLite's reads on their main thread (TAMGA_SQLITE_READERS=0), for
+//                      comparison; a number: that many reader threads (default the server's, 2)
+//   BENCH_BESIDE_EVENTS  events appended alone, then beside each of a looping text search over a day, an export of
+//                      everything streaming and a looping 24-hour count + histogram (step 1b; default 200,000; 0 skips)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
 import { execFile, fork, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -62,6 +66,8 @@ const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
 const SEARCH_INGEST = Number(process.env.BENCH_SEARCH_INGEST ?? 200_000);
 const SEED = process.env.BENCH_SEED === 'store';
 const SEARCH_STORES = (process.env.BENCH_SEARCH_STORES ?? 'sqlite,postgres').split(',');
+const BESIDE_EVENTS = Number(process.env.BENCH_BESIDE_EVENTS ?? 200_000);
+const SQLITE_READERS = process.env.BENCH_SQLITE_READERS === 'inline' ? '0' : process.env.BENCH_SQLITE_READERS;
 /** The Russian word searched for (stored capitalized: "Ошибка входа…"), and how often it occurs: one event in 500. */
 const RUSSIAN_WORD = 'ошибка';
 /** A rare one, stored in capitals ("ОШИБКА ПОДПИСИ: …"): one event in 100,000. */
@@ -120,7 +126,14 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 async function startServer(env = {}) {
   const child = fork(new URL('./server-child.js', import.meta.url), [], {
-    env: { ...process.env, TAMGA_DATA_DIR: join(workDir, 'data'), TAMGA_ADMIN_API_KEY: KEY, TAMGA_LOG_LEVEL: 'error', ...env },
+    env: {
+      ...process.env,
+      TAMGA_DATA_DIR: join(workDir, 'data'),
+      TAMGA_ADMIN_API_KEY: KEY,
+      TAMGA_LOG_LEVEL: 'error',
+      ...(SQLITE_READERS !== undefined && { TAMGA_SQLITE_READERS: SQLITE_READERS }),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const rl = createInterface({ input: child.stdout });
@@ -236,6 +249,59 @@ async function ingest(url, total, tenantId) {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Appends `total` events while `load` runs again and again beside them (until the appends are done), probing `/healthz`
+ * every 20 ms meanwhile: the append rate, the server's CPU per appended event (every thread, which includes the reads',
+ * and the main thread's), the slowest `/healthz` answer and how many times `load` ran.
+ */
+async function ingestBeside(url, child, total, load) {
+  let done = false;
+  const probes = [];
+  const probing = (async () => {
+    while (!done) {
+      const t0 = performance.now();
+      await (await fetch(`${url}/healthz`)).arrayBuffer();
+      probes.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const controller = new AbortController();
+  const loading = (async () => {
+    let rounds = 0;
+    while (!done && load !== undefined) {
+      await load(controller.signal).catch((error) => {
+        if (!done) throw error;
+      });
+      if (!done) rounds++;
+    }
+    return rounds;
+  })();
+  const cpu0 = await cpuOf(child);
+  const seconds = await ingest(url, total);
+  const cpu1 = await cpuOf(child);
+  done = true;
+  controller.abort();
+  const [rounds] = await Promise.all([loading, probing]);
+  return {
+    rate: total / seconds,
+    cpu: (cpu1.cpu - cpu0.cpu) / total,
+    main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / total,
+    healthMax: Math.max(...probes),
+    healthP99: pct(probes, 99),
+    rounds,
+    seconds,
+  };
+}
+
+/** Reads a response's body to its end (or until its request is aborted), telling `onLines` of the lines as they come. */
+async function drain(res, onLines) {
+  for await (const chunk of res.body) {
+    let lines = 0;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+    onLines(lines);
+  }
 }
 
 /** The text index's progress as a `q` answer reports it. */
@@ -738,6 +804,46 @@ async function sqliteSteps() {
     `text index: ${fmt(caught.pendingAtStart)} records behind after ingest, caught up in ${caught.seconds.toFixed(1)} s` +
       (caught.pendingAtStart > 0 ? ` (main thread ${caught.mainMicrosPerRecord.toFixed(1)} µs/record meanwhile)` : ''),
   );
+
+  // 1b. Reads beside appends: the append rate alone, then with a text search, an export and a count running beside.
+  if (BESIDE_EVENTS > 0 && !TEXT_READS_ONLY) {
+    const day = `from=${new Date(now - DAY).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
+    let exported = 0;
+    const get = async (path, signal) => {
+      const res = await fetch(`${url}${path}`, { headers, signal });
+      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res;
+    };
+    const loads = {
+      alone: undefined,
+      [`text search "${RUSSIAN_WORD}" over a day, looping`]: async (signal) => (await get(`/api/v1/events?limit=100&${day}&q=${encodeURIComponent(RUSSIAN_WORD)}`, signal)).arrayBuffer(),
+      'export of every record (NDJSON), streaming': async (signal) => {
+        const res = await get(`/api/v1/events/export?format=ndjson&from=${new Date(now - 2 * DAY).toISOString()}`, signal);
+        try {
+          await drain(res, (lines) => (exported += lines));
+        } catch (error) {
+          if (!signal.aborted) throw error;
+        }
+      },
+      '24-hour count + histogram, looping': async (signal) => (await get(`/api/v1/events/stats?${day}`, signal)).arrayBuffer(),
+    };
+    const readers = SQLITE_READERS === undefined ? 'reader threads: the server default' : SQLITE_READERS === '0' ? 'reads on the main thread' : `${SQLITE_READERS} reader threads`;
+    report(`appends of ${fmt(BESIDE_EVENTS)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
+    let alone;
+    for (const [name, load] of Object.entries(loads)) {
+      exported = 0;
+      const r = await ingestBeside(url, child, BESIDE_EVENTS, load);
+      alone ??= r.rate;
+      const change = name === 'alone' ? '' : ` (${((r.rate / alone - 1) * 100).toFixed(1)}%)`;
+      const done = name === 'alone' ? '' : name.startsWith('export') ? `, ${fmt(exported / r.seconds)} records/s exported in ${r.rounds + 1} exports` : `, ${r.rounds} answered`;
+      report(
+        `  ${name.padEnd(44)} ${fmt(r.rate).padStart(7)} events/s${change}, server CPU ${r.cpu.toFixed(1)} µs/event` +
+          (r.main === undefined ? '' : ` (main thread ${r.main.toFixed(1)})`) +
+          `, /healthz max ${r.healthMax.toFixed(1)} ms (p99 ${r.healthP99.toFixed(1)})${done}`,
+      );
+    }
+    report('  (targets: the rate within 10% of alone beside each, /healthz < 50 ms throughout)');
+  }
 
   if (TEXT_READS_ONLY) {
     await measureTextSearch(url, headers, await logSize(url, headers), join(workDir, 'data', 'tamga.sqlite'));

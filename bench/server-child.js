@@ -21,7 +21,9 @@ const inline = process.env.BENCH_SQLITE_WRITER === 'inline' && config.databaseUr
 // BENCH_SEARCH_INDEX=0: the baseline of the text index's ingest cost (bench step 11).
 const server = await createTamgaServer(config, {
   searchIndex: process.env.BENCH_SEARCH_INDEX !== '0',
-  ...(inline && { store: new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), writer: 'inline' }) }),
+  ...(inline && {
+    store: new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), writer: 'inline', readers: config.store.sqliteReaders }),
+  }),
 });
 const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);

@@ -98,7 +98,12 @@ export async function openStore(
       ...(config.nodeId !== undefined && { applicationName: `tamga ${config.nodeId}` }),
     });
   }
-  return new SqliteJournalStore({ path: join(config.dataDir, 'tamga.sqlite'), minFreeBytes: settings.minFreeDiskBytes, writer: 'thread' });
+  return new SqliteJournalStore({
+    path: join(config.dataDir, 'tamga.sqlite'),
+    minFreeBytes: settings.minFreeDiskBytes,
+    writer: 'thread',
+    readers: settings.sqliteReaders,
+  });
 }
 
 /** Takes the keys another node rotated into the shared directory; a damaged file is reported, the old keys stay. */

@@ -14,6 +14,11 @@ export interface StoreConfig {
    * `statement_timeout`); 2 s later the client gives up on a database that does not answer at all. Default 10.
    */
   readonly statementTimeoutMs: number;
+  /**
+   * `TAMGA_SQLITE_READERS`: reader threads that run SQLite's queries, exports and Merkle reads, each on a read-only
+   * connection, so that none holds the thread serving HTTP and appends. Default 2; 0 runs them on that thread.
+   */
+  readonly sqliteReaders: number;
 }
 
 /** The defaults of {@link StoreConfig}. */
@@ -21,6 +26,7 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = Object.freeze({
   minFreeDiskBytes: 64 * 1024 * 1024,
   connectTimeoutMs: 5_000,
   statementTimeoutMs: 10_000,
+  sqliteReaders: 2,
 });
 
 /** A number of `unit`s from `env[name]`, at least `min`; `fallback` when unset. */
@@ -41,5 +47,6 @@ export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
     minFreeDiskBytes: Math.round(amount(env, 'TAMGA_MIN_FREE_DISK_MB', d.minFreeDiskBytes / 1024 / 1024, 0, 'MiB') * 1024 * 1024),
     connectTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_CONNECT_TIMEOUT_SECONDS', d.connectTimeoutMs / 1000, 0.1, 'seconds') * 1000),
     statementTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_STATEMENT_TIMEOUT_SECONDS', d.statementTimeoutMs / 1000, 0.1, 'seconds') * 1000),
+    sqliteReaders: Math.floor(amount(env, 'TAMGA_SQLITE_READERS', d.sqliteReaders, 0, 'threads')),
   };
 }

@@ -40,6 +40,7 @@ import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js'
 import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
 import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
+import { SqliteReaderThreads } from './sqlite-reader-threads.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import { SQLITE_ADD_IP_SEARCH, SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA, SQLITE_SUBJECT_FILL_MARK } from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
@@ -69,10 +70,26 @@ export interface SqliteJournalStoreConfig {
   readonly writer?: 'thread' | 'inline';
   /** The compiled `sqlite-writer-thread.js` to run (tests running the source point at the build). */
   readonly writerScript?: URL;
+  /**
+   * Reader threads that run the read queries (pages, counts, histograms, exports, the Event API, Merkle reads), each
+   * on a read-only connection of its own, so that no query holds the thread serving HTTP. 0 (default): they run on
+   * this connection, in this thread. Like `writer: 'thread'`, it needs the compiled script (`readerScript`, default
+   * the one beside this module when compiled) and a file, and falls back to 0 otherwise.
+   */
+  readonly readers?: number;
+  /** The compiled `sqlite-reader-thread.js` to run (tests running the source point at the build). */
+  readonly readerScript?: URL;
+  /**
+   * Opens the file read-only, as it is, without creating or upgrading its schema: the read side a reader thread runs
+   * (a store opened by the request thread has prepared the file first).
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The compiled writer script beside this module, when this module is compiled. */
 const WRITER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-writer-thread.js', import.meta.url) : undefined;
+/** The compiled reader script beside this module, when this module is compiled. */
+const READER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-reader-thread.js', import.meta.url) : undefined;
 
 /**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in IMMEDIATE transactions, one per
@@ -88,6 +105,7 @@ export class SqliteJournalStore implements JournalStore {
   readonly #logIds = new Map<string, number>();
   readonly #appender: SqliteAppender;
   readonly #threads: SqliteWriterThreads | undefined;
+  readonly #readers: SqliteReaderThreads | undefined;
   readonly #text: SqliteTextIndex;
   readonly #stmt: {
     getLog: Database.Statement<[string], LogRow>;
@@ -102,12 +120,49 @@ export class SqliteJournalStore implements JournalStore {
     this.#minFreeBytes = config.minFreeBytes ?? DEFAULT_STORE_CONFIG.minFreeDiskBytes;
     try {
       if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
-      this.#db = new Database(config.path);
+      this.#db = new Database(config.path, { readonly: config.readOnly === true, fileMustExist: config.readOnly === true });
+      this.#db.pragma('busy_timeout = 5000');
+      this.#db.pragma('cache_size = -65536'); // 64 MiB page cache
+      if (config.readOnly !== true) this.#prepareFile(config);
+      this.#appender = new SqliteAppender(this.#db);
+      this.#text = new SqliteTextIndex(this.#db, { createSchema: config.readOnly !== true });
+      this.#stmt = {
+        getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
+        touchReadiness: this.#db.prepare(
+          'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+        ),
+        // Prepared once: a proof reads a few ranges, and preparing cost as much as reading 100 rows.
+        readLeaves: this.#db.prepare<[number, number, number], Buffer>('SELECT leaf_hash FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq').pluck(),
+        readNodes: this.#db
+          .prepare<[number, number, number, number], Buffer>('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx')
+          .pluck(),
+        purgeState: this.#db.prepare<[number], PurgeRow>('SELECT * FROM log_purges WHERE log_id = ?'),
+      };
+    } catch (error) {
+      throw this.#wrap(error, 'open the database');
+    }
+    const script = config.writerScript ?? WRITER_SCRIPT;
+    this.#threads =
+      config.writer === 'thread' && script !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(script))
+        ? new SqliteWriterThreads({ path: config.path, synchronous: config.synchronous ?? 'FULL', script })
+        : undefined;
+    const readerScript = config.readerScript ?? READER_SCRIPT;
+    if ((config.readers ?? 0) > 0 && readerScript !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(readerScript))) {
+      const readers = new SqliteReaderThreads({ path: config.path, size: config.readers!, script: readerScript });
+      this.#readers = readers;
+      // The instance's own property shadows the method: the same query code runs, on a reader thread's store.
+      for (const [method, isLong] of Object.entries(THREAD_READS)) {
+        Object.defineProperty(this, method, { value: (...args: unknown[]) => readers.call(method, args, isLong(args)) });
+      }
+    }
+  }
+
+  /** The journal's pragmas and schema: created, upgraded in place, the per-minute counts backfilled. */
+  #prepareFile(config: SqliteJournalStoreConfig): void {
+    {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${config.synchronous ?? 'FULL'}`);
       this.#db.pragma('foreign_keys = ON');
-      this.#db.pragma('busy_timeout = 5000');
-      this.#db.pragma('cache_size = -65536'); // 64 MiB page cache
       const columns = this.#db.prepare("SELECT name FROM pragma_table_info('records')").all() as { name: string }[];
       if (columns.length > 0 && !columns.some((c) => c.name === 'pollable')) {
         this.#db.transaction(() => this.#db.exec(SQLITE_ADD_POLLABLE)).immediate();
@@ -134,28 +189,7 @@ export class SqliteJournalStore implements JournalStore {
           }
         })
         .immediate();
-      this.#appender = new SqliteAppender(this.#db);
-      this.#text = new SqliteTextIndex(this.#db);
-      this.#stmt = {
-        getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
-        touchReadiness: this.#db.prepare(
-          'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
-        ),
-        // Prepared once: a proof reads a few ranges, and preparing cost as much as reading 100 rows.
-        readLeaves: this.#db.prepare<[number, number, number], Buffer>('SELECT leaf_hash FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq').pluck(),
-        readNodes: this.#db
-          .prepare<[number, number, number, number], Buffer>('SELECT hash FROM merkle_nodes WHERE log_id = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx')
-          .pluck(),
-        purgeState: this.#db.prepare<[number], PurgeRow>('SELECT * FROM log_purges WHERE log_id = ?'),
-      };
-    } catch (error) {
-      throw this.#wrap(error, 'open the database');
     }
-    const script = config.writerScript ?? WRITER_SCRIPT;
-    this.#threads =
-      config.writer === 'thread' && script !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(script))
-        ? new SqliteWriterThreads({ path: config.path, synchronous: config.synchronous ?? 'FULL', script })
-        : undefined;
   }
 
   /**
@@ -184,6 +218,11 @@ export class SqliteJournalStore implements JournalStore {
   /** Whether appends run on the writer thread. */
   get threaded(): boolean {
     return this.#threads !== undefined;
+  }
+
+  /** The reader threads the reads run on, if they do. */
+  get readerThreads(): SqliteReaderThreads | undefined {
+    return this.#readers;
   }
 
   /** Wraps a driver error (sqlite-errors.ts), telling a damaged file from a failing disk by reading the files. */
@@ -1001,11 +1040,33 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async close(): Promise<void> {
+    await this.#readers?.close();
     await this.#threads?.close();
     this.#text.close();
     if (this.#db.open) this.#db.close();
   }
 }
+
+/**
+ * The reads reader threads run (when the store has them), each with whether it is long: a count or histogram over a
+ * range, a text search (which may scan what the index has not caught up with), retention's scan. Long reads never take
+ * the last free reader thread, which stays for the short ones: a page, a poll, a proof, the next page of an export.
+ */
+export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: readonly unknown[]) => boolean>>> = {
+  queryRecords: ([filter]) => hasText(filter as RecordFilter),
+  getRecord: () => false,
+  countRecords: () => true,
+  histogram: () => true,
+  suggestUsers: () => false,
+  minuteCounts: () => false,
+  minuteSeqRange: () => false,
+  readNodes: () => false,
+  readRecordsBySeq: () => false,
+  seqRangeForTime: () => false,
+  pollRecords: () => false,
+  listEventRecords: () => false,
+  readRetentionFacts: () => true,
+};
 
 /**
  * `FROM records <where> [AND after a cursor] ORDER BY created_at, rid LIMIT ?` in `order` (newest first by default);
@@ -1014,12 +1075,14 @@ export class SqliteJournalStore implements JournalStore {
 function ordered(where: string, order: 'asc' | 'desc' | undefined, hasCursor: boolean, table = 'records'): string {
   const cmp = order === 'asc' ? '>' : '<';
   const dir = order === 'asc' ? 'ASC' : 'DESC';
-  const keyset = hasCursor ? `${where ? ' AND' : 'WHERE'} (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))` : '';
+  // The plain bound first: with the OR alone, a filter without `to` is planned as a MULTI-INDEX OR that sorts every
+  // record past the cursor (each page of an export then costs O(n log n)); the bound keeps it a walk of the index.
+  const keyset = hasCursor ? `${where ? ' AND' : 'WHERE'} created_at ${cmp}= ? AND (created_at ${cmp} ? OR (created_at = ? AND rid ${cmp} ?))` : '';
   return `FROM ${table} ${where}${keyset} ORDER BY created_at ${dir}, rid ${dir} LIMIT ?`;
 }
 
 function cursorParams(after: RecordCursor | undefined): unknown[] {
-  return after === undefined ? [] : [after.createdAt, after.createdAt, after.rid];
+  return after === undefined ? [] : [after.createdAt, after.createdAt, after.createdAt, after.rid];
 }
 
 /**

@@ -89,19 +89,24 @@ export class SqliteTextIndex {
 
   readonly #smallTail: number;
 
-  /** `smallTail`: records past the index up to which a search reads them by rid range (default 50,000). */
-  constructor(db: Database.Database, { smallTail = SMALL_TAIL } = {}) {
+  /**
+   * `smallTail`: records past the index up to which a search reads them by rid range (default 50,000). `createSchema`
+   * false: the tables exist already (a read-only connection, which could not create them).
+   */
+  constructor(db: Database.Database, { smallTail = SMALL_TAIL, createSchema = true } = {}) {
     this.#db = db;
     this.#smallTail = smallTail;
-    const existing = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'record_text'").get() as { sql: string } | undefined;
-    if (existing !== undefined && !existing.sql.includes('contentless_unindexed')) {
-      // An index made before it kept created_at and log_id: built again from the first record, by the follower.
-      db.transaction(() => db.exec('DROP TABLE record_text; UPDATE record_text_state SET through = 0 WHERE id = 1')).immediate();
+    if (createSchema) {
+      const existing = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'record_text'").get() as { sql: string } | undefined;
+      if (existing !== undefined && !existing.sql.includes('contentless_unindexed')) {
+        // An index made before it kept created_at and log_id: built again from the first record, by the follower.
+        db.transaction(() => db.exec('DROP TABLE record_text; UPDATE record_text_state SET through = 0 WHERE id = 1')).immediate();
+      }
+      // A contentless FTS5 table's DROP leaves the shadow table of its UNINDEXED values behind (SQLite 3.53), and the
+      // next CREATE would fail on it.
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'record_text'").get() === undefined) db.exec('DROP TABLE IF EXISTS record_text_content');
+      db.exec(SQLITE_TEXT_INDEX_SCHEMA);
     }
-    // A contentless FTS5 table's DROP leaves the shadow table of its UNINDEXED values behind (SQLite 3.53), and the
-    // next CREATE would fail on it.
-    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'record_text'").get() === undefined) db.exec('DROP TABLE IF EXISTS record_text_content');
-    db.exec(SQLITE_TEXT_INDEX_SCHEMA);
     this.#stmt = {
       through: db.prepare('SELECT through FROM record_text_state WHERE id = 1'),
       setThrough: db.prepare('UPDATE record_text_state SET through = ? WHERE id = 1'),

@@ -30,7 +30,7 @@ type AppendMessage = Omit<Extract<ToWriter, { type: 'append' }>, 'type' | 'id'>;
  * This process's Node options without its resolution conditions: the compiled script imports the compiled packages,
  * even when the process runs the sources (`--conditions source`, as under vitest).
  */
-function compiledExecArgv(): string[] {
+export function compiledExecArgv(): string[] {
   const args: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const arg = process.execArgv[i]!;

@@ -1,0 +1,126 @@
+/**
+ * The SQLite store with its reads on reader threads (`readers`, as `tamga serve` runs it): the whole journal store
+ * contract with the reads answered by the threads' read-only connections, an answered append visible to the very next
+ * read, long reads leaving a thread to the short ones, and a thread that dies answering its read and being replaced.
+ * The threads run the compiled script: `npm run build` first (as for the writer thread's test).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkRecord, StoreError } from '@tamga/core';
+import { describeJournalStoreContract } from '../journal-store.contract.js';
+import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
+import { SqliteJournalStore } from './sqlite-journal-store.js';
+
+const DIST = new URL('../../../dist/store/sqlite/', import.meta.url);
+const READER = new URL('sqlite-reader-thread.js', DIST);
+const WRITER = new URL('sqlite-writer-thread.js', DIST);
+if (!existsSync(fileURLToPath(READER)))
+  throw new Error(`${fileURLToPath(READER)} is missing: run npm run build first`);
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+let n = 0;
+const open = (readers = 2): SqliteJournalStore => {
+  const path = join(dir.path, `readers-${++n}.sqlite`);
+  const store = new SqliteJournalStore({
+    path,
+    writer: 'thread',
+    writerScript: WRITER,
+    readers,
+    readerScript: READER,
+  });
+  expect(store.threaded).toBe(true);
+  expect(store.readerThreads?.size).toBe(readers);
+  return store;
+};
+
+describeJournalStoreContract(
+  'SqliteJournalStore with reader threads',
+  () => Promise.resolve(open()),
+  (store) => store.close(),
+  async (store, sql) => void (store as SqliteJournalStore).database.exec(sql),
+);
+
+const keyFor = (kid: string): Buffer | undefined => (kid === 'test-key' ? TEST_HMAC_KEY : undefined);
+const range = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
+
+describe('SqliteJournalStore with reader threads', () => {
+  it('shows an answered append to the next read, on whichever thread it runs', async () => {
+    const store = open();
+    try {
+      for (const i of range(60)) {
+        const [result] = await store.append(
+          [pendingRecord({ tenantId: 'ryw', userId: `u${i}` })],
+          testSealer(),
+        );
+        const [page, record, count, leaves] = await Promise.all([
+          store.queryRecords({ tenants: ['ryw'] }, 1),
+          store.getRecord(result!.id),
+          store.countRecords({ tenants: ['ryw'] }),
+          store.readNodes((await store.getLog('ryw'))!.logId, 0, 0, i + 1),
+        ]);
+        expect(page[0]!.id).toBe(result!.id);
+        expect(checkRecord(record!, record!, keyFor)).toBe('valid');
+        expect(count).toBe(i + 1);
+        expect(leaves[i]!.equals(record!.leafHash)).toBe(true);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers a page while long counts keep the other thread busy', async () => {
+    const store = open(2);
+    try {
+      // Records past the text index (its follower is not started): a text count scans every one of them.
+      for (const b of range(10)) {
+        await store.append(
+          range(5000).map((i) => pendingRecord({ tenantId: 'big', text: `message ${b}-${i}` })),
+          testSealer(),
+        );
+      }
+      await Promise.all([store.getLog('big'), store.queryRecords({}, 1), store.queryRecords({}, 1)]); // both threads up
+      const order: string[] = [];
+      const track = <T>(name: string, p: Promise<T>): Promise<T> => p.then((v) => (order.push(name), v));
+      const longs = range(3).map((i) => track(`count ${i}`, store.countRecords({ q: 'message' })));
+      const page = track('page', store.queryRecords({ tenants: ['big'] }, 50));
+      expect((await page).length).toBe(50);
+      expect(await Promise.all(longs)).toEqual([50_000, 50_000, 50_000]);
+      // One count at a time on one thread; the page on the other, answered before the second count.
+      expect(order.indexOf('page')).toBeLessThan(order.indexOf('count 1'));
+      expect(order.filter((o) => o.startsWith('count'))).toEqual(['count 0', 'count 1', 'count 2']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers the read of a thread that dies STORE_UNAVAILABLE, and runs the next reads on a new thread', async () => {
+    const store = open(1);
+    try {
+      await store.append(
+        range(2000).map((i) => pendingRecord({ tenantId: 'd', text: `line ${i}` })),
+        testSealer(),
+      );
+      expect(await store.countRecords({ tenants: ['d'] })).toBe(2000);
+      const running = store.countRecords({ q: 'line' });
+      await store.readerThreads!.terminate();
+      const error = await running.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).code).toBe('STORE_UNAVAILABLE');
+      expect(await store.countRecords({ q: 'line' })).toBe(2000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses reads once closed', async () => {
+    const store = open(1);
+    await store.close();
+    await expect(store.queryRecords({}, 10)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+});

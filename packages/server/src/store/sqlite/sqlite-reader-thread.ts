@@ -1,0 +1,46 @@
+/**
+ * A SQLite reader thread (compiled runs; see `SqliteJournalStore`'s `readers` option): opens the database read-only,
+ * as a store of its own (`readOnly`), and runs the read queries the request thread sends it (`THREAD_READS`), one at a
+ * time, with the store's own code. Each read is a statement (or a few) of its own, not one transaction held across
+ * reads, so each sees every commit made before it was sent: an append that was answered is visible to the next read.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { TamgaError } from '@tamga/core';
+import { wrapSqliteError } from './sqlite-errors.js';
+import { SqliteJournalStore, THREAD_READS } from './sqlite-journal-store.js';
+import type { FromReader, ReaderData, ToReader } from './sqlite-reader-threads.js';
+import { toWireError } from './sqlite-writer-protocol.js';
+
+const data = workerData as ReaderData;
+const port = parentPort!;
+const files = [data.path, `${data.path}-wal`];
+
+let store: SqliteJournalStore;
+try {
+  store = new SqliteJournalStore({ path: data.path, readOnly: true });
+} catch (error) {
+  port.postMessage({
+    type: 'failed',
+    error: toWireError(wrapSqliteError(error, 'open the database', files)),
+  } satisfies FromReader);
+  throw error;
+}
+const reads = store as unknown as Record<string, (...args: readonly unknown[]) => Promise<unknown>>;
+
+port.on('message', (message: ToReader) => {
+  void (async () => {
+    try {
+      if (!Object.hasOwn(THREAD_READS, message.method))
+        throw new TamgaError('STORE_FAILED', `${message.method} is not a read of the reader threads`);
+      const result = await reads[message.method]!(...message.args);
+      port.postMessage({ type: 'answer', id: message.id, result } satisfies FromReader);
+    } catch (error) {
+      port.postMessage({
+        type: 'refused',
+        id: message.id,
+        error: toWireError(wrapSqliteError(error, `run ${message.method}`, files)),
+      } satisfies FromReader);
+    }
+  })();
+});
+port.postMessage({ type: 'ready' } satisfies FromReader);
