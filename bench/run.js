@@ -13,7 +13,8 @@
 //   BENCH_PG_EVENTS    events appended over HTTP to PostgreSQL (default 200,000; 0 skips): into one tenant, then spread
 //                      over BENCH_PG_TENANTS tenants appending in parallel (each with BENCH_CONCURRENCY in flight)
 //   BENCH_PG_TENANTS   tenants of the parallel PostgreSQL ingest (default 4)
-//   BENCH_PG_TEXT      1: the text search figures (as in step 3) over the one-tenant PostgreSQL journal of step 7 too
+//   BENCH_PG_TEXT      1: the text search figures (as in step 3) over the one-tenant PostgreSQL journal of step 7 too,
+//                      after an ANALYZE of its records as autovacuum makes within a minute (BENCH_PG_ANALYZE=0: without)
 //   BENCH_PG_URL       PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/test); a fresh schema is used and dropped
 //   BENCH_SDK_EVENTS   events sent through the SDK's producer, and as raw NDJSON batches beside it, each into a fresh
 //                      server (default 200,000; 0 skips)
@@ -520,6 +521,9 @@ async function ingestPostgres() {
         const events = each * tenants.length;
         if (process.env.BENCH_PG_TEXT === '1' && tenants.length === 1) {
           await searchIndexCatchUp(url, child);
+          // As autovacuum's analyze does within a minute of a bulk load (autovacuum_naptime): with the statistics of a
+          // table that was just filled, PostgreSQL plans a day's search as a walk of the time index (decision 0041).
+          if (process.env.BENCH_PG_ANALYZE !== '0') await client.query(`ANALYZE ${schema}.records`);
           await measureTextSearch(url, { authorization: `Bearer ${KEY}` }, events);
         }
         const dbCpu = db0 === undefined || db1 === undefined ? undefined : [...db1].reduce((sum, [pid, us]) => sum + us - (db0.get(pid) ?? 0), 0) / events;
