@@ -10,13 +10,8 @@ import {
   createEd25519Signer,
   formatCheckpoint,
   generateEd25519Key,
-  parseBundleCheckpoint,
-  parseBundleKeys,
-  parseBundleManifest,
   parseCheckpoint,
   signNote,
-  verifiersFromKeys,
-  verifyBundle,
 } from '@tamga/core';
 import type { VerificationReport } from '@tamga/core';
 import type { JournalStore } from '../journal/journal-store.js';
@@ -26,6 +21,7 @@ import { randomSuffix, tempDir } from '../test-support/fixtures.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
 import { startTestServer } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
+import { verifyExport } from '../test-support/verify-export.js';
 
 const PG_URL = await findTestDatabase();
 
@@ -130,31 +126,6 @@ async function verifyApi(t: TestServer): Promise<VerificationReport> {
   return res.json();
 }
 
-/** Exports over HTTP and verifies the bundle with the offline verifier (optionally against a saved checkpoint). */
-async function verifyExport(t: TestServer, trustedCheckpoint?: string): Promise<VerificationReport> {
-  const res = await t.request({ method: 'GET', url: `/api/v1/logs/${TENANT}/export` });
-  expect(res.statusCode).toBe(200);
-  let manifest: unknown;
-  let keys: unknown;
-  const checkpoints = [];
-  const records: string[] = [];
-  for (const line of res.body.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('{"seq":')) {
-      records.push(line);
-      continue;
-    }
-    const { type, ...rest } = JSON.parse(line) as { type: string } & Record<string, unknown>;
-    if (type === 'manifest') manifest = rest;
-    if (type === 'keys') keys = rest;
-    if (type === 'checkpoint') checkpoints.push(parseBundleCheckpoint(JSON.stringify(rest), 1));
-  }
-  return verifyBundle(
-    { manifest: parseBundleManifest(manifest), checkpoints, records },
-    { verifiers: verifiersFromKeys(parseBundleKeys(keys)), ...(trustedCheckpoint !== undefined && { trustedCheckpoint }) },
-  );
-}
-
 for (const backend of backends) {
   describe(`tamper matrix on ${backend.name}`, () => {
     /** A server with N records in tenant acme, checkpointed, and the insider's handle on its database. */
@@ -180,7 +151,7 @@ for (const backend of backends) {
     it('a clean log gives no false alarm, over the API and in a bundle', async () => {
       const { t, close } = await setUp();
       expect(await verifyApi(t)).toMatchObject({ status: 'valid', checked: N, firstBadSeq: null, problems: [] });
-      expect(await verifyExport(t)).toMatchObject({ status: 'valid', checked: N, firstBadSeq: null });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'valid', checked: N, firstBadSeq: null });
       await close();
     });
 
@@ -213,7 +184,7 @@ for (const backend of backends) {
       const { t, db, logId, close } = await setUp();
       await db.run(`UPDATE records SET entity_data = ? WHERE log_id = ? AND seq = 7`, ['{"login":"mallory","n":7}', logId]);
       expect(await verifyApi(t)).toMatchObject({ status: 'tampered', firstBadSeq: 7, problems: [{ code: 'RECORD_TAMPERED', reason: 'payload-mismatch' }] });
-      expect(await verifyExport(t)).toMatchObject({ status: 'tampered', firstBadSeq: 7 });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'tampered', firstBadSeq: 7 });
       await close();
     });
 
@@ -223,7 +194,7 @@ for (const backend of backends) {
       expect(await verifyApi(t)).toMatchObject({ status: 'tampered', firstBadSeq: 11, problems: [{ reason: 'columns-mismatch' }] });
       const read = await t.request({ method: 'GET', url: `/api/v1/events?tenantId=${TENANT}&userId=mallory&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z` });
       expect(read.json().items[0]).toMatchObject({ integrity: 'tampered', validSignature: false });
-      expect((await verifyExport(t)).status).toBe('valid');
+      expect((await verifyExport(t, TENANT)).status).toBe('valid');
       await close();
     });
 
@@ -233,7 +204,7 @@ for (const backend of backends) {
       const edited = Buffer.from(row!.canonical.toString('utf8').replace('"user9"', '"userX"'));
       await db.run('UPDATE records SET canonical = ? WHERE log_id = ? AND seq = 9', [edited, logId]);
       expect(await verifyApi(t)).toMatchObject({ status: 'tampered', firstBadSeq: 9, problems: [{ reason: 'leaf-mismatch' }] });
-      expect(await verifyExport(t)).toMatchObject({ status: 'tampered', firstBadSeq: 9 });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'tampered', firstBadSeq: 9 });
       await close();
     });
 
@@ -241,7 +212,7 @@ for (const backend of backends) {
       const { t, db, logId, close } = await setUp();
       await db.run('DELETE FROM records WHERE log_id = ? AND seq = 13', [logId]);
       expect(await verifyApi(t)).toMatchObject({ status: 'tampered', firstBadSeq: 13, problems: [{ code: 'LOG_INCONSISTENT', reason: 'gap' }] });
-      expect(await verifyExport(t)).toMatchObject({ status: 'tampered', firstBadSeq: 13 });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'tampered', firstBadSeq: 13 });
       await close();
     });
 
@@ -298,7 +269,7 @@ for (const backend of backends) {
         [6, 'seq-mismatch'],
         [5, 'root-mismatch'],
       ]);
-      expect(await verifyExport(t)).toMatchObject({ status: 'tampered', firstBadSeq: 5 });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'tampered', firstBadSeq: 5 });
       await close();
     });
 
@@ -313,7 +284,7 @@ for (const backend of backends) {
       expect(api.status).toBe('tampered');
       expect(api.problems.map((p) => p.code)).toContain('LOG_INCONSISTENT');
       expect(api.firstBadSeq).toBeLessThanOrEqual(4);
-      expect((await verifyExport(t)).status).toBe('tampered');
+      expect((await verifyExport(t, TENANT)).status).toBe('tampered');
       await close();
     });
 
@@ -321,7 +292,7 @@ for (const backend of backends) {
       const { t, db, logId, close } = await setUp();
       await db.run('DELETE FROM records WHERE log_id = ? AND seq >= 25', [logId]);
       expect(await verifyApi(t)).toMatchObject({ status: 'tampered', firstBadSeq: 25, problems: [{ reason: 'truncated' }] });
-      expect(await verifyExport(t)).toMatchObject({ status: 'tampered', firstBadSeq: 25 });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'tampered', firstBadSeq: 25 });
       await close();
     });
 
@@ -344,7 +315,7 @@ for (const backend of backends) {
       await t.server.checkpointer.signPending();
       expect(await verifyApi(t)).toMatchObject({ status: 'valid', checked: 20 });
       // Against the checkpoint saved earlier, the bundle shows the rollback.
-      expect(await verifyExport(t, saved)).toMatchObject({ status: 'tampered', firstBadSeq: 20, problems: [{ code: 'LOG_INCONSISTENT', reason: 'rollback' }] });
+      expect(await verifyExport(t, TENANT, saved)).toMatchObject({ status: 'tampered', firstBadSeq: 20, problems: [{ code: 'LOG_INCONSISTENT', reason: 'rollback' }] });
       // The self-check compares with the checkpoints published outside the database and raises an incident.
       const findings = await t.server.evidence.selfCheck.runOnce();
       expect(findings.map((f) => f.reason)).toContain('rollback');
@@ -364,7 +335,7 @@ for (const backend of backends) {
       const api = await verifyApi(t);
       expect(api.status).toBe('tampered');
       expect(api.problems[0]).toMatchObject({ code: 'KEY_UNKNOWN' });
-      expect((await verifyExport(t)).problems[0]).toMatchObject({ code: 'KEY_UNKNOWN' });
+      expect((await verifyExport(t, TENANT)).problems[0]).toMatchObject({ code: 'KEY_UNKNOWN' });
       await close();
     });
 
@@ -377,7 +348,7 @@ for (const backend of backends) {
       const read = await t.request({ method: 'GET', url: `/api/v1/events/${id}` });
       expect(read.json()).toMatchObject({ integrity: 'redacted', validSignature: true, entityData: null, text: null });
       expect(await verifyApi(t)).toMatchObject({ status: 'valid', counts: { redacted: 1 }, records: [{ seq: 3, status: 'redacted' }] });
-      expect(await verifyExport(t)).toMatchObject({ status: 'valid', counts: { redacted: 1 } });
+      expect(await verifyExport(t, TENANT)).toMatchObject({ status: 'valid', counts: { redacted: 1 } });
       await close();
     });
   });

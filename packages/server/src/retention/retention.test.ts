@@ -9,15 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CompactRange,
-  parseBundleCheckpoint,
-  parseBundleKeys,
-  parseBundleManifest,
-  verifiersFromKeys,
-  verifyBundle,
   verifyConsistency,
   verifyInclusion,
 } from '@tamga/core';
-import type { VerificationReport } from '@tamga/core';
 import { CheckpointSelfCheck } from '../evidence/self-check.js';
 import type { JournalStore, StoredCheckpoint } from '../journal/journal-store.js';
 import { Prover } from '../journal/prover.js';
@@ -27,6 +21,7 @@ import { randomSuffix, tempDir } from '../test-support/fixtures.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../test-support/postgres.js';
 import { startTestServer, TEST_NOW_MS } from '../test-support/test-server.js';
 import type { TestServer } from '../test-support/test-server.js';
+import { verifyExport } from '../test-support/verify-export.js';
 import { RetentionService } from './retention-service.js';
 
 const PG_URL = await findTestDatabase();
@@ -109,31 +104,6 @@ async function waitForSigned(t: TestServer, size: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`no checkpoint of size ${size}`);
-}
-
-/** Exports over HTTP and verifies the bundle offline, against `trusted` (a checkpoint note saved earlier). */
-async function verifyExport(t: TestServer, trusted: string): Promise<VerificationReport> {
-  const res = await t.request({ method: 'GET', url: `/api/v1/logs/${TENANT}/export` });
-  expect(res.statusCode, res.body).toBe(200);
-  let manifest: unknown;
-  let keys: unknown;
-  const checkpoints = [];
-  const records: string[] = [];
-  for (const line of res.body.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('{"seq":')) {
-      records.push(line);
-      continue;
-    }
-    const { type, ...rest } = JSON.parse(line) as { type: string } & Record<string, unknown>;
-    if (type === 'manifest') manifest = rest;
-    if (type === 'keys') keys = rest;
-    if (type === 'checkpoint') checkpoints.push(parseBundleCheckpoint(JSON.stringify(rest), 1));
-  }
-  return verifyBundle(
-    { manifest: parseBundleManifest(manifest), checkpoints, records },
-    { verifiers: verifiersFromKeys(parseBundleKeys(keys)), trustedCheckpoint: trusted },
-  );
 }
 
 /** Checks every proof an auditor may ask for after a purge to `cut`, against checkpoints signed before it. */
@@ -295,7 +265,7 @@ for (const backend of backends) {
         // The server's verification and an offline check of an export, against the checkpoint saved before the purge.
         res = await t.request({ method: 'GET', url: `/api/v1/logs/${TENANT}/verify?from=0&to=1000000` });
         expect(res.json()).toMatchObject({ status: 'valid', range: { from: 1300, to: 1900 }, checked: 600 });
-        expect(await verifyExport(t, trusted)).toMatchObject({
+        expect(await verifyExport(t, TENANT, trusted)).toMatchObject({
           status: 'valid',
           checked: 600,
           firstBadSeq: null,
@@ -351,7 +321,7 @@ for (const backend of backends) {
           purge: { from: 1300, to: 1500, rootAtCut: rootAt1500, stoppedBy: 'retention' },
           status: { purgedTo: 1500 },
         });
-        expect(await verifyExport(t, trusted)).toMatchObject({ status: 'valid', checked: 400 });
+        expect(await verifyExport(t, TENANT, trusted)).toMatchObject({ status: 'valid', checked: 400 });
         await checkProofs(t, before, 1500);
         expect(
           await new CheckpointSelfCheck({ journal: t.server.journal, prover, intervalMs: 0 }).runOnce(),
@@ -474,7 +444,7 @@ for (const backend of backends) {
             cut = step;
             await checkProofs(t, before, cut);
           }
-          expect(await verifyExport(t, before.at(-1)!.note)).toMatchObject({
+          expect(await verifyExport(t, TENANT, before.at(-1)!.note)).toMatchObject({
             status: 'valid',
             checked: size - cut,
           });
