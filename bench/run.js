@@ -136,6 +136,8 @@ async function startServer(env = {}) {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    // BENCH_SERVER_NODE_ARGS: Node options of the server process (and its threads), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    execArgv: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
   });
   const rl = createInterface({ input: child.stdout });
   const [line] = await once(rl, 'line');
