@@ -5,8 +5,6 @@
  * ingest goes first and forwarding catches up after. Tamga's own events (dead letters, alarms) are appended by the
  * main thread, through messages.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkRecord } from '@tamga/core';
 import { loadBuiltinCatalogDocuments } from '../catalog/load-builtin-catalogs.js';
@@ -18,6 +16,7 @@ import { SqliteJournalStore } from '../store/sqlite/sqlite-journal-store.js';
 import type { ForwardJournal } from './destination-worker.js';
 import { Forwarder } from './forwarder.js';
 import type { ForwardThreadData, FromForwardThread, ToForwardThread } from './forward-thread-protocol.js';
+import { lowerThreadPriority } from '../thread-priority.js';
 import { SecretBox } from './secret-box.js';
 import type { HmacKeySource } from './secret-box.js';
 import { openForwardStore } from './start-forwarding.js';
@@ -51,16 +50,6 @@ class ReloadingKeys implements HmacKeySource {
   }
 }
 
-/** Linux: nice 10 for this thread alone (`setpriority` on its thread id); elsewhere nothing. */
-function lowerPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // not Linux, or not allowed: forwarding runs at normal priority
-  }
-}
-
 const onError = (error: unknown, what: string): void =>
   post({ type: 'error', what, message: error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error) });
 
@@ -76,7 +65,7 @@ function appendSystem(event: Readonly<Record<string, unknown>>): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  lowerPriority();
+  lowerThreadPriority(10);
   let store: JournalStore;
   if (data.store.kind === 'sqlite') {
     const sqlite = new SqliteJournalStore({ path: data.store.path });

@@ -13,6 +13,8 @@ import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import { withPollable } from '../event-api-columns.js';
 import { MinuteTally } from '../minute-tally.js';
+import { INDEX_SLICE } from './sqlite-text-index.js';
+import type { SqliteTextIndex } from './sqlite-text-index.js';
 
 export interface LogRow {
   log_id: number;
@@ -66,6 +68,17 @@ export interface GroupedBatch {
   readonly sealer: Sealer;
 }
 
+/**
+ * A small write of the server's own that goes where appends go (the writer thread, when there is one), so the thread
+ * serving HTTP never waits for SQLite's write lock: a signed checkpoint, the readiness probe's row.
+ */
+export type SideWrite =
+  | { readonly kind: 'checkpoint'; readonly logId: number; readonly size: number; readonly rootHash: Uint8Array; readonly note: string; readonly createdAt: number }
+  | { readonly kind: 'readiness'; readonly at: number };
+
+/** What a failed {@link SideWrite} was doing, for its error message. */
+export const sideWriteAction = (op: SideWrite): string => (op.kind === 'checkpoint' ? 'store a checkpoint' : 'write to the database (readiness)');
+
 /** What became of one batch of a group: its results, or the error that refused it whole. */
 export type BatchOutcome = { readonly results: AppendResult[] } | { readonly error: unknown };
 
@@ -79,6 +92,9 @@ export class SqliteAppender {
   readonly #updateLog: Database.Statement;
   readonly #findIds: Database.Statement<[string], RecordRow>;
   readonly #getLog: Database.Statement<[string], LogRow>;
+  readonly #insertCheckpoint: Database.Statement;
+  readonly #touchReadiness: Database.Statement;
+  #text: { readonly index: SqliteTextIndex; readonly onError: (error: unknown) => void } | undefined;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -95,6 +111,25 @@ export class SqliteAppender {
     this.#updateLog = db.prepare('UPDATE logs SET size = ?, root_hash = ?, frontier = ? WHERE log_id = ?');
     this.#findIds = db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))');
     this.#getLog = db.prepare('SELECT * FROM logs WHERE tenant_key = ?');
+    this.#insertCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (log_id, size, root_hash, note, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.#touchReadiness = db.prepare(
+      'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
+    );
+  }
+
+  /**
+   * From now on, each group indexes the text of what it stored (and a slice of any records left behind) in its own
+   * transaction. `onError` hears of an indexing failure, which never refuses the group: the index's part is rolled
+   * back alone and the follower tries again.
+   */
+  indexText(index: SqliteTextIndex, onError: (error: unknown) => void): void {
+    this.#text = { index, onError };
+  }
+
+  /** Runs a {@link SideWrite} in a transaction of its own. */
+  write(op: SideWrite): void {
+    if (op.kind === 'checkpoint') this.#insertCheckpoint.run(op.logId, op.size, op.rootHash, op.note, op.createdAt);
+    else this.#touchReadiness.run(op.at);
   }
 
   /**
@@ -116,9 +151,23 @@ export class SqliteAppender {
             outcomes.push({ error });
           }
         }
+        if (this.#text !== undefined) this.#indexGroupText(batches);
       })
       .immediate();
     return outcomes;
+  }
+
+  /** Indexes the group's records (and up to a slice of any left behind) in a savepoint: a failure skips the index alone. */
+  #indexGroupText(batches: readonly GroupedBatch[]): void {
+    const { index, onError } = this.#text!;
+    let stored = 0;
+    for (const batch of batches) stored += batch.records.length;
+    try {
+      this.#db.transaction(() => index.indexInTransaction(stored + INDEX_SLICE))();
+    } catch (error) {
+      if (!this.#db.inTransaction) throw error;
+      onError(error);
+    }
   }
 
   #appendBatch(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {

@@ -37,8 +37,8 @@ import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
-import { SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
-import type { BatchOutcome, LogRow, RecordRow } from './sqlite-appender.js';
+import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
+import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
@@ -109,7 +109,6 @@ export class SqliteJournalStore implements JournalStore {
   readonly #text: SqliteTextIndex;
   readonly #stmt: {
     getLog: Database.Statement<[string], LogRow>;
-    touchReadiness: Database.Statement<[number]>;
     readLeaves: Database.Statement<[number, number, number], Buffer>;
     readNodes: Database.Statement<[number, number, number, number], Buffer>;
     purgeState: Database.Statement<[number], PurgeRow>;
@@ -128,9 +127,6 @@ export class SqliteJournalStore implements JournalStore {
       this.#text = new SqliteTextIndex(this.#db, { createSchema: config.readOnly !== true });
       this.#stmt = {
         getLog: this.#db.prepare('SELECT * FROM logs WHERE tenant_key = ?'),
-        touchReadiness: this.#db.prepare(
-          'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
-        ),
         // Prepared once: a proof reads a few ranges, and preparing cost as much as reading 100 rows.
         readLeaves: this.#db.prepare<[number, number, number], Buffer>('SELECT leaf_hash FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq').pluck(),
         readNodes: this.#db
@@ -577,9 +573,15 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  /** Starts indexing text behind the appends; `onError` hears of a slice that failed (tried again later). */
-  startSearchIndex(onError?: (error: unknown) => void): void {
-    this.#text.start(onError);
+  /**
+   * Starts keeping the text index: each append group indexes what it stored, a follower what was left behind, both on
+   * the connection that appends (the writer thread's, when there is one). `onError` hears of indexing that failed (tried
+   * again later; appends go on).
+   */
+  startSearchIndex(onError: (error: unknown) => void = () => undefined): void {
+    this.#appender.indexText(this.#text, onError);
+    if (this.#threads !== undefined) this.#threads.indexText(onError);
+    else this.#text.start(onError);
   }
 
   /** Indexes every record not indexed yet, now (tests, tools). */
@@ -710,13 +712,17 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   addCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    return this.#write({ kind: 'checkpoint', ...cp });
+  }
+
+  /** A write of the server's own: on the writer thread when there is one (never waiting here for the write lock). */
+  #write(op: SideWrite): Promise<void> {
+    if (this.#threads !== undefined) return this.#threads.write(op);
     try {
-      this.#db
-        .prepare('INSERT OR IGNORE INTO checkpoints (log_id, size, root_hash, note, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(cp.logId, cp.size, cp.rootHash, cp.note, cp.createdAt);
+      this.#appender.write(op);
       return Promise.resolve();
     } catch (error) {
-      return Promise.reject(this.#wrap(error, 'store a checkpoint'));
+      return Promise.reject(this.#wrap(error, sideWriteAction(op)));
     }
   }
 
@@ -1032,11 +1038,10 @@ export class SqliteJournalStore implements JournalStore {
           );
         }
       }
-      this.#stmt.touchReadiness.run(Date.now() * 1000);
-      return Promise.resolve();
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'write to the database (readiness)'));
     }
+    return this.#write({ kind: 'readiness', at: Date.now() * 1000 });
   }
 
   async close(): Promise<void> {

@@ -6,14 +6,19 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TamgaError } from '@tamga/core';
+import { lowerThreadPriority } from '../../thread-priority.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteJournalStore, THREAD_READS } from './sqlite-journal-store.js';
+import { READER_NICE } from './sqlite-reader-threads.js';
 import type { FromReader, ReaderData, ToReader } from './sqlite-reader-threads.js';
 import { toWireError } from './sqlite-writer-protocol.js';
 
 const data = workerData as ReaderData;
 const port = parentPort!;
 const files = [data.path, `${data.path}-wal`];
+// Queries yield the cores to the threads that append and serve HTTP: a search, count or export running beside ingest
+// slows it as little as the machine allows, and takes every core left idle.
+lowerThreadPriority(READER_NICE);
 
 let store: SqliteJournalStore;
 try {

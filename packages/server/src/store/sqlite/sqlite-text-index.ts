@@ -5,9 +5,11 @@ import type { SearchIndexStatus } from '../../journal/journal-store.js';
  * The text index of the SQLite store: an FTS5 table with the `trigram` tokenizer (case_sensitive 0, which folds
  * Unicode case: Cyrillic as well as Latin), keyed by the record's `rid`, holding its `text` and its `entityData` JSON.
  *
- * It is filled behind the append, not in it: a follower reads the records after the last one it indexed (by `rid`,
- * which SQLite's single writer assigns in commit order) in slices of {@link INDEX_SLICE} and indexes each slice in a
- * transaction of its own, between which every other request runs. A search reads the index for the records it covers
+ * Once started, each append group indexes what it stored in its own transaction (`SqliteAppender`, on the writer
+ * thread: no transaction, commit or lock of the index's own, nothing on the thread serving HTTP). A follower indexes
+ * what is left behind (a journal made before the index, records appended while it was not started): it reads the
+ * records after the last one indexed (by `rid`, which SQLite's single writer assigns in commit order) in slices of
+ * {@link INDEX_SLICE} and indexes each slice in a transaction of its own, on the connection that appends. A search reads the index for the records it covers
  * and scans the few after it ({@link SqliteTextIndex.tailHits}), so a result never misses a record; the answer says how
  * far behind the index is. A journal made before the index existed is indexed the same way after the upgrade.
  */
@@ -145,18 +147,23 @@ export class SqliteTextIndex {
     if ((this.#stmt.lastRid.get()!.rid ?? 0) <= this.through()) return 0;
     this.#running = true;
     try {
-      return this.#db
-        .transaction(() => {
-          const through = this.#stmt.through.get()!.through;
-          const rows = this.#stmt.next.all(through, max);
-          for (const row of rows) this.#stmt.insert.run(row.rid, row.text, row.entity_data, row.created_at, row.log_id);
-          if (rows.length > 0) this.#stmt.setThrough.run(rows[rows.length - 1]!.rid);
-          return rows.length;
-        })
-        .immediate();
+      return this.#db.transaction(() => this.indexInTransaction(max)).immediate();
     } finally {
       this.#running = false;
     }
+  }
+
+  /**
+   * Indexes the records after the last one indexed, at most `max`, inside the caller's transaction: an append group's
+   * own (`SqliteAppender`), which then commits its records and their index entries together, with no transaction,
+   * commit or write lock of the index's own. Returns how many.
+   */
+  indexInTransaction(max: number): number {
+    const through = this.#stmt.through.get()!.through;
+    const rows = this.#stmt.next.all(through, max);
+    for (const row of rows) this.#stmt.insert.run(row.rid, row.text, row.entity_data, row.created_at, row.log_id);
+    if (rows.length > 0) this.#stmt.setThrough.run(rows[rows.length - 1]!.rid);
+    return rows.length;
   }
 
   /** Indexes until no record is left (tests, tools). */

@@ -3,6 +3,7 @@ import { StoreError, TamgaError, ValidationError, VerificationError } from '@tam
 import type { ErrorCode, ErrorDetails } from '@tamga/core';
 import type { MessagePort } from 'node:worker_threads';
 import type { AppendResult, PendingRecord } from '../../journal/journal-store.js';
+import type { SideWrite } from './sqlite-appender.js';
 
 /** What a writer or checkpointer thread starts with. */
 export interface WriterData {
@@ -11,6 +12,8 @@ export interface WriterData {
   readonly synchronous: 'FULL' | 'NORMAL';
   /** The channel appends and their answers go through (drained in one go between commits). */
   readonly port: MessagePort;
+  /** Whether the writer keeps the text index (`SqliteTextIndex`): in each group's transaction, and a follower. */
+  readonly textIndex: boolean;
 }
 
 export type ToWriter =
@@ -23,6 +26,10 @@ export type ToWriter =
       /** Origin of each tenant log of the batch (by tenant key, '' = default), should the log be created. */
       readonly origins: Readonly<Record<string, string>>;
     }
+  /** A write of the server's own, in a transaction of its own between groups. */
+  | { readonly type: 'write'; readonly id: number; readonly op: SideWrite }
+  /** From now on, keep the text index. */
+  | { readonly type: 'text-index' }
   | { readonly type: 'close' };
 
 /** A TamgaError as it crosses threads. */
@@ -37,7 +44,10 @@ export interface WireError {
 
 export type FromWriter =
   | { readonly type: 'appended'; readonly id: number; readonly results: AppendResult[] }
+  | { readonly type: 'written'; readonly id: number }
   | { readonly type: 'refused'; readonly id: number; readonly error: WireError }
+  /** Indexing text failed (the appends went on; the follower tries again). */
+  | { readonly type: 'text-index-failed'; readonly error: WireError }
   | { readonly type: 'closed' };
 
 /** Most batches one transaction commits. */

@@ -5,6 +5,7 @@
  * at the right `seq`. The thread runs the compiled script: `npm run build` first (as for the CLI's e2e tests).
  */
 import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,51 @@ describe('SqliteJournalStore with a writer thread', () => {
       expect(next!.seq).toBe(1 + stored);
       expect(await logOf(store, 'f')).toEqual({ seqs: range(2 + stored), valid: true, rootMatches: true });
     } finally {
+      await store.close();
+    }
+  });
+
+  it('indexes text in the append that stores it: a search finds a record as soon as its append is answered', async () => {
+    const store = open();
+    try {
+      // Records appended before the index was started are left to the follower, on the writer thread too.
+      await store.append(range(30).map((i) => pendingRecord({ tenantId: 't', text: `before ${i} Ошибка диска` })), testSealer());
+      const failures: unknown[] = [];
+      store.startSearchIndex((error) => failures.push(error));
+      for (let b = 0; b < 5; b++) {
+        await store.append(range(40).map((i) => pendingRecord({ tenantId: 't', text: `batch ${b} record ${i} ошибка сети` })), testSealer());
+        // Answered means indexed: nothing pending, no follower round needed, and the index finds the new records.
+        expect((await store.searchIndexStatus()).pending).toBe(0);
+        expect(await store.countRecords({ tenants: ['t'], q: `batch ${b} record` })).toBe(40);
+      }
+      expect(await store.countRecords({ tenants: ['t'], q: 'ОШИБКА' })).toBe(230);
+      expect(failures).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('never makes the calling thread wait for the write lock: checkpoints and the readiness write go to the writer thread', async () => {
+    const store = open();
+    await store.append([pendingRecord({ tenantId: 'w' })], testSealer());
+    const log = (await store.getLog('w'))!;
+    // Another connection holds SQLite's write lock (as a long append group or an operator's tool would).
+    const other = new Database(join(dir.path, `threaded-${n}.sqlite`));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const checkpoint = store.addCheckpoint({ logId: log.logId, size: 1, rootHash: log.rootHash, note: 'note\n', createdAt: Date.now() * 1000 });
+      const ready = store.checkReady();
+      // This thread's timers still run while both wait for the lock (the inline path would block here, up to 5 s).
+      const started = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(await Promise.race([checkpoint.then(() => 'stored'), new Promise((resolve) => setTimeout(resolve, 50, 'waiting'))])).toBe('waiting');
+      other.exec('COMMIT');
+      await Promise.all([checkpoint, ready]);
+      expect((await store.latestCheckpoint(log.logId))?.size).toBe(1);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
       await store.close();
     }
   });

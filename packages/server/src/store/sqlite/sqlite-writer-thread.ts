@@ -4,6 +4,11 @@
  * validates) and commits several requests' batches per transaction (`SqliteAppender.appendGroup`). Each batch is
  * answered after its group's COMMIT returned, so an acknowledged batch is durable (`synchronous=FULL`).
  *
+ * Everything else the server writes often goes through this thread too, so the thread serving HTTP never waits for
+ * SQLite's write lock: signed checkpoints and the readiness row (`write` messages, each in a transaction of its own
+ * between groups), and the text index (each group indexes what it stored in its own transaction; the follower for
+ * records left behind runs on this thread's event loop, between groups).
+ *
  * The WAL is not checkpointed on this thread's commits (`wal_autocheckpoint` raised far above what a checkpoint
  * keeps up with): a checkpointer thread of the same script (`role: 'checkpointer'`) checkpoints it PASSIVE on a
  * connection of its own, which neither waits for nor blocks the writer.
@@ -15,8 +20,10 @@ import { RecordSealer } from '@tamga/core';
 import type { RecordFields } from '@tamga/core';
 import type { Sealer } from '../../journal/journal-store.js';
 import { SqliteAppender } from './sqlite-appender.js';
+import { sideWriteAction } from './sqlite-appender.js';
 import type { GroupedBatch } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
+import { SqliteTextIndex } from './sqlite-text-index.js';
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer-protocol.js';
 import { CHECKPOINT_INTERVAL_MS, MAX_GROUP_BATCHES, MAX_GROUP_RECORDS, toWireError, WRITER_WAL_AUTOCHECKPOINT } from './sqlite-writer-protocol.js';
 
@@ -77,11 +84,37 @@ if (data.role === 'checkpointer') {
   };
 
   let queue: Extract<ToWriter, { type: 'append' }>[] = [];
+  let writes: Extract<ToWriter, { type: 'write' }>[] = [];
+  let text: SqliteTextIndex | undefined;
   let closing = false;
+
+  const indexText = (): void => {
+    if (text !== undefined) return;
+    const onError = (error: unknown): void =>
+      port.postMessage({ type: 'text-index-failed', error: toWireError(wrapSqliteError(error, 'index text', files)) } satisfies FromWriter);
+    text = new SqliteTextIndex(db, { createSchema: false });
+    appender.indexText(text, onError);
+    text.start(onError);
+  };
+
+  /** Runs the side writes that came, each committed on its own, and answers each. */
+  const runWrites = (): void => {
+    const now = writes;
+    writes = [];
+    for (const w of now) {
+      try {
+        appender.write(w.op);
+        port.postMessage({ type: 'written', id: w.id } satisfies FromWriter);
+      } catch (error) {
+        port.postMessage({ type: 'refused', id: w.id, error: toWireError(wrapSqliteError(error, sideWriteAction(w.op), files)) } satisfies FromWriter);
+      }
+    }
+  };
 
   /** Commits what is queued, in groups; answers each batch after its group's COMMIT. */
   const flush = (): void => {
     for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as ToWriter);
+    runWrites();
     while (queue.length > 0) {
       let records = 0;
       let n = 0;
@@ -116,8 +149,10 @@ if (data.role === 'checkpointer') {
       }
       // Batches that came while this group committed join the next one.
       for (let next = receiveMessageOnPort(port); next !== undefined; next = receiveMessageOnPort(port)) take(next.message as ToWriter);
+      runWrites();
     }
     if (closing) {
+      text?.close();
       db.close();
       port.postMessage({ type: 'closed' } satisfies FromWriter);
       port.close();
@@ -127,8 +162,11 @@ if (data.role === 'checkpointer') {
   let scheduled = false;
   const take = (message: ToWriter): void => {
     if (message.type === 'append') queue.push(message);
+    else if (message.type === 'write') writes.push(message);
+    else if (message.type === 'text-index') indexText();
     else closing = true;
   };
+  if (data.textIndex) indexText();
   port.on('message', (message: ToWriter) => {
     take(message);
     if (!scheduled) {

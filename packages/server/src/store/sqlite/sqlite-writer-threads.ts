@@ -6,6 +6,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { StoreError } from '@tamga/core';
 import type { AppendResult } from '../../journal/journal-store.js';
+import type { SideWrite } from './sqlite-appender.js';
 import { fromWireError } from './sqlite-writer-protocol.js';
 import type { FromWriter, ToWriter, WireError, WriterData } from './sqlite-writer-protocol.js';
 
@@ -48,6 +49,8 @@ export class SqliteWriterThreads {
   readonly #pending = new Map<number, { resolve: (results: AppendResult[]) => void; reject: (error: unknown) => void }>();
   #nextId = 1;
   #closed = false;
+  /** Set once the text index is started: every writer thread started since keeps it. */
+  #onTextIndexError: ((error: unknown) => void) | undefined;
 
   constructor(config: SqliteWriterThreadsConfig) {
     this.#config = config;
@@ -55,6 +58,21 @@ export class SqliteWriterThreads {
 
   /** Sends a batch to the writer; resolves with its results after the commit that stored it. */
   append(message: AppendMessage): Promise<AppendResult[]> {
+    return this.#send((id) => ({ type: 'append', id, ...message }));
+  }
+
+  /** Has the writer run a write of the server's own; resolves after its commit. */
+  async write(op: SideWrite): Promise<void> {
+    await this.#send((id) => ({ type: 'write', id, op }));
+  }
+
+  /** Has the writer keep the text index from now on; `onError` hears of indexing failures (appends go on). */
+  indexText(onError: (error: unknown) => void): void {
+    this.#onTextIndexError = onError;
+    this.#writer?.port.postMessage({ type: 'text-index' } satisfies ToWriter);
+  }
+
+  #send(message: (id: number) => ToWriter): Promise<AppendResult[]> {
     if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed'));
     const writer = (this.#writer ??= this.#start('writer'));
     this.#checkpointer ??= this.#start('checkpointer');
@@ -62,13 +80,19 @@ export class SqliteWriterThreads {
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       if (this.#pending.size === 1) writer.port.ref();
-      writer.port.postMessage({ type: 'append', id, ...message } satisfies ToWriter);
+      writer.port.postMessage(message(id));
     });
   }
 
   #start(role: WriterData['role']): Running {
     const { port1, port2 } = new MessageChannel();
-    const data: WriterData = { role, path: this.#config.path, synchronous: this.#config.synchronous, port: port2 };
+    const data: WriterData = {
+      role,
+      path: this.#config.path,
+      synchronous: this.#config.synchronous,
+      port: port2,
+      textIndex: role === 'writer' && this.#onTextIndexError !== undefined,
+    };
     const worker = new Worker(this.#config.script, { workerData: data, transferList: [port2], execArgv: compiledExecArgv() });
     const running: Running = { worker, port: port1 };
     worker.unref();
@@ -102,11 +126,16 @@ export class SqliteWriterThreads {
 
   #answer(message: FromWriter): void {
     if (message.type === 'closed') return;
+    if (message.type === 'text-index-failed') {
+      this.#onTextIndexError?.(fromWireError(message.error));
+      return;
+    }
     const pending = this.#pending.get(message.id);
     if (pending === undefined) return;
     this.#pending.delete(message.id);
     if (this.#pending.size === 0) this.#writer?.port.unref();
     if (message.type === 'appended') pending.resolve(message.results);
+    else if (message.type === 'written') pending.resolve([]);
     else pending.reject(fromWireError(message.error));
   }
 
