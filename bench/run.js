@@ -2,6 +2,8 @@
 // of the same rows into an index-free table, in one run. Settings (environment):
 //   BENCH_EVENTS       events appended over HTTP (default 1,000,000); 0 skips the SQLite steps (ingest, reads, raw
 //                      rate), e.g. to measure PostgreSQL alone
+//   BENCH_SIZES        several journal sizes in one run, e.g. 1000000,10000000: the SQLite steps once per size, each
+//                      into a fresh journal (instead of BENCH_EVENTS)
 //   BENCH_BATCH        events per NDJSON request (default 1,000)
 //   BENCH_CONCURRENCY  requests in flight (default 2)
 //   BENCH_DIR          working directory (default a fresh temporary one, removed afterwards)
@@ -50,6 +52,8 @@ import { measureForwarding } from './forward.js';
 import { seedStore } from './seed-store.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+// The SQLite steps (1-7) once per size, in this order, each over a fresh journal: BENCH_SIZES=1000000,10000000.
+const SIZES = process.env.BENCH_REUSE === '1' ? [EVENTS] : (process.env.BENCH_SIZES ?? String(EVENTS)).split(',').map(Number);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
 const PG_EVENTS = Number(process.env.BENCH_PG_EVENTS ?? 200_000);
@@ -762,23 +766,23 @@ async function ingestNdjsonFile(url, file) {
 }
 
 /** Steps 1-7 on SQLite: ingest, reads, export and verification, the raw insert rate. */
-async function sqliteSteps() {
+async function sqliteSteps(events) {
   console.log(
     REUSE
       ? `Tamga benchmark over the journal kept in ${workDir} (no ingest), SQLite (WAL, synchronous=FULL)`
-      : `Tamga benchmark: ${fmt(EVENTS)} events, batches of ${BATCH}, ${CONCURRENCY} in flight, SQLite (WAL, synchronous=FULL)`,
+      : `Tamga benchmark: ${fmt(events)} events, batches of ${BATCH}, ${CONCURRENCY} in flight, SQLite (WAL, synchronous=FULL)`,
   );
   // 1a. A large journal seeded in this process, before the server opens it.
   if (!REUSE && SEED) {
     const seeded = await seedStore({
       env: { ...process.env, TAMGA_DATA_DIR: join(workDir, 'data'), TAMGA_ADMIN_API_KEY: KEY },
-      total: EVENTS,
+      total: events,
       batch: BATCH,
       inFlight: CONCURRENCY,
       makeEvent,
       progress: (n, seconds) => console.log(`  seeded ${fmt(n)} events in ${seconds.toFixed(0)} s`),
     });
-    writeFileSync(META, JSON.stringify({ now, events: EVENTS }));
+    writeFileSync(META, JSON.stringify({ now, events }));
     report(
       `seeded in-process through Journal.append (sealed, Merkle, every index; no HTTP): ${fmt(seeded.appended)} events at ` +
         `${fmt(seeded.appended / seeded.seconds)} events/s (${seeded.seconds.toFixed(1)} s), CPU ${seeded.cpuMicrosPerEvent.toFixed(1)} µs/event`,
@@ -792,11 +796,11 @@ async function sqliteSteps() {
   let ingestCpu;
   if (!REUSE && !SEED) {
     const cpu0 = await cpuOf(child);
-    const ingestSeconds = await ingest(url, EVENTS);
+    const ingestSeconds = await ingest(url, events);
     const cpu1 = await cpuOf(child);
-    httpRate = EVENTS / ingestSeconds;
-    ingestCpu = { all: (cpu1.cpu - cpu0.cpu) / EVENTS, main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / EVENTS };
-    writeFileSync(META, JSON.stringify({ now, events: EVENTS }));
+    httpRate = events / ingestSeconds;
+    ingestCpu = { all: (cpu1.cpu - cpu0.cpu) / events, main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / events };
+    writeFileSync(META, JSON.stringify({ now, events }));
     report(`ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
     report(
       `server CPU per event during ingest: ${ingestCpu.all.toFixed(1)} µs (every thread)` +
@@ -834,7 +838,7 @@ async function sqliteSteps() {
       '24-hour count + histogram, looping': async (signal) => (await get(`/api/v1/events/stats?${day}`, signal)).arrayBuffer(),
     };
     const readers = SQLITE_READERS === undefined ? 'reader threads: the server default' : SQLITE_READERS === '0' ? 'reads on the main thread' : `${SQLITE_READERS} reader threads`;
-    report(`appends of ${fmt(BESIDE_EVENTS)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
+    report(`appends of ${fmt(BESIDE_events)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
     let alone;
     for (const [name, load] of Object.entries(loads)) {
       exported = 0;
@@ -965,7 +969,13 @@ async function sqliteSteps() {
 }
 
 async function main() {
-  if (EVENTS > 0 || REUSE) await sqliteSteps();
+  for (const [i, events] of SIZES.entries()) {
+    if (!(events > 0 || REUSE)) continue;
+    // Each size into a journal of its own: the previous one's is removed first.
+    if (i > 0) rmSync(join(workDir, 'data'), { recursive: true, force: true });
+    if (SIZES.length > 1) report(`SQLite, ${fmt(events)} events:`);
+    await sqliteSteps(events);
+  }
   const pgIngest = await ingestPostgres();
   if (pgIngest !== undefined) {
     const line = (r) =>
