@@ -838,7 +838,7 @@ async function sqliteSteps(events) {
       '24-hour count + histogram, looping': async (signal) => (await get(`/api/v1/events/stats?${day}`, signal)).arrayBuffer(),
     };
     const readers = SQLITE_READERS === undefined ? 'reader threads: the server default' : SQLITE_READERS === '0' ? 'reads on the main thread' : `${SQLITE_READERS} reader threads`;
-    report(`appends of ${fmt(BESIDE_events)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
+    report(`appends of ${fmt(BESIDE_EVENTS)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
     let alone;
     for (const [name, load] of Object.entries(loads)) {
       exported = 0;
