@@ -100,6 +100,13 @@ function shapes(): RecordFields[] {
     out.push({ ...base, createdAt: t });
     out.push({ ...base, apiCreatedAt: t, createdAt: t + 1 });
   }
+  // The two cached minutes: apiCreatedAt and createdAt minutes apart, a third minute between, seconds 0-9 and 59,
+  // minutes and seconds before 1970.
+  for (const t of [1_725_147_300_000_000, 1_725_147_309_999_999, 1_725_147_359_000_001, -60_000_000, -59_000_000, -1]) {
+    out.push({ ...base, apiCreatedAt: 1_725_150_000_123_456, createdAt: t });
+    out.push({ ...base, apiCreatedAt: t - 3_600_000_000, createdAt: t });
+    out.push({ ...base, apiCreatedAt: t + 120_000_000, createdAt: t + 61_000_000 });
+  }
   // Sequence numbers and codes.
   for (const seq of [1, 9, 10, 999_999, 2 ** 40, Number.MAX_SAFE_INTEGER]) out.push({ ...base, seq });
   for (const [event, classifiedEvent, severity] of [[15800, 2, 3], [9000, 3, 4], [1, 4, 6]] as const) {

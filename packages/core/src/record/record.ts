@@ -187,24 +187,38 @@ function mergedOrder(extraKeys: readonly string[]): readonly OrderedKey[] {
   return order;
 }
 
-// Timestamps of one second share their text up to the fraction: the last second's is kept.
-let lastSecond = Number.NaN;
-let lastSecondPrefix = '';
+// Timestamps of one minute share their text up to the seconds. The two minutes used last are kept: a record's
+// `apiCreatedAt` (now) and `createdAt` (when it happened) are often minutes apart, and one slot would miss on both.
+const slotMinute = [Number.NaN, Number.NaN];
+const slotPrefix = ['', ''];
+let olderSlot = 0;
 
-/** {@link formatTimestamp}, faster for times of the same second as the last one (years 1000-9999). */
+/** {@link formatTimestamp}, faster for times of the two minutes used last (years 1000-9999). */
 function timestampText(micros: number): string {
   if (!Number.isSafeInteger(micros)) return formatTimestamp(micros);
-  const second = Math.floor(micros / 1_000_000);
-  if (second !== lastSecond) {
+  const minute = Math.floor(micros / 60_000_000);
+  const slot = minute === slotMinute[0] ? 0 : minute === slotMinute[1] ? 1 : -1;
+  if (slot < 0) {
     const text = formatTimestamp(micros);
-    // Four-digit years only: the text is `YYYY-MM-DDTHH:MM:SS.ffffffZ` and its first 20 characters name the second.
+    // Four-digit years only: the text is `YYYY-MM-DDTHH:MM:SS.ffffffZ` and its first 17 characters name the minute.
     if (text.length !== 27) return text;
-    lastSecond = second;
-    lastSecondPrefix = text.slice(0, 20);
+    slotMinute[olderSlot] = minute;
+    slotPrefix[olderSlot] = text.slice(0, 17);
+    olderSlot = 1 - olderSlot;
     return text;
   }
-  const fraction = micros - second * 1_000_000;
-  return lastSecondPrefix + (fraction >= 100_000 ? String(fraction) : String(fraction).padStart(6, '0')) + 'Z';
+  olderSlot = 1 - slot;
+  const inMinute = micros - minute * 60_000_000;
+  const second = Math.floor(inMinute / 1_000_000);
+  const fraction = inMinute - second * 1_000_000;
+  return (
+    slotPrefix[slot]! +
+    (second < 10 ? '0' : '') +
+    String(second) +
+    '.' +
+    (fraction >= 100_000 ? String(fraction) : String(fraction).padStart(6, '0')) +
+    'Z'
+  );
 }
 
 /**
