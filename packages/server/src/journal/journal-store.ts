@@ -192,6 +192,35 @@ export interface PendingRecord extends Omit<RecordFields, 'log' | 'seq' | 'sigKi
   readonly subject?: string | null;
 }
 
+/**
+ * The fields a record is sealed with, as an object literal of one fixed shape: a spread of the pending record (a
+ * structured clone on the SQLite writer thread; an object with more members on PostgreSQL's path) cost 3.5-4 µs a
+ * record, and left the sealer's reads of it polymorphic.
+ */
+export function sealedFields(p: PendingRecord, log: string, seq: number, sigKid: string): RecordFields {
+  return {
+    log,
+    seq,
+    id: p.id,
+    event: p.event,
+    eventName: p.eventName,
+    entityData: p.entityData,
+    userId: p.userId,
+    apiCreatedAt: p.apiCreatedAt,
+    createdAt: p.createdAt,
+    text: p.text,
+    ip: p.ip,
+    tenantId: p.tenantId,
+    nodeId: p.nodeId,
+    operationKey: p.operationKey,
+    classifiedEvent: p.classifiedEvent,
+    severity: p.severity,
+    outcome: p.outcome,
+    extra: p.extra,
+    sigKid,
+  };
+}
+
 /** Seals records inside the append transaction, once their `seq` is known. */
 export interface Sealer {
   /** Id of the HMAC key that signs new records. */

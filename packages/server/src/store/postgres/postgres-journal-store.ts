@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { canonicalIp, CompactRange, StoreError, TamgaError } from '@tamga/core';
-import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
-import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type { EntityData, EventClass, Outcome, RecordExtra } from '@tamga/core';
+import { sealedFields, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { ClusterSignals } from '../../journal/cluster-signals.js';
 import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
@@ -801,7 +801,7 @@ export class PostgresJournalStore implements JournalStore {
           results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
-        const fields: RecordFields = { ...pending, log: log.origin, seq: range.size, sigKid: sealer.sigKid };
+        const fields = sealedFields(pending, log.origin, range.size, sealer.sigKid);
         const seal = sealer.seal(fields);
         const row = [
           logId,

@@ -6,8 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import { CompactRange, TamgaError } from '@tamga/core';
-import type { EntityData, EventClass, Outcome, RecordExtra, RecordFields } from '@tamga/core';
-import { STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import type { EntityData, EventClass, Outcome, RecordExtra } from '@tamga/core';
+import { sealedFields, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { AppendResult, PendingRecord, Sealer, StoredRecord } from '../../journal/journal-store.js';
 import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
@@ -204,7 +204,7 @@ export class SqliteAppender {
           results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
-        const fields = recordFields(pending, log.origin, range.size, sealer.sigKid);
+        const fields = sealedFields(pending, log.origin, range.size, sealer.sigKid);
         const seal = sealer.seal(fields);
         this.#insertRecord.run(
           logId,
@@ -251,35 +251,6 @@ export class SqliteAppender {
     const empty = CompactRange.empty();
     return this.#insertLog.get(key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now) as LogRow;
   }
-}
-
-/**
- * The fields a record is sealed with, as an object literal of one fixed shape: a spread of the pending record (a
- * structured clone on the writer thread, in dictionary mode) cost ~4 µs a record, and left the sealer's reads of it
- * polymorphic.
- */
-function recordFields(p: PendingRecord, log: string, seq: number, sigKid: string): RecordFields {
-  return {
-    log,
-    seq,
-    id: p.id,
-    event: p.event,
-    eventName: p.eventName,
-    entityData: p.entityData,
-    userId: p.userId,
-    apiCreatedAt: p.apiCreatedAt,
-    createdAt: p.createdAt,
-    text: p.text,
-    ip: p.ip,
-    tenantId: p.tenantId,
-    nodeId: p.nodeId,
-    operationKey: p.operationKey,
-    classifiedEvent: p.classifiedEvent,
-    severity: p.severity,
-    outcome: p.outcome,
-    extra: p.extra,
-    sigKid,
-  };
 }
 
 export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
