@@ -1,5 +1,6 @@
+import { checkRecord } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
-import type { RecordCursor, RecordFilter } from '../journal/journal-store.js';
+import type { CheckedRecord, ExportPage, RecordCursor, RecordFilter, StoredRecord } from '../journal/journal-store.js';
 import { toRecordJson } from './record-json.js';
 import { csvLine } from './csv-cell.js';
 
@@ -34,11 +35,53 @@ export const RECORD_CSV_COLUMNS = Object.freeze([
 /** Records read per round trip while exporting. */
 const PAGE = 1000;
 
+/** Export lines of checked records, `index` counting on from `firstIndex` (the first record's is `firstIndex + 1`). */
+export function recordLines(records: readonly CheckedRecord[], format: RecordExportFormat, firstIndex: number): string {
+  let chunk = '';
+  let index = firstIndex;
+  for (const record of records) {
+    const json = toRecordJson(record, ++index);
+    chunk += format === 'csv' ? csvLine(RECORD_CSV_COLUMNS.map((c) => json[c])) : `${JSON.stringify(json)}\n`;
+  }
+  return chunk;
+}
+
+/**
+ * One page of an export from the store's rows (at most `limit`, read as `limit + 1` to know whether more follow):
+ * each checked with `hmacKeys` and formatted ({@link recordLines}). Run where the rows are read — on a SQLite reader
+ * thread — so an export neither checks nor formats on the thread serving HTTP; `unknownKids` names the key ids of
+ * records none of `hmacKeys` checked, for the caller to look up and ask again.
+ */
+export function exportPage(
+  rows: readonly StoredRecord[],
+  limit: number,
+  hmacKeys: ReadonlyMap<string, Uint8Array>,
+  format: RecordExportFormat,
+  firstIndex: number,
+): ExportPage {
+  const items = rows.slice(0, limit);
+  const unknownKids = new Set<string>();
+  const checked = items.map((record): CheckedRecord => {
+    const integrity = checkRecord(record, record, (kid) => hmacKeys.get(kid));
+    if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
+    return { ...record, integrity };
+  });
+  const last = items[items.length - 1];
+  return {
+    chunk: recordLines(checked, format, firstIndex),
+    records: items.length,
+    last: last === undefined ? undefined : { createdAt: last.createdAt, rid: last.rid },
+    hasMore: rows.length > limit,
+    unknownKids: [...unknownKids],
+  };
+}
+
 /**
  * Every record of `filter`, in its order, as export lines: NDJSON (each record as `GET /api/v1/events` returns it,
  * `index` counting from 1 over the whole export) or CSV (a header line, then {@link RECORD_CSV_COLUMNS}, cells
  * neutralized against formula injection, CRLF line ends; a UTF-8 byte-order mark first so that spreadsheet programs
- * read Cyrillic text as UTF-8). Every record is checked afresh, as on any read.
+ * read Cyrillic text as UTF-8). Every record is checked afresh, as on any read: by the store where it reads pages on
+ * threads of its own (`JournalStore.exportPage`), else here.
  */
 export async function* recordExportLines(journal: Journal, filter: RecordFilter, format: RecordExportFormat): AsyncGenerator<string> {
   if (format === 'csv') yield `\uFEFF${csvLine(RECORD_CSV_COLUMNS)}`;
@@ -49,15 +92,30 @@ export async function* recordExportLines(journal: Journal, filter: RecordFilter,
       // SQLite answers synchronously: let other requests run between pages of a long export.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const { items, hasMore } = await journal.query(filter, PAGE, after);
-    let chunk = '';
-    for (const record of items) {
-      const json = toRecordJson(record, ++index);
-      chunk += format === 'csv' ? csvLine(RECORD_CSV_COLUMNS.map((c) => json[c])) : `${JSON.stringify(json)}\n`;
-    }
-    if (chunk !== '') yield chunk;
-    const last = items[items.length - 1];
-    if (!hasMore || last === undefined) return;
-    after = { createdAt: last.createdAt, rid: last.rid };
+    const page = await nextPage(journal, filter, format, index, after);
+    if (page.chunk !== '') yield page.chunk;
+    index += page.records;
+    if (!page.hasMore || page.last === undefined) return;
+    after = page.last;
   }
+}
+
+async function nextPage(journal: Journal, filter: RecordFilter, format: RecordExportFormat, index: number, after: RecordCursor | undefined): Promise<ExportPage> {
+  const store = journal.store;
+  if (store.exportPage === undefined) {
+    const { items, hasMore } = await journal.query(filter, PAGE, after);
+    const last = items[items.length - 1];
+    return {
+      chunk: recordLines(items, format, index),
+      records: items.length,
+      last: last === undefined ? undefined : { createdAt: last.createdAt, rid: last.rid },
+      hasMore,
+      unknownKids: [],
+    };
+  }
+  const keys = (): [string, Uint8Array][] => journal.keys.hmacKeys.map((k) => [k.kid, k.secret]);
+  const page = await store.exportPage(filter, PAGE, after, format, index, keys());
+  // A key rotated on another node since this one read its keys: looked up (which reads them again), then once more.
+  if (page.unknownKids.some((kid) => journal.keys.hmacSecret(kid) !== undefined)) return store.exportPage(filter, PAGE, after, format, index, keys());
+  return page;
 }

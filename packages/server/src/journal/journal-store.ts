@@ -30,6 +30,19 @@ export interface JournalStore {
   append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]>;
   /** One page of records matching `filter`, in `filter.order` (newest first by default). */
   queryRecords(filter: RecordFilter, limit: number, after?: RecordCursor): Promise<StoredRecord[]>;
+  /**
+   * One page of an export (`http/record-export.ts` `exportPage`): the records of `filter` after `after`, checked with
+   * `hmacKeys` and formatted, where the store reads them — a store with threads of its own for reads, so the thread
+   * serving HTTP neither checks nor formats them. Absent: the caller queries, checks and formats.
+   */
+  exportPage?(
+    filter: RecordFilter,
+    limit: number,
+    after: RecordCursor | undefined,
+    format: 'csv' | 'ndjson',
+    firstIndex: number,
+    hmacKeys: readonly (readonly [string, Uint8Array])[],
+  ): Promise<ExportPage>;
   /** The record with this id, if it is visible under `tenants` (all tenants when undefined). */
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined>;
   /** How many records match `filter`. */
@@ -389,6 +402,19 @@ export interface EventListQuery {
 
 /** The subject a stored record names by its tenant's catalogue rule, or null ({@link JournalStore.backfillSubjects}). */
 export type SubjectOf = (record: { readonly tenantId: string | null; readonly event: number; readonly entityData: string }) => string | null;
+
+/** One page of an export, ready to send ({@link JournalStore.exportPage}). */
+export interface ExportPage {
+  /** The page's lines. */
+  readonly chunk: string;
+  /** Records in it. */
+  readonly records: number;
+  /** Where the next page starts. */
+  readonly last: RecordCursor | undefined;
+  readonly hasMore: boolean;
+  /** Key ids of records no key given checked (`unknown-key`). */
+  readonly unknownKids: readonly string[];
+}
 
 /** How far a store's text index is behind its records ({@link JournalStore.searchIndexStatus}). */
 export interface SearchIndexStatus {

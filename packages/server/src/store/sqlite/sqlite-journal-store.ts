@@ -21,6 +21,7 @@ import type {
   PendingRecord,
   PurgeSlice,
   PurgeState,
+  ExportPage,
   RecordCursor,
   RecordFilter,
   RetentionFact,
@@ -37,6 +38,7 @@ import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
+import { exportPage as formatExportPage } from '../../http/record-export.js';
 import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
@@ -420,6 +422,19 @@ export class SqliteJournalStore implements JournalStore {
     } catch (error) {
       throw this.#wrap(error, 'query records');
     }
+  }
+
+  /** One page of an export, checked and formatted here: on a reader thread when the store has them. */
+  async exportPage(
+    filter: RecordFilter,
+    limit: number,
+    after: RecordCursor | undefined,
+    format: 'csv' | 'ndjson',
+    firstIndex: number,
+    hmacKeys: readonly (readonly [string, Uint8Array])[],
+  ): Promise<ExportPage> {
+    const rows = await this.queryRecords(filter, limit + 1, after);
+    return formatExportPage(rows, limit, new Map(hmacKeys), format, firstIndex);
   }
 
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined> {
@@ -1059,6 +1074,7 @@ export class SqliteJournalStore implements JournalStore {
  */
 export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: readonly unknown[]) => boolean>>> = {
   queryRecords: ([filter]) => hasText(filter as RecordFilter),
+  exportPage: ([filter]) => hasText(filter as RecordFilter),
   getRecord: () => false,
   countRecords: () => true,
   histogram: () => true,

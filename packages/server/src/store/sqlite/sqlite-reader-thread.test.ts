@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkRecord, StoreError } from '@tamga/core';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
+import type { RecordCursor } from '../../journal/journal-store.js';
+import { recordLines } from '../../http/record-export.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 
 const DIST = new URL('../../../dist/store/sqlite/', import.meta.url);
@@ -65,6 +67,55 @@ describe('SqliteJournalStore with reader threads', () => {
         expect(checkRecord(record!, record!, keyFor)).toBe('valid');
         expect(count).toBe(i + 1);
         expect(leaves[i]!.equals(record!.leafHash)).toBe(true);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('checks and formats export pages on the reader threads, byte for byte as the HTTP thread would', async () => {
+    const store = open();
+    try {
+      const otherKey = Buffer.alloc(32, 9);
+      await store.append(
+        range(20).map((i) =>
+          pendingRecord({
+            tenantId: i % 2 === 0 ? 'ex' : 'ey',
+            text: i % 3 === 0 ? `Ошибка входа "${i}", \\ путь;=cmd` : null,
+            entityData: i % 4 === 0 ? { login: `user${i}`, nested: { ok: true, n: [1, 2.5, null] } } : null,
+            userId: i % 5 === 0 ? null : `u${i}`,
+            createdAt: Date.UTC(2026, 10, 22, 10, 0, i) * 1000,
+          }),
+        ),
+        testSealer(),
+      );
+      // A record signed with a key this caller does not hold, and one altered by an insider.
+      await store.append([pendingRecord({ tenantId: 'ex', createdAt: Date.UTC(2026, 10, 22, 10, 1) * 1000 })], {
+        ...testSealer('other-key'),
+        hmacKey: otherKey,
+        seal: (fields) => testSealer().seal({ ...fields }),
+      });
+      store.database.exec("DROP TRIGGER records_append_only_except_erasure; UPDATE records SET text = 'altered' WHERE seq = 3 AND log_id = (SELECT log_id FROM logs WHERE tenant_key = 'ex')");
+      const rows = await store.queryRecords({ order: 'asc' }, 1000);
+      expect(rows.length).toBe(21);
+      const checked = rows.map((r) => ({ ...r, integrity: checkRecord(r, r, keyFor) }));
+      expect(checked.filter((r) => r.integrity === 'tampered').length).toBe(1);
+      for (const format of ['ndjson', 'csv'] as const) {
+        let lines = '';
+        let index = 0;
+        let after: RecordCursor | undefined;
+        const unknown = new Set<string>();
+        for (;;) {
+          const page = await store.exportPage!({ order: 'asc' }, 6, after, format, index, [['test-key', TEST_HMAC_KEY]]);
+          lines += page.chunk;
+          index += page.records;
+          page.unknownKids.forEach((kid) => unknown.add(kid));
+          if (!page.hasMore) break;
+          after = page.last;
+        }
+        expect(index).toBe(21);
+        expect(lines).toBe(recordLines(checked, format, 0));
+        expect([...unknown]).toEqual(['other-key']);
       }
     } finally {
       await store.close();
