@@ -54,8 +54,12 @@ export type FromWriter =
 export const MAX_GROUP_BATCHES = 16;
 /** Most records one transaction commits (a group is closed before a batch would pass it; one batch alone may). */
 export const MAX_GROUP_RECORDS = 20_000;
-/** How often the checkpointer thread checkpoints the WAL, ms. */
-export const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * How often the checkpointer thread checkpoints the WAL, ms. Each checkpoint copies every page committed since the last
+ * one, and an index page changed by several commits in between is copied once: at 1 s rather than 250 ms, ingest costs
+ * ~8 µs less CPU per event (decision 0049) for a WAL of about a second of appends.
+ */
+export const CHECKPOINT_INTERVAL_MS = 1000;
 /**
  * The writer's own WAL autocheckpoint, pages (4 KiB): a safety net far above what the checkpointer keeps the WAL at,
  * reached only when the checkpointer cannot keep up or is gone (400 MB).
