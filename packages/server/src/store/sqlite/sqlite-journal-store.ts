@@ -885,15 +885,22 @@ export class SqliteJournalStore implements JournalStore {
   erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]> {
     try {
       const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1';
-      const rows = (
-        'ids' in selector
-          ? this.#db.prepare(`${set} WHERE id IN (SELECT value FROM json_each(?)) AND redacted = 0 RETURNING rid, id, tenant_id, seq`).all(JSON.stringify(selector.ids))
-          : this.#db
-              .prepare(`${set} WHERE (user_id = ? OR subject = ?) AND redacted = 0 RETURNING rid, id, tenant_id, seq`)
-              .all(selector.userId, selector.userId)
-      ) as { rid: number; id: string; tenant_id: string | null; seq: number }[];
-      // The erased text must not be found any more (nor betray by a match what it said).
-      this.#text.forget(rows.map((r) => r.rid));
+      // One transaction: the payloads and their index entries go together (the writer thread indexes meanwhile, and
+      // reads the erased records' text as NULL once this commits).
+      const rows = this.#db
+        .transaction(() => {
+          const erased = (
+            'ids' in selector
+              ? this.#db.prepare(`${set} WHERE id IN (SELECT value FROM json_each(?)) AND redacted = 0 RETURNING rid, id, tenant_id, seq`).all(JSON.stringify(selector.ids))
+              : this.#db
+                  .prepare(`${set} WHERE (user_id = ? OR subject = ?) AND redacted = 0 RETURNING rid, id, tenant_id, seq`)
+                  .all(selector.userId, selector.userId)
+          ) as { rid: number; id: string; tenant_id: string | null; seq: number }[];
+          // The erased text must not be found any more (nor betray by a match what it said).
+          this.#text.forget(erased.map((r) => r.rid));
+          return erased;
+        })
+        .immediate();
       return Promise.resolve(rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, seq: r.seq })));
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'erase payloads'));
