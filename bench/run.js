@@ -39,10 +39,13 @@
 //                      everything streaming and a looping 24-hour count + histogram (step 1b; default 200,000; 0 skips)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
+//   BENCH_KEYS         random: production-like keys, a client-supplied random UUIDv4 id on every event and users
+//                      drawn from 100,000 (default: no id, 200 users, so the id and user indexes stay hot)
 import { execFile, fork, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
@@ -83,7 +86,9 @@ const META = join(workDir, 'bench-meta.json');
 const REUSE = process.env.BENCH_REUSE === '1' && process.env.BENCH_DIR !== undefined && existsSync(META);
 
 const CODES = [2001, 2002, 2003, 2004, 2007, 9000, 9001, 8000, 8001, 2008];
-const USERS = Array.from({ length: 200 }, (_, i) => `user${i}`);
+const RANDOM_KEYS = process.env.BENCH_KEYS === 'random';
+// With BENCH_KEYS=random, 100,000 users (user0-user199 among them, which the queries ask for).
+const USERS = Array.from({ length: RANDOM_KEYS ? 100_000 : 200 }, (_, i) => `user${i}`);
 // The events of a run span the 24 hours before its start; a reused journal keeps the times it was made with.
 const now = REUSE ? JSON.parse(readFileSync(META, 'utf8')).now : Date.now();
 const DAY = 86_400_000;
@@ -98,10 +103,13 @@ function report(line) {
 
 /** Event number `n` of `total`: spread over the last 24 hours, newest last, so the default view (current hour) has data. */
 function makeEvent(n, total, tenantId) {
+  // Random keys: ids as clients mint them (UUIDv4) and users drawn at random, so each lands on a random index page.
+  const user = RANDOM_KEYS ? USERS[Math.floor(Math.random() * USERS.length)] : USERS[n % USERS.length];
   return {
+    ...(RANDOM_KEYS && { id: randomUUID() }),
     event: CODES[n % CODES.length],
     createdAt: new Date(now - DAY + Math.floor((n / total) * DAY)).toISOString(),
-    userId: USERS[n % USERS.length],
+    userId: user,
     ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
     operationKey: `op-${Math.floor(n / 20)}`,
     text:
@@ -112,7 +120,7 @@ function makeEvent(n, total, tenantId) {
           : n % 100_000 === 57
             ? `ОШИБКА ПОДПИСИ: ключ ${n} отозван`
             : null,
-    entityData: { login: USERS[n % USERS.length], attempt: n % 7, tenantId: null },
+    entityData: { login: user, attempt: n % 7, tenantId: null },
     ...(tenantId !== undefined && { tenantId }),
   };
 }

@@ -1,0 +1,113 @@
+// What each index of SQLite's `records` costs the writer with production-like keys (decision 0046): BENCH_INDEX_ROWS
+// (200,000) rows with a random UUIDv4 id, users drawn from 100,000 and a random UUID operation key per 20 rows are
+// INSERTed in transactions of 2,000 (a group commit's size) into a fresh WAL file with synchronous=FULL, for today's
+// schema and for each variant given (default: all). Prints this process's CPU µs per row (steadier than the rate on a
+// shared machine).
+//   node bench/index-cost.js [variant…]
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+const ROWS = Number(process.env.BENCH_INDEX_ROWS ?? 200_000);
+const HOUR = 'created_at / 3600000000';
+/** The indexes of packages/server/src/store/sqlite/sqlite-schema.ts as of this benchmark. */
+const TODAY = {
+  log_seq: 'CREATE UNIQUE INDEX records_log_seq ON records(log_id, seq)',
+  id: 'CREATE UNIQUE INDEX records_id ON records(id)',
+  time: 'CREATE INDEX records_time ON records(created_at)',
+  log_time: 'CREATE INDEX records_log_time ON records(log_id, created_at)',
+  event_time: 'CREATE INDEX records_event_time ON records(event, created_at)',
+  user: 'CREATE INDEX records_user_time ON records(user_id, created_at) WHERE user_id IS NOT NULL',
+  subject: 'CREATE INDEX records_subject_time ON records(subject, created_at) WHERE subject IS NOT NULL',
+  op: 'CREATE INDEX records_op_time ON records(operation_key, created_at) WHERE operation_key IS NOT NULL',
+  poll: 'CREATE INDEX records_poll ON records(log_id, seq) WHERE pollable IS NOT 0',
+  ip: `CREATE INDEX records_hour_ip_search ON records(${HOUR}, coalesce(ip_search, ip), created_at) WHERE ip IS NOT NULL`,
+};
+const ID16 = "CREATE UNIQUE INDEX records_id ON records(unhex(replace(id, '-', '')))";
+const HOUR_USER = `CREATE INDEX records_hour_user ON records(${HOUR}, user_id, created_at) WHERE user_id IS NOT NULL`;
+const HOUR_OP = `CREATE INDEX records_hour_op ON records(${HOUR}, operation_key, created_at) WHERE operation_key IS NOT NULL`;
+const VARIANTS = {
+  today: {},
+  'no-id': { id: undefined },
+  'id-16-bytes': { id: ID16 },
+  'no-time': { time: undefined },
+  'no-user': { user: undefined },
+  'hour-user': { user: HOUR_USER },
+  'hour-user-op': { user: HOUR_USER, op: HOUR_OP },
+  'id-16-hour-user-op': { id: ID16, user: HOUR_USER, op: HOUR_OP },
+  'no-id-no-user': { id: undefined, user: undefined },
+  // The hour-led indexes plus the side tables that would serve user- and operation-first queries (decision 0046): a
+  // (user, log) and an (operation key, log) row with the hour first seen, INSERT OR IGNORE with each record.
+  'hour-user-side': {
+    user: HOUR_USER,
+    users: 'CREATE TABLE record_users (user_id TEXT NOT NULL, log_id INTEGER NOT NULL, first_hour INTEGER NOT NULL, PRIMARY KEY (user_id, log_id)) WITHOUT ROWID',
+  },
+  'hour-user-op-side': {
+    user: HOUR_USER,
+    op: HOUR_OP,
+    users: 'CREATE TABLE record_users (user_id TEXT NOT NULL, log_id INTEGER NOT NULL, first_hour INTEGER NOT NULL, PRIMARY KEY (user_id, log_id)) WITHOUT ROWID',
+    ops: 'CREATE TABLE record_operations (operation_key TEXT NOT NULL, log_id INTEGER NOT NULL, first_hour INTEGER NOT NULL, PRIMARY KEY (operation_key, log_id)) WITHOUT ROWID',
+  },
+};
+/** The side tables' writes with each record, for the variants that have them. */
+const SIDE = {
+  users: 'INSERT OR IGNORE INTO record_users VALUES (?, 1, ?)',
+  ops: 'INSERT OR IGNORE INTO record_operations VALUES (?, 1, ?)',
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'tamga-index-cost-'));
+const canonical = randomBytes(300);
+const t0 = Date.now() * 1000 - 86_400_000_000;
+const USERS = Array.from({ length: 100_000 }, (_, i) => `user${i}`);
+// An operation's events come together (as the default benchmark's, 20 per operation), each operation keyed at random.
+const operations = Array.from({ length: Math.ceil(ROWS / 20) }, () => randomUUID());
+const rows = Array.from({ length: ROWS }, (_, n) => [
+  n,
+  randomUUID(),
+  2001 + (n % 10),
+  USERS[Math.floor(Math.random() * USERS.length)],
+  t0 + Math.floor((n / ROWS) * 86_400_000_000),
+  `10.0.${(n >> 8) & 255}.${n & 255}`,
+  operations[Math.floor(n / 20)],
+  canonical,
+]);
+let run = 0;
+try {
+  for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
+    const db = new Database(join(dir, `${run++}-${name}.sqlite`));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(`CREATE TABLE records (rid INTEGER PRIMARY KEY, log_id INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+      event INTEGER NOT NULL, user_id TEXT, created_at INTEGER NOT NULL, ip TEXT, ip_search TEXT, operation_key TEXT,
+      subject TEXT, pollable INTEGER, canonical BLOB NOT NULL)`);
+    for (const sql of Object.values({ ...TODAY, ...VARIANTS[name] })) if (sql !== undefined) db.exec(sql);
+    const insert = db.prepare(
+      'INSERT INTO records (log_id, seq, id, event, user_id, created_at, ip, operation_key, pollable, canonical) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 1, ?)',
+    );
+    const variant = VARIANTS[name];
+    const users = variant.users === undefined ? undefined : db.prepare(SIDE.users);
+    // A journal past its first million records has seen its users: the side table starts with all of them (untimed).
+    if (users !== undefined) db.transaction(() => USERS.forEach((user) => users.run(user, 0)))();
+    const ops = variant.ops === undefined ? undefined : db.prepare(SIDE.ops);
+    const group = db.transaction((from, to) => {
+      for (let i = from; i < to; i++) {
+        const row = rows[i];
+        insert.run(...row);
+        const hour = Math.floor(row[4] / 3_600_000_000);
+        users?.run(row[3], hour);
+        ops?.run(row[6], hour);
+      }
+    });
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    for (let i = 0; i < ROWS; i += 2000) group(i, Math.min(ROWS, i + 2000));
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = (performance.now() - w0) / 1000;
+    console.log(`${name.padEnd(20)} CPU ${((cpu.user + cpu.system) / ROWS).toFixed(1).padStart(5)} µs/row, ${Math.round(ROWS / seconds).toLocaleString('en-US')} rows/s`);
+    db.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
