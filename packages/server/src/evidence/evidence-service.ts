@@ -11,7 +11,7 @@ import {
   ValidationError,
   verifiersFromKeys,
 } from '@tamga/core';
-import type { BundleManifest, BundleRecord, CheckedLine, IntegrityStatus, VerificationReport } from '@tamga/core';
+import type { BundleManifest, CheckedLine, IntegrityStatus, VerificationReport } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
 import { countRecordStats, findSeqRange } from '../journal/minute-counts.js';
 import { MINUTE_MICROS } from '../journal/journal-store.js';
@@ -22,6 +22,9 @@ import { readRetentionPolicy } from '../retention/retention-service.js';
 import type { KeepDays } from '../retention/retention-service.js';
 import { withCosignatures, withCosignaturesOne } from '../tlog/cosigned-checkpoints.js';
 import { VerifiedRanges } from './verified-ranges.js';
+import { bundleLines, toBundleRecord } from './bundle-lines.js';
+
+export { toBundleRecord } from './bundle-lines.js';
 
 /** Catalogue codes of Tamga's own evidence events (catalogs/tamga.json). */
 export const EVIDENCE_EVENTS = Object.freeze({
@@ -235,7 +238,15 @@ export class EvidenceService {
   }
 
   /** Records of `[from, to)` in pages of `pageSize`, in seq order. */
-  async *records(log: LogHead, range: SeqRange, pageSize = PAGE): AsyncGenerator<StoredRecord[]> {
+  records(log: LogHead, range: SeqRange, pageSize = PAGE): AsyncGenerator<StoredRecord[]> {
+    return this.#pages(log, range, pageSize, (at, end) => this.#journal.store.readRecordsBySeq(log.logId, at, end), (page) => page.length);
+  }
+
+  /**
+   * Pages of `[from, to)` in seq order, each `read` of `[at, end)`; `length` tells how many records a page holds, so a
+   * page cut short by a retention purge is told from a gap.
+   */
+  async *#pages<P>(log: LogHead, range: SeqRange, pageSize: number, read: (at: number, end: number) => Promise<P>, length: (page: P) => number): AsyncGenerator<P> {
     for (let at = range.from; at < range.to; at += pageSize) {
       if (at > range.from) {
         // SQLite answers synchronously: give other requests a turn between pages, so a long export or
@@ -243,8 +254,8 @@ export class EvidenceService {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const end = Math.min(range.to, at + pageSize);
-      const page = await this.#journal.store.readRecordsBySeq(log.logId, at, end);
-      if (page.length < end - at) {
+      const page = await read(at, end);
+      if (length(page) < end - at) {
         // A retention purge may have removed the start of the range while it was read: that is no gap in the log.
         const purgedTo = (await this.#journal.store.purgeState(log.logId))?.purgedTo ?? 0;
         if (purgedTo > at) {
@@ -313,11 +324,18 @@ export class EvidenceService {
     yield `${JSON.stringify({ type: 'keys', ...this.#journal.keys.publicKeys() })}\n`;
     for (const c of checkpoints) yield `${JSON.stringify({ type: 'checkpoint', size: c.size, note: c.note })}\n`;
     let count = 0;
-    for await (const page of this.records(log, range)) {
-      let chunk = '';
-      for (const r of page) chunk += `${formatBundleRecord(toBundleRecord(r))}\n`;
-      count += page.length;
-      yield chunk;
+    const store = this.#journal.store;
+    // A store with threads for reads formats the lines there (readBundleLines), so the thread serving HTTP only sends them.
+    const read =
+      store.readBundleLines === undefined
+        ? async (at: number, end: number) => {
+            const records = await store.readRecordsBySeq(log.logId, at, end);
+            return { chunk: bundleLines(records), records: records.length };
+          }
+        : (at: number, end: number) => store.readBundleLines!(log.logId, at, end);
+    for await (const page of this.#pages(log, range, PAGE, read, (p) => p.records)) {
+      count += page.records;
+      yield page.chunk;
     }
     yield `${JSON.stringify({ type: 'end', records: count })}\n`;
   }
@@ -542,21 +560,6 @@ export class EvidenceService {
     await journalKeyRotation(this.#journal, { type, id: key.name, previous, by: by.userId ?? by.name });
     return { id: key.name, previous };
   }
-}
-
-/** A stored record as a bundle line sees it. */
-export function toBundleRecord(r: StoredRecord): BundleRecord {
-  return {
-    seq: r.seq,
-    canonical: Buffer.from(r.canonical),
-    leafHash: r.leafHash,
-    signature: r.signature,
-    sigKid: r.sigKid,
-    entityData: r.entityData,
-    text: r.text,
-    payloadSalt: r.payloadSalt === null ? null : Buffer.from(r.payloadSalt),
-    redacted: r.redacted,
-  };
 }
 
 /** The bundle checks of a stored record, plus the read path's column check. */

@@ -43,6 +43,12 @@ export interface JournalStore {
     firstIndex: number,
     hmacKeys: readonly (readonly [string, Uint8Array])[],
   ): Promise<ExportPage>;
+  /**
+   * The records of `[from, to)` of a log as bundle record lines (`evidence/bundle-lines.ts`) and how many there are,
+   * formatted where the store reads them — a store with threads of its own for reads. Absent: the caller reads the
+   * records ({@link readRecordsBySeq}) and formats them.
+   */
+  readBundleLines?(logId: number, from: number, to: number): Promise<{ readonly chunk: string; readonly records: number }>;
   /** The record with this id, if it is visible under `tenants` (all tenants when undefined). */
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined>;
   /** How many records match `filter`. */

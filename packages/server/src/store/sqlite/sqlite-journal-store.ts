@@ -39,6 +39,7 @@ import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { exportPage as formatExportPage } from '../../http/record-export.js';
+import { bundleLines } from '../../evidence/bundle-lines.js';
 import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
@@ -798,6 +799,12 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
+  /** Bundle lines of `[from, to)`, formatted here: on a reader thread when the store has them. */
+  async readBundleLines(logId: number, from: number, to: number): Promise<{ chunk: string; records: number }> {
+    const records = await this.readRecordsBySeq(logId, from, to);
+    return { chunk: bundleLines(records), records: records.length };
+  }
+
   readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]> {
     try {
       const rows = this.#db
@@ -1090,6 +1097,7 @@ export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: re
   minuteSeqRange: () => false,
   readNodes: () => false,
   readRecordsBySeq: () => false,
+  readBundleLines: () => false,
   seqRangeForTime: () => false,
   pollRecords: () => false,
   listEventRecords: () => false,

@@ -13,6 +13,7 @@ import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
 import type { RecordCursor } from '../../journal/journal-store.js';
 import { recordLines } from '../../http/record-export.js';
+import { bundleLines } from '../../evidence/bundle-lines.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
 
 const DIST = new URL('../../../dist/store/sqlite/', import.meta.url);
@@ -95,9 +96,12 @@ describe('SqliteJournalStore with reader threads', () => {
         hmacKey: otherKey,
         seal: (fields) => testSealer().seal({ ...fields }),
       });
+      // A record whose payload an erasure removed (redacted), then one altered by an insider.
+      expect((await store.erasePayloads({ userId: 'u3' })).length).toBe(1);
       store.database.exec("DROP TRIGGER records_append_only_except_erasure; UPDATE records SET text = 'altered' WHERE seq = 3 AND log_id = (SELECT log_id FROM logs WHERE tenant_key = 'ex')");
       const rows = await store.queryRecords({ order: 'asc' }, 1000);
       expect(rows.length).toBe(21);
+      expect(rows.filter((r) => r.redacted).length).toBe(1);
       const checked = rows.map((r) => ({ ...r, integrity: checkRecord(r, r, keyFor) }));
       expect(checked.filter((r) => r.integrity === 'tampered').length).toBe(1);
       for (const format of ['ndjson', 'csv'] as const) {
@@ -117,6 +121,44 @@ describe('SqliteJournalStore with reader threads', () => {
         expect(lines).toBe(recordLines(checked, format, 0));
         expect([...unknown]).toEqual(['other-key']);
       }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('formats bundle record lines on the reader threads, byte for byte as the HTTP thread would', async () => {
+    const store = open();
+    try {
+      await store.append(
+        range(30).map((i) =>
+          pendingRecord({
+            tenantId: 'bx',
+            text: i % 3 === 0 ? `Ошибка входа "${i}", \\ путь;=cmd` : null,
+            entityData: i % 4 === 0 ? { login: `user${i}`, nested: { ok: true, n: [1, 2.5, null] } } : null,
+            userId: `u${i % 7}`,
+            createdAt: Date.UTC(2026, 10, 22, 10, 0, i) * 1000,
+          }),
+        ),
+        testSealer(),
+      );
+      // Redacted records (an erasure), then one altered by an insider: the lines carry them as stored.
+      expect((await store.erasePayloads({ userId: 'u2' })).length).toBe(4);
+      store.database.exec("DROP TRIGGER records_append_only_except_erasure; UPDATE records SET text = 'altered' WHERE seq = 5");
+      const { logId } = (await store.getLog('bx'))!;
+      const records = await store.readRecordsBySeq(logId, 0, 30);
+      expect(records.filter((r) => r.redacted).length).toBe(4);
+      expect(records.filter((r) => checkRecord(r, r, keyFor) === 'tampered').length).toBe(1);
+      let lines = '';
+      let count = 0;
+      for (let at = 0; at < 30; at += 8) {
+        const page = await store.readBundleLines(logId, at, Math.min(30, at + 8));
+        lines += page.chunk;
+        count += page.records;
+      }
+      expect(count).toBe(30);
+      expect(lines).toBe(bundleLines(records));
+      expect(lines).toContain('altered');
+      expect(await store.readBundleLines(logId, 30, 40)).toEqual({ chunk: '', records: 0 });
     } finally {
       await store.close();
     }
