@@ -238,11 +238,29 @@ export class Journal {
       (e.createdAt === undefined ? DEFAULTED_CREATED_AT : 0) |
       (e.classifiedEvent === undefined ? DEFAULTED_CLASS : 0) |
       (e.severity === undefined ? DEFAULTED_SEVERITY : 0);
-    const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, pollable, ...rest } = e;
-    const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
+    const { id, createdAt, severity, outcome, pollable, entityData, userId, text, ip, tenantId, operationKey } = e;
+    // The added fields, in the order validateEventInput gives them (by assignment, not rest destructuring and spreads:
+    // this runs for every event of a batch); then `pollable` and the marks.
+    const extra: Record<string, unknown> = {};
+    if (e.source !== undefined) extra.source = e.source;
+    if (e.sessionId !== undefined) extra.sessionId = e.sessionId;
+    if (e.userAgent !== undefined) extra.userAgent = e.userAgent;
+    if (e.object !== undefined) extra.object = e.object;
+    if (e.request !== undefined) extra.request = e.request;
+    if (e.correctsEventId !== undefined) extra.correctsEventId = e.correctsEventId;
+    if (e.userDisplayName !== undefined) extra.userDisplayName = e.userDisplayName;
+    if (e.sessionCreatedAt !== undefined) extra.sessionCreatedAt = e.sessionCreatedAt;
+    if (e.sessionExpiredAt !== undefined) extra.sessionExpiredAt = e.sessionExpiredAt;
+    if (e.sessionSelf !== undefined) extra.sessionSelf = e.sessionSelf;
+    // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
+    extra.pollable = pollable ?? entry?.pollable ?? false;
     // Inside `extra`, so inside the signed canonical bytes: which catalogue version named the code, or that none did.
-    const catalogVersion = entry === undefined ? undefined : catalog.catalogVersionOf(entry);
-    const marks = entry === undefined ? { unregistered: true } : catalogVersion === undefined ? {} : { catalogVersion };
+    if (entry === undefined) {
+      extra.unregistered = true;
+    } else {
+      const catalogVersion = catalog.catalogVersionOf(entry);
+      if (catalogVersion !== undefined) extra.catalogVersion = catalogVersion;
+    }
     return {
       id: id ?? uuidv7(Math.floor(nowMicros / 1000)),
       // An unregistered code (open codes, entry undefined) is stored as sent, named by the producer or `Unregistered(<code>)`.
@@ -260,8 +278,7 @@ export class Journal {
       classifiedEvent,
       severity: severity ?? entry?.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
       outcome: outcome ?? null,
-      // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
-      extra: { ...extra, pollable: pollable ?? entry?.pollable ?? false, ...marks },
+      extra,
       defaulted,
       // Not signed: an index of what entityData (signed) says, for the user filter (catalogue rule `subject`).
       ...(userId === null && entry?.subject !== undefined && { subject: extractSubject(entry.subject, entityData) }),
