@@ -13,7 +13,7 @@ import {
   formatTimestamp,
   TenantIds,
 } from '@tamga/core';
-import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
+import type { CatalogEntry, CatalogSet, ErrorDetails, EventExtra, EventLimits, RecordFields } from '@tamga/core';
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -98,6 +98,24 @@ function checkCreatedAt(createdAt: number, nowMicros: number, catalog: TenantCat
     ...window,
   });
 }
+
+/** The added fields `Journal.#prepare` copies into a record's `extra` one by one, or stores in a column of their own. */
+type PreparedExtraField =
+  | 'source'
+  | 'sessionId'
+  | 'userAgent'
+  | 'object'
+  | 'request'
+  | 'correctsEventId'
+  | 'userDisplayName'
+  | 'sessionCreatedAt'
+  | 'sessionExpiredAt'
+  | 'sessionSelf'
+  | 'pollable'
+  | 'outcome'
+  | 'severity';
+// A field added to EventExtra without its line in #prepare would be dropped silently: this fails to compile instead.
+const _everyExtraFieldPrepared: [Exclude<keyof EventExtra, PreparedExtraField>] extends [never] ? true : never = true;
 
 /** Names the catalogues a tenant's codes resolve against, for error messages (never on the hot path). */
 function catalogsOf(catalog: TenantCatalog, tenantId: string | null): string {
