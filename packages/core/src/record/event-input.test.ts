@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
-import { validateEventInput } from './event-input.js';
+import { DEFAULT_EVENT_LIMITS, validateEventInput } from './event-input.js';
 
 function problem(raw: unknown, index?: number): ValidationError {
   try {
@@ -28,6 +28,31 @@ describe('validateEventInput', () => {
     });
     expect(e).toMatchObject({ id: '716afd7f-80c5-4d64-a664-e8694129a12c', event: 2001, ip: '10.0.0.24', classifiedEvent: 3 });
     expect(e.createdAt).toBe(Date.UTC(2024, 7, 31, 23, 35, 58) * 1000 + 293_780);
+  });
+
+  it('holds entityData to its limit as JSON, escapes counted, whatever the shape', () => {
+    const limits = { ...DEFAULT_EVENT_LIMITS, maxEntityDataLength: 1000 };
+    const check = (entityData: unknown): string | undefined => {
+      try {
+        validateEventInput({ event: 1, entityData }, 0, limits);
+        return undefined;
+      } catch (error) {
+        return (error as ValidationError).message;
+      }
+    };
+    expect(check({ login: 'anna', attempt: 3, tenantId: null, tags: ['a', true, 1.5e300] })).toBeUndefined();
+    expect(check({ n: 'x'.repeat(992) })).toBeUndefined(); // {"n":"…"} is exactly 1,000
+    expect(check({ n: 'x'.repeat(993) })).toBe('[0].entityData: must be at most 1000 characters as JSON');
+    // 400 quotes and 100 control characters are 500 characters sent, 1,400 as JSON.
+    expect(check(['"'.repeat(400) + '\u0001'.repeat(100)])).toBe('[0].entityData: must be at most 1000 characters as JSON');
+    // What JSON.stringify renders its own way (toJSON) is measured, not bounded.
+    class Big {
+      toJSON(): string {
+        return 'y'.repeat(2000);
+      }
+    }
+    expect(check({ at: new Big() })).toBe('[0].entityData: must be at most 1000 characters as JSON');
+    expect(check({ at: { toJSON: () => 'y'.repeat(2000) } })).toBe('[0].entityData: must be at most 1000 characters as JSON');
   });
 
   it('keeps the added fields', () => {

@@ -154,21 +154,45 @@ export const MAX_ENTITY_DATA_DEPTH = 32;
 // eslint-disable-next-line no-control-regex -- NUL is exactly what this pattern looks for
 const BAD_STRING = /[\u0000]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * Bounds the length of a value's JSON text while {@link checkJsonValue} walks it, so the common small `entityData`
+ * needs no `JSON.stringify` to be held to its limit: a string is at most 2 + 6 characters per character (`\uXXXX`),
+ * a number 24 (`-1.7976931348623157e+308`), `true`/`false`/`null` 5; objects and arrays add their brackets, colons,
+ * commas and quoted keys. Anything `JSON.stringify` might render differently (a `toJSON`, a class instance, a
+ * function) makes the bound infinite, and the exact length is measured instead.
+ */
+interface JsonBound {
+  n: number;
+}
+
 /** The problem with a JSON value from a producer, or undefined: too deep, or a string that can't be stored. */
-function checkJsonValue(value: unknown, depth: number): string | undefined {
-  if (typeof value === 'string') return BAD_STRING.test(value) ? 'contains a NUL character or an unpaired surrogate' : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
+function checkJsonValue(value: unknown, depth: number, bound: JsonBound): string | undefined {
+  if (typeof value === 'string') {
+    bound.n += 2 + 6 * value.length;
+    return BAD_STRING.test(value) ? 'contains a NUL character or an unpaired surrogate' : undefined;
+  }
+  if (typeof value !== 'object' || value === null) {
+    bound.n += typeof value === 'number' ? 24 : typeof value === 'boolean' || value === null ? 5 : Infinity;
+    return undefined;
+  }
   if (depth >= MAX_ENTITY_DATA_DEPTH) return `is nested deeper than ${MAX_ENTITY_DATA_DEPTH} levels`;
+  bound.n += 2;
   if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) bound.n = Infinity;
     for (const item of value) {
-      const problem = checkJsonValue(item, depth + 1);
+      bound.n += 1;
+      const problem = checkJsonValue(item, depth + 1, bound);
       if (problem !== undefined) return problem;
     }
     return undefined;
   }
+  if (Object.getPrototypeOf(value) !== Object.prototype || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    bound.n = Infinity;
+  }
   for (const key in value) {
     if (BAD_STRING.test(key)) return 'has a key with a NUL character or an unpaired surrogate';
-    const problem = checkJsonValue((value as Record<string, unknown>)[key], depth + 1);
+    bound.n += 4 + 6 * key.length;
+    const problem = checkJsonValue((value as Record<string, unknown>)[key], depth + 1, bound);
     if (problem !== undefined) return problem;
   }
   return undefined;
@@ -285,14 +309,15 @@ export function validateEventInput(
   let entityData: EntityData | null = null;
   if (r.entityData !== undefined && r.entityData !== null) {
     const v = r.entityData;
-    const problem = checkJsonValue(v, 0);
+    const bound: JsonBound = { n: 0 };
+    const problem = checkJsonValue(v, 0, bound);
     if (problem !== undefined) fail(index, 'entityData', problem);
     if (typeof v === 'string') {
       if (v.length > limits.maxEntityDataLength) {
         fail(index, 'entityData', `must be at most ${limits.maxEntityDataLength} characters`);
       }
     } else if (typeof v === 'object') {
-      if (JSON.stringify(v).length > limits.maxEntityDataLength) {
+      if (bound.n > limits.maxEntityDataLength && JSON.stringify(v).length > limits.maxEntityDataLength) {
         fail(index, 'entityData', `must be at most ${limits.maxEntityDataLength} characters as JSON`);
       }
     } else {
@@ -370,7 +395,9 @@ export function validateEventInput(
   const sessionExpiredAt = optTime(r, 'sessionExpiredAt', index);
   const sessionSelf = optBoolean(r, 'sessionSelf', index);
 
-  return {
+  // Built by assignment, not by conditional spreads (one object instead of one per field present): the keys come in
+  // the same order either way.
+  const valid: { -readonly [K in keyof ValidEvent]: ValidEvent[K] } = {
     id,
     event,
     eventName,
@@ -382,18 +409,19 @@ export function validateEventInput(
     tenantId,
     operationKey: optString(r, 'operationKey', max, index),
     classifiedEvent,
-    ...(outcome !== undefined && { outcome }),
-    ...(severity !== undefined && { severity }),
-    ...(source !== undefined && { source }),
-    ...(sessionId !== null && { sessionId }),
-    ...(userAgent !== null && { userAgent }),
-    ...(object !== undefined && { object }),
-    ...(request !== undefined && { request }),
-    ...(correctsEventId !== undefined && { correctsEventId }),
-    ...(pollable !== undefined && { pollable }),
-    ...(userDisplayName !== null && { userDisplayName }),
-    ...(sessionCreatedAt !== undefined && { sessionCreatedAt }),
-    ...(sessionExpiredAt !== undefined && { sessionExpiredAt }),
-    ...(sessionSelf !== undefined && { sessionSelf }),
   };
+  if (outcome !== undefined) valid.outcome = outcome;
+  if (severity !== undefined) valid.severity = severity;
+  if (source !== undefined) valid.source = source;
+  if (sessionId !== null) valid.sessionId = sessionId;
+  if (userAgent !== null) valid.userAgent = userAgent;
+  if (object !== undefined) valid.object = object;
+  if (request !== undefined) valid.request = request;
+  if (correctsEventId !== undefined) valid.correctsEventId = correctsEventId;
+  if (pollable !== undefined) valid.pollable = pollable;
+  if (userDisplayName !== null) valid.userDisplayName = userDisplayName;
+  if (sessionCreatedAt !== undefined) valid.sessionCreatedAt = sessionCreatedAt;
+  if (sessionExpiredAt !== undefined) valid.sessionExpiredAt = sessionExpiredAt;
+  if (sessionSelf !== undefined) valid.sessionSelf = sessionSelf;
+  return valid;
 }

@@ -13,7 +13,7 @@ import {
   formatTimestamp,
   TenantIds,
 } from '@tamga/core';
-import type { CatalogEntry, CatalogSet, ErrorDetails, EventLimits, RecordFields } from '@tamga/core';
+import type { CatalogEntry, CatalogSet, ErrorDetails, EventExtra, EventLimits, RecordFields } from '@tamga/core';
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -98,6 +98,24 @@ function checkCreatedAt(createdAt: number, nowMicros: number, catalog: TenantCat
     ...window,
   });
 }
+
+/** The added fields `Journal.#prepare` copies into a record's `extra` one by one, or stores in a column of their own. */
+type PreparedExtraField =
+  | 'source'
+  | 'sessionId'
+  | 'userAgent'
+  | 'object'
+  | 'request'
+  | 'correctsEventId'
+  | 'userDisplayName'
+  | 'sessionCreatedAt'
+  | 'sessionExpiredAt'
+  | 'sessionSelf'
+  | 'pollable'
+  | 'outcome'
+  | 'severity';
+// A field added to EventExtra without its line in #prepare would be dropped silently: this fails to compile instead.
+const _everyExtraFieldPrepared: [Exclude<keyof EventExtra, PreparedExtraField>] extends [never] ? true : never = true;
 
 /** Names the catalogues a tenant's codes resolve against, for error messages (never on the hot path). */
 function catalogsOf(catalog: TenantCatalog, tenantId: string | null): string {
@@ -238,11 +256,29 @@ export class Journal {
       (e.createdAt === undefined ? DEFAULTED_CREATED_AT : 0) |
       (e.classifiedEvent === undefined ? DEFAULTED_CLASS : 0) |
       (e.severity === undefined ? DEFAULTED_SEVERITY : 0);
-    const { id, event: _e, eventName: _n, createdAt, classifiedEvent: _c, severity, outcome, pollable, ...rest } = e;
-    const { entityData, userId, text, ip, tenantId, operationKey, ...extra } = rest;
+    const { id, createdAt, severity, outcome, pollable, entityData, userId, text, ip, tenantId, operationKey } = e;
+    // The added fields, in the order validateEventInput gives them (by assignment, not rest destructuring and spreads:
+    // this runs for every event of a batch); then `pollable` and the marks.
+    const extra: Record<string, unknown> = {};
+    if (e.source !== undefined) extra.source = e.source;
+    if (e.sessionId !== undefined) extra.sessionId = e.sessionId;
+    if (e.userAgent !== undefined) extra.userAgent = e.userAgent;
+    if (e.object !== undefined) extra.object = e.object;
+    if (e.request !== undefined) extra.request = e.request;
+    if (e.correctsEventId !== undefined) extra.correctsEventId = e.correctsEventId;
+    if (e.userDisplayName !== undefined) extra.userDisplayName = e.userDisplayName;
+    if (e.sessionCreatedAt !== undefined) extra.sessionCreatedAt = e.sessionCreatedAt;
+    if (e.sessionExpiredAt !== undefined) extra.sessionExpiredAt = e.sessionExpiredAt;
+    if (e.sessionSelf !== undefined) extra.sessionSelf = e.sessionSelf;
+    // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
+    extra.pollable = pollable ?? entry?.pollable ?? false;
     // Inside `extra`, so inside the signed canonical bytes: which catalogue version named the code, or that none did.
-    const catalogVersion = entry === undefined ? undefined : catalog.catalogVersionOf(entry);
-    const marks = entry === undefined ? { unregistered: true } : catalogVersion === undefined ? {} : { catalogVersion };
+    if (entry === undefined) {
+      extra.unregistered = true;
+    } else {
+      const catalogVersion = catalog.catalogVersionOf(entry);
+      if (catalogVersion !== undefined) extra.catalogVersion = catalogVersion;
+    }
     return {
       id: id ?? uuidv7(Math.floor(nowMicros / 1000)),
       // An unregistered code (open codes, entry undefined) is stored as sent, named by the producer or `Unregistered(<code>)`.
@@ -260,8 +296,7 @@ export class Journal {
       classifiedEvent,
       severity: severity ?? entry?.severity ?? SEVERITY_BY_CLASS[classifiedEvent],
       outcome: outcome ?? null,
-      // Seed 004: whether the Event API's poll shows the event is fixed when it is written, as the source system does.
-      extra: { ...extra, pollable: pollable ?? entry?.pollable ?? false, ...marks },
+      extra,
       defaulted,
       // Not signed: an index of what entityData (signed) says, for the user filter (catalogue rule `subject`).
       ...(userId === null && entry?.subject !== undefined && { subject: extractSubject(entry.subject, entityData) }),
