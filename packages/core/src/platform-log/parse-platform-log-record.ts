@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { isIP } from 'node:net';
+import { asciiDigits } from '../record/timestamp.js';
 import type { PlatformLogChunk } from './platform-log-splitter.js';
 
 /** Shape of a platform log record (seed 003). */
@@ -254,27 +255,16 @@ function emptyRecord(format: PlatformLogFormat, text: string, problems: Platform
 export function parsePlatformLogTime(text: string): PlatformLogLocalTime | null {
   // Read digit by digit: this runs for every record.
   if (text.length !== 23 || text[4] !== '-' || text[7] !== '-' || text[10] !== ' ' || text[13] !== ':' || text[16] !== ':' || (text[19] !== ',' && text[19] !== '.')) return null;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  const hour = digits(text, 11, 2);
-  const minute = digits(text, 14, 2);
-  const second = digits(text, 17, 2);
-  const millisecond = digits(text, 20, 3);
+  const year = asciiDigits(text, 0, 4);
+  const month = asciiDigits(text, 5, 2);
+  const day = asciiDigits(text, 8, 2);
+  const hour = asciiDigits(text, 11, 2);
+  const minute = asciiDigits(text, 14, 2);
+  const second = asciiDigits(text, 17, 2);
+  const millisecond = asciiDigits(text, 20, 3);
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millisecond < 0) return null;
   if (day > 28 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null; // e.g. February 30
   return { year, month, day, hour, minute, second, millisecond, text };
-}
-
-/** The number written by `length` ASCII digits at `start`, or -1. */
-function digits(text: string, start: number, length: number): number {
-  let n = 0;
-  for (let i = start; i < start + length; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 /**

@@ -16,12 +16,12 @@ export function parseTimestamp(text: string): number | undefined {
   // compares the two).
   const length = text.length;
   if (length < 19) return undefined;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  const hour = digits(text, 11, 2);
-  const minute = digits(text, 14, 2);
-  const second = digits(text, 17, 2);
+  const year = asciiDigits(text, 0, 4);
+  const month = asciiDigits(text, 5, 2);
+  const day = asciiDigits(text, 8, 2);
+  const hour = asciiDigits(text, 11, 2);
+  const minute = asciiDigits(text, 14, 2);
+  const second = asciiDigits(text, 17, 2);
   const t = text.charCodeAt(10);
   if (
     year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 ||
@@ -51,9 +51,9 @@ export function parseTimestamp(text: string): number | undefined {
       i++;
     } else if (c === 0x2b || c === 0x2d) {
       sign = c === 0x2b ? 1 : -1;
-      oh = digits(text, i + 1, 2);
+      oh = asciiDigits(text, i + 1, 2);
       const colon = text.charCodeAt(i + 3) === 0x3a ? 1 : 0;
-      om = digits(text, i + 3 + colon, 2);
+      om = asciiDigits(text, i + 3 + colon, 2);
       if (oh < 0 || om < 0) return undefined;
       i += 5 + colon;
     } else {
@@ -80,7 +80,7 @@ function isDigit(c: number): boolean {
 }
 
 /** The number written by `count` ASCII digits at `start` of `text`, or -1 when one of them is not a digit. */
-function digits(text: string, start: number, count: number): number {
+export function asciiDigits(text: string, start: number, count: number): number {
   let n = 0;
   for (let i = start; i < start + count; i++) {
     const c = text.charCodeAt(i); // NaN past the end: not a digit
