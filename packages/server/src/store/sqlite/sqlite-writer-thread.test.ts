@@ -149,10 +149,11 @@ describe('SqliteJournalStore with a writer thread', () => {
     const other = new Database(join(dir.path, `threaded-${n}.sqlite`));
     other.exec('BEGIN IMMEDIATE');
     try {
+      // Neither call blocks this thread, and its timers still run while both wait for the lock (the inline path would
+      // block in the call itself, up to busy_timeout's 5 s).
+      const started = performance.now();
       const checkpoint = store.addCheckpoint({ logId: log.logId, size: 1, rootHash: log.rootHash, note: 'note\n', createdAt: Date.now() * 1000 });
       const ready = store.checkReady();
-      // This thread's timers still run while both wait for the lock (the inline path would block here, up to 5 s).
-      const started = performance.now();
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(performance.now() - started).toBeLessThan(500);
       expect(await Promise.race([checkpoint.then(() => 'stored'), new Promise((resolve) => setTimeout(resolve, 50, 'waiting'))])).toBe('waiting');
