@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /**
@@ -11,5 +11,17 @@ export function lowerThreadPriority(nice: number): void {
     if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
   } catch {
     // not Linux, or not allowed: the thread runs at normal priority
+  }
+}
+
+/**
+ * Linux: names the calling thread (at most 15 bytes, `/proc/thread-self/comm`), so `top -H`, `ps -L` and profilers
+ * tell Tamga's threads apart (`tamga-writer`, `tamga-reader`, `tamga-forward`…). Elsewhere, nothing.
+ */
+export function nameThread(name: string): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // not Linux: threads keep the process's name
   }
 }

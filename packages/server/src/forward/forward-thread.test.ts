@@ -18,15 +18,16 @@ import { TEST_API_KEY } from '../test-support/test-server.js';
 const CLI = fileURLToPath(new URL('../../../cli/bin/tamga.js', import.meta.url));
 const COMPILED = fileURLToPath(new URL('../../dist/forward/forward-thread.js', import.meta.url));
 
-/** Nice value of each thread of a process (Linux /proc), by thread id. */
-function niceOfThreads(pid: number): Map<number, number> {
-  const nice = new Map<number, number>();
+/** Name and nice value of each thread of a process (Linux /proc), by thread id. */
+function threadsOf(pid: number): Map<number, { name: string; nice: number }> {
+  const threads = new Map<number, { name: string; nice: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    // Fields after the command name: nice is the 17th.
-    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    nice.set(Number(tid), Number(fields[16]));
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // "tid (name) state …": nice is the 17th field after the name.
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    threads.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(') ')), nice: Number(fields[16]) });
   }
-  return nice;
+  return threads;
 }
 
 if (!existsSync(COMPILED)) {
@@ -74,9 +75,11 @@ if (!existsSync(COMPILED)) {
       const destinations = (await (await fetch(`${url}/api/v1/forwarding/destinations`, { headers })).json()) as { items: { status: { state: string } }[] };
       expect(destinations.items[0]!.status.state).toMatch(/idle|delivering/);
       if (existsSync(`/proc/${child.pid}/task`)) {
-        const nice = niceOfThreads(child.pid!);
-        expect(nice.get(child.pid!), 'the main thread').toBe(0);
-        expect([...nice.values()].filter((n) => n === 10), 'the forwarding thread').toHaveLength(1);
+        const threads = [...threadsOf(child.pid!)];
+        expect(threads.find(([tid]) => tid === child!.pid)?.[1].nice, 'the main thread').toBe(0);
+        const named = (name: string) => threads.filter(([, t]) => t.name === name).map(([, t]) => t.nice);
+        expect(named('tamga-forward'), 'the forwarding thread').toEqual([10]);
+        expect(named('tamga-writer'), 'the thread that appends').toEqual([0]);
       }
     }, 60_000);
   });

@@ -16,7 +16,7 @@ import { SqliteJournalStore } from '../store/sqlite/sqlite-journal-store.js';
 import type { ForwardJournal } from './destination-worker.js';
 import { Forwarder } from './forwarder.js';
 import type { ForwardThreadData, FromForwardThread, ToForwardThread } from './forward-thread-protocol.js';
-import { lowerThreadPriority } from '../thread-priority.js';
+import { lowerThreadPriority, nameThread } from '../thread-priority.js';
 import { SecretBox } from './secret-box.js';
 import type { HmacKeySource } from './secret-box.js';
 import { openForwardStore } from './start-forwarding.js';
@@ -65,6 +65,7 @@ function appendSystem(event: Readonly<Record<string, unknown>>): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  nameThread('tamga-forward');
   lowerThreadPriority(10);
   let store: JournalStore;
   if (data.store.kind === 'sqlite') {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompactRange, verifyConsistency, verifyInclusion } from '@tamga/core';
+import { CompactRange, StoreError, verifyConsistency, verifyInclusion } from '@tamga/core';
 import type { JournalStore } from './journal-store.js';
 import { Prover } from './prover.js';
 import { PostgresJournalStore } from '../store/postgres/postgres-journal-store.js';
@@ -120,6 +120,35 @@ for (const backend of backends) {
       for (const size of sizes) {
         const range = CompactRange.fromBytes(size, Buffer.concat(await prover.subtreeHashes(logId, 0, size)));
         expect(range.root().equals(roots.get(size)!)).toBe(true);
+      }
+    });
+
+    it('fails a proof whose reads fail with the store error, leaving none of its reads to fail unhandled', async () => {
+      // A purge slice racing the proof: the cut it read (300) is stale, and the reads of the leaves it needs fail,
+      // those below the cut last.
+      const failing = new Proxy(store, {
+        get(target, key) {
+          if (key === 'purgeState') return async () => ({ purgedTo: 300 });
+          if (key === 'readNodes') {
+            return async (log: number, level: number, from: number, to: number) =>
+              level === 0 ? Promise.reject(new StoreError('STORE_FAILED', 'Merkle nodes missing')) : target.readNodes(log, level, from, to);
+          }
+          if (key === 'readRetainedNode') {
+            return () => new Promise((_, reject) => setTimeout(() => reject(new StoreError('STORE_FAILED', 'retained node missing')), 20));
+          }
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        await expect(new Prover(failing).consistency(logId, SIZE, 100, 60_000)).rejects.toThrow(/missing/);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
       }
     });
   });

@@ -115,7 +115,8 @@ export class Prover {
       wanted.push({ i, id, base, from: id.index * width, to: (id.index + 1) * width });
     });
     const ranges = mergeRanges(wanted);
-    const rows = await Promise.all(ranges.map((r) => this.#store.readNodes(logId, r.base, r.from, r.to)));
+    // Awaited together: when one read fails (a purge slice moved the cut), the others' failures are not left unhandled.
+    const [rows] = await Promise.all([Promise.all(ranges.map((r) => this.#store.readNodes(logId, r.base, r.from, r.to))), Promise.all(below)]);
     ranges.forEach((range, r) => {
       for (const w of range.wanted) {
         const hash = foldPerfect(rows[r]!, w.from - range.from, w.to - range.from);
@@ -123,7 +124,6 @@ export class Prover {
         out[w.i] = hash;
       }
     });
-    await Promise.all(below);
     return out;
   }
 

@@ -9,10 +9,10 @@ import { fromWireError } from './sqlite-writer-protocol.js';
 import type { WireError } from './sqlite-writer-protocol.js';
 import { compiledExecArgv } from './sqlite-writer-threads.js';
 
-/** What a reader thread starts with. */
 /** Linux nice of the reader threads (the writer and the HTTP thread run at 0). */
 export const READER_NICE = 10;
 
+/** What a reader thread starts with. */
 export interface ReaderData {
   readonly path: string;
 }

@@ -26,8 +26,10 @@ import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer-protocol.js';
 import { CHECKPOINT_INTERVAL_MS, MAX_GROUP_BATCHES, MAX_GROUP_RECORDS, toWireError, WRITER_WAL_AUTOCHECKPOINT } from './sqlite-writer-protocol.js';
+import { nameThread } from '../../thread-priority.js';
 
 const data = workerData as WriterData;
+nameThread(`tamga-${data.role}`);
 const port = data.port as MessagePort;
 const files = [data.path, `${data.path}-wal`];
 
