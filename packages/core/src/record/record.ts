@@ -239,7 +239,15 @@ export function canonicalRecordString(fields: RecordFields, payloadDigest: strin
   }
 }
 
-function fastCanonicalRecordString(fields: RecordFields, payloadDigest: string): string {
+/** Index of `log` and of `seq` in {@link BASE_KEYS}. */
+const LOG_MEMBER = 7;
+const SEQ_MEMBER = 12;
+
+/**
+ * `marks`, when given, receives where the values of `log` and `seq` start and end in the string (four offsets), for
+ * {@link RecordSealer.prepare}.
+ */
+function fastCanonicalRecordString(fields: RecordFields, payloadDigest: string, marks?: number[]): string {
   const extra = fields.extra as Record<string, unknown>;
   let extraKeys: string[] | undefined;
   for (const key in extra) {
@@ -261,6 +269,10 @@ function fastCanonicalRecordString(fields: RecordFields, payloadDigest: string):
         throw GENERIC;
       }
       text = value;
+      if (marks !== undefined && (k.base === LOG_MEMBER || k.base === SEQ_MEMBER)) {
+        const at = out.length + k.prefix.length;
+        marks.push(at, at + text.length);
+      }
     }
     out += k.prefix + text;
   }
@@ -376,6 +388,30 @@ export class RecordSealer {
     return { canonical, signature: this.sign(canonical), leafHash: hashLeaf(canonical), payloadSalt };
   }
 
+  /**
+   * The part of {@link seal} that needs neither the record's log nor its `seq` (`fields.log` and `fields.seq` are
+   * placeholders): the payload digest and the canonical text around them. Undefined for a record the fast serializer
+   * leaves to the generic one (then {@link seal} it whole).
+   */
+  prepare(fields: RecordFields, payloadSalt: Buffer = nextSalt()): PreparedSeal | undefined {
+    const marks: number[] = [];
+    let text: string;
+    try {
+      text = fastCanonicalRecordString(fields, this.payloadDigest(payloadSalt, fields.entityData, fields.text), marks);
+    } catch (error) {
+      if (error !== GENERIC) throw error;
+      return undefined;
+    }
+    const [logStart, logEnd, seqStart, seqEnd] = marks as [number, number, number, number];
+    return { head: text.slice(0, logStart), middle: text.slice(logEnd, seqStart), tail: text.slice(seqEnd), payloadSalt };
+  }
+
+  /** {@link seal} of a record {@link prepare}d, now in log `log` at `seq`: the same bytes, signature and leaf. */
+  sealPrepared(prepared: PreparedSeal, log: string, seq: number): RecordSeal {
+    const canonical = Buffer.from(prepared.head + canonicalize(log) + prepared.middle + String(seq) + prepared.tail, 'utf8');
+    return { canonical, signature: this.sign(canonical), leafHash: hashLeaf(canonical), payloadSalt: prepared.payloadSalt };
+  }
+
   /** {@link computePayloadDigest}, hashed in one shot. */
   payloadDigest(salt: Uint8Array, entityData: EntityData | null, text: string | null): string {
     const json = canonicalize([entityData, text]);
@@ -400,6 +436,20 @@ export class RecordSealer {
     this.#outer.set(oneShot('sha256', this.#inner.subarray(0, n), 'buffer') as Buffer, HMAC_BLOCK);
     return oneShot('sha256', this.#outer, 'hex') as string;
   }
+}
+
+/**
+ * A record's canonical text made before its log and `seq` are known (on the thread that takes the request), split
+ * around them, with its payload salt: {@link RecordSealer.sealPrepared} joins them and signs.
+ */
+export interface PreparedSeal {
+  /** Up to the value of `log`. */
+  readonly head: string;
+  /** Between the values of `log` and `seq`. */
+  readonly middle: string;
+  /** After the value of `seq`. */
+  readonly tail: string;
+  readonly payloadSalt: Buffer;
 }
 
 /** What a store keeps beside a record's fields to check it on read. */

@@ -1,5 +1,5 @@
 import type { ClusterSignals } from './cluster-signals.js';
-import type { EventClass, IntegrityStatus, Outcome, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
+import type { EventClass, IntegrityStatus, Outcome, PreparedSeal, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
 
 /**
  * The store port: what the journal needs from a database. Implementations live in `../store/<backend>/`
@@ -248,6 +248,8 @@ export interface Sealer {
   originFor(tenantId: string | null): string;
   /** Seals one record (canonical bytes, signature, leaf hash). */
   seal(fields: RecordFields): RecordSeal;
+  /** Seals a record whose seal was prepared before its log and `seq` were known (`RecordSealer.prepare`), if it can. */
+  sealPrepared?(prepared: PreparedSeal, log: string, seq: number): RecordSeal;
   /**
    * The HMAC secret of `sigKid`, when `seal` is the standard sealing under it (`RecordSealer`): a store may then seal
    * on a thread of its own (the SQLite writer thread). Absent, the store calls `seal`.

@@ -6,15 +6,14 @@
  */
 import type Database from 'better-sqlite3';
 import { CompactRange, TamgaError } from '@tamga/core';
-import type { EntityData, EventClass, Outcome, RecordExtra } from '@tamga/core';
+import type { EntityData, EventClass, Outcome, PreparedSeal, RecordExtra } from '@tamga/core';
 import { sealedFields, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { AppendResult, PendingRecord, Sealer, StoredRecord } from '../../journal/journal-store.js';
 import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import { withPollable } from '../event-api-columns.js';
 import { MinuteTally } from '../minute-tally.js';
-import { INDEX_SLICE } from './sqlite-text-index.js';
-import type { SqliteTextIndex } from './sqlite-text-index.js';
+import type { IndexedText, SqliteTextIndex } from './sqlite-text-index.js';
 
 export interface LogRow {
   log_id: number;
@@ -66,6 +65,8 @@ export const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 export interface GroupedBatch {
   readonly records: readonly PendingRecord[];
   readonly sealer: Sealer;
+  /** Record `i`'s seal as prepared on the request thread (`Sealer.sealPrepared` finishes it), if it was. */
+  readonly prepared?: ((i: number) => PreparedSeal | undefined) | undefined;
 }
 
 /**
@@ -140,37 +141,40 @@ export class SqliteAppender {
    */
   appendGroup(batches: readonly GroupedBatch[]): BatchOutcome[] {
     const outcomes: BatchOutcome[] = [];
+    // What the group stored, for the text index: the records of the batches refused are left out.
+    const text: IndexedText[] | undefined = this.#text === undefined ? undefined : [];
     this.#db
       .transaction(() => {
         for (const batch of batches) {
+          const mark = text?.length ?? 0;
           try {
             // A nested transaction is a savepoint: its failure rolls back this batch alone.
-            outcomes.push({ results: this.#db.transaction(() => this.#appendBatch(batch.records, batch.sealer))() });
+            outcomes.push({ results: this.#db.transaction(() => this.#appendBatch(batch, text))() });
           } catch (error) {
             if (!(error instanceof TamgaError) || !this.#db.inTransaction) throw error;
+            if (text !== undefined) text.length = mark;
             outcomes.push({ error });
           }
         }
-        if (this.#text !== undefined) this.#indexGroupText(batches);
+        if (text !== undefined) this.#indexGroupText(text);
       })
       .immediate();
     return outcomes;
   }
 
   /** Indexes the group's records (and up to a slice of any left behind) in a savepoint: a failure skips the index alone. */
-  #indexGroupText(batches: readonly GroupedBatch[]): void {
+  #indexGroupText(stored: readonly IndexedText[]): void {
     const { index, onError } = this.#text!;
-    let stored = 0;
-    for (const batch of batches) stored += batch.records.length;
     try {
-      this.#db.transaction(() => index.indexInTransaction(stored + INDEX_SLICE))();
+      this.#db.transaction(() => index.indexStored(stored))();
     } catch (error) {
       if (!this.#db.inTransaction) throw error;
       onError(error);
     }
   }
 
-  #appendBatch(records: readonly PendingRecord[], sealer: Sealer): AppendResult[] {
+  /** Appends one batch; pushes what the text index keeps of each record it stores to `text`, when given. */
+  #appendBatch({ records, sealer, prepared }: GroupedBatch, text?: IndexedText[]): AppendResult[] {
     const results = new Array<AppendResult | undefined>(records.length);
     const stored = new Map<string, StoredEvent>();
     for (const row of this.#findIds.all(JSON.stringify(records.map((r) => r.id)))) {
@@ -205,14 +209,16 @@ export class SqliteAppender {
           continue;
         }
         const fields = sealedFields(pending, log.origin, range.size, sealer.sigKid);
-        const seal = sealer.seal(fields);
-        this.#insertRecord.run(
+        const early = prepared?.(i);
+        const seal = early !== undefined && sealer.sealPrepared !== undefined ? sealer.sealPrepared(early, log.origin, fields.seq) : sealer.seal(fields);
+        const entity = fields.entityData === null ? null : JSON.stringify(fields.entityData);
+        const { lastInsertRowid } = this.#insertRecord.run(
           logId,
           fields.seq,
           fields.id,
           fields.event,
           fields.eventName,
-          fields.entityData === null ? null : JSON.stringify(fields.entityData),
+          entity,
           fields.userId,
           fields.apiCreatedAt,
           fields.createdAt,
@@ -233,6 +239,7 @@ export class SqliteAppender {
           pollableColumn(fields.extra),
           pending.subject ?? null,
         );
+        text?.push({ rid: Number(lastInsertRowid), text: fields.text, entity, createdAt: fields.createdAt, logId });
         range.append(seal.leafHash, onNode);
         minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };

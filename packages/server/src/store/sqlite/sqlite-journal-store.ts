@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { canonicalIp, StoreError } from '@tamga/core';
+import { canonicalIp, RecordSealer, StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
 import type { EventClass } from '@tamga/core';
 import type {
@@ -32,7 +32,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
-import { MINUTE_MICROS, splitUserFilter } from '../../journal/journal-store.js';
+import { MINUTE_MICROS, sealedFields, splitUserFilter } from '../../journal/journal-store.js';
 import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
@@ -44,6 +44,8 @@ import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sq
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
+import { PREPARED_SALT_BYTES } from './sqlite-writer-protocol.js';
+import type { PreparedSeals } from './sqlite-writer-protocol.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import { SQLITE_ADD_IP_SEARCH, SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA, SQLITE_SUBJECT_FILL_MARK } from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
@@ -110,6 +112,8 @@ export class SqliteJournalStore implements JournalStore {
   readonly #threads: SqliteWriterThreads | undefined;
   readonly #readers: SqliteReaderThreads | undefined;
   readonly #text: SqliteTextIndex;
+  /** Sealers of the keys appends were prepared with, by kid (for the writer thread: {@link #prepareSeals}). */
+  readonly #sealers = new Map<string, { readonly key: Uint8Array; readonly sealer: RecordSealer }>();
   readonly #stmt: {
     getLog: Database.Statement<[string], LogRow>;
     readLeaves: Database.Statement<[number, number, number], Buffer>;
@@ -235,6 +239,36 @@ export class SqliteJournalStore implements JournalStore {
     return this.#db;
   }
 
+  /**
+   * As much of each record's seal as this thread can make before the writer assigns its log and `seq` (the payload
+   * digest, the canonical text around them): work taken off the writer thread, which every append waits on.
+   */
+  #prepareSeals(records: readonly PendingRecord[], sigKid: string, hmacKey: Uint8Array): PreparedSeals {
+    let sealer = this.#sealers.get(sigKid);
+    if (sealer?.key !== hmacKey) {
+      sealer = { key: hmacKey, sealer: new RecordSealer(hmacKey) };
+      this.#sealers.set(sigKid, sealer);
+    }
+    const n = records.length;
+    const heads = new Array<string | null>(n);
+    const middles = new Array<string>(n);
+    const tails = new Array<string>(n);
+    const salts = new Uint8Array(n * PREPARED_SALT_BYTES);
+    for (let i = 0; i < n; i++) {
+      const p = sealer.sealer.prepare(sealedFields(records[i]!, '', 0, sigKid));
+      if (p === undefined) {
+        heads[i] = null;
+        middles[i] = tails[i] = '';
+        continue;
+      }
+      heads[i] = p.head;
+      middles[i] = p.middle;
+      tails[i] = p.tail;
+      salts.set(p.payloadSalt, i * PREPARED_SALT_BYTES);
+    }
+    return { heads, middles, tails, salts };
+  }
+
   append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
     // The writer thread seals with the key itself; a sealer without one (a test's own) is run here.
     if (this.#threads !== undefined && sealer.hmacKey !== undefined) {
@@ -243,7 +277,8 @@ export class SqliteJournalStore implements JournalStore {
         const key = tenantKey(r.tenantId);
         if (!(key in origins)) origins[key] = sealer.originFor(r.tenantId);
       }
-      return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins });
+      const prepared = this.#prepareSeals(records, sealer.sigKid, sealer.hmacKey);
+      return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins, prepared });
     }
     // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
     let outcome: BatchOutcome;

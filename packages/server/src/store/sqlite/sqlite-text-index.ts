@@ -45,6 +45,16 @@ interface TextRow {
   entity_data: string | null;
 }
 
+/** What the index keeps of one record, as an append group has it in hand. */
+export interface IndexedText {
+  readonly rid: number;
+  readonly text: string | null;
+  /** `entityData` as stored: its JSON. */
+  readonly entity: string | null;
+  readonly createdAt: number;
+  readonly logId: number;
+}
+
 /**
  * Rids `[lo, hi]` holding every record of a time range (a superset: the index's doclists are read within it only, so a
  * common word costs what it costs in the range, not in the whole journal).
@@ -164,6 +174,20 @@ export class SqliteTextIndex {
     for (const row of rows) this.#stmt.insert.run(row.rid, row.text, row.entity_data, row.created_at, row.log_id);
     if (rows.length > 0) this.#stmt.setThrough.run(rows[rows.length - 1]!.rid);
     return rows.length;
+  }
+
+  /**
+   * Inside the caller's transaction, indexes the records an append group has just stored (`stored`: ascending,
+   * contiguous rids), from the values in hand rather than read back, when they are exactly the records after the
+   * last one indexed; otherwise (records left behind) as {@link indexInTransaction} does, with a slice more. Returns
+   * how many.
+   */
+  indexStored(stored: readonly IndexedText[]): number {
+    const through = this.#stmt.through.get()!.through;
+    if (stored.length === 0 || stored[0]!.rid !== through + 1) return this.indexInTransaction(stored.length + INDEX_SLICE);
+    for (const r of stored) this.#stmt.insert.run(r.rid, r.text, r.entity, r.createdAt, r.logId);
+    this.#stmt.setThrough.run(stored[stored.length - 1]!.rid);
+    return stored.length;
   }
 
   /** Indexes until no record is left (tests, tools). */

@@ -25,7 +25,7 @@ import type { GroupedBatch } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer-protocol.js';
-import { CHECKPOINT_INTERVAL_MS, MAX_GROUP_BATCHES, MAX_GROUP_RECORDS, toWireError, WRITER_WAL_AUTOCHECKPOINT } from './sqlite-writer-protocol.js';
+import { CHECKPOINT_INTERVAL_MS, MAX_GROUP_BATCHES, MAX_GROUP_RECORDS, preparedSeal, toWireError, WRITER_WAL_AUTOCHECKPOINT } from './sqlite-writer-protocol.js';
 import { nameThread } from '../../thread-priority.js';
 
 const data = workerData as WriterData;
@@ -132,8 +132,10 @@ if (data.role === 'checkpointer') {
           sigKid: m.sigKid,
           originFor: (tenantId) => m.origins[tenantId ?? '']!,
           seal: (fields: RecordFields) => recordSealer.seal(fields),
+          sealPrepared: (prepared, log, seq) => recordSealer.sealPrepared(prepared, log, seq),
         };
-        return { records: m.records, sealer };
+        const { prepared } = m;
+        return { records: m.records, sealer, prepared: prepared === undefined ? undefined : (i: number) => preparedSeal(prepared, i) };
       });
       try {
         const outcomes = appender.appendGroup(batches);
