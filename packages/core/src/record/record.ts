@@ -346,7 +346,7 @@ export function sealRecordReference(fields: RecordFields, hmacKey: Uint8Array, p
   return { canonical, signature: computeRecordSignature(hmacKey, canonical), leafHash: hashLeaf(canonical), payloadSalt };
 }
 
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer' | 'hex') => Buffer | string;
+type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'binary' | 'hex') => string;
 const oneShot: OneShotHash | undefined =
   typeof (crypto as { hash?: unknown }).hash === 'function' ? (crypto.hash as OneShotHash) : undefined;
 
@@ -420,7 +420,7 @@ export class RecordSealer {
     if (this.#payload.length < most) this.#payload = Buffer.allocUnsafe(Math.max(most, this.#payload.length * 2));
     this.#payload.set(salt, 0);
     const n = this.#payload.write(json, salt.length, 'utf8');
-    return oneShot('sha256', this.#payload.subarray(0, salt.length + n), 'hex') as string;
+    return oneShot('sha256', this.#payload.subarray(0, salt.length + n), 'hex');
   }
 
   /** {@link computeRecordSignature}: hex HMAC-SHA256 of the canonical bytes. */
@@ -433,8 +433,9 @@ export class RecordSealer {
       this.#inner = grown;
     }
     this.#inner.set(canonical, HMAC_BLOCK);
-    this.#outer.set(oneShot('sha256', this.#inner.subarray(0, n), 'buffer') as Buffer, HMAC_BLOCK);
-    return oneShot('sha256', this.#outer, 'hex') as string;
+    // The inner digest as latin1 (one byte per character) written into the outer block: no buffer per digest.
+    this.#outer.write(oneShot('sha256', this.#inner.subarray(0, n), 'binary'), HMAC_BLOCK, 'latin1');
+    return oneShot('sha256', this.#outer, 'hex');
   }
 }
 
