@@ -35,6 +35,7 @@
 //   BENCH_SQLITE_WRITER  inline: the servers append to SQLite on their main thread (no writer thread), for comparison
 //   BENCH_SQLITE_READERS inline: the servers run SQLite's reads on their main thread (TAMGA_SQLITE_READERS=0), for
 //                      comparison; a number: that many reader threads (default the server's, 2)
+//   BENCH_SQLITE_READER_PRIORITY  low or idle: the servers' TAMGA_SQLITE_READER_PRIORITY (default the server's, low)
 //   BENCH_BESIDE_EVENTS  events appended alone, then beside each of a looping text search over a day, an export of
 //                      everything streaming and a looping 24-hour count + histogram (step 1b; default 200,000; 0 skips)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
@@ -76,6 +77,7 @@ const SEED = process.env.BENCH_SEED === 'store';
 const SEARCH_STORES = (process.env.BENCH_SEARCH_STORES ?? 'sqlite,postgres').split(',');
 const BESIDE_EVENTS = Number(process.env.BENCH_BESIDE_EVENTS ?? 200_000);
 const SQLITE_READERS = process.env.BENCH_SQLITE_READERS === 'inline' ? '0' : process.env.BENCH_SQLITE_READERS;
+const READER_PRIORITY = process.env.BENCH_SQLITE_READER_PRIORITY;
 /** The Russian word searched for (stored capitalized: "Ошибка входа…"), and how often it occurs: one event in 500. */
 const RUSSIAN_WORD = 'ошибка';
 /** A rare one, stored in capitals ("ОШИБКА ПОДПИСИ: …"): one event in 100,000. */
@@ -145,6 +147,7 @@ async function startServer(env = {}) {
       TAMGA_ADMIN_API_KEY: KEY,
       TAMGA_LOG_LEVEL: 'error',
       ...(SQLITE_READERS !== undefined && { TAMGA_SQLITE_READERS: SQLITE_READERS }),
+      ...(READER_PRIORITY !== undefined && { TAMGA_SQLITE_READER_PRIORITY: READER_PRIORITY }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -845,7 +848,9 @@ async function sqliteSteps(events) {
       },
       '24-hour count + histogram, looping': async (signal) => (await get(`/api/v1/events/stats?${day}`, signal)).arrayBuffer(),
     };
-    const readers = SQLITE_READERS === undefined ? 'reader threads: the server default' : SQLITE_READERS === '0' ? 'reads on the main thread' : `${SQLITE_READERS} reader threads`;
+    const readers =
+      (SQLITE_READERS === undefined ? 'reader threads: the server default' : SQLITE_READERS === '0' ? 'reads on the main thread' : `${SQLITE_READERS} reader threads`) +
+      (READER_PRIORITY === undefined ? '' : `, reader priority ${READER_PRIORITY}`);
     report(`appends of ${fmt(BESIDE_EVENTS)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
     let alone;
     for (const [name, load] of Object.entries(loads)) {

@@ -103,6 +103,7 @@ export async function openStore(
     minFreeBytes: settings.minFreeDiskBytes,
     writer: 'thread',
     readers: settings.sqliteReaders,
+    readerPriority: settings.sqliteReaderPriority,
   });
 }
 

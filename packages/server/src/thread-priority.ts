@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
@@ -7,11 +8,34 @@ import { setPriority } from 'node:os';
  */
 export function lowerThreadPriority(nice: number): void {
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+    const tid = threadId();
+    if (tid !== undefined) setPriority(tid, nice);
   } catch {
     // not Linux, or not allowed: the thread runs at normal priority
   }
+}
+
+/**
+ * Linux: puts the calling thread alone in the SCHED_IDLE class (with util-linux's `chrt`, which any user may use to
+ * lower a thread of their own): it runs only on CPU time no other thread wants, and a woken thread of the normal class
+ * takes the core from it at once. A nice value only weighs it lower, and on a busy 2-core machine a woken append
+ * thread may still wait out its slice. Returns false where that is not possible (the thread keeps its priority).
+ */
+export function idleThreadPriority(): boolean {
+  try {
+    const tid = threadId();
+    if (tid === undefined) return false;
+    execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The calling thread's Linux thread id (/proc/thread-self), or undefined elsewhere. */
+function threadId(): number | undefined {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  return Number.isInteger(tid) && tid > 0 ? tid : undefined;
 }
 
 /**

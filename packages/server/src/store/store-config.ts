@@ -1,4 +1,5 @@
 import { TamgaError } from '@tamga/core';
+import type { ReaderPriority } from './sqlite/sqlite-reader-threads.js';
 
 /** Settings of the stores: SQLite's readiness margin, PostgreSQL's timeouts. */
 export interface StoreConfig {
@@ -19,6 +20,12 @@ export interface StoreConfig {
    * connection, so that none holds the thread serving HTTP and appends. Default 2; 0 runs them on that thread.
    */
   readonly sqliteReaders: number;
+  /**
+   * `TAMGA_SQLITE_READER_PRIORITY`: how the reader threads yield the cores to appends. `low` (default): nice 10.
+   * `idle`: Linux's SCHED_IDLE class, only CPU time nothing else wants — appends lose the least to queries beside them,
+   * and under full load a query waits; for a machine given to Tamga.
+   */
+  readonly sqliteReaderPriority: ReaderPriority;
 }
 
 /** The defaults of {@link StoreConfig}. */
@@ -27,6 +34,7 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = Object.freeze({
   connectTimeoutMs: 5_000,
   statementTimeoutMs: 10_000,
   sqliteReaders: 2,
+  sqliteReaderPriority: 'low',
 });
 
 /** A number of `unit`s from `env[name]`, at least `min`; `fallback` when unset. */
@@ -40,6 +48,13 @@ function amount(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   return value;
 }
 
+/** `TAMGA_SQLITE_READER_PRIORITY`: `low` or `idle`; `fallback` when unset. */
+function readerPriority(text: string | undefined, fallback: ReaderPriority): ReaderPriority {
+  if (text === undefined || text === '') return fallback;
+  if (text === 'low' || text === 'idle') return text;
+  throw new TamgaError('CONFIG_INVALID', `TAMGA_SQLITE_READER_PRIORITY must be low or idle, not "${text}"`, { field: 'TAMGA_SQLITE_READER_PRIORITY' });
+}
+
 /** Reads {@link StoreConfig} from `env`; a malformed number is `CONFIG_INVALID`. Seconds may have decimals. */
 export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   const d = DEFAULT_STORE_CONFIG;
@@ -48,5 +63,6 @@ export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
     connectTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_CONNECT_TIMEOUT_SECONDS', d.connectTimeoutMs / 1000, 0.1, 'seconds') * 1000),
     statementTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_STATEMENT_TIMEOUT_SECONDS', d.statementTimeoutMs / 1000, 0.1, 'seconds') * 1000),
     sqliteReaders: Math.floor(amount(env, 'TAMGA_SQLITE_READERS', d.sqliteReaders, 0, 'threads')),
+    sqliteReaderPriority: readerPriority(env.TAMGA_SQLITE_READER_PRIORITY, d.sqliteReaderPriority),
   };
 }

@@ -44,6 +44,7 @@ import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sq
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
+import type { ReaderPriority } from './sqlite-reader-threads.js';
 import { PREPARED_SALT_BYTES } from './sqlite-writer-protocol.js';
 import type { PreparedSeals } from './sqlite-writer-protocol.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
@@ -82,6 +83,8 @@ export interface SqliteJournalStoreConfig {
    * the one beside this module when compiled) and a file, and falls back to 0 otherwise.
    */
   readonly readers?: number;
+  /** How the reader threads yield the cores to appends (`ReaderPriority`); default `low`. */
+  readonly readerPriority?: ReaderPriority;
   /** The compiled `sqlite-reader-thread.js` to run (tests running the source point at the build). */
   readonly readerScript?: URL;
   /**
@@ -151,7 +154,7 @@ export class SqliteJournalStore implements JournalStore {
         : undefined;
     const readerScript = config.readerScript ?? READER_SCRIPT;
     if ((config.readers ?? 0) > 0 && readerScript !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(readerScript))) {
-      const readers = new SqliteReaderThreads({ path: config.path, size: config.readers!, script: readerScript });
+      const readers = new SqliteReaderThreads({ path: config.path, size: config.readers!, script: readerScript, priority: config.readerPriority });
       this.#readers = readers;
       // The instance's own property shadows the method: the same query code runs, on a reader thread's store.
       for (const [method, isLong] of Object.entries(THREAD_READS)) {

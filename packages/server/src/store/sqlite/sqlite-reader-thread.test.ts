@@ -4,7 +4,7 @@
  * read, long reads leaving a thread to the short ones, and a thread that dies answering its read and being replaced.
  * The threads run the compiled script: `npm run build` first (as for the writer thread's test).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import type { RecordCursor } from '../../journal/journal-store.js';
 import { recordLines } from '../../http/record-export.js';
 import { bundleLines } from '../../evidence/bundle-lines.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
+import type { ReaderPriority } from './sqlite-reader-threads.js';
 
 const DIST = new URL('../../../dist/store/sqlite/', import.meta.url);
 const READER = new URL('sqlite-reader-thread.js', DIST);
@@ -25,7 +26,7 @@ if (!existsSync(fileURLToPath(READER)))
 const dir = tempDir();
 afterAll(() => dir.remove());
 let n = 0;
-const open = (readers = 2): SqliteJournalStore => {
+const open = (readers = 2, readerPriority?: ReaderPriority): SqliteJournalStore => {
   const path = join(dir.path, `readers-${++n}.sqlite`);
   const store = new SqliteJournalStore({
     path,
@@ -33,6 +34,7 @@ const open = (readers = 2): SqliteJournalStore => {
     writerScript: WRITER,
     readers,
     readerScript: READER,
+    ...(readerPriority !== undefined && { readerPriority }),
   });
   expect(store.threaded).toBe(true);
   expect(store.readerThreads?.size).toBe(readers);
@@ -49,7 +51,48 @@ describeJournalStoreContract(
 const keyFor = (kid: string): Buffer | undefined => (kid === 'test-key' ? TEST_HMAC_KEY : undefined);
 const range = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
 
+/** This process's threads named `name` (Linux /proc): thread id → nice value and scheduling policy (0 normal, 5 idle). */
+function threadsNamed(name: string): Map<number, { nice: number; policy: number }> {
+  const found = new Map<number, { nice: number; policy: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+    // Fields after the name start at the 3rd: nice is the 19th, policy the 41st.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    found.set(Number(tid), { nice: Number(fields[16]), policy: Number(fields[38]) });
+  }
+  return found;
+}
+
 describe('SqliteJournalStore with reader threads', () => {
+  it.runIf(existsSync('/proc/self/task'))('runs its reads below the threads that append: at nice 10, or in SCHED_IDLE when asked', async () => {
+    for (const [priority, expected] of [
+      ['low', { nice: 10, policy: 0 }],
+      ['idle', { nice: 0, policy: 5 }],
+    ] as const) {
+      const before = new Set(threadsNamed('tamga-reader').keys());
+      const store = open(2, priority);
+      try {
+        await store.append([pendingRecord({ tenantId: 'nice' })], testSealer());
+        // Two long reads at once: both threads of the pool start.
+        await Promise.all([store.countRecords({ tenants: ['nice'] }), store.countRecords({ tenants: ['nice'] })]);
+        const started = [...threadsNamed('tamga-reader')].filter(([tid]) => !before.has(tid)).map(([, t]) => t);
+        expect(started.length, priority).toBeGreaterThan(0);
+        for (const thread of started) expect(thread, priority).toEqual(expected);
+        const writer = [...threadsNamed('tamga-writer').values()];
+        expect(writer.length).toBeGreaterThan(0);
+        for (const thread of writer) expect(thread).toEqual({ nice: 0, policy: 0 });
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
   it('shows an answered append to the next read, on whichever thread it runs', async () => {
     const store = open();
     try {

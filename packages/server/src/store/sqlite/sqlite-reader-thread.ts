@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TamgaError } from '@tamga/core';
-import { lowerThreadPriority, nameThread } from '../../thread-priority.js';
+import { idleThreadPriority, lowerThreadPriority, nameThread } from '../../thread-priority.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteJournalStore, THREAD_READS } from './sqlite-journal-store.js';
 import { READER_NICE } from './sqlite-reader-threads.js';
@@ -19,7 +19,7 @@ const files = [data.path, `${data.path}-wal`];
 // Queries yield the cores to the threads that append and serve HTTP: a search, count or export running beside ingest
 // slows it as little as the machine allows, and takes every core left idle.
 nameThread('tamga-reader');
-lowerThreadPriority(READER_NICE);
+if (data.priority !== 'idle' || !idleThreadPriority()) lowerThreadPriority(READER_NICE);
 
 let store: SqliteJournalStore;
 try {

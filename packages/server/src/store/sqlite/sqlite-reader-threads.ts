@@ -12,9 +12,16 @@ import { compiledExecArgv } from './sqlite-writer-threads.js';
 /** Linux nice of the reader threads (the writer and the HTTP thread run at 0). */
 export const READER_NICE = 10;
 
+/**
+ * How reader threads yield the cores to appends: `low`, at {@link READER_NICE}; `idle`, in Linux's SCHED_IDLE class
+ * (CPU time no other thread wants; under full load a query waits).
+ */
+export type ReaderPriority = 'low' | 'idle';
+
 /** What a reader thread starts with. */
 export interface ReaderData {
   readonly path: string;
+  readonly priority: ReaderPriority;
 }
 
 export type ToReader = {
@@ -37,6 +44,8 @@ export interface SqliteReaderThreadsConfig {
   readonly size: number;
   /** The compiled `sqlite-reader-thread.js`. */
   readonly script: URL;
+  /** Default `low`. */
+  readonly priority?: ReaderPriority | undefined;
 }
 
 interface Read {
@@ -110,7 +119,7 @@ export class SqliteReaderThreads {
   }
 
   #start(slot: number): Reader {
-    const data: ReaderData = { path: this.#config.path };
+    const data: ReaderData = { path: this.#config.path, priority: this.#config.priority ?? 'low' };
     const worker = new Worker(this.#config.script, { workerData: data, execArgv: compiledExecArgv() });
     const reader: Reader = { worker };
     worker.unref();
