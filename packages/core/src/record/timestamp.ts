@@ -84,7 +84,7 @@ export function asciiDigits(text: string, start: number, count: number): number 
   let n = 0;
   for (let i = start; i < start + count; i++) {
     const c = text.charCodeAt(i); // NaN past the end: not a digit
-    if (!(c >= 0x30 && c <= 0x39)) return -1;
+    if (!isDigit(c)) return -1;
     n = n * 10 + (c - 0x30);
   }
   return n;

@@ -1,6 +1,6 @@
 import { formatBundleRecord } from '@tamga/core';
 import type { BundleRecord } from '@tamga/core';
-import type { StoredRecord } from '../journal/journal-store.js';
+import type { JournalStore, StoredRecord } from '../journal/journal-store.js';
 
 /** A stored record as a bundle line sees it. */
 export function toBundleRecord(r: StoredRecord): BundleRecord {
@@ -26,4 +26,16 @@ export function bundleLines(records: readonly StoredRecord[]): string {
   let chunk = '';
   for (const r of records) chunk += `${formatBundleRecord(toBundleRecord(r))}\n`;
   return chunk;
+}
+
+/** A page of bundle record lines and how many records it holds. */
+export interface BundleLines {
+  readonly chunk: string;
+  readonly records: number;
+}
+
+/** Reads the records of `[from, to)` of a log and formats them as bundle lines. */
+export async function readBundleLines(store: Pick<JournalStore, 'readRecordsBySeq'>, logId: number, from: number, to: number): Promise<BundleLines> {
+  const records = await store.readRecordsBySeq(logId, from, to);
+  return { chunk: bundleLines(records), records: records.length };
 }

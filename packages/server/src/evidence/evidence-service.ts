@@ -22,7 +22,8 @@ import { readRetentionPolicy } from '../retention/retention-service.js';
 import type { KeepDays } from '../retention/retention-service.js';
 import { withCosignatures, withCosignaturesOne } from '../tlog/cosigned-checkpoints.js';
 import { VerifiedRanges } from './verified-ranges.js';
-import { bundleLines, toBundleRecord } from './bundle-lines.js';
+import { readBundleLines, toBundleRecord } from './bundle-lines.js';
+import type { BundleLines } from './bundle-lines.js';
 
 export { toBundleRecord } from './bundle-lines.js';
 
@@ -326,13 +327,8 @@ export class EvidenceService {
     let count = 0;
     const store = this.#journal.store;
     // A store with threads for reads formats the lines there (readBundleLines), so the thread serving HTTP only sends them.
-    const read =
-      store.readBundleLines === undefined
-        ? async (at: number, end: number) => {
-            const records = await store.readRecordsBySeq(log.logId, at, end);
-            return { chunk: bundleLines(records), records: records.length };
-          }
-        : (at: number, end: number) => store.readBundleLines!(log.logId, at, end);
+    const read = (at: number, end: number): Promise<BundleLines> =>
+      store.readBundleLines === undefined ? readBundleLines(store, log.logId, at, end) : store.readBundleLines(log.logId, at, end);
     for await (const page of this.#pages(log, range, PAGE, read, (p) => p.records)) {
       count += page.records;
       yield page.chunk;

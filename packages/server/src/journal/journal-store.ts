@@ -1,4 +1,5 @@
 import type { ClusterSignals } from './cluster-signals.js';
+import type { BundleLines } from '../evidence/bundle-lines.js';
 import type { EventClass, IntegrityStatus, Outcome, PreparedSeal, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
 
 /**
@@ -48,7 +49,7 @@ export interface JournalStore {
    * formatted where the store reads them — a store with threads of its own for reads. Absent: the caller reads the
    * records ({@link readRecordsBySeq}) and formats them.
    */
-  readBundleLines?(logId: number, from: number, to: number): Promise<{ readonly chunk: string; readonly records: number }>;
+  readBundleLines?(logId: number, from: number, to: number): Promise<BundleLines>;
   /** The record with this id, if it is visible under `tenants` (all tenants when undefined). */
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined>;
   /** How many records match `filter`. */
@@ -248,7 +249,12 @@ export interface Sealer {
   originFor(tenantId: string | null): string;
   /** Seals one record (canonical bytes, signature, leaf hash). */
   seal(fields: RecordFields): RecordSeal;
-  /** Seals a record whose seal was prepared before its log and `seq` were known (`RecordSealer.prepare`), if it can. */
+  /**
+   * The part of `seal` that needs neither the record's log nor its `seq` (`RecordSealer.prepare`; `fields.log` and
+   * `fields.seq` are placeholders), so a store can do it on another thread than the one that assigns them.
+   */
+  prepare?(fields: RecordFields): PreparedSeal | undefined;
+  /** Seals a record {@link prepare}d before its log and `seq` were known (`RecordSealer.sealPrepared`). */
   sealPrepared?(prepared: PreparedSeal, log: string, seq: number): RecordSeal;
   /**
    * The HMAC secret of `sigKid`, when `seal` is the standard sealing under it (`RecordSealer`): a store may then seal

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sealRecord, uuidv7 } from '@tamga/core';
+import { RecordSealer, sealRecord, uuidv7 } from '@tamga/core';
 import type { RecordFields } from '@tamga/core';
 import type { CheckedRecord, PendingRecord, Sealer } from '../journal/journal-store.js';
 
 /** An HMAC key for tests. */
 export const TEST_HMAC_KEY = Buffer.alloc(32, 7);
+
+const testRecordSealer = new RecordSealer(TEST_HMAC_KEY);
 
 /** A sealer as the journal builds it, with a fixed test key. */
 export function testSealer(sigKid = 'test-key'): Sealer {
@@ -15,6 +17,7 @@ export function testSealer(sigKid = 'test-key'): Sealer {
     sigKid,
     originFor: (tenantId) => `test/${tenantId ?? 'default'}`,
     seal: (fields: RecordFields) => sealRecord(fields, TEST_HMAC_KEY),
+    prepare: (fields: RecordFields) => testRecordSealer.prepare(fields),
     hmacKey: TEST_HMAC_KEY,
   };
 }

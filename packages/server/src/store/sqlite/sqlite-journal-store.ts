@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { canonicalIp, RecordSealer, StoreError } from '@tamga/core';
+import { canonicalIp, StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
 import type { EventClass } from '@tamga/core';
 import type {
@@ -39,7 +39,8 @@ import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
 import { DEFAULT_STORE_CONFIG } from '../store-config.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { exportPage as formatExportPage } from '../../http/record-export.js';
-import { bundleLines } from '../../evidence/bundle-lines.js';
+import { readBundleLines } from '../../evidence/bundle-lines.js';
+import type { BundleLines } from '../../evidence/bundle-lines.js';
 import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
@@ -115,8 +116,6 @@ export class SqliteJournalStore implements JournalStore {
   readonly #threads: SqliteWriterThreads | undefined;
   readonly #readers: SqliteReaderThreads | undefined;
   readonly #text: SqliteTextIndex;
-  /** Sealers of the keys appends were prepared with, by kid (for the writer thread: {@link #prepareSeals}). */
-  readonly #sealers = new Map<string, { readonly key: Uint8Array; readonly sealer: RecordSealer }>();
   readonly #stmt: {
     getLog: Database.Statement<[string], LogRow>;
     readLeaves: Database.Statement<[number, number, number], Buffer>;
@@ -246,19 +245,14 @@ export class SqliteJournalStore implements JournalStore {
    * As much of each record's seal as this thread can make before the writer assigns its log and `seq` (the payload
    * digest, the canonical text around them): work taken off the writer thread, which every append waits on.
    */
-  #prepareSeals(records: readonly PendingRecord[], sigKid: string, hmacKey: Uint8Array): PreparedSeals {
-    let sealer = this.#sealers.get(sigKid);
-    if (sealer?.key !== hmacKey) {
-      sealer = { key: hmacKey, sealer: new RecordSealer(hmacKey) };
-      this.#sealers.set(sigKid, sealer);
-    }
+  #prepareSeals(records: readonly PendingRecord[], sigKid: string, prepare: NonNullable<Sealer['prepare']>): PreparedSeals {
     const n = records.length;
     const heads = new Array<string | null>(n);
     const middles = new Array<string>(n);
     const tails = new Array<string>(n);
     const salts = new Uint8Array(n * PREPARED_SALT_BYTES);
     for (let i = 0; i < n; i++) {
-      const p = sealer.sealer.prepare(sealedFields(records[i]!, '', 0, sigKid));
+      const p = prepare(sealedFields(records[i]!, '', 0, sigKid));
       if (p === undefined) {
         heads[i] = null;
         middles[i] = tails[i] = '';
@@ -280,7 +274,7 @@ export class SqliteJournalStore implements JournalStore {
         const key = tenantKey(r.tenantId);
         if (!(key in origins)) origins[key] = sealer.originFor(r.tenantId);
       }
-      const prepared = this.#prepareSeals(records, sealer.sigKid, sealer.hmacKey);
+      const prepared = sealer.prepare === undefined ? undefined : this.#prepareSeals(records, sealer.sigKid, sealer.prepare);
       return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins, prepared });
     }
     // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
@@ -838,9 +832,8 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   /** Bundle lines of `[from, to)`, formatted here: on a reader thread when the store has them. */
-  async readBundleLines(logId: number, from: number, to: number): Promise<{ chunk: string; records: number }> {
-    const records = await this.readRecordsBySeq(logId, from, to);
-    return { chunk: bundleLines(records), records: records.length };
+  readBundleLines(logId: number, from: number, to: number): Promise<BundleLines> {
+    return readBundleLines(this, logId, from, to);
   }
 
   readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]> {

@@ -17,8 +17,9 @@ export interface WriterData {
 }
 
 /**
- * `RecordSealer.prepare` of each record of a batch, by column (cheaper to send than an object per record): `heads[i]`
- * null for a record sealed whole on the writer; `salts` holds 16 bytes per record.
+ * `Sealer.prepare` of each record of a batch, by column, the salts in one buffer (not a buffer per record, each of
+ * which would cross to the writer as an ArrayBuffer of its own): `heads[i]` null for a record sealed whole on the
+ * writer; `salts` holds 16 bytes per record.
  */
 export interface PreparedSeals {
   readonly heads: readonly (string | null)[];
@@ -48,7 +49,7 @@ export type ToWriter =
       /** Origin of each tenant log of the batch (by tenant key, '' = default), should the log be created. */
       readonly origins: Readonly<Record<string, string>>;
       /** The records' seals, prepared on the request thread as far as they go without the log and `seq`. */
-      readonly prepared?: PreparedSeals;
+      readonly prepared?: PreparedSeals | undefined;
     }
   /** A write of the server's own, in a transaction of its own between groups. */
   | { readonly type: 'write'; readonly id: number; readonly op: SideWrite }
