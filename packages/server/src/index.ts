@@ -38,6 +38,7 @@ export * from './store/postgres/postgres-journal-store.js';
 export * from './store/sqlite/sqlite-catalog-store.js';
 export * from './store/sqlite/sqlite-journal-store.js';
 export * from './store/store-config.js';
+export * from './heap-growth.js';
 export * from './tamga-server.js';
 export * from './tlog/tlog-config.js';
 export * from './tlog/witness-submitter.js';

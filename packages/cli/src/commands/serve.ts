@@ -1,5 +1,5 @@
 import { TamgaError } from '@tamga/core';
-import { createTamgaServer, loadConfig } from '@tamga/server';
+import { createTamgaServer, limitHeapGrowth, loadConfig } from '@tamga/server';
 import type { ListeningServer, TamgaConfig } from '@tamga/server';
 import { parseCommand } from '../cli-args.js';
 import { LOG_LEVELS, SERVER_OPTIONS, SERVER_OPTIONS_USAGE, serverFlags } from '../server-options.js';
@@ -18,6 +18,8 @@ TAMGA_FORWARD_FILE, ...): see the README's configuration table.`;
 export async function serve(args: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values } = parseCommand({ command: 'tamga serve', usage: USAGE, options: SERVER_OPTIONS, choices: { 'log-level': LOG_LEVELS } }, args);
   const config = loadConfig(process.env, serverFlags(values));
+  // This process is the server's alone: its heaps may be kept close to what they hold live.
+  limitHeapGrowth();
   // The first start's one-time secrets are made only once the server listens: a start that fails (a port in use)
   // leaves nothing behind that the next start could not show.
   const server = await createTamgaServer(config, { logger: { level: config.logLevel }, credentialsOnListen: true });

@@ -46,7 +46,7 @@ import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-append
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
 import type { ReaderPriority } from './sqlite-reader-threads.js';
-import { PREPARED_SALT_BYTES } from './sqlite-writer-protocol.js';
+import { PREPARED_SALT_BYTES, SQLITE_CACHE_KIB } from './sqlite-writer-protocol.js';
 import type { PreparedSeals } from './sqlite-writer-protocol.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import { SQLITE_ADD_IP_SEARCH, SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA, SQLITE_SUBJECT_FILL_MARK } from './sqlite-schema.js';
@@ -97,6 +97,13 @@ export interface SqliteJournalStoreConfig {
 
 /** The compiled writer script beside this module, when this module is compiled. */
 const WRITER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-writer-thread.js', import.meta.url) : undefined;
+
+/** The page cache this store's own connection keeps (`SQLITE_CACHE_KIB`). */
+function cacheKiB(config: SqliteJournalStoreConfig): number {
+  if (config.readOnly === true) return SQLITE_CACHE_KIB.reader;
+  return config.writer === 'thread' ? SQLITE_CACHE_KIB.request : SQLITE_CACHE_KIB.writer;
+}
+
 /** The compiled reader script beside this module, when this module is compiled. */
 const READER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-reader-thread.js', import.meta.url) : undefined;
 
@@ -130,7 +137,7 @@ export class SqliteJournalStore implements JournalStore {
       if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
       this.#db = new Database(config.path, { readonly: config.readOnly === true, fileMustExist: config.readOnly === true });
       this.#db.pragma('busy_timeout = 5000');
-      this.#db.pragma('cache_size = -65536'); // 64 MiB page cache
+      this.#db.pragma(`cache_size = -${cacheKiB(config)}`);
       if (config.readOnly !== true) this.#prepareFile(config);
       this.#appender = new SqliteAppender(this.#db);
       this.#text = new SqliteTextIndex(this.#db, { createSchema: config.readOnly !== true });

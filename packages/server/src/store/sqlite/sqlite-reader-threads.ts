@@ -11,6 +11,8 @@ import { compiledExecArgv } from './sqlite-writer-threads.js';
 
 /** Linux nice of the reader threads (the writer and the HTTP thread run at 0). */
 export const READER_NICE = 10;
+/** The young generation of a reader thread's heap, MB. */
+const READER_YOUNG_GENERATION_MB = 12;
 
 /**
  * How reader threads yield the cores to appends: `low`, at {@link READER_NICE}; `idle`, in Linux's SCHED_IDLE class
@@ -120,7 +122,12 @@ export class SqliteReaderThreads {
 
   #start(slot: number): Reader {
     const data: ReaderData = { path: this.#config.path, priority: this.#config.priority ?? 'low' };
-    const worker = new Worker(this.#config.script, { workerData: data, execArgv: compiledExecArgv() });
+    const worker = new Worker(this.#config.script, {
+      workerData: data,
+      execArgv: compiledExecArgv(),
+      // A read's rows live until they are posted; a bigger young generation only costs memory (V8's default: 48 MB).
+      resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
+    });
     const reader: Reader = { worker };
     worker.unref();
     worker.on('message', (message: FromReader) => {

@@ -109,3 +109,11 @@ export function fromWireError(wire: WireError): TamgaError {
   const Class = wire.name === 'ValidationError' ? ValidationError : wire.name === 'StoreError' ? StoreError : wire.name === 'VerificationError' ? VerificationError : TamgaError;
   return new Class(wire.code as ErrorCode, wire.message, wire.details, options);
 }
+
+/**
+ * Page cache of each connection, KiB (a cache fills up to its size as the file grows, so these bound what SQLite holds
+ * in memory at any journal size). The connection that appends keeps the most: the hot pages of the table and its
+ * indexes. A reader thread's queries walk an index range and its rows once; the pages they miss come from the OS's file
+ * cache. The request thread's own connection, when a writer thread appends, reads only a log's head and a few rows.
+ */
+export const SQLITE_CACHE_KIB = { writer: 32 * 1024, reader: 16 * 1024, request: 8 * 1024 } as const;

@@ -25,7 +25,15 @@ import type { GroupedBatch } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer-protocol.js';
-import { CHECKPOINT_INTERVAL_MS, MAX_GROUP_BATCHES, MAX_GROUP_RECORDS, preparedSeal, toWireError, WRITER_WAL_AUTOCHECKPOINT } from './sqlite-writer-protocol.js';
+import {
+  CHECKPOINT_INTERVAL_MS,
+  MAX_GROUP_BATCHES,
+  MAX_GROUP_RECORDS,
+  preparedSeal,
+  SQLITE_CACHE_KIB,
+  toWireError,
+  WRITER_WAL_AUTOCHECKPOINT,
+} from './sqlite-writer-protocol.js';
 import { nameThread } from '../../thread-priority.js';
 
 const data = workerData as WriterData;
@@ -68,7 +76,7 @@ if (data.role === 'checkpointer') {
   let appender: SqliteAppender;
   try {
     db = open();
-    db.pragma('cache_size = -65536'); // 64 MiB page cache
+    db.pragma(`cache_size = -${SQLITE_CACHE_KIB.writer}`);
     db.pragma(`wal_autocheckpoint = ${WRITER_WAL_AUTOCHECKPOINT}`);
     appender = new SqliteAppender(db);
   } catch (error) {
