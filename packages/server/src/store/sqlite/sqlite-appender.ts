@@ -13,6 +13,8 @@ import { findRepeats } from '../../journal/same-event.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import { withPollable } from '../event-api-columns.js';
 import { MinuteTally } from '../minute-tally.js';
+import { entityColumn, extraColumn, pollableColumn } from './sqlite-record-columns.js';
+import type { RecordColumns } from './sqlite-record-columns.js';
 import type { IndexedText, SqliteTextIndex } from './sqlite-text-index.js';
 
 export interface LogRow {
@@ -67,6 +69,8 @@ export interface GroupedBatch {
   readonly sealer: Sealer;
   /** Record `i`'s seal as prepared on the request thread (`Sealer.sealPrepared` finishes it), if it was. */
   readonly prepared?: ((i: number) => PreparedSeal | undefined) | undefined;
+  /** The records as sent by column, when they were: their `entity_data`, `extra` and `pollable` are taken from there. */
+  readonly columns?: RecordColumns | undefined;
 }
 
 /**
@@ -174,7 +178,7 @@ export class SqliteAppender {
   }
 
   /** Appends one batch; pushes what the text index keeps of each record it stores to `text`, when given. */
-  #appendBatch({ records, sealer, prepared }: GroupedBatch, text?: IndexedText[]): AppendResult[] {
+  #appendBatch({ records, sealer, prepared, columns }: GroupedBatch, text?: IndexedText[]): AppendResult[] {
     const results = new Array<AppendResult | undefined>(records.length);
     const stored = new Map<string, StoredEvent>();
     for (const row of this.#findIds.all(JSON.stringify(records.map((r) => r.id)))) {
@@ -208,41 +212,45 @@ export class SqliteAppender {
           results[i] = typeof repeat === 'number' ? { ...results[repeat]!, duplicate: true } : repeat;
           continue;
         }
-        const fields = sealedFields(pending, log.origin, range.size, sealer.sigKid);
+        const seq = range.size;
         const early = prepared?.(i);
-        const seal = early !== undefined && sealer.sealPrepared !== undefined ? sealer.sealPrepared(early, log.origin, fields.seq) : sealer.seal(fields);
-        const entity = fields.entityData === null ? null : JSON.stringify(fields.entityData);
+        const seal =
+          early !== undefined && sealer.sealPrepared !== undefined
+            ? sealer.sealPrepared(early, log.origin, seq)
+            : sealer.seal(sealedFields(pending, log.origin, seq, sealer.sigKid));
+        const entity = columns === undefined ? entityColumn(pending.entityData) : columns.entity[i]!;
+        const extra = columns === undefined ? extraColumn(pending.extra) : columns.extra[i]!;
         const { lastInsertRowid } = this.#insertRecord.run(
           logId,
-          fields.seq,
-          fields.id,
-          fields.event,
-          fields.eventName,
+          seq,
+          pending.id,
+          pending.event,
+          pending.eventName,
           entity,
-          fields.userId,
-          fields.apiCreatedAt,
-          fields.createdAt,
-          fields.text,
-          fields.ip,
-          fields.tenantId,
-          fields.nodeId,
-          fields.operationKey,
-          fields.classifiedEvent,
-          fields.severity,
-          fields.outcome,
-          Object.keys(fields.extra).length === 0 ? null : JSON.stringify(fields.extra),
-          fields.sigKid,
+          pending.userId,
+          pending.apiCreatedAt,
+          pending.createdAt,
+          pending.text,
+          pending.ip,
+          pending.tenantId,
+          pending.nodeId,
+          pending.operationKey,
+          pending.classifiedEvent,
+          pending.severity,
+          pending.outcome,
+          extra,
+          sealer.sigKid,
           seal.signature,
           seal.canonical,
           seal.leafHash,
           seal.payloadSalt,
-          pollableColumn(fields.extra),
+          columns === undefined ? pollableColumn(pending.extra) : columns.pollable[i]!,
           pending.subject ?? null,
         );
-        text?.push({ rid: Number(lastInsertRowid), text: fields.text, entity, createdAt: fields.createdAt, logId });
+        text?.push({ rid: Number(lastInsertRowid), text: pending.text, entity, createdAt: pending.createdAt, logId });
         range.append(seal.leafHash, onNode);
-        minuteCounts.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
-        results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
+        minuteCounts.add(pending.createdAt, pending.event, pending.classifiedEvent, seq);
+        results[i] = { id: pending.id, tenantId, seq, signature: seal.signature, sigKid: sealer.sigKid, duplicate: false };
       }
       if (range.size !== log.size) {
         this.#updateLog.run(range.size, range.root(), range.toBytes(), logId);
@@ -289,11 +297,6 @@ export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
     redacted: row.redacted !== 0,
     subject: row.subject ?? null,
   };
-}
-
-/** `extra.pollable` as the `pollable` column stores it: 1, 0, or NULL when the record has none. */
-function pollableColumn(extra: RecordExtra): number | null {
-  return extra.pollable === undefined ? null : extra.pollable ? 1 : 0;
 }
 
 /** Parses stored `entityData`; text that is no JSON (a tampered row) is returned as is and fails its digest. */

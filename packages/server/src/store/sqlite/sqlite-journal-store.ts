@@ -254,20 +254,22 @@ export class SqliteJournalStore implements JournalStore {
    */
   #prepareSeals(records: readonly PendingRecord[], sigKid: string, prepare: NonNullable<Sealer['prepare']>): PreparedSeals {
     const n = records.length;
-    const heads = new Array<string | null>(n);
-    const middles = new Array<string>(n);
-    const tails = new Array<string>(n);
+    // Filled by push: packed arrays (`new Array(n)` makes holey ones, which cross to the writer as sparse, key by key).
+    const heads: (string | null)[] = [];
+    const middles: string[] = [];
+    const tails: string[] = [];
     const salts = new Uint8Array(n * PREPARED_SALT_BYTES);
     for (let i = 0; i < n; i++) {
       const p = prepare(sealedFields(records[i]!, '', 0, sigKid));
       if (p === undefined) {
-        heads[i] = null;
-        middles[i] = tails[i] = '';
+        heads.push(null);
+        middles.push('');
+        tails.push('');
         continue;
       }
-      heads[i] = p.head;
-      middles[i] = p.middle;
-      tails[i] = p.tail;
+      heads.push(p.head);
+      middles.push(p.middle);
+      tails.push(p.tail);
       salts.set(p.payloadSalt, i * PREPARED_SALT_BYTES);
     }
     return { heads, middles, tails, salts };

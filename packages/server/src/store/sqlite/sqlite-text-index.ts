@@ -13,6 +13,9 @@ import type { SearchIndexStatus } from '../../journal/journal-store.js';
  * and scans the few after it ({@link SqliteTextIndex.tailHits}), so a result never misses a record; the answer says how
  * far behind the index is. A journal made before the index existed is indexed the same way after the upgrade.
  */
+/** FTS5's `automerge` of the text index (see the schema). */
+export const FTS_AUTOMERGE = 8;
+
 export const SQLITE_TEXT_INDEX_SCHEMA = `
 -- created_at and log_id are kept beside the trigrams (UNINDEXED, stored although the table is contentless): the count
 -- and histogram of a search that narrows only by time and tenant are read from here, never from the records.
@@ -24,7 +27,11 @@ CREATE TABLE IF NOT EXISTS record_text_state (
   id       INTEGER PRIMARY KEY CHECK (id = 1),
   through  INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO record_text_state (id, through) VALUES (1, 0);`;
+INSERT OR IGNORE INTO record_text_state (id, through) VALUES (1, 0);
+-- Segments a level gathers before they are merged into one of the next level (FTS5's default is 4). Appends pay for the
+-- merges: each level rewrites the doclists once, so 8 rewrites them ~1.5 times fewer over the journal's life, and a
+-- search reads at most 7 segments a level (docs/decisions/0053-writer-columns-and-fts-merges.md).
+INSERT INTO record_text (record_text, rank) VALUES ('automerge', ${FTS_AUTOMERGE});`;
 
 /** Records one slice of the follower indexes in one transaction. */
 export const INDEX_SLICE = 2000;

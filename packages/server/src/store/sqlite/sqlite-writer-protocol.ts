@@ -2,8 +2,8 @@
 import { StoreError, TamgaError, ValidationError, VerificationError } from '@tamga/core';
 import type { ErrorCode, ErrorDetails, PreparedSeal } from '@tamga/core';
 import type { MessagePort } from 'node:worker_threads';
-import type { AppendResult, PendingRecord } from '../../journal/journal-store.js';
 import type { SideWrite } from './sqlite-appender.js';
+import type { RecordColumns, ResultColumns } from './sqlite-record-columns.js';
 
 /** What a writer or checkpointer thread starts with. */
 export interface WriterData {
@@ -43,7 +43,8 @@ export type ToWriter =
   | {
       readonly type: 'append';
       readonly id: number;
-      readonly records: readonly PendingRecord[];
+      /** The batch's records by column. */
+      readonly records: RecordColumns;
       readonly sigKid: string;
       readonly hmacKey: Uint8Array;
       /** Origin of each tenant log of the batch (by tenant key, '' = default), should the log be created. */
@@ -68,7 +69,7 @@ export interface WireError {
 }
 
 export type FromWriter =
-  | { readonly type: 'appended'; readonly id: number; readonly results: AppendResult[] }
+  | { readonly type: 'appended'; readonly id: number; readonly results: ResultColumns }
   | { readonly type: 'written'; readonly id: number }
   | { readonly type: 'refused'; readonly id: number; readonly error: WireError }
   /** Indexing text failed (the appends went on; the follower tries again). */

@@ -23,6 +23,7 @@ import { SqliteAppender } from './sqlite-appender.js';
 import { sideWriteAction } from './sqlite-appender.js';
 import type { GroupedBatch } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
+import { fromRecordColumns, toResultColumns } from './sqlite-record-columns.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer-protocol.js';
 import {
@@ -128,8 +129,8 @@ if (data.role === 'checkpointer') {
     while (queue.length > 0) {
       let records = 0;
       let n = 0;
-      while (n < queue.length && n < MAX_GROUP_BATCHES && (n === 0 || records + queue[n]!.records.length <= MAX_GROUP_RECORDS)) {
-        records += queue[n]!.records.length;
+      while (n < queue.length && n < MAX_GROUP_BATCHES && (n === 0 || records + queue[n]!.records.id.length <= MAX_GROUP_RECORDS)) {
+        records += queue[n]!.records.id.length;
         n++;
       }
       const group = queue.slice(0, n);
@@ -143,7 +144,12 @@ if (data.role === 'checkpointer') {
           sealPrepared: (prepared, log, seq) => recordSealer.sealPrepared(prepared, log, seq),
         };
         const { prepared } = m;
-        return { records: m.records, sealer, prepared: prepared === undefined ? undefined : (i: number) => preparedSeal(prepared, i) };
+        return {
+          records: fromRecordColumns(m.records),
+          columns: m.records,
+          sealer,
+          prepared: prepared === undefined ? undefined : (i: number) => preparedSeal(prepared, i),
+        };
       });
       try {
         const outcomes = appender.appendGroup(batches);
@@ -151,7 +157,7 @@ if (data.role === 'checkpointer') {
           const id = group[i]!.id;
           port.postMessage(
             'results' in outcome
-              ? ({ type: 'appended', id, results: outcome.results } satisfies FromWriter)
+              ? ({ type: 'appended', id, results: toResultColumns(outcome.results) } satisfies FromWriter)
               : ({ type: 'refused', id, error: toWireError(wrapSqliteError(outcome.error, 'append', files)) } satisfies FromWriter),
           );
         });

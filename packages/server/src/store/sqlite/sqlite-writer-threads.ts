@@ -5,8 +5,9 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { StoreError } from '@tamga/core';
-import type { AppendResult } from '../../journal/journal-store.js';
+import type { AppendResult, PendingRecord } from '../../journal/journal-store.js';
 import type { SideWrite } from './sqlite-appender.js';
+import { fromResultColumns, toRecordColumns } from './sqlite-record-columns.js';
 import { fromWireError } from './sqlite-writer-protocol.js';
 import type { FromWriter, ToWriter, WireError, WriterData } from './sqlite-writer-protocol.js';
 
@@ -18,6 +19,13 @@ export interface SqliteWriterThreadsConfig {
   readonly script: URL;
 }
 
+/** A message sent to the writer and not answered yet. */
+interface Pending {
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+  readonly records: readonly PendingRecord[] | undefined;
+}
+
 interface Running {
   readonly worker: Worker;
   readonly port: MessagePort;
@@ -25,7 +33,8 @@ interface Running {
   failure?: WireError;
 }
 
-type AppendMessage = Omit<Extract<ToWriter, { type: 'append' }>, 'type' | 'id'>;
+/** A batch for the writer, its records as the request thread has them (they cross by column). */
+type AppendMessage = Omit<Extract<ToWriter, { type: 'append' }>, 'type' | 'id' | 'records'> & { readonly records: readonly PendingRecord[] };
 
 /**
  * This process's Node options without its resolution conditions: the compiled script imports the compiled packages,
@@ -52,7 +61,7 @@ export class SqliteWriterThreads {
   readonly #config: SqliteWriterThreadsConfig;
   #writer: Running | undefined;
   #checkpointer: Running | undefined;
-  readonly #pending = new Map<number, { resolve: (results: AppendResult[]) => void; reject: (error: unknown) => void }>();
+  readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
   /** Set once the text index is started: every writer thread started since keeps it. */
@@ -63,8 +72,8 @@ export class SqliteWriterThreads {
   }
 
   /** Sends a batch to the writer; resolves with its results after the commit that stored it. */
-  append(message: AppendMessage): Promise<AppendResult[]> {
-    return this.#send((id) => ({ type: 'append', id, ...message }));
+  append({ records, ...message }: AppendMessage): Promise<AppendResult[]> {
+    return this.#send((id) => ({ type: 'append', id, ...message, records: toRecordColumns(records) }), records);
   }
 
   /** Has the writer run a write of the server's own; resolves after its commit. */
@@ -78,13 +87,14 @@ export class SqliteWriterThreads {
     this.#writer?.port.postMessage({ type: 'text-index' } satisfies ToWriter);
   }
 
-  #send(message: (id: number) => ToWriter): Promise<AppendResult[]> {
+  /** `records`: an append's, whose results the writer sends back by column. */
+  #send(message: (id: number) => ToWriter, records?: readonly PendingRecord[]): Promise<AppendResult[]> {
     if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed'));
     const writer = (this.#writer ??= this.#start('writer'));
     this.#checkpointer ??= this.#start('checkpointer');
     const id = this.#nextId++;
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, records });
       if (this.#pending.size === 1) writer.port.ref();
       writer.port.postMessage(message(id));
     });
@@ -145,7 +155,7 @@ export class SqliteWriterThreads {
     if (pending === undefined) return;
     this.#pending.delete(message.id);
     if (this.#pending.size === 0) this.#writer?.port.unref();
-    if (message.type === 'appended') pending.resolve(message.results);
+    if (message.type === 'appended') pending.resolve(fromResultColumns(message.results, pending.records ?? []));
     else if (message.type === 'written') pending.resolve([]);
     else pending.reject(fromWireError(message.error));
   }
