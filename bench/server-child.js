@@ -2,7 +2,7 @@
 // event loop. Prints {"url": ...} on stdout once listening; stops on SIGTERM.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTamgaServer, limitHeapGrowth, loadConfig, SqliteJournalStore } from '@tamga/server';
+import { createTamgaServer, limitHeapGrowth, loadConfig, shouldLimitHeapGrowth, SqliteJournalStore } from '@tamga/server';
 
 /** CPU time of the main thread alone (the one that accepts appends), µs; undefined where /proc is missing. */
 function mainThreadCpu() {
@@ -17,7 +17,7 @@ function mainThreadCpu() {
 
 const config = loadConfig(process.env);
 // As `tamga serve` does.
-limitHeapGrowth();
+if (shouldLimitHeapGrowth(config)) limitHeapGrowth();
 // BENCH_SQLITE_WRITER=inline: the SQLite appends on the main thread, as before the writer thread (for comparison).
 const inline = process.env.BENCH_SQLITE_WRITER === 'inline' && config.databaseUrl === undefined;
 // BENCH_SEARCH_INDEX=0: the baseline of the text index's ingest cost (bench step 11).

@@ -41,3 +41,11 @@ if (!existsSync(COMPILED)) {
     }, 120_000);
   });
 }
+
+describe('shouldLimitHeapGrowth', () => {
+  it('limits the heaps of a server on embedded SQLite, not of one on PostgreSQL', async () => {
+    const { shouldLimitHeapGrowth } = await import('./heap-growth.js');
+    expect(shouldLimitHeapGrowth({ databaseUrl: undefined })).toBe(true);
+    expect(shouldLimitHeapGrowth({ databaseUrl: 'postgres://tamga@db.example:5432/tamga' })).toBe(false);
+  });
+});
