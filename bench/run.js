@@ -38,6 +38,8 @@
 //   BENCH_SQLITE_READER_PRIORITY  low or idle: the servers' TAMGA_SQLITE_READER_PRIORITY (default the server's, low)
 //   BENCH_BESIDE_EVENTS  events appended alone, then beside each of a looping text search over a day, an export of
 //                      everything streaming and a looping 24-hour count + histogram (step 1b; default 200,000; 0 skips)
+//   BENCH_BESIDE_ONLY  with BENCH_BESIDE_EVENTS: only the loads whose name starts with this (e.g. "24", "export"), after
+//                      the run alone
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
 //   BENCH_KEYS         random: production-like keys, a client-supplied random UUIDv4 id on every event and users
@@ -164,6 +166,14 @@ async function cpuOf(child) {
   child.send('cpu');
   const [msg] = await once(child, 'message');
   return msg;
+}
+
+/**
+ * The SQLite writer thread's CPU per event between two `cpuOf` readings, µs (a writer started between them, by the first
+ * append, counts from zero); undefined without one (PostgreSQL).
+ */
+function writerCpu(cpu0, cpu1, events) {
+  return cpu1.writer === undefined ? undefined : (cpu1.writer - (cpu0.writer ?? 0)) / events;
 }
 
 async function rssOf(child) {
@@ -306,6 +316,7 @@ async function ingestBeside(url, child, total, load) {
     rate: total / seconds,
     cpu: (cpu1.cpu - cpu0.cpu) / total,
     main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / total,
+    writer: writerCpu(cpu0, cpu1, total),
     healthMax: Math.max(...probes),
     healthP99: pct(probes, 99),
     rounds,
@@ -810,12 +821,17 @@ async function sqliteSteps(events) {
     const ingestSeconds = await ingest(url, events);
     const cpu1 = await cpuOf(child);
     httpRate = events / ingestSeconds;
-    ingestCpu = { all: (cpu1.cpu - cpu0.cpu) / events, main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / events };
+    ingestCpu = {
+      all: (cpu1.cpu - cpu0.cpu) / events,
+      main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / events,
+      writer: writerCpu(cpu0, cpu1, events),
+    };
     writeFileSync(META, JSON.stringify({ now, events }));
     report(`ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
     report(
       `server CPU per event during ingest: ${ingestCpu.all.toFixed(1)} µs (every thread)` +
         (ingestCpu.main === undefined ? '' : `, ${ingestCpu.main.toFixed(1)} µs on the main thread`) +
+        (ingestCpu.writer === undefined ? '' : `, ${ingestCpu.writer.toFixed(1)} µs on the writer thread`) +
         '   (target <= 25 µs)',
     );
     report(`server RSS after ingest: ${fmt((await rssOf(child)) / 1048576)} MB`);
@@ -854,6 +870,7 @@ async function sqliteSteps(events) {
     report(`appends of ${fmt(BESIDE_EVENTS)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
     let alone;
     for (const [name, load] of Object.entries(loads)) {
+      if (process.env.BENCH_BESIDE_ONLY !== undefined && name !== 'alone' && !name.startsWith(process.env.BENCH_BESIDE_ONLY)) continue;
       exported = 0;
       const r = await ingestBeside(url, child, BESIDE_EVENTS, load);
       alone ??= r.rate;
@@ -861,7 +878,7 @@ async function sqliteSteps(events) {
       const done = name === 'alone' ? '' : name.startsWith('export') ? `, ${fmt(exported / r.seconds)} records/s exported in ${r.rounds + 1} exports` : `, ${r.rounds} answered`;
       report(
         `  ${name.padEnd(44)} ${fmt(r.rate).padStart(7)} events/s${change}, server CPU ${r.cpu.toFixed(1)} µs/event` +
-          (r.main === undefined ? '' : ` (main thread ${r.main.toFixed(1)})`) +
+          (r.main === undefined ? '' : ` (main thread ${r.main.toFixed(1)}${r.writer === undefined ? '' : `, writer ${r.writer.toFixed(1)}`})`) +
           `, /healthz max ${r.healthMax.toFixed(1)} ms (p99 ${r.healthP99.toFixed(1)})${done}`,
       );
     }

@@ -1,18 +1,30 @@
 // Runs a Tamga server in its own process for the benchmark, so the load generator does not share its
 // event loop. Prints {"url": ...} on stdout once listening; stops on SIGTERM.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTamgaServer, limitHeapGrowth, loadConfig, shouldLimitHeapGrowth, SqliteJournalStore } from '@tamga/server';
 
-/** CPU time of the main thread alone (the one that accepts appends), µs; undefined where /proc is missing. */
-function mainThreadCpu() {
+/** CPU time of one thread of this process, µs; undefined where /proc is missing. */
+function threadCpu(tid) {
   try {
     // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
     return undefined;
   }
+}
+
+/** CPU time of the SQLite writer thread (named `tamga-writer`), µs; undefined when there is none. */
+function writerThreadCpu() {
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'tamga-writer') return threadCpu(tid);
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
 }
 
 const config = loadConfig(process.env);
@@ -35,7 +47,7 @@ process.on('message', (msg) => {
   // that hold on a busy machine too.
   if (msg === 'cpu') {
     const { user, system } = process.cpuUsage();
-    process.send?.({ cpu: user + system, main: mainThreadCpu() });
+    process.send?.({ cpu: user + system, main: threadCpu(process.pid), writer: writerThreadCpu() });
   }
 });
 process.on('SIGTERM', () => {
