@@ -47,6 +47,21 @@ if (url === undefined) {
   );
 
   describe('PostgresJournalStore', () => {
+    it('stores text exactly as sent when it holds what array literals escape: quotes, backslashes, braces, NULL', async () => {
+      const store = await open();
+      const texts = ['say "hi"', 'C:\\temp\\x', '{a,b}', 'NULL', '', 'line\nbreak\ttab', 'ключ "значение" \\ {}'];
+      const records = texts.map((text, i) =>
+        pendingRecord({ tenantId: 'literal', text, userId: texts[(i + 1) % texts.length]!, entityData: { value: text, 'k"\\': [text] } }),
+      );
+      const results = await store.append(records, testSealer());
+      for (const [i, r] of results.entries()) {
+        const stored = (await store.getRecord(r.id))!;
+        expect([stored.text, stored.userId, stored.entityData]).toEqual([records[i]!.text, records[i]!.userId, records[i]!.entityData]);
+        expect(checkRecord(stored, stored, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
+      }
+      await dropAndClose(store);
+    });
+
     it('creates its schema idempotently, and a second connect sees the same data', async () => {
       const schema = schemaName();
       const a = await open(schema);
