@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { shouldLimitHeapGrowth } from './heap-growth.js';
 
 /**
  * `limitHeapGrowth` bounds what a heap holds over its live data: a process keeping ~25 MB live while it churns objects
@@ -43,8 +44,7 @@ if (!existsSync(COMPILED)) {
 }
 
 describe('shouldLimitHeapGrowth', () => {
-  it('limits the heaps of a server on embedded SQLite, not of one on PostgreSQL', async () => {
-    const { shouldLimitHeapGrowth } = await import('./heap-growth.js');
+  it('limits the heaps of a server on embedded SQLite, not of one on PostgreSQL', () => {
     expect(shouldLimitHeapGrowth({ databaseUrl: undefined })).toBe(true);
     expect(shouldLimitHeapGrowth({ databaseUrl: 'postgres://tamga@db.example:5432/tamga' })).toBe(false);
   });

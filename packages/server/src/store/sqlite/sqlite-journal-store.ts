@@ -98,14 +98,14 @@ export interface SqliteJournalStoreConfig {
 /** The compiled writer script beside this module, when this module is compiled. */
 const WRITER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-writer-thread.js', import.meta.url) : undefined;
 
+/** The compiled reader script beside this module, when this module is compiled. */
+const READER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-reader-thread.js', import.meta.url) : undefined;
+
 /** The page cache this store's own connection keeps (`SQLITE_CACHE_KIB`). */
 function cacheKiB(config: SqliteJournalStoreConfig): number {
   if (config.readOnly === true) return SQLITE_CACHE_KIB.reader;
   return config.writer === 'thread' ? SQLITE_CACHE_KIB.request : SQLITE_CACHE_KIB.writer;
 }
-
-/** The compiled reader script beside this module, when this module is compiled. */
-const READER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-reader-thread.js', import.meta.url) : undefined;
 
 /**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3). Appends run in IMMEDIATE transactions, one per

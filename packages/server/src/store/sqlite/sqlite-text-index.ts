@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { SearchIndexStatus } from '../../journal/journal-store.js';
 
+/** FTS5's `automerge` of the text index (see the schema). */
+export const FTS_AUTOMERGE = 8;
+
 /**
  * The text index of the SQLite store: an FTS5 table with the `trigram` tokenizer (case_sensitive 0, which folds
  * Unicode case: Cyrillic as well as Latin), keyed by the record's `rid`, holding its `text` and its `entityData` JSON.
@@ -13,9 +16,6 @@ import type { SearchIndexStatus } from '../../journal/journal-store.js';
  * and scans the few after it ({@link SqliteTextIndex.tailHits}), so a result never misses a record; the answer says how
  * far behind the index is. A journal made before the index existed is indexed the same way after the upgrade.
  */
-/** FTS5's `automerge` of the text index (see the schema). */
-export const FTS_AUTOMERGE = 8;
-
 export const SQLITE_TEXT_INDEX_SCHEMA = `
 -- created_at and log_id are kept beside the trigrams (UNINDEXED, stored although the table is contentless): the count
 -- and histogram of a search that narrows only by time and tenant are read from here, never from the records.
