@@ -2,7 +2,11 @@
 // (200,000) rows with a random UUIDv4 id, users drawn from 100,000 and a random UUID operation key per 20 rows are
 // INSERTed in transactions of 2,000 (a group commit's size) into a fresh WAL file with synchronous=FULL, for today's
 // schema and for each variant given (default: all). Prints this process's CPU µs per row (steadier than the rate on a
-// shared machine).
+// shared machine). `today` is the schema as decision 0046 measured it (user and operation-key indexes led by the key);
+// `hour-user-op-keys` is the schema since decision 0055 (led by the hour, with record_keys).
+//   BENCH_INDEX_PREFILL  rows of history written first (untimed), over the 30 days before the timed ones (default 0)
+//   BENCH_INDEX_HOURS    hours the timed rows span (default 24; 1 = a busy hour, as an ingest at full speed makes)
+//   BENCH_INDEX_IDS      sequential: time-ordered ids (UUIDv7-like) instead of random UUIDv4 ones
 //   node bench/index-cost.js [variant…]
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,8 +15,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 const ROWS = Number(process.env.BENCH_INDEX_ROWS ?? 200_000);
+const PREFILL = Number(process.env.BENCH_INDEX_PREFILL ?? 0);
+const SPAN_HOURS = Number(process.env.BENCH_INDEX_HOURS ?? 24);
 const HOUR = 'created_at / 3600000000';
-/** The indexes of packages/server/src/store/sqlite/sqlite-schema.ts as of this benchmark. */
+/** The indexes of packages/server/src/store/sqlite/sqlite-schema.ts as decision 0046 measured them. */
 const TODAY = {
   log_seq: 'CREATE UNIQUE INDEX records_log_seq ON records(log_id, seq)',
   id: 'CREATE UNIQUE INDEX records_id ON records(id)',
@@ -51,11 +57,21 @@ const VARIANTS = {
     ops: 'CREATE TABLE record_operations (operation_key TEXT NOT NULL, log_id INTEGER NOT NULL, first_hour INTEGER NOT NULL, PRIMARY KEY (operation_key, log_id)) WITHOUT ROWID',
   },
 };
+// The hour-led user and operation-key indexes as decision 0055 made them, with record_keys written as the writer does:
+// a row per (kind, value, log), widened when a record's hour is not the one this connection last wrote for it.
+VARIANTS['hour-user-op-keys'] = {
+  user: HOUR_USER,
+  op: HOUR_OP,
+  keys: `CREATE TABLE record_keys (kind INTEGER NOT NULL, value TEXT NOT NULL, log_id INTEGER NOT NULL, first_hour INTEGER NOT NULL,
+    last_hour INTEGER NOT NULL, PRIMARY KEY (kind, value, log_id)) WITHOUT ROWID`,
+};
 /** The side tables' writes with each record, for the variants that have them. */
 const SIDE = {
   users: 'INSERT OR IGNORE INTO record_users VALUES (?, 1, ?)',
   ops: 'INSERT OR IGNORE INTO record_operations VALUES (?, 1, ?)',
 };
+const KEYS = `INSERT INTO record_keys VALUES (?, ?, 1, ?, ?) ON CONFLICT (kind, value, log_id)
+  DO UPDATE SET first_hour = min(first_hour, excluded.first_hour), last_hour = max(last_hour, excluded.last_hour)`;
 
 const dir = mkdtempSync(join(tmpdir(), 'tamga-index-cost-'));
 const canonical = randomBytes(300);
@@ -63,22 +79,28 @@ const t0 = Date.now() * 1000 - 86_400_000_000;
 const USERS = Array.from({ length: 100_000 }, (_, i) => `user${i}`);
 // An operation's events come together (as the default benchmark's, 20 per operation), each operation keyed at random.
 const operations = Array.from({ length: Math.ceil(ROWS / 20) }, () => randomUUID());
-const rows = Array.from({ length: ROWS }, (_, n) => [
+// BENCH_INDEX_IDS=sequential: time-ordered ids (as the server and the SDK mint, UUIDv7) instead of random UUIDv4 ones.
+const SEQUENTIAL_IDS = process.env.BENCH_INDEX_IDS === 'sequential';
+const row = (n, createdAt, operation) => [
   n,
-  randomUUID(),
+  SEQUENTIAL_IDS ? `${createdAt.toString(16).padStart(16, '0')}-${n.toString(16).padStart(12, '0')}` : randomUUID(),
   2001 + (n % 10),
   USERS[Math.floor(Math.random() * USERS.length)],
-  t0 + Math.floor((n / ROWS) * 86_400_000_000),
+  createdAt,
   `10.0.${(n >> 8) & 255}.${n & 255}`,
-  operations[Math.floor(n / 20)],
+  operation,
   canonical,
-]);
+];
+const rows = Array.from({ length: ROWS }, (_, n) => row(n, t0 + Math.floor((n / ROWS) * SPAN_HOURS * 3_600_000_000), operations[Math.floor(n / 20)]));
+// A journal's history before the timed rows (untimed): PREFILL rows over the 30 days before them.
+const history = (n) => row(ROWS + n, t0 - 30 * 86_400_000_000 + Math.floor((n / PREFILL) * 30 * 86_400_000_000), randomUUID());
 let run = 0;
 try {
   for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
     const db = new Database(join(dir, `${run++}-${name}.sqlite`));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    db.pragma('cache_size = -32768'); // the writer thread's (SQLITE_CACHE_KIB.writer)
     db.exec(`CREATE TABLE records (rid INTEGER PRIMARY KEY, log_id INTEGER NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
       event INTEGER NOT NULL, user_id TEXT, created_at INTEGER NOT NULL, ip TEXT, ip_search TEXT, operation_key TEXT,
       subject TEXT, pollable INTEGER, canonical BLOB NOT NULL)`);
@@ -91,15 +113,27 @@ try {
     // A journal past its first million records has seen its users: the side table starts with all of them (untimed).
     if (users !== undefined) db.transaction(() => USERS.forEach((user) => users.run(user, 0)))();
     const ops = variant.ops === undefined ? undefined : db.prepare(SIDE.ops);
-    const group = db.transaction((from, to) => {
+    const widen = variant.keys === undefined ? undefined : db.prepare(KEYS);
+    const known = [new Map(), new Map()];
+    const keep = (kind, value, hour) => {
+      if (known[kind - 1].get(value) === hour) return;
+      widen.run(kind, value, hour, hour);
+      known[kind - 1].set(value, hour);
+    };
+    const group = db.transaction((from, to, source = rows) => {
       for (let i = from; i < to; i++) {
-        const row = rows[i];
+        const row = typeof source === 'function' ? source(i) : source[i];
         insert.run(...row);
         const hour = Math.floor(row[4] / 3_600_000_000);
         users?.run(row[3], hour);
         ops?.run(row[6], hour);
+        if (widen !== undefined) {
+          keep(1, row[3], hour);
+          keep(2, row[6], hour);
+        }
       }
     });
+    for (let i = 0; i < PREFILL; i += 20_000) group(i, Math.min(PREFILL, i + 20_000), history);
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     for (let i = 0; i < ROWS; i += 2000) group(i, Math.min(ROWS, i + 2000));

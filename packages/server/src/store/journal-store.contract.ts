@@ -311,6 +311,52 @@ export function describeJournalStoreContract(
         }
       });
 
+      it('finds a user\'s and an operation\'s records over many hours, with and without a range, paged in both orders', async () => {
+        // 90 records of three users and three operations over 40 hours, stored out of time order, in two tenants.
+        const times = Array.from({ length: 90 }, (_, i) => T0 + 100 * HOUR + ((i * 37) % 40) * HOUR + i);
+        const rows = times.map((createdAt, i) =>
+          pendingRecord({ tenantId: i % 5 === 0 ? 'hours-b' : 'hours-a', createdAt, userId: `h-user-${i % 3}`, operationKey: `h-op-${i % 3}` }),
+        );
+        await store.append(rows.slice(0, 45), testSealer());
+        await store.append(rows.slice(45), testSealer());
+        const expected = (filter: RecordFilter, order: 'asc' | 'desc'): number[] =>
+          rows
+            .filter((r) => matchesFilter({ ...r, rid: 0, subject: null } as unknown as StoredRecord, filter))
+            .map((r) => r.createdAt)
+            .sort((a, b) => (order === 'asc' ? a - b : b - a));
+        const A = { tenants: ['hours-a'] };
+        const filters: RecordFilter[] = [
+          { ...A, userId: 'h-user-1' },
+          { ...A, operationKey: 'h-op-2' },
+          { ...A, userId: 'h-user-1', from: T0 + 110 * HOUR, to: T0 + 125 * HOUR + 7 },
+          { tenants: ['hours-a', 'hours-b'], operationKey: 'h-op-0', from: T0 + 120 * HOUR },
+          { ...A, userId: 'h-user-1', operationKey: 'h-op-1', to: T0 + 130 * HOUR },
+          { ...A, userId: 'h-user-1', operationKey: 'h-op-2' },
+          { tenants: ['hours-b'], userId: 'h-user-2', events: [2001] },
+        ];
+        for (const filter of filters) {
+          for (const order of ['desc', 'asc'] as const) {
+            const want = expected(filter, order);
+            // Pages of 4: across hours, gaps of empty hours, and cursors inside an hour.
+            const paged: number[] = [];
+            let after: { createdAt: number; rid: number } | undefined;
+            for (;;) {
+              const page = await store.queryRecords({ ...filter, order }, 4, after);
+              paged.push(...page.map((r) => r.createdAt));
+              if (page.length < 4) break;
+              after = { createdAt: page[3]!.createdAt, rid: page[3]!.rid };
+            }
+            expect(paged, JSON.stringify({ filter, order })).toEqual(want);
+          }
+          expect(await store.countRecords(filter)).toBe(expected(filter, 'asc').length);
+          const from = filter.from ?? T0 + 100 * HOUR;
+          const buckets = await store.histogram({ ...filter, from, to: filter.to ?? T0 + 140 * HOUR }, 10 * HOUR, from);
+          expect(buckets.reduce((n, b) => n + b.count, 0)).toBe(expected({ ...filter, from, to: filter.to ?? T0 + 140 * HOUR }, 'asc').length);
+        }
+        expect(expected(filters[5]!, 'asc')).toEqual([]);
+        expect(await store.suggestUsers('h-user', ['hours-b'], 10)).toEqual(['h-user-0', 'h-user-1', 'h-user-2']);
+      });
+
       it('counts per time bucket from the start of the range', async () => {
         const buckets = await store.histogram({ ...q, from: T0, to: T0 + 2 * HOUR }, HOUR);
         expect(buckets).toEqual([

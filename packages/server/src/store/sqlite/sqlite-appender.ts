@@ -15,6 +15,7 @@ import { withPollable } from '../event-api-columns.js';
 import { MinuteTally } from '../minute-tally.js';
 import { entityColumn, extraColumn, pollableColumn } from './sqlite-record-columns.js';
 import type { RecordColumns } from './sqlite-record-columns.js';
+import { hourOf, KEY_KIND, RecordKeyWriter } from './sqlite-record-keys.js';
 import type { IndexedText, SqliteTextIndex } from './sqlite-text-index.js';
 
 export interface LogRow {
@@ -99,6 +100,7 @@ export class SqliteAppender {
   readonly #getLog: Database.Statement<[string], LogRow>;
   readonly #insertCheckpoint: Database.Statement;
   readonly #touchReadiness: Database.Statement;
+  readonly #keys: RecordKeyWriter;
   #text: { readonly index: SqliteTextIndex; readonly onError: (error: unknown) => void } | undefined;
 
   constructor(db: Database.Database) {
@@ -117,6 +119,7 @@ export class SqliteAppender {
     this.#findIds = db.prepare('SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?))');
     this.#getLog = db.prepare('SELECT * FROM logs WHERE tenant_key = ?');
     this.#insertCheckpoint = db.prepare('INSERT OR IGNORE INTO checkpoints (log_id, size, root_hash, note, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.#keys = new RecordKeyWriter(db);
     this.#touchReadiness = db.prepare(
       'INSERT INTO readiness (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at',
     );
@@ -147,22 +150,29 @@ export class SqliteAppender {
     const outcomes: BatchOutcome[] = [];
     // What the group stored, for the text index: the records of the batches refused are left out.
     const text: IndexedText[] | undefined = this.#text === undefined ? undefined : [];
-    this.#db
-      .transaction(() => {
-        for (const batch of batches) {
-          const mark = text?.length ?? 0;
-          try {
-            // A nested transaction is a savepoint: its failure rolls back this batch alone.
-            outcomes.push({ results: this.#db.transaction(() => this.#appendBatch(batch, text))() });
-          } catch (error) {
-            if (!(error instanceof TamgaError) || !this.#db.inTransaction) throw error;
-            if (text !== undefined) text.length = mark;
-            outcomes.push({ error });
+    try {
+      this.#db
+        .transaction(() => {
+          for (const batch of batches) {
+            const mark = text?.length ?? 0;
+            try {
+              // A nested transaction is a savepoint: its failure rolls back this batch alone.
+              outcomes.push({ results: this.#db.transaction(() => this.#appendBatch(batch, text))() });
+            } catch (error) {
+              // The batch's record_keys rows are rolled back with it.
+              this.#keys.forget();
+              if (!(error instanceof TamgaError) || !this.#db.inTransaction) throw error;
+              if (text !== undefined) text.length = mark;
+              outcomes.push({ error });
+            }
           }
-        }
-        if (text !== undefined) this.#indexGroupText(text);
-      })
-      .immediate();
+          if (text !== undefined) this.#indexGroupText(text);
+        })
+        .immediate();
+    } catch (error) {
+      this.#keys.forget();
+      throw error;
+    }
     return outcomes;
   }
 
@@ -250,6 +260,9 @@ export class SqliteAppender {
         text?.push({ rid: Number(lastInsertRowid), text: pending.text, entity, createdAt: pending.createdAt, logId });
         range.append(seal.leafHash, onNode);
         minuteCounts.add(pending.createdAt, pending.event, pending.classifiedEvent, seq);
+        const hour = hourOf(pending.createdAt);
+        this.#keys.add(KEY_KIND.user, pending.userId, logId, hour);
+        this.#keys.add(KEY_KIND.operation, pending.operationKey, logId, hour);
         results[i] = { id: pending.id, tenantId, seq, signature: seal.signature, sigKid: sealer.sigKid, duplicate: false };
       }
       if (range.size !== log.size) {

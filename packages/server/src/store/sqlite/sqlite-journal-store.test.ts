@@ -290,6 +290,56 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it('leads the user and operation-key indexes by the hour; a journal with the key-led ones is brought up to date', async () => {
+    const path = join(dir.path, 'hour-keys.sqlite');
+    const HOUR = 3_600_000_000;
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    const a = new SqliteJournalStore({ path });
+    const old = Array.from({ length: 30 }, (_, i) =>
+      pendingRecord({ createdAt: T + (i % 10) * 7 * HOUR + i, tenantId: i % 2 === 0 ? null : 'x', userId: `u${i % 3}`, operationKey: `op${i % 4}` }),
+    );
+    await a.append(old, testSealer());
+    // As a journal of the version before: indexes led by the key, no record_keys.
+    a.database.exec(`DROP INDEX records_hour_user; DROP INDEX records_hour_op; DROP TABLE record_keys;
+      CREATE INDEX records_user_time ON records(user_id, created_at) WHERE user_id IS NOT NULL;
+      CREATE INDEX records_op_time ON records(operation_key, created_at) WHERE operation_key IS NOT NULL;`);
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    const indexes = (b.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").pluck().all() as string[]).sort();
+    expect(indexes).toEqual(expect.arrayContaining(['records_hour_op', 'records_hour_user']));
+    expect(indexes).not.toEqual(expect.arrayContaining(['records_user_time']));
+    expect(indexes).not.toEqual(expect.arrayContaining(['records_op_time']));
+    const times = (filter: RecordFilter) => b.queryRecords({ ...filter, order: 'asc' }, 100).then((rows) => rows.map((r) => r.createdAt));
+    const want = (keep: (r: (typeof old)[number]) => boolean) => old.filter(keep).map((r) => r.createdAt).sort((x, y) => x - y);
+    expect(await times({ userId: 'u1' })).toEqual(want((r) => r.userId === 'u1'));
+    expect(await times({ operationKey: 'op2', tenants: ['x'] })).toEqual(want((r) => r.operationKey === 'op2' && r.tenantId === 'x'));
+    expect(await b.suggestUsers('u', ['x'], 10)).toEqual(['u0', 'u1', 'u2']);
+    // A new record in an hour the user had none in is found too.
+    const [late] = await b.append([pendingRecord({ createdAt: T + 500 * HOUR, userId: 'u1' })], testSealer());
+    expect((await b.queryRecords({ userId: 'u1' }, 1))[0]!.id).toBe(late!.id);
+    // A page by user reads one hour at a time from the hour-led index, in order: no sort of the user's records.
+    const plan = b.database
+      .prepare(`EXPLAIN QUERY PLAN SELECT * FROM records WHERE created_at / ${HOUR} = ? AND user_id = ? ORDER BY created_at DESC, rid DESC LIMIT 10`)
+      .all(1, 'u1') as { detail: string }[];
+    expect(plan.map((r) => r.detail).join('; ')).toMatch(/^SEARCH records USING INDEX records_hour_user \(<expr>=\? AND user_id=\?\)$/);
+    // Erasure by user finds every hour of the user's records.
+    expect((await b.erasePayloads({ userId: 'u2' })).length).toBe(old.filter((r) => r.userId === 'u2').length);
+    await b.close();
+  });
+
+  it('forgets what a rolled-back append wrote of a user\'s hours: the same user and hour appended again is found', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'hour-keys-rollback.sqlite') });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    const { hmacKey: _key, ...sealer } = testSealer();
+    let calls = 0;
+    const failing = { ...sealer, seal: (fields: Parameters<typeof sealer.seal>[0]) => (++calls === 2 ? (() => { throw new Error('boom'); })() : sealer.seal(fields)) };
+    await expect(store.append([pendingRecord({ createdAt: T, userId: 'ruth', operationKey: 'op-r' }), pendingRecord({ createdAt: T })], failing)).rejects.toThrow();
+    await store.append([pendingRecord({ createdAt: T + 1, userId: 'ruth', operationKey: 'op-r' })], sealer);
+    expect(await store.countRecords({ userId: 'ruth' })).toBe(1);
+    expect(await store.countRecords({ operationKey: 'op-r' })).toBe(1);
+    await store.close();
+  });
+
   it('serves the poll and the default list order from indexes, not by reading past records', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'plans.sqlite') });
     const plan = (sql: string) => (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');

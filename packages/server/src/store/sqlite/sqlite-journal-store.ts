@@ -46,10 +46,19 @@ import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-append
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
 import type { ReaderPriority } from './sqlite-reader-threads.js';
+import { hourOf, keyHours, KEY_KIND } from './sqlite-record-keys.js';
 import { PREPARED_SALT_BYTES, SQLITE_CACHE_KIB } from './sqlite-writer-protocol.js';
 import type { PreparedSeals } from './sqlite-writer-protocol.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
-import { SQLITE_ADD_IP_SEARCH, SQLITE_ADD_POLLABLE, SQLITE_ADD_SUBJECT, SQLITE_BACKFILL_MINUTES, SQLITE_SCHEMA, SQLITE_SUBJECT_FILL_MARK } from './sqlite-schema.js';
+import {
+  SQLITE_ADD_IP_SEARCH,
+  SQLITE_ADD_POLLABLE,
+  SQLITE_ADD_SUBJECT,
+  SQLITE_BACKFILL_MINUTES,
+  SQLITE_HOUR_LED_KEYS,
+  SQLITE_SCHEMA,
+  SQLITE_SUBJECT_FILL_MARK,
+} from './sqlite-schema.js';
 import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
 import type { IndexedRange, RidSpan } from './sqlite-text-index.js';
 
@@ -192,6 +201,9 @@ export class SqliteJournalStore implements JournalStore {
         | { sql: string }
         | undefined;
       if (guard !== undefined && !guard.sql.includes(SQLITE_SUBJECT_FILL_MARK)) this.#db.exec('DROP TRIGGER records_append_only_except_erasure');
+      if (this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_user_time'").get() !== undefined) {
+        this.#db.transaction(() => this.#db.exec(SQLITE_HOUR_LED_KEYS)).immediate();
+      }
       this.#db.exec(SQLITE_SCHEMA);
       this.#db
         .transaction(() => {
@@ -296,9 +308,21 @@ export class SqliteJournalStore implements JournalStore {
     return 'results' in outcome ? Promise.resolve(outcome.results) : Promise.reject(this.#wrap(outcome.error, 'append'));
   }
 
-  #where(filter: RecordFilter): { sql: string; params: unknown[] } {
+  /**
+   * The filter's WHERE clause and its parameters. A filter by user id or operation key looks in the hours record_keys
+   * gives (`hours`, ascending), on the hour-led index: all of them in one `IN` list, or, with `perHour`, one given as
+   * the first parameter (`params[0]`), so a page can walk them in time order one hour at a time.
+   */
+  #where(filter: RecordFilter, perHour = false): { sql: string; params: unknown[]; hours?: number[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
+    const hours = keyHours(this.#db, filter, filter.tenants === undefined ? undefined : this.#logIdsFor(filter.tenants));
+    if (hours !== undefined && perHour) {
+      clauses.push(`created_at / ${HOUR_MICROS} = ?`);
+      params.push(hours[0] ?? 0);
+    } else if (hours !== undefined) {
+      clauses.push(hours.length === 0 ? '0' : `created_at / ${HOUR_MICROS} IN (${hours.join(',')})`);
+    }
     if (filter.from !== undefined) {
       clauses.push('created_at >= ?');
       params.push(filter.from);
@@ -336,8 +360,8 @@ export class SqliteJournalStore implements JournalStore {
       clauses.push(`ip IS NOT NULL AND ${SEARCHED_IP} = ?`);
       params.push(filter.ip);
     }
-    const hours = filter.ip === undefined ? undefined : ipIndexHours(filter);
-    if (hours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${hours.join(',')})`);
+    const ipHours = filter.ip === undefined ? undefined : ipIndexHours(filter);
+    if (ipHours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${ipHours.join(',')})`);
     if (hasText(filter)) throw new StoreError('STORE_FAILED', 'a text filter is read through the text index (#textWhere)');
     const not = filter.exclude;
     if (not !== undefined) {
@@ -369,7 +393,7 @@ export class SqliteJournalStore implements JournalStore {
         }
       }
     }
-    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params, ...(hours === undefined ? {} : { hours }) };
   }
 
   /** The origin of a log; origins never change, so they are cached. */
@@ -407,11 +431,12 @@ export class SqliteJournalStore implements JournalStore {
    * order and testing each rid against the matches (`+rid` keeps SQLite from looking the matches up one by one and
    * sorting them all): the walk stops after a page of hits. A rarer text is looked up by rid.
    */
-  async #textWhere(filter: RecordFilter, ordered = false): Promise<{ sql: string; params: unknown[] }> {
-    if (!hasText(filter)) return this.#where(filter);
+  async #textWhere(filter: RecordFilter, ordered = false, perHour = false): Promise<{ sql: string; params: unknown[]; hours?: number[] }> {
+    if (!hasText(filter)) return this.#where(filter, perHour);
     const { q, ...rest } = filter;
-    const base = this.#where(rest);
-    const tail = await this.#text.tailHits(this.#text.through(), q, base);
+    const base = this.#where(rest, perHour);
+    // The tail is read over every hour of the filter, not the first one a page's walk starts from.
+    const tail = await this.#text.tailHits(this.#text.through(), q, perHour ? this.#where(rest) : base);
     const phrase = ftsPhrase(q);
     const span = this.#ridSpan(filter.from, filter.to);
     const dense = ordered && this.#text.countMatches(phrase, span) + tail.length > DENSE_TEXT_MATCHES;
@@ -420,6 +445,7 @@ export class SqliteJournalStore implements JournalStore {
     return {
       sql: base.sql ? `${base.sql} AND ${clause}` : `WHERE ${clause}`,
       params: [...base.params, phrase, ...(span === undefined ? [] : [span.lo, span.hi]), JSON.stringify(tail)],
+      ...(base.hours === undefined ? {} : { hours: base.hours }),
     };
   }
 
@@ -454,10 +480,23 @@ export class SqliteJournalStore implements JournalStore {
       const parts = splitUserFilter(filter);
       const pages: StoredRecord[][] = [];
       for (const part of parts) {
-        const where = await this.#textWhere(part, true);
-        const rows = this.#db
-          .prepare(`SELECT * ${ordered(where.sql, filter.order, after !== undefined, tableFor(part))}`)
-          .all(...where.params, ...cursorParams(after), limit) as RecordRow[];
+        const where = await this.#textWhere(part, true, true);
+        const page = this.#db.prepare(`SELECT * ${ordered(where.sql, filter.order, after !== undefined, tableFor(part))}`);
+        let rows: RecordRow[];
+        if (where.hours === undefined) rows = page.all(...where.params, ...cursorParams(after), limit) as RecordRow[];
+        else {
+          // One hour at a time in the page's order (each read in order from the hour-led index), until the page is full.
+          const asc = filter.order === 'asc';
+          const cursorHour = after === undefined ? undefined : hourOf(after.createdAt);
+          const hours = where.hours.filter((h) => cursorHour === undefined || (asc ? h >= cursorHour : h <= cursorHour));
+          if (!asc) hours.reverse();
+          rows = [];
+          for (const hour of hours) {
+            if (rows.length >= limit) break;
+            where.params[0] = hour;
+            rows.push(...(page.all(...where.params, ...cursorParams(after), limit - rows.length) as RecordRow[]));
+          }
+        }
         pages.push(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
       }
       return pages.length === 1 ? pages[0]! : mergePages(pages, filter.order, limit);
@@ -685,24 +724,25 @@ export class SqliteJournalStore implements JournalStore {
     try {
       const logIds = tenants === undefined ? undefined : this.#logIdsFor(tenants);
       if (logIds !== undefined && logIds.length === 0) return Promise.resolve([]);
-      const names = new Set<string>();
-      for (const column of ['user_id', 'subject'] as const) {
-        // One seek per distinct name on the (column, created_at) index: never a walk over a name's records.
-        const next = this.#db.prepare(
-          `SELECT ${column} AS name FROM records WHERE ${column} IS NOT NULL AND ${column} > ? ORDER BY ${column} LIMIT 1`,
-        );
-        const first = this.#db.prepare(`SELECT ${column} AS name FROM records WHERE ${column} IS NOT NULL AND ${column} >= ? ORDER BY ${column} LIMIT 1`);
-        const visible =
-          logIds === undefined ? undefined : this.#db.prepare(`SELECT 1 FROM records WHERE ${column} = ? AND log_id IN (${logIds.join(',')}) LIMIT 1`);
-        let row = first.get(prefix) as { name: string } | undefined;
-        let found = 0;
-        for (let probes = 0; row !== undefined && row.name.startsWith(prefix) && found < limit && probes < MAX_SUGGEST_PROBES; probes++) {
-          if (visible === undefined || visible.get(row.name) !== undefined) {
-            names.add(row.name);
-            found++;
-          }
-          row = next.get(row.name) as { name: string } | undefined;
+      const logs = logIds === undefined ? '' : ` AND log_id IN (${logIds.join(',')})`;
+      // User ids from record_keys (a row per user and log, in name order): the first `limit` from the prefix on.
+      const users = this.#db
+        .prepare(`SELECT DISTINCT value FROM record_keys WHERE kind = ? AND value >= ?${logs} ORDER BY value LIMIT ?`)
+        .pluck()
+        .all(KEY_KIND.user, prefix, limit) as string[];
+      const names = new Set(users.filter((name) => name.startsWith(prefix)));
+      // Subjects: one seek per distinct name on records_subject_time, never a walk over a name's records.
+      const next = this.#db.prepare('SELECT subject FROM records WHERE subject IS NOT NULL AND subject > ? ORDER BY subject LIMIT 1').pluck();
+      const first = this.#db.prepare('SELECT subject FROM records WHERE subject IS NOT NULL AND subject >= ? ORDER BY subject LIMIT 1').pluck();
+      const visible = logIds === undefined ? undefined : this.#db.prepare(`SELECT 1 FROM records WHERE subject = ?${logs} LIMIT 1`);
+      let name = first.get(prefix) as string | undefined;
+      let found = 0;
+      for (let probes = 0; name !== undefined && name.startsWith(prefix) && found < limit && probes < MAX_SUGGEST_PROBES; probes++) {
+        if (visible === undefined || visible.get(name) !== undefined) {
+          names.add(name);
+          found++;
         }
+        name = next.get(name) as string | undefined;
       }
       return Promise.resolve([...names].sort(codePointOrder).slice(0, limit));
     } catch (error) {
@@ -899,7 +939,9 @@ export class SqliteJournalStore implements JournalStore {
         params.push(...query.events);
       }
       if (query.userId !== undefined) {
-        clauses.push('user_id = ?');
+        // In the hours record_keys gives for the user in this log (records_hour_user is led by the hour).
+        const hours = keyHours(this.#db, { userId: query.userId }, [query.logId]) ?? [];
+        clauses.push(hours.length === 0 ? '0' : `created_at / ${HOUR_MICROS} IN (${hours.join(',')})`, 'user_id = ?');
         params.push(query.userId);
       }
       if (query.baseType !== undefined) {
@@ -939,9 +981,7 @@ export class SqliteJournalStore implements JournalStore {
           const erased = (
             'ids' in selector
               ? this.#db.prepare(`${set} WHERE id IN (SELECT value FROM json_each(?)) AND redacted = 0 RETURNING rid, id, tenant_id, seq`).all(JSON.stringify(selector.ids))
-              : this.#db
-                  .prepare(`${set} WHERE (user_id = ? OR subject = ?) AND redacted = 0 RETURNING rid, id, tenant_id, seq`)
-                  .all(selector.userId, selector.userId)
+              : this.#erasedOfUser(set, selector.userId)
           ) as { rid: number; id: string; tenant_id: string | null; seq: number }[];
           // The erased text must not be found any more (nor betray by a match what it said).
           this.#text.forget(erased.map((r) => r.rid));
@@ -952,6 +992,17 @@ export class SqliteJournalStore implements JournalStore {
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'erase payloads'));
     }
+  }
+
+  /** Runs the erasure `set` on the records of a user, by user id (in the user's hours) and by subject. */
+  #erasedOfUser(set: string, userId: string): unknown[] {
+    const hours = keyHours(this.#db, { userId }, undefined) ?? [];
+    const returning = 'AND redacted = 0 RETURNING rid, id, tenant_id, seq';
+    const byId =
+      hours.length === 0
+        ? []
+        : this.#db.prepare(`${set} WHERE created_at / ${HOUR_MICROS} IN (${hours.join(',')}) AND user_id = ? ${returning}`).all(userId);
+    return [...byId, ...this.#db.prepare(`${set} WHERE subject = ? ${returning}`).all(userId)];
   }
 
   purgeState(logId: number): Promise<PurgeState | undefined> {

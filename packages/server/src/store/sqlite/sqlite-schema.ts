@@ -11,6 +11,25 @@ SELECT (created_at - ((created_at % 60000000) + 60000000) % 60000000) / 60000000
   count(*), min(seq), max(seq)
 FROM records GROUP BY m, log_id, event, classified_event`;
 /**
+ * Brings a journal whose user and operation-key indexes were led by the key (before decision 0055) up to date: fills
+ * `record_keys` from its records and drops those indexes; {@link SQLITE_SCHEMA} then builds the hour-led ones. Run in
+ * one IMMEDIATE transaction, only when `records_user_time` is found.
+ */
+export const SQLITE_HOUR_LED_KEYS = `
+CREATE TABLE IF NOT EXISTS record_keys (
+  kind INTEGER NOT NULL, value TEXT NOT NULL, log_id INTEGER NOT NULL, first_hour INTEGER NOT NULL, last_hour INTEGER NOT NULL,
+  PRIMARY KEY (kind, value, log_id)
+) WITHOUT ROWID;
+INSERT OR REPLACE INTO record_keys (kind, value, log_id, first_hour, last_hour)
+SELECT 1, user_id, log_id, min(created_at / 3600000000), max(created_at / 3600000000) FROM records
+WHERE user_id IS NOT NULL GROUP BY user_id, log_id;
+INSERT OR REPLACE INTO record_keys (kind, value, log_id, first_hour, last_hour)
+SELECT 2, operation_key, log_id, min(created_at / 3600000000), max(created_at / 3600000000) FROM records
+WHERE operation_key IS NOT NULL GROUP BY operation_key, log_id;
+DROP INDEX records_user_time;
+DROP INDEX IF EXISTS records_op_time;`;
+
+/**
  * Brings a journal made before `records.pollable` existed up to date, before {@link SQLITE_SCHEMA} creates the index
  * that uses it: adds the column (NULL in the old rows) and drops the append-only trigger, which the schema then
  * creates again with the new column in its list. Run in one IMMEDIATE transaction, only when the column is missing.
@@ -93,9 +112,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records(id);
 CREATE INDEX IF NOT EXISTS records_time ON records(created_at);
 CREATE INDEX IF NOT EXISTS records_log_time ON records(log_id, created_at);
 CREATE INDEX IF NOT EXISTS records_event_time ON records(event, created_at);
-CREATE INDEX IF NOT EXISTS records_user_time ON records(user_id, created_at) WHERE user_id IS NOT NULL;
+-- The user and operation-key indexes are led by the hour, like the IP index below (decision 0055): an append, of the
+-- current hour, writes into one small region of each instead of a random page per user or operation. record_keys
+-- says which hours to look in.
+CREATE INDEX IF NOT EXISTS records_hour_user ON records(created_at / 3600000000, user_id, created_at) WHERE user_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_subject_time ON records(subject, created_at) WHERE subject IS NOT NULL;
-CREATE INDEX IF NOT EXISTS records_op_time ON records(operation_key, created_at) WHERE operation_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_hour_op ON records(created_at / 3600000000, operation_key, created_at) WHERE operation_key IS NOT NULL;
 -- The Event API's poll (seed 004): a log's pollable records after a seq. Partial: records that are not pollable
 -- (API_CALL, LOGIN_FAILED, ...) cost nothing here, and a poll never walks past them.
 CREATE INDEX IF NOT EXISTS records_poll ON records(log_id, seq) WHERE pollable IS NOT 0;
@@ -116,6 +138,19 @@ CREATE TABLE IF NOT EXISTS record_minutes (
   min_seq          INTEGER NOT NULL,  -- lowest and highest seq of those records
   max_seq          INTEGER NOT NULL,
   PRIMARY KEY (minute, log_id, event, classified_event)
+) WITHOUT ROWID;
+
+-- Per log, each user id (kind 1) and operation key (kind 2) records hold, with the first and last hour
+-- (created_at / 3600000000) of those records: a search by user or operation key, with or without a time range, looks
+-- in those hours of records_hour_user / records_hour_op. Kept by the append transaction (a row written when a record
+-- falls outside its hours); a superset after a retention purge. A pre-aggregate, not evidence: no triggers.
+CREATE TABLE IF NOT EXISTS record_keys (
+  kind        INTEGER NOT NULL,
+  value       TEXT NOT NULL,
+  log_id      INTEGER NOT NULL,
+  first_hour  INTEGER NOT NULL,
+  last_hour   INTEGER NOT NULL,
+  PRIMARY KEY (kind, value, log_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS merkle_nodes (
