@@ -8,6 +8,8 @@ import { SubjectBackfill } from '../../journal/subject-backfill.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { findTestDatabase, reportMissingPostgres, testSchemaName } from '../../test-support/postgres.js';
 import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
+import { PostgresCatalogStore } from './postgres-catalog-store.js';
+import { PostgresForwardStore } from './postgres-forward-store.js';
 import { PostgresJournalStore } from './postgres-journal-store.js';
 
 /**
@@ -72,6 +74,34 @@ if (url === undefined) {
       expect(next!.seq).toBe(1);
       await a.close();
       await dropAndClose(b);
+    });
+
+    it('starts again without locking records once the catalogue and forwarding stores added their triggers; a disabled trigger comes back', async () => {
+      const schema = schemaName();
+      const a = await open(schema);
+      await a.append([pendingRecord({ tenantId: 'restart' })], testSealer());
+      // What a server's start does next: the catalogue and forwarding stores add their tables and triggers.
+      await PostgresCatalogStore.open(a);
+      await PostgresForwardStore.open(a);
+      // Another node reading records (a transaction holding a lock on it, as CREATE INDEX CONCURRENTLY waits for):
+      // a start that rebuilt the schema would wait for it, and deadlock against such an index build.
+      const reader = await a.pool.connect();
+      try {
+        await reader.query('BEGIN');
+        await reader.query('LOCK TABLE records IN ACCESS SHARE MODE');
+        const started = PostgresJournalStore.connect({ url: url!, schema }).then((store) => opened.push(store));
+        const waited = await Promise.race([started.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 3_000))]);
+        await reader.query('ROLLBACK');
+        await started;
+        expect(waited, 'the second start waited for a lock on records').toBe(false);
+      } finally {
+        reader.release();
+      }
+      // A trigger someone disabled is enabled again by the next start.
+      await a.pool.query('ALTER TABLE records DISABLE TRIGGER records_append_only_except_erasure');
+      await open(schema);
+      await expect(a.pool.query("UPDATE records SET text = 'altered'")).rejects.toThrow(/append-only/);
+      await dropAndClose(a);
     });
 
     it('counts per minute the records of a journal made before the per-minute counts existed', async () => {

@@ -39,6 +39,7 @@ import { MinuteTally } from '../minute-tally.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import {
+  JOURNAL_TRIGGER_TABLES,
   LEADER_LOCK_CLASS,
   POSTGRES_SCHEMA,
   PURGE_LOCK_CLASS,
@@ -507,13 +508,18 @@ export class PostgresJournalStore implements JournalStore {
       // A schema this very text already built, with all its triggers in place, is left alone: its ALTER TABLEs and
       // trigger changes take an exclusive lock on records even when there is nothing to do, which deadlocks against
       // another node's CREATE INDEX CONCURRENTLY (the text index, built in the background after a start). A trigger
-      // someone dropped or disabled makes the start build the schema again, as before.
+      // someone dropped or disabled makes the start build the schema again, as before. Only the triggers of this
+      // schema text's own tables count: the catalogue and forwarding stores add theirs to the same schema after it.
       const triggers = async (): Promise<number> =>
         Number(
           (
             await client.query<{ n: string }>(
-              long(`SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                    WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'D'`),
+              long(
+                `SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                  WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+                    AND c.relname = ANY($1)`,
+                [JOURNAL_TRIGGER_TABLES],
+              ),
             )
           ).rows[0]?.n ?? 0,
         );

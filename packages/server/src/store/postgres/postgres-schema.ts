@@ -1,3 +1,12 @@
+/** The tables whose triggers this schema creates (the catalogue and forwarding stores add theirs to the same schema). */
+export const JOURNAL_TRIGGER_TABLES = [
+  'records',
+  'merkle_nodes',
+  'checkpoints',
+  'retained_nodes',
+  'checkpoint_cosignatures',
+];
+
 /**
  * PostgreSQL schema of the journal, the twin of `../sqlite/sqlite-schema.ts`. Every statement is
  * idempotent; the store runs them in one transaction under an advisory lock, so several nodes may start
@@ -242,6 +251,20 @@ BEGIN
     CREATE TRIGGER records_append_only_except_erasure BEFORE UPDATE OR DELETE ON records
       FOR EACH ROW EXECUTE FUNCTION tamga_records_guard();
   END IF;
+END
+$do$;
+
+-- A guard someone disabled (ALTER TABLE … DISABLE TRIGGER) is enabled again: the start that finds one runs this text.
+DO $do$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT DISTINCT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+           WHERE c.relnamespace = current_schema()::regnamespace AND NOT g.tgisinternal AND g.tgenabled = 'D'
+             AND c.relname IN (${JOURNAL_TRIGGER_TABLES.map((t) => `'${t}'`).join(', ')})
+  LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE TRIGGER USER', t.relname);
+  END LOOP;
 END
 $do$;
 `;
