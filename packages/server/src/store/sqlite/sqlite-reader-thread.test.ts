@@ -232,6 +232,34 @@ describe('SqliteJournalStore with reader threads', () => {
     }
   });
 
+  it("answers a proof's Merkle rows on the request thread while the only reader thread counts; a wide range waits its turn", async () => {
+    const store = open(1);
+    try {
+      for (const b of range(10)) {
+        await store.append(
+          range(5000).map((i) => pendingRecord({ tenantId: 'proofs', text: `entry ${b}-${i}` })),
+          testSealer(),
+        );
+      }
+      const logId = (await store.getLog('proofs'))!.logId;
+      await store.countRecords({ tenants: ['proofs'] }); // the thread up
+      const order: string[] = [];
+      const track = <T>(name: string, p: Promise<T>): Promise<T> => p.then((v) => (order.push(name), v));
+      const count = track('count', store.countRecords({ q: 'entry' }));
+      // An inclusion proof's range (a block of 256 leaves) and an evidence bundle's (every leaf).
+      const block = track('proof block', store.readNodes(logId, 0, 256, 512));
+      const wide = track('wide range', store.readNodes(logId, 0, 0, 50_000));
+      expect((await block).length).toBe(256);
+      expect((await wide).length).toBe(50_000);
+      expect(await count).toBe(50_000);
+      expect(order).toEqual(['proof block', 'count', 'wide range']);
+      // The same hashes wherever they were read.
+      expect((await wide).slice(256, 512)).toEqual(await block);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('answers the read of a thread that dies STORE_UNAVAILABLE, and runs the next reads on a new thread', async () => {
     const store = open(1);
     try {
