@@ -669,12 +669,14 @@ async function logSize(url, headers) {
   return Number(note.split('\n')[1]);
 }
 
-/** Copies the journal's rows with plain INSERTs into an index-free table (same WAL and sync settings); rows/s. */
+/** Copies the journal's rows with plain INSERTs into an index-free table (same page size, WAL and sync settings); rows/s. */
 function rawInsertRate() {
   const source = new Database(join(workDir, 'data', 'tamga.sqlite'), { readonly: true });
   const rawPath = join(workDir, 'raw.sqlite');
   rmSync(rawPath, { force: true });
   const raw = new Database(rawPath);
+  // The journal's own page size, so that the two write the same pages.
+  raw.pragma(`page_size = ${source.pragma('page_size', { simple: true })}`);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
   const columns = source.prepare('SELECT * FROM records LIMIT 1').columns().map((c) => c.name).filter((c) => c !== 'rid');

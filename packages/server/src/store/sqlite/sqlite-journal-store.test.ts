@@ -1,4 +1,4 @@
-import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import type { RecordFilter } from '../../journal/journal-store.js';
 import { loadBuiltinCatalogDocuments } from '../../catalog/load-builtin-catalogs.js';
 import { TenantCatalog } from '../../catalog/tenant-catalog.js';
 import { SubjectBackfill } from '../../journal/subject-backfill.js';
-import { SqliteJournalStore } from './sqlite-journal-store.js';
+import { SQLITE_PAGE_SIZE, SqliteJournalStore } from './sqlite-journal-store.js';
 import { SqliteTextIndex } from './sqlite-text-index.js';
 import { describeJournalStoreContract } from '../journal-store.contract.js';
 import { pendingRecord, tempDir, TEST_HMAC_KEY, testSealer } from '../../test-support/fixtures.js';
@@ -381,6 +381,27 @@ describe('SqliteJournalStore', () => {
     await store.close();
   });
 
+  it('makes a new journal with 16 KiB pages; one made with 4 KiB pages keeps them and works as before', async () => {
+    const fresh = new SqliteJournalStore({ path: join(dir.path, 'pages-new.sqlite') });
+    expect(fresh.database.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_SIZE);
+    await fresh.close();
+    // A journal of an earlier version: SQLite's default page size, records in it.
+    const path = join(dir.path, 'pages-old.sqlite');
+    const earlier = new Database(path);
+    earlier.pragma('page_size = 4096');
+    earlier.pragma('journal_mode = WAL');
+    earlier.close();
+    const a = new SqliteJournalStore({ path, writer: 'inline' });
+    const [first] = await a.append([pendingRecord({ tenantId: 'pages', text: 'before the upgrade' })], testSealer());
+    await a.close();
+    const b = new SqliteJournalStore({ path });
+    expect(b.database.pragma('page_size', { simple: true })).toBe(4096);
+    const [second] = await b.append([pendingRecord({ tenantId: 'pages' })], testSealer());
+    expect(second!.seq).toBe(1);
+    expect((await b.queryRecords({ tenants: ['pages'], q: 'upgrade' }, 10)).map((r) => r.id)).toEqual([first!.id]);
+    await b.close();
+  });
+
   it('runs in WAL mode with full sync', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'wal.sqlite') });
     expect(store.database.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -394,9 +415,14 @@ describe('SqliteJournalStore', () => {
     const records = Array.from({ length: 3000 }, (_, i) => pendingRecord({ entityData: { pad: 'x'.repeat(1000), n: i } }));
     await a.append(records, testSealer());
     await a.close(); // checkpoints the WAL into the file
-    const size = statSync(path).size;
+    // Overwrite leaf pages of records in the middle of the table: the search reads them, a start's appends do not.
+    const file = new Database(path, { readonly: true });
+    const pageSize = file.pragma('page_size', { simple: true }) as number;
+    const leaves = file.prepare("SELECT pageno FROM dbstat WHERE name = 'records' AND pagetype = 'leaf' ORDER BY pageno").pluck().all() as number[];
+    file.close();
     const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(Math.floor(size / 10), 0xa5), 0, Math.floor(size / 10), Math.floor(size / 2));
+    const middle = Math.floor(leaves.length / 2);
+    for (const page of leaves.slice(middle - 3, middle + 3)) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (page - 1) * pageSize);
     closeSync(fd);
 
     const t = await startTestServer({ store: new SqliteJournalStore({ path }) });
