@@ -87,10 +87,10 @@ export const MAX_GROUP_RECORDS = 20_000;
  */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 /**
- * The writer's own WAL autocheckpoint, pages (4 KiB): a safety net far above what the checkpointer keeps the WAL at,
- * reached only when the checkpointer cannot keep up or is gone (400 MB).
+ * The writer's own WAL autocheckpoint, bytes (set in pages of the journal's size): a safety net far above what the
+ * checkpointer keeps the WAL at, reached only when the checkpointer cannot keep up or is gone.
  */
-export const WRITER_WAL_AUTOCHECKPOINT = 100_000;
+export const WRITER_WAL_AUTOCHECKPOINT_BYTES = 400 * 1024 * 1024;
 
 /** A TamgaError for the other side of the channel. */
 export function toWireError(error: TamgaError): WireError {

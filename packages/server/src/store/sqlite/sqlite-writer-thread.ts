@@ -33,7 +33,7 @@ import {
   preparedSeal,
   SQLITE_CACHE_KIB,
   toWireError,
-  WRITER_WAL_AUTOCHECKPOINT,
+  WRITER_WAL_AUTOCHECKPOINT_BYTES,
 } from './sqlite-writer-protocol.js';
 import { nameThread } from '../../thread-priority.js';
 
@@ -78,7 +78,8 @@ if (data.role === 'checkpointer') {
   try {
     db = open();
     db.pragma(`cache_size = -${SQLITE_CACHE_KIB.writer}`);
-    db.pragma(`wal_autocheckpoint = ${WRITER_WAL_AUTOCHECKPOINT}`);
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${Math.ceil(WRITER_WAL_AUTOCHECKPOINT_BYTES / pageSize)}`);
     appender = new SqliteAppender(db);
   } catch (error) {
     parentPort?.postMessage({ type: 'failed', error: toWireError(wrapSqliteError(error, 'open the database', files)) });
