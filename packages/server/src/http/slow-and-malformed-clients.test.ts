@@ -169,7 +169,10 @@ describe('timeouts', () => {
       const batch = Array.from({ length: 1000 }, (_, j) => ({ event: 2001, tenantId: 'slow', userId: `u${i}-${j}`, entityData: 'x'.repeat(200) }));
       expect((await t.request({ method: 'POST', url: '/api/v1/events', payload: batch })).statusCode).toBe(201);
     }
-    await expect.poll(async () => (await t.request({ method: 'GET', url: '/api/v1/logs/slow/checkpoint' })).statusCode).toBe(200);
+    // An export ends at the newest signed checkpoint: wait for the one that covers all 10,000 (the note's second line
+    // is its tree size); on a busy machine the first one may cover only the first batches.
+    const signedSize = async (): Promise<string | undefined> => (await t.request({ method: 'GET', url: '/api/v1/logs/slow/checkpoint' })).body.split('\n')[1];
+    await expect.poll(signedSize, { timeout: 10_000 }).toBe('10000');
     const started = Date.now();
     const response = await fetch(`http://127.0.0.1:${port}/api/v1/logs/slow/export`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
     const reader = response.body!.getReader();

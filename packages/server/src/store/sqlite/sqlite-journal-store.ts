@@ -112,9 +112,8 @@ const READER_SCRIPT = import.meta.url.endsWith('.js') ? new URL('./sqlite-reader
 
 /**
  * Page size of a new journal, bytes. A group commit writes every page it dirtied to the WAL, one frame each (a write
- * and a checksum per frame); with 16 KiB pages a group of 2,000 records writes a quarter of the frames it wrote with
- * SQLite's default 4 KiB, and the indexes' trees are a level shallower (decision 0057). A journal made before keeps
- * its page size.
+ * and a checksum per frame): with 16 KiB pages, rows and index entries appended side by side fill fewer, larger frames
+ * than with SQLite's default 4 KiB (decision 0057). A journal made before keeps its page size.
  */
 export const SQLITE_PAGE_SIZE = 16_384;
 
@@ -183,11 +182,12 @@ export class SqliteJournalStore implements JournalStore {
       const readers = new SqliteReaderThreads({ path: config.path, size: config.readers!, script: readerScript, priority: config.readerPriority });
       this.#readers = readers;
       // The instance's own property shadows the method: the same query code runs, on a reader thread's store.
-      for (const [method, isLong] of Object.entries(THREAD_READS)) {
-        const onThread = (...args: unknown[]): Promise<unknown> => readers.call(method, args, isLong(args));
-        const here = HERE_READS[method as keyof typeof HERE_READS];
+      for (const [method, placeOf] of Object.entries(THREAD_READS)) {
         const own = (SqliteJournalStore.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method]!;
-        const value = here === undefined ? onThread : (...args: unknown[]) => (here(args) ? own.apply(this, args) : onThread(...args));
+        const value = (...args: unknown[]): Promise<unknown> => {
+          const place = placeOf(args);
+          return place === 'here' ? own.apply(this, args) : readers.call(method, args, place === 'long');
+        };
         Object.defineProperty(this, method, { value });
       }
     }
@@ -1189,38 +1189,37 @@ export class SqliteJournalStore implements JournalStore {
 }
 
 /**
- * The reads reader threads run (when the store has them), each with whether it is long: a count or histogram over a
- * range, a text search (which may scan what the index has not caught up with), retention's scan. Long reads never take
- * the last free reader thread, which stays for the short ones: a page, a poll, a proof, the next page of an export.
- */
-export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: readonly unknown[]) => boolean>>> = {
-  queryRecords: ([filter]) => hasText(filter as RecordFilter),
-  exportPage: ([filter]) => hasText(filter as RecordFilter),
-  getRecord: () => false,
-  countRecords: () => true,
-  histogram: () => true,
-  suggestUsers: () => false,
-  minuteCounts: () => false,
-  minuteSeqRange: () => false,
-  readNodes: () => false,
-  readRecordsBySeq: () => false,
-  readBundleLines: () => false,
-  seqRangeForTime: () => false,
-  pollRecords: () => false,
-  listEventRecords: () => false,
-  readRetentionFacts: () => true,
-};
-
-/**
  * Merkle rows a read may span and still run on the request thread: the ranges of one proof (a block of 2^stride leaves
  * or nodes, and what merged into it), 0.3–0.6 ms warm. A reader thread's round trip adds ~0.1 ms and, at the tail,
  * more than the read itself (decision 0056). The upper tree's first growth and evidence bundles read more: threads.
  */
 const HERE_MERKLE_ROWS = 2 * 2 ** STORED_LEVEL_STRIDE;
 
-/** The reads of {@link THREAD_READS} that run on the request thread when these say so (small and bounded). */
-const HERE_READS: Readonly<Partial<Record<keyof typeof THREAD_READS, (args: readonly unknown[]) => boolean>>> = {
-  readNodes: ([, , from, to]) => (to as number) - (from as number) <= HERE_MERKLE_ROWS,
+/**
+ * Where a read runs when the store has reader threads: `long` on a thread, but never the last free one (a count or
+ * histogram over a range, a text search, which may scan what the index has not caught up with, retention's scan);
+ * `short` on any free thread, before the long ones (a page, a poll, the next page of an export); `here` on the request
+ * thread's connection (small and bounded: a proof's Merkle ranges).
+ */
+export type ReadPlace = 'here' | 'short' | 'long';
+
+/** The reads reader threads may run, each with where the given arguments make it run. */
+export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: readonly unknown[]) => ReadPlace>>> = {
+  queryRecords: ([filter]) => (hasText(filter as RecordFilter) ? 'long' : 'short'),
+  exportPage: ([filter]) => (hasText(filter as RecordFilter) ? 'long' : 'short'),
+  getRecord: () => 'short',
+  countRecords: () => 'long',
+  histogram: () => 'long',
+  suggestUsers: () => 'short',
+  minuteCounts: () => 'short',
+  minuteSeqRange: () => 'short',
+  readNodes: ([, , from, to]) => ((to as number) - (from as number) <= HERE_MERKLE_ROWS ? 'here' : 'short'),
+  readRecordsBySeq: () => 'short',
+  readBundleLines: () => 'short',
+  seqRangeForTime: () => 'short',
+  pollRecords: () => 'short',
+  listEventRecords: () => 'short',
+  readRetentionFacts: () => 'long',
 };
 
 /**
