@@ -327,6 +327,46 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it('walks the hour-led index of a user or operation key with an event code or tenant beside it, not the code\'s index', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'key-and-code.sqlite') });
+    const HOUR = 3_600_000_000;
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    await store.append(
+      Array.from({ length: 40 }, (_, i) => pendingRecord({ createdAt: T + (i % 4) * HOUR + i, userId: `u${i % 2}`, operationKey: `op${i % 5}`, event: i % 3 === 0 ? 2002 : 2001 })),
+      testSealer(),
+    );
+    // The plans of the statements the store itself prepares for a page, a count and a histogram.
+    const db = store.database;
+    const prepared: string[] = [];
+    const prepare = db.prepare.bind(db);
+    Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (prepared.push(sql), prepare(sql)) });
+    const plansOf = async (read: () => Promise<unknown>): Promise<string[]> => {
+      prepared.length = 0;
+      await read();
+      return prepared.filter((sql) => /\bFROM records\b/.test(sql)).map((sql) => {
+        const marks = (sql.match(/\?/g) ?? []).length;
+        return (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(marks).fill(0)) as { detail: string }[]).map((r) => r.detail).join('; ');
+      });
+    };
+    const day = { from: T, to: T + 24 * HOUR };
+    for (const filter of [
+      { ...day, userId: 'u1', events: [2002] },
+      { ...day, operationKey: 'op3', events: [2001] },
+      { ...day, userId: 'u0', tenants: [null], events: [2001, 2002] },
+    ] satisfies RecordFilter[]) {
+      const plans = [...(await plansOf(() => store.queryRecords(filter, 10))), ...(await plansOf(() => store.countRecords(filter))), ...(await plansOf(() => store.histogram(filter, HOUR)))];
+      expect(plans.length).toBeGreaterThanOrEqual(3);
+      // (The subject half of a user filter, records about a user without userId, has its own index.)
+      for (const plan of plans) expect(plan).toMatch(/USING INDEX records_(hour_user|hour_op|subject_time) /);
+      expect(plans.some((plan) => /records_hour_(user|op) /.test(plan))).toBe(true);
+    }
+    // And the answers are the same as without the index hint.
+    const both = (await store.queryRecords({ ...day, userId: 'u1', events: [2002], order: 'asc' }, 100)).map((r) => r.createdAt);
+    expect(both).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 2 === 1 && i % 3 === 0).map((i) => T + (i % 4) * HOUR + i).sort((x, y) => x - y));
+    expect(await store.countRecords({ ...day, userId: 'u1', events: [2002] })).toBe(both.length);
+    await store.close();
+  });
+
   it('forgets what a rolled-back append wrote of a user\'s hours: the same user and hour appended again is found', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'hour-keys-rollback.sqlite') });
     const T = Date.UTC(2026, 0, 1) * 1000;

@@ -348,8 +348,12 @@ export class SqliteJournalStore implements JournalStore {
       clauses.push('created_at < ?');
       params.push(filter.to);
     }
+    // With a user or operation key, its hour-led index is the one to walk: `+` keeps SQLite, which has no statistics,
+    // from walking records_event_time (or records_log_time) instead, a row lookup per record of the code in the range
+    // (at 10 M: a user's count of one code 2.1 s instead of 0.17 s, a page of a code the user lacks 113 ms an hour).
+    const plain = hours === undefined ? '' : '+';
     if (filter.events && filter.events.length > 0) {
-      clauses.push(`event IN (${filter.events.map(() => '?').join(',')})`);
+      clauses.push(`${plain}event IN (${filter.events.map(() => '?').join(',')})`);
       params.push(...filter.events);
     }
     if (filter.classes && filter.classes.length > 0) {
@@ -358,7 +362,7 @@ export class SqliteJournalStore implements JournalStore {
     }
     if (filter.tenants !== undefined) {
       const ids = this.#logIdsFor(filter.tenants);
-      clauses.push(ids.length > 0 ? `log_id IN (${ids.join(',')})` : '0');
+      clauses.push(ids.length > 0 ? `${plain}log_id IN (${ids.join(',')})` : '0');
     }
     for (const [column, value] of [
       ['outcome', filter.outcome],
