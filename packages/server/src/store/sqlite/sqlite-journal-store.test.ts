@@ -327,12 +327,12 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
-  it('walks the hour-led index of a user or operation key with an event code or tenant beside it, not the code\'s index', async () => {
+  it('walks the hour-led index of a user, operation key or IP with an event code or tenant beside it, not the code\'s index', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'key-and-code.sqlite') });
     const HOUR = 3_600_000_000;
     const T = Date.UTC(2026, 0, 1) * 1000;
     await store.append(
-      Array.from({ length: 40 }, (_, i) => pendingRecord({ createdAt: T + (i % 4) * HOUR + i, userId: `u${i % 2}`, operationKey: `op${i % 5}`, event: i % 3 === 0 ? 2002 : 2001 })),
+      Array.from({ length: 40 }, (_, i) => pendingRecord({ createdAt: T + (i % 4) * HOUR + i, userId: `u${i % 2}`, operationKey: `op${i % 5}`, ip: `10.0.0.${i % 3}`, event: i % 3 === 0 ? 2002 : 2001 })),
       testSealer(),
     );
     // The plans of the statements the store itself prepares for a page, a count and a histogram.
@@ -353,12 +353,13 @@ describe('SqliteJournalStore', () => {
       { ...day, userId: 'u1', events: [2002] },
       { ...day, operationKey: 'op3', events: [2001] },
       { ...day, userId: 'u0', tenants: [null], events: [2001, 2002] },
+      { ...day, ip: '10.0.0.1', events: [2001] },
     ] satisfies RecordFilter[]) {
       const plans = [...(await plansOf(() => store.queryRecords(filter, 10))), ...(await plansOf(() => store.countRecords(filter))), ...(await plansOf(() => store.histogram(filter, HOUR)))];
       expect(plans.length).toBeGreaterThanOrEqual(3);
       // (The subject half of a user filter, records about a user without userId, has its own index.)
-      for (const plan of plans) expect(plan).toMatch(/USING INDEX records_(hour_user|hour_op|subject_time) /);
-      expect(plans.some((plan) => /records_hour_(user|op) /.test(plan))).toBe(true);
+      for (const plan of plans) expect(plan).toMatch(/USING INDEX records_(hour_user|hour_op|hour_ip_search|subject_time) /);
+      expect(plans.some((plan) => /records_hour_(user|op|ip_search) /.test(plan))).toBe(true);
     }
     // And the answers are the same as without the index hint.
     const both = (await store.queryRecords({ ...day, userId: 'u1', events: [2002], order: 'asc' }, 100)).map((r) => r.createdAt);

@@ -348,10 +348,11 @@ export class SqliteJournalStore implements JournalStore {
       clauses.push('created_at < ?');
       params.push(filter.to);
     }
-    // With a user or operation key, its hour-led index is the one to walk: `+` keeps SQLite, which has no statistics,
-    // from walking records_event_time (or records_log_time) instead, a row lookup per record of the code in the range
-    // (at 10 M: a user's count of one code 2.1 s instead of 0.17 s, a page of a code the user lacks 113 ms an hour).
-    const plain = hours === undefined ? '' : '+';
+    // With a user, an operation key or an IP over listed hours, its hour-led index is the one to walk: `+` keeps SQLite,
+    // which has no statistics, from walking records_event_time (or records_log_time) instead, a row lookup per record
+    // of the code in the range (at 10 M: a user's count of one code 2.1 s instead of 0.17 s, an IP's 2.1 s).
+    const ipHours = filter.ip === undefined ? undefined : ipIndexHours(filter);
+    const plain = hours === undefined && ipHours === undefined ? '' : '+';
     if (filter.events && filter.events.length > 0) {
       clauses.push(`${plain}event IN (${filter.events.map(() => '?').join(',')})`);
       params.push(...filter.events);
@@ -381,7 +382,6 @@ export class SqliteJournalStore implements JournalStore {
       clauses.push(`ip IS NOT NULL AND ${SEARCHED_IP} = ?`);
       params.push(filter.ip);
     }
-    const ipHours = filter.ip === undefined ? undefined : ipIndexHours(filter);
     if (ipHours !== undefined) clauses.push(`created_at / ${HOUR_MICROS} IN (${ipHours.join(',')})`);
     if (hasText(filter)) throw new StoreError('STORE_FAILED', 'a text filter is read through the text index (#textWhere)');
     const not = filter.exclude;
