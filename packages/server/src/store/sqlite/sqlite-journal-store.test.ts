@@ -422,6 +422,87 @@ describe('SqliteJournalStore', () => {
     await store.close();
   });
 
+  describe('a page of a common text', () => {
+    const T = 1_800_000_000_000_000;
+    /** The SQL the store prepares while `read` runs. */
+    const preparedBy = async (store: SqliteJournalStore, read: () => Promise<unknown>): Promise<string[]> => {
+      const db = store.database;
+      const prepare = db.prepare.bind(db);
+      const seen: string[] = [];
+      Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (seen.push(sql), prepare(sql)) });
+      try {
+        await read();
+      } finally {
+        Object.defineProperty(db, 'prepare', { configurable: true, value: prepare });
+      }
+      return seen;
+    };
+    const WALK = /^SELECT rid, created_at, text, entity_data /;
+    const EVERY_MATCH = /rid IN \(SELECT rowid FROM record_text/;
+    /** Every page of `filter`, 100 at a time, by cursor. */
+    const allPages = async (store: SqliteJournalStore, filter: RecordFilter): Promise<string[]> => {
+      const ids: string[] = [];
+      let after: { createdAt: number; rid: number } | undefined;
+      for (;;) {
+        const page = await store.queryRecords(filter, 100, after);
+        ids.push(...page.map((r) => r.id));
+        if (page.length < 100) return ids;
+        after = { createdAt: page[99]!.createdAt, rid: page[99]!.rid };
+      }
+    };
+
+    it('walks the time index and tests each record, in both orders and by cursor: the records the index would give', async () => {
+      const store = new SqliteJournalStore({ path: join(dir.path, 'text-dense.sqlite') });
+      // Every one of the oldest 4,200 records holds "common", then one in 40 (a page from the newest walks several
+      // slices); in text or only in entityData, in any case; in two tenants; some records come after the index's last.
+      const holds = (i: number): boolean => i < 4200 || i % 40 === 0;
+      const make = (i: number) =>
+        pendingRecord({
+          createdAt: T + i * 1000,
+          tenantId: i % 3 === 0 ? 'b' : 'a',
+          text: holds(i) && i % 2 === 0 ? `Common word ${i}` : `other ${i}`,
+          entityData: holds(i) && i % 2 === 1 ? { note: `COMMON ${i}` } : { n: i },
+        });
+      const first = [];
+      for (let i = 0; i < 14_000; i += 3500) first.push(...(await store.append(Array.from({ length: 3500 }, (_, j) => make(i + j)), testSealer())));
+      await store.indexText();
+      const later = await store.append(Array.from({ length: 300 }, (_, i) => make(14_000 + i)), testSealer());
+      const all = [...first, ...later].map((r, i) => ({ id: r.id, at: T + i * 1000, tenant: i % 3 === 0 ? 'b' : 'a', holds: holds(i) }));
+      const want = (tenant: string, order: 'asc' | 'desc', from = T, to = T + 15_000 * 1000) =>
+        all
+          .filter((r) => r.holds && r.tenant === tenant && r.at >= from && r.at < to)
+          .sort((x, y) => (order === 'asc' ? x.at - y.at : y.at - x.at))
+          .map((r) => r.id);
+      for (const order of ['desc', 'asc'] as const) {
+        const filter: RecordFilter = { q: 'common', tenants: ['a'], order };
+        expect(await allPages(store, filter)).toEqual(want('a', order));
+        // A page of a text with thousands of matches and a hundred ahead is walked: the matches are not all read.
+        const sql = await preparedBy(store, () => store.queryRecords(filter, 100));
+        expect(sql.some((s) => WALK.test(s))).toBe(true);
+        expect(sql.some((s) => EVERY_MATCH.test(s))).toBe(false);
+        // Within a time range too.
+        const range = { from: T + 500 * 1000, to: T + 10_500 * 1000 };
+        expect(await allPages(store, { ...filter, ...range })).toEqual(want('a', order, range.from, range.to));
+      }
+      await store.close();
+    });
+
+    it('reads through the index when the walk passes 20,000 records without filling the page (records far out of commit order)', async () => {
+      const store = new SqliteJournalStore({ path: join(dir.path, 'text-dense-out-of-order.sqlite') });
+      // The newest appends hold the word but carry the oldest times: a walk from the newest time finds none of them.
+      const plain = Array.from({ length: 21_000 }, (_, i) => pendingRecord({ createdAt: T + (5000 + i) * 1000, text: `plain ${i}` }));
+      for (let i = 0; i < plain.length; i += 7000) await store.append(plain.slice(i, i + 7000), testSealer());
+      const late = await store.append(Array.from({ length: 4100 }, (_, i) => pendingRecord({ createdAt: T + i * 1000, text: `late needle ${i}` })), testSealer());
+      await store.indexText();
+      let page: Awaited<ReturnType<typeof store.queryRecords>> = [];
+      const sql = await preparedBy(store, async () => (page = await store.queryRecords({ q: 'needle' }, 100)));
+      expect(page.map((r) => r.id)).toEqual(late.slice(-100).reverse().map((r) => r.id));
+      expect(sql.some((s) => WALK.test(s))).toBe(true);
+      expect(sql.some((s) => EVERY_MATCH.test(s))).toBe(true);
+      await store.close();
+    });
+  });
+
   it('makes a new journal with 16 KiB pages; one made with 4 KiB pages keeps them and works as before', async () => {
     const fresh = new SqliteJournalStore({ path: join(dir.path, 'pages-new.sqlite') });
     expect(fresh.database.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_SIZE);

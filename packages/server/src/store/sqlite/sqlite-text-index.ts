@@ -261,14 +261,17 @@ export class SqliteTextIndex {
     }
   }
 
-  /** How many indexed records hold the FTS5 phrase (a doclist walk: milliseconds for tens of thousands). */
-  countMatches(phrase: string, span?: RidSpan): number {
-    const within = span === undefined ? '' : ' AND rowid >= ? AND rowid <= ?';
-    return (
-      this.#db.prepare(`SELECT count(*) AS n FROM record_text WHERE record_text MATCH ?${within}`).get(phrase, ...(span === undefined ? [] : [span.lo, span.hi])) as {
-        n: number;
-      }
-    ).n;
+  /**
+   * The rid of the indexed record that is the `n`-th (from 1) to hold the FTS5 phrase in rids `[lo, hi]`, counted from
+   * `hi` down (from `lo` up with `asc`); undefined when fewer hold it. The doclists are read from that end and no
+   * further: a common word's n-th match costs what n matches cost, not what all of them do (a count of the 200,000
+   * "error"s of 10 M records takes ~30 ms).
+   */
+  nthMatch(phrase: string, n: number, lo = 0, hi = Number.MAX_SAFE_INTEGER, asc = false): number | undefined {
+    return this.#db
+      .prepare(`SELECT rowid FROM record_text WHERE record_text MATCH ? AND rowid >= ? AND rowid <= ? ORDER BY rowid ${asc ? 'ASC' : 'DESC'} LIMIT 1 OFFSET ?`)
+      .pluck()
+      .get(phrase, lo, hi, n - 1) as number | undefined;
   }
 
   /**
