@@ -38,9 +38,9 @@ function splitAtMinutes(
  * When the buckets are whole minutes and the filter narrows only by time, tenant, event and class
  * ({@link isMinuteCountable}), the whole minutes of the range come from the store's per-minute counts (a row per
  * minute, log, event and class rather than per record: a day of ten codes is 14,400 rows, not 10 M records) and
- * only the partial minutes at the two ends are counted from the records. Buckets then start at `from` rounded down
- * to the minute, so that no minute straddles two buckets. Otherwise the records themselves are counted, with
- * buckets from `from`.
+ * only the partial minutes at the two ends are counted from the records. Otherwise the records themselves are
+ * counted. Buckets of whole minutes start at `from` rounded down to the minute, so that no minute straddles two
+ * buckets; others at `from`.
  */
 export async function countRecordStats(
   store: JournalStore,
@@ -50,8 +50,11 @@ export async function countRecordStats(
   const { from, to } = filter;
   const parts = to !== undefined && bucketMicros % MINUTE_MICROS === 0 && isMinuteCountable(filter) ? splitAtMinutes(from, to) : undefined;
   if (parts === undefined) {
-    const buckets = await store.histogram(filter, bucketMicros, from);
-    return { count: buckets.reduce((sum, b) => sum + b.count, 0), origin: from, buckets };
+    // Buckets of whole minutes start at a minute here too: then no minute straddles two, and a text search's histogram
+    // counts most matches by their minute's rids instead of reading each one's time.
+    const origin = bucketMicros % MINUTE_MICROS === 0 ? floorTo(from, MINUTE_MICROS) : from;
+    const buckets = await store.histogram(filter, bucketMicros, origin);
+    return { count: buckets.reduce((sum, b) => sum + b.count, 0), origin, buckets };
   }
   const origin = floorTo(from, MINUTE_MICROS);
   const edge = (range: [number, number] | undefined): Promise<number> =>

@@ -422,6 +422,31 @@ describe('SqliteJournalStore', () => {
     await store.close();
   });
 
+  it('draws a text search\'s histogram from its matches\' rids although a record of the range came long after its time', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'text-histogram-late.sqlite') });
+    const MINUTE = 60_000_000;
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    const at = (i: number): number => T + i * 1_000_000; // one a second over three hours
+    // The first record stored carries a time of the range's last minute: that minute's rids are not one run.
+    const late = pendingRecord({ createdAt: at(3 * 3600 - 30), text: 'late needle' });
+    const records = Array.from({ length: 3 * 3600 }, (_, i) => pendingRecord({ createdAt: at(i), text: i % 2 === 0 ? `needle ${i}` : `hay ${i}` }));
+    await store.append([late], testSealer());
+    for (let i = 0; i < records.length; i += 3600) await store.append(records.slice(i, i + 3600), testSealer());
+    await store.indexText();
+    const width = 15 * MINUTE;
+    const expected = new Map<number, number>();
+    for (const r of [late, ...records]) if (r.text!.includes('needle')) expected.set(T + Math.floor((r.createdAt - T) / width) * width, (expected.get(T + Math.floor((r.createdAt - T) / width) * width) ?? 0) + 1);
+    const db = store.database;
+    const prepare = db.prepare.bind(db);
+    const prepared: string[] = [];
+    Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (prepared.push(sql), prepare(sql)) });
+    const buckets = await store.histogram({ q: 'needle', from: T, to: at(3 * 3600) }, width, T);
+    expect(buckets).toEqual([...expected].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count })));
+    // Not by reading each of the 5,401 matches' time from the index.
+    expect(prepared.filter((sql) => /FROM record_text WHERE .*GROUP BY b/.test(sql))).toEqual([]);
+    await store.close();
+  });
+
   describe('a page of a common text', () => {
     const T = 1_800_000_000_000_000;
     /** The SQL the store prepares while `read` runs. */

@@ -633,7 +633,7 @@ export class SqliteJournalStore implements JournalStore {
     const through = this.#text.through();
     const tail = await this.#text.tailHits(through, q, this.#where(rest));
     const phrase = ftsPhrase(q);
-    const byMinutes = this.#bucketsByMinutes(phrase, through, range, bucket);
+    const byMinutes = this.#bucketsByMinutes(phrase, q, through, range, bucket);
     const indexed = byMinutes ?? this.#text.matchBuckets(phrase, through, range, bucket);
     const b = bucket === undefined ? '0' : 'CAST((created_at - ?) / ? AS INTEGER)';
     const tailed =
@@ -652,14 +652,18 @@ export class SqliteJournalStore implements JournalStore {
    * The indexed matches of `phrase` per bucket without reading each match's time, when the rids of the range's minutes
    * say it: per minute, the per-minute counts give each log's lowest and highest seq and the records' number; when the
    * rids of those seqs span exactly that many rids, every rid between them is a record of that minute (rids have no
-   * gaps a record could hide in). A match in such a minute, inside the range and inside one bucket, is counted from its
-   * rid alone (the index's doclist, in rid order beside the minutes); the others (the range's and the buckets' edge
-   * minutes, minutes of records stored out of time order) by their time. Over every log only (a tenant's records are
-   * interleaved with the others'); undefined when it does not apply, and the caller reads each match's time.
+   * gaps a record could hide in), and every record of the minute is among them. A match in such an exact minute, inside
+   * the range and inside one bucket, is counted from its rid alone (the index's doclist, in rid order beside the
+   * minutes); one of an exact minute at the range's or a bucket's edge by its time. The records of the other minutes
+   * (interleaved with another minute's: a record stored long after its time, one far ahead of the clock) are read and
+   * tested as the index's tail is, and only the index's matches between the exact minutes' rids are read, so one stray
+   * record does not widen the read to the whole journal. Over every log only (a tenant's records are interleaved with
+   * the others'); undefined when it does not apply or when the other minutes hold more than
+   * {@link MAX_UNSURE_RECORDS} records, and the caller reads each match's time.
    */
-  #bucketsByMinutes(phrase: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
-    const { from, to, span } = range;
-    if (range.logIds !== undefined || from === undefined || to === undefined || span === undefined || to <= from) return undefined;
+  #bucketsByMinutes(phrase: string, q: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
+    const { from, to } = range;
+    if (range.logIds !== undefined || from === undefined || to === undefined || to <= from) return undefined;
     const origin = bucket?.origin ?? from;
     const width = bucket?.bucketMicros ?? to - from;
     const rows = this.#db
@@ -676,33 +680,44 @@ export class SqliteJournalStore implements JournalStore {
       if (m === undefined) byMinute.set(r.minute, { minute: r.minute, lo, hi, n: r.n });
       else byMinute.set(r.minute, { minute: r.minute, lo: Math.min(m.lo, lo), hi: Math.max(m.hi, hi), n: m.n + r.n });
     }
-    const minutes = [...byMinute.values()].sort((a, b) => a.lo - b.lo);
-    // Minutes whose rids overlap (records stored out of time order): their rids say nothing; read every time.
-    for (let i = 1; i < minutes.length; i++) if (minutes[i]!.lo <= minutes[i - 1]!.hi) return undefined;
+    // Exact minutes cannot overlap: a rid between two of them would be a record of both.
+    const exact = [...byMinute.values()].filter((m) => m.hi - m.lo + 1 === m.n).sort((a, b) => a.lo - b.lo);
+    const others = [...byMinute.values()].filter((m) => m.hi - m.lo + 1 !== m.n);
+    if (others.reduce((n, m) => n + m.n, 0) > MAX_UNSURE_RECORDS) return undefined;
     const bucketOf = (t: number): number => Math.floor((t - origin) / width);
     const counts = new Map<number, number>();
     const add = (b: number, n: number): void => void counts.set(b, (counts.get(b) ?? 0) + n);
-    const unsure: number[] = [];
-    const matches = this.#db
-      .prepare('SELECT rowid FROM record_text WHERE record_text MATCH ? AND rowid >= ? AND rowid <= ?')
-      .pluck()
-      .all(phrase, span.lo, Math.min(span.hi, through)) as number[];
+    const edge: number[] = [];
+    const matches =
+      exact.length === 0
+        ? []
+        : (this.#db
+            .prepare('SELECT rowid FROM record_text WHERE record_text MATCH ? AND rowid >= ? AND rowid <= ?')
+            .pluck()
+            .all(phrase, exact[0]!.lo, Math.min(exact[exact.length - 1]!.hi, through)) as number[]);
     let p = 0;
     for (const rid of matches) {
-      while (p < minutes.length && minutes[p]!.hi < rid) p++;
-      const m = minutes[p];
-      if (m === undefined) break;
-      if (rid < m.lo) continue; // a record of a minute outside the range
+      while (p < exact.length && exact[p]!.hi < rid) p++;
+      const m = exact[p];
+      // Between the exact minutes: a record of another minute, outside the range or read below.
+      if (m === undefined || rid < m.lo) continue;
       const start = m.minute * MINUTE_MICROS;
       const end = start + MINUTE_MICROS;
-      const sure = m.hi - m.lo + 1 === m.n && start >= from && end <= to && bucketOf(start) === bucketOf(end - 1);
-      if (sure) add(bucketOf(start), 1);
-      else unsure.push(rid);
+      if (start >= from && end <= to && bucketOf(start) === bucketOf(end - 1)) add(bucketOf(start), 1);
+      else edge.push(rid);
     }
     const timeOf = this.#db.prepare('SELECT created_at FROM records WHERE rid = ?').pluck();
-    for (const rid of unsure) {
+    for (const rid of edge) {
       const t = timeOf.get(rid) as number | undefined;
       if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
+    }
+    // The other minutes' records the index holds (those after it are the caller's tail), tested one by one.
+    const ofMinute = this.#db.prepare('SELECT rid, created_at, text, entity_data FROM records WHERE created_at >= ? AND created_at < ? AND rid <= ?');
+    const needle = q.toLowerCase();
+    for (const m of others) {
+      const start = Math.max(from, m.minute * MINUTE_MICROS);
+      const end = Math.min(to, (m.minute + 1) * MINUTE_MICROS);
+      for (const row of ofMinute.all(start, end, through) as (TextRowOf & { created_at: number })[]) if (holdsText(row, needle)) add(bucketOf(row.created_at), 1);
     }
     return [...counts].sort(([a], [b]) => a - b).map(([b, n]) => ({ b: bucket === undefined ? 0 : b, n }));
   }
@@ -1363,6 +1378,11 @@ interface TextRowOf {
 
 /** Minutes × logs of a range above which a text search's histogram reads each match's time instead (years of data). */
 const MAX_MINUTE_SPANS = 200_000;
+/**
+ * Records of a text search's range in minutes whose rids are interleaved with another minute's, above which every
+ * match's time is read from the index instead of testing those records one by one (~2 µs each).
+ */
+const MAX_UNSURE_RECORDS = 20_000;
 
 /** Orders strings by code point, as SQLite's BINARY collation of UTF-8 does. */
 function codePointOrder(a: string, b: string): number {
