@@ -351,7 +351,7 @@ export class SqliteJournalStore implements JournalStore {
     // With a user, an operation key or an IP over listed hours, its hour-led index is the one to walk: `+` keeps SQLite,
     // which has no statistics, from walking records_event_time (or records_log_time) instead, a row lookup per record
     // of the code in the range (at 10 M: a user's count of one code 2.1 s instead of 0.17 s, an IP's 2.1 s).
-    const ipHours = filter.ip === undefined ? undefined : ipIndexHours(filter);
+    const ipHours = filter.ip === undefined ? undefined : ipIndexHours(this.#boundedByRecords(filter));
     const plain = hours === undefined && ipHours === undefined ? '' : '+';
     if (filter.events && filter.events.length > 0) {
       clauses.push(`${plain}event IN (${filter.events.map(() => '?').join(',')})`);
@@ -415,6 +415,19 @@ export class SqliteJournalStore implements JournalStore {
       }
     }
     return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params, ...(hours === undefined ? {} : { hours }) };
+  }
+
+  /**
+   * The filter with an open end of its time range closed at the journal's earliest or latest record (two index
+   * seeks), so that a search by IP without a range still lists the hours of the hour-led IP index to look in, as long
+   * as the journal spans at most a year (at 10 M over a day: an IP's first page 3.1 s without, a few ms with).
+   */
+  #boundedByRecords(filter: RecordFilter): RecordFilter {
+    if (filter.from !== undefined && filter.to !== undefined) return filter;
+    const first = this.#db.prepare('SELECT min(created_at) FROM records').pluck().get() as number | null;
+    const last = this.#db.prepare('SELECT max(created_at) FROM records').pluck().get() as number | null;
+    if (first === null || last === null) return filter;
+    return { ...filter, from: filter.from ?? first, to: filter.to ?? last + 1 };
   }
 
   /** The origin of a log; origins never change, so they are cached. */
