@@ -32,14 +32,30 @@ function splitAtMinutes(
   };
 }
 
+/** Users left out (`not.userId`) above which their records are not counted to be taken away. */
+const MAX_LEFT_OUT_USERS = 20;
+
+/**
+ * A filter that leaves a few users out (`not.userId`) and is otherwise one the per-minute counts answer: the rest of
+ * it and the users. Undefined for any other.
+ */
+function leftOutUsers(filter: RecordFilter & { readonly from: number }): { rest: RecordFilter & { readonly from: number }; users: string[] } | undefined {
+  const users = [...new Set(filter.exclude?.userIds ?? [])];
+  if (users.length === 0 || users.length > MAX_LEFT_OUT_USERS) return undefined;
+  const { userIds: _left, ...otherExclusions } = filter.exclude!;
+  const rest = { ...filter, exclude: otherExclusions };
+  return isMinuteCountable(rest) ? { rest, users } : undefined;
+}
+
 /**
  * Counts the records of `filter` in `[filter.from, filter.to)`, per bucket of `bucketMicros` and in all.
  *
  * When the buckets are whole minutes and the filter narrows only by time, tenant, event and class
  * ({@link isMinuteCountable}), the whole minutes of the range come from the store's per-minute counts (a row per
  * minute, log, event and class rather than per record: a day of ten codes is 14,400 rows, not 10 M records) and
- * only the partial minutes at the two ends are counted from the records. Otherwise the records themselves are
- * counted. Buckets of whole minutes start at `from` rounded down to the minute, so that no minute straddles two
+ * only the partial minutes at the two ends are counted from the records. Such a filter that also leaves a few users
+ * out (`not.userId`) counts those users' records (their hour-led index) and takes them away. Otherwise the records
+ * themselves are counted. Buckets of whole minutes start at `from` rounded down to the minute, so that no minute straddles two
  * buckets; others at `from`.
  */
 export async function countRecordStats(
@@ -48,6 +64,17 @@ export async function countRecordStats(
   bucketMicros: number,
 ): Promise<RecordStats> {
   const { from, to } = filter;
+  const left = leftOutUsers(filter);
+  if (left !== undefined && to !== undefined && bucketMicros % MINUTE_MICROS === 0) {
+    // Everything the rest of the filter selects, less each left-out user's records (a user's records are those with
+    // the user's userId, or with none and the user as subject: no record is both, so none is taken away twice).
+    const all = await countRecordStats(store, left.rest, bucketMicros);
+    const theirs = await Promise.all(left.users.map((userId) => store.histogram({ ...left.rest, userId }, bucketMicros, all.origin)));
+    const counts = new Map(all.buckets.map((b) => [b.start, b.count]));
+    for (const b of theirs.flat()) counts.set(b.start, (counts.get(b.start) ?? 0) - b.count);
+    const buckets = [...counts].filter(([, n]) => n > 0).map(([start, count]) => ({ start, count }));
+    return { count: buckets.reduce((sum, b) => sum + b.count, 0), origin: all.origin, buckets };
+  }
   const parts = to !== undefined && bucketMicros % MINUTE_MICROS === 0 && isMinuteCountable(filter) ? splitAtMinutes(from, to) : undefined;
   if (parts === undefined) {
     // Buckets of whole minutes start at a minute here too: then no minute straddles two, and a text search's histogram

@@ -456,6 +456,9 @@ export function describeJournalStoreContract(
             { tenants: ['minutes-a'], events: [2001] },
             { tenants: ['minutes-a', 'minutes-b'], classes: [3], exclude: { events: [2002], tenants: ['minutes-b'] } },
             { tenants: ['minutes-a'], userId: 'u1' },
+            // Users left out: their records counted and taken away from the per-minute counts.
+            { tenants: ['minutes-a', 'minutes-b'], events: [2001, 2003], exclude: { userIds: ['u1', 'u3', 'u1'] } },
+            { tenants: ['minutes-a'], exclude: { userIds: ['nobody'], classes: [2] } },
           ];
           for (const [from, to] of ranges) {
             for (const narrowing of filters) {
