@@ -25,6 +25,20 @@ describeJournalStoreContract(
   async (store, sql) => void (store as SqliteJournalStore).database.exec(sql),
 );
 
+/** The SQL a store prepares on its own connection while `read` runs. */
+async function preparedBy(store: SqliteJournalStore, read: () => Promise<unknown>): Promise<string[]> {
+  const db = store.database;
+  const prepare = db.prepare.bind(db);
+  const seen: string[] = [];
+  Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (seen.push(sql), prepare(sql)) });
+  try {
+    await read();
+  } finally {
+    Object.defineProperty(db, 'prepare', { configurable: true, value: prepare });
+  }
+  return seen;
+}
+
 describe('SqliteJournalStore', () => {
   it('pages a text many records hold in time order, not rid order, and indexes a journal made before the index', async () => {
     const path = join(dir.path, 'dense-text.sqlite');
@@ -336,18 +350,13 @@ describe('SqliteJournalStore', () => {
       testSealer(),
     );
     // The plans of the statements the store itself prepares for a page, a count and a histogram.
-    const db = store.database;
-    const prepared: string[] = [];
-    const prepare = db.prepare.bind(db);
-    Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (prepared.push(sql), prepare(sql)) });
-    const plansOf = async (read: () => Promise<unknown>): Promise<string[]> => {
-      prepared.length = 0;
-      await read();
-      return prepared.filter((sql) => /\bFROM records\b.*\bWHERE\b/.test(sql)).map((sql) => {
-        const marks = (sql.match(/\?/g) ?? []).length;
-        return (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(marks).fill(0)) as { detail: string }[]).map((r) => r.detail).join('; ');
-      });
-    };
+    const plansOf = async (read: () => Promise<unknown>): Promise<string[]> =>
+      (await preparedBy(store, read))
+        .filter((sql) => /\bFROM records\b.*\bWHERE\b/.test(sql))
+        .map((sql) => {
+          const marks = (sql.match(/\?/g) ?? []).length;
+          return (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(marks).fill(0)) as { detail: string }[]).map((r) => r.detail).join('; ');
+        });
     const day = { from: T, to: T + 24 * HOUR };
     for (const filter of [
       { ...day, userId: 'u1', events: [2002] },
@@ -442,12 +451,12 @@ describe('SqliteJournalStore', () => {
     await store.indexText();
     const width = 15 * MINUTE;
     const expected = new Map<number, number>();
-    for (const r of [late, ...records]) if (r.text!.includes('needle')) expected.set(T + Math.floor((r.createdAt - T) / width) * width, (expected.get(T + Math.floor((r.createdAt - T) / width) * width) ?? 0) + 1);
-    const db = store.database;
-    const prepare = db.prepare.bind(db);
-    const prepared: string[] = [];
-    Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (prepared.push(sql), prepare(sql)) });
-    const buckets = await store.histogram({ q: 'needle', from: T, to: at(3 * 3600) }, width, T);
+    for (const r of [late, ...records]) {
+      const start = T + Math.floor((r.createdAt - T) / width) * width;
+      if (r.text!.includes('needle')) expected.set(start, (expected.get(start) ?? 0) + 1);
+    }
+    let buckets: Awaited<ReturnType<typeof store.histogram>> = [];
+    const prepared = await preparedBy(store, async () => (buckets = await store.histogram({ q: 'needle', from: T, to: at(3 * 3600) }, width, T)));
     expect(buckets).toEqual([...expected].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count })));
     // Not by reading each of the 5,401 matches' time from the index.
     expect(prepared.filter((sql) => /FROM record_text WHERE .*GROUP BY b/.test(sql))).toEqual([]);
@@ -456,19 +465,6 @@ describe('SqliteJournalStore', () => {
 
   describe('a page of a common text', () => {
     const T = 1_800_000_000_000_000;
-    /** The SQL the store prepares while `read` runs. */
-    const preparedBy = async (store: SqliteJournalStore, read: () => Promise<unknown>): Promise<string[]> => {
-      const db = store.database;
-      const prepare = db.prepare.bind(db);
-      const seen: string[] = [];
-      Object.defineProperty(db, 'prepare', { configurable: true, value: (sql: string) => (seen.push(sql), prepare(sql)) });
-      try {
-        await read();
-      } finally {
-        Object.defineProperty(db, 'prepare', { configurable: true, value: prepare });
-      }
-      return seen;
-    };
     const WALK = /^SELECT rid, created_at, text, entity_data /;
     const EVERY_MATCH = /rid IN \(SELECT rowid FROM record_text/;
     /** Every page of `filter`, 100 at a time, by cursor. */
