@@ -55,8 +55,8 @@ function leftOutUsers(filter: RecordFilter & { readonly from: number }): { rest:
  * minute, log, event and class rather than per record: a day of ten codes is 14,400 rows, not 10 M records) and
  * only the partial minutes at the two ends are counted from the records. Such a filter that also leaves a few users
  * out (`not.userId`) counts those users' records (their hour-led index) and takes them away. Otherwise the records
- * themselves are counted. Buckets of whole minutes start at `from` rounded down to the minute, so that no minute straddles two
- * buckets; others at `from`.
+ * themselves are counted. Buckets of whole minutes start at `from` rounded down to the minute, so that no minute
+ * straddles two buckets; others at `from`.
  */
 export async function countRecordStats(
   store: JournalStore,

@@ -60,7 +60,7 @@ import {
   SQLITE_SUBJECT_FILL_MARK,
 } from './sqlite-schema.js';
 import { ftsPhrase, holdsText, SqliteTextIndex } from './sqlite-text-index.js';
-import type { IndexedRange, RidSpan } from './sqlite-text-index.js';
+import type { IndexedRange, RidSpan, TextRow } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
 export interface SqliteJournalStoreConfig {
@@ -145,6 +145,8 @@ export class SqliteJournalStore implements JournalStore {
     readNodes: Database.Statement<[number, number, number, number], Buffer>;
     purgeState: Database.Statement<[number], PurgeRow>;
     getSetting: Database.Statement<[string], string>;
+    firstTime: Database.Statement<[], number | null>;
+    lastTime: Database.Statement<[], number | null>;
   };
 
   constructor(config: SqliteJournalStoreConfig) {
@@ -168,6 +170,9 @@ export class SqliteJournalStore implements JournalStore {
         purgeState: this.#db.prepare<[number], PurgeRow>('SELECT * FROM log_purges WHERE log_id = ?'),
         // Every request with the bootstrap key reads its hash: preparing cost more than the read.
         getSetting: this.#db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck(),
+        // Two statements: SQLite answers min() or max() alone with one seek of records_time, not both in one.
+        firstTime: this.#db.prepare<[], number | null>('SELECT min(created_at) FROM records').pluck(),
+        lastTime: this.#db.prepare<[], number | null>('SELECT max(created_at) FROM records').pluck(),
       };
     } catch (error) {
       throw this.#wrap(error, 'open the database');
@@ -424,8 +429,8 @@ export class SqliteJournalStore implements JournalStore {
    */
   #boundedByRecords(filter: RecordFilter): RecordFilter {
     if (filter.from !== undefined && filter.to !== undefined) return filter;
-    const first = this.#db.prepare('SELECT min(created_at) FROM records').pluck().get() as number | null;
-    const last = this.#db.prepare('SELECT max(created_at) FROM records').pluck().get() as number | null;
+    const first = this.#stmt.firstTime.get() ?? null;
+    const last = this.#stmt.lastTime.get() ?? null;
     if (first === null || last === null) return filter;
     return { ...filter, from: filter.from ?? first, to: filter.to ?? last + 1 };
   }
@@ -579,7 +584,7 @@ export class SqliteJournalStore implements JournalStore {
     if (after !== undefined) [lo, hi] = asc ? [Math.max(lo, after.rid), hi] : [lo, Math.min(hi, after.rid)];
     // The limit-th match from where the page starts: how far a walk would go if records are in commit order.
     const nth = this.#text.nthMatch(phrase, limit, lo, hi, asc);
-    const start = asc ? lo : Math.min(hi, this.#db.prepare('SELECT max(rid) FROM records').pluck().get() as number);
+    const start = asc ? lo : Math.min(hi, this.#text.lastRid());
     if (nth === undefined || Math.abs(start - nth) > DENSE_WALK_ROWS) return undefined;
     const base = this.#where(rest);
     const columns = 'SELECT rid, created_at, text, entity_data';
@@ -590,7 +595,7 @@ export class SqliteJournalStore implements JournalStore {
     let cursor = after;
     for (let walked = 0; hits.length < limit; ) {
       if (walked > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const rows = (cursor === after ? first : next).all(...base.params, ...cursorParams(cursor), DENSE_WALK_SLICE) as (TextRowOf & { created_at: number })[];
+      const rows = (cursor === after ? first : next).all(...base.params, ...cursorParams(cursor), DENSE_WALK_SLICE) as (TextRow & { created_at: number })[];
       for (const row of rows) if (hits.length < limit && holdsText(row, needle)) hits.push(row.rid);
       walked += rows.length;
       if (rows.length < DENSE_WALK_SLICE) break;
@@ -730,7 +735,7 @@ export class SqliteJournalStore implements JournalStore {
     for (const m of others) {
       const start = Math.max(from, m.minute * MINUTE_MICROS);
       const end = Math.min(to, (m.minute + 1) * MINUTE_MICROS);
-      for (const row of ofMinute.all(start, end, through) as (TextRowOf & { created_at: number })[]) if (holdsText(row, needle)) add(bucketOf(row.created_at), 1);
+      for (const row of ofMinute.all(start, end, through) as (TextRow & { created_at: number })[]) if (holdsText(row, needle)) add(bucketOf(row.created_at), 1);
     }
     return [...counts].sort(([a], [b]) => a - b).map(([b, n]) => ({ b: bucket === undefined ? 0 : b, n }));
   }
@@ -1369,8 +1374,9 @@ const DENSE_TEXT_MATCHES = 4000;
 
 /**
  * Records a page of a common text walks at most before it reads through the index instead ({@link
- * SqliteJournalStore.#denseTextPage}), and per slice between turns of other requests: ~1 µs a record (its text read and
- * tested), so 20,000 cost ~20 ms, against ~100 ms to list the 200,000 matches of a day at 10 M.
+ * SqliteJournalStore.#denseTextPage}), and per slice between turns of other requests. At 10 M a walk cost ~4 µs a
+ * record (the first 100 rows of "ERROR", one record in 50: ~5,000 walked in 20–30 ms over HTTP), so a walk that gives
+ * up has spent ~80 ms; listing the 200,000 matches of a day cost 60–110 ms.
  */
 const DENSE_WALK_ROWS = 20_000;
 const DENSE_WALK_SLICE = 2000;
@@ -1382,18 +1388,11 @@ interface TextProbe {
   readonly many: boolean;
 }
 
-/** The columns of a record a text walk tests. */
-interface TextRowOf {
-  readonly rid: number;
-  readonly text: string | null;
-  readonly entity_data: string | null;
-}
-
 /** Minutes × logs of a range above which a text search's histogram reads each match's time instead (years of data). */
 const MAX_MINUTE_SPANS = 200_000;
 /**
  * Records of a text search's range in minutes whose rids are interleaved with another minute's, above which every
- * match's time is read from the index instead of testing those records one by one (~2 µs each).
+ * match's time is read from the index instead of reading and testing those records one by one.
  */
 const MAX_UNSURE_RECORDS = 20_000;
 

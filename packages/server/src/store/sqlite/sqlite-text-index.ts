@@ -46,7 +46,7 @@ const SMALL_TAIL = 50_000;
 /** Shortest `q`, in characters: a trigram index has nothing for one or two. */
 export const MIN_TEXT_QUERY = 3;
 
-interface TextRow {
+export interface TextRow {
   rid: number;
   text: string | null;
   entity_data: string | null;
@@ -161,7 +161,7 @@ export class SqliteTextIndex {
   indexSlice(max = INDEX_SLICE): number {
     if (this.#running || !this.#db.open) return 0;
     // Nothing new: no write transaction (it would take the write lock from the appends for nothing).
-    if ((this.#stmt.lastRid.get()!.rid ?? 0) <= this.through()) return 0;
+    if (this.lastRid() <= this.through()) return 0;
     this.#running = true;
     try {
       return this.#db.transaction(() => this.indexInTransaction(max)).immediate();
@@ -210,7 +210,7 @@ export class SqliteTextIndex {
   /** How far the index is behind the records. */
   status(nowMicros = Date.now() * 1000): SearchIndexStatus {
     const through = this.through();
-    const last = this.#stmt.lastRid.get()!.rid ?? 0;
+    const last = this.lastRid();
     if (last <= through) return { pending: 0, behindMicros: 0 };
     const first = this.#stmt.firstPending.get(through);
     return { pending: last - through, behindMicros: first === undefined ? 0 : Math.max(0, nowMicros - first.api_created_at) };
@@ -222,7 +222,7 @@ export class SqliteTextIndex {
    */
   async tailHits(through: number, q: string, where: { sql: string; params: unknown[] }): Promise<number[]> {
     const needle = q.toLowerCase();
-    const pending = (this.#stmt.lastRid.get()!.rid ?? 0) - through;
+    const pending = this.lastRid() - through;
     const hits: number[] = [];
     const take = (rows: readonly (TextRow & { selected: number })[]): void => {
       for (const row of rows) if (row.selected === 1 && holdsText(row, needle)) hits.push(row.rid);
@@ -259,6 +259,11 @@ export class SqliteTextIndex {
       const last = rows[rows.length - 1]!;
       cursor = { createdAt: last.created_at, rid: last.rid };
     }
+  }
+
+  /** The newest record's rid (0 in an empty journal): the index's work ends there. */
+  lastRid(): number {
+    return this.#stmt.lastRid.get()!.rid ?? 0;
   }
 
   /**

@@ -9,9 +9,9 @@
  * between groups), and the text index (each group indexes what it stored in its own transaction; the follower for
  * records left behind runs on this thread's event loop, between groups).
  *
- * The WAL is not checkpointed on this thread's commits (`wal_autocheckpoint` raised far above what a checkpoint
- * keeps up with): a checkpointer thread of the same script (`role: 'checkpointer'`) checkpoints it PASSIVE on a
- * connection of its own, which neither waits for nor blocks the writer.
+ * The WAL's pages are copied into the file by a checkpointer thread of the same script (`role: 'checkpointer'`),
+ * PASSIVE on a connection of its own, which neither waits for nor blocks the writer. This thread checkpoints only when
+ * the WAL passes `WRITER_WAL_AUTOCHECKPOINT_BYTES`, which under continuous appends is what starts the WAL over.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
