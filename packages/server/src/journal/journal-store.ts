@@ -62,9 +62,11 @@ export interface JournalStore {
   /**
    * Record counts per UTC minute (`minute` = ⌊createdAt / 60 s⌋) for minutes in `[fromMinute, toMinute)`, read from
    * the per-minute pre-aggregate that `append` keeps in the same transaction; minutes without records omitted.
-   * `filter` MUST be {@link isMinuteCountable} (its time range is ignored: the minutes bound it).
+   * `filter` MUST be {@link isMinuteCountable} (its time range is ignored: the minutes bound it). With `buckets`, the
+   * counts are summed per bucket of `buckets.minutes` minutes starting at `buckets.originMinute` (at most `fromMinute`)
+   * by the store, and `minute` is a bucket's first minute: a histogram over a day reads a row per bucket, not 1,440.
    */
-  minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number): Promise<MinuteCount[]>;
+  minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number, buckets?: MinuteBuckets): Promise<MinuteCount[]>;
   /**
    * The smallest `seq` range holding every record of a log whose minute is in `[fromMinute, toMinute)`, from the
    * lowest and highest `seq` the per-minute counts keep; undefined when no record is.
@@ -346,6 +348,12 @@ export interface MinuteCount {
   /** ⌊createdAt / 60 s⌋: minutes since 1970-01-01T00:00Z. */
   readonly minute: number;
   readonly count: number;
+}
+
+/** Buckets of whole minutes for {@link JournalStore.minuteCounts}: `[originMinute + k * minutes, … + minutes)`. */
+export interface MinuteBuckets {
+  readonly originMinute: number;
+  readonly minutes: number;
 }
 
 /** One minute in microseconds: the grain of the per-minute counts. */

@@ -444,6 +444,21 @@ export function describeJournalStoreContract(
           expect((await store.minuteCounts({ tenants: ['minutes-b'] }, 0, 2 ** 40)).reduce((n, m) => n + m.count, 0)).toBe(40);
         });
 
+        it('sums the minutes per bucket when asked, each bucket named by its first minute', async () => {
+          const scope = { tenants: ['minutes-a', 'minutes-b'], exclude: { events: [2002] } };
+          const perMinute = await store.minuteCounts(scope, T0 / MINUTE + 7, T0 / MINUTE + 170);
+          // Buckets of 25 minutes from 3 minutes before the first one asked for: the first bucket holds only minutes 7-27.
+          const origin = T0 / MINUTE + 4;
+          const expected = new Map<number, number>();
+          for (const m of perMinute) {
+            const start = origin + Math.floor((m.minute - origin) / 25) * 25;
+            expected.set(start, (expected.get(start) ?? 0) + m.count);
+          }
+          expect(expected.size).toBeGreaterThan(3);
+          const buckets = await store.minuteCounts(scope, T0 / MINUTE + 7, T0 / MINUTE + 170, { originMinute: origin, minutes: 25 });
+          expect(buckets).toEqual([...expected].sort(([a], [b]) => a - b).map(([minute, count]) => ({ minute, count })));
+        });
+
         it('gives the count and histogram of counting every record, for aligned and unaligned ranges', async () => {
           const ranges: [number, number][] = [
             [T0, T0 + HOUR],

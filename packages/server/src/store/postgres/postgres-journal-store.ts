@@ -17,6 +17,7 @@ import type {
   SubjectOf,
   LegalHold,
   LogHead,
+  MinuteBuckets,
   MinuteCount,
   PendingRecord,
   PurgeSlice,
@@ -1052,15 +1053,17 @@ export class PostgresJournalStore implements JournalStore {
     }
   }
 
-  async minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number): Promise<MinuteCount[]> {
+  async minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number, buckets?: MinuteBuckets): Promise<MinuteCount[]> {
     try {
       // A countable filter narrows only by log_id, event and classified_event, which record_minutes has too.
       const { from: _from, to: _to, ...rest } = filter;
-      const params: unknown[] = [fromMinute, toMinute];
+      const { originMinute, minutes } = buckets ?? { originMinute: fromMinute, minutes: 1 };
+      const params: unknown[] = [fromMinute, toMinute, originMinute, minutes];
       const where = await this.#where(rest, params);
+      // r.minute >= fromMinute >= originMinute: the integer division rounds down.
       const result = await this.#pool.query<{ minute: number; n: number }>(
-        `SELECT r.minute, sum(r.n)::bigint AS n FROM record_minutes r
-         ${where} ${where ? 'AND' : 'WHERE'} r.minute >= $1::bigint AND r.minute < $2::bigint GROUP BY r.minute ORDER BY r.minute`,
+        `SELECT $3::bigint + (r.minute - $3::bigint) / $4::bigint * $4::bigint AS minute, sum(r.n)::bigint AS n FROM record_minutes r
+         ${where} ${where ? 'AND' : 'WHERE'} r.minute >= $1::bigint AND r.minute < $2::bigint GROUP BY 1 ORDER BY 1`,
         params,
       );
       return result.rows.map((r) => ({ minute: r.minute, count: r.n }));

@@ -17,6 +17,7 @@ import type {
   SubjectOf,
   LegalHold,
   LogHead,
+  MinuteBuckets,
   MinuteCount,
   PendingRecord,
   PurgeSlice,
@@ -868,17 +869,19 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
-  minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number): Promise<MinuteCount[]> {
+  minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number, buckets?: MinuteBuckets): Promise<MinuteCount[]> {
     try {
       // A countable filter narrows only by log_id, event and classified_event, which record_minutes has too.
       const { from: _from, to: _to, ...rest } = filter;
       const { sql, params } = this.#where(rest);
+      const { originMinute, minutes } = buckets ?? { originMinute: fromMinute, minutes: 1 };
+      // minute >= fromMinute >= originMinute: the integer division rounds down (the driver binds numbers as REAL).
       const rows = this.#db
         .prepare(
-          `SELECT minute, sum(n) AS n FROM record_minutes ${sql} ${sql ? 'AND' : 'WHERE'} minute >= ? AND minute < ?
-           GROUP BY minute ORDER BY minute`,
+          `SELECT ? + (minute - CAST(? AS INTEGER)) / CAST(? AS INTEGER) * ? AS minute, sum(n) AS n FROM record_minutes
+           ${sql} ${sql ? 'AND' : 'WHERE'} minute >= ? AND minute < ? GROUP BY 1 ORDER BY 1`,
         )
-        .all(...params, fromMinute, toMinute) as { minute: number; n: number }[];
+        .all(originMinute, originMinute, minutes, minutes, ...params, fromMinute, toMinute) as { minute: number; n: number }[];
       return Promise.resolve(rows.map((r) => ({ minute: r.minute, count: r.n })));
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'read minute counts'));
