@@ -307,7 +307,9 @@ async function ingestBeside(url, child, total, load) {
     return rounds;
   })();
   const cpu0 = await cpuOf(child);
+  const client0 = process.cpuUsage();
   const seconds = await ingest(url, total);
+  const client = process.cpuUsage(client0);
   const cpu1 = await cpuOf(child);
   done = true;
   controller.abort();
@@ -317,6 +319,8 @@ async function ingestBeside(url, child, total, load) {
     cpu: (cpu1.cpu - cpu0.cpu) / total,
     main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / total,
     writer: writerCpu(cpu0, cpu1, total),
+    // This process's: the appends' client, the load's and the probes'.
+    client: (client.user + client.system) / total,
     healthMax: Math.max(...probes),
     healthP99: pct(probes, 99),
     rounds,
@@ -881,6 +885,7 @@ async function sqliteSteps(events) {
       report(
         `  ${name.padEnd(44)} ${fmt(r.rate).padStart(7)} events/s${change}, server CPU ${r.cpu.toFixed(1)} µs/event` +
           (r.main === undefined ? '' : ` (main thread ${r.main.toFixed(1)}${r.writer === undefined ? '' : `, writer ${r.writer.toFixed(1)}`})`) +
+          `, benchmark client ${r.client.toFixed(1)} µs/event` +
           `, /healthz max ${r.healthMax.toFixed(1)} ms (p99 ${r.healthP99.toFixed(1)})${done}`,
       );
     }

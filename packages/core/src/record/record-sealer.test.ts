@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../canonical/canonical-json.js';
 import { TamgaError } from '../errors.js';
-import { RecordSealer, canonicalRecordObject, canonicalRecordString, sealRecord, sealRecordReference } from './record.js';
-import type { RecordFields } from './record.js';
+import { RecordSealer, canonicalRecordObject, canonicalRecordString, checkRecord, checkRecordReference, sealRecord, sealRecordReference } from './record.js';
+import type { IntegrityStatus, RecordFields, StoredSeal } from './record.js';
 import { formatTimestamp } from './timestamp.js';
 
 const KEY = Buffer.alloc(32, 7);
@@ -223,6 +223,65 @@ describe('RecordSealer', () => {
       expect(fast).toBeInstanceOf(TamgaError);
       expect(fast).toEqual(reference);
     }
+  });
+
+  it('checks every shape of record, intact, altered and re-signed, as the reference check does', () => {
+    const sealer = new RecordSealer(KEY);
+    const keyFor = (kid: string): Buffer | undefined => (kid === base.sigKid ? KEY : undefined);
+    /** The same stored bytes with `edit` applied to their text, signed again with the key (a forger who holds it). */
+    const resigned = (seal: StoredSeal, edit: (text: string) => string): StoredSeal => {
+      const canonical = Buffer.from(edit(Buffer.from(seal.canonical).toString('utf8')), 'utf8');
+      return { ...seal, canonical, signature: sealer.sign(canonical) };
+    };
+    const digestOf = (seal: StoredSeal): string => (JSON.parse(Buffer.from(seal.canonical).toString('utf8')) as { payloadDigest: string }).payloadDigest;
+    const answers = new Map<IntegrityStatus, number>();
+    const nested = [{ a: { payloadDigest: '0'.repeat(64) } }, { z: [{ payloadDigest: 'x' }] }];
+    const all = [...shapes(), ...mixed(500), ...nested.map((extra) => ({ ...base, extra: extra as RecordFields['extra'] }))];
+    for (const fields of all) {
+      const { canonical, signature, payloadSalt } = sealer.seal(fields, SALT);
+      const seal: StoredSeal = { canonical, signature, payloadSalt, redacted: false };
+      const digest = digestOf(seal);
+      const cases: [RecordFields, StoredSeal][] = [
+        [fields, seal],
+        [fields, { ...seal, signature: signature.toUpperCase() }],
+        [{ ...fields, userId: 'mallory' }, seal],
+        [{ ...fields, seq: fields.seq + 1 }, seal],
+        [{ ...fields, text: 'altered' }, seal],
+        [{ ...fields, entityData: { altered: true } }, seal],
+        [{ ...fields, extra: { ...fields.extra, added: 1 } }, seal],
+        [{ ...fields, createdAt: fields.createdAt + 1 }, seal],
+        [{ ...fields, sigKid: 'unknown' }, seal],
+        [fields, { ...seal, signature: '0'.repeat(64) }],
+        [fields, { ...seal, signature: 'not hex' }],
+        [fields, { ...seal, canonical: Buffer.concat([canonical, Buffer.from(' ')]) }],
+        [fields, { ...seal, payloadSalt: null }],
+        [fields, { ...seal, payloadSalt: Buffer.alloc(16) }],
+        [fields, { ...seal, redacted: true }],
+        [{ ...fields, entityData: null, text: null }, { ...seal, redacted: true, payloadSalt: null }],
+        [{ ...fields, entityData: null, text: null }, seal],
+        // Forged with the key: another digest, the digest in capitals, one digit short, a space after the record.
+        [fields, resigned(seal, (t) => t.replace(digest, 'f'.repeat(64)))],
+        [fields, resigned(seal, (t) => t.replace(digest, digest.toUpperCase()))],
+        [fields, resigned(seal, (t) => t.replace(digest, digest.slice(1)))],
+        [fields, resigned(seal, (t) => `${t} `)],
+        [fields, resigned(seal, (t) => t.replace('"seq":', '"seq": '))],
+        // An erased record forged with a digest of another form: whatever the reference says.
+        [{ ...fields, entityData: null, text: null }, resigned({ ...seal, redacted: true, payloadSalt: null }, (t) => t.replace(digest, 'z'.repeat(64)))],
+        [{ ...fields, entityData: null, text: null }, resigned({ ...seal, redacted: true, payloadSalt: null }, (t) => t.replace(digest, 'short'))],
+      ];
+      const got = cases.map(([f, s]) => {
+        const answer = checkRecord(f, s, keyFor);
+        expect(answer, JSON.stringify({ f, s: Buffer.from(s.canonical).toString('utf8') }).slice(0, 500)).toBe(checkRecordReference(f, s, keyFor));
+        answers.set(answer, (answers.get(answer) ?? 0) + 1);
+        return answer;
+      });
+      // The intact record (both spellings of its signature) is valid, its erasure redacted, every forgery tampered.
+      expect(got.slice(0, 2)).toEqual(['valid', 'valid']);
+      expect(got[15]).toBe('redacted');
+      expect(got.slice(17, 22)).toEqual(Array(5).fill('tampered'));
+    }
+    expect(answers.get('unknown-key')).toBe(all.length);
+    expect(answers.get('tampered')).toBeGreaterThan(10 * all.length);
   });
 
   it('draws a fresh salt per record, as sealRecord', () => {
