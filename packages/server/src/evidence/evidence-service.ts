@@ -13,7 +13,7 @@ import {
 } from '@tamga/core';
 import type { BundleManifest, CheckedLine, IntegrityStatus, VerificationReport } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
-import { countRecordStats, findSeqRange } from '../journal/minute-counts.js';
+import { findSeqRange, recordStatsOf } from '../journal/minute-counts.js';
 import { MINUTE_MICROS } from '../journal/journal-store.js';
 import type { ErasedRecord, ErasureSelector, LogHead, RecordFilter, SeqRange, StoredCheckpoint, StoredRecord } from '../journal/journal-store.js';
 import type { Prover } from '../journal/prover.js';
@@ -306,7 +306,7 @@ export class EvidenceService {
     const from = filter.from ?? 0;
     const to = filter.to ?? this.#now() * 1000;
     const bucket = Math.max(MINUTE_MICROS, Math.ceil((to - from) / MINUTE_MICROS + 1) * MINUTE_MICROS);
-    const { count } = await countRecordStats(this.#journal.store, { ...filter, from }, bucket);
+    const { count } = await recordStatsOf(this.#journal.store, { ...filter, from }, bucket);
     await this.#journal.appendSystem({
       event: EVIDENCE_EVENTS.JournalExported,
       ...actorFields(by),

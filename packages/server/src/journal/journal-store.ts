@@ -1,3 +1,4 @@
+import type { RecordStats } from './minute-counts.js';
 import type { ClusterSignals } from './cluster-signals.js';
 import type { BundleLines } from '../evidence/bundle-lines.js';
 import type { EventClass, IntegrityStatus, Outcome, PreparedSeal, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
@@ -67,6 +68,11 @@ export interface JournalStore {
    * by the store, and `minute` is a bucket's first minute: a histogram over a day reads a row per bucket, not 1,440.
    */
   minuteCounts(filter: RecordFilter, fromMinute: number, toMinute: number, buckets?: MinuteBuckets): Promise<MinuteCount[]>;
+  /**
+   * `countRecordStats` over this store's own reads, run where that saves hops: SQLite's reader threads run it whole on
+   * one thread, so the thread serving HTTP posts one read and gets the buckets. Optional (`recordStatsOf`).
+   */
+  recordStats?(filter: RecordFilter & { readonly from: number }, bucketMicros: number): Promise<RecordStats>;
   /**
    * The smallest `seq` range holding every record of a log whose minute is in `[fromMinute, toMinute)`, from the
    * lowest and highest `seq` the per-minute counts keep; undefined when no record is.

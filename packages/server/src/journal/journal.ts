@@ -18,7 +18,7 @@ import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { CommitFeed } from './commit-feed.js';
-import { countRecordStats } from './minute-counts.js';
+import { recordStatsOf } from './minute-counts.js';
 import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from './same-event.js';
 import type { RecordStats } from './minute-counts.js';
 import type {
@@ -376,8 +376,8 @@ export class Journal {
     return row && this.check(row);
   }
 
-  /** Count and histogram of the records matching `filter` ({@link countRecordStats}). */
+  /** Count and histogram of the records matching `filter` (`countRecordStats`). */
   stats(filter: RecordFilter & { readonly from: number }, bucketMicros: number): Promise<RecordStats> {
-    return countRecordStats(this.store, filter, bucketMicros);
+    return recordStatsOf(this.store, filter, bucketMicros);
   }
 }

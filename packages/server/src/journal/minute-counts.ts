@@ -105,6 +105,15 @@ export async function countRecordStats(
   return { count: head + tail + minutes.reduce((sum, m) => sum + m.count, 0), origin, buckets };
 }
 
+/** {@link countRecordStats}, run by the store when it can ({@link JournalStore.recordStats}). */
+export function recordStatsOf(
+  store: JournalStore,
+  filter: RecordFilter & { readonly from: number },
+  bucketMicros: number,
+): Promise<RecordStats> {
+  return store.recordStats?.(filter, bucketMicros) ?? countRecordStats(store, filter, bucketMicros);
+}
+
 /**
  * The smallest `seq` range `[from, to)` of a log holding every record whose `createdAt` is in `[fromMicros,
  * toMicros)` (either bound may be absent); undefined when no record is. The whole minutes come from the per-minute

@@ -491,6 +491,7 @@ export function describeJournalStoreContract(
                 }
                 expect(stats.buckets, what).toEqual([...expected].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count })));
                 expect(stats.count, what).toBe([...expected.values()].reduce((a, b) => a + b, 0));
+                if (store.recordStats !== undefined) expect(await store.recordStats(filter, bucketMicros), what).toEqual(stats);
               }
             }
           }

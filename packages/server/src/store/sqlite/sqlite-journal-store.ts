@@ -34,6 +34,8 @@ import type {
   TenantScope,
 } from '../../journal/journal-store.js';
 import { MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { countRecordStats } from '../../journal/minute-counts.js';
+import type { RecordStats } from '../../journal/minute-counts.js';
 import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours, SEARCHED_IP } from '../hour-index.js';
@@ -888,6 +890,11 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
+  recordStats(filter: RecordFilter & { readonly from: number }, bucketMicros: number): Promise<RecordStats> {
+    // On a reader thread (THREAD_READS), its reads run there too: one round trip from the request thread.
+    return countRecordStats(this, filter, bucketMicros);
+  }
+
   minuteSeqRange(logId: number, fromMinute: number, toMinute: number): Promise<SeqRange | undefined> {
     try {
       const row = this.#db
@@ -1316,6 +1323,7 @@ export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: re
   histogram: () => 'long',
   suggestUsers: () => 'short',
   minuteCounts: () => 'short',
+  recordStats: () => 'long',
   minuteSeqRange: () => 'short',
   readNodes: ([, , from, to]) => ((to as number) - (from as number) <= HERE_MERKLE_ROWS ? 'here' : 'short'),
   readRecordsBySeq: () => 'short',
