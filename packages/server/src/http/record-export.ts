@@ -92,7 +92,7 @@ export async function* recordExportLines(journal: Journal, filter: RecordFilter,
       // SQLite answers synchronously: let other requests run between pages of a long export.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const page = await nextPage(journal, filter, format, index, after);
+    const page = await checkedPage(journal, filter, format, index, after);
     if (page.chunk !== '') yield page.chunk;
     index += page.records;
     if (!page.hasMore || page.last === undefined) return;
@@ -100,10 +100,23 @@ export async function* recordExportLines(journal: Journal, filter: RecordFilter,
   }
 }
 
-async function nextPage(journal: Journal, filter: RecordFilter, format: RecordExportFormat, index: number, after: RecordCursor | undefined): Promise<ExportPage> {
+/**
+ * Up to `limit` records of `filter` after `after`, checked and formatted as export lines ({@link recordLines}), `index`
+ * counting on from `index`: by the store where it reads on threads of its own (`JournalStore.exportPage`), so the
+ * thread serving HTTP neither checks nor formats them; else here. An export's pages, and the pages of
+ * `GET /api/v1/events` (NDJSON lines made into its `items`).
+ */
+export async function checkedPage(
+  journal: Journal,
+  filter: RecordFilter,
+  format: RecordExportFormat,
+  index: number,
+  after: RecordCursor | undefined,
+  limit = PAGE,
+): Promise<ExportPage> {
   const store = journal.store;
   if (store.exportPage === undefined) {
-    const { items, hasMore } = await journal.query(filter, PAGE, after);
+    const { items, hasMore } = await journal.query(filter, limit, after);
     const last = items[items.length - 1];
     return {
       chunk: recordLines(items, format, index),
@@ -114,8 +127,8 @@ async function nextPage(journal: Journal, filter: RecordFilter, format: RecordEx
     };
   }
   const keys = (): [string, Uint8Array][] => journal.keys.hmacKeys.map((k) => [k.kid, k.secret]);
-  const page = await store.exportPage(filter, PAGE, after, format, index, keys());
+  const page = await store.exportPage(filter, limit, after, format, index, keys());
   // A key rotated on another node since this one read its keys: looked up (which reads them again), then once more.
-  if (page.unknownKids.some((kid) => journal.keys.hmacSecret(kid) !== undefined)) return store.exportPage(filter, PAGE, after, format, index, keys());
+  if (page.unknownKids.some((kid) => journal.keys.hmacSecret(kid) !== undefined)) return store.exportPage(filter, limit, after, format, index, keys());
   return page;
 }

@@ -3,6 +3,7 @@ import { isUuid, TamgaError, ValidationError } from '@tamga/core';
 import { NdjsonBatch, principalOf } from '../build-server.js';
 import type { ServerContext } from '../build-server.js';
 import { toRecordJson } from '../record-json.js';
+import { checkedPage } from '../record-export.js';
 import { decodeCursor, encodeCursor, parseLimit, parseRecordFilter, singleParam } from '../query-params.js';
 import type { SearchIndexStatus } from '../../journal/journal-store.js';
 
@@ -55,23 +56,22 @@ export async function eventRoutes(
     });
   });
 
-  app.get('/api/v1/events', async (request) => {
+  app.get('/api/v1/events', async (request, reply) => {
     const principal = principalOf(request);
     if (!principal.canRead) throw new TamgaError('FORBIDDEN', 'This key may not read events');
     const query = request.query as Query;
     const filter = parseRecordFilter(query, now(), principal.tenants, context.journal.tenantIds);
     const limit = parseLimit(query);
     const cursor = decodeCursor(query);
-    const { items, hasMore } = await journal.query(filter, limit, cursor);
     const shown = cursor?.shown ?? 0;
-    const last = items[items.length - 1];
+    // Checked and formatted where the store reads them (a SQLite reader thread), as an export's lines: this thread
+    // only joins the lines into `items` (JSON.stringify escapes every line break inside a record).
+    const page = await checkedPage(journal, filter, 'ndjson', shown, cursor, limit);
+    const nextCursor = page.hasMore && page.last ? encodeCursor({ ...page.last, shown: shown + page.records }) : null;
     // A text search says how far the text index had caught up (records after it were scanned: none is missed).
-    const searchIndex = filter.q === undefined ? undefined : searchIndexJson(await journal.store.searchIndexStatus());
-    return {
-      items: items.map((r, i) => toRecordJson(r, shown + i + 1)),
-      nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, rid: last.rid, shown: shown + items.length }) : null,
-      ...(searchIndex !== undefined && { searchIndex }),
-    };
+    const searchIndex = filter.q === undefined ? '' : `,"searchIndex":${JSON.stringify(searchIndexJson(await journal.store.searchIndexStatus()))}`;
+    const items = page.chunk.slice(0, -1).replaceAll('\n', ',');
+    return reply.type('application/json; charset=utf-8').send(`{"items":[${items}],"nextCursor":${JSON.stringify(nextCursor)}${searchIndex}}`);
   });
 
   app.get('/api/v1/users/suggest', async (request) => {
