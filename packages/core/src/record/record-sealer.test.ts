@@ -248,7 +248,7 @@ describe('RecordSealer', () => {
         [{ ...fields, seq: fields.seq + 1 }, seal],
         [{ ...fields, text: 'altered' }, seal],
         [{ ...fields, entityData: { altered: true } }, seal],
-        [{ ...fields, extra: { ...fields.extra, added: 1 } }, seal],
+        [{ ...fields, extra: { ...fields.extra, added: 1 } as RecordFields['extra'] }, seal],
         [{ ...fields, createdAt: fields.createdAt + 1 }, seal],
         [{ ...fields, sigKid: 'unknown' }, seal],
         [fields, { ...seal, signature: '0'.repeat(64) }],
