@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { canonicalize } from '../canonical/canonical-json.js';
 import { hashLeaf } from '../merkle/hasher.js';
-import { computeRecordSignature, hasValidRecordSignature } from '../signature/record-hmac.js';
+import { computeRecordSignature, hasValidRecordSignature, signatureMatches } from '../signature/record-hmac.js';
 import type { EntityData, EventClass, EventExtra, Outcome } from './event-input.js';
 import { formatTimestamp } from './timestamp.js';
 
@@ -446,9 +446,8 @@ export class RecordSealer {
    * placeholder's place. `record-sealer.test.ts` checks both on every shape of record and every kind of tampering.
    */
   check(fields: RecordFields, seal: StoredSeal): IntegrityStatus {
-    if (typeof seal.signature !== 'string' || !SIGNATURE_HEX.test(seal.signature)) return 'tampered';
     const canonical = Buffer.isBuffer(seal.canonical) ? seal.canonical : Buffer.from(seal.canonical.buffer, seal.canonical.byteOffset, seal.canonical.byteLength);
-    if (!timingSafeEqual(Buffer.from(this.sign(canonical), 'hex'), Buffer.from(seal.signature, 'hex'))) return 'tampered';
+    if (!signatureMatches(Buffer.from(this.sign(canonical), 'hex'), seal.signature)) return 'tampered';
     const marks: number[] = [];
     let rebuilt: string;
     try {
@@ -479,7 +478,6 @@ export class RecordSealer {
 const DIGEST_PLACEHOLDER = '0'.repeat(64);
 /** A payload digest as {@link computePayloadDigest} writes it. */
 const DIGEST_HEX = /^[0-9a-f]{64}$/;
-const SIGNATURE_HEX = /^[0-9a-fA-F]{64}$/;
 
 /**
  * A record's canonical text made before its log and `seq` are known (on the thread that takes the request), split

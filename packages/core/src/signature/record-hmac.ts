@@ -25,7 +25,14 @@ export function computeRecordSignature(key: Uint8Array, canonical: Uint8Array): 
  * (records written by older producers may use upper case).
  */
 export function hasValidRecordSignature(key: Uint8Array, canonical: Uint8Array, signature: string): boolean {
+  return signatureMatches(createHmac('sha256', key).update(canonical).digest(), signature);
+}
+
+/**
+ * Whether `signature` (64 hex characters, either case) spells the 32-byte HMAC `expected`, compared in constant time:
+ * {@link hasValidRecordSignature} once the HMAC is computed, however it was.
+ */
+export function signatureMatches(expected: Uint8Array, signature: string): boolean {
   if (typeof signature !== 'string' || !SIGNATURE_HEX.test(signature)) return false;
-  const expected = createHmac('sha256', key).update(canonical).digest();
   return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
 }
