@@ -1,8 +1,10 @@
 /**
  * The SQLite append transaction, on whichever thread holds the writing connection: the store's own (inline) or the
  * writer thread's (`sqlite-writer-thread.ts`). Appends are grouped: several batches — several requests — are
- * committed by one transaction (one WAL append and one fsync), each in a savepoint of its own, so a batch refused on
- * its own (ID_CONFLICT) leaves the others in the group; each batch's answer is given only after the group's COMMIT.
+ * committed by one transaction (one WAL append and one fsync), and a batch refused on its own (ID_CONFLICT) leaves the
+ * others in the group; each batch's answer is given only after the group's COMMIT. Tamga's rules refuse a batch before
+ * it writes anything, so batches run without savepoints of their own (a savepoint copies every page it first touches
+ * into a statement journal); a batch refused after it began writing has the group run again, a savepoint per batch.
  */
 import type Database from 'better-sqlite3';
 import { CompactRange, TamgaError } from '@tamga/core';
@@ -141,38 +143,58 @@ export class SqliteAppender {
   }
 
   /**
-   * Appends several batches in one IMMEDIATE transaction, each in a savepoint: a batch refused by Tamga's own rules
-   * (a `TamgaError`, e.g. ID_CONFLICT) is rolled back alone and the next ones take the `seq` it would have used. A
-   * driver error (disk full, I/O) or a failed COMMIT refuses the whole group: nothing of it is stored and every
-   * batch gets the error. Throws only that group-wide error.
+   * Appends several batches in one IMMEDIATE transaction: a batch refused by Tamga's own rules (a `TamgaError`, e.g.
+   * ID_CONFLICT) is left out alone and the next ones take the `seq` it would have used. A driver error (disk full, I/O)
+   * or a failed COMMIT refuses the whole group: nothing of it is stored and every batch gets the error. Throws only that
+   * group-wide error.
    */
   appendGroup(batches: readonly GroupedBatch[]): BatchOutcome[] {
-    const outcomes: BatchOutcome[] = [];
-    // What the group stored, for the text index: the records of the batches refused are left out.
-    const text: IndexedText[] | undefined = this.#text === undefined ? undefined : [];
     try {
-      this.#db
-        .transaction(() => {
-          for (const batch of batches) {
-            const mark = text?.length ?? 0;
-            try {
-              // A nested transaction is a savepoint: its failure rolls back this batch alone.
-              outcomes.push({ results: this.#db.transaction(() => this.#appendBatch(batch, text))() });
-            } catch (error) {
-              // The batch's record_keys rows are rolled back with it.
-              this.#keys.forget();
-              if (!(error instanceof TamgaError) || !this.#db.inTransaction) throw error;
-              if (text !== undefined) text.length = mark;
-              outcomes.push({ error });
-            }
-          }
-          if (text !== undefined) this.#indexGroupText(text);
-        })
-        .immediate();
+      return this.#runGroup(batches, false);
+    } catch (error) {
+      // Whatever the rolled-back transaction wrote to record_keys is gone.
+      this.#keys.forget();
+      if (!(error instanceof RefusedAfterWriting)) throw error;
+    }
+    try {
+      return this.#runGroup(batches, true);
     } catch (error) {
       this.#keys.forget();
       throw error;
     }
+  }
+
+  /**
+   * One try of {@link appendGroup}. Without `savepoints`, a batch refused before it wrote is simply left out, and one
+   * refused after it began writing rolls the whole group back ({@link RefusedAfterWriting}) to be run again with them:
+   * then each batch runs in a savepoint (a nested transaction) and its failure rolls back that batch alone.
+   */
+  #runGroup(batches: readonly GroupedBatch[], savepoints: boolean): BatchOutcome[] {
+    const outcomes: BatchOutcome[] = [];
+    // What the group stored, for the text index: the records of the batches refused are left out.
+    const text: IndexedText[] | undefined = this.#text === undefined ? undefined : [];
+    this.#db
+      .transaction(() => {
+        for (const batch of batches) {
+          const mark = text?.length ?? 0;
+          const progress = { writing: false };
+          try {
+            const append = (): AppendResult[] => this.#appendBatch(batch, progress, text);
+            outcomes.push({ results: savepoints ? this.#db.transaction(append)() : append() });
+          } catch (error) {
+            if (!(error instanceof TamgaError) || !this.#db.inTransaction) throw error;
+            if (progress.writing) {
+              if (!savepoints) throw new RefusedAfterWriting();
+              // The batch's record_keys rows were rolled back with its savepoint.
+              this.#keys.forget();
+            }
+            if (text !== undefined) text.length = mark;
+            outcomes.push({ error });
+          }
+        }
+        if (text !== undefined) this.#indexGroupText(text);
+      })
+      .immediate();
     return outcomes;
   }
 
@@ -187,8 +209,11 @@ export class SqliteAppender {
     }
   }
 
-  /** Appends one batch; pushes what the text index keeps of each record it stores to `text`, when given. */
-  #appendBatch({ records, sealer, prepared, columns }: GroupedBatch, text?: IndexedText[]): AppendResult[] {
+  /**
+   * Appends one batch; pushes what the text index keeps of each record it stores to `text`, when given. Sets
+   * `progress.writing` before its first write: Tamga's own refusals (the id checks) come before it.
+   */
+  #appendBatch({ records, sealer, prepared, columns }: GroupedBatch, progress: { writing: boolean }, text?: IndexedText[]): AppendResult[] {
     const results = new Array<AppendResult | undefined>(records.length);
     const stored = new Map<string, StoredEvent>();
     for (const row of this.#findIds.all(JSON.stringify(records.map((r) => r.id)))) {
@@ -196,6 +221,7 @@ export class SqliteAppender {
       stored.set(row.id, { result, content: toStoredRecord(row, '') });
     }
     const repeats = findRepeats(records, stored);
+    progress.writing = true;
     // Group by tenant in first-seen order; each tenant's log is appended to in input order.
     const groups = new Map<string, number[]>();
     records.forEach((r, i) => {
@@ -280,6 +306,9 @@ export class SqliteAppender {
     return this.#insertLog.get(key, sealer.originFor(tenantId), empty.root(), empty.toBytes(), now) as LogRow;
   }
 }
+
+/** A batch of a group run without savepoints was refused after it began writing: the group runs again with them. */
+class RefusedAfterWriting extends Error {}
 
 export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
   return {
