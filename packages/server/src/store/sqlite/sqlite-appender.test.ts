@@ -21,7 +21,8 @@ function refusingSealer(userId: string): Sealer {
   return {
     ...sealer,
     seal: (fields: RecordFields) => {
-      if (fields.userId === userId) throw new ValidationError('VALIDATION_FAILED', `refused ${userId}`, { field: 'userId' });
+      if (fields.userId === userId)
+        throw new ValidationError('VALIDATION_FAILED', `refused ${userId}`, { field: 'userId' });
       return sealer.seal(fields);
     },
   };
@@ -35,25 +36,34 @@ describe('SqliteAppender.appendGroup', () => {
       const appender = new SqliteAppender(store.database);
       const before = [pendingRecord({ tenantId: 'g' }), pendingRecord({ tenantId: 'g' })];
       // Its first record is written before its second is refused.
-      const refused = [pendingRecord({ tenantId: 'g', userId: 'fine' }), pendingRecord({ tenantId: 'g', userId: 'refused' })];
+      const refused = [
+        pendingRecord({ tenantId: 'g', userId: 'fine' }),
+        pendingRecord({ tenantId: 'g', userId: 'refused' }),
+      ];
       const after = [pendingRecord({ tenantId: 'g' })];
       const outcomes = appender.appendGroup([
         { records: before, sealer: testSealer() },
         { records: refused, sealer: refusingSealer('refused') },
         { records: after, sealer: testSealer() },
       ]);
-      expect(outcomes.map((o) => ('results' in o ? o.results.map((r) => r.seq) : (o.error as ValidationError).code))).toEqual([
-        [1, 2],
-        'VALIDATION_FAILED',
-        [3],
-      ]);
+      expect(
+        outcomes.map((o) =>
+          'results' in o ? o.results.map((r) => r.seq) : (o.error as ValidationError).code,
+        ),
+      ).toEqual([[1, 2], 'VALIDATION_FAILED', [3]]);
       const records = await store.queryRecords({ tenants: ['g'], order: 'asc' }, 100);
       expect(records.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
       expect(records.some((r) => refused.some((p) => p.id === r.id))).toBe(false);
-      expect(records.every((r) => checkRecord(r, r, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined)) === 'valid')).toBe(true);
+      expect(
+        records.every(
+          (r) => checkRecord(r, r, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined)) === 'valid',
+        ),
+      ).toBe(true);
       const log = (await store.getLog('g'))!;
       expect(log.size).toBe(4);
-      expect(log.rootHash.equals(rootFromLeaves(await store.readNodes(log.logId, 0, 0, log.size)))).toBe(true);
+      expect(log.rootHash.equals(rootFromLeaves(await store.readNodes(log.logId, 0, 0, log.size)))).toBe(
+        true,
+      );
       // The per-minute counts hold the stored records only.
       expect(await store.countRecords({ tenants: ['g'] })).toBe(4);
       // The next append continues at the next seq.
