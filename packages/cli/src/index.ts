@@ -18,6 +18,7 @@ Commands:
   ingest-log       Send the business platform's log files (seed 003) as events, once
   pull-events      Copy an asset server's events (seed 004 Event API) into a tenant, once
   export           Download a tenant's log as an evidence bundle directory
+  compact          Rewrite the SQLite journal of a stopped server (16 KiB pages, space freed by purges)
   verify           Verify an evidence bundle offline (exit 0 valid, 1 tampered, 2 unusable input, 3 not witnessed)
   witness          Run a C2SP tlog-witness that cosigns checkpoints consistent with those it cosigned before
   verify-receipt   Verify one event's receipt offline
@@ -61,6 +62,8 @@ export async function main(argv: readonly string[], err: NodeJS.WritableStream =
         return await (await import('./commands/verify-receipt.js')).verifyReceipt(args);
       case 'keys':
         return await (await import('./commands/keys.js')).keys(args);
+      case 'compact':
+        return await (await import('./commands/compact.js')).compact(args);
       case 'users':
         return await (await import('./commands/users.js')).users(args);
       case 'pull-events':

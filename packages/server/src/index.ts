@@ -36,6 +36,7 @@ export * from './store/open-access-store.js';
 export * from './store/postgres/postgres-catalog-store.js';
 export * from './store/postgres/postgres-journal-store.js';
 export * from './store/sqlite/sqlite-catalog-store.js';
+export * from './store/sqlite/sqlite-compact.js';
 export * from './store/sqlite/sqlite-journal-store.js';
 export * from './store/store-config.js';
 export * from './heap-growth.js';

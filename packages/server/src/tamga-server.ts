@@ -32,7 +32,7 @@ import { WitnessSubmitter } from './tlog/witness-submitter.js';
 import { openAccessStore } from './store/open-access-store.js';
 import { RetentionService } from './retention/retention-service.js';
 import { PostgresJournalStore } from './store/postgres/postgres-journal-store.js';
-import { SqliteJournalStore } from './store/sqlite/sqlite-journal-store.js';
+import { SQLITE_PAGE_SIZE, SqliteJournalStore } from './store/sqlite/sqlite-journal-store.js';
 import { DEFAULT_STORE_CONFIG } from './store/store-config.js';
 import type { StoreConfig } from './store/store-config.js';
 
@@ -241,6 +241,13 @@ export async function createTamgaServer(config: TamgaConfig, options: CreateTamg
       http.log.warn(
         { tenants: tenantIds.legacy },
         'Tenants stored under ids the tenant-id rule refuses stay readable and verifiable but take no new events (docs/decisions/0016-tenant-ids.md)',
+      );
+    }
+    const pageSize = store instanceof SqliteJournalStore ? (store.database.pragma('page_size', { simple: true }) as number) : SQLITE_PAGE_SIZE;
+    if (pageSize < SQLITE_PAGE_SIZE) {
+      http.log.info(
+        { pageSize },
+        `journal: this SQLite journal has ${pageSize / 1024} KiB pages (made before ${SQLITE_PAGE_SIZE / 1024} KiB pages); "tamga compact" with the server stopped rewrites it with them (docs/decisions/0057-sqlite-16k-pages.md)`,
       );
     }
     await startCatalogs(catalogs, journal, {

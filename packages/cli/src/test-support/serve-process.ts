@@ -14,6 +14,8 @@ export interface ServeProcess {
   readonly child: ChildProcess;
   /** What it wrote to stderr so far. */
   stderr(): string;
+  /** What it wrote to stdout so far (its log, at TAMGA_LOG_LEVEL). */
+  stdout(): string;
   /** Sends a request with the administrator key; the body is sent as JSON when given. */
   request(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; json: unknown; text: string }>;
   /** SIGKILL, as a crash or a power cut ends it; resolves when it has exited. */
@@ -64,6 +66,7 @@ export function startServeProcess(env: Record<string, string>, timeoutMs = 30_00
         url,
         child,
         stderr: () => err,
+        stdout: () => out,
         async request(method, path, body) {
           const res = await fetch(`${url}${path}`, {
             method,
