@@ -2,33 +2,17 @@
  * `tamga compact` as an operator runs it: refused while `tamga serve` has the journal open, then, with the server
  * stopped, the journal rewritten and the server started again over the same records.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServeProcess, TAMGA_BIN } from '../test-support/serve-process.js';
+import { runTamgaCommand, startServeProcess } from '../test-support/serve-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tamga-compact-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Runs `tamga ARGS` and resolves with its exit code and output. */
-async function tamga(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TAMGA_BIN, ...args], {
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tamga = runTamgaCommand;
 
 describe('tamga compact', () => {
   const dataDir = join(work, 'data');

@@ -1,25 +1,14 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeyRing } from '@tamga/server';
-import { ServeFailed, startServeProcess, TAMGA_BIN } from '../test-support/serve-process.js';
+import { runTamgaCommand, ServeFailed, startServeProcess } from '../test-support/serve-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tamga-keys-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Runs `tamga ARGS` and resolves with its exit code and output. */
-async function tamga(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TAMGA_BIN, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tamga = runTamgaCommand;
 
 describe('tamga keys and tamga serve with a damaged key file', () => {
   const dataDir = join(work, 'data');
@@ -30,7 +19,9 @@ describe('tamga keys and tamga serve with a damaged key file', () => {
     for (const args of [['list'], ['rotate', '--hmac']]) {
       const run = await tamga(['keys', ...args, '--data-dir', dataDir]);
       expect(run.code).toBe(2);
-      expect(run.stderr).toBe(`tamga: The keys directory ${keysDir} does not exist (check --data-dir / --keys-dir; the server creates it at first start) [CONFIG_INVALID]\n`);
+      expect(run.stderr).toBe(
+        `tamga: The keys directory ${keysDir} does not exist (check --data-dir / --keys-dir; the server creates it at first start) [CONFIG_INVALID]\n`,
+      );
       expect(existsSync(dataDir)).toBe(false);
     }
     mkdirSync(keysDir, { recursive: true });

@@ -1,9 +1,21 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** The `tamga` command as a user runs it (the compiled CLI: `npm run build` after changing the code). */
 export const TAMGA_BIN = fileURLToPath(new URL('../../bin/tamga.js', import.meta.url));
+
+/** Runs `tamga ARGS` with `env` on top of this process's environment; resolves with its exit code and output. */
+export async function runTamgaCommand(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TAMGA_BIN, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 /** An administrator API key for servers started by tests. */
 export const SERVE_API_KEY = 'tmg_serve_process_key_0123456789abcdefghijklmnop';
