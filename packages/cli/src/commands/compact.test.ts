@@ -41,9 +41,18 @@ describe('tamga compact', () => {
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(
       new RegExp(
-        `^Compacted ${journal} in \\d+\\.\\d s:\n  page size  16 KiB -> 16 KiB\n  file       [\\d.,]+ MB -> [\\d.,]+ MB \\([\\d,]+ free pages reclaimed\\)\n`,
+        `^Compacting ${journal} \\([\\d.,]+ MB\\); keep the server stopped until it ends...\nCompacted ${journal} in \\d+\\.\\d s:\n  page size  16 KiB -> 16 KiB\n  file       [\\d.,]+ MB -> [\\d.,]+ MB \\([\\d,]+ free pages reclaimed\\)\n`,
       ),
     );
+
+    // Again, for a script: the report as JSON, nothing else on stdout.
+    const json = await tamga(['compact', '--data-dir', dataDir, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      path: journal,
+      before: { pageSize: 16384 },
+      after: { pageSize: 16384, freePages: 0 },
+    });
 
     serve = await startServeProcess({ TAMGA_DATA_DIR: dataDir });
     try {
