@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -82,6 +82,23 @@ describe('compactSqliteJournal', () => {
     } finally {
       await after.close();
     }
+  });
+
+  it('says a file that is not a journal is damaged, and leaves it', () => {
+    const path = join(dir.path, 'garbage.sqlite');
+    writeFileSync(path, 'not a database, only some bytes '.repeat(200));
+    let error: unknown;
+    try {
+      compactSqliteJournal(path);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as StoreError).code).toBe('STORE_CORRUPT');
+    expect((error as Error).message).toMatch(
+      /^SQLite could not compact .*garbage\.sqlite: the database file is damaged/,
+    );
+    expect(readFileSync(path, 'utf8')).toBe('not a database, only some bytes '.repeat(200));
+    expect(existsSync(`${path}.compacting`)).toBe(false);
   });
 
   it('refuses a journal another process has open, changing nothing', async () => {

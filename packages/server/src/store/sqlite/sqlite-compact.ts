@@ -17,6 +17,7 @@ import {
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '@tamga/core';
+import { wrapSqliteError } from './sqlite-errors.js';
 import { SQLITE_PAGE_SIZE } from './sqlite-journal-store.js';
 
 /** `bytes` in MB (MiB) for messages, e.g. `1,369.5 MB`. */
@@ -68,9 +69,10 @@ export function compactSqliteJournal(
   if (!existsSync(path))
     throw new StoreError('STORE_UNAVAILABLE', `There is no journal at ${path}: check the data directory`);
   const started = Date.now();
-  const db = new Database(path, { fileMustExist: true, timeout: 0 });
   const copy = `${path}.compacting`;
+  let db: Database.Database | undefined;
   try {
+    db = new Database(path, { fileMustExist: true, timeout: 0 });
     // Exclusive locking mode keeps the lock from the first transaction on; in WAL mode SQLite can only take it when
     // no other connection (of this process or another) has the file open.
     db.pragma('locking_mode = EXCLUSIVE');
@@ -121,8 +123,11 @@ export function compactSqliteJournal(
     renameSync(copy, path);
     syncPath(dirname(path));
     return { path, before, after, ms: Date.now() - started };
+  } catch (error) {
+    // A full or failing disk, a read-only directory, a damaged file: said as the store says it (TamgaErrors as they are).
+    throw wrapSqliteError(error, `compact ${path}`, [path]);
   } finally {
     rmSync(copy, { force: true });
-    db.close();
+    db?.close();
   }
 }
