@@ -9,7 +9,12 @@ import { basename, dirname, join } from 'node:path';
  */
 export function syncDirectory(dir: string): void {
   if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
+  syncFile(dir);
+}
+
+/** fsync of a file another writer made (a SQLite `VACUUM INTO` copy, say), by its path. */
+export function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {

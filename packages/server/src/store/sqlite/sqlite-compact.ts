@@ -4,19 +4,11 @@
  * decision 0057 has 4 KiB) and without the free pages retention's purges left. Integrity is untouched: records,
  * signatures and Merkle heads are copied as they are, so every export and proof stays what it was.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statfsSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '@tamga/core';
+import { syncDirectory, syncFile } from '../../keys/durable-file.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SQLITE_PAGE_SIZE } from './sqlite-journal-store.js';
 
@@ -45,16 +37,6 @@ const facts = (db: Database.Database, path: string): JournalFileFacts => ({
   bytes: statSync(path).size,
   freePages: db.pragma('freelist_count', { simple: true }) as number,
 });
-
-/** fsync of a file or directory by path. */
-function syncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Rewrites the journal at `path` with `VACUUM INTO` a file beside it, checks the copy (`quick_check`), and renames it
@@ -115,13 +97,13 @@ export function compactSqliteJournal(
     } finally {
       check.close();
     }
-    syncPath(copy);
+    syncFile(copy);
     // Out of WAL mode before the rename: closing this connection afterwards must not touch the -wal and -shm names,
     // which then belong to the new file once a server opens it.
     db.pragma('journal_mode = DELETE');
     for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
     renameSync(copy, path);
-    syncPath(dirname(path));
+    syncDirectory(dirname(path));
     return { path, before, after, ms: Date.now() - started };
   } catch (error) {
     // A full or failing disk, a read-only directory, a damaged file: said as the store says it (TamgaErrors as they are).
