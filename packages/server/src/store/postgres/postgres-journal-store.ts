@@ -38,6 +38,7 @@ import type { EventOrderDialect } from '../event-api-columns.js';
 import { HOUR_MICROS, ipIndexHours } from '../hour-index.js';
 import { MinuteTally } from '../minute-tally.js';
 import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js';
+import { arrayLiteral } from './postgres-array-literal.js';
 import { inPostgresTransaction, wrapPostgresError } from './postgres-errors.js';
 import {
   JOURNAL_TRIGGER_TABLES,
@@ -778,7 +779,7 @@ export class PostgresJournalStore implements JournalStore {
     sealer: Sealer,
   ): Sealed {
     const results = new Array<AppendResult | undefined>(records.length);
-    const cols: unknown[][] = Array.from({ length: 20 }, () => []);
+    const cols: (string | number | null | undefined)[][] = Array.from({ length: 20 }, () => []);
     const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
     const pollable: (boolean | null)[] = [];
     const subjects: (string | null)[] = [];
@@ -855,7 +856,15 @@ export class PostgresJournalStore implements JournalStore {
       }
     }
     const insert =
-      cols[0]!.length === 0 ? undefined : [...cols, ...bytes.flatMap((b) => [b.starts, b.lengths]), ...bytes.map((b) => b.concat()), pollable, subjects];
+      cols[0]!.length === 0
+        ? undefined
+        : [
+            ...cols.map(arrayLiteral),
+            ...bytes.flatMap((b) => [arrayLiteral(b.starts), arrayLiteral(b.lengths)]),
+            ...bytes.map((b) => b.concat()),
+            arrayLiteral(pollable),
+            arrayLiteral(subjects),
+          ];
     return { results: results as AppendResult[], insert, nodes, updated, minuteCounts, roots };
   }
 
