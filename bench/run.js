@@ -42,6 +42,7 @@
 //                      the run alone
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
+//   BENCH_SEARCH_INDEX 0: the servers run without the text index (its ingest cost; text searches then scan)
 //   BENCH_KEYS         random: production-like keys, a client-supplied random UUIDv4 id on every event and users
 //                      drawn from 100,000 (default: no id, 200 users, so the id and user indexes stay hot)
 import { execFile, fork, spawn } from 'node:child_process';
@@ -842,11 +843,15 @@ async function sqliteSteps(events) {
     );
     report(`server RSS after ingest: ${fmt((await rssOf(child)) / 1048576)} MB`);
   }
-  const caught = await searchIndexCatchUp(url, child);
-  report(
-    `text index: ${fmt(caught.pendingAtStart)} records behind after ingest, caught up in ${caught.seconds.toFixed(1)} s` +
-      (caught.pendingAtStart > 0 ? ` (main thread ${caught.mainMicrosPerRecord.toFixed(1)} µs/record meanwhile)` : ''),
-  );
+  if (process.env.BENCH_SEARCH_INDEX === '0') {
+    report('text index: off (BENCH_SEARCH_INDEX=0); text searches scan the records');
+  } else {
+    const caught = await searchIndexCatchUp(url, child);
+    report(
+      `text index: ${fmt(caught.pendingAtStart)} records behind after ingest, caught up in ${caught.seconds.toFixed(1)} s` +
+        (caught.pendingAtStart > 0 ? ` (main thread ${caught.mainMicrosPerRecord.toFixed(1)} µs/record meanwhile)` : ''),
+    );
+  }
 
   // 1b. Reads beside appends: the append rate alone, then with a text search, an export and a count running beside.
   if (BESIDE_EVENTS > 0 && !TEXT_READS_ONLY) {
