@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CatalogSet, checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
-import type { JournalStore, RecordFilter } from '../../journal/journal-store.js';
+import type { JournalStore, PendingRecord, RecordFilter } from '../../journal/journal-store.js';
 import { loadBuiltinCatalogDocuments } from '../../catalog/load-builtin-catalogs.js';
 import { TenantCatalog } from '../../catalog/tenant-catalog.js';
 import { SubjectBackfill } from '../../journal/subject-backfill.js';
@@ -61,6 +61,40 @@ if (url === undefined) {
         expect([stored.text, stored.userId, stored.entityData]).toEqual([records[i]!.text, records[i]!.userId, records[i]!.entityData]);
         expect(checkRecord(stored, stored, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
       }
+      await dropAndClose(store);
+    });
+
+    it('stores a large batch whole and in order, none of one that meets a stored id late, and a late duplicate as one', async () => {
+      const store = await open();
+      const tenantId = 'large';
+      const batch = (n: number): PendingRecord[] => Array.from({ length: n }, (_, i) => pendingRecord({ tenantId, text: `record ${i}` }));
+      const first = batch(700);
+      const results = await store.append(first, testSealer());
+      expect(results.map((r) => r.seq)).toEqual(first.map((_, i) => i));
+      // rid follows seq within the batch (the rows are inserted in the batch's order).
+      const { rows } = await store.pool.query<{ seq: number }>('SELECT seq FROM records ORDER BY rid');
+      expect(rows.map((r) => r.seq)).toEqual(first.map((_, i) => i));
+
+      // A stored id with other content at record 400: ID_CONFLICT, and none of the 399 before it kept.
+      const second = batch(700);
+      second[400] = { ...first[3]!, text: 'other content' };
+      await expect(store.append(second, testSealer())).rejects.toMatchObject({ code: 'ID_CONFLICT' });
+      const count = await store.pool.query<{ n: string }>('SELECT count(*) AS n FROM records');
+      expect(Number(count.rows[0]!.n)).toBe(700);
+      expect((await store.getLog(tenantId))?.size).toBe(700);
+
+      // The same stored event as the last record: a duplicate, the rest stored after the first batch.
+      const third = batch(700);
+      third[699] = first[5]!;
+      const again = await store.append(third, testSealer());
+      expect(again[699]).toMatchObject({ seq: 5, duplicate: true });
+      expect(again.slice(0, 699).map((r) => r.seq)).toEqual(third.slice(0, 699).map((_, i) => 700 + i));
+      const head = (await store.getLog(tenantId))!;
+      expect(head.size).toBe(1399);
+      const leaves = await store.readNodes(head.logId, 0, 0, 1399);
+      expect(head.rootHash.equals(rootFromLeaves(leaves))).toBe(true);
+      const nodes = await store.readNodes(head.logId, 8, 0, 5);
+      nodes.forEach((node, i) => expect(node.equals(rootFromLeaves(leaves.slice(i * 256, (i + 1) * 256)))).toBe(true));
       await dropAndClose(store);
     });
 
