@@ -48,10 +48,11 @@ export class ServeFailed extends Error {
 
 /**
  * Starts `tamga serve --port 0` with `env` (on top of this process's environment, with `TAMGA_ADMIN_API_KEY` set to
- * {@link SERVE_API_KEY}) and resolves once it listens; rejects with {@link ServeFailed} when it exits first.
+ * {@link SERVE_API_KEY}) and resolves once it listens; rejects with {@link ServeFailed} when it exits first. `nodeArgs`
+ * go to `node` before the script, as an operator's `node --max-old-space-size=… tamga.js serve` does.
  */
-export function startServeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [TAMGA_BIN, 'serve', '--host', '127.0.0.1', '--port', '0'], {
+export function startServeProcess(env: Record<string, string>, timeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, TAMGA_BIN, 'serve', '--host', '127.0.0.1', '--port', '0'], {
     env: { ...process.env, TAMGA_ADMIN_API_KEY: SERVE_API_KEY, TAMGA_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -124,7 +124,7 @@ export class SqliteReaderThreads {
     const data: ReaderData = { path: this.#config.path, priority: this.#config.priority ?? 'low' };
     const worker = new Worker(this.#config.script, {
       workerData: data,
-      execArgv: compiledExecArgv(),
+      ...compiledExecArgv(),
       // A read's rows live until they are posted; a bigger young generation only costs memory (V8's default: 48 MB).
       resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
     });

@@ -37,17 +37,20 @@ interface Running {
 type AppendMessage = Omit<Extract<ToWriter, { type: 'append' }>, 'type' | 'id' | 'records'> & { readonly records: readonly PendingRecord[] };
 
 /**
- * This process's Node options without its resolution conditions: the compiled script imports the compiled packages,
- * even when the process runs the sources (`--conditions source`, as under vitest).
+ * The Node options of a thread running a compiled script: this process's own without its resolution conditions, as the
+ * compiled script imports the compiled packages even when the process runs the sources (`--conditions source`, as
+ * under vitest). Without such conditions the thread simply inherits the process's options: Node refuses V8 and
+ * process-wide options (`node --max-old-space-size=4096 tamga.js serve`) in an `execArgv` given explicitly, but not
+ * inherited ones, and they hold for the whole process anyway.
  */
-export function compiledExecArgv(): string[] {
+export function compiledExecArgv(): { execArgv?: string[] } {
   const args: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const arg = process.execArgv[i]!;
     if (arg === '--conditions' || arg === '-C') i++;
     else if (!arg.startsWith('--conditions=')) args.push(arg);
   }
-  return args;
+  return args.length === process.execArgv.length ? {} : { execArgv: args };
 }
 
 /**
@@ -112,7 +115,7 @@ export class SqliteWriterThreads {
     const worker = new Worker(this.#config.script, {
       workerData: data,
       transferList: [port2],
-      execArgv: compiledExecArgv(),
+      ...compiledExecArgv(),
       ...(role === 'checkpointer' && { resourceLimits: { maxYoungGenerationSizeMb: CHECKPOINTER_YOUNG_GENERATION_MB } }),
     });
     const running: Running = { worker, port: port1 };
