@@ -1,7 +1,7 @@
 /**
  * PostgreSQL array literals (`{"a","b",NULL}`) of a column's values, for the `unnest($n::type[])` parameters of a
  * batch insert. node-postgres turns a JS array into the same text, but runs every element through its generic
- * conversion and two regular expressions, which was ~11% of the server's CPU while ingesting into PostgreSQL; here a
+ * conversion and two regular expressions, ~11% of the request thread's busy time while ingesting into PostgreSQL; here a
  * string is escaped in one pass, and only when it holds a quote or a backslash, and a number is written as it is.
  */
 
