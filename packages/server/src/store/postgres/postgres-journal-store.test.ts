@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogSet, checkRecord, rootFromLeaves, StoreError } from '@tamga/core';
 import type { JournalStore, PendingRecord, RecordFilter } from '../../journal/journal-store.js';
 import { loadBuiltinCatalogDocuments } from '../../catalog/load-builtin-catalogs.js';
@@ -11,6 +11,7 @@ import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../../test-support/fix
 import { PostgresCatalogStore } from './postgres-catalog-store.js';
 import { PostgresForwardStore } from './postgres-forward-store.js';
 import { PostgresJournalStore } from './postgres-journal-store.js';
+import { KEY_COLUMNS } from './postgres-schema.js';
 
 /**
  * Runs against a real PostgreSQL: `TAMGA_TEST_DATABASE_URL`, else the local server (trust auth).
@@ -456,6 +457,87 @@ if (url === undefined) {
 
     it('rejects a schema name that is not a plain identifier', async () => {
       await expect(PostgresJournalStore.connect({ url: url!, schema: 'x; DROP TABLE y' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    });
+  });
+
+  // A database whose locale orders text as people read it (ICU's en-US, as production databases often are): "bob" <
+  // "Bob" < "Bz", so the names starting with "B" are not one run of an index in that order.
+  describe('PostgresJournalStore in a database with a linguistic collation', () => {
+    const database = `tamga_test_icu_${process.pid}`;
+    const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await fn(client);
+      } finally {
+        await client.end();
+      }
+    };
+    const icuUrl = (): string => {
+      const u = new URL(url!);
+      u.pathname = `/${database}`;
+      return u.toString();
+    };
+    const users = ['alice', 'bob', 'Bob', 'Bz', 'carol'];
+    const openIcu = async (schema: string): Promise<PostgresJournalStore> => {
+      const store = await PostgresJournalStore.connect({ url: icuUrl(), schema });
+      opened.push(store);
+      return store;
+    };
+    const collations = async (store: PostgresJournalStore): Promise<Record<string, string>> =>
+      Object.fromEntries(
+        (
+          await store.pool.query<{ attname: string; collname: string }>(
+            `SELECT a.attname, c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+              WHERE a.attrelid = 'records'::regclass AND a.attname = ANY($1)`,
+            [KEY_COLUMNS],
+          )
+        ).rows.map((row) => [row.attname, row.collname]),
+      );
+
+    beforeAll(async () => {
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+      await admin((c) => c.query(`CREATE DATABASE ${database} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`));
+    });
+    afterAll(async () => {
+      for (const store of opened) await store.close();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    });
+
+    it('suggests every user a prefix starts, in code-point order', async () => {
+      const store = await openIcu(schemaName());
+      await store.append(users.map((userId) => pendingRecord({ tenantId: 'icu', userId, operationKey: userId })), testSealer());
+      expect(await store.suggestUsers('B', ['icu'], 10)).toEqual(['Bob', 'Bz']);
+      expect(await store.suggestUsers('b', ['icu'], 10)).toEqual(['bob']);
+      expect(await store.suggestUsers('', ['icu'], 10)).toEqual(['Bob', 'Bz', 'alice', 'bob', 'carol']);
+      expect(Object.values(await collations(store))).toEqual(KEY_COLUMNS.map(() => 'C'));
+      await dropAndClose(store);
+    });
+
+    it('turns the key columns of a journal made before to byte order at start, its records unchanged', async () => {
+      const schema = schemaName();
+      const before = await openIcu(schema);
+      const results = await before.append(users.map((userId) => pendingRecord({ tenantId: 'icu', userId, operationKey: `op-${userId}` })), testSealer());
+      // The journal as an earlier version made it: key columns in the database's collation, built by another schema text.
+      await before.pool.query(
+        `ALTER TABLE records ${KEY_COLUMNS.map((c) => `ALTER COLUMN ${c} TYPE text COLLATE "default"`).join(', ')}`,
+      );
+      await before.pool.query(`UPDATE schema_built SET digest = 'before-0065'`);
+      expect(await before.suggestUsers('B', ['icu'], 10)).toEqual([]);
+      await before.close();
+
+      const after = await openIcu(schema);
+      expect(Object.values(await collations(after))).toEqual(KEY_COLUMNS.map(() => 'C'));
+      expect(await after.suggestUsers('B', ['icu'], 10)).toEqual(['Bob', 'Bz']);
+      expect((await after.queryRecords({ operationKey: 'op-Bob' }, 10)).map((r) => r.userId)).toEqual(['Bob']);
+      for (const { id } of results) {
+        const record = (await after.getRecord(id))!;
+        expect(checkRecord(record, record, (kid) => (kid === 'test-key' ? TEST_HMAC_KEY : undefined))).toBe('valid');
+      }
+      const [next] = await after.append([pendingRecord({ tenantId: 'icu', userId: 'Bea' })], testSealer());
+      expect(next!.seq).toBe(users.length);
+      expect(await after.suggestUsers('B', ['icu'], 10)).toEqual(['Bea', 'Bob', 'Bz']);
+      await dropAndClose(after);
     });
   });
 }
