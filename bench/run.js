@@ -36,10 +36,14 @@
 //   BENCH_SQLITE_READERS inline: the servers run SQLite's reads on their main thread (TAMGA_SQLITE_READERS=0), for
 //                      comparison; a number: that many reader threads (default the server's, 2)
 //   BENCH_SQLITE_READER_PRIORITY  low or idle: the servers' TAMGA_SQLITE_READER_PRIORITY (default the server's, low)
-//   BENCH_BESIDE_EVENTS  events appended alone, then beside each of a looping text search over a day, an export of
-//                      everything streaming and a looping 24-hour count + histogram (step 1b; default 200,000; 0 skips)
+//   BENCH_BESIDE_EVENTS  events of each run of step 1b: appended alone, then beside each of a looping text search over
+//                      a day, an export of everything streaming, a looping 24-hour count + histogram and a CPU loop at
+//                      idle priority (the machine's floor), in BENCH_BESIDE_ROUNDS rounds (default 70,000 and 3;
+//                      0 skips); each load is compared with the run alone of its own round, and the medians printed
 //   BENCH_BESIDE_ONLY  with BENCH_BESIDE_EVENTS: only the loads whose name starts with this (e.g. "24", "export"), after
 //                      the run alone
+//   BENCH_BESIDE_CLIENT  normal: the loads' clients (a process of their own, bench/load-child.js) at normal priority
+//                      instead of idle (SCHED_IDLE)
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
 //   BENCH_SEARCH_INDEX 0: the servers run without the text index (its ingest cost; text searches then scan)
@@ -78,7 +82,9 @@ const LOG_LINES = Number(process.env.BENCH_LOG_LINES ?? 500_000);
 const SEARCH_INGEST = Number(process.env.BENCH_SEARCH_INGEST ?? 200_000);
 const SEED = process.env.BENCH_SEED === 'store';
 const SEARCH_STORES = (process.env.BENCH_SEARCH_STORES ?? 'sqlite,postgres').split(',');
-const BESIDE_EVENTS = Number(process.env.BENCH_BESIDE_EVENTS ?? 200_000);
+const BESIDE_EVENTS = Number(process.env.BENCH_BESIDE_EVENTS ?? 70_000);
+const BESIDE_ROUNDS = Number(process.env.BENCH_BESIDE_ROUNDS ?? 3);
+const BESIDE_CLIENT = process.env.BENCH_BESIDE_CLIENT ?? 'idle';
 const SQLITE_READERS = process.env.BENCH_SQLITE_READERS === 'inline' ? '0' : process.env.BENCH_SQLITE_READERS;
 const READER_PRIORITY = process.env.BENCH_SQLITE_READER_PRIORITY;
 /** The Russian word searched for (stored capitalized: "Ошибка входа…"), and how often it occurs: one event in 500. */
@@ -281,9 +287,10 @@ async function ingest(url, total, tenantId) {
 }
 
 /**
- * Appends `total` events while `load` runs again and again beside them (until the appends are done), probing `/healthz`
- * every 20 ms meanwhile: the append rate, the server's CPU per appended event (every thread, which includes the reads',
- * and the main thread's), the slowest `/healthz` answer and how many times `load` ran.
+ * Appends `total` events while `load` (a bench/load-child.js task; undefined: nothing) runs again and again beside them
+ * in a process of its own, probing `/healthz` every 20 ms meanwhile: the append rate, the server's CPU per appended
+ * event (every thread, which includes the reads', and the main thread's), the slowest `/healthz` answer, how many
+ * times `load` ran and the lines it streamed.
  */
 async function ingestBeside(url, child, total, load) {
   let done = false;
@@ -296,46 +303,49 @@ async function ingestBeside(url, child, total, load) {
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  const controller = new AbortController();
-  const loading = (async () => {
-    let rounds = 0;
-    while (!done && load !== undefined) {
-      await load(controller.signal).catch((error) => {
-        if (!done) throw error;
-      });
-      if (!done) rounds++;
-    }
-    return rounds;
-  })();
+  const loader = load === undefined ? undefined : await startLoad({ url, key: KEY, ...load });
   const cpu0 = await cpuOf(child);
   const client0 = process.cpuUsage();
   const seconds = await ingest(url, total);
   const client = process.cpuUsage(client0);
   const cpu1 = await cpuOf(child);
   done = true;
-  controller.abort();
-  const [rounds] = await Promise.all([loading, probing]);
+  const [loaded] = await Promise.all([loader?.stop(), probing]);
   return {
     rate: total / seconds,
     cpu: (cpu1.cpu - cpu0.cpu) / total,
     main: cpu1.main === undefined ? undefined : (cpu1.main - cpu0.main) / total,
     writer: writerCpu(cpu0, cpu1, total),
-    // This process's: the appends' client, the load's and the probes'.
+    // This process's: the appends' client and the probes'.
     client: (client.user + client.system) / total,
     healthMax: Math.max(...probes),
     healthP99: pct(probes, 99),
-    rounds,
+    rounds: loaded?.rounds ?? 0,
+    lines: loaded?.lines ?? 0,
     seconds,
   };
 }
 
-/** Reads a response's body to its end (or until its request is aborted), telling `onLines` of the lines as they come. */
-async function drain(res, onLines) {
-  for await (const chunk of res.body) {
-    let lines = 0;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-    onLines(lines);
-  }
+/**
+ * Starts a load of step 1b in a process of its own (bench/load-child.js), at idle priority (SCHED_IDLE, util-linux's
+ * chrt) unless BESIDE_CLIENT is `normal`: the reading client stands for a browser or a SIEM on another machine, and
+ * on this one it takes only CPU time nothing else wants. Resolves once it runs; `stop()` ends it and gives its counts.
+ */
+async function startLoad(task) {
+  const script = new URL('./load-child.js', import.meta.url).pathname;
+  const [command, args] = BESIDE_CLIENT === 'normal' ? [process.execPath, [script]] : ['chrt', ['--idle', '0', process.execPath, script]];
+  const loader = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = once(loader, 'exit');
+  loader.send(task);
+  const [started] = await Promise.race([once(loader, 'message'), exited.then(([code]) => [`exited with ${code}`])]);
+  if (started !== 'started') throw new Error(`the load of step 1b did not start: ${started}`);
+  return {
+    async stop() {
+      loader.send('stop');
+      const [[counts]] = await Promise.all([once(loader, 'message'), exited]);
+      return counts;
+    },
+  };
 }
 
 /** The text index's progress as a `q` answer reports it. */
@@ -853,48 +863,56 @@ async function sqliteSteps(events) {
     );
   }
 
-  // 1b. Reads beside appends: the append rate alone, then with a text search, an export and a count running beside.
+  // 1b. Reads beside appends: rounds of appends alone, then beside a text search, an export, a count and (for
+  // reference) a CPU loop at idle priority, each load compared with the run alone of its own round.
   if (BESIDE_EVENTS > 0 && !TEXT_READS_ONLY) {
     const day = `from=${new Date(now - DAY).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
-    let exported = 0;
-    const get = async (path, signal) => {
-      const res = await fetch(`${url}${path}`, { headers, signal });
-      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return res;
-    };
     const loads = {
       alone: undefined,
-      [`text search "${RUSSIAN_WORD}" over a day, looping`]: async (signal) => (await get(`/api/v1/events?limit=100&${day}&q=${encodeURIComponent(RUSSIAN_WORD)}`, signal)).arrayBuffer(),
-      'export of every record (NDJSON), streaming': async (signal) => {
-        const res = await get(`/api/v1/events/export?format=ndjson&from=${new Date(now - 2 * DAY).toISOString()}`, signal);
-        try {
-          await drain(res, (lines) => (exported += lines));
-        } catch (error) {
-          if (!signal.aborted) throw error;
-        }
-      },
-      '24-hour count + histogram, looping': async (signal) => (await get(`/api/v1/events/stats?${day}`, signal)).arrayBuffer(),
+      [`text search "${RUSSIAN_WORD}" over a day, looping`]: { kind: 'loop', path: `/api/v1/events?limit=100&${day}&q=${encodeURIComponent(RUSSIAN_WORD)}` },
+      'export of every record (NDJSON), streaming': { kind: 'stream', path: `/api/v1/events/export?format=ndjson&from=${new Date(now - 2 * DAY).toISOString()}` },
+      '24-hour count + histogram, looping': { kind: 'loop', path: `/api/v1/events/stats?${day}` },
+      'reference: a CPU loop at idle priority': { kind: 'spin' },
     };
     const readers =
       (SQLITE_READERS === undefined ? 'reader threads: the server default' : SQLITE_READERS === '0' ? 'reads on the main thread' : `${SQLITE_READERS} reader threads`) +
-      (READER_PRIORITY === undefined ? '' : `, reader priority ${READER_PRIORITY}`);
-    report(`appends of ${fmt(BESIDE_EVENTS)} events beside reads (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
-    let alone;
-    for (const [name, load] of Object.entries(loads)) {
-      if (process.env.BENCH_BESIDE_ONLY !== undefined && name !== 'alone' && !name.startsWith(process.env.BENCH_BESIDE_ONLY)) continue;
-      exported = 0;
-      const r = await ingestBeside(url, child, BESIDE_EVENTS, load);
-      alone ??= r.rate;
-      const change = name === 'alone' ? '' : ` (${((r.rate / alone - 1) * 100).toFixed(1)}%)`;
-      const done = name === 'alone' ? '' : name.startsWith('export') ? `, ${fmt(exported / r.seconds)} records/s exported in ${r.rounds + 1} exports` : `, ${r.rounds} answered`;
+      (READER_PRIORITY === undefined ? '' : `, reader priority ${READER_PRIORITY}`) +
+      `; the loads' clients in a process of their own at ${BESIDE_CLIENT === 'normal' ? 'normal' : 'idle'} priority`;
+    report(
+      `appends of ${fmt(BESIDE_EVENTS)} events alone and beside each load, ${BESIDE_ROUNDS} rounds (${readers}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}):`,
+    );
+    const names = Object.keys(loads).filter((name) => name === 'alone' || process.env.BENCH_BESIDE_ONLY === undefined || name.startsWith(process.env.BENCH_BESIDE_ONLY));
+    const runs = Object.fromEntries(names.map((name) => [name, []]));
+    const changes = Object.fromEntries(names.map((name) => [name, []]));
+    for (let round = 0; round < BESIDE_ROUNDS; round++) {
+      let alone;
+      for (const name of names) {
+        const r = await ingestBeside(url, child, BESIDE_EVENTS, loads[name]);
+        alone ??= r.rate;
+        runs[name].push(r);
+        changes[name].push(r.rate / alone - 1);
+      }
+    }
+    const median = (values) => pct(values, 50);
+    const percent = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+    for (const name of names) {
+      const rs = runs[name];
+      const rates = rs.map((r) => r.rate);
+      const change = name === 'alone' ? '' : ` (${percent(median(changes[name]))}; rounds ${changes[name].map(percent).join(', ')})`;
+      const seconds = rs.reduce((sum, r) => sum + r.seconds, 0);
+      const rounds = rs.reduce((sum, r) => sum + r.rounds, 0);
+      const lines = rs.reduce((sum, r) => sum + r.lines, 0);
+      const done = loads[name] === undefined || loads[name].kind === 'spin' ? '' : loads[name].kind === 'stream' ? `, ${fmt(lines / seconds)} records/s exported` : `, ${(rounds / seconds).toFixed(1)} answered/s`;
+      const main = median(rs.map((r) => r.main ?? NaN));
+      const writer = median(rs.map((r) => r.writer ?? NaN));
       report(
-        `  ${name.padEnd(44)} ${fmt(r.rate).padStart(7)} events/s${change}, server CPU ${r.cpu.toFixed(1)} µs/event` +
-          (r.main === undefined ? '' : ` (main thread ${r.main.toFixed(1)}${r.writer === undefined ? '' : `, writer ${r.writer.toFixed(1)}`})`) +
-          `, benchmark client ${r.client.toFixed(1)} µs/event` +
-          `, /healthz max ${r.healthMax.toFixed(1)} ms (p99 ${r.healthP99.toFixed(1)})${done}`,
+        `  ${name.padEnd(44)} ${fmt(median(rates)).padStart(7)} events/s${change}, server CPU ${median(rs.map((r) => r.cpu)).toFixed(1)} µs/event` +
+          (Number.isNaN(main) ? '' : ` (main thread ${main.toFixed(1)}${Number.isNaN(writer) ? '' : `, writer ${writer.toFixed(1)}`})`) +
+          `, benchmark client ${median(rs.map((r) => r.client)).toFixed(1)} µs/event` +
+          `, /healthz max ${Math.max(...rs.map((r) => r.healthMax)).toFixed(1)} ms (p99 ${Math.max(...rs.map((r) => r.healthP99)).toFixed(1)})${done}`,
       );
     }
-    report('  (targets: the rate within 10% of alone beside each, /healthz < 50 ms throughout)');
+    report('  (medians of the rounds, each load against the run alone of its round; targets: within 10% of alone beside each, /healthz < 50 ms throughout)');
   }
 
   if (TEXT_READS_ONLY) {
