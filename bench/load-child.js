@@ -21,10 +21,14 @@ async function run({ url, key, kind, path }) {
   }
   while (!stopped) {
     try {
-      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
+      const res = await fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${key}` },
+        signal: controller.signal,
+      });
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       for await (const chunk of res.body) {
-        if (kind === 'stream') for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+        if (kind === 'stream')
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
       }
       if (!stopped) rounds++;
     } catch (error) {

@@ -216,11 +216,19 @@ export async function buildServer(context: ServerContext, options: BuildServerOp
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      const lines = decodeJsonBody(body as Buffer).split('\n');
+      const bytes = body as Buffer;
+      checkJsonBody(bytes);
+      // Each line decoded on its own rather than the body as one string: a line of Latin text stays a one-byte string
+      // (one Cyrillic line made the whole body's string two-byte, which JSON.parse reads and copies more slowly), and a
+      // large body never becomes one large string (V8 gives each such string freshly mapped pages). The request thread
+      // spends 1.3 µs less per event (medians of 5 alternated 300,000-event runs: 17.4 → 16.1 µs).
       const events: unknown[] = [];
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i]!.trim();
-        if (line !== '') events.push(parseJson(line, `Line ${i + 1} is not valid JSON`, { field: 'body', line: i + 1 }));
+      for (let start = 0, line = 1; start < bytes.length; start++, line++) {
+        let end = bytes.indexOf(0x0a, start);
+        if (end === -1) end = bytes.length;
+        const text = bytes.toString('utf8', start, end).trim();
+        if (text !== '') events.push(parseJson(text, `Line ${line} is not valid JSON`, { field: 'body', line }));
+        start = end;
       }
       done(null, new NdjsonBatch(events));
     } catch (error) {
@@ -281,14 +289,19 @@ function isEventApiAppend(route: string | undefined): boolean {
   return route === '/api/v1/event' || route === '/api/event';
 }
 
-/**
- * Decodes a JSON or NDJSON request body: a large one is checked for a shape that would blow up in `JSON.parse`
- * ({@link checkJsonShape}), and bytes that are not UTF-8 are refused instead of replaced silently.
- */
+/** Decodes a JSON request body, checked by {@link checkJsonBody}. */
 function decodeJsonBody(body: Buffer): string {
+  checkJsonBody(body);
+  return body.toString('utf8');
+}
+
+/**
+ * Checks a JSON or NDJSON request body before it is decoded: a large one for a shape that would blow up in
+ * `JSON.parse` ({@link checkJsonShape}), and bytes that are not UTF-8 are refused instead of replaced silently.
+ */
+function checkJsonBody(body: Buffer): void {
   checkJsonShape(body);
   if (!isUtf8(body)) throw new TamgaError('MALFORMED_JSON', 'Body is not valid UTF-8', { field: 'body' });
-  return body.toString('utf8');
 }
 
 /** `JSON.parse`, its SyntaxError becoming `MALFORMED_JSON` with `details`. */

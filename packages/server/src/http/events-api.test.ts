@@ -232,6 +232,22 @@ describe('bad input', () => {
     const res = await post('{"event":2001}\n{"event":\n', { 'content-type': 'application/x-ndjson' });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'MALFORMED_JSON', line: 2 });
+    // Blank lines count: the fourth line is the bad one.
+    const later = await post('{"event":2001}\r\n\r\n  \n{"event":2001,}', { 'content-type': 'application/x-ndjson' });
+    expect(later.json()).toMatchObject({ code: 'MALFORMED_JSON', line: 4 });
+  });
+
+  it('reads NDJSON with CRLF line ends, blank lines and no final newline, storing every text exactly as sent', async () => {
+    const texts = ['plain ASCII', 'Ошибка входа: неверный пароль', 'emoji 🔐 and ünïcödé', '  spaces kept inside  '];
+    const body = texts.map((text, i) => JSON.stringify({ event: 2001, userId: `crlf-${i}`, text })).join('\r\n\r\n');
+    const res = await post(`\r\n${body}`, { 'content-type': 'application/x-ndjson' });
+    expect(res.statusCode).toBe(201);
+    const items = res.json().items as { id: string }[];
+    expect(items).toHaveLength(texts.length);
+    for (const [i, { id }] of items.entries()) {
+      const stored = await get(`/api/v1/events/${id}`);
+      expect(stored.json()).toMatchObject({ userId: `crlf-${i}`, text: texts[i], validSignature: true });
+    }
   });
 
   it('refuses too many events in a batch and oversize bodies', async () => {
