@@ -112,14 +112,17 @@ function report(line) {
   summary.push(line);
 }
 
-/** Event number `n` of `total`: spread over the last 24 hours, newest last, so the default view (current hour) has data. */
-function makeEvent(n, total, tenantId) {
+/**
+ * Event number `n` of `total`: spread over the last 24 hours, newest last, so the default view (current hour) has data;
+ * or, given `at` (ms), stamped then.
+ */
+function makeEvent(n, total, tenantId, at) {
   // Random keys: ids as clients mint them (UUIDv4) and users drawn at random, so each lands on a random index page.
   const user = RANDOM_KEYS ? USERS[Math.floor(Math.random() * USERS.length)] : USERS[n % USERS.length];
   return {
     ...(RANDOM_KEYS && { id: randomUUID() }),
     event: CODES[n % CODES.length],
-    createdAt: new Date(now - DAY + Math.floor((n / total) * DAY)).toISOString(),
+    createdAt: new Date(at ?? now - DAY + Math.floor((n / total) * DAY)).toISOString(),
     userId: user,
     ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
     operationKey: `op-${Math.floor(n / 20)}`,
@@ -136,9 +139,9 @@ function makeEvent(n, total, tenantId) {
   };
 }
 
-function makeBatch(b, total, tenantId) {
+function makeBatch(b, total, tenantId, at) {
   const lines = [];
-  for (let i = 0; i < BATCH; i++) lines.push(JSON.stringify(makeEvent(b * BATCH + i, total, tenantId)));
+  for (let i = 0; i < BATCH; i++) lines.push(JSON.stringify(makeEvent(b * BATCH + i, total, tenantId, at)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -266,13 +269,17 @@ async function measurePage(url, defaultViewHasRows) {
 }
 
 /** Appends `total` events (of `tenantId`, default tenant when absent) over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
-async function ingest(url, total, tenantId) {
+/**
+ * Appends `total` events (makeEvent), `CONCURRENCY` requests in flight, spread over the day before `now`; with
+ * `stamp`, each batch is stamped `stamp()` instead (ms). Returns the seconds it took.
+ */
+async function ingest(url, total, tenantId, { stamp } = {}) {
   const batches = Math.ceil(total / BATCH);
   let next = 0;
   const t0 = performance.now();
   async function worker() {
     while (next < batches) {
-      const body = makeBatch(next++, total, tenantId);
+      const body = makeBatch(next++, total, tenantId, stamp?.());
       const res = await fetch(`${url}/api/v1/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
@@ -306,7 +313,7 @@ async function ingestBeside(url, child, total, load) {
   const loader = load === undefined ? undefined : await startLoad({ url, key: KEY, ...load });
   const cpu0 = await cpuOf(child);
   const client0 = process.cpuUsage();
-  const seconds = await ingest(url, total);
+  const seconds = await ingest(url, total, undefined, { stamp: besideClock });
   const client = process.cpuUsage(client0);
   const cpu1 = await cpuOf(child);
   done = true;
@@ -327,6 +334,19 @@ async function ingestBeside(url, child, total, load) {
 }
 
 /**
+ * The time step 1b's events are stamped with (ms): from 2 minutes after `now` on, moving with the clock, as a running
+ * application's are. Spread over the day like step 2's, each of step 1b's runs would add records to every minute of the
+ * day, a layout no live journal has (a minute's records would no longer be one run of rids, which the text histograms
+ * rely on: decision 0059), and stamped with the clock itself they would fill the minute every "24 h" range of step 3
+ * ends in (`now` + 60 s). After it, they are in "all time" only (and the page's current hour).
+ */
+let besideStart;
+function besideClock() {
+  besideStart ??= performance.now();
+  return now + 2 * 60_000 + Math.floor(performance.now() - besideStart);
+}
+
+/**
  * Starts a load of step 1b in a process of its own (bench/load-child.js), at idle priority (SCHED_IDLE, util-linux's
  * chrt) unless BESIDE_CLIENT is `normal`: the reading client stands for a browser or a SIEM on another machine, and
  * on this one it takes only CPU time nothing else wants. Resolves once it runs; `stop()` ends it and gives its counts.
@@ -336,13 +356,18 @@ async function startLoad(task) {
   const [command, args] = BESIDE_CLIENT === 'normal' ? [process.execPath, [script]] : ['chrt', ['--idle', '0', process.execPath, script]];
   const loader = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = once(loader, 'exit');
+  const messages = [];
+  loader.on('message', (message) => messages.push(message));
   loader.send(task);
   const [started] = await Promise.race([once(loader, 'message'), exited.then(([code]) => [`exited with ${code}`])]);
   if (started !== 'started') throw new Error(`the load of step 1b did not start: ${started}`);
   return {
     async stop() {
-      loader.send('stop');
-      const [[counts]] = await Promise.all([once(loader, 'message'), exited]);
+      if (loader.connected) loader.send('stop');
+      const [code] = await exited;
+      const counts = messages.at(-1);
+      // A load that failed (said on stderr) ends the step: its figures would be of appends beside nothing.
+      if (code !== 0 || typeof counts !== 'object') throw new Error(`the load of step 1b failed (exit code ${code})`);
       return counts;
     },
   };
