@@ -268,10 +268,10 @@ async function measurePage(url, defaultViewHasRows) {
   }
 }
 
-/** Appends `total` events (of `tenantId`, default tenant when absent) over HTTP in NDJSON batches with CONCURRENCY requests in flight; returns seconds. */
 /**
- * Appends `total` events (makeEvent), `CONCURRENCY` requests in flight, spread over the day before `now`; with
- * `stamp`, each batch is stamped `stamp()` instead (ms). Returns the seconds it took.
+ * Appends `total` events (makeEvent; of `tenantId`, the default tenant when absent) over HTTP in NDJSON batches,
+ * `CONCURRENCY` requests in flight, spread over the day before `now`; with `stamp`, each batch is stamped `stamp()`
+ * instead (ms). Returns the seconds it took.
  */
 async function ingest(url, total, tenantId, { stamp } = {}) {
   const batches = Math.ceil(total / BATCH);
