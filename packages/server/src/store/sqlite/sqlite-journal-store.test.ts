@@ -463,6 +463,52 @@ describe('SqliteJournalStore', () => {
     await store.close();
   });
 
+  it('draws a text search\'s histogram from its matches\' rids when busy minutes\' last batches were stored after the next minute\'s first', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'text-histogram-interleaved.sqlite') });
+    const MINUTE = 60_000_000;
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    // Minutes 1–3 hold 11,000 records each (too many to test one by one); each minute's last 1,000 are stored
+    // interleaved with the next one's first 1,000, as two requests in flight leave them. Minute 0's one record and
+    // minute 9's one are stored in the middle of minute 2's.
+    const minute = (m: number, i: number) => pendingRecord({ createdAt: T + m * MINUTE + Math.floor((i * MINUTE) / 11_000), text: i % 3 === 0 ? `needle ${m}.${i}` : `hay ${m}.${i}` });
+    const runs = [1, 2, 3].map((m) => Array.from({ length: 11_000 }, (_, i) => minute(m, i)));
+    const ordered = [...runs[0]!.slice(0, 10_000)];
+    for (let k = 0; k < 2; k++) {
+      for (let i = 0; i < 1000; i++) ordered.push(runs[k]![10_000 + i]!, runs[k + 1]![i]!);
+      ordered.push(...runs[k + 1]!.slice(1000, 10_000));
+      if (k === 0) ordered.splice(ordered.length - 5000, 0, pendingRecord({ createdAt: T + 7, text: 'needle early' }), pendingRecord({ createdAt: T + 9 * MINUTE, text: 'needle late' }));
+    }
+    ordered.push(...runs[2]!.slice(10_000));
+    for (let i = 0; i < ordered.length; i += 5000) await store.append(ordered.slice(i, i + 5000), testSealer());
+    await store.indexText();
+    const expected = (from: number, to: number, width: number, origin: number) => {
+      const counts = new Map<number, number>();
+      for (const r of ordered) {
+        if (r.createdAt < from || r.createdAt >= to || !r.text!.includes('needle')) continue;
+        const start = origin + Math.floor((r.createdAt - origin) / width) * width;
+        counts.set(start, (counts.get(start) ?? 0) + 1);
+      }
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
+    };
+    const PER_MATCH = /FROM record_text WHERE .*GROUP BY b/;
+    const cases = [
+      // Every minute of the range holds each of its records' rids: counted from the rids, the overlaps by time.
+      { from: T, to: T + 10 * MINUTE, width: MINUTE, perMatch: false },
+      // From the middle of minute 0 (its record is before), in 20-second buckets: the edges by each match's time.
+      { from: T + 25_000_000, to: T + 10 * MINUTE, width: 20_000_000, perMatch: false },
+      // Minute 9 is outside the range, and its record lies among minute 2's: each match's time is read instead.
+      { from: T, to: T + 4 * MINUTE, width: MINUTE, perMatch: true },
+    ];
+    for (const { from, to, width, perMatch } of cases) {
+      let buckets: Awaited<ReturnType<typeof store.histogram>> = [];
+      const prepared = await preparedBy(store, async () => (buckets = await store.histogram({ q: 'needle', from, to }, width, from)));
+      expect(buckets).toEqual(expected(from, to, width, from));
+      expect(prepared.some((sql) => PER_MATCH.test(sql))).toBe(perMatch);
+      expect(await store.countRecords({ q: 'needle', from, to })).toBe(expected(from, to, to - from, from)[0]!.count);
+    }
+    await store.close();
+  });
+
   describe('a page of a common text', () => {
     const T = 1_800_000_000_000_000;
     const WALK = /^SELECT rid, created_at, text, entity_data /;

@@ -63,6 +63,7 @@ import {
   SQLITE_SUBJECT_FILL_MARK,
 } from './sqlite-schema.js';
 import { ftsPhrase, holdsText, SqliteTextIndex } from './sqlite-text-index.js';
+import { type MinuteSpan, ridSegments, segmentOf } from './sqlite-minute-spans.js';
 import type { IndexedRange, RidSpan, TextRow } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
@@ -654,7 +655,9 @@ export class SqliteJournalStore implements JournalStore {
     const through = this.#text.through();
     const tail = await this.#text.tailHits(through, q, this.#where(rest));
     const phrase = ftsPhrase(q);
-    const byMinutes = this.#bucketsByMinutes(phrase, q, through, range, bucket);
+    // Its thousands of small reads in one read transaction: each statement of its own would begin one, which costs
+    // 5–25 µs (after another connection's commit, SQLite drops the connection's page cache at each).
+    const byMinutes = this.#db.transaction(() => this.#bucketsByMinutes(phrase, q, through, range, bucket))();
     const indexed = byMinutes ?? this.#text.matchBuckets(phrase, through, range, bucket);
     const b = bucket === undefined ? '0' : 'CAST((created_at - ?) / ? AS INTEGER)';
     const tailed =
@@ -675,12 +678,17 @@ export class SqliteJournalStore implements JournalStore {
    * rids of those seqs span exactly that many rids, every rid between them is a record of that minute (rids have no
    * gaps a record could hide in), and every record of the minute is among them. A match in such an exact minute, inside
    * the range and inside one bucket, is counted from its rid alone (the index's doclist, in rid order beside the
-   * minutes); one of an exact minute at the range's or a bucket's edge by its time. The records of the other minutes
-   * (interleaved with another minute's: a record stored long after its time, one far ahead of the clock) are read and
-   * tested as the index's tail is, and only the index's matches between the exact minutes' rids are read, so one stray
-   * record does not widen the read to the whole journal. Over every log only (a tenant's records are interleaved with
-   * the others'); undefined when it does not apply or when the other minutes hold more than
-   * {@link MAX_UNSURE_RECORDS} records, and the caller reads each match's time.
+   * minutes); one of a minute at the range's or a bucket's edge by its time.
+   *
+   * The other minutes are interleaved with another's: a record stored long after its time or far ahead of the clock,
+   * or a busy minute whose last batches were committed after the next minute's first. The smallest of them, up to
+   * {@link MAX_UNSURE_RECORDS} records, are read and tested as the index's tail is. The rest are resolved by their
+   * spans ({@link ridSegments}): the rids where several of their spans overlap are read with their times (at most
+   * {@link MAX_SHARED_RIDS}), and a minute whose span holds, besides those and the records read one by one, exactly as
+   * many rids as it has records left holds only its own there. Only the index's matches within the minutes' spans are
+   * read, so one stray record does not widen the read to the whole journal. Over every log only (a tenant's records
+   * are interleaved with the others'); undefined when it does not apply or a minute cannot be resolved (a record of a
+   * minute outside the range inside its span), and the caller reads each match's time.
    */
   #bucketsByMinutes(phrase: string, q: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
     const { from, to } = range;
@@ -692,7 +700,7 @@ export class SqliteJournalStore implements JournalStore {
       .all(Math.floor(from / MINUTE_MICROS), Math.floor((to - 1) / MINUTE_MICROS)) as { minute: number; log_id: number; lo: number; hi: number; n: number }[];
     if (rows.length > MAX_MINUTE_SPANS) return undefined;
     const ridOf = this.#db.prepare('SELECT rid FROM records WHERE log_id = ? AND seq = ?').pluck();
-    const byMinute = new Map<number, { minute: number; lo: number; hi: number; n: number }>();
+    const byMinute = new Map<number, MinuteSpan>();
     for (const r of rows) {
       const lo = ridOf.get(r.log_id, r.lo) as number | undefined;
       const hi = ridOf.get(r.log_id, r.hi) as number | undefined;
@@ -701,28 +709,71 @@ export class SqliteJournalStore implements JournalStore {
       if (m === undefined) byMinute.set(r.minute, { minute: r.minute, lo, hi, n: r.n });
       else byMinute.set(r.minute, { minute: r.minute, lo: Math.min(m.lo, lo), hi: Math.max(m.hi, hi), n: m.n + r.n });
     }
-    // Exact minutes cannot overlap: a rid between two of them would be a record of both.
-    const exact = [...byMinute.values()].filter((m) => m.hi - m.lo + 1 === m.n).sort((a, b) => a.lo - b.lo);
-    const others = [...byMinute.values()].filter((m) => m.hi - m.lo + 1 !== m.n);
-    if (others.reduce((n, m) => n + m.n, 0) > MAX_UNSURE_RECORDS) return undefined;
+    const minutes = [...byMinute.values()];
+    const exact = minutes.filter((m) => m.hi - m.lo + 1 === m.n);
+    const inexact = minutes.filter((m) => m.hi - m.lo + 1 !== m.n).sort((a, b) => a.n - b.n);
+    let tested = 0;
+    for (let n = 0; tested < inexact.length && n + inexact[tested]!.n <= MAX_UNSURE_RECORDS; tested++) n += inexact[tested]!.n;
+    const others = inexact.slice(0, tested);
+    const spanned = new Map(inexact.slice(tested).map((m) => [m.minute, m]));
     const bucketOf = (t: number): number => Math.floor((t - origin) / width);
     const counts = new Map<number, number>();
     const add = (b: number, n: number): void => void counts.set(b, (counts.get(b) ?? 0) + n);
+
+    // The smallest interleaved minutes' records, tested one by one (those after the index are the caller's tail).
+    const ofMinute = this.#db.prepare('SELECT rid, created_at, text, entity_data FROM records WHERE created_at >= ? AND created_at < ?');
+    const needle = q.toLowerCase();
+    const testedRids = new Set<number>();
+    for (const m of others) {
+      for (const row of ofMinute.all(m.minute * MINUTE_MICROS, (m.minute + 1) * MINUTE_MICROS) as (TextRow & { created_at: number })[]) {
+        testedRids.add(row.rid);
+        if (row.rid <= through && row.created_at >= from && row.created_at < to && holdsText(row, needle)) add(bucketOf(row.created_at), 1);
+      }
+    }
+
+    const segments = ridSegments(exact, [...spanned.values()]);
+    // Where spanned minutes overlap, each record's time; then whether each spanned minute's own segments hold its
+    // records alone.
+    const shared = segments.filter((s) => s.minute === undefined);
+    if (shared.reduce((n, s) => n + s.hi - s.lo + 1, 0) > MAX_SHARED_RIDS) return undefined;
+    const timeIn = this.#db.prepare('SELECT rid, created_at FROM records WHERE rid >= ? AND rid <= ?');
+    const sharedTimes = new Map<number, number>();
+    const left = new Map([...spanned.values()].map((m) => [m.minute, m.n]));
+    for (const s of shared) {
+      for (const { rid, created_at } of timeIn.all(s.lo, s.hi) as { rid: number; created_at: number }[]) {
+        sharedTimes.set(rid, created_at);
+        const minute = Math.floor(created_at / MINUTE_MICROS);
+        if (left.has(minute) && !testedRids.has(rid)) left.set(minute, left.get(minute)! - 1);
+      }
+    }
+    const own = new Map<number, number>();
+    for (const s of segments) if (s.minute !== undefined && spanned.has(s.minute)) own.set(s.minute, (own.get(s.minute) ?? 0) + s.hi - s.lo + 1);
+    for (const rid of testedRids) {
+      const s = segmentOf(segments, rid);
+      if (s?.minute !== undefined && spanned.has(s.minute)) own.set(s.minute, own.get(s.minute)! - 1);
+    }
+    for (const [minute, n] of left) if (own.get(minute) !== n) return undefined;
+
     const edge: number[] = [];
     const matches =
-      exact.length === 0
+      segments.length === 0
         ? []
         : (this.#db
             .prepare('SELECT rowid FROM record_text WHERE record_text MATCH ? AND rowid >= ? AND rowid <= ?')
             .pluck()
-            .all(phrase, exact[0]!.lo, Math.min(exact[exact.length - 1]!.hi, through)) as number[]);
+            .all(phrase, segments[0]!.lo, Math.min(segments[segments.length - 1]!.hi, through)) as number[]);
     let p = 0;
     for (const rid of matches) {
-      while (p < exact.length && exact[p]!.hi < rid) p++;
-      const m = exact[p];
-      // Between the exact minutes: a record of another minute, outside the range or read below.
-      if (m === undefined || rid < m.lo) continue;
-      const start = m.minute * MINUTE_MICROS;
+      while (p < segments.length && segments[p]!.hi < rid) p++;
+      const s = segments[p];
+      // Between the minutes' spans: a record of a minute outside the range. A tested record is counted above.
+      if (s === undefined || rid < s.lo || testedRids.has(rid)) continue;
+      if (s.minute === undefined) {
+        const t = sharedTimes.get(rid);
+        if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
+        continue;
+      }
+      const start = s.minute * MINUTE_MICROS;
       const end = start + MINUTE_MICROS;
       if (start >= from && end <= to && bucketOf(start) === bucketOf(end - 1)) add(bucketOf(start), 1);
       else edge.push(rid);
@@ -731,14 +782,6 @@ export class SqliteJournalStore implements JournalStore {
     for (const rid of edge) {
       const t = timeOf.get(rid) as number | undefined;
       if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
-    }
-    // The other minutes' records the index holds (those after it are the caller's tail), tested one by one.
-    const ofMinute = this.#db.prepare('SELECT rid, created_at, text, entity_data FROM records WHERE created_at >= ? AND created_at < ? AND rid <= ?');
-    const needle = q.toLowerCase();
-    for (const m of others) {
-      const start = Math.max(from, m.minute * MINUTE_MICROS);
-      const end = Math.min(to, (m.minute + 1) * MINUTE_MICROS);
-      for (const row of ofMinute.all(start, end, through) as (TextRow & { created_at: number })[]) if (holdsText(row, needle)) add(bucketOf(row.created_at), 1);
     }
     return [...counts].sort(([a], [b]) => a - b).map(([b, n]) => ({ b: bucket === undefined ? 0 : b, n }));
   }
@@ -1406,6 +1449,11 @@ const MAX_MINUTE_SPANS = 200_000;
  * match's time is read from the index instead of reading and testing those records one by one.
  */
 const MAX_UNSURE_RECORDS = 20_000;
+/**
+ * Rids where the spans of a text search's busier interleaved minutes overlap, above which every match's time is read
+ * from the index instead of those records' times.
+ */
+const MAX_SHARED_RIDS = 50_000;
 
 /** Orders strings by code point, as SQLite's BINARY collation of UTF-8 does. */
 function codePointOrder(a: string, b: string): number {
