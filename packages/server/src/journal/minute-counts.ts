@@ -75,7 +75,8 @@ export async function countRecordStats(
     const buckets = [...counts].filter(([, n]) => n > 0).map(([start, count]) => ({ start, count }));
     return { count: buckets.reduce((sum, b) => sum + b.count, 0), origin: all.origin, buckets };
   }
-  const parts = to !== undefined && bucketMicros % MINUTE_MICROS === 0 && isMinuteCountable(filter) ? splitAtMinutes(from, to) : undefined;
+  // An open end too (an export of everything since `from`): the minutes up to the newest come from the counts alike.
+  const parts = bucketMicros % MINUTE_MICROS === 0 && isMinuteCountable(filter) ? splitAtMinutes(from, to) : undefined;
   if (parts === undefined) {
     // Buckets of whole minutes start at a minute here too: then no minute straddles two, and a text search's histogram
     // counts most matches by their minute's rids instead of reading each one's time.

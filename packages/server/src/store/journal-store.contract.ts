@@ -459,12 +459,14 @@ export function describeJournalStoreContract(
           expect(buckets).toEqual([...expected].sort(([a], [b]) => a - b).map(([minute, count]) => ({ minute, count })));
         });
 
-        it('gives the count and histogram of counting every record, for aligned and unaligned ranges', async () => {
-          const ranges: [number, number][] = [
+        it('gives the count and histogram of counting every record, for aligned, unaligned and open ranges', async () => {
+          const ranges: [number, number | undefined][] = [
             [T0, T0 + HOUR],
             [T0 + 37 * 1_000_000 + 123, T0 + 2 * HOUR + 59 * 1_000_000 + 7],
             [T0 + 90 * MINUTE + 5, T0 + 90 * MINUTE + 40_000_000],
             [T0 - HOUR, T0 + 4 * HOUR],
+            // No end (an export of everything since a time): the minutes through the newest.
+            [T0 + 37 * 1_000_000 + 123, undefined],
           ];
           const filters: Omit<RecordFilter, 'from' | 'to'>[] = [
             { tenants: ['minutes-a', 'minutes-b'] },
@@ -478,7 +480,7 @@ export function describeJournalStoreContract(
           for (const [from, to] of ranges) {
             for (const narrowing of filters) {
               for (const bucketMicros of [15_000_000, MINUTE, 7 * MINUTE, HOUR]) {
-                const filter = { ...narrowing, from, to };
+                const filter = { ...narrowing, from, ...(to !== undefined && { to }) };
                 const stats = await countRecordStats(store, filter, bucketMicros);
                 const what = JSON.stringify({ from, to, narrowing, bucketMicros });
                 expect([from, Math.floor(from / MINUTE) * MINUTE], what).toContain(stats.origin);
