@@ -124,6 +124,25 @@ describe('POST /api/v1/events then GET /api/v1/events/{id}', () => {
     expect(items[1].seq).toBe(items[0].seq + 1);
   });
 
+  it('lets other work in between slices of a large batch\'s checks, and stores the batch whole and in order', async () => {
+    const store = t.server.journal.store;
+    const append = store.append.bind(store);
+    const order: string[] = [];
+    store.append = (records, sealer) => (order.push('store'), append(records, sealer));
+    try {
+      const events = Array.from({ length: 1000 }, (_, i) => ({ event: 2001, userId: 'slices', text: `slice ${i}` }));
+      const appended = t.server.journal.append(events);
+      // A request arriving meanwhile (here: the next turn of the event loop) runs before the checks end.
+      setImmediate(() => order.push('other'));
+      const results = await appended;
+      expect(order).toEqual(['other', 'store']);
+      expect(results.map((r) => r.seq)).toEqual(results.map((_, i) => results[0]!.seq + i));
+      expect(await t.server.journal.store.countRecords({ userId: 'slices' })).toBe(1000);
+    } finally {
+      store.append = append;
+    }
+  });
+
   it('is idempotent on id: the same id stores once and answers with the stored result', async () => {
     const id = '01937d4e-8f2a-7c3b-9d4e-5f6a7b8c9d0e';
     const first = await post({ id, event: 2001 });

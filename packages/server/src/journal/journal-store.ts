@@ -203,6 +203,12 @@ export interface JournalStore {
   close(): Promise<void>;
 }
 
+/**
+ * Events of a batch checked (and, by the SQLite store, prepared for sealing) between two turns of the event loop: a
+ * batch of 1,000 holds the thread serving HTTP for ~15 ms, in slices of ~4 ms.
+ */
+export const APPEND_SLICE = 250;
+
 /** Merkle nodes at levels that are multiples of this are stored; others are computed from them. */
 export const STORED_LEVEL_STRIDE = 8;
 

@@ -14,6 +14,7 @@ import {
   TenantIds,
 } from '@tamga/core';
 import type { CatalogEntry, CatalogSet, ErrorDetails, EventExtra, EventLimits, RecordFields } from '@tamga/core';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TenantCatalog } from '../catalog/tenant-catalog.js';
 import type { CatalogResolver } from '../catalog/tenant-catalog.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -21,6 +22,7 @@ import { CommitFeed } from './commit-feed.js';
 import { recordStatsOf } from './minute-counts.js';
 import { DEFAULTED_CLASS, DEFAULTED_CREATED_AT, DEFAULTED_SEVERITY } from './same-event.js';
 import type { RecordStats } from './minute-counts.js';
+import { APPEND_SLICE } from './journal-store.js';
 import type {
   AppendResult,
   CheckedRecord,
@@ -186,6 +188,8 @@ export class Journal {
     const problems: BatchProblem[] = [];
     const pending: PendingRecord[] = [];
     for (let i = 0; i < rawEvents.length && problems.length < MAX_PROBLEMS; i++) {
+      // A large batch lets other requests in between slices (`/healthz`, a page): its checks take milliseconds.
+      if (i > 0 && i % APPEND_SLICE === 0) await nextTurn();
       try {
         pending.push(this.#prepare(rawEvents[i], i, nowMicros, writable, isSystem));
       } catch (error) {

@@ -1,5 +1,6 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
-import { MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { APPEND_SLICE, MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import { countRecordStats } from '../../journal/minute-counts.js';
 import type { RecordStats } from '../../journal/minute-counts.js';
 import { eventOrderBy } from '../event-api-columns.js';
@@ -290,7 +291,7 @@ export class SqliteJournalStore implements JournalStore {
    * As much of each record's seal as this thread can make before the writer assigns its log and `seq` (the payload
    * digest, the canonical text around them): work taken off the writer thread, which every append waits on.
    */
-  #prepareSeals(records: readonly PendingRecord[], sigKid: string, prepare: NonNullable<Sealer['prepare']>): PreparedSeals {
+  async #prepareSeals(records: readonly PendingRecord[], sigKid: string, prepare: NonNullable<Sealer['prepare']>): Promise<PreparedSeals> {
     const n = records.length;
     // Filled by push: packed arrays (`new Array(n)` makes holey ones, which cross to the writer as sparse, key by key).
     const heads: (string | null)[] = [];
@@ -298,6 +299,7 @@ export class SqliteJournalStore implements JournalStore {
     const tails: string[] = [];
     const salts = new Uint8Array(n * PREPARED_SALT_BYTES);
     for (let i = 0; i < n; i++) {
+      if (i > 0 && i % APPEND_SLICE === 0) await nextTurn();
       const p = prepare(sealedFields(records[i]!, '', 0, sigKid));
       if (p === undefined) {
         heads.push(null);
@@ -321,8 +323,9 @@ export class SqliteJournalStore implements JournalStore {
         const key = tenantKey(r.tenantId);
         if (!(key in origins)) origins[key] = sealer.originFor(r.tenantId);
       }
-      const prepared = sealer.prepare === undefined ? undefined : this.#prepareSeals(records, sealer.sigKid, sealer.prepare);
-      return this.#threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey, origins, prepared });
+      const threads = this.#threads;
+      const send = (prepared?: PreparedSeals): Promise<AppendResult[]> => threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey!, origins, prepared });
+      return sealer.prepare === undefined ? send() : this.#prepareSeals(records, sealer.sigKid, sealer.prepare).then(send);
     }
     // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
     let outcome: BatchOutcome;
