@@ -491,19 +491,36 @@ describe('SqliteJournalStore', () => {
       return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
     };
     const PER_MATCH = /FROM record_text WHERE .*GROUP BY b/;
+    // Of minutes 2 and 3's 7,334 matches, those whose time is read (by its rid, from the index).
     const cases = [
-      // Every minute of the range holds each of its records' rids: counted from the rids, the overlaps by time.
-      { from: T, to: T + 10 * MINUTE, width: MINUTE, perMatch: false },
-      // From the middle of minute 0 (its record is before), in 20-second buckets: the edges by each match's time.
-      { from: T + 25_000_000, to: T + 10 * MINUTE, width: 20_000_000, perMatch: false },
-      // Minute 9 is outside the range, and its record lies among minute 2's: each match's time is read instead.
-      { from: T, to: T + 4 * MINUTE, width: MINUTE, perMatch: true },
+      // Minute 1 is read whole (the smallest); minutes 2 and 3 hold all the rids of their spans: a match is counted by
+      // its minute where one span covers it, by its time where the two overlap (666).
+      { from: T, to: T + 10 * MINUTE, width: MINUTE, lookups: 666 },
+      // Minute 9 is outside the range, and its record lies among minute 2's: both minutes' matches (and its) by their time.
+      { from: T, to: T + 4 * MINUTE, width: MINUTE, lookups: 7335 },
     ];
-    for (const { from, to, width, perMatch } of cases) {
+    for (const { from, to, width, lookups } of cases) {
       let buckets: Awaited<ReturnType<typeof store.histogram>> = [];
-      const prepared = await preparedBy(store, async () => (buckets = await store.histogram({ q: 'needle', from, to }, width, from)));
+      let looked = 0;
+      const db = store.database;
+      const prepare = db.prepare.bind(db);
+      const spy = (sql: string) => {
+        const statement = prepare(sql);
+        const get = statement.get.bind(statement);
+        if (sql === 'SELECT created_at FROM record_text WHERE rowid = ?') statement.get = (...args: unknown[]) => (looked++, get(...args));
+        return statement;
+      };
+      Object.defineProperty(db, 'prepare', { configurable: true, value: spy });
+      let prepared: string[];
+      try {
+        prepared = await preparedBy(store, async () => (buckets = await store.histogram({ q: 'needle', from, to }, width, from)));
+      } finally {
+        Object.defineProperty(db, 'prepare', { configurable: true, value: prepare });
+      }
       expect(buckets).toEqual(expected(from, to, width, from));
-      expect(prepared.some((sql) => PER_MATCH.test(sql))).toBe(perMatch);
+      expect(looked).toBe(lookups);
+      // Not by reading each of the 18,334 matches' time from the index.
+      expect(prepared.some((sql) => PER_MATCH.test(sql))).toBe(false);
       expect(await store.countRecords({ q: 'needle', from, to })).toBe(expected(from, to, to - from, from)[0]!.count);
     }
     await store.close();

@@ -64,7 +64,7 @@ import {
   SQLITE_SUBJECT_FILL_MARK,
 } from './sqlite-schema.js';
 import { ftsPhrase, holdsText, SqliteTextIndex } from './sqlite-text-index.js';
-import { type MinuteSpan, ridSegments, segmentOf } from './sqlite-minute-spans.js';
+import { type MinuteSpan, ridSegments } from './sqlite-minute-spans.js';
 import type { IndexedRange, RidSpan, TextRow } from './sqlite-text-index.js';
 
 /** Options of {@link SqliteJournalStore}. */
@@ -324,8 +324,9 @@ export class SqliteJournalStore implements JournalStore {
         if (!(key in origins)) origins[key] = sealer.originFor(r.tenantId);
       }
       const threads = this.#threads;
-      const send = (prepared?: PreparedSeals): Promise<AppendResult[]> => threads.append({ records, sigKid: sealer.sigKid, hmacKey: sealer.hmacKey!, origins, prepared });
-      return sealer.prepare === undefined ? send() : this.#prepareSeals(records, sealer.sigKid, sealer.prepare).then(send);
+      const { sigKid, hmacKey } = sealer;
+      const send = (prepared?: PreparedSeals): Promise<AppendResult[]> => threads.append({ records, sigKid, hmacKey, origins, prepared });
+      return sealer.prepare === undefined ? send() : this.#prepareSeals(records, sigKid, sealer.prepare).then(send);
     }
     // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).
     let outcome: BatchOutcome;
@@ -686,12 +687,11 @@ export class SqliteJournalStore implements JournalStore {
    * The other minutes are interleaved with another's: a record stored long after its time or far ahead of the clock,
    * or a busy minute whose last batches were committed after the next minute's first. The smallest of them, up to
    * {@link MAX_UNSURE_RECORDS} records, are read and tested as the index's tail is. The rest are resolved by their
-   * spans ({@link ridSegments}): the rids where several of their spans overlap are read with their times (at most
-   * {@link MAX_SHARED_RIDS}), and a minute whose span holds, besides those and the records read one by one, exactly as
-   * many rids as it has records left holds only its own there. Only the index's matches within the minutes' spans are
-   * read, so one stray record does not widen the read to the whole journal. Over every log only (a tenant's records
-   * are interleaved with the others'); undefined when it does not apply or a minute cannot be resolved (a record of a
-   * minute outside the range inside its span), and the caller reads each match's time.
+   * spans ({@link ridSegments}): a match in a rid one of them covers alone, in a cluster of spans that holds no other
+   * records, is counted by that minute; one where their spans overlap, or in a cluster that holds a record of another
+   * minute, by its time. Only the index's matches within the minutes' spans are read, so one stray record does not
+   * widen the read to the whole journal. Over every log only (a tenant's records are interleaved with the others');
+   * undefined when it does not apply, and the caller reads each match's time.
    */
   #bucketsByMinutes(phrase: string, q: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
     const { from, to } = range;
@@ -718,7 +718,7 @@ export class SqliteJournalStore implements JournalStore {
     let tested = 0;
     for (let n = 0; tested < inexact.length && n + inexact[tested]!.n <= MAX_UNSURE_RECORDS; tested++) n += inexact[tested]!.n;
     const others = inexact.slice(0, tested);
-    const spanned = new Map(inexact.slice(tested).map((m) => [m.minute, m]));
+    const spanned = inexact.slice(tested);
     const bucketOf = (t: number): number => Math.floor((t - origin) / width);
     const counts = new Map<number, number>();
     const add = (b: number, n: number): void => void counts.set(b, (counts.get(b) ?? 0) + n);
@@ -734,29 +734,7 @@ export class SqliteJournalStore implements JournalStore {
       }
     }
 
-    const segments = ridSegments(exact, [...spanned.values()]);
-    // Where spanned minutes overlap, each record's time; then whether each spanned minute's own segments hold its
-    // records alone.
-    const shared = segments.filter((s) => s.minute === undefined);
-    if (shared.reduce((n, s) => n + s.hi - s.lo + 1, 0) > MAX_SHARED_RIDS) return undefined;
-    const timeIn = this.#db.prepare('SELECT rid, created_at FROM records WHERE rid >= ? AND rid <= ?');
-    const sharedTimes = new Map<number, number>();
-    const left = new Map([...spanned.values()].map((m) => [m.minute, m.n]));
-    for (const s of shared) {
-      for (const { rid, created_at } of timeIn.all(s.lo, s.hi) as { rid: number; created_at: number }[]) {
-        sharedTimes.set(rid, created_at);
-        const minute = Math.floor(created_at / MINUTE_MICROS);
-        if (left.has(minute) && !testedRids.has(rid)) left.set(minute, left.get(minute)! - 1);
-      }
-    }
-    const own = new Map<number, number>();
-    for (const s of segments) if (s.minute !== undefined && spanned.has(s.minute)) own.set(s.minute, (own.get(s.minute) ?? 0) + s.hi - s.lo + 1);
-    for (const rid of testedRids) {
-      const s = segmentOf(segments, rid);
-      if (s?.minute !== undefined && spanned.has(s.minute)) own.set(s.minute, own.get(s.minute)! - 1);
-    }
-    for (const [minute, n] of left) if (own.get(minute) !== n) return undefined;
-
+    const segments = ridSegments(exact, spanned, [...testedRids]);
     const edge: number[] = [];
     const matches =
       segments.length === 0
@@ -771,9 +749,9 @@ export class SqliteJournalStore implements JournalStore {
       const s = segments[p];
       // Between the minutes' spans: a record of a minute outside the range. A tested record is counted above.
       if (s === undefined || rid < s.lo || testedRids.has(rid)) continue;
+      // A rid whose minute only its time tells.
       if (s.minute === undefined) {
-        const t = sharedTimes.get(rid);
-        if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
+        edge.push(rid);
         continue;
       }
       const start = s.minute * MINUTE_MICROS;
@@ -781,7 +759,9 @@ export class SqliteJournalStore implements JournalStore {
       if (start >= from && end <= to && bucketOf(start) === bucketOf(end - 1)) add(bucketOf(start), 1);
       else edge.push(rid);
     }
-    const timeOf = this.#db.prepare('SELECT created_at FROM records WHERE rid = ?').pluck();
+    // From the index, which keeps each record's time in a table of its own: 1.3 µs a match against 6–10 µs from the
+    // records' rows, a page each.
+    const timeOf = this.#db.prepare('SELECT created_at FROM record_text WHERE rowid = ?').pluck();
     for (const rid of edge) {
       const t = timeOf.get(rid) as number | undefined;
       if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
@@ -1452,11 +1432,6 @@ const MAX_MINUTE_SPANS = 200_000;
  * match's time is read from the index instead of reading and testing those records one by one.
  */
 const MAX_UNSURE_RECORDS = 20_000;
-/**
- * Rids where the spans of a text search's busier interleaved minutes overlap, above which every match's time is read
- * from the index instead of those records' times.
- */
-const MAX_SHARED_RIDS = 50_000;
 
 /** Orders strings by code point, as SQLite's BINARY collation of UTF-8 does. */
 function codePointOrder(a: string, b: string): number {
