@@ -472,7 +472,8 @@ describe('SqliteJournalStore', () => {
     // minute 9's one are stored in the middle of minute 2's.
     const minute = (m: number, i: number) => pendingRecord({ createdAt: T + m * MINUTE + Math.floor((i * MINUTE) / 11_000), text: i % 3 === 0 ? `needle ${m}.${i}` : `hay ${m}.${i}` });
     const runs = [1, 2, 3].map((m) => Array.from({ length: 11_000 }, (_, i) => minute(m, i)));
-    const ordered = [...runs[0]!.slice(0, 10_000)];
+    // Another tenant's three records of minute 5 are stored first.
+    const ordered = [...[0, 1, 2].map((i) => pendingRecord({ tenantId: 'other', createdAt: T + 5 * MINUTE + i, text: `needle other ${i}` })), ...runs[0]!.slice(0, 10_000)];
     for (let k = 0; k < 2; k++) {
       for (let i = 0; i < 1000; i++) ordered.push(runs[k]![10_000 + i]!, runs[k + 1]![i]!);
       ordered.push(...runs[k + 1]!.slice(1000, 10_000));
@@ -481,10 +482,10 @@ describe('SqliteJournalStore', () => {
     ordered.push(...runs[2]!.slice(10_000));
     for (let i = 0; i < ordered.length; i += 5000) await store.append(ordered.slice(i, i + 5000), testSealer());
     await store.indexText();
-    const expected = (from: number, to: number, width: number, origin: number) => {
+    const expected = (from: number, to: number, width: number, origin: number, tenants?: (string | null)[]) => {
       const counts = new Map<number, number>();
       for (const r of ordered) {
-        if (r.createdAt < from || r.createdAt >= to || !r.text!.includes('needle')) continue;
+        if (r.createdAt < from || r.createdAt >= to || !r.text!.includes('needle') || (tenants !== undefined && !tenants.includes(r.tenantId))) continue;
         const start = origin + Math.floor((r.createdAt - origin) / width) * width;
         counts.set(start, (counts.get(start) ?? 0) + 1);
       }
@@ -492,14 +493,17 @@ describe('SqliteJournalStore', () => {
     };
     const PER_MATCH = /FROM record_text WHERE .*GROUP BY b/;
     // Of minutes 2 and 3's 7,334 matches, those whose time is read (by its rid, from the index).
-    const cases = [
+    const cases: { from: number; to: number; width: number; lookups: number; tenants?: (string | null)[] }[] = [
       // Minute 1 is read whole (the smallest); minutes 2 and 3 hold all the rids of their spans: a match is counted by
       // its minute where one span covers it, by its time where the two overlap (666).
       { from: T, to: T + 10 * MINUTE, width: MINUTE, lookups: 666 },
+      // One tenant's: its minutes are its records (the other tenant's lie outside their spans).
+      { from: T, to: T + 10 * MINUTE, width: MINUTE, lookups: 666, tenants: [null] },
+      { from: T, to: T + 10 * MINUTE, width: MINUTE, lookups: 0, tenants: ['other'] },
       // Minute 9 is outside the range, and its record lies among minute 2's: both minutes' matches (and its) by their time.
       { from: T, to: T + 4 * MINUTE, width: MINUTE, lookups: 7335 },
     ];
-    for (const { from, to, width, lookups } of cases) {
+    for (const { from, to, width, lookups, tenants } of cases) {
       let buckets: Awaited<ReturnType<typeof store.histogram>> = [];
       let looked = 0;
       const db = store.database;
@@ -507,21 +511,21 @@ describe('SqliteJournalStore', () => {
       const spy = (sql: string) => {
         const statement = prepare(sql);
         const get = statement.get.bind(statement);
-        if (sql === 'SELECT created_at FROM record_text WHERE rowid = ?') statement.get = (...args: unknown[]) => (looked++, get(...args));
+        if (sql === 'SELECT created_at, log_id FROM record_text WHERE rowid = ?') statement.get = (...args: unknown[]) => (looked++, get(...args));
         return statement;
       };
       Object.defineProperty(db, 'prepare', { configurable: true, value: spy });
       let prepared: string[];
       try {
-        prepared = await preparedBy(store, async () => (buckets = await store.histogram({ q: 'needle', from, to }, width, from)));
+        prepared = await preparedBy(store, async () => (buckets = await store.histogram({ q: 'needle', from, to, ...(tenants && { tenants }) }, width, from)));
       } finally {
         Object.defineProperty(db, 'prepare', { configurable: true, value: prepare });
       }
-      expect(buckets).toEqual(expected(from, to, width, from));
+      expect(buckets).toEqual(expected(from, to, width, from, tenants));
       expect(looked).toBe(lookups);
-      // Not by reading each of the 18,334 matches' time from the index.
+      // Not by reading each of the 18,337 matches' time from the index.
       expect(prepared.some((sql) => PER_MATCH.test(sql))).toBe(false);
-      expect(await store.countRecords({ q: 'needle', from, to })).toBe(expected(from, to, to - from, from)[0]!.count);
+      expect(await store.countRecords({ q: 'needle', from, to, ...(tenants && { tenants }) })).toBe(expected(from, to, to - from, from, tenants)[0]!.count);
     }
     await store.close();
   });

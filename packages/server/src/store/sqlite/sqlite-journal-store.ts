@@ -690,16 +690,20 @@ export class SqliteJournalStore implements JournalStore {
    * spans ({@link ridSegments}): a match in a rid one of them covers alone, in a cluster of spans that holds no other
    * records, is counted by that minute; one where their spans overlap, or in a cluster that holds a record of another
    * minute, by its time. Only the index's matches within the minutes' spans are read, so one stray record does not
-   * widen the read to the whole journal. Over every log only (a tenant's records are interleaved with the others');
-   * undefined when it does not apply, and the caller reads each match's time.
+   * widen the read to the whole journal. For a tenant's logs, the minutes are those logs' records: another log's
+   * record inside a minute's span makes it inexact as any stray does. Undefined without a closed time range, and the
+   * caller reads each match's time.
    */
   #bucketsByMinutes(phrase: string, q: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
-    const { from, to } = range;
-    if (range.logIds !== undefined || from === undefined || to === undefined || to <= from) return undefined;
+    const { from, to, logIds } = range;
+    if (from === undefined || to === undefined || to <= from) return undefined;
+    if (logIds?.length === 0) return [];
     const origin = bucket?.origin ?? from;
     const width = bucket?.bucketMicros ?? to - from;
+    // A tenant's logs only: a minute's span is then exact when no other log's record lies in it either.
+    const ofLogs = logIds === undefined ? '' : ` AND log_id IN (${logIds.join(',')})`;
     const rows = this.#db
-      .prepare('SELECT minute, log_id, min(min_seq) AS lo, max(max_seq) AS hi, sum(n) AS n FROM record_minutes WHERE minute >= ? AND minute <= ? GROUP BY minute, log_id')
+      .prepare(`SELECT minute, log_id, min(min_seq) AS lo, max(max_seq) AS hi, sum(n) AS n FROM record_minutes WHERE minute >= ? AND minute <= ?${ofLogs} GROUP BY minute, log_id`)
       .all(Math.floor(from / MINUTE_MICROS), Math.floor((to - 1) / MINUTE_MICROS)) as { minute: number; log_id: number; lo: number; hi: number; n: number }[];
     if (rows.length > MAX_MINUTE_SPANS) return undefined;
     const ridOf = this.#db.prepare('SELECT rid FROM records WHERE log_id = ? AND seq = ?').pluck();
@@ -724,7 +728,7 @@ export class SqliteJournalStore implements JournalStore {
     const add = (b: number, n: number): void => void counts.set(b, (counts.get(b) ?? 0) + n);
 
     // The smallest interleaved minutes' records, tested one by one (those after the index are the caller's tail).
-    const ofMinute = this.#db.prepare('SELECT rid, created_at, text, entity_data FROM records WHERE created_at >= ? AND created_at < ?');
+    const ofMinute = this.#db.prepare(`SELECT rid, created_at, text, entity_data FROM records WHERE created_at >= ? AND created_at < ?${ofLogs}`);
     const needle = q.toLowerCase();
     const testedRids = new Set<number>();
     for (const m of others) {
@@ -761,10 +765,12 @@ export class SqliteJournalStore implements JournalStore {
     }
     // From the index, which keeps each record's time in a table of its own: 1.3 µs a match against 6–10 µs from the
     // records' rows, a page each.
-    const timeOf = this.#db.prepare('SELECT created_at FROM record_text WHERE rowid = ?').pluck();
+    const timeOf = this.#db.prepare('SELECT created_at, log_id FROM record_text WHERE rowid = ?');
+    const scoped = logIds === undefined ? undefined : new Set(logIds);
     for (const rid of edge) {
-      const t = timeOf.get(rid) as number | undefined;
-      if (t !== undefined && t >= from && t < to) add(bucketOf(t), 1);
+      const row = timeOf.get(rid) as { created_at: number; log_id: number } | undefined;
+      if (row === undefined || (scoped !== undefined && !scoped.has(row.log_id))) continue;
+      if (row.created_at >= from && row.created_at < to) add(bucketOf(row.created_at), 1);
     }
     return [...counts].sort(([a], [b]) => a - b).map(([b, n]) => ({ b: bucket === undefined ? 0 : b, n }));
   }
