@@ -527,6 +527,12 @@ describe('SqliteJournalStore', () => {
       expect(prepared.some((sql) => PER_MATCH.test(sql))).toBe(false);
       expect(await store.countRecords({ q: 'needle', from, to, ...(tenants && { tenants }) })).toBe(expected(from, to, to - from, from, tenants)[0]!.count);
     }
+    // Open ranges (an API call with `from` alone, or none) take the same way.
+    let open: [number, Awaited<ReturnType<typeof store.histogram>>] = [0, []];
+    const prepared = await preparedBy(store, async () => (open = [await store.countRecords({ q: 'needle', from: T + MINUTE }), await store.histogram({ q: 'needle' }, MINUTE, T)]));
+    expect(open[0]).toBe(expected(T + MINUTE, Infinity, 2 ** 62, T)[0]!.count);
+    expect(open[1]).toEqual(expected(-Infinity, Infinity, MINUTE, T));
+    expect(prepared.some((sql) => PER_MATCH.test(sql))).toBe(false);
     await store.close();
   });
 

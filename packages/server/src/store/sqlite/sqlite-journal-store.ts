@@ -691,12 +691,18 @@ export class SqliteJournalStore implements JournalStore {
    * records, is counted by that minute; one where their spans overlap, or in a cluster that holds a record of another
    * minute, by its time. Only the index's matches within the minutes' spans are read, so one stray record does not
    * widen the read to the whole journal. For a tenant's logs, the minutes are those logs' records: another log's
-   * record inside a minute's span makes it inexact as any stray does. Undefined without a closed time range, and the
-   * caller reads each match's time.
+   * record inside a minute's span makes it inexact as any stray does. Undefined for a count over all time (the index
+   * counts its matches faster alone) and when the range holds more than {@link MAX_MINUTE_SPANS} minutes and logs,
+   * and the caller reads each match's time.
    */
   #bucketsByMinutes(phrase: string, q: string, through: number, range: IndexedRange, bucket?: { origin: number; bucketMicros: number }): { b: number; n: number }[] | undefined {
-    const { from, to, logIds } = range;
-    if (from === undefined || to === undefined || to <= from) return undefined;
+    const { logIds } = range;
+    // No range and no buckets: FTS5 counts the matches alone (the caller), faster than any reading of rids.
+    if (range.from === undefined && range.to === undefined && bucket === undefined) return undefined;
+    // An open end: every minute on that side (a count of everything since a time).
+    const from = range.from ?? Number.MIN_SAFE_INTEGER;
+    const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    if (to <= from) return undefined;
     if (logIds?.length === 0) return [];
     const origin = bucket?.origin ?? from;
     const width = bucket?.bucketMicros ?? to - from;
