@@ -1440,8 +1440,8 @@ interface TextProbe {
 /** Minutes × logs of a range above which a text search's histogram reads each match's time instead (years of data). */
 const MAX_MINUTE_SPANS = 200_000;
 /**
- * Records of a text search's range in minutes whose rids are interleaved with another minute's, above which every
- * match's time is read from the index instead of reading and testing those records one by one.
+ * Records of a text search's interleaved minutes read and tested one by one, smallest minutes first; the larger ones
+ * are resolved by their rid spans (`ridSegments`).
  */
 const MAX_UNSURE_RECORDS = 20_000;
 

@@ -32,11 +32,10 @@ export function ridSegments(exact: readonly MinuteSpan[], spanned: readonly Minu
   // The spanned minutes' spans swept in rid order: pieces where one covers a rid alone or several do, each in a
   // cluster (a run of pieces without a rid no span covers between them).
   const edges = spanned.flatMap((m) => [
-    { at: m.lo, minute: m.minute, open: true },
-    { at: m.hi + 1, minute: m.minute, open: false },
+    { at: m.lo, minute: m.minute, n: m.n, open: true },
+    { at: m.hi + 1, minute: m.minute, n: m.n, open: false },
   ]);
   edges.sort((a, b) => a.at - b.at);
-  const nOf = new Map(spanned.map((m) => [m.minute, m.n]));
   const swept: { lo: number; hi: number; minute: number | undefined; cluster: number }[] = [];
   const records: number[] = [];
   const open = new Set<number>();
@@ -44,10 +43,11 @@ export function ridSegments(exact: readonly MinuteSpan[], spanned: readonly Minu
     const at = edges[i]!.at;
     if (open.size === 0) records.push(0);
     for (; i < edges.length && edges[i]!.at === at; i++) {
-      if (!edges[i]!.open) open.delete(edges[i]!.minute);
-      else if (!open.has(edges[i]!.minute)) {
-        open.add(edges[i]!.minute);
-        records[records.length - 1]! += nOf.get(edges[i]!.minute)!;
+      const edge = edges[i]!;
+      if (!edge.open) open.delete(edge.minute);
+      else {
+        open.add(edge.minute);
+        records[records.length - 1]! += edge.n;
       }
     }
     if (open.size > 0 && i < edges.length) {
@@ -80,7 +80,7 @@ export function ridSegments(exact: readonly MinuteSpan[], spanned: readonly Minu
 }
 
 /** The segment holding `rid` (segments in rid order, not overlapping), by bisection. */
-export function segmentOf<S extends { readonly lo: number; readonly hi: number }>(segments: readonly S[], rid: number): S | undefined {
+function segmentOf<S extends { readonly lo: number; readonly hi: number }>(segments: readonly S[], rid: number): S | undefined {
   let lo = 0;
   let hi = segments.length - 1;
   while (lo <= hi) {
