@@ -890,7 +890,7 @@ async function sqliteSteps(events) {
 
   // 1b. Reads beside appends: rounds of appends alone, then beside a text search, an export, a count and (for
   // reference) a CPU loop at idle priority, each load compared with the run alone of its own round.
-  if (BESIDE_EVENTS > 0 && !TEXT_READS_ONLY) {
+  if (BESIDE_EVENTS > 0 && BESIDE_ROUNDS > 0 && !TEXT_READS_ONLY) {
     const day = `from=${new Date(now - DAY).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
     const loads = {
       alone: undefined,
