@@ -329,7 +329,7 @@ describe('GET /api/v1/events', () => {
     const events = [
       { event: 2001, createdAt: `${H}:01:00Z`, userId: 'ivan', operationKey: 'op-7', tenantId: 'acme', text: 'inference started' },
       { event: 2004, createdAt: `${H}:02:00Z`, userId: 'ivan', tenantId: 'acme', ip: '192.168.1.5' },
-      { event: 2001, createdAt: `${H}:03:00Z`, userId: 'olga', operationKey: 'op-7', tenantId: 'acme', entityData: { stage: 2 } },
+      { event: 2001, createdAt: `${H}:03:00Z`, userId: 'olga', operationKey: 'op-7', tenantId: 'acme', entityData: { stage: 'warmup' } },
       { event: 2007, createdAt: `${H}:04:00Z`, userId: 'olga', tenantId: 'acme', classifiedEvent: 2 },
       { event: 2001, createdAt: '2026-11-22T09:59:59.999Z', userId: 'ivan', operationKey: 'op-7', tenantId: 'acme' },
       { event: 2001, createdAt: `${H}:05:00Z`, userId: 'ivan', tenantId: 'globex' },
@@ -363,7 +363,8 @@ describe('GET /api/v1/events', () => {
     expect(await count('userId=olga')).toBe(2);
     expect(await count('ip=192.168.1.5')).toBe(1);
     expect(await count('q=inference')).toBe(1);
-    expect(await count('q=stage')).toBe(1);
+    expect(await count('q=warmup')).toBe(1); // a value of entityData
+    expect(await count('q=stage')).toBe(0); // not its keys
     expect(await count('nodeId=test-node')).toBe(4);
     expect(await count('from=2026-11-22T09:00:00Z&to=2026-11-22T10:02:00Z')).toBe(2);
     expect((await list('tenantId=globex')).items).toHaveLength(1);

@@ -34,7 +34,8 @@ const filters = [
     name: 'q',
     in: 'query',
     schema: { type: 'string', minLength: 3, maxLength: 1024 },
-    description: "Substring of text or of entityData's JSON, ignoring case (Cyrillic and Latin alike); at least 3 characters (400 otherwise)",
+    description:
+      "Substring of text or of one of entityData's values (its strings and numbers; not its keys), ignoring case (Cyrillic and Latin alike); at least 3 characters (400 otherwise)",
   },
   { name: 'order', in: 'query', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
   ...(

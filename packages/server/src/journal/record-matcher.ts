@@ -1,12 +1,12 @@
 import { canonicalIp } from '@tamga/core';
 import type { RecordExclusion, RecordFilter, StoredRecord } from './journal-store.js';
+import { entitySearchText } from './searched-text.js';
 
 /**
  * Whether a record matches a filter, in memory: the same meaning as the stores' queries (`[from, to)` on
  * `createdAt`, codes, classes, tenants, exact user (`userId`, or `subject` when there is no `userId`), operation,
- * node, IP and outcome, `q` as a literal substring of `text` or of `entityData`'s JSON ignoring case, and the
- * exclusions). Used by the live stream, which cannot
- * ask the database.
+ * node, IP and outcome, `q` as a literal substring of `text` or of `entityData`'s values (`entitySearchText`) ignoring
+ * case, and the exclusions). Used by the live stream, which cannot ask the database.
  */
 export function matchesFilter(record: StoredRecord, filter: RecordFilter): boolean {
   if (filter.from !== undefined && record.createdAt < filter.from) return false;
@@ -23,7 +23,8 @@ export function matchesFilter(record: StoredRecord, filter: RecordFilter): boole
   if (filter.q !== undefined && filter.q !== '') {
     const needle = filter.q.toLowerCase();
     const inText = record.text !== null && record.text.toLowerCase().includes(needle);
-    const inData = record.entityData !== null && JSON.stringify(record.entityData).toLowerCase().includes(needle);
+    const values = entitySearchText(record.entityData);
+    const inData = values !== null && values.toLowerCase().includes(needle);
     if (!inText && !inData) return false;
   }
   return filter.exclude === undefined || !isExcluded(record, filter.exclude);

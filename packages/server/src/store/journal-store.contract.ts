@@ -508,7 +508,7 @@ export function describeJournalStoreContract(
           [
             pendingRecord({ tenantId: 'search', createdAt: T0 + 1, text: 'Ошибка входа: неверный пароль' }),
             pendingRecord({ tenantId: 'search', createdAt: T0 + 2, text: 'ошибка сети', userId: 'pyotr' }),
-            pendingRecord({ tenantId: 'search', createdAt: T0 + 3, entityData: { message: 'ОШИБКА диска', path: 'C:\\data' } }),
+            pendingRecord({ tenantId: 'search', createdAt: T0 + 3, entityData: { message: 'ОШИБКА диска', path: 'C:\\data', bytes: [73421], full: true } }),
             pendingRecord({ tenantId: 'search', createdAt: T0 + 4, text: 'An ERROR "occurred"', entityData: 'quoted "text"' }),
             pendingRecord({ tenantId: 'search', createdAt: T0 + 5, event: 2001, userId: null, subject: 'logs', entityData: 'logs, tenantId=' }),
             pendingRecord({ tenantId: 'search', createdAt: T0 + 6, event: 2001, userId: 'logs' }),
@@ -522,15 +522,26 @@ export function describeJournalStoreContract(
       const checks = async (): Promise<void> => {
         const texts = async (q: string): Promise<number[]> =>
           (await store.queryRecords({ ...S, q, order: 'asc' }, 100)).map((r) => r.createdAt - T0);
-        // Case folds for Cyrillic and Latin alike, in text and in entityData's JSON.
+        // Case folds for Cyrillic and Latin alike, in text and in entityData's values.
         expect(await texts('ошибка')).toEqual([1, 2, 3]);
         expect(await texts('ОШИБКА')).toEqual([1, 2, 3]);
         expect(await texts('Ошибка входа')).toEqual([1]);
         expect(await texts('error')).toEqual([4]);
         expect(await texts('"occurred"')).toEqual([4]); // a quote is a literal character
-        expect(await texts('\\"text\\"')).toEqual([4]); // entityData's JSON, as it is stored
-        expect(await texts('C:\\\\data')).toEqual([3]); // as the JSON holds it
+        // entityData's strings as they are, not as JSON escapes them; its numbers; not its keys, true or punctuation.
+        expect(await texts('quoted "text"')).toEqual([4]);
+        expect(await texts('\\"text\\"')).toEqual([]);
+        expect(await texts('C:\\data')).toEqual([3]);
+        expect(await texts('C:\\\\data')).toEqual([]);
+        expect(await texts('7342')).toEqual([3]);
+        expect(await texts('logi')).toEqual([7]);
+        for (const q of ['message', 'login', 'true', '"path":', '{"log']) expect(await texts(q), q).toEqual([]);
         expect(await texts('нет такого')).toEqual([]);
+        // The live stream's matcher agrees with the store.
+        const stored = await store.queryRecords({ ...S, order: 'asc' }, 100);
+        for (const q of ['ОШИБКА', 'quoted "text"', '\\"text\\"', 'C:\\data', '7342', 'logi', 'login', '"path":']) {
+          expect(stored.filter((r) => matchesFilter(r, { ...S, q })).map((r) => r.createdAt - T0), q).toEqual(await texts(q));
+        }
         expect(await store.countRecords({ ...S, q: 'ошибка', userId: 'pyotr' })).toBe(1);
         expect(await store.histogram({ ...S, q: 'ошибка', from: T0 }, HOUR)).toEqual([{ start: T0, count: 3 }]);
       };

@@ -50,6 +50,23 @@ if (url === undefined) {
   );
 
   describe('PostgresJournalStore', () => {
+    it("replaces the text index of entityData's JSON (the version before) with the index of its values", async () => {
+      const schema = schemaName();
+      const before = await open(schema);
+      await before.append([pendingRecord({ tenantId: 'json', entityData: { login: 'alice', path: 'C:\\data' } })], testSealer());
+      await before.indexText();
+      const opclass = (await before.pool.query<{ s: string }>("SELECT extnamespace::regnamespace::text AS s FROM pg_extension WHERE extname = 'pg_trgm'")).rows[0]!.s;
+      await before.pool.query(`DROP INDEX records_entity_values_trgm; CREATE INDEX records_entity_trgm ON records USING gin (lower(entity_data) ${opclass}.gin_trgm_ops)`);
+      await before.close();
+      const after = await open(schema);
+      await after.indexText();
+      const indexes = await after.pool.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%trgm' ORDER BY 1", [schema]);
+      expect(indexes.rows.map((r) => r.name)).toEqual(['records_entity_values_trgm', 'records_text_trgm']);
+      expect(await after.searchIndexStatus()).toEqual({ pending: 0, behindMicros: 0 });
+      expect(await Promise.all(['login', 'alice', 'C:\\data', '"path"'].map((q) => after.countRecords({ q })))).toEqual([0, 1, 1, 0]);
+      await dropAndClose(after);
+    });
+
     it('stores text exactly as sent when it holds what array literals escape: quotes, backslashes, braces, NULL', async () => {
       const store = await open();
       const texts = ['say "hi"', 'C:\\temp\\x', '{a,b}', 'NULL', '', 'line\nbreak\ttab', 'ключ "значение" \\ {}'];

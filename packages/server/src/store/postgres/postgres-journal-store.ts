@@ -958,7 +958,7 @@ export class PostgresJournalStore implements JournalStore {
     if (filter.q !== undefined && filter.q !== '') {
       // The expressions of the pg_trgm indexes (postgres-schema.ts), with LIKE's wildcards in q escaped.
       const pattern = param(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
-      clauses.push(`(lower(r.text) LIKE lower(${pattern}) OR lower(r.entity_data) LIKE lower(${pattern}))`);
+      clauses.push(`(lower(r.text) LIKE lower(${pattern}) OR lower(tamga_entity_values(r.entity_data)) LIKE lower(${pattern}))`);
     }
     const not = filter.exclude;
     if (not !== undefined) {

@@ -193,6 +193,15 @@ CREATE TABLE IF NOT EXISTS subject_backfill (
 );
 INSERT INTO subject_backfill (id, through, until) SELECT 1, 0, coalesce(max(rid), 0) FROM records ON CONFLICT (id) DO NOTHING;
 
+-- What free text is searched in of entity_data (journal/searched-text.ts, entitySearchText): its strings and numbers,
+-- one per line; not its keys, true, false, null or punctuation. The expression of the text index records_entity_values_trgm.
+-- A number is written as jsonb does (1e+21 as 1000000000000000000000), which JavaScript writes otherwise only past 1e21
+-- and below 1e-6.
+CREATE OR REPLACE FUNCTION tamga_entity_values(entity text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+  SELECT string_agg(v #>> '{}', chr(10)) FROM jsonb_path_query(entity::jsonb, 'strict $.**') AS v
+  WHERE jsonb_typeof(v) IN ('string', 'number') AND v <> '""'::jsonb
+$fn$;
+
 CREATE OR REPLACE FUNCTION tamga_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   RAISE EXCEPTION '% are append-only', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
@@ -279,17 +288,20 @@ $do$;
 export const TEXT_INDEX_LOCK_CLASS = 0x544d4754;
 
 /**
- * The text indexes (pg_trgm, GIN) of `q`, one per searched column, on the lower-case text: `q` is matched as
- * `lower(column) LIKE lower('%q%')`, which they serve for three characters and more. `lower()` follows the database's
- * LC_CTYPE (C.UTF-8, *.UTF-8: Cyrillic folds; plain C does not). Built CONCURRENTLY, so an existing journal keeps
- * taking appends meanwhile; `opclass` is `gin_trgm_ops` qualified by the schema pg_trgm lives in.
+ * The text indexes (pg_trgm, GIN) of `q`, one per searched text, on the lower-case text: `q` is matched as
+ * `lower(text) LIKE lower('%q%')` and `lower(tamga_entity_values(entity_data)) LIKE …`, which they serve for three
+ * characters and more. `lower()` follows the database's LC_CTYPE (C.UTF-8, *.UTF-8: Cyrillic folds; plain C does not).
+ * Built CONCURRENTLY, so an existing journal keeps taking appends meanwhile; `opclass` is `gin_trgm_ops` qualified by
+ * the schema pg_trgm lives in. The index of entityData's whole JSON, which journals made before decision 0067 have, is
+ * dropped once its successor is built.
  */
 export function textIndexStatements(opclass: string): string[] {
   return [
     `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_text_trgm ON records USING gin (lower(text) ${opclass})`,
-    `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_entity_trgm ON records USING gin (lower(entity_data) ${opclass})`,
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_entity_values_trgm ON records USING gin (lower(tamga_entity_values(entity_data)) ${opclass})`,
+    'DROP INDEX CONCURRENTLY IF EXISTS records_entity_trgm',
   ];
 }
 
 /** Names of the text indexes. */
-export const TEXT_INDEXES = ['records_text_trgm', 'records_entity_trgm'] as const;
+export const TEXT_INDEXES = ['records_text_trgm', 'records_entity_values_trgm'] as const;

@@ -12,6 +12,7 @@ import type { EntityData, EventClass, Outcome, PreparedSeal, RecordExtra } from 
 import { sealedFields, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { AppendResult, PendingRecord, Sealer, StoredRecord } from '../../journal/journal-store.js';
 import { findRepeats } from '../../journal/same-event.js';
+import { entitySearchText } from '../../journal/searched-text.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import { withPollable } from '../event-api-columns.js';
 import { MinuteTally } from '../minute-tally.js';
@@ -283,7 +284,13 @@ export class SqliteAppender {
           columns === undefined ? pollableColumn(pending.extra) : columns.pollable[i]!,
           pending.subject ?? null,
         );
-        text?.push({ rid: Number(lastInsertRowid), text: pending.text, entity, createdAt: pending.createdAt, logId });
+        text?.push({
+          rid: Number(lastInsertRowid),
+          text: pending.text,
+          entityValues: columns === undefined ? entitySearchText(pending.entityData) : columns.entityValues[i]!,
+          createdAt: pending.createdAt,
+          logId,
+        });
         range.append(seal.leafHash, onNode);
         minuteCounts.add(pending.createdAt, pending.event, pending.classifiedEvent, seq);
         const hour = hourOf(pending.createdAt);

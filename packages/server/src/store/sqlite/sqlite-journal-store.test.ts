@@ -122,6 +122,35 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it("builds again an index of entityData's JSON (the version before): its keys stop matching, its values as written match", async () => {
+    const path = join(dir.path, 'json-index.sqlite');
+    const a = new SqliteJournalStore({ path });
+    const data = [{ login: 'alice', path: 'C:\\data' }, { login: 'bob', size: 1234 }, 'login "plain"'];
+    await a.append(data.map((entityData) => pendingRecord({ entityData })), testSealer());
+    await a.close();
+    // As the version before left it: complete, holding the JSON.
+    for (const sql of [
+      'DROP TABLE record_text',
+      `DROP TABLE record_text_content;
+       CREATE VIRTUAL TABLE record_text USING fts5(text, entity, created_at UNINDEXED, log_id UNINDEXED,
+         content='', contentless_delete=1, contentless_unindexed=1, tokenize='trigram case_sensitive 0');
+       INSERT INTO record_text (rowid, text, entity, created_at, log_id) SELECT rid, text, entity_data, created_at, log_id FROM records;
+       UPDATE record_text_state SET through = (SELECT max(rid) FROM records);`,
+    ]) {
+      const raw = new Database(path);
+      raw.exec(sql);
+      raw.close();
+    }
+    const b = new SqliteJournalStore({ path });
+    expect(await b.searchIndexStatus()).toMatchObject({ pending: 3 });
+    const counts = async (): Promise<number[]> => Promise.all(['login', '"path"', 'C:\\data', '1234', '"plain"'].map((q) => b.countRecords({ q })));
+    expect(await counts()).toEqual([1, 0, 1, 1, 1]); // the scan of the records past the index
+    await b.indexText();
+    expect((await b.searchIndexStatus()).pending).toBe(0);
+    expect(await counts()).toEqual([1, 0, 1, 1, 1]);
+    await b.close();
+  });
+
   it('draws a text search over records stored in time order from their rids, exactly, with unaligned buckets and late records', async () => {
     const store = new SqliteJournalStore({ path: join(dir.path, 'text-minutes.sqlite') });
     const T = Date.UTC(2026, 0, 1) * 1000;

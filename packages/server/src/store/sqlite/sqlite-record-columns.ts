@@ -9,6 +9,7 @@
  */
 import type { EntityData, EventClass, Outcome, RecordExtra } from '@tamga/core';
 import type { AppendResult, PendingRecord } from '../../journal/journal-store.js';
+import { entitySearchText } from '../../journal/searched-text.js';
 
 /** A batch's records by column; `entity` and `extra` as stored (JSON text; `extra` null when it has no member). */
 export interface RecordColumns {
@@ -16,6 +17,8 @@ export interface RecordColumns {
   readonly event: readonly number[];
   readonly eventName: readonly string[];
   readonly entity: readonly (string | null)[];
+  /** What the text index keeps of `entityData` (`entitySearchText`), made on the request thread too. */
+  readonly entityValues: readonly (string | null)[];
   readonly userId: readonly (string | null)[];
   readonly apiCreatedAt: readonly number[];
   readonly createdAt: readonly number[];
@@ -57,6 +60,7 @@ export function toRecordColumns(records: readonly PendingRecord[]): RecordColumn
     event: [] as number[],
     eventName: [] as string[],
     entity: [] as (string | null)[],
+    entityValues: [] as (string | null)[],
     userId: [] as (string | null)[],
     apiCreatedAt: [] as number[],
     createdAt: [] as number[],
@@ -79,6 +83,7 @@ export function toRecordColumns(records: readonly PendingRecord[]): RecordColumn
     c.event.push(r.event);
     c.eventName.push(r.eventName);
     c.entity.push(entityColumn(r.entityData));
+    c.entityValues.push(entitySearchText(r.entityData));
     c.userId.push(r.userId);
     c.apiCreatedAt.push(r.apiCreatedAt);
     c.createdAt.push(r.createdAt);

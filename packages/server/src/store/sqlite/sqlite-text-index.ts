@@ -1,12 +1,14 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { SearchIndexStatus } from '../../journal/journal-store.js';
+import { entitySearchTextOfJson, holdsSearchedText } from '../../journal/searched-text.js';
 
 /** FTS5's `automerge` of the text index (see the schema). */
 export const FTS_AUTOMERGE = 8;
 
 /**
  * The text index of the SQLite store: an FTS5 table with the `trigram` tokenizer (case_sensitive 0, which folds
- * Unicode case: Cyrillic as well as Latin), keyed by the record's `rid`, holding its `text` and its `entityData` JSON.
+ * Unicode case: Cyrillic as well as Latin), keyed by the record's `rid`, holding its `text` and the values of its
+ * `entityData` (`entitySearchText`: its strings and numbers, not its keys or punctuation).
  *
  * Once started, each append group indexes what it stored in its own transaction (`SqliteAppender`, on the writer
  * thread: no transaction, commit or lock of the index's own, nothing on the thread serving HTTP). A follower indexes
@@ -20,7 +22,7 @@ export const SQLITE_TEXT_INDEX_SCHEMA = `
 -- created_at and log_id are kept beside the trigrams (UNINDEXED, stored although the table is contentless): the count
 -- and histogram of a search that narrows only by time and tenant are read from here, never from the records.
 CREATE VIRTUAL TABLE IF NOT EXISTS record_text USING fts5(
-  text, entity, created_at UNINDEXED, log_id UNINDEXED,
+  text, entity_values, created_at UNINDEXED, log_id UNINDEXED,
   content='', contentless_delete=1, contentless_unindexed=1, tokenize='trigram case_sensitive 0');
 -- How far the follower got: every record with rid <= through is in record_text.
 CREATE TABLE IF NOT EXISTS record_text_state (
@@ -56,8 +58,8 @@ export interface TextRow {
 export interface IndexedText {
   readonly rid: number;
   readonly text: string | null;
-  /** `entityData` as stored: its JSON. */
-  readonly entity: string | null;
+  /** The searched text of `entityData` (`entitySearchText`). */
+  readonly entityValues: string | null;
   readonly createdAt: number;
   readonly logId: number;
 }
@@ -80,9 +82,9 @@ export interface IndexedRange {
   readonly span: RidSpan | undefined;
 }
 
-/** Whether `text` or `entityData`'s JSON holds `needle` (already lower-case), ignoring case. */
+/** Whether a row's `text` or `entityData`'s values hold `needle` (already lower-case), ignoring case ({@link holdsSearchedText}). */
 export function holdsText(row: { text: string | null; entity_data: string | null }, needle: string): boolean {
-  return (row.text !== null && row.text.toLowerCase().includes(needle)) || (row.entity_data !== null && row.entity_data.toLowerCase().includes(needle));
+  return holdsSearchedText(row.text, row.entity_data, needle);
 }
 
 /** `q` as an FTS5 phrase: a literal substring (double quotes doubled), every other character taken as is. */
@@ -117,20 +119,32 @@ export class SqliteTextIndex {
     this.#smallTail = smallTail;
     if (createSchema) {
       const existing = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'record_text'").get() as { sql: string } | undefined;
-      if (existing !== undefined && !existing.sql.includes('contentless_unindexed')) {
-        // An index made before it kept created_at and log_id: built again from the first record, by the follower.
+      if (existing !== undefined && !existing.sql.includes('entity_values')) {
+        // An index made before it kept created_at and log_id, or that holds entityData's JSON rather than its values:
+        // built again from the first record, by the follower.
         db.transaction(() => db.exec('DROP TABLE record_text; UPDATE record_text_state SET through = 0 WHERE id = 1')).immediate();
       }
       // A contentless FTS5 table's DROP leaves the shadow table of its UNINDEXED values behind (SQLite 3.53), and the
-      // next CREATE would fail on it.
-      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'record_text'").get() === undefined) db.exec('DROP TABLE IF EXISTS record_text_content');
+      // next CREATE would fail on it. The connection that dropped the table refuses to drop it ("may not be dropped"):
+      // another one does.
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'record_text'").get() === undefined) {
+        if (db.memory) db.exec('DROP TABLE IF EXISTS record_text_content');
+        else {
+          const other = new Database(db.name);
+          try {
+            other.exec('DROP TABLE IF EXISTS record_text_content');
+          } finally {
+            other.close();
+          }
+        }
+      }
       db.exec(SQLITE_TEXT_INDEX_SCHEMA);
     }
     this.#stmt = {
       through: db.prepare('SELECT through FROM record_text_state WHERE id = 1'),
       setThrough: db.prepare('UPDATE record_text_state SET through = ? WHERE id = 1'),
       next: db.prepare('SELECT rid, text, entity_data, created_at, log_id FROM records WHERE rid > ? ORDER BY rid LIMIT ?'),
-      insert: db.prepare('INSERT INTO record_text (rowid, text, entity, created_at, log_id) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO record_text (rowid, text, entity_values, created_at, log_id) VALUES (?, ?, ?, ?, ?)'),
       lastRid: db.prepare('SELECT max(rid) AS rid FROM records'),
       firstPending: db.prepare('SELECT api_created_at FROM records WHERE rid > ? ORDER BY rid LIMIT 1'),
     };
@@ -178,7 +192,7 @@ export class SqliteTextIndex {
   indexInTransaction(max: number): number {
     const through = this.#stmt.through.get()!.through;
     const rows = this.#stmt.next.all(through, max);
-    for (const row of rows) this.#stmt.insert.run(row.rid, row.text, row.entity_data, row.created_at, row.log_id);
+    for (const row of rows) this.#stmt.insert.run(row.rid, row.text, entitySearchTextOfJson(row.entity_data), row.created_at, row.log_id);
     if (rows.length > 0) this.#stmt.setThrough.run(rows[rows.length - 1]!.rid);
     return rows.length;
   }
@@ -192,7 +206,7 @@ export class SqliteTextIndex {
   indexStored(stored: readonly IndexedText[]): number {
     const through = this.#stmt.through.get()!.through;
     if (stored.length === 0 || stored[0]!.rid !== through + 1) return this.indexInTransaction(stored.length + INDEX_SLICE);
-    for (const r of stored) this.#stmt.insert.run(r.rid, r.text, r.entity, r.createdAt, r.logId);
+    for (const r of stored) this.#stmt.insert.run(r.rid, r.text, r.entityValues, r.createdAt, r.logId);
     this.#stmt.setThrough.run(stored[stored.length - 1]!.rid);
     return stored.length;
   }
