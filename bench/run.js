@@ -47,6 +47,9 @@
 //   BENCH_LOG_LINES    lines of the business platform's log file (seed 003) ingested by tamga ingest-log (default
 //                      500,000; 0 skips)
 //   BENCH_SEARCH_INDEX 0: the servers run without the text index (its ingest cost; text searches then scan)
+//   BENCH_ANSWERS      full: appends are answered with an item per event (id, seq, signature, ...); by default the
+//                      benchmark's producers ask for the count alone (Prefer: return=minimal), as the SDK's producer
+//                      and tamga ingest-log do (decisions/0068-minimal-append-answers.md)
 //   BENCH_KEYS         random: production-like keys, a client-supplied random UUIDv4 id on every event and users
 //                      drawn from 100,000 (default: no id, 200 users, so the id and user indexes stay hot)
 import { execFile, fork, spawn } from 'node:child_process';
@@ -92,6 +95,9 @@ const RUSSIAN_WORD = 'ошибка';
 /** A rare one, stored in capitals ("ОШИБКА ПОДПИСИ: …"): one event in 100,000. */
 const RARE_RUSSIAN_WORD = 'подписи';
 const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
+const FULL_ANSWERS = process.env.BENCH_ANSWERS === 'full';
+/** The headers of every append the benchmark sends. */
+const APPEND_HEADERS = { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson', ...(!FULL_ANSWERS && { prefer: 'return=minimal' }) };
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
 const META = join(workDir, 'bench-meta.json');
 const REUSE = process.env.BENCH_REUSE === '1' && process.env.BENCH_DIR !== undefined && existsSync(META);
@@ -282,7 +288,7 @@ async function ingest(url, total, tenantId, { stamp } = {}) {
       const body = makeBatch(next++, total, tenantId, stamp?.());
       const res = await fetch(`${url}/api/v1/events`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' },
+        headers: APPEND_HEADERS,
         body,
       });
       if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
@@ -820,7 +826,7 @@ async function ingestNdjsonFile(url, file) {
   async function worker() {
     while (next * BATCH < lines.length) {
       const body = `${lines.slice(next * BATCH, ++next * BATCH).join('\n')}\n`;
-      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson' }, body });
+      const res = await fetch(`${url}/api/v1/events`, { method: 'POST', headers: APPEND_HEADERS, body });
       if (res.status !== 201) throw new Error(`append failed: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();
     }
@@ -869,7 +875,10 @@ async function sqliteSteps(events) {
       writer: writerCpu(cpu0, cpu1, events),
     };
     writeFileSync(META, JSON.stringify({ now, events }));
-    report(`ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s)`);
+    report(
+      `ingest over HTTP, NDJSON batches of ${BATCH}, full integrity + all indexes: ${fmt(httpRate)} events/s (${ingestSeconds.toFixed(1)} s; ` +
+        `${FULL_ANSWERS ? 'answered with an item per event' : 'answered with the count, Prefer: return=minimal'})`,
+    );
     report(
       `server CPU per event during ingest: ${ingestCpu.all.toFixed(1)} µs (every thread)` +
         (ingestCpu.main === undefined ? '' : `, ${ingestCpu.main.toFixed(1)} µs on the main thread`) +

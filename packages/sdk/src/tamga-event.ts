@@ -34,3 +34,11 @@ export interface AppendAnswer {
   /** True when this id was already stored (a retry): nothing new was written. */
   readonly duplicate: boolean;
 }
+
+/** What `Prefer: return=minimal` answers for a batch (`TamgaClient.appendCounting`): every event of it is stored. */
+export interface AppendCount {
+  /** Events in the batch. */
+  readonly count: number;
+  /** Of them, how many were stored before (sent again). */
+  readonly duplicates: number;
+}

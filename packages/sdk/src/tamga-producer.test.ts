@@ -56,6 +56,36 @@ describe('TamgaProducer.log', () => {
     expect(p.stats()).toMatchObject({ logged: 5000, stored: 5000, duplicates: 0, refused: 0, dropped: 0, waiting: 0 });
   });
 
+  it('asks for the count alone while nobody waits for an answer, and counts stored and duplicate events from it', async () => {
+    const t = await tamga();
+    const prefers: (string | undefined)[] = [];
+    const answers: unknown[] = [];
+    const fetchSeen: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'POST') {
+        prefers.push(new Headers(init.headers).get('prefer') ?? undefined);
+        answers.push(await res.clone().json());
+      }
+      return res;
+    };
+    const ids = ['0193a7e0-0000-7000-8000-0000000000b1', '0193a7e0-0000-7000-8000-0000000000b2'];
+    // The same events sent again by another producer (a restart that resends its spool): duplicates.
+    const event = (id: string): ProducerEvent => ({ ...login(1), id, createdAt: '2026-12-01T10:00:00.000Z' });
+    const first = producer(t, { fetch: fetchSeen }).p;
+    for (const id of ids) first.log(event(id));
+    await first.flush();
+    const again = producer(t, { fetch: fetchSeen }).p;
+    for (const id of [...ids, '0193a7e0-0000-7000-8000-0000000000b3']) again.log(event(id));
+    await again.flush();
+    expect(prefers).toEqual(['return=minimal', 'return=minimal']);
+    expect(answers).toEqual([{ count: 2, duplicates: 0 }, { count: 3, duplicates: 2 }]);
+    expect([first.stats().stored, again.stats().stored, again.stats().duplicates]).toEqual([2, 1, 2]);
+    // A caller waiting for its event's answer gets it: that batch is answered in full.
+    const answer = await again.record(login(3));
+    expect(answer).toMatchObject({ duplicate: false, seq: 3 });
+    expect(prefers.at(-1)).toBeUndefined();
+  });
+
   it('keeps the id an event gives, and stamps the configured tenant on events without one', async () => {
     const t = await tamga();
     const { p } = producer(t, { tenantId: 'billing' });

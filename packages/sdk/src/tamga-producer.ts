@@ -590,12 +590,16 @@ export class TamgaProducer {
     let pending = this.#refused.size === 0 ? lines : lines.filter((l) => !this.#refused.has(idOf(l) ?? ''));
     while (pending.length > 0) {
       let res: Response;
+      // Nobody waits for an event's answer (seq, signature): the server is asked for the count alone, which spares it
+      // writing ~200 bytes per event (decisions/0068-minimal-append-answers.md).
+      const minimal = this.#waiters.size === 0 && this.#onStored === undefined;
       try {
         res = await this.client.request('POST', '/api/v1/events', {
           body: `${pending.join('\n')}\n`,
           contentType: 'application/x-ndjson',
           retry: false,
           signal: this.#abort.signal,
+          ...(minimal && { headers: { prefer: 'return=minimal' } }),
         });
       } catch (error) {
         if (!(error instanceof TamgaApiError)) throw error;
@@ -617,7 +621,13 @@ export class TamgaProducer {
         pending = pending.filter((_, i) => !named.has(i));
         continue;
       }
-      const { items } = (await res.json()) as { items: AppendAnswer[] };
+      const answer = (await res.json()) as { items: AppendAnswer[] } | { items?: undefined; count: number; duplicates: number };
+      if (answer.items === undefined) {
+        this.#duplicates += answer.duplicates;
+        this.#stored += answer.count - answer.duplicates;
+        return 'delivered';
+      }
+      const { items } = answer;
       for (const item of items) {
         if (item.duplicate) this.#duplicates++;
         else this.#stored++;

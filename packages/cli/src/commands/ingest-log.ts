@@ -101,7 +101,7 @@ export async function ingestLog(
   if (isDryRun) {
     sink = (events) => {
       out.write(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      return Promise.resolve(events.map(() => ({ duplicate: false })));
+      return Promise.resolve({ duplicates: 0 });
     };
   } else {
     const client = new TamgaClient({
@@ -113,7 +113,7 @@ export async function ingestLog(
       onRetry: (info) => report(`Tamga did not take the events (${info.error.message}); trying again in ${(info.delayMs / 1000).toFixed(1)} s`),
     });
     // The builder makes events the server validates (core tests check each against validateEventInput).
-    sink = (events, signal) => client.append(events as readonly TamgaEvent[], { signal });
+    sink = (events, signal) => client.appendCounting(events as readonly TamgaEvent[], { signal });
   }
 
   report(`tamga ingest-log: ${positionals.join(', ')} → ${isDryRun ? 'standard output (dry run)' : `${url} tenant ${tenant}`}; time zone ${zone.name}; rules ${rulesPath}${values.follow ? '; following' : ''}`);

@@ -13,13 +13,13 @@ import type { IngestState } from './ingest-state.js';
 import { readFileHead, readFileId, readGzipFrom, scanLogFiles } from './log-files.js';
 import type { FoundFile } from './log-files.js';
 
-/** What the server answered for one event (the fields the ingester reads). */
-export interface SentAnswer {
-  readonly duplicate: boolean;
+/** What the server answered for a batch (the count the ingester reads): how many of its events were stored before. */
+export interface SentBatch {
+  readonly duplicates: number;
 }
 
 /** Where events go: the server (through the SDK's TamgaClient), or standard output for `--dry-run`. */
-export type EventSink = (events: readonly Record<string, unknown>[], signal: AbortSignal) => Promise<readonly SentAnswer[]>;
+export type EventSink = (events: readonly Record<string, unknown>[], signal: AbortSignal) => Promise<SentBatch>;
 
 /** Settings of a {@link LogIngester}. */
 export interface LogIngesterOptions {
@@ -453,9 +453,9 @@ export class LogIngester {
   async #sendQueued(): Promise<void> {
     while (this.#queue.length > 0 && this.#failure === undefined) {
       const batch = this.#queue[0]!;
-      let answers: readonly SentAnswer[];
+      let sent: SentBatch;
       try {
-        answers = await this.#o.sink(batch.events, this.#sendAbort.signal);
+        sent = await this.#o.sink(batch.events, this.#sendAbort.signal);
       } catch (error) {
         this.#failure = (error as Error).message;
         this.#queue.length = 0;
@@ -463,7 +463,7 @@ export class LogIngester {
         return;
       }
       this.#queue.shift();
-      this.#acknowledge(batch, answers);
+      this.#acknowledge(batch, sent);
       this.#wakeWaiters();
     }
   }
@@ -472,13 +472,13 @@ export class LogIngester {
     for (const resolve of this.#ackWaiters.splice(0)) resolve();
   }
 
-  #acknowledge(batch: Batch, answers: readonly SentAnswer[]): void {
-    batch.events.forEach((event, i) => {
+  #acknowledge(batch: Batch, sent: SentBatch): void {
+    for (const event of batch.events) {
       const code = event['event'] as number;
       this.#byCode.set(code, (this.#byCode.get(code) ?? 0) + 1);
-      if (answers[i]?.duplicate === true) this.#alreadyStored += 1;
-      else this.#stored += 1;
-    });
+    }
+    this.#alreadyStored += sent.duplicates;
+    this.#stored += batch.events.length - sent.duplicates;
     this.#sent += batch.events.length;
     if (!this.#o.isStateWritten || this.#o.state === undefined) return;
     for (const mark of batch.marks) this.#o.state.advance(mark.fileId, mark.end, mark.nextLine, mark.path);

@@ -124,6 +124,20 @@ describe('POST /api/v1/events then GET /api/v1/events/{id}', () => {
     expect(items[1].seq).toBe(items[0].seq + 1);
   });
 
+  it('answers `Prefer: return=minimal` with the count and the duplicates only, every event stored', async () => {
+    const lines = ['minimal-1', 'minimal-2', 'minimal-3'].map((userId) => JSON.stringify({ event: 2001, userId })).join('\n');
+    const before = await total();
+    const first = await post(`${lines}\n`, { 'content-type': 'application/x-ndjson', prefer: 'respond-async, return=minimal; x=1' });
+    expect([first.statusCode, first.json(), first.headers['preference-applied']]).toEqual([201, { count: 3, duplicates: 0 }, 'return=minimal']);
+    expect(await total()).toBe(before + 3);
+    const [stored] = (await get('/api/v1/events?userId=minimal-2')).json().items;
+    const again = await post([{ id: stored.id, event: 2001, userId: 'minimal-2' }, { event: 2004 }], { prefer: 'return=minimal' });
+    expect([again.statusCode, again.json()]).toEqual([201, { count: 2, duplicates: 1 }]);
+    // Without the preference, or with another one, the answer has an item per event.
+    const full = await post([{ event: 2001 }], { prefer: 'return=representation' });
+    expect([full.json().items.length, full.headers['preference-applied']]).toEqual([1, undefined]);
+  });
+
   it('lets other work in between slices of a large batch\'s checks, and stores the batch whole and in order', async () => {
     const store = t.server.journal.store;
     const append = store.append.bind(store);

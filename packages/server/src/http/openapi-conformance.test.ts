@@ -134,6 +134,8 @@ describe('real answers match the document', () => {
     const id = first.json<{ items: { id: string }[] }>().items[0]!.id;
     expect((await call({ method: 'POST', url: '/api/v1/events', payload: { id, event: 2001, userId: 'u2' } })).statusCode).toBe(409);
     expect((await call({ method: 'POST', url: '/api/v1/events', payload: { id: first.json<{ items: { id: string }[] }>().items[1]!.id, event: 2002 } })).statusCode).toBe(200);
+    const minimal = await call({ method: 'POST', url: '/api/v1/events', payload: [{ id, event: 2001, userId: 'u1', ip: '10.0.0.1', text: 'hello' }, { event: 2004 }], headers: { prefer: 'return=minimal' } });
+    expect([minimal.statusCode, minimal.json()]).toEqual([201, { count: 2, duplicates: 1 }]);
     expect((await call({ method: 'POST', url: '/api/v1/events', payload: '{"event":', headers: { 'content-type': 'application/json' } })).statusCode).toBe(400);
     expect((await call({ method: 'POST', url: '/api/v1/events', payload: 'x', headers: { 'content-type': 'text/plain' } })).statusCode).toBe(415);
     expect((await call({ method: 'POST', url: '/api/v1/events', payload: { event: 'x' } })).statusCode).toBe(400);

@@ -12,6 +12,8 @@ import { RETENTION_OPENAPI_PATHS } from './openapi-retention.js';
 import { ASSET_EVENT_OPENAPI_PATHS } from './openapi-asset-event.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
+/** An append's answer: an item per event, or the summary `Prefer: return=minimal` asks for. */
+const appendAnswer = { oneOf: [{ $ref: '#/components/schemas/AppendResponse' }, { $ref: '#/components/schemas/AppendSummary' }] };
 /** Text parameters are at most 1,024 characters; lists at most 100 values (event codes: 1,000). */
 const text = { type: 'string', maxLength: 1024 };
 const filters = [
@@ -150,6 +152,16 @@ export const API_DESCRIPTION = Object.freeze({
         summary:
           'Append one event, a JSON array or NDJSON; acknowledged after commit, idempotent on id (the same event sent again ' +
           'is duplicate: true; an id used by a different event, in any tenant, refuses the batch with 409 ID_CONFLICT)',
+        parameters: [
+          {
+            name: 'Prefer',
+            in: 'header',
+            schema: { type: 'string' },
+            description:
+              '`return=minimal` (RFC 7240): the answer is `{count, duplicates}` instead of one item per event, with ' +
+              '`Preference-Applied: return=minimal`; for producers that keep no receipt (the SDK\'s producer, `tamga ingest-log`)',
+          },
+        ],
         requestBody: {
           required: true,
           content: {
@@ -158,8 +170,8 @@ export const API_DESCRIPTION = Object.freeze({
           },
         },
         responses: {
-          '201': { description: 'Stored (some or all events new)', content: { 'application/json': { schema: { $ref: '#/components/schemas/AppendResponse' } } } },
-          '200': { description: 'Every event was already stored', content: { 'application/json': { schema: { $ref: '#/components/schemas/AppendResponse' } } } },
+          '201': { description: 'Stored (some or all events new)', content: { 'application/json': { schema: appendAnswer } } },
+          '200': { description: 'Every event was already stored', content: { 'application/json': { schema: appendAnswer } } },
           '400': problem,
           '401': problem,
           '409': problem,
@@ -519,8 +531,18 @@ export const API_DESCRIPTION = Object.freeze({
           errors: { type: 'array', items: { type: 'object' } },
         },
       },
+      AppendSummary: {
+        type: 'object',
+        description: 'The answer to `Prefer: return=minimal`',
+        required: ['count', 'duplicates'],
+        properties: {
+          count: { type: 'integer', description: 'Events in the batch, all stored' },
+          duplicates: { type: 'integer', description: 'Of them, how many were stored before (sent again)' },
+        },
+      },
       AppendResponse: {
         type: 'object',
+        required: ['items'],
         properties: {
           items: {
             type: 'array',
