@@ -23,7 +23,7 @@ function searchIndexJson(status: SearchIndexStatus): { pending: number; behindSe
  * Whether a `Prefer` header (RFC 7240: comma-separated preferences, each `token[=value]` with `;` parameters) asks for
  * `return=minimal`. Repeated headers arrive joined by commas.
  */
-export function prefersMinimalReturn(prefer: string | string[] | undefined): boolean {
+function prefersMinimalReturn(prefer: string | string[] | undefined): boolean {
   if (prefer === undefined) return false;
   for (const preference of (Array.isArray(prefer) ? prefer.join(',') : prefer).split(',')) {
     const [name, value] = preference.split(';', 1)[0]!.split('=', 2).map((part) => part.trim().toLowerCase());

@@ -132,6 +132,7 @@ export class SqliteTextIndex {
         else {
           const other = new Database(db.name);
           try {
+            other.pragma('busy_timeout = 5000');
             other.exec('DROP TABLE IF EXISTS record_text_content');
           } finally {
             other.close();
