@@ -25,6 +25,18 @@ describeJournalStoreContract(
   async (store, sql) => void (store as SqliteJournalStore).database.exec(sql),
 );
 
+/**
+ * Puts a text index of an older version in place: drops the store's, then runs `create` on another connection (the one
+ * that dropped a contentless FTS5 table may not drop the shadow table it leaves behind).
+ */
+function replaceTextIndex(path: string, create: string): void {
+  for (const sql of ['DROP TABLE record_text', `DROP TABLE record_text_content; ${create}`]) {
+    const raw = new Database(path);
+    raw.exec(sql);
+    raw.close();
+  }
+}
+
 /** The SQL a store prepares on its own connection while `read` runs. */
 async function preparedBy(store: SqliteJournalStore, read: () => Promise<unknown>): Promise<string[]> {
   const db = store.database;
@@ -81,18 +93,12 @@ describe('SqliteJournalStore', () => {
     const first = Array.from({ length: 400 }, (_, i) => make(i));
     await a.append(first, testSealer());
     await a.close();
-    // As an index of the version before, complete but without created_at and log_id. (Its DROP leaves the shadow table
-    // of the stored values, which only another connection may drop.)
-    for (const sql of [
-      'DROP TABLE record_text',
-      `DROP TABLE record_text_content;
-       CREATE VIRTUAL TABLE record_text USING fts5(text, entity, content='', contentless_delete=1, tokenize='trigram case_sensitive 0');
+    // As an index of an older version, complete but without created_at and log_id.
+    replaceTextIndex(
+      path,
+      `CREATE VIRTUAL TABLE record_text USING fts5(text, entity, content='', contentless_delete=1, tokenize='trigram case_sensitive 0');
        UPDATE record_text_state SET through = (SELECT max(rid) FROM records);`,
-    ]) {
-      const raw = new Database(path);
-      raw.exec(sql);
-      raw.close();
-    }
+    );
     const b = new SqliteJournalStore({ path });
     expect(await b.searchIndexStatus()).toMatchObject({ pending: 400 });
     await b.indexText();
@@ -128,19 +134,14 @@ describe('SqliteJournalStore', () => {
     const data = [{ login: 'alice', path: 'C:\\data' }, { login: 'bob', size: 1234 }, 'login "plain"'];
     await a.append(data.map((entityData) => pendingRecord({ entityData })), testSealer());
     await a.close();
-    // As the version before left it: complete, holding the JSON.
-    for (const sql of [
-      'DROP TABLE record_text',
-      `DROP TABLE record_text_content;
-       CREATE VIRTUAL TABLE record_text USING fts5(text, entity, created_at UNINDEXED, log_id UNINDEXED,
+    // As the version before this one left it: complete, holding the JSON.
+    replaceTextIndex(
+      path,
+      `CREATE VIRTUAL TABLE record_text USING fts5(text, entity, created_at UNINDEXED, log_id UNINDEXED,
          content='', contentless_delete=1, contentless_unindexed=1, tokenize='trigram case_sensitive 0');
        INSERT INTO record_text (rowid, text, entity, created_at, log_id) SELECT rid, text, entity_data, created_at, log_id FROM records;
        UPDATE record_text_state SET through = (SELECT max(rid) FROM records);`,
-    ]) {
-      const raw = new Database(path);
-      raw.exec(sql);
-      raw.close();
-    }
+    );
     const b = new SqliteJournalStore({ path });
     expect(await b.searchIndexStatus()).toMatchObject({ pending: 3 });
     const counts = async (): Promise<number[]> => Promise.all(['login', '"path"', 'C:\\data', '1234', '"plain"'].map((q) => b.countRecords({ q })));
