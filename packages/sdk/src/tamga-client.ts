@@ -135,13 +135,7 @@ export class TamgaClient {
    * (`duplicate: true` then). Retried like any call (see the class); a refused batch stored nothing.
    */
   async append(events: readonly TamgaEvent[], options: { readonly signal?: AbortSignal } = {}): Promise<AppendAnswer[]> {
-    const batch = events.map((e) => (e.id === undefined ? { ...e, id: uuidv7() } : e));
-    const res = await this.request('POST', '/api/v1/events', {
-      body: batch,
-      retry: this.#retry,
-      ...(options.signal !== undefined && { signal: options.signal }),
-    });
-    const answer = (await res.json()) as { items: AppendAnswer[] };
+    const answer = (await (await this.#postBatch(events, options)).json()) as { items: AppendAnswer[] };
     return answer.items;
   }
 
@@ -151,17 +145,21 @@ export class TamgaClient {
    * Resolves after the whole batch is committed, as `append` does.
    */
   async appendCounting(events: readonly TamgaEvent[], options: { readonly signal?: AbortSignal } = {}): Promise<AppendCount> {
-    const batch = events.map((e) => (e.id === undefined ? { ...e, id: uuidv7() } : e));
-    const res = await this.request('POST', '/api/v1/events', {
-      body: batch,
-      headers: { prefer: 'return=minimal' },
-      retry: this.#retry,
-      ...(options.signal !== undefined && { signal: options.signal }),
-    });
-    const answer = (await res.json()) as AppendCount | { items: AppendAnswer[] };
+    const answer = (await (await this.#postBatch(events, options, { prefer: 'return=minimal' })).json()) as AppendCount | { items: AppendAnswer[] };
     // A server that does not know the preference answers in full.
     if ('items' in answer) return { count: answer.items.length, duplicates: answer.items.filter((item) => item.duplicate).length };
     return answer;
+  }
+
+  /** Sends a batch to `POST /api/v1/events`, events without an `id` given a UUIDv7 first (so retries repeat them). */
+  #postBatch(events: readonly TamgaEvent[], options: { readonly signal?: AbortSignal }, headers?: Readonly<Record<string, string>>): Promise<Response> {
+    const batch = events.map((e) => (e.id === undefined ? { ...e, id: uuidv7() } : e));
+    return this.request('POST', '/api/v1/events', {
+      body: batch,
+      retry: this.#retry,
+      ...(headers !== undefined && { headers }),
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
   }
 
   /**

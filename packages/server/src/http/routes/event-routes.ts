@@ -59,7 +59,7 @@ export async function eventRoutes(
     const created = results.some((r) => !r.duplicate);
     if (prefersMinimalReturn(request.headers.prefer)) {
       // The producer keeps no receipts: one line instead of ~200 bytes per event (at 1,000 events a batch, the full
-      // answer costs the thread serving HTTP ~3 µs per event to write; decisions/0068-minimal-append-answers.md).
+      // answer costs the thread serving HTTP 2–3 µs per event to write; decisions/0068-minimal-append-answers.md).
       let duplicates = 0;
       for (const r of results) if (r.duplicate) duplicates++;
       return reply

@@ -63,7 +63,8 @@ import {
   SQLITE_SCHEMA,
   SQLITE_SUBJECT_FILL_MARK,
 } from './sqlite-schema.js';
-import { ftsPhrase, holdsText, SqliteTextIndex } from './sqlite-text-index.js';
+import { ftsPhrase, SqliteTextIndex } from './sqlite-text-index.js';
+import { holdsSearchedText } from '../../journal/searched-text.js';
 import { type MinuteSpan, ridSegments } from './sqlite-minute-spans.js';
 import type { IndexedRange, RidSpan, TextRow } from './sqlite-text-index.js';
 
@@ -575,7 +576,7 @@ export class SqliteJournalStore implements JournalStore {
   /**
    * A page of a text search that narrows only by time and tenant, when the text is common where the page starts: the
    * time index is walked in the page's order and each record's text and entityData tested as the index's tail is
-   * ({@link holdsText}), in slices, until the page is full. The index would list every match of the range first for the
+   * ({@link holdsSearchedText}), in slices, until the page is full. The index would list every match of the range first for the
    * walk to test against (at 10 M, "error" in one record of 50: 200,000 matches over a day for a page of 100). For a
    * text with many matches in the range (`probe.many`). Undefined when fewer than `limit` of them lie within
    * {@link DENSE_WALK_ROWS} rids of the page's start (then looking the matches up is cheaper), or when the walk passes
@@ -604,7 +605,7 @@ export class SqliteJournalStore implements JournalStore {
     for (let walked = 0; hits.length < limit; ) {
       if (walked > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const rows = (cursor === after ? first : next).all(...base.params, ...cursorParams(cursor), DENSE_WALK_SLICE) as (TextRow & { created_at: number })[];
-      for (const row of rows) if (hits.length < limit && holdsText(row, needle)) hits.push(row.rid);
+      for (const row of rows) if (hits.length < limit && holdsSearchedText(row.text, row.entity_data, needle)) hits.push(row.rid);
       walked += rows.length;
       if (rows.length < DENSE_WALK_SLICE) break;
       if (walked >= DENSE_WALK_ROWS && hits.length < limit) return undefined;
@@ -740,7 +741,7 @@ export class SqliteJournalStore implements JournalStore {
     for (const m of others) {
       for (const row of ofMinute.all(m.minute * MINUTE_MICROS, (m.minute + 1) * MINUTE_MICROS) as (TextRow & { created_at: number })[]) {
         testedRids.add(row.rid);
-        if (row.rid <= through && row.created_at >= from && row.created_at < to && holdsText(row, needle)) add(bucketOf(row.created_at), 1);
+        if (row.rid <= through && row.created_at >= from && row.created_at < to && holdsSearchedText(row.text, row.entity_data, needle)) add(bucketOf(row.created_at), 1);
       }
     }
 

@@ -82,11 +82,6 @@ export interface IndexedRange {
   readonly span: RidSpan | undefined;
 }
 
-/** Whether a row's `text` or `entityData`'s values hold `needle` (already lower-case), ignoring case ({@link holdsSearchedText}). */
-export function holdsText(row: { text: string | null; entity_data: string | null }, needle: string): boolean {
-  return holdsSearchedText(row.text, row.entity_data, needle);
-}
-
 /** `q` as an FTS5 phrase: a literal substring (double quotes doubled), every other character taken as is. */
 export function ftsPhrase(q: string): string {
   return `"${q.replaceAll('"', '""')}"`;
@@ -240,7 +235,7 @@ export class SqliteTextIndex {
     const pending = this.lastRid() - through;
     const hits: number[] = [];
     const take = (rows: readonly (TextRow & { selected: number })[]): void => {
-      for (const row of rows) if (row.selected === 1 && holdsText(row, needle)) hits.push(row.rid);
+      for (const row of rows) if (row.selected === 1 && holdsSearchedText(row.text, row.entity_data, needle)) hits.push(row.rid);
     };
     if (pending <= this.#smallTail) {
       // The filter is a column, not a condition: the rows come by rid range alone, never from a walk over the time
