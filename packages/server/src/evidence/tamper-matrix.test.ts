@@ -53,6 +53,8 @@ function insiderOf(store: JournalStore): Insider {
     run: async (sql, params = []) => void (await pool.query(numbered(sql), params)),
     rows: async <T>(sql: string, params: unknown[] = []) => (await pool.query(numbered(sql), params)).rows as T[],
     dropTriggers: async () => {
+      // The text indexes are built CONCURRENTLY after the start: an ALTER TABLE meanwhile deadlocks with that build.
+      await (store as PostgresJournalStore).indexText();
       for (const t of ['records', 'checkpoints', 'merkle_nodes']) await pool.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
     },
   };
