@@ -173,8 +173,19 @@ async function startServer(env = {}) {
     execArgv: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
   });
   const rl = createInterface({ input: child.stdout });
-  const [line] = await once(rl, 'line');
-  return { child, url: JSON.parse(line).url };
+  // The first JSON line says where it listens; anything else it prints (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc)
+  // goes to stderr.
+  let url;
+  await new Promise((resolve, reject) => {
+    rl.on('line', (line) => {
+      if (url === undefined && line.startsWith('{')) {
+        url = JSON.parse(line).url;
+        resolve();
+      } else process.stderr.write(`server: ${line}\n`);
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before it listened`)));
+  });
+  return { child, url };
 }
 
 /** CPU time the server process used so far, µs: `cpu` every thread, `main` the thread that accepts appends. */

@@ -6,14 +6,15 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const pool = Buffer.alloc(10 * 1024);
 let poolOffset = pool.length;
 
-function randomBytesFromPool(n: number): Buffer {
+/** Where `n` fresh random bytes start in {@link pool} (read in place: no Buffer per id). */
+function randomOffsetInPool(n: number): number {
   if (poolOffset + n > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const bytes = pool.subarray(poolOffset, poolOffset + n);
+  const at = poolOffset;
   poolOffset += n;
-  return bytes;
+  return at;
 }
 
 // The 74 bits after the time stamp (12 of rand_a, 62 of rand_b) as two integers a double holds exactly.
@@ -38,13 +39,13 @@ export function uuidv7(nowMs: number = Date.now()): string {
   let ms = Math.floor(nowMs);
   let hi: number;
   let lo: number;
-  const r = randomBytesFromPool(10);
+  const r = randomOffsetInPool(10);
   if (ms > lastMs) {
-    hi = r.readUIntBE(0, 6) % HI_LIMIT;
-    lo = r.readUInt32BE(6);
+    hi = pool.readUIntBE(r, 6) % HI_LIMIT;
+    lo = pool.readUInt32BE(r + 6);
   } else {
     ms = lastMs;
-    lo = lastLo + 1 + (r.readUInt32BE(0) & 0xffffff);
+    lo = lastLo + 1 + (pool.readUInt32BE(r) & 0xffffff);
     hi = lastHi;
     if (lo >= LO_LIMIT) {
       lo -= LO_LIMIT;
@@ -53,7 +54,7 @@ export function uuidv7(nowMs: number = Date.now()): string {
     if (hi >= HI_LIMIT) {
       // The 74 bits ran out within one millisecond: take the next one, fresh random bits.
       ms++;
-      hi = r.readUIntBE(4, 6) % HI_LIMIT;
+      hi = pool.readUIntBE(r + 4, 6) % HI_LIMIT;
     }
   }
   lastMs = ms;

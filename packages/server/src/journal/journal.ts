@@ -205,7 +205,16 @@ export class Journal {
         problems.length === 1 ? first.message : `${first.message} (and ${problems.length - 1} more problems)`;
       throw new ValidationError(first.code as ValidationError['code'], message, details);
     }
-    const results = await this.store.append(pending, this.#sealer());
+    return this.#committed(this.store.append(pending, this.#sealer()));
+  }
+
+  /**
+   * Awaits a batch's commit in a frame that holds neither its events nor its records, so a store that is done with them
+   * before the commit (SQLite's writer thread takes them by column) lets them go young: held until the answer, a
+   * batch's objects outlived the young generation, were promoted, and cost a full GC to collect.
+   */
+  async #committed(appending: Promise<AppendResult[]>): Promise<AppendResult[]> {
+    const results = await appending;
     for (const listener of this.#listeners) listener(results);
     this.commits.committed(results);
     return results;

@@ -220,14 +220,13 @@ export function toResultColumns(results: readonly AppendResult[]): ResultColumns
   return c;
 }
 
-/** A batch's results from their columns and the records sent (the request thread). */
-export function fromResultColumns(columns: ResultColumns, records: readonly PendingRecord[]): AppendResult[] {
-  const results = new Array<AppendResult>(records.length);
+/** A batch's results from their columns and the keys of the records sent (the request thread). */
+export function fromResultColumns(columns: ResultColumns, keys: Pick<RecordColumns, 'id' | 'tenantId'>): AppendResult[] {
+  const results = new Array<AppendResult>(keys.id.length);
   for (let i = 0; i < results.length; i++) {
-    const r = records[i]!;
     results[i] = {
-      id: r.id,
-      tenantId: r.tenantId,
+      id: keys.id[i]!,
+      tenantId: keys.tenantId[i]!,
       seq: columns.seq[i]!,
       signature: columns.signature[i]!,
       sigKid: columns.sigKid[i]!,

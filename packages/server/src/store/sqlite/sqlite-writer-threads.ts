@@ -8,6 +8,7 @@ import { StoreError } from '@tamga/core';
 import type { AppendResult, PendingRecord } from '../../journal/journal-store.js';
 import type { SideWrite } from './sqlite-appender.js';
 import { fromResultColumns, toRecordColumns } from './sqlite-record-columns.js';
+import type { RecordColumns } from './sqlite-record-columns.js';
 import { fromWireError } from './sqlite-writer-protocol.js';
 import type { FromWriter, ToWriter, WireError, WriterData } from './sqlite-writer-protocol.js';
 
@@ -23,7 +24,11 @@ export interface SqliteWriterThreadsConfig {
 interface Pending {
   readonly resolve: (results: AppendResult[]) => void;
   readonly reject: (error: unknown) => void;
-  readonly records: readonly PendingRecord[] | undefined;
+  /**
+   * An append's record keys, which its results are made of. Only these wait for the commit, not the records: a batch
+   * waits long enough to outlive the young generation, and whatever it holds is promoted and collected by a full GC.
+   */
+  readonly keys: Pick<RecordColumns, 'id' | 'tenantId'> | undefined;
 }
 
 interface Running {
@@ -76,7 +81,8 @@ export class SqliteWriterThreads {
 
   /** Sends a batch to the writer; resolves with its results after the commit that stored it. */
   append({ records, ...message }: AppendMessage): Promise<AppendResult[]> {
-    return this.#send((id) => ({ type: 'append', id, ...message, records: toRecordColumns(records) }), records);
+    const columns = toRecordColumns(records);
+    return this.#send((id) => ({ type: 'append', id, ...message, records: columns }), { id: columns.id, tenantId: columns.tenantId });
   }
 
   /** Has the writer run a write of the server's own; resolves after its commit. */
@@ -90,14 +96,14 @@ export class SqliteWriterThreads {
     this.#writer?.port.postMessage({ type: 'text-index' } satisfies ToWriter);
   }
 
-  /** `records`: an append's, whose results the writer sends back by column. */
-  #send(message: (id: number) => ToWriter, records?: readonly PendingRecord[]): Promise<AppendResult[]> {
+  /** `keys`: an append's, whose results the writer sends back by column. */
+  #send(message: (id: number) => ToWriter, keys?: Pending['keys']): Promise<AppendResult[]> {
     if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed'));
     const writer = (this.#writer ??= this.#start('writer'));
     this.#checkpointer ??= this.#start('checkpointer');
     const id = this.#nextId++;
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, records });
+      this.#pending.set(id, { resolve, reject, keys });
       if (this.#pending.size === 1) writer.port.ref();
       writer.port.postMessage(message(id));
     });
@@ -158,7 +164,7 @@ export class SqliteWriterThreads {
     if (pending === undefined) return;
     this.#pending.delete(message.id);
     if (this.#pending.size === 0) this.#writer?.port.unref();
-    if (message.type === 'appended') pending.resolve(fromResultColumns(message.results, pending.records ?? []));
+    if (message.type === 'appended') pending.resolve(fromResultColumns(message.results, pending.keys ?? { id: [], tenantId: [] }));
     else if (message.type === 'written') pending.resolve([]);
     else pending.reject(fromWireError(message.error));
   }
