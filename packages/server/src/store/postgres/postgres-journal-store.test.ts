@@ -11,7 +11,7 @@ import { pendingRecord, TEST_HMAC_KEY, testSealer } from '../../test-support/fix
 import { PostgresCatalogStore } from './postgres-catalog-store.js';
 import { PostgresForwardStore } from './postgres-forward-store.js';
 import { PostgresJournalStore } from './postgres-journal-store.js';
-import { KEY_COLUMNS } from './postgres-schema.js';
+import { entitySearchExpression, KEY_COLUMNS } from './postgres-schema.js';
 
 /**
  * Runs against a real PostgreSQL: `TAMGA_TEST_DATABASE_URL`, else the local server (trust auth).
@@ -50,21 +50,58 @@ if (url === undefined) {
   );
 
   describe('PostgresJournalStore', () => {
-    it("replaces the text index of entityData's JSON (the version before) with the index of its values", async () => {
-      const schema = schemaName();
-      const before = await open(schema);
-      await before.append([pendingRecord({ tenantId: 'json', entityData: { login: 'alice', path: 'C:\\data' } })], testSealer());
-      await before.indexText();
-      const opclass = (await before.pool.query<{ s: string }>("SELECT extnamespace::regnamespace::text AS s FROM pg_extension WHERE extname = 'pg_trgm'")).rows[0]!.s;
-      await before.pool.query(`DROP INDEX records_entity_values_trgm; CREATE INDEX records_entity_trgm ON records USING gin (lower(entity_data) ${opclass}.gin_trgm_ops)`);
-      await before.close();
-      const after = await open(schema);
-      await after.indexText();
-      const indexes = await after.pool.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%trgm' ORDER BY 1", [schema]);
-      expect(indexes.rows.map((r) => r.name)).toEqual(['records_entity_values_trgm', 'records_text_trgm']);
-      expect(await after.searchIndexStatus()).toEqual({ pending: 0, behindMicros: 0 });
-      expect(await Promise.all(['login', 'alice', 'C:\\data', '"path"'].map((q) => after.countRecords({ q })))).toEqual([0, 1, 1, 0]);
-      await dropAndClose(after);
+    for (const older of ['records_entity_trgm', 'records_entity_values_trgm'] as const) {
+      it(`replaces the text index of entityData before decision 0069 (${older}) and finds the values of the records written before`, async () => {
+        const schema = schemaName();
+        const before = await open(schema);
+        await before.append([pendingRecord({ tenantId: 'json', entityData: { login: 'alice', path: 'C:\\data' } })], testSealer());
+        await before.indexText();
+        const opclass = (await before.pool.query<{ s: string }>("SELECT extnamespace::regnamespace::text AS s FROM pg_extension WHERE extname = 'pg_trgm'")).rows[0]!.s;
+        // A journal of that time: no entity_values (the record's values are computed from its JSON), its index on
+        // the JSON (0066) or on the computed values (0067), built by an older schema.
+        const indexed = older === 'records_entity_trgm' ? 'lower(entity_data)' : 'lower(tamga_entity_values(entity_data))';
+        await before.pool.query(
+          `DROP INDEX records_entity_search_trgm; ALTER TABLE records DROP COLUMN entity_values; DROP TABLE schema_built;
+           CREATE INDEX ${older} ON records USING gin (${indexed} ${opclass}.gin_trgm_ops)`,
+        );
+        await before.close();
+        const after = await open(schema);
+        await after.append([pendingRecord({ tenantId: 'json', entityData: { login: 'bob', path: 'C:\\data' } })], testSealer());
+        await after.indexText();
+        const indexes = await after.pool.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%trgm' ORDER BY 1", [schema]);
+        expect(indexes.rows.map((r) => r.name)).toEqual(['records_entity_search_trgm', 'records_text_trgm']);
+        expect(await after.searchIndexStatus()).toEqual({ pending: 0, behindMicros: 0 });
+        const stored = await after.pool.query<{ v: string | null }>('SELECT entity_values AS v FROM records ORDER BY seq');
+        expect(stored.rows.map((r) => r.v)).toEqual([null, 'bob\nC:\\data']);
+        expect(await Promise.all(['login', 'alice', 'bob', 'C:\\data', '"path"'].map((q) => after.countRecords({ q })))).toEqual([0, 1, 1, 2, 0]);
+        // The search's expression is the index's (the columns qualified as the store's queries have them).
+        const client = await after.pool.connect();
+        try {
+          await client.query('SET enable_seqscan = off');
+          const plan = await client.query<{ 'QUERY PLAN': string }>(
+            `EXPLAIN SELECT 1 FROM records r WHERE lower(${entitySearchExpression('r.')}) LIKE '%alic%'`,
+          );
+          expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('records_entity_search_trgm');
+        } finally {
+          await client.query('RESET enable_seqscan');
+          client.release();
+        }
+        await dropAndClose(after);
+      });
+    }
+
+    it('keeps the searched values of entityData as append-only as the record, and erases them with its payload', async () => {
+      const store = await open();
+      const [r] = await store.append([pendingRecord({ tenantId: 'values', entityData: { phone: '+7 900', n: 12 } })], testSealer());
+      const values = async (): Promise<string | null> =>
+        (await store.pool.query<{ v: string | null }>('SELECT entity_values AS v FROM records WHERE id = $1', [r!.id])).rows[0]!.v;
+      expect(await values()).toBe('+7 900\n12');
+      await expect(store.pool.query(`UPDATE records SET entity_values = 'other' WHERE id = $1`, [r!.id])).rejects.toThrow(/append-only/);
+      // An erasure that does not name the column (a node of the version before) clears it all the same.
+      await store.pool.query('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = true WHERE id = $1', [r!.id]);
+      expect(await values()).toBeNull();
+      expect(await store.countRecords({ q: '+7 900' })).toBe(0);
+      await dropAndClose(store);
     });
 
     it('stores text exactly as sent when it holds what array literals escape: quotes, backslashes, braces, NULL', async () => {

@@ -5,6 +5,7 @@ import type { EntityData, EventClass, Outcome, RecordExtra } from '@tamga/core';
 import { sealedFields, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { ClusterSignals } from '../../journal/cluster-signals.js';
 import { findRepeats } from '../../journal/same-event.js';
+import { entitySearchText } from '../../journal/searched-text.js';
 import type { StoredEvent } from '../../journal/same-event.js';
 import type {
   AppendResult,
@@ -49,6 +50,7 @@ import {
   SCHEMA_LOCK_CLASS,
   TEXT_INDEX_LOCK_CLASS,
   TEXT_INDEXES,
+  entitySearchExpression,
   textIndexStatements,
 } from './postgres-schema.js';
 import { PostgresSignals } from './postgres-signals.js';
@@ -211,18 +213,18 @@ const LOG_COLUMNS = 'log_id, tenant_key, origin, size, root_hash, frontier';
  */
 const INSERT_RECORDS = `INSERT INTO records (log_id, seq, id, event, event_name, entity_data, user_id, api_created_at,
   created_at, text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid,
-  signature, canonical, leaf_hash, payload_salt, pollable, subject)
+  signature, canonical, leaf_hash, payload_salt, pollable, subject, entity_values)
 SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
   substring($27::bytea FROM s21 + 1 FOR l21),
   substring($28::bytea FROM s22 + 1 FOR l22),
   CASE WHEN l23 < 0 THEN NULL ELSE substring($29::bytea FROM s23 + 1 FOR l23) END,
-  c30, c31
+  c30, c31, c32
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bigint[],
   $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::smallint[], $16::smallint[],
   $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $22::int[], $23::int[], $24::int[], $25::int[],
-  $26::int[], $30::boolean[], $31::text[])
+  $26::int[], $30::boolean[], $31::text[], $32::text[])
   WITH ORDINALITY AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
-  s21, l21, s22, l22, s23, l23, c30, c31, ord)
+  s21, l21, s22, l22, s23, l23, c30, c31, c32, ord)
 ORDER BY ord`;
 
 /** Byte strings of one column packed into a single Buffer, with each one's start and length (-1 = NULL). */
@@ -809,6 +811,7 @@ export class PostgresJournalStore implements JournalStore {
     const bytes = [new PackedBytes(), new PackedBytes(), new PackedBytes()] as const;
     const pollable: (boolean | null)[] = [];
     const subjects: (string | null)[] = [];
+    const entityValues: (string | null)[] = [];
     const nodes: [number[], number[], number[], Buffer[]] = [[], [], [], []];
     const updated: [number[], number[], Buffer[], Buffer[]] = [[], [], [], []];
     const minuteCounts: number[][] = [[], [], [], [], [], [], []];
@@ -865,6 +868,7 @@ export class PostgresJournalStore implements JournalStore {
         bytes[2].push(seal.payloadSalt);
         pollable.push(fields.extra.pollable ?? null);
         subjects.push(pending.subject ?? null);
+        entityValues.push(entitySearchText(fields.entityData));
         range.append(seal.leafHash, onNode);
         tally.add(fields.createdAt, fields.event, fields.classifiedEvent, fields.seq);
         results[i] = { id: fields.id, tenantId, seq: fields.seq, signature: seal.signature, sigKid: fields.sigKid, duplicate: false };
@@ -890,6 +894,7 @@ export class PostgresJournalStore implements JournalStore {
             ...bytes.map((b) => b.concat()),
             arrayLiteral(pollable),
             arrayLiteral(subjects),
+            arrayLiteral(entityValues),
           ];
     return { results: results as AppendResult[], insert, nodes, updated, minuteCounts, roots };
   }
@@ -958,7 +963,7 @@ export class PostgresJournalStore implements JournalStore {
     if (filter.q !== undefined && filter.q !== '') {
       // The expressions of the pg_trgm indexes (postgres-schema.ts), with LIKE's wildcards in q escaped.
       const pattern = param(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
-      clauses.push(`(lower(r.text) LIKE lower(${pattern}) OR lower(tamga_entity_values(r.entity_data)) LIKE lower(${pattern}))`);
+      clauses.push(`(lower(r.text) LIKE lower(${pattern}) OR lower(${entitySearchExpression('r.')}) LIKE lower(${pattern}))`);
     }
     const not = filter.exclude;
     if (not !== undefined) {
@@ -1310,7 +1315,7 @@ export class PostgresJournalStore implements JournalStore {
 
   async erasePayloads(selector: ErasureSelector): Promise<ErasedRecord[]> {
     try {
-      const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = true';
+      const set = 'UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, entity_values = NULL, redacted = true';
       const result =
         'ids' in selector
           ? await this.#pool.query<{ id: string; tenant_id: string | null; seq: number }>(

@@ -74,12 +74,16 @@ CREATE TABLE IF NOT EXISTS records (
   redacted         BOOLEAN NOT NULL DEFAULT false,
   pollable         BOOLEAN,           -- extra.pollable (seed 004); NULL for records written before it existed
   subject          TEXT COLLATE "C", -- the user a record without user_id is about (catalogue rule); not signed
-  ip_search        TEXT COLLATE "C"  -- canonical ip of a record sealed with another spelling of it, else NULL; not signed
+  ip_search        TEXT COLLATE "C", -- canonical ip of a record sealed with another spelling of it, else NULL; not signed
+  entity_values    TEXT              -- what free text searches of entity_data (entitySearchText); NULL before it existed; not signed
 );
 ALTER TABLE records ADD COLUMN IF NOT EXISTS pollable BOOLEAN;
 ALTER TABLE records ADD COLUMN IF NOT EXISTS subject TEXT;
 -- The store fills it for older records right after (fillIpSearch), in this transaction.
 ALTER TABLE records ADD COLUMN IF NOT EXISTS ip_search TEXT;
+-- Written by the append (decision 0069); records written before have NULL, and their values are computed from
+-- entity_data by tamga_entity_values where they are searched and indexed.
+ALTER TABLE records ADD COLUMN IF NOT EXISTS entity_values TEXT;
 CREATE UNIQUE INDEX IF NOT EXISTS records_log_seq ON records (log_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (id);
 CREATE INDEX IF NOT EXISTS records_time ON records (created_at);
@@ -194,9 +198,9 @@ CREATE TABLE IF NOT EXISTS subject_backfill (
 INSERT INTO subject_backfill (id, through, until) SELECT 1, 0, coalesce(max(rid), 0) FROM records ON CONFLICT (id) DO NOTHING;
 
 -- What free text is searched in of entity_data (journal/searched-text.ts, entitySearchText): its strings and numbers,
--- one per line; not its keys, true, false, null or punctuation. The expression of the text index records_entity_values_trgm.
--- A number is written as jsonb does (1e+21 as 1000000000000000000000), which JavaScript writes otherwise only past 1e21
--- and below 1e-6.
+-- one per line; not its keys, true, false, null or punctuation. For records written before records.entity_values (its
+-- NULL), in the expression of the text index records_entity_search_trgm. A number is written as jsonb does (1e+21 as
+-- 1000000000000000000000), which JavaScript writes otherwise only past 1e21 and below 1e-6.
 CREATE OR REPLACE FUNCTION tamga_entity_values(entity text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
   SELECT string_agg(v #>> '{}', chr(10)) FROM jsonb_path_query(entity::jsonb, 'strict $.**') AS v
   WHERE jsonb_typeof(v) IN ('string', 'number') AND v <> '""'::jsonb
@@ -247,8 +251,10 @@ BEGIN
   END IF;
   IF TG_OP = 'UPDATE' AND NOT OLD.redacted AND NEW.redacted
      AND NEW.entity_data IS NULL AND NEW.text IS NULL AND NEW.payload_salt IS NULL
-     AND (to_jsonb(NEW) - 'entity_data' - 'text' - 'payload_salt' - 'redacted')
-         = (to_jsonb(OLD) - 'entity_data' - 'text' - 'payload_salt' - 'redacted') THEN
+     AND (to_jsonb(NEW) - 'entity_data' - 'text' - 'payload_salt' - 'redacted' - 'entity_values')
+         = (to_jsonb(OLD) - 'entity_data' - 'text' - 'payload_salt' - 'redacted' - 'entity_values') THEN
+    -- The searched values of the erased payload go with it, whoever erases it.
+    NEW.entity_values := NULL;
     RETURN NEW;
   END IF;
   IF TG_OP = 'UPDATE' AND OLD.user_id IS NULL AND OLD.subject IS NULL AND NEW.subject IS NOT NULL
@@ -288,20 +294,31 @@ $do$;
 export const TEXT_INDEX_LOCK_CLASS = 0x544d4754;
 
 /**
+ * What `q` is matched against in entity_data: the values the append wrote (records.entity_values), or, for records
+ * written before it, the same computed by tamga_entity_values — which cost PostgreSQL ~6 µs a row at each append when
+ * it was the index's expression (decision 0069). The expression of records_entity_search_trgm and of the search;
+ * `alias` qualifies the columns (`r.`).
+ */
+export function entitySearchExpression(alias = ''): string {
+  return `coalesce(${alias}entity_values, tamga_entity_values(${alias}entity_data))`;
+}
+
+/**
  * The text indexes (pg_trgm, GIN) of `q`, one per searched text, on the lower-case text: `q` is matched as
- * `lower(text) LIKE lower('%q%')` and `lower(tamga_entity_values(entity_data)) LIKE …`, which they serve for three
- * characters and more. `lower()` follows the database's LC_CTYPE (C.UTF-8, *.UTF-8: Cyrillic folds; plain C does not).
- * Built CONCURRENTLY, so an existing journal keeps taking appends meanwhile; `opclass` is `gin_trgm_ops` qualified by
- * the schema pg_trgm lives in. The index of entityData's whole JSON, which journals made before decision 0067 have, is
- * dropped once its successor is built.
+ * `lower(text) LIKE lower('%q%')` and `lower(entitySearchExpression()) LIKE …`, which they serve for three characters and
+ * more. `lower()` follows the database's LC_CTYPE (C.UTF-8, *.UTF-8: Cyrillic folds; plain C does not). Built
+ * CONCURRENTLY, so an existing journal keeps taking appends meanwhile; `opclass` is `gin_trgm_ops` qualified by the
+ * schema pg_trgm lives in. The indexes of entityData that journals made before have (its whole JSON before decision
+ * 0067, tamga_entity_values alone before decision 0069) are dropped once their successor is built.
  */
 export function textIndexStatements(opclass: string): string[] {
   return [
     `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_text_trgm ON records USING gin (lower(text) ${opclass})`,
-    `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_entity_values_trgm ON records USING gin (lower(tamga_entity_values(entity_data)) ${opclass})`,
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS records_entity_search_trgm ON records USING gin (lower(${entitySearchExpression()}) ${opclass})`,
     'DROP INDEX CONCURRENTLY IF EXISTS records_entity_trgm',
+    'DROP INDEX CONCURRENTLY IF EXISTS records_entity_values_trgm',
   ];
 }
 
 /** Names of the text indexes. */
-export const TEXT_INDEXES = ['records_text_trgm', 'records_entity_values_trgm'] as const;
+export const TEXT_INDEXES = ['records_text_trgm', 'records_entity_search_trgm'] as const;
