@@ -119,4 +119,4 @@ export function fromWireError(wire: WireError): TamgaError {
  * indexes. A reader thread's queries walk an index range and its rows once; the pages they miss come from the OS's file
  * cache. The request thread's own connection, when a writer thread appends, reads only a log's head and a few rows.
  */
-export const SQLITE_CACHE_KIB = { writer: 32 * 1024, reader: 16 * 1024, request: 8 * 1024 } as const;
+export const SQLITE_CACHE_KIB = { writer: 32 * 1024, reader: 8 * 1024, request: 8 * 1024 } as const;
