@@ -49,14 +49,15 @@ const post = (body: unknown, headers: Record<string, string> = {}) =>
 describe('GET /metrics', () => {
   it('counts appends by tenant and outcome, latencies, log sizes and checkpoint lag, refusals and process metrics', async () => {
     expect((await post([{ event: 2001 }, { event: 2001, tenantId: 'metrics-a' }, { event: 2002, tenantId: 'metrics-a' }])).status).toBe(201);
-    expect((await post({ event: 987654 })).status).toBe(422);
+    // A batch refused whole counts each of its events.
+    expect((await post([{ event: 2001 }, { event: 987654 }, { event: 2001 }])).status).toBe(422);
     expect((await fetch(`${base}/api/v1/events?from=2026-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } })).status).toBe(200);
     await t.server.checkpointer.signPending();
     expect((await post([{ event: 2001, tenantId: 'metrics-a' }])).status).toBe(201);
     const m = await scrape();
     expect(value(m, 'tamga_append_events_total', { tenant: 'default', outcome: 'stored' })).toBe(1);
     expect(value(m, 'tamga_append_events_total', { tenant: 'metrics-a', outcome: 'stored' })).toBe(3);
-    expect(value(m, 'tamga_append_events_total', { outcome: 'refused' })).toBe(1);
+    expect(value(m, 'tamga_append_events_total', { outcome: 'refused' })).toBe(3);
     expect(value(m, 'tamga_append_batches_total', { outcome: 'stored' })).toBe(2);
     expect(value(m, 'tamga_append_batches_total', { outcome: 'refused' })).toBe(1);
     expect(value(m, 'tamga_append_bytes_total', { outcome: 'stored' })).toBeGreaterThan(50);

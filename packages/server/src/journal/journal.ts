@@ -209,9 +209,8 @@ export class Journal {
   }
 
   /**
-   * Awaits a batch's commit in a frame that holds neither its events nor its records, so a store that is done with them
-   * before the commit (SQLite's writer thread takes them by column) lets them go young: held until the answer, a
-   * batch's objects outlived the young generation, were promoted, and cost a full GC to collect.
+   * Awaits a batch's commit in a frame that holds neither its events nor its records: a store done with them before the
+   * commit (SQLite's writer thread takes them by column) does not have them kept until the answer.
    */
   async #committed(appending: Promise<AppendResult[]>): Promise<AppendResult[]> {
     const results = await appending;

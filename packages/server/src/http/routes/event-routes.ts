@@ -54,10 +54,7 @@ export async function eventRoutes(
       });
     }
     const started = performance.now();
-    const appending = journal.append(events, principal.writeTenants ?? principal.tenants);
-    // The journal holds the events while it needs them; the request need not until the commit (see Journal#committed).
-    request.body = undefined;
-    const results = await appending;
+    const results = await journal.append(events, principal.writeTenants ?? principal.tenants);
     context.metrics?.appendCommitted(results, (performance.now() - started) / 1000);
     const created = results.some((r) => !r.duplicate);
     if (prefersMinimalReturn(request.headers.prefer)) {

@@ -24,10 +24,7 @@ export interface SqliteWriterThreadsConfig {
 interface Pending {
   readonly resolve: (results: AppendResult[]) => void;
   readonly reject: (error: unknown) => void;
-  /**
-   * An append's record keys, which its results are made of. Only these wait for the commit, not the records: a batch
-   * waits long enough to outlive the young generation, and whatever it holds is promoted and collected by a full GC.
-   */
+  /** An append's record keys, which its results are made of: only these wait for the commit, not the records. */
   readonly keys: Pick<RecordColumns, 'id' | 'tenantId'> | undefined;
 }
 
