@@ -205,15 +205,7 @@ export class Journal {
         problems.length === 1 ? first.message : `${first.message} (and ${problems.length - 1} more problems)`;
       throw new ValidationError(first.code as ValidationError['code'], message, details);
     }
-    return this.#committed(this.store.append(pending, this.#sealer()));
-  }
-
-  /**
-   * Awaits a batch's commit in a frame that holds neither its events nor its records: a store done with them before the
-   * commit (SQLite's writer thread takes them by column) does not have them kept until the answer.
-   */
-  async #committed(appending: Promise<AppendResult[]>): Promise<AppendResult[]> {
-    const results = await appending;
+    const results = await this.store.append(pending, this.#sealer());
     for (const listener of this.#listeners) listener(results);
     this.commits.committed(results);
     return results;
