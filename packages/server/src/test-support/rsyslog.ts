@@ -151,8 +151,10 @@ action(type="omfile" file="${this.#output}" template="exact")
 
   #lines(): ReceivedSyslog[] {
     if (!existsSync(this.#output)) return [];
-    return readFileSync(this.#output, 'utf8')
-      .split('\n')
+    // Complete lines only: rsyslogd may be writing the last one while it is read.
+    const lines = readFileSync(this.#output, 'utf8').split('\n');
+    lines.pop();
+    return lines
       .filter((line) => line !== '')
       .map((line) => {
         const space = line.indexOf(' ');
