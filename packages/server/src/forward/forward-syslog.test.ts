@@ -40,6 +40,17 @@ if (!hasRsyslog() || !hasOpenssl()) {
   const createDestination = (body: Record<string, unknown>) => createDestinationAs(ts, body);
   const append = (events: Record<string, unknown>[]) => appendEvents(ts, events);
 
+  /** `waitFor`, whose timeout also says what rsyslog wrote and what Tamga says of each destination. */
+  async function waitForRsyslog(condition: () => boolean, what: string, timeoutMs?: number): Promise<void> {
+    try {
+      await waitFor(condition, what, timeoutMs);
+    } catch (error) {
+      const listed = (await ts.request({ method: 'GET', url: '/api/v1/forwarding/destinations' })).json<{ items: { name: string; status: unknown }[] }>();
+      const statuses = listed.items.map((d) => `${d.name} ${JSON.stringify(d.status)}`).join('; ');
+      throw new Error(`${(error as Error).message}\n${rsyslog.describe()}\nTamga's destinations: ${statuses}`);
+    }
+  }
+
   /** The structured data of the RFC 5424 messages of one tenant received on `input`, each parsed by the grammar. */
   function syslogOf(input: 'tcp' | 'tls' | 'udp', tenant: string): Record<string, string>[] {
     return rsyslog
@@ -78,7 +89,7 @@ if (!hasRsyslog() || !hasOpenssl()) {
         { event: 2001, tenantId: 'rfc', userId: 'alice', entityData: { blob: 'й'.repeat(20_000) } },
         ...Array.from({ length: 40 }, (_, i) => ({ event: 9001, tenantId: 'rfc', text: `change ${i}` })),
       ]);
-      await waitFor(() => syslogOf('tcp', 'rfc').length >= ids.length, 'every message at rsyslog');
+      await waitForRsyslog(() => syslogOf('tcp', 'rfc').length >= ids.length, 'every message at rsyslog');
       const received = syslogOf('tcp', 'rfc');
       expect(received.map((p) => p.id)).toEqual(ids);
       expect(received.map((p) => Number(p.seq))).toEqual(ids.map((_, i) => i));
@@ -95,7 +106,7 @@ if (!hasRsyslog() || !hasOpenssl()) {
         { event: 2004, tenantId: 'cef', userId: TRICKY, ip: '10.0.0.9', text: TRICKY, entityData: { note: TRICKY } },
         { event: 2003, tenantId: 'cef', userId: 'alice', ip: '2001:db8::5' },
       ]);
-      await waitFor(() => cefOf('tls', 'cef').length >= 2, 'both CEF messages at rsyslog');
+      await waitForRsyslog(() => cefOf('tls', 'cef').length >= 2, 'both CEF messages at rsyslog');
       const [first, second] = cefOf('tls', 'cef');
       expect(first).toMatchObject({ signatureId: '2004', name: 'LoginUserUnauthorized', externalId: ids[0], suser: TRICKY, msg: TRICKY, src: '10.0.0.9', cs1: 'cef', cn1: '0' });
       expect(JSON.parse(first!.cs3!)).toEqual({ note: TRICKY });
@@ -105,7 +116,7 @@ if (!hasRsyslog() || !hasOpenssl()) {
     it('sends RFC 5424 over UDP, one message per datagram', async () => {
       await createDestination({ name: 'rsyslog-udp', format: 'syslog', url: `udp://127.0.0.1:${rsyslog.ports.udp}`, filter: 'tenantId=udp', facility: 4 });
       const ids = await append(Array.from({ length: 20 }, (_, i) => ({ event: 2003, tenantId: 'udp', text: `datagram ${i} ${TRICKY}` })));
-      await waitFor(() => syslogOf('udp', 'udp').length >= 20, 'every datagram');
+      await waitForRsyslog(() => syslogOf('udp', 'udp').length >= 20, 'every datagram');
       const received = syslogOf('udp', 'udp');
       expect(received.map((p) => p.id)).toEqual(ids);
       // facility 4 (auth) × 8 + syslog severity 3 (error: LoginUserLocked is High, OCSF 4).
@@ -144,8 +155,8 @@ if (!hasRsyslog() || !hasOpenssl()) {
       appending = false;
       await producer;
       expect(ids.length).toBeGreaterThan(500);
-      await waitFor(() => new Set(syslogOf('tcp', 'restart').map((p) => p.id)).size === ids.length, 'every record over TCP', 30_000);
-      await waitFor(() => new Set(cefOf('tls', 'restart').map((e) => e.externalId)).size === ids.length, 'every record over TLS', 30_000);
+      await waitForRsyslog(() => new Set(syslogOf('tcp', 'restart').map((p) => p.id)).size === ids.length, 'every record over TCP', 30_000);
+      await waitForRsyslog(() => new Set(cefOf('tls', 'restart').map((e) => e.externalId)).size === ids.length, 'every record over TLS', 30_000);
       const tcp = firstArrivals(syslogOf('tcp', 'restart').map((p) => p.id!));
       const tls = firstArrivals(cefOf('tls', 'restart').map((e) => e.externalId!));
       expect(tcp.order).toEqual(ids);

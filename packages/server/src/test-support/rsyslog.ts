@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -77,6 +77,7 @@ export class Rsyslog {
   readonly dir: string;
   readonly ports: { tcp: number; tls: number; udp: number } = { tcp: 0, tls: 0, udp: 0 };
   #process: ChildProcess | undefined;
+  #stderr = '';
   readonly #tls: RsyslogTls;
   #probes = 0;
 
@@ -99,7 +100,7 @@ export class Rsyslog {
     const conf = join(this.dir, 'rsyslog.conf');
     writeFileSync(
       conf,
-      `global(workDirectory="${this.dir}" maxMessageSize="256k" parser.escapeControlCharactersOnReceive="off"
+      `global(workDirectory="${this.dir}" maxMessageSize="256k" parser.escapeControlCharactersOnReceive="off" net.enableDNS="off"
   defaultNetstreamDriverCAFile="${this.#tls.caFile}" defaultNetstreamDriverCertFile="${this.#tls.certFile}"
   defaultNetstreamDriverKeyFile="${this.#tls.keyFile}")
 module(load="imtcp" maxSessions="200")
@@ -114,13 +115,13 @@ action(type="omfile" file="${this.#output}" template="exact")
 `,
     );
     const child = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', join(this.dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    this.#stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
     this.#process = child;
     const deadline = Date.now() + 15_000;
     for (const port of [this.ports.tcp, this.ports.tls]) {
       while (!(await canConnect(port))) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`rsyslogd did not start: ${stderr}`);
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`rsyslogd did not start: ${this.#stderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -129,7 +130,7 @@ action(type="omfile" file="${this.#output}" template="exact")
     const socket = createSocket('udp4');
     try {
       while (!this.#lines().some((l) => l.input === 'udp' && l.bytes.toString() === probe)) {
-        if (Date.now() > deadline) throw new Error(`rsyslogd does not receive UDP: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`rsyslogd does not receive UDP: ${this.#stderr}`);
         socket.send(probe, this.ports.udp, '127.0.0.1');
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -147,6 +148,16 @@ action(type="omfile" file="${this.#output}" template="exact")
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     await exited;
+  }
+
+  /** What a failed test needs to tell rsyslog's side from Tamga's: whether rsyslogd runs, what it wrote, what it said. */
+  describe(): string {
+    const child = this.#process;
+    const state = child === undefined ? 'stopped by the test' : child.exitCode === null && child.signalCode === null ? `running (pid ${child.pid})` : `exited (${child.exitCode ?? child.signalCode})`;
+    const counts: Record<string, number> = {};
+    for (const line of this.#lines()) counts[line.input] = (counts[line.input] ?? 0) + 1;
+    const size = existsSync(this.#output) ? statSync(this.#output).size : 0;
+    return `rsyslogd ${state}; ${this.#output}: ${size} bytes, complete lines by input ${JSON.stringify(counts)}; stderr: ${JSON.stringify(this.#stderr.slice(-2_000))}`;
   }
 
   #lines(): ReceivedSyslog[] {
