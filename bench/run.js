@@ -52,6 +52,8 @@
 //                      and tamga ingest-log do (decisions/0068-minimal-append-answers.md)
 //   BENCH_KEYS         random: production-like keys, a client-supplied random UUIDv4 id on every event and users
 //                      drawn from 100,000 (default: no id, 200 users, so the id and user indexes stay hot)
+// The run starts and ends with a machine probe (machine-probe.js): a fixed piece of work on one thread, whose CPU per
+// row says how fast the shared machine was then, so a slow hour is not read as slow code.
 import { execFile, fork, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -63,6 +65,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { TamgaProducer } from '@tamga/sdk';
 import { measureForwarding } from './forward.js';
+import { machineProbe } from './machine-probe.js';
 import { seedStore } from './seed-store.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -1077,7 +1080,15 @@ async function sqliteSteps(events) {
   }
 }
 
+/** The machine probe's figure as a line; `first`, the probe at the start, to compare with. */
+function probeLine(when, probe, first) {
+  const drift = first === undefined ? '' : `, ${(probe.cpuMicrosPerRow / first.cpuMicrosPerRow).toFixed(2)}× the start's CPU per row`;
+  return `machine probe ${when} (one thread, in-memory SQLite inserts, a fixed workload): ${fmt(probe.rowsPerSecond)} rows/s, ${probe.cpuMicrosPerRow.toFixed(2)} µs CPU per row${drift}`;
+}
+
 async function main() {
+  const firstProbe = machineProbe();
+  report(probeLine('at the start', firstProbe));
   for (const [i, events] of SIZES.entries()) {
     if (!(events > 0 || REUSE)) continue;
     // Each size into a journal of its own: the previous one's is removed first.
@@ -1158,6 +1169,8 @@ async function main() {
 
   // 11. The text index's ingest cost, SQLite and PostgreSQL, each into fresh servers.
   if (SEARCH_INGEST > 0) await measureSearchIndexCost();
+
+  report(probeLine('at the end', machineProbe(), firstProbe));
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);
