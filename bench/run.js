@@ -1080,14 +1080,18 @@ async function sqliteSteps(events) {
   }
 }
 
-/** The machine probe's figure as a line; `first`, the probe at the start, to compare with. */
+/** The machine probe's figures as a line; `first`, the probe at the start, to compare with. */
 function probeLine(when, probe, first) {
-  const drift = first === undefined ? '' : `, ${(probe.cpuMicrosPerRow / first.cpuMicrosPerRow).toFixed(2)}× the start's CPU per row`;
-  return `machine probe ${when} (one thread, in-memory SQLite inserts, a fixed workload): ${fmt(probe.rowsPerSecond)} rows/s, ${probe.cpuMicrosPerRow.toFixed(2)} µs CPU per row${drift}`;
+  const part = (name, p, f) => {
+    const cpu = p.userMicrosPerRow + p.systemMicrosPerRow;
+    const drift = f === undefined ? '' : `, ${(cpu / (f.userMicrosPerRow + f.systemMicrosPerRow)).toFixed(2)}× the start's`;
+    return `${name} ${fmt(p.rowsPerSecond)} rows/s, CPU ${cpu.toFixed(2)} µs/row (system ${p.systemMicrosPerRow.toFixed(2)})${drift}`;
+  };
+  return `machine probe ${when} (one thread, SQLite inserts, a fixed workload): ${part('in memory', probe.memory, first?.memory)}; ${part('in a WAL file', probe.file, first?.file)}`;
 }
 
 async function main() {
-  const firstProbe = machineProbe();
+  const firstProbe = machineProbe(workDir);
   report(probeLine('at the start', firstProbe));
   for (const [i, events] of SIZES.entries()) {
     if (!(events > 0 || REUSE)) continue;
@@ -1170,7 +1174,7 @@ async function main() {
   // 11. The text index's ingest cost, SQLite and PostgreSQL, each into fresh servers.
   if (SEARCH_INGEST > 0) await measureSearchIndexCost();
 
-  report(probeLine('at the end', machineProbe(), firstProbe));
+  report(probeLine('at the end', machineProbe(workDir), firstProbe));
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);
