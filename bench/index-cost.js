@@ -7,7 +7,10 @@
 //   BENCH_INDEX_PREFILL  rows of history written first (untimed), over the 30 days before the timed ones (default 0)
 //   BENCH_INDEX_HOURS    hours the timed rows span (default 24; 1 = a busy hour, as an ingest at full speed makes)
 //   BENCH_INDEX_IDS      sequential: time-ordered ids (UUIDv7-like) instead of random UUIDv4 ones
+//   BENCH_INDEX_USERS    users the rows are drawn from (default 100,000; 200 cycles through 200 as `npm run bench` does)
 //   node bench/index-cost.js [variant…]
+//   node bench/index-cost.js schema   (after `npm run build`) the journal's own schema, as `SqliteJournalStore` creates
+//     it, with whole rows: all of it, then without each index of `records` in turn, then without any
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,7 +79,8 @@ const KEYS = `INSERT INTO record_keys VALUES (?, ?, 1, ?, ?) ON CONFLICT (kind, 
 const dir = mkdtempSync(join(tmpdir(), 'tamga-index-cost-'));
 const canonical = randomBytes(300);
 const t0 = Date.now() * 1000 - 86_400_000_000;
-const USERS = Array.from({ length: 100_000 }, (_, i) => `user${i}`);
+const USERS = Array.from({ length: Number(process.env.BENCH_INDEX_USERS ?? 100_000) }, (_, i) => `user${i}`);
+const SCHEMA = process.argv[2] === 'schema';
 // An operation's events come together (as the default benchmark's, 20 per operation), each operation keyed at random.
 const operations = Array.from({ length: Math.ceil(ROWS / 20) }, () => randomUUID());
 // BENCH_INDEX_IDS=sequential: time-ordered ids (as the server and the SDK mint, UUIDv7) instead of random UUIDv4 ones.
@@ -85,7 +89,7 @@ const row = (n, createdAt, operation) => [
   n,
   SEQUENTIAL_IDS ? `${createdAt.toString(16).padStart(16, '0')}-${n.toString(16).padStart(12, '0')}` : randomUUID(),
   2001 + (n % 10),
-  USERS[Math.floor(Math.random() * USERS.length)],
+  USERS.length <= 200 ? USERS[n % USERS.length] : USERS[Math.floor(Math.random() * USERS.length)],
   createdAt,
   `10.0.${(n >> 8) & 255}.${n & 255}`,
   operation,
@@ -96,7 +100,8 @@ const rows = Array.from({ length: ROWS }, (_, n) => row(n, t0 + Math.floor((n / 
 const history = (n) => row(ROWS + n, t0 - 30 * 86_400_000_000 + Math.floor((n / PREFILL) * 30 * 86_400_000_000), randomUUID());
 let run = 0;
 try {
-  for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
+  if (SCHEMA) await schemaCost();
+  for (const name of SCHEMA ? [] : process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
     const db = new Database(join(dir, `${run++}-${name}.sqlite`));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -134,14 +139,73 @@ try {
       }
     });
     for (let i = 0; i < PREFILL; i += 20_000) group(i, Math.min(PREFILL, i + 20_000), history);
-    const cpu0 = process.cpuUsage();
-    const w0 = performance.now();
-    for (let i = 0; i < ROWS; i += 2000) group(i, Math.min(ROWS, i + 2000));
-    const cpu = process.cpuUsage(cpu0);
-    const seconds = (performance.now() - w0) / 1000;
-    console.log(`${name.padEnd(20)} CPU ${((cpu.user + cpu.system) / ROWS).toFixed(1).padStart(5)} µs/row, ${Math.round(ROWS / seconds).toLocaleString('en-US')} rows/s`);
+    timeGroups(name, group);
     db.close();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs the timed rows through `group` in transactions of 2,000 and prints the CPU per row. */
+function timeGroups(name, group) {
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  for (let i = 0; i < ROWS; i += 2000) group(i, Math.min(ROWS, i + 2000));
+  const cpu = process.cpuUsage(cpu0);
+  const seconds = (performance.now() - w0) / 1000;
+  const kernel = (cpu.system / ROWS).toFixed(1);
+  console.log(`${name.padEnd(26)} CPU ${((cpu.user + cpu.system) / ROWS).toFixed(1).padStart(5)} µs/row (kernel ${kernel}), ${Math.round(ROWS / seconds).toLocaleString('en-US')} rows/s`);
+  return (cpu.user + cpu.system) / ROWS;
+}
+
+/**
+ * `schema`: the journal as the server makes it (a `SqliteJournalStore` creates the file: its pragmas, its 16 KiB pages,
+ * every table and index), whole rows as the writer inserts them (the canonical bytes, HMAC, leaf hash and payload salt
+ * as sized in `npm run bench`), the writer's page cache; first with every index, then without each index of `records`.
+ * The text index, the Merkle nodes and the per-minute counts are left out: the same in every run.
+ */
+async function schemaCost() {
+  const { SqliteJournalStore } = await import('@tamga/server');
+  const [leaf, salt, canonicalBytes] = [randomBytes(32), randomBytes(16), randomBytes(518)];
+  const columns = `log_id, seq, id, event, event_name, entity_data, user_id, api_created_at, created_at, text, ip, tenant_id, node_id,
+    operation_key, classified_event, severity, outcome, extra, sig_kid, signature, canonical, leaf_hash, payload_salt, pollable, subject`;
+  const full = rows.map(([seq, id, event, user, createdAt, ip, operation]) => [
+    1, seq, id, event, 'UserLogin', JSON.stringify({ login: user, attempt: seq % 7, tenantId: null }), user, createdAt,
+    createdAt, seq % 50 === 0 ? `error while processing request ${seq}` : null, ip, null, 'node-1', operation, 3, 4,
+    null, '{"catalogVersion":"2026.11"}', 'k1', randomBytes(32).toString('hex'), canonicalBytes, leaf, salt, 1, null,
+  ]);
+  const open = async () => {
+    const path = join(dir, `${run++}-schema.sqlite`);
+    await new SqliteJournalStore({ path, writer: 'inline' }).close();
+    const db = new Database(path);
+    db.pragma('synchronous = FULL');
+    db.pragma('cache_size = -32768'); // the writer thread's (SQLITE_CACHE_KIB.writer)
+    return db;
+  };
+  const first = await open();
+  const names = first.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL").pluck().all();
+  first.close();
+  // Rounds of every variant in turn (this machine's speed drifts within minutes), then each one's median.
+  const cpu = new Map();
+  for (let round = 0; round < Number(process.env.BENCH_INDEX_ROUNDS ?? 3); round++) {
+    // '*': the row alone, the floor under any choice of indexes.
+    for (const without of ['', ...names, '*']) {
+      const db = await open();
+      for (const index of without === '*' ? names : without === '' ? [] : [without]) db.exec(`DROP INDEX ${index}`);
+      const insert = db.prepare(`INSERT INTO records (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`);
+      const name = without === '' ? 'every index' : without === '*' ? 'without any index' : `without ${without}`;
+      const perRow = timeGroups(name, db.transaction((from, to) => {
+        for (let i = from; i < to; i++) insert.run(full[i]);
+      }));
+      cpu.set(name, [...(cpu.get(name) ?? []), perRow]);
+      db.close();
+    }
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const all = median(cpu.get('every index'));
+  console.log(`\nmedians (CPU µs/row; what dropping the index saves):`);
+  for (const [name, values] of cpu) {
+    const saved = name === 'every index' ? '' : `  saves ${(all - median(values)).toFixed(1)}`;
+    console.log(`${name.padEnd(34)} ${median(values).toFixed(1).padStart(5)}${saved}`);
+  }
 }
