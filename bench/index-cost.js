@@ -161,7 +161,7 @@ function timeGroups(name, group) {
 /**
  * `schema`: the journal as the server makes it (a `SqliteJournalStore` creates the file: its pragmas, its 16 KiB pages,
  * every table and index), whole rows as the writer inserts them (the canonical bytes, HMAC, leaf hash and payload salt
- * as sized in `npm run bench`), the writer's page cache; first with every index, then without each index of `records`.
+ * as sized in `npm run bench`), the writer's page cache; with every index, without each index of `records`, without any.
  * The text index, the Merkle nodes and the per-minute counts are left out: the same in every run.
  */
 async function schemaCost() {
@@ -174,6 +174,7 @@ async function schemaCost() {
     createdAt, seq % 50 === 0 ? `error while processing request ${seq}` : null, ip, null, 'node-1', operation, 3, 4,
     null, '{"catalogVersion":"2026.11"}', 'k1', randomBytes(32).toString('hex'), canonicalBytes, leaf, salt, 1, null,
   ]);
+  // Each variant in a journal of its own, removed once measured (300,000 rows take ~400 MB).
   const open = async () => {
     const path = join(dir, `${run++}-schema.sqlite`);
     await new SqliteJournalStore({ path, writer: 'inline' }).close();
@@ -182,9 +183,13 @@ async function schemaCost() {
     db.pragma('cache_size = -32768'); // the writer thread's (SQLITE_CACHE_KIB.writer)
     return db;
   };
+  const close = (db) => {
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(db.name + suffix, { force: true });
+  };
   const first = await open();
   const names = first.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL").pluck().all();
-  first.close();
+  close(first);
   // Rounds of every variant in turn (this machine's speed drifts within minutes), then each one's median.
   const cpu = new Map();
   for (let round = 0; round < Number(process.env.BENCH_INDEX_ROUNDS ?? 3); round++) {
@@ -198,7 +203,7 @@ async function schemaCost() {
         for (let i = from; i < to; i++) insert.run(full[i]);
       }));
       cpu.set(name, [...(cpu.get(name) ?? []), perRow]);
-      db.close();
+      close(db);
     }
   }
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
