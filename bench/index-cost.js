@@ -101,7 +101,7 @@ const history = (n) => row(ROWS + n, t0 - 30 * 86_400_000_000 + Math.floor((n / 
 let run = 0;
 try {
   if (SCHEMA) await schemaCost();
-  for (const name of SCHEMA ? [] : process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
+  else for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
     const db = new Database(join(dir, `${run++}-${name}.sqlite`));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
