@@ -101,7 +101,9 @@ const KEY = 'tmg_bench_key_0123456789abcdefghijklmnopqrstuv';
 const FULL_ANSWERS = process.env.BENCH_ANSWERS === 'full';
 /** The headers of every append the benchmark sends. */
 const APPEND_HEADERS = { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-ndjson', ...(!FULL_ANSWERS && { prefer: 'return=minimal' }) };
+// BENCH_DIR is made when missing: the machine probe writes its file there first.
 const workDir = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'tamga-bench-'));
+mkdirSync(workDir, { recursive: true });
 const META = join(workDir, 'bench-meta.json');
 const REUSE = process.env.BENCH_REUSE === '1' && process.env.BENCH_DIR !== undefined && existsSync(META);
 

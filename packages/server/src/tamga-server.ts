@@ -104,6 +104,7 @@ export async function openStore(
     writer: 'thread',
     readers: settings.sqliteReaders,
     readerPriority: settings.sqliteReaderPriority,
+    exportPriority: settings.sqliteExportPriority,
   });
 }
 

@@ -92,7 +92,7 @@ export async function* recordExportLines(journal: Journal, filter: RecordFilter,
       // SQLite answers synchronously: let other requests run between pages of a long export.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const page = await checkedPage(journal, filter, format, index, after);
+    const page = await checkedPage(journal, filter, format, index, after, PAGE, true);
     if (page.chunk !== '') yield page.chunk;
     index += page.records;
     if (!page.hasMore || page.last === undefined) return;
@@ -103,8 +103,8 @@ export async function* recordExportLines(journal: Journal, filter: RecordFilter,
 /**
  * Up to `limit` records of `filter` after `after`, checked and formatted as export lines ({@link recordLines}), `index`
  * counting on from `index`: by the store where it reads on threads of its own (`JournalStore.exportPage`), so the
- * thread serving HTTP neither checks nor formats them; else here. An export's pages, and the pages of
- * `GET /api/v1/events` (NDJSON lines made into its `items`).
+ * thread serving HTTP neither checks nor formats them; else here. An export's pages (`exporting`: the store may run
+ * them below the reads a person waits for), and the pages of `GET /api/v1/events` (NDJSON lines made into its `items`).
  */
 export async function checkedPage(
   journal: Journal,
@@ -113,6 +113,7 @@ export async function checkedPage(
   index: number,
   after: RecordCursor | undefined,
   limit = PAGE,
+  exporting = false,
 ): Promise<ExportPage> {
   const store = journal.store;
   if (store.exportPage === undefined) {
@@ -127,8 +128,8 @@ export async function checkedPage(
     };
   }
   const keys = (): [string, Uint8Array][] => journal.keys.hmacKeys.map((k) => [k.kid, k.secret]);
-  const page = await store.exportPage(filter, limit, after, format, index, keys());
+  const page = await store.exportPage(filter, limit, after, format, index, keys(), exporting);
   // A key rotated on another node since this one read its keys: looked up (which reads them again), then once more.
-  if (page.unknownKids.some((kid) => journal.keys.hmacSecret(kid) !== undefined)) return store.exportPage(filter, limit, after, format, index, keys());
+  if (page.unknownKids.some((kid) => journal.keys.hmacSecret(kid) !== undefined)) return store.exportPage(filter, limit, after, format, index, keys(), exporting);
   return page;
 }

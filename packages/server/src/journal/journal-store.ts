@@ -35,7 +35,8 @@ export interface JournalStore {
   /**
    * One page of an export (`http/record-export.ts` `exportPage`): the records of `filter` after `after`, checked with
    * `hmacKeys` and formatted, where the store reads them — a store with threads of its own for reads, so the thread
-   * serving HTTP neither checks nor formats them. Absent: the caller queries, checks and formats.
+   * serving HTTP neither checks nor formats them. `exporting`: a page of an export (a bulk read, which the store may run
+   * below the reads a person waits for), not of `GET /api/v1/events`. Absent: the caller queries, checks and formats.
    */
   exportPage?(
     filter: RecordFilter,
@@ -44,6 +45,7 @@ export interface JournalStore {
     format: 'csv' | 'ndjson',
     firstIndex: number,
     hmacKeys: readonly (readonly [string, Uint8Array])[],
+    exporting?: boolean,
   ): Promise<ExportPage>;
   /**
    * The records of `[from, to)` of a log as bundle record lines (`evidence/bundle-lines.ts`) and how many there are,

@@ -26,6 +26,12 @@ export interface StoreConfig {
    * and under full load a query waits; for a machine given to Tamga.
    */
   readonly sqliteReaderPriority: ReaderPriority;
+  /**
+   * `TAMGA_SQLITE_EXPORT_PRIORITY`: where the pages of exports and evidence bundles are read. `idle` (default): on a
+   * thread of their own in SCHED_IDLE, so an export takes only the CPU time appends and queries leave (on the pool
+   * while that is too little to go on); `low`: on the pool, at `sqliteReaderPriority`.
+   */
+  readonly sqliteExportPriority: ReaderPriority;
 }
 
 /** The defaults of {@link StoreConfig}. */
@@ -35,6 +41,7 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = Object.freeze({
   statementTimeoutMs: 10_000,
   sqliteReaders: 2,
   sqliteReaderPriority: 'low',
+  sqliteExportPriority: 'idle',
 });
 
 /** A number of `unit`s from `env[name]`, at least `min`; `fallback` when unset. */
@@ -48,11 +55,12 @@ function amount(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   return value;
 }
 
-/** `TAMGA_SQLITE_READER_PRIORITY`: `low` or `idle`; `fallback` when unset. */
-function readerPriority(text: string | undefined, fallback: ReaderPriority): ReaderPriority {
+/** `env[name]`, `low` or `idle`; `fallback` when unset. */
+function readerPriority(env: NodeJS.ProcessEnv, name: string, fallback: ReaderPriority): ReaderPriority {
+  const text = env[name];
   if (text === undefined || text === '') return fallback;
   if (text === 'low' || text === 'idle') return text;
-  throw new TamgaError('CONFIG_INVALID', `TAMGA_SQLITE_READER_PRIORITY must be low or idle, not "${text}"`, { field: 'TAMGA_SQLITE_READER_PRIORITY' });
+  throw new TamgaError('CONFIG_INVALID', `${name} must be low or idle, not "${text}"`, { field: name });
 }
 
 /** Reads {@link StoreConfig} from `env`; a malformed number is `CONFIG_INVALID`. Seconds may have decimals. */
@@ -63,6 +71,7 @@ export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConf
     connectTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_CONNECT_TIMEOUT_SECONDS', d.connectTimeoutMs / 1000, 0.1, 'seconds') * 1000),
     statementTimeoutMs: Math.round(amount(env, 'TAMGA_DATABASE_STATEMENT_TIMEOUT_SECONDS', d.statementTimeoutMs / 1000, 0.1, 'seconds') * 1000),
     sqliteReaders: Math.floor(amount(env, 'TAMGA_SQLITE_READERS', d.sqliteReaders, 0, 'threads')),
-    sqliteReaderPriority: readerPriority(env.TAMGA_SQLITE_READER_PRIORITY, d.sqliteReaderPriority),
+    sqliteReaderPriority: readerPriority(env, 'TAMGA_SQLITE_READER_PRIORITY', d.sqliteReaderPriority),
+    sqliteExportPriority: readerPriority(env, 'TAMGA_SQLITE_EXPORT_PRIORITY', d.sqliteExportPriority),
   };
 }

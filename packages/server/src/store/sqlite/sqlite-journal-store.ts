@@ -49,7 +49,7 @@ import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sq
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
-import type { ReaderPriority } from './sqlite-reader-threads.js';
+import type { ExportThreadTiming, ReaderPriority } from './sqlite-reader-threads.js';
 import { hourOf, keyHours, KEY_KIND } from './sqlite-record-keys.js';
 import { PREPARED_SALT_BYTES, SQLITE_CACHE_KIB } from './sqlite-writer-protocol.js';
 import type { PreparedSeals } from './sqlite-writer-protocol.js';
@@ -101,6 +101,13 @@ export interface SqliteJournalStoreConfig {
   readonly readers?: number;
   /** How the reader threads yield the cores to appends (`ReaderPriority`); default `low`. */
   readonly readerPriority?: ReaderPriority;
+  /**
+   * Where the reader threads run the pages of exports: `idle` (default), on a thread of their own in SCHED_IDLE;
+   * `low`, on the pool (`SqliteReaderThreadsConfig.exportPriority`).
+   */
+  readonly exportPriority?: ReaderPriority;
+  /** When the export thread yields to the pool (tests shorten it). */
+  readonly exportTiming?: ExportThreadTiming;
   /** The compiled `sqlite-reader-thread.js` to run (tests running the source point at the build). */
   readonly readerScript?: URL;
   /**
@@ -190,14 +197,21 @@ export class SqliteJournalStore implements JournalStore {
         : undefined;
     const readerScript = config.readerScript ?? READER_SCRIPT;
     if ((config.readers ?? 0) > 0 && readerScript !== undefined && config.path !== ':memory:' && existsSync(fileURLToPath(readerScript))) {
-      const readers = new SqliteReaderThreads({ path: config.path, size: config.readers!, script: readerScript, priority: config.readerPriority });
+      const readers = new SqliteReaderThreads({
+        path: config.path,
+        size: config.readers!,
+        script: readerScript,
+        priority: config.readerPriority,
+        exportPriority: config.exportPriority,
+        exportTiming: config.exportTiming,
+      });
       this.#readers = readers;
       // The instance's own property shadows the method: the same query code runs, on a reader thread's store.
       for (const [method, placeOf] of Object.entries(THREAD_READS)) {
         const own = (SqliteJournalStore.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method]!;
         const value = (...args: unknown[]): Promise<unknown> => {
           const place = placeOf(args);
-          return place === 'here' ? own.apply(this, args) : readers.call(method, args, place === 'long');
+          return place === 'here' ? own.apply(this, args) : readers.call(method, args, place);
         };
         Object.defineProperty(this, method, { value });
       }
@@ -625,6 +639,7 @@ export class SqliteJournalStore implements JournalStore {
     format: 'csv' | 'ndjson',
     firstIndex: number,
     hmacKeys: readonly (readonly [string, Uint8Array])[],
+    _exporting?: boolean,
   ): Promise<ExportPage> {
     const rows = await this.queryRecords(filter, limit + 1, after);
     return formatExportPage(rows, limit, new Map(hmacKeys), format, firstIndex);
@@ -1348,15 +1363,16 @@ const HERE_MERKLE_ROWS = 2 * 2 ** STORED_LEVEL_STRIDE;
 /**
  * Where a read runs when the store has reader threads: `long` on a thread, but never the last free one (a count or
  * histogram over a range, a text search, which may scan what the index has not caught up with, retention's scan);
- * `short` on any free thread, before the long ones (a page, a poll, the next page of an export); `here` on the request
- * thread's connection (small and bounded: a proof's Merkle ranges).
+ * `short` on any free thread, before the long ones (a page, a poll); `bulk` on the export thread, in SCHED_IDLE (the
+ * pages of an export, an evidence bundle's records: decision 0072); `here` on the request thread's connection (small
+ * and bounded: a proof's Merkle ranges).
  */
-export type ReadPlace = 'here' | 'short' | 'long';
+export type ReadPlace = 'here' | 'short' | 'long' | 'bulk';
 
 /** The reads reader threads may run, each with where the given arguments make it run. */
 export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: readonly unknown[]) => ReadPlace>>> = {
   queryRecords: ([filter]) => (hasText(filter as RecordFilter) ? 'long' : 'short'),
-  exportPage: ([filter]) => (hasText(filter as RecordFilter) ? 'long' : 'short'),
+  exportPage: ([filter, , , , , , exporting]) => (exporting === true ? 'bulk' : hasText(filter as RecordFilter) ? 'long' : 'short'),
   getRecord: () => 'short',
   countRecords: () => 'long',
   histogram: () => 'long',
@@ -1366,7 +1382,7 @@ export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: re
   minuteSeqRange: () => 'short',
   readNodes: ([, , from, to]) => ((to as number) - (from as number) <= HERE_MERKLE_ROWS ? 'here' : 'short'),
   readRecordsBySeq: () => 'short',
-  readBundleLines: () => 'short',
+  readBundleLines: () => 'bulk',
   seqRangeForTime: () => 'short',
   pollRecords: () => 'short',
   listEventRecords: () => 'short',

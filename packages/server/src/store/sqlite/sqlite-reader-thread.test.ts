@@ -15,7 +15,7 @@ import type { RecordCursor } from '../../journal/journal-store.js';
 import { recordLines } from '../../http/record-export.js';
 import { bundleLines } from '../../evidence/bundle-lines.js';
 import { SqliteJournalStore } from './sqlite-journal-store.js';
-import type { ReaderPriority } from './sqlite-reader-threads.js';
+import type { ExportThreadTiming, ReaderPriority } from './sqlite-reader-threads.js';
 
 const DIST = new URL('../../../dist/store/sqlite/', import.meta.url);
 const READER = new URL('sqlite-reader-thread.js', DIST);
@@ -26,7 +26,7 @@ if (!existsSync(fileURLToPath(READER)))
 const dir = tempDir();
 afterAll(() => dir.remove());
 let n = 0;
-const open = (readers = 2, readerPriority?: ReaderPriority): SqliteJournalStore => {
+const open = (readers = 2, readerPriority?: ReaderPriority, exportTiming?: ExportThreadTiming): SqliteJournalStore => {
   const path = join(dir.path, `readers-${++n}.sqlite`);
   const store = new SqliteJournalStore({
     path,
@@ -35,6 +35,7 @@ const open = (readers = 2, readerPriority?: ReaderPriority): SqliteJournalStore 
     readers,
     readerScript: READER,
     ...(readerPriority !== undefined && { readerPriority }),
+    ...(exportTiming !== undefined && { exportTiming }),
   });
   expect(store.threaded).toBe(true);
   expect(store.readerThreads?.size).toBe(readers);
@@ -90,6 +91,57 @@ describe('SqliteJournalStore with reader threads', () => {
       } finally {
         await store.close();
       }
+    }
+  });
+
+  it.runIf(existsSync('/proc/self/task'))(
+    'reads the pages of an export on a thread of its own in SCHED_IDLE, which ends once unused; a page of the API stays on the pool',
+    async () => {
+      const store = open(2, 'low', { starvedMs: 60_000, onPoolMs: 60_000, idleMs: 300 });
+      try {
+        await store.append(range(30).map((i) => pendingRecord({ tenantId: 'bulk', userId: `u${i}` })), testSealer());
+        const keys: [string, Uint8Array][] = [['test-key', TEST_HMAC_KEY]];
+        const apiPage = await store.exportPage!({ tenants: ['bulk'] }, 10, undefined, 'ndjson', 0, keys);
+        expect(threadsNamed('tamga-export').size).toBe(0);
+        const exported = await store.exportPage!({ tenants: ['bulk'] }, 10, undefined, 'ndjson', 0, keys, true);
+        expect(exported).toEqual(apiPage);
+        expect(exported.records).toBe(10);
+        const exporters = [...threadsNamed('tamga-export').values()];
+        expect(exporters).toEqual([{ nice: 0, policy: 5 }]);
+        for (const reader of threadsNamed('tamga-reader').values()) expect(reader).toEqual({ nice: 10, policy: 0 });
+        // Unused for longer than idleMs: the thread ends; the next page starts another.
+        const deadline = Date.now() + 10_000;
+        while (threadsNamed('tamga-export').size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(threadsNamed('tamga-export').size).toBe(0);
+        const next = await store.exportPage!({ tenants: ['bulk'] }, 10, exported.last, 'ndjson', 10, keys, true);
+        expect(next.records).toBe(10);
+        expect(next.chunk).not.toBe(exported.chunk);
+        expect(threadsNamed('tamga-export').size).toBe(1);
+      } finally {
+        await store.close();
+      }
+      expect(threadsNamed('tamga-export').size).toBe(0);
+    },
+  );
+
+  it.runIf(existsSync('/proc/self/task'))('reads exports on the pool for a while after a page waited too long on the export thread', async () => {
+    // Every page counts as starved (starvedMs 0), as on a machine whose cores other work keeps busy.
+    const store = open(2, 'low', { starvedMs: 0, onPoolMs: 60_000, idleMs: 60_000 });
+    try {
+      await store.append(range(30).map((i) => pendingRecord({ tenantId: 'starved', userId: `u${i}` })), testSealer());
+      const keys: [string, Uint8Array][] = [['test-key', TEST_HMAC_KEY]];
+      expect(store.readerThreads!.exportsOnOwnThread).toBe(true);
+      const first = await store.exportPage!({ tenants: ['starved'] }, 10, undefined, 'ndjson', 0, keys, true);
+      expect(threadsNamed('tamga-export').size).toBe(1);
+      expect(store.readerThreads!.exportsOnOwnThread).toBe(false);
+      await store.readerThreads!.terminate();
+      const second = await store.exportPage!({ tenants: ['starved'] }, 10, first.last, 'ndjson', 10, keys, true);
+      expect(second.records).toBe(10);
+      // Read on the pool: no export thread was started again.
+      expect(threadsNamed('tamga-export').size).toBe(0);
+      expect(threadsNamed('tamga-reader').size).toBeGreaterThan(0);
+    } finally {
+      await store.close();
     }
   });
 

@@ -18,7 +18,7 @@ const port = parentPort!;
 const files = [data.path, `${data.path}-wal`];
 // Queries yield the cores to the threads that append and serve HTTP: a search, count or export running beside ingest
 // slows it as little as the machine allows, and takes every core left idle.
-nameThread('tamga-reader');
+nameThread(data.name);
 if (data.priority !== 'idle' || !idleThreadPriority()) lowerThreadPriority(READER_NICE);
 
 let store: SqliteJournalStore;

@@ -1,7 +1,8 @@
 /**
  * The request thread's side of the SQLite reader threads (`sqlite-reader-thread.ts`): a pool of threads, each with a
  * read-only connection of its own on the WAL database, that run the store's read queries; the request thread posts a
- * read and awaits its answer. Each thread runs one read at a time; reads wait here, the short ones first.
+ * read and awaits its answer. Each thread runs one read at a time; reads wait here, the short ones first. The pages of
+ * exports run on a thread of their own in SCHED_IDLE (decision 0072).
  */
 import { Worker } from 'node:worker_threads';
 import { StoreError, TamgaError } from '@tamga/core';
@@ -24,7 +25,32 @@ export type ReaderPriority = 'low' | 'idle';
 export interface ReaderData {
   readonly path: string;
   readonly priority: ReaderPriority;
+  /** The thread's name (`tamga-reader`, `tamga-export`). */
+  readonly name: string;
 }
+
+/**
+ * Where a read waits for a thread: `short` runs on any thread of the pool, before the long ones; `long` never on the
+ * pool's last free thread; `bulk` (the pages of an export) on the export thread.
+ */
+export type ThreadPlace = 'short' | 'long' | 'bulk';
+
+/** When the export thread's priority yields to other work, and when the pool runs exports instead. */
+export interface ExportThreadTiming {
+  /** A page that took longer than this from sending to answer (ms) shows the export thread starved of CPU time. */
+  readonly starvedMs: number;
+  /** Then exports run on the pool, at its priority, for this long (ms). */
+  readonly onPoolMs: number;
+  /** The export thread ends after this long without a page (ms), giving its memory back. */
+  readonly idleMs: number;
+}
+
+/** {@link ExportThreadTiming}'s defaults: a page of 1,000 records takes 70–100 ms when the thread gets the CPU time it wants. */
+export const EXPORT_THREAD_TIMING: ExportThreadTiming = Object.freeze({
+  starvedMs: 1_000,
+  onPoolMs: 30_000,
+  idleMs: 30_000,
+});
 
 export type ToReader = {
   readonly type: 'read';
@@ -48,6 +74,13 @@ export interface SqliteReaderThreadsConfig {
   readonly script: URL;
   /** Default `low`. */
   readonly priority?: ReaderPriority | undefined;
+  /**
+   * The export thread's priority. `idle` (default): SCHED_IDLE, an export takes only the CPU time appends and queries
+   * leave (on the pool while that is too little, see {@link ExportThreadTiming}); `low`: exports run on the pool.
+   */
+  readonly exportPriority?: ReaderPriority | undefined;
+  /** Default {@link EXPORT_THREAD_TIMING} (tests shorten it). */
+  readonly exportTiming?: ExportThreadTiming | undefined;
 }
 
 interface Read {
@@ -55,6 +88,8 @@ interface Read {
   readonly method: string;
   readonly args: readonly unknown[];
   readonly long: boolean;
+  /** `performance.now()` when posted to a thread. */
+  sentAt: number;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -73,12 +108,20 @@ export class SqliteReaderThreads {
   readonly #readers: (Reader | undefined)[];
   readonly #short: Read[] = [];
   readonly #long: Read[] = [];
+  readonly #bulk: Read[] = [];
+  readonly #timing: ExportThreadTiming;
+  /** The export thread, while it runs. */
+  #exporter: Reader | undefined;
+  /** Until when (`performance.now()`) exports run on the pool, the export thread having been starved. */
+  #exportsOnPoolUntil = -Infinity;
+  #exporterIdle: NodeJS.Timeout | undefined;
   #nextId = 1;
   #closed = false;
 
   constructor(config: SqliteReaderThreadsConfig) {
     this.#config = config;
     this.#readers = new Array<Reader | undefined>(Math.max(1, Math.floor(config.size))).fill(undefined);
+    this.#timing = config.exportTiming ?? EXPORT_THREAD_TIMING;
   }
 
   /** Reader threads of the pool. */
@@ -86,21 +129,39 @@ export class SqliteReaderThreads {
     return this.#readers.length;
   }
 
+  /** Whether an export's next page runs on the export thread (else on the pool: `exportPriority` low, or starved). */
+  get exportsOnOwnThread(): boolean {
+    return this.#config.exportPriority !== 'low' && performance.now() >= this.#exportsOnPoolUntil;
+  }
+
   /**
    * Runs the store's read `method` with `args` on a reader thread; resolves with what it returned. A `long` read
-   * leaves at least one thread of the pool to the short ones.
+   * leaves at least one thread of the pool to the short ones; a `bulk` one runs on the export thread while
+   * {@link exportsOnOwnThread}, else as a short one.
    */
-  call(method: string, args: readonly unknown[], long: boolean): Promise<unknown> {
+  call(method: string, args: readonly unknown[], place: ThreadPlace): Promise<unknown> {
     if (this.#closed)
       return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed'));
+    const bulk = place === 'bulk' && this.exportsOnOwnThread;
     return new Promise((resolve, reject) => {
-      (long ? this.#long : this.#short).push({ id: this.#nextId++, method, args, long, resolve, reject });
+      const read = { id: this.#nextId++, method, args, long: place === 'long', sentAt: 0, resolve, reject };
+      (bulk ? this.#bulk : place === 'long' ? this.#long : this.#short).push(read);
       this.#dispatch();
     });
   }
 
-  /** Gives each free thread the next read it may take: a short one first; a long one unless it is the last free thread. */
+  /**
+   * Gives each free thread the next read it may take: a short one first; a long one unless it is the last free thread;
+   * the export thread the next page of an export.
+   */
   #dispatch(): void {
+    if (this.#bulk.length > 0 && this.#exporter?.read === undefined) {
+      clearTimeout(this.#exporterIdle);
+      this.#exporter ??= this.#start('tamga-export', 'idle', (reader) => {
+        if (this.#exporter === reader) this.#exporter = undefined;
+      });
+      this.#post(this.#exporter, this.#bulk.shift()!);
+    }
     for (let i = 0; i < this.#readers.length && (this.#short.length > 0 || this.#long.length > 0); i++) {
       if (this.#readers[i]?.read !== undefined) continue;
       const longRunning = this.#readers.filter((r) => r?.read?.long === true).length;
@@ -108,20 +169,46 @@ export class SqliteReaderThreads {
         this.#short.shift() ??
         (longRunning < Math.max(1, this.#readers.length - 1) ? this.#long.shift() : undefined);
       if (read === undefined) return;
-      const reader = (this.#readers[i] ??= this.#start(i));
-      reader.read = read;
-      reader.worker.ref();
-      reader.worker.postMessage({
-        type: 'read',
-        id: read.id,
-        method: read.method,
-        args: read.args,
-      } satisfies ToReader);
+      this.#post(
+        (this.#readers[i] ??= this.#start('tamga-reader', this.#config.priority ?? 'low', (reader) => {
+          if (this.#readers[i] === reader) this.#readers[i] = undefined;
+        })),
+        read,
+      );
     }
   }
 
-  #start(slot: number): Reader {
-    const data: ReaderData = { path: this.#config.path, priority: this.#config.priority ?? 'low' };
+  #post(reader: Reader, read: Read): void {
+    reader.read = read;
+    read.sentAt = performance.now();
+    reader.worker.ref();
+    reader.worker.postMessage({
+      type: 'read',
+      id: read.id,
+      method: read.method,
+      args: read.args,
+    } satisfies ToReader);
+  }
+
+  /**
+   * After the export thread answered a page: a page that waited long for CPU time sends the next ones to the pool for a
+   * while (on a machine whose cores other work keeps busy, SCHED_IDLE would hold an export back for as long); a thread
+   * left without a page ends after a while.
+   */
+  #exported(reader: Reader, read: Read): void {
+    if (performance.now() - read.sentAt > this.#timing.starvedMs)
+      this.#exportsOnPoolUntil = performance.now() + this.#timing.onPoolMs;
+    clearTimeout(this.#exporterIdle);
+    this.#exporterIdle = setTimeout(() => {
+      if (this.#exporter !== reader || reader.read !== undefined) return;
+      this.#exporter = undefined; // the next page starts a new thread
+      void reader.worker.terminate();
+    }, this.#timing.idleMs).unref();
+  }
+
+  /** Starts a thread; `ended` is told when it ends. */
+  #start(name: string, priority: ReaderPriority, ended: (reader: Reader) => void): Reader {
+    const data: ReaderData = { path: this.#config.path, priority, name };
     const worker = new Worker(this.#config.script, {
       workerData: data,
       ...compiledExecArgv(),
@@ -137,13 +224,14 @@ export class SqliteReaderThreads {
       if (read === undefined || read.id !== message.id) return;
       reader.read = undefined;
       worker.unref();
+      if (reader === this.#exporter) this.#exported(reader, read);
       if (message.type === 'answer') read.resolve(asBuffers(message.result));
       else read.reject(fromWireError(message.error));
       this.#dispatch();
     });
     worker.on('error', () => undefined); // ends the thread: answered on 'exit'
     worker.on('exit', () => {
-      if (this.#readers[slot] === reader) this.#readers[slot] = undefined;
+      ended(reader);
       const read = reader.read;
       reader.read = undefined;
       if (read !== undefined) {
@@ -163,14 +251,18 @@ export class SqliteReaderThreads {
 
   /** Ends every thread at once, as a crash would (tests); the next reads start new ones. */
   async terminate(): Promise<void> {
-    await Promise.all(this.#readers.map(async (r) => void (await r?.worker.terminate())));
+    await Promise.all(
+      [...this.#readers, this.#exporter].map(async (r) => void (await r?.worker.terminate())),
+    );
   }
 
   /** Refuses the reads still waiting, ends the threads (a read running is refused too: reads store nothing). */
   async close(): Promise<void> {
     this.#closed = true;
     const closed = new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed');
-    for (const read of this.#short.splice(0).concat(this.#long.splice(0))) read.reject(closed);
+    clearTimeout(this.#exporterIdle);
+    for (const read of [...this.#short.splice(0), ...this.#long.splice(0), ...this.#bulk.splice(0)])
+      read.reject(closed);
     await this.terminate();
   }
 }
