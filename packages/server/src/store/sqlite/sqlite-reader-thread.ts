@@ -34,6 +34,14 @@ try {
 const reads = store as unknown as Record<string, (...args: readonly unknown[]) => Promise<unknown>>;
 
 port.on('message', (message: ToReader) => {
+  if (message.type === 'shrink') {
+    try {
+      store.database.pragma('shrink_memory');
+    } catch {
+      // the cache stays; the next read reports what is wrong with the connection
+    }
+    return;
+  }
   void (async () => {
     try {
       if (!Object.hasOwn(THREAD_READS, message.method))

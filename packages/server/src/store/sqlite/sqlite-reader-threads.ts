@@ -41,7 +41,7 @@ export interface ExportThreadTiming {
   readonly starvedMs: number;
   /** Then exports run on the pool, at its priority, for this long (ms). */
   readonly onPoolMs: number;
-  /** The export thread ends after this long without a page (ms), giving its memory back. */
+  /** After this long without a page (ms), the export thread frees its page cache. */
   readonly idleMs: number;
 }
 
@@ -52,12 +52,15 @@ export const EXPORT_THREAD_TIMING: ExportThreadTiming = Object.freeze({
   idleMs: 30_000,
 });
 
-export type ToReader = {
-  readonly type: 'read';
-  readonly id: number;
-  readonly method: string;
-  readonly args: readonly unknown[];
-};
+export type ToReader =
+  | {
+      readonly type: 'read';
+      readonly id: number;
+      readonly method: string;
+      readonly args: readonly unknown[];
+    }
+  /** Frees the connection's page cache (`PRAGMA shrink_memory`); no answer. */
+  | { readonly type: 'shrink' };
 
 export type FromReader =
   | { readonly type: 'ready' }
@@ -193,16 +196,16 @@ export class SqliteReaderThreads {
   /**
    * After the export thread answered a page: a page that waited long for CPU time sends the next ones to the pool for a
    * while (on a machine whose cores other work keeps busy, SCHED_IDLE would hold an export back for as long); a thread
-   * left without a page ends after a while.
+   * left without a page frees its page cache after a while. It is not ended: a thread ends on its own time, and one in
+   * SCHED_IDLE on busy cores could make the request thread, which joins it, wait as long.
    */
   #exported(reader: Reader, read: Read): void {
     if (performance.now() - read.sentAt > this.#timing.starvedMs)
       this.#exportsOnPoolUntil = performance.now() + this.#timing.onPoolMs;
     clearTimeout(this.#exporterIdle);
     this.#exporterIdle = setTimeout(() => {
-      if (this.#exporter !== reader || reader.read !== undefined) return;
-      this.#exporter = undefined; // the next page starts a new thread
-      void reader.worker.terminate();
+      if (this.#exporter === reader && reader.read === undefined)
+        reader.worker.postMessage({ type: 'shrink' } satisfies ToReader);
     }, this.#timing.idleMs).unref();
   }
 
