@@ -65,6 +65,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { TamgaProducer } from '@tamga/sdk';
 import { measureForwarding } from './forward.js';
+import { watchLoop } from './loop-watch.js';
 import { machineProbe } from './machine-probe.js';
 import { seedStore } from './seed-store.js';
 
@@ -208,6 +209,13 @@ function writerCpu(cpu0, cpu1, events) {
   return cpu1.writer === undefined ? undefined : (cpu1.writer - (cpu0.writer ?? 0)) / events;
 }
 
+/** The longest the server's event loop was held up since the last ask, ms. */
+async function loopOf(child) {
+  child.send('loop');
+  const [msg] = await once(child, 'message');
+  return msg.loop;
+}
+
 async function rssOf(child) {
   child.send('rss');
   const [msg] = await once(child, 'message');
@@ -334,10 +342,16 @@ async function ingestBeside(url, child, total, load) {
   })();
   const loader = load === undefined ? undefined : await startLoad({ url, key: KEY, ...load });
   const cpu0 = await cpuOf(child);
+  await loopOf(child);
+  // This process's own, only while it appends (elsewhere it holds its loop up on purpose: the raw rate, the probe).
+  const benchLoop = watchLoop('benchmark');
   const client0 = process.cpuUsage();
   const seconds = await ingest(url, total, undefined, { stamp: besideClock });
   const client = process.cpuUsage(client0);
   const cpu1 = await cpuOf(child);
+  const serverLoop = await loopOf(child);
+  const ownLoop = benchLoop.take();
+  benchLoop.stop();
   done = true;
   const [loaded] = await Promise.all([loader?.stop(), probing]);
   return {
@@ -349,6 +363,8 @@ async function ingestBeside(url, child, total, load) {
     client: (client.user + client.system) / total,
     healthMax: Math.max(...probes),
     healthP99: pct(probes, 99),
+    serverLoop,
+    ownLoop,
     rounds: loaded?.rounds ?? 0,
     lines: loaded?.lines ?? 0,
     seconds,
@@ -959,7 +975,8 @@ async function sqliteSteps(events) {
         `  ${name.padEnd(44)} ${fmt(median(rates)).padStart(7)} events/s${change}, server CPU ${median(rs.map((r) => r.cpu)).toFixed(1)} µs/event` +
           (Number.isNaN(main) ? '' : ` (main thread ${main.toFixed(1)}${Number.isNaN(writer) ? '' : `, writer ${writer.toFixed(1)}`})`) +
           `, benchmark client ${median(rs.map((r) => r.client)).toFixed(1)} µs/event` +
-          `, /healthz max ${Math.max(...rs.map((r) => r.healthMax)).toFixed(1)} ms (p99 ${Math.max(...rs.map((r) => r.healthP99)).toFixed(1)})${done}`,
+          `, /healthz max ${Math.max(...rs.map((r) => r.healthMax)).toFixed(1)} ms (p99 ${Math.max(...rs.map((r) => r.healthP99)).toFixed(1)})` +
+          `, event loop held up at most ${Math.max(...rs.map((r) => r.serverLoop)).toFixed(0)} ms in the server, ${Math.max(...rs.map((r) => r.ownLoop)).toFixed(0)} in the benchmark${done}`,
       );
     }
     report('  (medians of the rounds, each load against the run alone of its round; targets: within 10% of alone beside each, /healthz < 50 ms throughout)');

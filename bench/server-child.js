@@ -2,6 +2,7 @@
 // event loop. Prints {"url": ...} on stdout once listening; stops on SIGTERM.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchLoop } from './loop-watch.js';
 import { createTamgaServer, limitHeapGrowth, loadConfig, shouldLimitHeapGrowth, SqliteJournalStore } from '@tamga/server';
 
 /** CPU time of one thread of this process, µs; undefined where /proc is missing. */
@@ -41,7 +42,10 @@ const server = await createTamgaServer(config, {
 });
 const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
+const loop = watchLoop('server');
 process.on('message', (msg) => {
+  // The longest the event loop was held up since the last ask, ms.
+  if (msg === 'loop') process.send?.({ loop: loop.take() });
   if (msg === 'rss') process.send?.({ rss: process.memoryUsage().rss });
   // CPU time of the server process so far (user + system, µs, every thread) and of its main thread: per-event costs
   // that hold on a busy machine too.
