@@ -30,7 +30,8 @@ export function bundleLines(records: readonly StoredRecord[]): string {
 
 /** A page of bundle record lines and how many records it holds. */
 export interface BundleLines {
-  readonly chunk: string;
+  /** As text, or as UTF-8 bytes where a store's reader thread formats them (see `ExportPage.chunk`). */
+  readonly chunk: string | Buffer;
   readonly records: number;
 }
 

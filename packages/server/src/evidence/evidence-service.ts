@@ -274,7 +274,7 @@ export class EvidenceService {
    * one `checkpoint` line per checkpoint, every record line as in `records.ndjson`, and an `end` line with the
    * record count, so a cut download is noticed. Journals the export (JournalExported) before the first line.
    */
-  async exportLines(log: LogHead, range: EvidenceRange, by: EvidenceCaller): Promise<AsyncGenerator<string>> {
+  async exportLines(log: LogHead, range: EvidenceRange, by: EvidenceCaller): Promise<AsyncGenerator<string | Buffer>> {
     // Everything that can fail before the first byte is done here, so such failures are a problem+json answer.
     const manifest = await this.manifest(log, range);
     const checkpoints = await this.checkpoints(log, range);
@@ -320,7 +320,7 @@ export class EvidenceService {
     return count;
   }
 
-  async *#lines(log: LogHead, range: EvidenceRange, manifest: BundleManifest, checkpoints: readonly StoredCheckpoint[]): AsyncGenerator<string> {
+  async *#lines(log: LogHead, range: EvidenceRange, manifest: BundleManifest, checkpoints: readonly StoredCheckpoint[]): AsyncGenerator<string | Buffer> {
     yield `${JSON.stringify({ type: 'manifest', ...manifestJson(manifest) })}\n`;
     yield `${JSON.stringify({ type: 'keys', ...this.#journal.keys.publicKeys() })}\n`;
     for (const c of checkpoints) yield `${JSON.stringify({ type: 'checkpoint', size: c.size, note: c.note })}\n`;

@@ -83,7 +83,7 @@ export function exportPage(
  * read Cyrillic text as UTF-8). Every record is checked afresh, as on any read: by the store where it reads pages on
  * threads of its own (`JournalStore.exportPage`), else here.
  */
-export async function* recordExportLines(journal: Journal, filter: RecordFilter, format: RecordExportFormat): AsyncGenerator<string> {
+export async function* recordExportLines(journal: Journal, filter: RecordFilter, format: RecordExportFormat): AsyncGenerator<string | Buffer> {
   if (format === 'csv') yield `\uFEFF${csvLine(RECORD_CSV_COLUMNS)}`;
   let index = 0;
   let after: RecordCursor | undefined;
@@ -93,7 +93,7 @@ export async function* recordExportLines(journal: Journal, filter: RecordFilter,
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const page = await checkedPage(journal, filter, format, index, after, PAGE, true);
-    if (page.chunk !== '') yield page.chunk;
+    if (page.chunk.length > 0) yield page.chunk;
     index += page.records;
     if (!page.hasMore || page.last === undefined) return;
     after = page.last;

@@ -441,8 +441,11 @@ export type SubjectOf = (record: { readonly tenantId: string | null; readonly ev
 
 /** One page of an export, ready to send ({@link JournalStore.exportPage}). */
 export interface ExportPage {
-  /** The page's lines. */
-  readonly chunk: string;
+  /**
+   * The page's lines: as text, or as their UTF-8 bytes where a store reading on threads of its own formats an export's
+   * pages (`exporting`): bytes cross from its thread without a copy and go out as they are.
+   */
+  readonly chunk: string | Buffer;
   /** Records in it. */
   readonly records: number;
   /** Where the next page starts. */

@@ -93,7 +93,7 @@ export async function eventRoutes(
     const nextCursor = page.hasMore && page.last ? encodeCursor({ ...page.last, shown: shown + page.records }) : null;
     // A text search says how far the text index had caught up (records after it were scanned: none is missed).
     const searchIndex = filter.q === undefined ? '' : `,"searchIndex":${JSON.stringify(searchIndexJson(await journal.store.searchIndexStatus()))}`;
-    const items = page.chunk.slice(0, -1).replaceAll('\n', ',');
+    const items = page.chunk.toString().slice(0, -1).replaceAll('\n', ',');
     return reply.type('application/json; charset=utf-8').send(`{"items":[${items}],"nextCursor":${JSON.stringify(nextCursor)}${searchIndex}}`);
   });
 
