@@ -209,7 +209,7 @@ function writerCpu(cpu0, cpu1, events) {
   return cpu1.writer === undefined ? undefined : (cpu1.writer - (cpu0.writer ?? 0)) / events;
 }
 
-/** The longest the server's event loop was held up since the last ask, ms. */
+/** The longest the server's event loop was held up and its longest GC pause since the last ask: { heldMs, gcMs }. */
 async function loopOf(child) {
   child.send('loop');
   const [msg] = await once(child, 'message');
@@ -976,7 +976,7 @@ async function sqliteSteps(events) {
           (Number.isNaN(main) ? '' : ` (main thread ${main.toFixed(1)}${Number.isNaN(writer) ? '' : `, writer ${writer.toFixed(1)}`})`) +
           `, benchmark client ${median(rs.map((r) => r.client)).toFixed(1)} µs/event` +
           `, /healthz max ${Math.max(...rs.map((r) => r.healthMax)).toFixed(1)} ms (p99 ${Math.max(...rs.map((r) => r.healthP99)).toFixed(1)})` +
-          `, event loop held up at most ${Math.max(...rs.map((r) => r.serverLoop)).toFixed(0)} ms in the server, ${Math.max(...rs.map((r) => r.ownLoop)).toFixed(0)} in the benchmark${done}`,
+          `, event loop held up at most ${Math.max(...rs.map((r) => r.serverLoop.heldMs)).toFixed(0)} ms in the server (GC pauses ≤ ${Math.max(...rs.map((r) => r.serverLoop.gcMs)).toFixed(0)}), ${Math.max(...rs.map((r) => r.ownLoop.heldMs)).toFixed(0)} in the benchmark${done}`,
       );
     }
     report('  (medians of the rounds, each load against the run alone of its round; targets: within 10% of alone beside each, /healthz < 50 ms throughout)');

@@ -44,7 +44,7 @@ const url = await server.http.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
 const loop = watchLoop('server');
 process.on('message', (msg) => {
-  // The longest the event loop was held up since the last ask, ms.
+  // The longest the event loop was held up, and the longest GC pause, since the last ask (ms).
   if (msg === 'loop') process.send?.({ loop: loop.take() });
   if (msg === 'rss') process.send?.({ rss: process.memoryUsage().rss });
   // CPU time of the server process so far (user + system, µs, every thread) and of its main thread: per-event costs
