@@ -90,7 +90,7 @@ export function createSink(d: Destination, context: SinkContext): DeliverySink {
       : (records: readonly CheckedRecord[]) => ({
           type: 'application/json',
           bytes: Buffer.from(
-            JSON.stringify({ destination: { id: d.id, name: d.name }, records: records.map((r, i) => ({ ...toRecordJson(r, i + 1), log: r.log })) }),
+            JSON.stringify({ destination: { id: d.id, name: d.name }, records: records.map((r, i) => ({ ...toRecordJson(r, r.integrity, i + 1), log: r.log })) }),
             'utf8',
           ),
         });

@@ -283,6 +283,20 @@ describe('bad input', () => {
     }
   });
 
+  it('lists records whose texts hold line breaks, U+2028 and non-Latin letters exactly as sent, in valid JSON', async () => {
+    const texts = ['two\nlines', 'cr\r\nlf', 'Ошибка входа:\u2028разделитель\u2029абзац', 'tab\tand "quotes" \\ 🔐', '{"items":[1]}\n,'];
+    const entityData = { note: 'a\nb', nested: { list: ['x\ny', 'Привет'] } };
+    const res = await post(texts.map((text) => ({ event: 2001, userId: 'line-breaks', text, entityData })));
+    expect(res.statusCode).toBe(201);
+    const page = await get('/api/v1/events?userId=line-breaks&order=asc&limit=3');
+    expect(page.statusCode).toBe(200);
+    const first = page.json() as { items: { text: string; entityData: unknown; validSignature: boolean }[]; nextCursor: string };
+    const rest = (await get(`/api/v1/events?userId=line-breaks&order=asc&limit=3&cursor=${encodeURIComponent(first.nextCursor)}`)).json() as typeof first;
+    const items = [...first.items, ...rest.items];
+    expect(items.map((r) => [r.text, r.entityData, r.validSignature])).toEqual(texts.map((text) => [text, entityData, true]));
+    expect(rest.nextCursor).toBeNull();
+  });
+
   it('refuses too many events in a batch and oversize bodies', async () => {
     const many = Array.from({ length: 10_001 }, () => ({ event: 2001 }));
     const res = await post(many);

@@ -1,11 +1,13 @@
 import { formatTimestamp } from '@tamga/core';
-import type { CheckedRecord } from '../journal/journal-store.js';
+import type { IntegrityStatus } from '@tamga/core';
+import type { StoredRecord } from '../journal/journal-store.js';
 
 /**
  * A record as the API returns it: seed 002's fields in seed order (`validSignature` freshly computed,
- * `index` the position in the current result view), then the fields Tamga adds.
+ * `index` the position in the current result view), then the fields Tamga adds. `integrity` is the record's, as
+ * checked on this read.
  */
-export function toRecordJson(r: CheckedRecord, index: number): Record<string, unknown> {
+export function toRecordJson(r: StoredRecord, integrity: IntegrityStatus, index: number): Record<string, unknown> {
   return {
     id: r.id,
     event: r.event,
@@ -20,12 +22,12 @@ export function toRecordJson(r: CheckedRecord, index: number): Record<string, un
     nodeId: r.nodeId,
     operationKey: r.operationKey,
     classifiedEvent: r.classifiedEvent,
-    validSignature: r.integrity === 'valid' || r.integrity === 'redacted',
+    validSignature: integrity === 'valid' || integrity === 'redacted',
     eventName: r.eventName,
     index,
     seq: r.seq,
     sigKid: r.sigKid,
-    integrity: r.integrity,
+    integrity,
     severity: r.severity,
     outcome: r.outcome,
     ...r.extra,

@@ -19,6 +19,21 @@ function searchIndexJson(status: SearchIndexStatus): { pending: number; behindSe
   return { pending: status.pending, behindSeconds: Math.round(status.behindMicros / 100_000) / 10, building: status.building === true };
 }
 
+/** What a page's answer starts with, before its records. */
+const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/**
+ * A page's NDJSON lines (UTF-8 bytes from a reader thread, or text) as the members of a JSON array, in place: each line
+ * break made a comma and the last dropped. A line break is only ever between lines (JSON.stringify escapes those inside
+ * a record, and no byte of a multi-byte UTF-8 character is 0x0A). As bytes the page is neither decoded nor encoded
+ * again on this thread (decisions/0075-records-read-as-arrays.md).
+ */
+function jsonMembers(chunk: string | Buffer): Buffer {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) bytes[at] = 0x2c;
+  return bytes.subarray(0, Math.max(0, bytes.length - 1));
+}
+
 /**
  * Whether a `Prefer` header (RFC 7240: comma-separated preferences, each `token[=value]` with `;` parameters) asks for
  * `return=minimal`. Repeated headers arrive joined by commas.
@@ -93,8 +108,8 @@ export async function eventRoutes(
     const nextCursor = page.hasMore && page.last ? encodeCursor({ ...page.last, shown: shown + page.records }) : null;
     // A text search says how far the text index had caught up (records after it were scanned: none is missed).
     const searchIndex = filter.q === undefined ? '' : `,"searchIndex":${JSON.stringify(searchIndexJson(await journal.store.searchIndexStatus()))}`;
-    const items = page.chunk.toString().slice(0, -1).replaceAll('\n', ',');
-    return reply.type('application/json; charset=utf-8').send(`{"items":[${items}],"nextCursor":${JSON.stringify(nextCursor)}${searchIndex}}`);
+    const tail = `],"nextCursor":${JSON.stringify(nextCursor)}${searchIndex}}`;
+    return reply.type('application/json; charset=utf-8').send(Buffer.concat([ITEMS_HEAD, jsonMembers(page.chunk), Buffer.from(tail)]));
   });
 
   app.get('/api/v1/users/suggest', async (request) => {
@@ -159,7 +174,7 @@ export async function eventRoutes(
     // One record also carries its canonical bytes and leaf hash, so a client can check the HMAC (with
     // the key) and an inclusion proof against a checkpoint on its own.
     return {
-      ...toRecordJson(record, 1),
+      ...toRecordJson(record, record.integrity, 1),
       canonical: Buffer.from(record.canonical).toString('base64'),
       leafHash: record.leafHash.toString('base64'),
     };

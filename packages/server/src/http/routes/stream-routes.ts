@@ -147,7 +147,7 @@ export async function streamRoutes(app: FastifyInstance, { context }: { context:
       for (const record of records) {
         if (record.seq < at) continue; // already sent while catching up
         positions.set(logId, record.seq + 1);
-        res.write(`id: ${encodeStreamCursor(positions)}\ndata: ${JSON.stringify(toRecordJson(record, ++index))}\n\n`);
+        res.write(`id: ${encodeStreamCursor(positions)}\ndata: ${JSON.stringify(toRecordJson(record, record.integrity, ++index))}\n\n`);
       }
       positions.set(logId, to);
       idSent = false;

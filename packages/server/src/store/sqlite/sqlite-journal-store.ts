@@ -45,7 +45,7 @@ import { MAX_SUGGEST_PROBES, mergeBuckets, mergePages } from '../user-filter.js'
 import { exportPage as formatExportPage } from '../../http/record-export.js';
 import { readBundleLines } from '../../evidence/bundle-lines.js';
 import type { BundleLines } from '../../evidence/bundle-lines.js';
-import { sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
+import { RECORD_COLUMNS, rowLogId, sideWriteAction, SqliteAppender, tenantKey, toStoredRecord } from './sqlite-appender.js';
 import type { BatchOutcome, LogRow, RecordRow, SideWrite } from './sqlite-appender.js';
 import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
@@ -458,6 +458,16 @@ export class SqliteJournalStore implements JournalStore {
     return { ...filter, from: filter.from ?? first, to: filter.to ?? last + 1 };
   }
 
+  /** A statement reading records (`SELECT` {@link RECORD_COLUMNS} followed by `from`) as raw rows. */
+  #recordReads(from: string): Database.Statement<unknown[], RecordRow> {
+    return this.#db.prepare<unknown[], RecordRow>(`SELECT ${RECORD_COLUMNS} ${from}`).raw(true);
+  }
+
+  /** The record of a raw row, in its log. */
+  #toRecord(row: RecordRow): StoredRecord {
+    return toStoredRecord(row, this.#originOf(rowLogId(row)));
+  }
+
   /** The origin of a log; origins never change, so they are cached. */
   #originOf(logId: number): string {
     let origin = this.#origins.get(logId);
@@ -553,9 +563,9 @@ export class SqliteJournalStore implements JournalStore {
           continue;
         }
         const where = await this.#textWhere(part, true, true, probe);
-        const page = this.#db.prepare(`SELECT * ${ordered(where.sql, filter.order, after !== undefined, tableFor(part))}`);
+        const page = this.#recordReads(ordered(where.sql, filter.order, after !== undefined, tableFor(part)));
         let rows: RecordRow[];
-        if (where.hours === undefined) rows = page.all(...where.params, ...cursorParams(after), limit) as RecordRow[];
+        if (where.hours === undefined) rows = page.all(...where.params, ...cursorParams(after), limit);
         else {
           // One hour at a time in the page's order (each read in order from the hour-led index), until the page is full.
           const asc = filter.order === 'asc';
@@ -566,10 +576,10 @@ export class SqliteJournalStore implements JournalStore {
           for (const hour of hours) {
             if (rows.length >= limit) break;
             where.params[0] = hour;
-            rows.push(...(page.all(...where.params, ...cursorParams(after), limit - rows.length) as RecordRow[]));
+            rows.push(...page.all(...where.params, ...cursorParams(after), limit - rows.length));
           }
         }
-        pages.push(rows.map((row) => toStoredRecord(row, this.#originOf(row.log_id))));
+        pages.push(rows.map((row) => this.#toRecord(row)));
       }
       return pages.length === 1 ? pages[0]! : mergePages(pages, filter.order, limit);
     } catch (error) {
@@ -627,8 +637,8 @@ export class SqliteJournalStore implements JournalStore {
       cursor = { createdAt: last.created_at, rid: last.rid };
     }
     if (hits.length === 0) return [];
-    const byRid = new Map((this.#db.prepare(`SELECT * FROM records WHERE rid IN (${hits.join(',')})`).all() as RecordRow[]).map((row) => [row.rid, row]));
-    return hits.map((rid) => byRid.get(rid)!).map((row) => toStoredRecord(row, this.#originOf(row.log_id)));
+    const byRid = new Map(this.#recordReads(`FROM records WHERE rid IN (${hits.join(',')})`).all().map((row) => [row[0], row]));
+    return hits.map((rid) => this.#toRecord(byRid.get(rid)!));
   }
 
   /** One page of an export, checked and formatted here: on a reader thread when the store has them. */
@@ -647,10 +657,10 @@ export class SqliteJournalStore implements JournalStore {
 
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined> {
     try {
-      const row = this.#db.prepare('SELECT * FROM records WHERE id = ?').get(id) as RecordRow | undefined;
-      if (!row) return Promise.resolve(undefined);
-      if (tenants !== undefined && !tenants.includes(row.tenant_id)) return Promise.resolve(undefined);
-      return Promise.resolve(toStoredRecord(row, this.#originOf(row.log_id)));
+      const row = this.#recordReads('FROM records WHERE id = ?').get(id);
+      const record = row && this.#toRecord(row);
+      if (record === undefined || (tenants !== undefined && !tenants.includes(record.tenantId))) return Promise.resolve(undefined);
+      return Promise.resolve(record);
     } catch (error) {
       return Promise.reject(this.#wrap(error, 'read a record'));
     }
@@ -1069,9 +1079,7 @@ export class SqliteJournalStore implements JournalStore {
 
   readRecordsBySeq(logId: number, from: number, to: number): Promise<StoredRecord[]> {
     try {
-      const rows = this.#db
-        .prepare('SELECT * FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq')
-        .all(logId, from, to) as RecordRow[];
+      const rows = this.#recordReads('FROM records WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq').all(logId, from, to);
       const origin = rows.length > 0 ? this.#originOf(logId) : '';
       return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
     } catch (error) {
@@ -1093,11 +1101,12 @@ export class SqliteJournalStore implements JournalStore {
   pollRecords(logId: number, fromSeq: number, limit: number, legacyPollable: readonly number[]): Promise<StoredRecord[]> {
     try {
       // INDEXED BY: records_log_seq has the same columns, and walking it would read every record that is not pollable.
-      const rows = this.#db
-        .prepare(
-          `SELECT * FROM records INDEXED BY records_poll WHERE log_id = ? AND seq >= ? AND ${POLLABLE} ORDER BY seq LIMIT ?`,
-        )
-        .all(logId, fromSeq, JSON.stringify(legacyPollable), limit) as RecordRow[];
+      const rows = this.#recordReads(`FROM records INDEXED BY records_poll WHERE log_id = ? AND seq >= ? AND ${POLLABLE} ORDER BY seq LIMIT ?`).all(
+        logId,
+        fromSeq,
+        JSON.stringify(legacyPollable),
+        limit,
+      );
       const origin = rows.length > 0 ? this.#originOf(logId) : '';
       return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
     } catch (error) {
@@ -1143,9 +1152,11 @@ export class SqliteJournalStore implements JournalStore {
           params.push(value);
         }
       }
-      const rows = this.#db
-        .prepare(`SELECT * FROM records WHERE ${clauses.join(' AND ')} ORDER BY ${eventOrderBy(query.sort, SQLITE_EVENT_ORDER)} LIMIT ? OFFSET ?`)
-        .all(...params, query.limit, query.offset) as RecordRow[];
+      const rows = this.#recordReads(`FROM records WHERE ${clauses.join(' AND ')} ORDER BY ${eventOrderBy(query.sort, SQLITE_EVENT_ORDER)} LIMIT ? OFFSET ?`).all(
+        ...params,
+        query.limit,
+        query.offset,
+      );
       const origin = rows.length > 0 ? this.#originOf(query.logId) : '';
       return Promise.resolve(rows.map((row) => toStoredRecord(row, origin)));
     } catch (error) {

@@ -35,19 +35,16 @@ const reads = store as unknown as Record<string, (...args: readonly unknown[]) =
 const utf8 = new TextEncoder();
 
 /**
- * Posts an answer. The lines of a bulk read (an export's page, a bundle's records: ~600 KB each) go as UTF-8 bytes,
- * moved to the request thread without a copy: as a string they were copied across, then encoded again there for the
- * socket — 3.6–3.9 µs of the request thread's time per record exported against 1.5–1.8 as bytes, time taken from
- * appends (decisions/0047-exports-on-reader-threads.md).
+ * Posts an answer. The lines of a page (an export's, ~600 KB; a page of `GET /api/v1/events`; a bundle's records) go
+ * as UTF-8 bytes, moved to the request thread without a copy: as a string they were copied across, then encoded again
+ * there for the socket — 3.6–3.9 µs of the request thread's time per record exported against 1.5–1.8 as bytes, time
+ * taken from appends (decisions/0047-exports-on-reader-threads.md, 0075-records-read-as-arrays.md).
  */
-function answer(id: number, method: string, args: readonly unknown[], result: unknown): void {
+function answer(id: number, result: unknown): void {
   const chunk = (result as { chunk?: unknown } | undefined)?.chunk;
-  if (typeof chunk === 'string' && THREAD_READS[method as keyof typeof THREAD_READS]?.(args) === 'bulk') {
+  if (typeof chunk === 'string') {
     const bytes = utf8.encode(chunk);
-    port.postMessage(
-      { type: 'answer', id, result: { ...(result as object), chunk: bytes } } satisfies FromReader,
-      [bytes.buffer],
-    );
+    port.postMessage({ type: 'answer', id, result: { ...(result as object), chunk: bytes } } satisfies FromReader, [bytes.buffer]);
   } else port.postMessage({ type: 'answer', id, result } satisfies FromReader);
 }
 
@@ -64,7 +61,7 @@ port.on('message', (message: ToReader) => {
     try {
       if (!Object.hasOwn(THREAD_READS, message.method))
         throw new TamgaError('STORE_FAILED', `${message.method} is not a read of the reader threads`);
-      answer(message.id, message.method, message.args, await reads[message.method]!(...message.args));
+      answer(message.id, await reads[message.method]!(...message.args));
     } catch (error) {
       port.postMessage({
         type: 'refused',
