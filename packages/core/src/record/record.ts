@@ -368,6 +368,8 @@ export class RecordSealer {
   /** `(K0 ⊕ opad) ‖ inner hash`. */
   readonly #outer: Buffer;
   #payload = Buffer.allocUnsafe(1024);
+  /** {@link check}'s rebuilt text as UTF-8, around the digest. */
+  #rebuilt = Buffer.allocUnsafe(2048);
 
   constructor(hmacKey: Uint8Array) {
     this.#key = hmacKey;
@@ -456,16 +458,21 @@ export class RecordSealer {
       if (error !== GENERIC) throw error;
       return checkSealed(fields, seal, canonical);
     }
-    // The signature holds, so the bytes are ones this key's holder wrote: UTF-8, compared here as text.
-    const stored = canonical.toString('utf8');
+    // The signature holds, so the bytes are ones this key's holder wrote. The rebuilt text is written as UTF-8 on both
+    // sides of the digest's place and compared with them byte for byte: the stored bytes are never decoded.
     const [, , digestStart, digestEnd] = marks as [number, number, number, number];
-    const digest = stored.slice(digestStart + 1, digestEnd - 1);
+    const most = (rebuilt.length - DIGEST_PLACEHOLDER.length) * 3;
+    if (this.#rebuilt.length < most) this.#rebuilt = Buffer.allocUnsafe(Math.max(most, this.#rebuilt.length * 2));
+    const scratch = this.#rebuilt;
+    const head = scratch.write(rebuilt.slice(0, digestStart + 1), 0, 'utf8');
+    const end = head + scratch.write(rebuilt.slice(digestEnd - 1), head, 'utf8');
+    const digestEndByte = head + DIGEST_PLACEHOLDER.length;
+    const digest = canonical.length === end + DIGEST_PLACEHOLDER.length ? canonical.toString('latin1', head, digestEndByte) : '';
     // Anything else (a digest of another form, other bytes) is decided the reference way: the same answer, rarely asked.
     if (
-      stored.length !== rebuilt.length ||
       !DIGEST_HEX.test(digest) ||
-      !stored.startsWith(rebuilt.slice(0, digestStart + 1)) ||
-      !stored.endsWith(rebuilt.slice(digestEnd - 1))
+      canonical.compare(scratch, 0, head, 0, head) !== 0 ||
+      canonical.compare(scratch, head, end, digestEndByte, canonical.length) !== 0
     )
       return checkSealed(fields, seal, canonical);
     if (seal.redacted) return fields.entityData === null && fields.text === null ? 'redacted' : 'tampered';

@@ -33,11 +33,16 @@ export interface LogRow {
 /**
  * The columns a stored record is read from, in the order of {@link RecordRow}. Statements that read records select
  * these in raw mode (`.raw()`): better-sqlite3 makes a row an array in about half the time it makes it an object with a
- * property per column (decisions/0075-records-read-as-arrays.md).
+ * property per column (decisions/0075-records-read-as-arrays.md). The three BLOBs come as one, the bytes of `canonical`,
+ * `leaf_hash` and `payload_salt` end to end with the lengths of the first and last, and are cut apart by
+ * {@link toStoredRecord} into views of it: better-sqlite3 gives each BLOB a Buffer with memory of its own, which costs
+ * more than the rest of the row (decisions/0077-record-blobs-read-as-one.md). `||` copies a BLOB's bytes as they are and
+ * the CAST keeps them (a journal's text encoding is always UTF-8); `octet_length` counts bytes whatever the type.
  */
 export const RECORD_COLUMNS = `rid, log_id, seq, id, event, event_name, entity_data, user_id, api_created_at, created_at,
-  text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid, signature, canonical,
-  leaf_hash, payload_salt, redacted, pollable, subject`;
+  text, ip, tenant_id, node_id, operation_key, classified_event, severity, outcome, extra, sig_kid, signature,
+  CAST(canonical || leaf_hash || coalesce(payload_salt, x'') AS BLOB), octet_length(canonical), octet_length(payload_salt),
+  redacted, pollable, subject`;
 
 /** A row of {@link RECORD_COLUMNS}, read raw. */
 export type RecordRow = readonly [
@@ -62,9 +67,10 @@ export type RecordRow = readonly [
   extra: string | null,
   sigKid: string,
   signature: string,
-  canonical: Buffer,
-  leafHash: Buffer,
-  payloadSalt: Buffer | null,
+  /** `canonical`, `leaf_hash` and `payload_salt` (none when NULL) end to end. */
+  sealBytes: Buffer,
+  canonicalLength: number,
+  saltLength: number | null,
   redacted: number,
   pollable: number | null,
   subject: string | null,
@@ -335,9 +341,10 @@ class RefusedAfterWriting extends Error {}
 export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
   const [
     rid, , seq, id, event, eventName, entityData, userId, apiCreatedAt, createdAt, text, ip, tenantId, nodeId,
-    operationKey, classifiedEvent, severity, outcome, extra, sigKid, signature, canonical, leafHash, payloadSalt,
+    operationKey, classifiedEvent, severity, outcome, extra, sigKid, signature, sealBytes, canonicalLength, saltLength,
     redacted, pollable, subject,
   ] = row;
+  const leafEnd = sealBytes.length - (saltLength ?? 0);
   return {
     rid,
     log: origin,
@@ -360,9 +367,9 @@ export function toStoredRecord(row: RecordRow, origin: string): StoredRecord {
     extra: withPollable(parseExtra(extra), pollable === null ? undefined : pollable !== 0),
     sigKid,
     signature,
-    canonical,
-    leafHash,
-    payloadSalt,
+    canonical: sealBytes.subarray(0, canonicalLength),
+    leafHash: sealBytes.subarray(canonicalLength, leafEnd),
+    payloadSalt: saltLength === null ? null : sealBytes.subarray(leafEnd),
     redacted: redacted !== 0,
     subject: subject ?? null,
   };

@@ -228,6 +228,36 @@ describe('SqliteJournalStore', () => {
     await b.close();
   });
 
+  it('reads the canonical bytes, leaf hash and payload salt exactly as stored, whatever their lengths and types', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'seal-bytes.sqlite') });
+    const records = [pendingRecord({ text: 'Ошибка входа 😀' }), pendingRecord(), pendingRecord(), pendingRecord(), pendingRecord()];
+    await store.append(records, testSealer());
+    const db = store.database;
+    const stored = (): { canonical: unknown; leaf_hash: unknown; payload_salt: unknown }[] =>
+      db.prepare('SELECT canonical, leaf_hash, payload_salt FROM records ORDER BY seq').all() as never;
+    const before = stored();
+    // An insider with the triggers dropped: a salt of another length, a short leaf hash, the canonical bytes kept as
+    // TEXT (the same bytes), and one record's payload erased (its salt NULL).
+    db.exec('DROP TRIGGER records_append_only_except_erasure');
+    db.prepare('UPDATE records SET payload_salt = ? WHERE seq = 1').run(Buffer.alloc(20, 0xab));
+    db.prepare('UPDATE records SET leaf_hash = ? WHERE seq = 2').run(Buffer.alloc(31, 0xcd));
+    db.exec('UPDATE records SET canonical = CAST(canonical AS TEXT) WHERE seq = 3');
+    db.exec('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = 1 WHERE seq = 4');
+    const read = await store.readRecordsBySeq((await store.getLog(null))!.logId, 0, 5);
+    const after = stored();
+    expect(typeof after[3]!.canonical).toBe('string');
+    expect(read.map((r) => [r.canonical, r.leafHash, r.payloadSalt])).toEqual(
+      after.map((row) => [Buffer.from(row.canonical as Buffer | string), row.leaf_hash, row.payload_salt]),
+    );
+    expect(read[0]!.canonical).toEqual(before[0]!.canonical);
+    expect(read[1]!.payloadSalt).toHaveLength(20);
+    expect(read[2]!.leafHash).toHaveLength(31);
+    expect(read[4]!.payloadSalt).toBeNull();
+    const keyFor = (kid: string): Buffer | undefined => (kid === 'test-key' ? TEST_HMAC_KEY : undefined);
+    expect(read.map((r) => checkRecord(r, r, keyFor))).toEqual(['valid', 'tampered', 'valid', 'valid', 'redacted']);
+    await store.close();
+  });
+
   it('adds pollable to a journal made before it existed: old records stay valid and poll by their code', async () => {
     const path = join(dir.path, 'before-pollable.sqlite');
     const a = new SqliteJournalStore({ path });
