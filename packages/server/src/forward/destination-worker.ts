@@ -9,7 +9,6 @@ import type { Destination } from './destination.js';
 import { deadLetteredEvent, destinationDownEvent, destinationRecoveredEvent, FORWARD_EVENTS } from './forward-events.js';
 import { parseForwardFilter } from './forward-filter.js';
 import type { ForwardStore, NewDeadLetter } from './forward-store.js';
-import type { SharedRecordReader } from './shared-record-reader.js';
 import type { SendReceipt } from './syslog-connection.js';
 
 /** Tuning of delivery; every value has a default ({@link DEFAULT_WORKER_OPTIONS}). */
@@ -24,7 +23,10 @@ export interface WorkerOptions {
   readonly maxBackoffMs: number;
   /** A destination failing this long is journalled as `ForwardingDestinationDown`, ms. Default 300,000 (5 minutes). */
   readonly alarmMs: number;
-  /** Records read from a log per round, ms. Default 2000. */
+  /**
+   * Most records of a log looked at in one round. A round reads what one batch needs and reads on only while the
+   * filter passes records over. Default 2000.
+   */
   readonly readChunk: number;
 }
 
@@ -55,8 +57,6 @@ export interface ForwardJournal {
 /** What a worker needs besides its destination. */
 export interface WorkerContext {
   readonly journal: ForwardJournal;
-  /** Reads and checks records once for all destinations. */
-  readonly reader: SharedRecordReader;
   readonly store: ForwardStore;
   readonly nodeId: string;
   /** Builds the sink's context for a destination (its secrets open under its id). */
@@ -351,15 +351,19 @@ export class DestinationWorker {
       if (log.size <= from) continue;
       this.#lastLogId = log.logId;
       if (!this.#inScope(log)) return { logId: log.logId, to: log.size, records: [], skipped: log.size - from };
-      const end = Math.min(log.size, from + options.readChunk);
-      const rows = await this.#context.reader.read(log.logId, from, end);
+      const limit = Math.min(log.size, from + options.readChunk);
       const records: CheckedRecord[] = [];
-      let to = rows.length === 0 ? end : from;
-      for (const row of rows) {
-        to = row.seq + 1;
-        if (!matchesFilter(row, this.#filter)) continue;
-        records.push(this.#context.reader.check(row));
-        if (records.length >= this.#destination.batchSize) break;
+      let to = from;
+      // Each read asks for what the batch still lacks: records read and not delivered would be read again next round.
+      while (to < limit && records.length < this.#destination.batchSize) {
+        const end = Math.min(limit, to + this.#destination.batchSize - records.length);
+        const rows = await journal.store.readRecordsBySeq(log.logId, to, end);
+        // None: purged by retention meanwhile.
+        if (rows.length === 0) to = end;
+        for (const row of rows) {
+          to = row.seq + 1;
+          if (matchesFilter(row, this.#filter)) records.push(journal.check(row));
+        }
       }
       return { logId: log.logId, to, records, skipped: to - from - records.length };
     }

@@ -78,6 +78,38 @@ describe('webhook destinations', () => {
     expect(shown).toMatchObject({ hasSecret: true, hasToken: false });
   });
 
+  it('read each record from the store once, whether the filter takes every record or passes most over', async () => {
+    const store = ts.server.journal.store;
+    const readRecordsBySeq = store.readRecordsBySeq.bind(store);
+    let read = 0;
+    Object.defineProperty(store, 'readRecordsBySeq', {
+      configurable: true,
+      value: async (logId: number, from: number, to: number) => {
+        const rows = await readRecordsBySeq(logId, from, to);
+        // A destination's status reads the one record at its cursor (its lag): not a delivery's read.
+        if (to - from > 1) read += rows.length;
+        return rows;
+      },
+    });
+    try {
+      // 1,200 records of a tenant of their own, one in ten sign-in failures (2004), delivered in batches of 500.
+      const events = Array.from({ length: 1200 }, (_, i) => ({ event: i % 10 === 0 ? 2004 : 2001, tenantId: 'once', text: `record ${i}` }));
+      const all = await receiver();
+      const failures = await receiver();
+      const ids = await append(events);
+      read = 0;
+      await createDestination({ name: 'all', format: 'webhook', url: all.url, secret: SECRET, filter: 'tenantId=once', batchSize: 500, start: 'beginning' });
+      await createDestination({ name: 'failures', format: 'webhook', url: failures.url, secret: SECRET, filter: 'tenantId=once&event=2004', batchSize: 500, start: 'beginning' });
+      await waitFor(() => webhookIds(all.accepted).length >= 1200 && webhookIds(failures.accepted).length >= 120, 'both destinations caught up');
+      expect(webhookIds(all.accepted)).toEqual(ids);
+      expect(webhookIds(failures.accepted)).toEqual(ids.filter((_, i) => i % 10 === 0));
+      // Each destination reads each of the tenant's records once (records of other tenants' logs are passed over unread).
+      expect(read).toBe(2 * 1200);
+    } finally {
+      Object.defineProperty(store, 'readRecordsBySeq', { configurable: true, value: readRecordsBySeq });
+    }
+  });
+
   it('start at the end of the logs by default, or at the beginning when asked', async () => {
     const before = await append([{ event: 2001, tenantId: 'early', text: 'before the destinations' }]);
     const hookNow = await receiver();

@@ -4,7 +4,6 @@ import { DEFAULT_WORKER_OPTIONS, DestinationWorker } from './destination-worker.
 import type { ForwardJournal, WorkerOptions, WorkerState } from './destination-worker.js';
 import type { ForwardStore } from './forward-store.js';
 import type { SecretBox } from './secret-box.js';
-import { SharedRecordReader } from './shared-record-reader.js';
 
 /** What the node delivering a destination knows of it beyond the store: the API adds it to the saved status. */
 export interface WorkerView {
@@ -80,7 +79,6 @@ export class Forwarder implements ForwardRunner {
   readonly #config: ForwarderConfig;
   readonly #options: WorkerOptions;
   readonly #workers = new Map<string, DestinationWorker>();
-  readonly #reader: SharedRecordReader;
   #revision = -1;
   #sweep: NodeJS.Timeout | undefined;
   #removeListener: (() => void) | undefined;
@@ -90,7 +88,6 @@ export class Forwarder implements ForwardRunner {
   constructor(config: ForwarderConfig) {
     this.#config = config;
     this.#options = { ...DEFAULT_WORKER_OPTIONS, ...config.options };
-    this.#reader = new SharedRecordReader(config.journal.store, (record) => config.journal.check(record));
   }
 
   /** Starts a worker for every stored destination, then wakes them on appends and on the sweep. */
@@ -158,7 +155,6 @@ export class Forwarder implements ForwardRunner {
       if (worker === undefined) {
         const created = new DestinationWorker(d, {
           journal: this.#config.journal,
-          reader: this.#reader,
           store: this.#config.store,
           nodeId: this.#config.nodeId,
           sinkContext: (dest) => this.sinkContext(dest),
