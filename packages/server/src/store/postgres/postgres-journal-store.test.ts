@@ -90,6 +90,30 @@ if (url === undefined) {
       });
     }
 
+    it('reads the canonical bytes, leaf hash and payload salt exactly as stored, whatever their lengths', async () => {
+      const store = await open();
+      await store.append([pendingRecord({ tenantId: 'bytes', text: 'Ошибка 😀' }), ...Array.from({ length: 3 }, () => pendingRecord({ tenantId: 'bytes' }))], testSealer());
+      const log = (await store.getLog('bytes'))!;
+      // An insider with the triggers off: a salt of another length, a short leaf hash; and one payload erased.
+      await store.pool.query('ALTER TABLE records DISABLE TRIGGER USER');
+      await store.pool.query('UPDATE records SET payload_salt = $1 WHERE log_id = $2 AND seq = 1', [Buffer.alloc(20, 0xab), log.logId]);
+      await store.pool.query('UPDATE records SET leaf_hash = $1 WHERE log_id = $2 AND seq = 2', [Buffer.alloc(31, 0xcd), log.logId]);
+      await store.pool.query('ALTER TABLE records ENABLE TRIGGER USER');
+      await store.pool.query('UPDATE records SET entity_data = NULL, text = NULL, payload_salt = NULL, redacted = true WHERE log_id = $1 AND seq = 3', [log.logId]);
+      const stored = await store.pool.query<{ canonical: Buffer; leaf_hash: Buffer; payload_salt: Buffer | null }>(
+        'SELECT canonical, leaf_hash, payload_salt FROM records WHERE log_id = $1 ORDER BY seq',
+        [log.logId],
+      );
+      const read = await store.readRecordsBySeq(log.logId, 0, 4);
+      expect(read.map((r) => [r.canonical, r.leafHash, r.payloadSalt])).toEqual(stored.rows.map((row) => [row.canonical, row.leaf_hash, row.payload_salt]));
+      expect(read[1]!.payloadSalt).toHaveLength(20);
+      expect(read[2]!.leafHash).toHaveLength(31);
+      expect(read[3]!.payloadSalt).toBeNull();
+      const keyFor = (kid: string): Buffer | undefined => (kid === 'test-key' ? TEST_HMAC_KEY : undefined);
+      expect(read.map((r) => checkRecord(r, r, keyFor))).toEqual(['valid', 'tampered', 'valid', 'redacted']);
+      await dropAndClose(store);
+    });
+
     it('keeps the searched values of entityData as append-only as the record, and erases them with its payload', async () => {
       const store = await open();
       const [r] = await store.append([pendingRecord({ tenantId: 'values', entityData: { phone: '+7 900', n: 12 } })], testSealer());

@@ -196,9 +196,10 @@ interface RecordRow {
   extra: string | null;
   sig_kid: string;
   signature: string;
-  canonical: Buffer;
-  leaf_hash: Buffer;
-  payload_salt: Buffer | null;
+  /** `canonical`, `leaf_hash` and `payload_salt` (none when NULL) end to end: {@link RECORD_COLUMNS}. */
+  seal_bytes: Buffer;
+  canonical_length: number;
+  salt_length: number | null;
   redacted: boolean;
   pollable: boolean | null;
   subject: string | null;
@@ -272,7 +273,17 @@ const ADVANCE_LOG = `WITH head AS (SELECT log_id, size, root_hash FROM logs WHER
 UPDATE logs AS l SET size = $2::bigint, root_hash = $3::bytea, frontier = $4::bytea FROM head
 WHERE l.log_id = head.log_id AND head.size = $5::bigint AND head.root_hash = $6::bytea RETURNING l.log_id`;
 
-const RECORD_SELECT = 'SELECT r.*, l.origin FROM records r JOIN logs l USING (log_id)';
+/**
+ * The columns a stored record is read from (of `records r`), as the SQLite store reads them (decision 0077): not the
+ * search columns (`ip_search`, `entity_values`), and the three BYTEA columns as one, with the lengths to cut it apart
+ * (node-postgres parses each BYTEA from hex into a Buffer of its own).
+ */
+const RECORD_COLUMNS = `r.rid, r.log_id, r.seq, r.id, r.event, r.event_name, r.entity_data, r.user_id, r.api_created_at,
+  r.created_at, r.text, r.ip, r.tenant_id, r.node_id, r.operation_key, r.classified_event, r.severity, r.outcome, r.extra,
+  r.sig_kid, r.signature, r.canonical || r.leaf_hash || coalesce(r.payload_salt, ''::bytea) AS seal_bytes,
+  octet_length(r.canonical) AS canonical_length, octet_length(r.payload_salt) AS salt_length, r.redacted, r.pollable,
+  r.subject`;
+const RECORD_SELECT = `SELECT ${RECORD_COLUMNS}, l.origin FROM records r JOIN logs l USING (log_id)`;
 
 const tenantKey = (tenantId: string | null): string => tenantId ?? '';
 
@@ -787,7 +798,7 @@ export class PostgresJournalStore implements JournalStore {
     const ids = [...new Set(records.map((r) => r.id))];
     const found = await client.query<RecordRow>({
       name: 'tamga_find_ids',
-      text: 'SELECT * FROM records WHERE id = ANY($1::text[])',
+      text: `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.id = ANY($1::text[])`,
       values: [ids],
     });
     for (const row of found.rows) {
@@ -1742,9 +1753,9 @@ function toStoredRecord(row: RecordRow & { origin: string }): StoredRecord {
     extra: withPollable(parseExtra(row.extra), row.pollable ?? undefined),
     sigKid: row.sig_kid,
     signature: row.signature,
-    canonical: row.canonical,
-    leafHash: row.leaf_hash,
-    payloadSalt: row.payload_salt,
+    canonical: row.seal_bytes.subarray(0, row.canonical_length),
+    leafHash: row.seal_bytes.subarray(row.canonical_length, row.seal_bytes.length - (row.salt_length ?? 0)),
+    payloadSalt: row.salt_length === null ? null : row.seal_bytes.subarray(row.seal_bytes.length - row.salt_length),
     redacted: row.redacted,
     subject: row.subject ?? null,
   };
