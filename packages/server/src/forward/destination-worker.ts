@@ -351,17 +351,25 @@ export class DestinationWorker {
       if (log.size <= from) continue;
       this.#lastLogId = log.logId;
       if (!this.#inScope(log)) return { logId: log.logId, to: log.size, records: [], skipped: log.size - from };
+      const { batchSize } = this.#destination;
       const limit = Math.min(log.size, from + options.readChunk);
       const records: CheckedRecord[] = [];
       let to = from;
-      // Each read asks for what the batch still lacks: records read and not delivered would be read again next round.
-      while (to < limit && records.length < this.#destination.batchSize) {
-        const end = Math.min(limit, to + this.#destination.batchSize - records.length);
+      let looked = 0;
+      // Records read and not delivered are read again next round, so each read asks for what the batch still lacks,
+      // scaled by the share of records the filter took so far: one read when it takes every record, few when it
+      // takes some, the rest of the chunk when it took none yet.
+      while (to < limit && records.length < batchSize) {
+        const lacking = batchSize - records.length;
+        const want = looked === 0 ? lacking : records.length === 0 ? limit - to : Math.ceil((lacking * looked) / records.length);
+        const end = Math.min(limit, to + want);
         const rows = await journal.store.readRecordsBySeq(log.logId, to, end);
         // None: purged by retention meanwhile.
         if (rows.length === 0) to = end;
         for (const row of rows) {
+          if (records.length === batchSize) break;
           to = row.seq + 1;
+          looked++;
           if (matchesFilter(row, this.#filter)) records.push(journal.check(row));
         }
       }
