@@ -53,6 +53,19 @@ export interface JournalStore {
    * records ({@link readRecordsBySeq}) and formats them.
    */
   readBundleLines?(logId: number, from: number, to: number): Promise<BundleLines>;
+  /**
+   * The records of `[from, to)` of a log that match any of `filters`, checked with `hmacKeys` (each once), and for each
+   * filter the indexes of its records among them: read, matched and checked where the store reads — a store with
+   * threads of its own for reads — so only the records a live subscriber takes reach the thread serving HTTP. Absent:
+   * the caller reads ({@link readRecordsBySeq}), matches and checks.
+   */
+  readMatching?(
+    logId: number,
+    from: number,
+    to: number,
+    filters: readonly RecordFilter[],
+    hmacKeys: readonly (readonly [string, Uint8Array])[],
+  ): Promise<MatchedRecords>;
   /** The record with this id, if it is visible under `tenants` (all tenants when undefined). */
   getRecord(id: string, tenants?: TenantScope): Promise<StoredRecord | undefined>;
   /** How many records match `filter`. */
@@ -438,6 +451,16 @@ export interface EventListQuery {
 
 /** The subject a stored record names by its tenant's catalogue rule, or null ({@link JournalStore.backfillSubjects}). */
 export type SubjectOf = (record: { readonly tenantId: string | null; readonly event: number; readonly entityData: string }) => string | null;
+
+/** What {@link JournalStore.readMatching} found. */
+export interface MatchedRecords {
+  /** Every record some filter took, checked, in `seq` order. */
+  readonly records: CheckedRecord[];
+  /** For each filter, in the order given, the indexes in `records` of the records it took. */
+  readonly taken: number[][];
+  /** Key ids of records none of the given keys checked, for the caller to look up and ask again. */
+  readonly unknownKids: string[];
+}
 
 /** One page of an export, ready to send ({@link JournalStore.exportPage}). */
 export interface ExportPage {

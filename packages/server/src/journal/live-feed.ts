@@ -27,8 +27,8 @@ interface Subscription {
 /**
  * Fans newly committed records out to live subscribers (the SSE stream). For each range the journal's
  * `CommitFeed` announces — this node's commits and, on PostgreSQL, every other node's — it reads the new
- * records once (by log and `seq` range, not per subscriber), checks them, and hands each subscriber those matching
- * its filter. The feed announces each `seq` once and in order, so a subscriber sees each record once, whichever
+ * records once (by log and `seq` range, not per subscriber) and hands each subscriber those matching its filter,
+ * checked (each once, and only those some subscriber takes). The feed announces each `seq` once and in order, so a subscriber sees each record once, whichever
  * node stored it. Nothing is read while nobody subscribes.
  */
 export class LiveFeed {
@@ -67,14 +67,30 @@ export class LiveFeed {
       // In slices, so a node catching up on a long range (a burst on other nodes) holds a bounded page in memory.
       for (let at = from; at < to; at += READ_SLICE) {
         const end = Math.min(to, at + READ_SLICE);
-        const rows = await store.readRecordsBySeq(log.logId, at, end);
-        const records = rows.map((r) => this.#journal.check(r));
         const slice = { logId: log.logId, tenantId, to: end };
-        for (const { filter, listener } of this.#subscriptions)
-          listener(
-            records.filter((r) => matchesFilter(r, filter)),
-            slice,
-          );
+        if (store.readMatching !== undefined) {
+          // Read, matched and checked where the store reads (a SQLite reader thread): only what a subscriber takes
+          // reaches this thread. A subscriber that came meanwhile started at the heads, past this slice.
+          const subscriptions = [...this.#subscriptions];
+          const filters = subscriptions.map((s) => s.filter);
+          const keys = (): [string, Uint8Array][] => this.#journal.keys.hmacKeys.map((k) => [k.kid, k.secret]);
+          let matched = await store.readMatching(log.logId, at, end, filters, keys());
+          // A key rotated on another node since this one read its keys: looked up (which reads them again), then once more.
+          if (matched.unknownKids.some((kid) => this.#journal.keys.hmacSecret(kid) !== undefined)) matched = await store.readMatching(log.logId, at, end, filters, keys());
+          const { records, taken } = matched;
+          subscriptions.forEach((subscription, f) => {
+            if (this.#subscriptions.has(subscription)) subscription.listener(taken[f]!.map((i) => records[i]!), slice);
+          });
+          continue;
+        }
+        const rows = await store.readRecordsBySeq(log.logId, at, end);
+        // Checked only when a subscriber takes it, and once however many do.
+        const checked = new Array<CheckedRecord | undefined>(rows.length);
+        for (const { filter, listener } of this.#subscriptions) {
+          const records: CheckedRecord[] = [];
+          for (let i = 0; i < rows.length; i++) if (matchesFilter(rows[i]!, filter)) records.push((checked[i] ??= this.#journal.check(rows[i]!)));
+          listener(records, slice);
+        }
       }
     }
   }

@@ -258,6 +258,33 @@ describe('SqliteJournalStore', () => {
     await store.close();
   });
 
+  it('reads, matches and checks a live slice for several filters at once: each record taken once, checked once', async () => {
+    const store = new SqliteJournalStore({ path: join(dir.path, 'matching.sqlite') });
+    const users = ['ivan', 'olga', 'ivan', 'petr', 'olga', 'ivan'];
+    await store.append(
+      users.map((userId, i) => pendingRecord({ userId, event: i % 2 === 0 ? 2001 : 2004 })),
+      testSealer(),
+    );
+    const logId = (await store.getLog(null))!.logId;
+    store.database.exec("DROP TRIGGER records_append_only_except_erasure; UPDATE records SET user_id = 'olga' WHERE seq = 3");
+    const keys: [string, Uint8Array][] = [['test-key', TEST_HMAC_KEY]];
+    const matched = await store.readMatching(logId, 0, 6, [{ userId: 'olga' }, { events: [2004] }, { userId: 'nobody' }], keys);
+    // seq 1 (olga, 2004), 3 (petr edited to olga, 2004) and 4 (olga, 2001), each once though two filters take 1 and 3.
+    expect(matched.records.map((r) => [r.seq, r.userId, r.integrity])).toEqual([
+      [1, 'olga', 'valid'],
+      [3, 'olga', 'tampered'],
+      [4, 'olga', 'valid'],
+      [5, 'ivan', 'valid'],
+    ]);
+    expect(matched.taken).toEqual([[0, 1, 2], [0, 1, 3], []]);
+    expect(matched.unknownKids).toEqual([]);
+    // Without the key: unknown-key, and the key id named for the caller to look up.
+    const keyless = await store.readMatching(logId, 0, 6, [{ events: [2004] }], []);
+    expect(keyless.records.map((r) => r.integrity)).toEqual(['unknown-key', 'unknown-key', 'unknown-key']);
+    expect(keyless.unknownKids).toEqual(['test-key']);
+    await store.close();
+  });
+
   it('adds pollable to a journal made before it existed: old records stay valid and poll by their code', async () => {
     const path = join(dir.path, 'before-pollable.sqlite');
     const a = new SqliteJournalStore({ path });

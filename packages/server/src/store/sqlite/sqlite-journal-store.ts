@@ -4,11 +4,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { canonicalIp, StoreError } from '@tamga/core';
+import { canonicalIp, checkRecord, StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
 import type { EventClass } from '@tamga/core';
 import type {
   AppendResult,
+  CheckedRecord,
   ErasedRecord,
   ErasureSelector,
   EventListQuery,
@@ -18,6 +19,7 @@ import type {
   SubjectOf,
   LegalHold,
   LogHead,
+  MatchedRecords,
   MinuteBuckets,
   MinuteCount,
   PendingRecord,
@@ -36,6 +38,7 @@ import type {
 } from '../../journal/journal-store.js';
 import { APPEND_SLICE, MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import { countRecordStats } from '../../journal/minute-counts.js';
+import { matchesFilter } from '../../journal/record-matcher.js';
 import type { RecordStats } from '../../journal/minute-counts.js';
 import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
@@ -1087,6 +1090,33 @@ export class SqliteJournalStore implements JournalStore {
     }
   }
 
+  async readMatching(
+    logId: number,
+    from: number,
+    to: number,
+    filters: readonly RecordFilter[],
+    hmacKeys: readonly (readonly [string, Uint8Array])[],
+  ): Promise<MatchedRecords> {
+    const keys = new Map(hmacKeys);
+    const keyFor = (kid: string): Uint8Array | undefined => keys.get(kid);
+    const records: CheckedRecord[] = [];
+    const taken = filters.map((): number[] => []);
+    const unknownKids = new Set<string>();
+    for (const record of await this.readRecordsBySeq(logId, from, to)) {
+      let at = -1;
+      for (let f = 0; f < filters.length; f++) {
+        if (!matchesFilter(record, filters[f]!)) continue;
+        if (at < 0) {
+          const integrity = checkRecord(record, record, keyFor);
+          if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
+          at = records.push({ ...record, integrity }) - 1;
+        }
+        taken[f]!.push(at);
+      }
+    }
+    return { records, taken, unknownKids: [...unknownKids] };
+  }
+
   seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined> {
     try {
       const row = this.#db
@@ -1393,6 +1423,7 @@ export const THREAD_READS: Readonly<Partial<Record<keyof JournalStore, (args: re
   minuteSeqRange: () => 'short',
   readNodes: ([, , from, to]) => ((to as number) - (from as number) <= HERE_MERKLE_ROWS ? 'here' : 'short'),
   readRecordsBySeq: () => 'short',
+  readMatching: () => 'short',
   readBundleLines: () => 'bulk',
   seqRangeForTime: () => 'short',
   pollRecords: () => 'short',
