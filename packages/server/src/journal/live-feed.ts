@@ -28,8 +28,8 @@ interface Subscription {
  * Fans newly committed records out to live subscribers (the SSE stream). For each range the journal's
  * `CommitFeed` announces — this node's commits and, on PostgreSQL, every other node's — it reads the new
  * records once (by log and `seq` range, not per subscriber) and hands each subscriber those matching its filter,
- * checked (each once, and only those some subscriber takes). The feed announces each `seq` once and in order, so a subscriber sees each record once, whichever
- * node stored it. Nothing is read while nobody subscribes.
+ * checked (each once, and only those some subscriber takes). The feed announces each `seq` once and in order, so a
+ * subscriber sees each record once, whichever node stored it. Nothing is read while nobody subscribes.
  */
 export class LiveFeed {
   readonly #journal: Journal;
