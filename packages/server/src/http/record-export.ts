@@ -136,9 +136,6 @@ export async function checkedPage(
       unknownKids: [],
     };
   }
-  const keys = (): [string, Uint8Array][] => journal.keys.hmacKeys.map((k) => [k.kid, k.secret]);
-  const page = await store.exportPage(filter, limit, after, format, index, keys(), exporting);
-  // A key rotated on another node since this one read its keys: looked up (which reads them again), then once more.
-  if (page.unknownKids.some((kid) => journal.keys.hmacSecret(kid) !== undefined)) return store.exportPage(filter, limit, after, format, index, keys(), exporting);
-  return page;
+  const exportPage = store.exportPage.bind(store);
+  return journal.readChecked((keys) => exportPage(filter, limit, after, format, index, keys, exporting));
 }

@@ -362,6 +362,17 @@ export class Journal {
     return { ...record, integrity: checkRecord(record, record, (kid) => this.keys.hmacSecret(kid)) };
   }
 
+  /**
+   * Runs a store read that checks records with the HMAC keys it is given, where the store reads (`exportPage`,
+   * `readMatching`), and once more when it names a key id this node did not give but finds now: a key rotated on
+   * another node since this one read its keys (looking it up reads them again).
+   */
+  async readChecked<T extends { readonly unknownKids: readonly string[] }>(read: (hmacKeys: [string, Uint8Array][]) => Promise<T>): Promise<T> {
+    const keys = (): [string, Uint8Array][] => this.keys.hmacKeys.map((k) => [k.kid, k.secret]);
+    const result = await read(keys());
+    return result.unknownKids.some((kid) => this.keys.hmacSecret(kid) !== undefined) ? read(keys()) : result;
+  }
+
   /** Registers a listener woken by every commit of any node ({@link CommitFeed}); returns a function that removes it. */
   onCommit(listener: () => void): () => void {
     return this.commits.onCommit(() => listener());

@@ -1,7 +1,7 @@
 import type { CommittedRange } from './commit-feed.js';
 import type { CheckedRecord, RecordFilter } from './journal-store.js';
 import type { Journal } from './journal.js';
-import { matchesFilter } from './record-matcher.js';
+import { matchRecords } from './record-matcher.js';
 
 /** Which log a published slice is of, and the `seq` it ends before: every record of the log below it was published. */
 export interface LiveSlice {
@@ -68,29 +68,19 @@ export class LiveFeed {
       for (let at = from; at < to; at += READ_SLICE) {
         const end = Math.min(to, at + READ_SLICE);
         const slice = { logId: log.logId, tenantId, to: end };
-        if (store.readMatching !== undefined) {
-          // Read, matched and checked where the store reads (a SQLite reader thread): only what a subscriber takes
-          // reaches this thread. A subscriber that came meanwhile started at the heads, past this slice.
-          const subscriptions = [...this.#subscriptions];
-          const filters = subscriptions.map((s) => s.filter);
-          const keys = (): [string, Uint8Array][] => this.#journal.keys.hmacKeys.map((k) => [k.kid, k.secret]);
-          let matched = await store.readMatching(log.logId, at, end, filters, keys());
-          // A key rotated on another node since this one read its keys: looked up (which reads them again), then once more.
-          if (matched.unknownKids.some((kid) => this.#journal.keys.hmacSecret(kid) !== undefined)) matched = await store.readMatching(log.logId, at, end, filters, keys());
-          const { records, taken } = matched;
-          subscriptions.forEach((subscription, f) => {
-            if (this.#subscriptions.has(subscription)) subscription.listener(taken[f]!.map((i) => records[i]!), slice);
-          });
-          continue;
-        }
-        const rows = await store.readRecordsBySeq(log.logId, at, end);
-        // Checked only when a subscriber takes it, and once however many do.
-        const checked = new Array<CheckedRecord | undefined>(rows.length);
-        for (const { filter, listener } of this.#subscriptions) {
-          const records: CheckedRecord[] = [];
-          for (let i = 0; i < rows.length; i++) if (matchesFilter(rows[i]!, filter)) records.push((checked[i] ??= this.#journal.check(rows[i]!)));
-          listener(records, slice);
-        }
+        // The subscribers of the moment: one that comes meanwhile started at the logs' heads, past this slice.
+        const subscriptions = [...this.#subscriptions];
+        const filters = subscriptions.map((s) => s.filter);
+        const readMatching = store.readMatching?.bind(store);
+        // Matched and checked where the store reads (a SQLite reader thread), so only what a subscriber takes reaches
+        // this thread; else here, a record checked only when taken.
+        const { records, taken } =
+          readMatching !== undefined
+            ? await this.#journal.readChecked((keys) => readMatching(log.logId, at, end, filters, keys))
+            : matchRecords(await store.readRecordsBySeq(log.logId, at, end), filters, (record) => this.#journal.check(record));
+        subscriptions.forEach((subscription, f) => {
+          if (this.#subscriptions.has(subscription)) subscription.listener(taken[f]!.map((i) => records[i]!), slice);
+        });
       }
     }
   }

@@ -1,5 +1,5 @@
 import { canonicalIp } from '@tamga/core';
-import type { RecordExclusion, RecordFilter, StoredRecord } from './journal-store.js';
+import type { CheckedRecord, RecordExclusion, RecordFilter, StoredRecord } from './journal-store.js';
 import { entitySearchText } from './searched-text.js';
 
 /**
@@ -31,6 +31,28 @@ export function matchesFilter(record: StoredRecord, filter: RecordFilter): boole
 }
 
 /** Whether a field of the record has one of the excluded values (a null field never has). */
+/**
+ * The records any of `filters` takes, each checked once by `check` (and only if taken), in their order, and for each
+ * filter the indexes in them of the records it takes: a live slice shared by several subscribers.
+ */
+export function matchRecords(
+  records: readonly StoredRecord[],
+  filters: readonly RecordFilter[],
+  check: (record: StoredRecord) => CheckedRecord,
+): { records: CheckedRecord[]; taken: number[][] } {
+  const checked: CheckedRecord[] = [];
+  const taken = filters.map((): number[] => []);
+  for (const record of records) {
+    let at = -1;
+    for (let f = 0; f < filters.length; f++) {
+      if (!matchesFilter(record, filters[f]!)) continue;
+      if (at < 0) at = checked.push(check(record)) - 1;
+      taken[f]!.push(at);
+    }
+  }
+  return { records: checked, taken };
+}
+
 function isExcluded(record: StoredRecord, exclude: RecordExclusion): boolean {
   const has = <T>(values: readonly T[] | undefined, value: T | null): boolean =>
     value !== null && values !== undefined && values.includes(value);

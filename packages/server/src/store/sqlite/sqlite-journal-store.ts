@@ -9,7 +9,6 @@ import type { TamgaError } from '@tamga/core';
 import type { EventClass } from '@tamga/core';
 import type {
   AppendResult,
-  CheckedRecord,
   ErasedRecord,
   ErasureSelector,
   EventListQuery,
@@ -38,7 +37,7 @@ import type {
 } from '../../journal/journal-store.js';
 import { APPEND_SLICE, MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import { countRecordStats } from '../../journal/minute-counts.js';
-import { matchesFilter } from '../../journal/record-matcher.js';
+import { matchRecords } from '../../journal/record-matcher.js';
 import type { RecordStats } from '../../journal/minute-counts.js';
 import { eventOrderBy } from '../event-api-columns.js';
 import type { EventOrderDialect } from '../event-api-columns.js';
@@ -1099,22 +1098,13 @@ export class SqliteJournalStore implements JournalStore {
   ): Promise<MatchedRecords> {
     const keys = new Map(hmacKeys);
     const keyFor = (kid: string): Uint8Array | undefined => keys.get(kid);
-    const records: CheckedRecord[] = [];
-    const taken = filters.map((): number[] => []);
     const unknownKids = new Set<string>();
-    for (const record of await this.readRecordsBySeq(logId, from, to)) {
-      let at = -1;
-      for (let f = 0; f < filters.length; f++) {
-        if (!matchesFilter(record, filters[f]!)) continue;
-        if (at < 0) {
-          const integrity = checkRecord(record, record, keyFor);
-          if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
-          at = records.push({ ...record, integrity }) - 1;
-        }
-        taken[f]!.push(at);
-      }
-    }
-    return { records, taken, unknownKids: [...unknownKids] };
+    const matched = matchRecords(await this.readRecordsBySeq(logId, from, to), filters, (record) => {
+      const integrity = checkRecord(record, record, keyFor);
+      if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
+      return { ...record, integrity };
+    });
+    return { ...matched, unknownKids: [...unknownKids] };
   }
 
   seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined> {
