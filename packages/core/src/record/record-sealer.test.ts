@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../canonical/canonical-json.js';
 import { TamgaError } from '../errors.js';
-import { RecordSealer, canonicalRecordObject, canonicalRecordString, checkRecord, checkRecordReference, sealRecord, sealRecordReference } from './record.js';
+import { PreparedSealBatch, RecordSealer, canonicalRecordObject, preparedAt, canonicalRecordString, checkRecord, checkRecordReference, sealRecord, sealRecordReference } from './record.js';
 import type { IntegrityStatus, RecordFields, StoredSeal } from './record.js';
 import { formatTimestamp } from './timestamp.js';
 
@@ -160,20 +160,38 @@ describe('RecordSealer', () => {
     }
   });
 
-  it('seals a record prepared before its log and seq were known to the same bytes, signature and leaf', () => {
+  it('seals a record prepared before its log and seq were known, in a batch of prepared bytes, to the same bytes, signature and leaf', () => {
     const sealer = new RecordSealer(KEY);
     // Added fields whose nested objects hold keys named log and seq, sorted before and after the record's own.
     const nested = [{ a: { log: 'x', seq: 1 } }, { m: { log: '', seq: 0 } }, { z: [{ seq: 0, log: 'y' }] }];
     const all = [...shapes(), ...mixed(3000), ...nested.map((extra) => ({ ...base, extra: extra as RecordFields['extra'] }))];
+    // One batch, as the request thread sends it, the records then sealed in logs that change from one to the next (one
+    // with characters escaped and one beyond ASCII) and at seqs of every length.
+    const batch = new PreparedSealBatch(all.length);
+    const salts: Buffer[] = [];
+    const early = all.map((fields, i) => {
+      salts.push(Buffer.from(batch.salt(i)));
+      const prepared = sealer.prepare({ ...fields, log: '', seq: 0 }, batch.salt(i));
+      batch.add(prepared);
+      return prepared;
+    });
+    const bytes = batch.finish();
+    const logs = ['tamga.local/default', 'tamga.local/"ж"\\x', 'tamga.local/default', 'tamga.local/acme'];
     let prepared = 0;
-    for (const fields of all) {
-      const early = sealer.prepare({ ...fields, log: '', seq: 0 }, SALT);
-      if (early === undefined) continue; // left to the generic serializer: sealed whole
+    all.forEach((fields, i) => {
+      const at = preparedAt(bytes, i);
+      if (early[i] === undefined) {
+        expect(at).toBeUndefined(); // left to the generic serializer: sealed whole
+        return;
+      }
       prepared++;
-      expect(sealer.sealPrepared(early, fields.log, fields.seq)).toEqual(sealer.seal(fields, SALT));
-    }
+      const sealed = { ...fields, log: logs[i % logs.length]!, seq: i % 7 === 0 ? 0 : fields.seq + i * 1_000_003 };
+      expect(sealer.sealPrepared(at!, sealed.log, sealed.seq)).toEqual(sealer.seal(sealed, salts[i]));
+    });
     // Most shapes: those with an emoji (a surrogate pair) in a sealed field, or an absent field, take the generic path.
     expect(prepared).toBeGreaterThan(all.length * 0.7);
+    // Each record drew a salt of its own.
+    expect(new Set(salts.map((salt) => salt.toString('hex'))).size).toBe(all.length);
   });
 
   it('formats times exactly as formatTimestamp, second after second', () => {

@@ -1,7 +1,7 @@
 import type { RecordStats } from './minute-counts.js';
 import type { ClusterSignals } from './cluster-signals.js';
 import type { BundleLines } from '../evidence/bundle-lines.js';
-import type { EventClass, IntegrityStatus, Outcome, PreparedSeal, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
+import type { EventClass, IntegrityStatus, Outcome, PreparedBytes, PreparedSeal, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
 
 /**
  * The store port: what the journal needs from a database. Implementations live in `../store/<backend>/`
@@ -280,11 +280,15 @@ export interface Sealer {
   seal(fields: RecordFields): RecordSeal;
   /**
    * The part of `seal` that needs neither the record's log nor its `seq` (`RecordSealer.prepare`; `fields.log` and
-   * `fields.seq` are placeholders), so a store can do it on another thread than the one that assigns them.
+   * `fields.seq` are placeholders), so a store can do it on another thread than the one that assigns them. A store may
+   * give the payload salt (`PreparedSealBatch.salt`); else a fresh one is drawn.
    */
-  prepare?(fields: RecordFields): PreparedSeal | undefined;
-  /** Seals a record {@link prepare}d before its log and `seq` were known (`RecordSealer.sealPrepared`). */
-  sealPrepared?(prepared: PreparedSeal, log: string, seq: number): RecordSeal;
+  prepare?(fields: RecordFields, payloadSalt?: Buffer): PreparedSeal | undefined;
+  /**
+   * Seals a record {@link prepare}d before its log and `seq` were known, as written into a `PreparedSealBatch`
+   * (`RecordSealer.sealPrepared`).
+   */
+  sealPrepared?(prepared: PreparedBytes, log: string, seq: number): RecordSeal;
   /**
    * The HMAC secret of `sigKid`, when `seal` is the standard sealing under it (`RecordSealer`): a store may then seal
    * on a thread of its own (the SQLite writer thread). Absent, the store calls `seal`.

@@ -234,7 +234,7 @@ export class Journal {
           hmacKey: key.secret,
           originFor: (tenantId) => this.originFor(tenantId),
           seal: (fields: RecordFields) => recordSealer.seal(fields),
-          prepare: (fields: RecordFields) => recordSealer.prepare(fields),
+          prepare: (fields: RecordFields, payloadSalt?: Buffer) => recordSealer.prepare(fields, payloadSalt),
         },
       };
     }

@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import { CompactRange, TamgaError } from '@tamga/core';
-import type { EntityData, EventClass, Outcome, PreparedSeal, RecordExtra } from '@tamga/core';
+import type { EntityData, EventClass, Outcome, PreparedBytes, RecordExtra } from '@tamga/core';
 import { sealedFields, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import type { AppendResult, PendingRecord, Sealer, StoredRecord } from '../../journal/journal-store.js';
 import { findRepeats } from '../../journal/same-event.js';
@@ -91,7 +91,7 @@ export interface GroupedBatch {
   readonly records: readonly PendingRecord[];
   readonly sealer: Sealer;
   /** Record `i`'s seal as prepared on the request thread (`Sealer.sealPrepared` finishes it), if it was. */
-  readonly prepared?: ((i: number) => PreparedSeal | undefined) | undefined;
+  readonly prepared?: ((i: number) => PreparedBytes | undefined) | undefined;
   /** The records as sent by column, when they were: their `entity_data`, `extra` and `pollable` are taken from there. */
   readonly columns?: RecordColumns | undefined;
 }

@@ -4,9 +4,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { canonicalIp, checkRecord, StoreError } from '@tamga/core';
+import { canonicalIp, checkRecord, PreparedSealBatch, StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
-import type { EventClass } from '@tamga/core';
+import type { EventClass, PreparedSealBytes } from '@tamga/core';
 import type {
   AppendResult,
   ErasedRecord,
@@ -53,8 +53,7 @@ import { wrapSqliteError } from './sqlite-errors.js';
 import { SqliteReaderThreads } from './sqlite-reader-threads.js';
 import type { ExportThreadTiming, ReaderPriority } from './sqlite-reader-threads.js';
 import { hourOf, keyHours, KEY_KIND } from './sqlite-record-keys.js';
-import { PREPARED_SALT_BYTES, SQLITE_CACHE_KIB } from './sqlite-writer-protocol.js';
-import type { PreparedSeals } from './sqlite-writer-protocol.js';
+import { SQLITE_CACHE_KIB } from './sqlite-writer-protocol.js';
 import { SqliteWriterThreads } from './sqlite-writer-threads.js';
 import {
   SQLITE_ADD_IP_SEARCH,
@@ -308,28 +307,14 @@ export class SqliteJournalStore implements JournalStore {
    * As much of each record's seal as this thread can make before the writer assigns its log and `seq` (the payload
    * digest, the canonical text around them): work taken off the writer thread, which every append waits on.
    */
-  async #prepareSeals(records: readonly PendingRecord[], sigKid: string, prepare: NonNullable<Sealer['prepare']>): Promise<PreparedSeals> {
+  async #prepareSeals(records: readonly PendingRecord[], sigKid: string, prepare: NonNullable<Sealer['prepare']>): Promise<PreparedSealBytes> {
     const n = records.length;
-    // Filled by push: packed arrays (`new Array(n)` makes holey ones, which cross to the writer as sparse, key by key).
-    const heads: (string | null)[] = [];
-    const middles: string[] = [];
-    const tails: string[] = [];
-    const salts = new Uint8Array(n * PREPARED_SALT_BYTES);
+    const batch = new PreparedSealBatch(n);
     for (let i = 0; i < n; i++) {
       if (i > 0 && i % APPEND_SLICE === 0) await nextTurn();
-      const p = prepare(sealedFields(records[i]!, '', 0, sigKid));
-      if (p === undefined) {
-        heads.push(null);
-        middles.push('');
-        tails.push('');
-        continue;
-      }
-      heads.push(p.head);
-      middles.push(p.middle);
-      tails.push(p.tail);
-      salts.set(p.payloadSalt, i * PREPARED_SALT_BYTES);
+      batch.add(prepare(sealedFields(records[i]!, '', 0, sigKid), batch.salt(i)));
     }
-    return { heads, middles, tails, salts };
+    return batch.finish();
   }
 
   append(records: readonly PendingRecord[], sealer: Sealer): Promise<AppendResult[]> {
@@ -342,7 +327,7 @@ export class SqliteJournalStore implements JournalStore {
       }
       const threads = this.#threads;
       const { sigKid, hmacKey } = sealer;
-      const send = (prepared?: PreparedSeals): Promise<AppendResult[]> => threads.append({ records, sigKid, hmacKey, origins, prepared });
+      const send = (prepared?: PreparedSealBytes): Promise<AppendResult[]> => threads.append({ records, sigKid, hmacKey, origins, prepared });
       return sealer.prepare === undefined ? send() : this.#prepareSeals(records, sigKid, sealer.prepare).then(send);
     }
     // Inline: committed now, as one group of one (what is committed before this call returns is visible at once).

@@ -1,6 +1,6 @@
 /** Messages between `SqliteJournalStore` and its writer and checkpointer threads (`sqlite-writer-thread.ts`). */
 import { StoreError, TamgaError, ValidationError, VerificationError } from '@tamga/core';
-import type { ErrorCode, ErrorDetails, PreparedSeal } from '@tamga/core';
+import type { ErrorCode, ErrorDetails, PreparedSealBytes } from '@tamga/core';
 import type { MessagePort } from 'node:worker_threads';
 import type { SideWrite } from './sqlite-appender.js';
 import type { RecordColumns, ResultColumns } from './sqlite-record-columns.js';
@@ -16,29 +16,6 @@ export interface WriterData {
   readonly textIndex: boolean;
 }
 
-/**
- * `Sealer.prepare` of each record of a batch, by column, the salts in one buffer (not a buffer per record, each of
- * which would cross to the writer as an ArrayBuffer of its own): `heads[i]` null for a record sealed whole on the
- * writer; `salts` holds 16 bytes per record.
- */
-export interface PreparedSeals {
-  readonly heads: readonly (string | null)[];
-  readonly middles: readonly string[];
-  readonly tails: readonly string[];
-  readonly salts: Uint8Array;
-}
-
-/** Bytes of one record's payload salt in {@link PreparedSeals.salts}. */
-export const PREPARED_SALT_BYTES = 16;
-
-/** Record `i`'s prepared seal, or undefined (sealed whole). */
-export function preparedSeal(seals: PreparedSeals, i: number): PreparedSeal | undefined {
-  const head = seals.heads[i];
-  if (head === null || head === undefined) return undefined;
-  const at = seals.salts.byteOffset + i * PREPARED_SALT_BYTES;
-  return { head, middle: seals.middles[i]!, tail: seals.tails[i]!, payloadSalt: Buffer.from(seals.salts.buffer, at, PREPARED_SALT_BYTES) };
-}
-
 export type ToWriter =
   | {
       readonly type: 'append';
@@ -49,8 +26,11 @@ export type ToWriter =
       readonly hmacKey: Uint8Array;
       /** Origin of each tenant log of the batch (by tenant key, '' = default), should the log be created. */
       readonly origins: Readonly<Record<string, string>>;
-      /** The records' seals, prepared on the request thread as far as they go without the log and `seq`. */
-      readonly prepared?: PreparedSeals | undefined;
+      /**
+       * The records' seals, prepared on the request thread as far as they go without the log and `seq`: their bytes,
+       * transferred, not copied (`PreparedSealBatch`).
+       */
+      readonly prepared?: PreparedSealBytes | undefined;
     }
   /** A write of the server's own, in a transaction of its own between groups. */
   | { readonly type: 'write'; readonly id: number; readonly op: SideWrite }

@@ -16,7 +16,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { RecordSealer } from '@tamga/core';
+import { preparedAt, RecordSealer } from '@tamga/core';
 import type { RecordFields } from '@tamga/core';
 import type { Sealer } from '../../journal/journal-store.js';
 import { SqliteAppender } from './sqlite-appender.js';
@@ -30,7 +30,6 @@ import {
   CHECKPOINT_INTERVAL_MS,
   MAX_GROUP_BATCHES,
   MAX_GROUP_RECORDS,
-  preparedSeal,
   SQLITE_CACHE_KIB,
   toWireError,
   WRITER_WAL_AUTOCHECKPOINT_BYTES,
@@ -149,7 +148,7 @@ if (data.role === 'checkpointer') {
           records: fromRecordColumns(m.records),
           columns: m.records,
           sealer,
-          prepared: prepared === undefined ? undefined : (i: number) => preparedSeal(prepared, i),
+          prepared: prepared === undefined ? undefined : (i: number) => preparedAt(prepared, i),
         };
       });
       try {

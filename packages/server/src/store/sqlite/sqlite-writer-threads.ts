@@ -79,7 +79,10 @@ export class SqliteWriterThreads {
   /** Sends a batch to the writer; resolves with its results after the commit that stored it. */
   append({ records, ...message }: AppendMessage): Promise<AppendResult[]> {
     const columns = toRecordColumns(records);
-    return this.#send((id) => ({ type: 'append', id, ...message, records: columns }), { id: columns.id, tenantId: columns.tenantId });
+    const { prepared } = message;
+    // The prepared seals' buffers are the batch's own: moved to the writer, not copied.
+    const transfer = prepared === undefined ? undefined : [prepared.bytes.buffer, prepared.offsets.buffer, prepared.salts.buffer] as ArrayBuffer[];
+    return this.#send((id) => ({ type: 'append', id, ...message, records: columns }), { id: columns.id, tenantId: columns.tenantId }, transfer);
   }
 
   /** Has the writer run a write of the server's own; resolves after its commit. */
@@ -93,8 +96,8 @@ export class SqliteWriterThreads {
     this.#writer?.port.postMessage({ type: 'text-index' } satisfies ToWriter);
   }
 
-  /** `keys`: an append's, whose results the writer sends back by column. */
-  #send(message: (id: number) => ToWriter, keys?: Pending['keys']): Promise<AppendResult[]> {
+  /** `keys`: an append's, whose results the writer sends back by column; `transfer`: buffers the message moves. */
+  #send(message: (id: number) => ToWriter, keys?: Pending['keys'], transfer?: ArrayBuffer[]): Promise<AppendResult[]> {
     if (this.#closed) return Promise.reject(new StoreError('STORE_UNAVAILABLE', 'The SQLite store is closed'));
     const writer = (this.#writer ??= this.#start('writer'));
     this.#checkpointer ??= this.#start('checkpointer');
@@ -102,7 +105,7 @@ export class SqliteWriterThreads {
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, keys });
       if (this.#pending.size === 1) writer.port.ref();
-      writer.port.postMessage(message(id));
+      writer.port.postMessage(message(id), transfer);
     });
   }
 
