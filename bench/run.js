@@ -58,12 +58,12 @@ import { execFile, fork, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { TamgaProducer } from '@tamga/sdk';
+import { benchEvents } from './bench-events.js';
 import { measureForwarding } from './forward.js';
 import { watchLoop } from './loop-watch.js';
 import { machineProbe } from './machine-probe.js';
@@ -108,12 +108,10 @@ mkdirSync(workDir, { recursive: true });
 const META = join(workDir, 'bench-meta.json');
 const REUSE = process.env.BENCH_REUSE === '1' && process.env.BENCH_DIR !== undefined && existsSync(META);
 
-const CODES = [2001, 2002, 2003, 2004, 2007, 9000, 9001, 8000, 8001, 2008];
 const RANDOM_KEYS = process.env.BENCH_KEYS === 'random';
-// With BENCH_KEYS=random, 100,000 users (user0-user199 among them, which the queries ask for).
-const USERS = Array.from({ length: RANDOM_KEYS ? 100_000 : 200 }, (_, i) => `user${i}`);
 // The events of a run span the 24 hours before its start; a reused journal keeps the times it was made with.
 const now = REUSE ? JSON.parse(readFileSync(META, 'utf8')).now : Date.now();
+const { makeEvent, makeBatch } = benchEvents({ now, batch: BATCH, randomKeys: RANDOM_KEYS });
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
@@ -122,39 +120,6 @@ const summary = [];
 function report(line) {
   console.log(line);
   summary.push(line);
-}
-
-/**
- * Event number `n` of `total`: spread over the last 24 hours, newest last, so the default view (current hour) has data;
- * or, given `at` (ms), stamped then.
- */
-function makeEvent(n, total, tenantId, at) {
-  // Random keys: ids as clients mint them (UUIDv4) and users drawn at random, so each lands on a random index page.
-  const user = RANDOM_KEYS ? USERS[Math.floor(Math.random() * USERS.length)] : USERS[n % USERS.length];
-  return {
-    ...(RANDOM_KEYS && { id: randomUUID() }),
-    event: CODES[n % CODES.length],
-    createdAt: new Date(at ?? now - DAY + Math.floor((n / total) * DAY)).toISOString(),
-    userId: user,
-    ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
-    operationKey: `op-${Math.floor(n / 20)}`,
-    text:
-      n % 50 === 0
-        ? `error while processing request ${n}`
-        : n % 500 === 7
-          ? `Ошибка входа: неверный пароль (попытка ${n % 7})`
-          : n % 100_000 === 57
-            ? `ОШИБКА ПОДПИСИ: ключ ${n} отозван`
-            : null,
-    entityData: { login: user, attempt: n % 7, tenantId: null },
-    ...(tenantId !== undefined && { tenantId }),
-  };
-}
-
-function makeBatch(b, total, tenantId, at) {
-  const lines = [];
-  for (let i = 0; i < BATCH; i++) lines.push(JSON.stringify(makeEvent(b * BATCH + i, total, tenantId, at)));
-  return `${lines.join('\n')}\n`;
 }
 
 const pct = (values, p) => {
