@@ -194,6 +194,25 @@ describe('RecordSealer', () => {
     expect(new Set(salts.map((salt) => salt.toString('hex'))).size).toBe(all.length);
   });
 
+  it('grows a batch of prepared bytes past what it reserved, every record still sealed exactly', () => {
+    const sealer = new RecordSealer(KEY);
+    // Records of ~600 bytes reserve the batch's buffer; added fields of 3,000 characters (two bytes each) overflow it
+    // several times over.
+    const all: RecordFields[] = Array.from({ length: 40 }, (_, i) => ({
+      ...base,
+      seq: i,
+      extra: (i % 3 === 0 ? { note: 'ж'.repeat(3000) + String(i) } : {}) as RecordFields['extra'],
+    }));
+    const batch = new PreparedSealBatch(all.length);
+    for (let i = 0; i < all.length; i++) batch.add(sealer.prepare({ ...all[i]!, log: '', seq: 0 }, batch.salt(i)));
+    const bytes = batch.finish();
+    expect(bytes.bytes.length).toBeGreaterThan(40 * 640);
+    all.forEach((fields, i) => {
+      const at = preparedAt(bytes, i)!;
+      expect(sealer.sealPrepared(at, fields.log, fields.seq)).toEqual(sealer.seal(fields, Buffer.from(at.payloadSalt)));
+    });
+  });
+
   it('formats times exactly as formatTimestamp, second after second', () => {
     const sealer = new RecordSealer(KEY);
     for (let t = 1_725_147_357_999_990; t < 1_725_147_358_000_010; t++) {
