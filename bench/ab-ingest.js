@@ -34,6 +34,8 @@ const workDir = mkdtempSync(join(tmpdir(), 'tamga-ab-'));
 /** Starts `root`'s bench/server-child.js over a journal of its own; resolves once it listens. */
 async function start(name, root) {
   const child = fork(join(resolve(root), 'bench', 'server-child.js'), [], {
+    // BENCH_AB_A_NODE_ARGS / BENCH_AB_B_NODE_ARGS: Node options of one server, e.g. a V8 flag against the same build.
+    execArgv: (process.env[`BENCH_AB_${name}_NODE_ARGS`] ?? '').split(' ').filter((a) => a !== ''),
     env: { ...process.env, TAMGA_DATA_DIR: join(workDir, name), TAMGA_ADMIN_API_KEY: KEY, TAMGA_LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
