@@ -1,6 +1,6 @@
-import { checkRecord } from '@tamga/core';
 import type { IntegrityStatus } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
+import { checkerOfKeys } from '../journal/journal-store.js';
 import type { CheckedRecord, ExportPage, RecordCursor, RecordFilter, StoredRecord } from '../journal/journal-store.js';
 import { toRecordJson } from './record-json.js';
 import { csvLine } from './csv-cell.js';
@@ -64,16 +64,13 @@ export function exportPage(
   firstIndex: number,
 ): ExportPage {
   const items = rows.slice(0, limit);
-  const unknownKids = new Set<string>();
-  const keyFor = (kid: string): Uint8Array | undefined => hmacKeys.get(kid);
+  const checker = checkerOfKeys(hmacKeys);
   // Each line made from the record and its integrity: a checked copy of each (a spread of ~27 fields) cost as much as
   // formatting it.
   let chunk = '';
   let index = firstIndex;
   for (const record of items) {
-    const integrity = checkRecord(record, record, keyFor);
-    if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
-    chunk += recordLine(record, integrity, format, ++index);
+    chunk += recordLine(record, checker.check(record), format, ++index);
   }
   const last = items[items.length - 1];
   return {
@@ -81,7 +78,7 @@ export function exportPage(
     records: items.length,
     last: last === undefined ? undefined : { createdAt: last.createdAt, rid: last.rid },
     hasMore: rows.length > limit,
-    unknownKids: [...unknownKids],
+    unknownKids: [...checker.unknownKids],
   };
 }
 

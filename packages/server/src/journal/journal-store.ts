@@ -1,6 +1,7 @@
 import type { RecordStats } from './minute-counts.js';
 import type { ClusterSignals } from './cluster-signals.js';
 import type { BundleLines } from '../evidence/bundle-lines.js';
+import { checkRecord } from '@tamga/core';
 import type { EventClass, IntegrityStatus, Outcome, PreparedBytes, PreparedSeal, RecordFields, RecordSeal, StoredSeal } from '@tamga/core';
 
 /**
@@ -246,6 +247,23 @@ export interface PendingRecord extends Omit<RecordFields, 'log' | 'seq' | 'sigKi
  * structured clone on the SQLite writer thread; an object with more members on PostgreSQL's path) cost 3.5-4 µs a
  * record, and left the sealer's reads of it polymorphic.
  */
+/**
+ * Checks records with the HMAC keys a read was given where the store reads (`exportPage`, `readMatching`; the journal's
+ * `readChecked`), and keeps the key ids of those none of them checked, for the caller to look up and ask again.
+ */
+export function checkerOfKeys(hmacKeys: ReadonlyMap<string, Uint8Array>): { check(record: StoredRecord): IntegrityStatus; readonly unknownKids: Set<string> } {
+  const unknownKids = new Set<string>();
+  const keyFor = (kid: string): Uint8Array | undefined => hmacKeys.get(kid);
+  return {
+    unknownKids,
+    check(record) {
+      const integrity = checkRecord(record, record, keyFor);
+      if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
+      return integrity;
+    },
+  };
+}
+
 export function sealedFields(p: PendingRecord, log: string, seq: number, sigKid: string): RecordFields {
   return {
     log,

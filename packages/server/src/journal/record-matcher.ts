@@ -30,7 +30,6 @@ export function matchesFilter(record: StoredRecord, filter: RecordFilter): boole
   return filter.exclude === undefined || !isExcluded(record, filter.exclude);
 }
 
-/** Whether a field of the record has one of the excluded values (a null field never has). */
 /**
  * The records any of `filters` takes, each checked once by `check` (and only if taken), in their order, and for each
  * filter the indexes in them of the records it takes: a live slice shared by several subscribers.
@@ -53,6 +52,7 @@ export function matchRecords(
   return { records: checked, taken };
 }
 
+/** Whether a field of the record has one of the excluded values (a null field never has). */
 function isExcluded(record: StoredRecord, exclude: RecordExclusion): boolean {
   const has = <T>(values: readonly T[] | undefined, value: T | null): boolean =>
     value !== null && values !== undefined && values.includes(value);

@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { canonicalIp, checkRecord, PreparedSealBatch, StoreError } from '@tamga/core';
+import { canonicalIp, PreparedSealBatch, StoreError } from '@tamga/core';
 import type { TamgaError } from '@tamga/core';
 import type { EventClass, PreparedSealBytes } from '@tamga/core';
 import type {
@@ -35,7 +35,7 @@ import type {
   StoredRecord,
   TenantScope,
 } from '../../journal/journal-store.js';
-import { APPEND_SLICE, MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
+import { APPEND_SLICE, checkerOfKeys, MINUTE_MICROS, sealedFields, splitUserFilter, STORED_LEVEL_STRIDE } from '../../journal/journal-store.js';
 import { countRecordStats } from '../../journal/minute-counts.js';
 import { matchRecords } from '../../journal/record-matcher.js';
 import type { RecordStats } from '../../journal/minute-counts.js';
@@ -1081,15 +1081,9 @@ export class SqliteJournalStore implements JournalStore {
     filters: readonly RecordFilter[],
     hmacKeys: readonly (readonly [string, Uint8Array])[],
   ): Promise<MatchedRecords> {
-    const keys = new Map(hmacKeys);
-    const keyFor = (kid: string): Uint8Array | undefined => keys.get(kid);
-    const unknownKids = new Set<string>();
-    const matched = matchRecords(await this.readRecordsBySeq(logId, from, to), filters, (record) => {
-      const integrity = checkRecord(record, record, keyFor);
-      if (integrity === 'unknown-key') unknownKids.add(record.sigKid);
-      return { ...record, integrity };
-    });
-    return { ...matched, unknownKids: [...unknownKids] };
+    const checker = checkerOfKeys(new Map(hmacKeys));
+    const matched = matchRecords(await this.readRecordsBySeq(logId, from, to), filters, (record) => ({ ...record, integrity: checker.check(record) }));
+    return { ...matched, unknownKids: [...checker.unknownKids] };
   }
 
   seqRangeForTime(logId: number, fromMicros: number | undefined, toMicros: number | undefined): Promise<SeqRange | undefined> {
