@@ -11,6 +11,11 @@
 //   node bench/index-cost.js [variant…]
 //   node bench/index-cost.js schema   (after `npm run build`) the journal's own schema, as `SqliteJournalStore` creates
 //     it, with whole rows: all of it, then without each index of `records` in turn, then without any
+//   node bench/index-cost.js deferred (after `npm run build`) the same journal with every index, against it with the
+//     hour-led user and operation-key entries written in sorted chunks instead (decision 0082)
+//   BENCH_INDEX_CHUNK    rows per chunk of `deferred` (default 20,000)
+//   node bench/index-cost.js text     (after `npm run build`) the text index (FTS5, trigrams) alone: as the journal makes
+//     it, and without each of its parts, CPU µs per record indexed
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +25,8 @@ import Database from 'better-sqlite3';
 const ROWS = Number(process.env.BENCH_INDEX_ROWS ?? 200_000);
 const PREFILL = Number(process.env.BENCH_INDEX_PREFILL ?? 0);
 const SPAN_HOURS = Number(process.env.BENCH_INDEX_HOURS ?? 24);
+/** Rows per chunk of `deferred`'s side tables. */
+const CHUNK = Number(process.env.BENCH_INDEX_CHUNK ?? 20_000);
 const HOUR = 'created_at / 3600000000';
 /** The indexes of packages/server/src/store/sqlite/sqlite-schema.ts as decision 0046 measured them. */
 const TODAY = {
@@ -80,7 +87,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tamga-index-cost-'));
 const canonical = randomBytes(300);
 const t0 = Date.now() * 1000 - 86_400_000_000;
 const USERS = Array.from({ length: Number(process.env.BENCH_INDEX_USERS ?? 100_000) }, (_, i) => `user${i}`);
-const SCHEMA = process.argv[2] === 'schema';
+const SCHEMA = process.argv[2] === 'schema' || process.argv[2] === 'deferred';
+const TEXT = process.argv[2] === 'text';
 // An operation's events come together (as the default benchmark's, 20 per operation), each operation keyed at random.
 const operations = Array.from({ length: Math.ceil(ROWS / 20) }, () => randomUUID());
 // BENCH_INDEX_IDS=sequential: time-ordered ids (as the server and the SDK mint, UUIDv7) instead of random UUIDv4 ones.
@@ -100,7 +108,8 @@ const rows = Array.from({ length: ROWS }, (_, n) => row(n, t0 + Math.floor((n / 
 const history = (n) => row(ROWS + n, t0 - 30 * 86_400_000_000 + Math.floor((n / PREFILL) * 30 * 86_400_000_000), randomUUID());
 let run = 0;
 try {
-  if (SCHEMA) await schemaCost();
+  if (SCHEMA) await schemaCost(process.argv[2]);
+  else if (TEXT) await textIndexCost();
   else for (const name of process.argv.length > 2 ? process.argv.slice(2) : Object.keys(VARIANTS)) {
     const db = new Database(join(dir, `${run++}-${name}.sqlite`));
     db.pragma('journal_mode = WAL');
@@ -163,8 +172,15 @@ function timeGroups(name, group) {
  * every table and index), whole rows as the writer inserts them (the canonical bytes, HMAC, leaf hash and payload salt
  * as sized in `npm run bench`), the writer's page cache; with every index, without each index of `records`, without any.
  * The text index, the Merkle nodes and the per-minute counts are left out: the same in every run.
+ *
+ * `deferred`: the same journal with every index, against it without `records_hour_user` and `records_hour_op`, their
+ * entries written instead into two WITHOUT ROWID tables keyed as those indexes are, every `BENCH_INDEX_CHUNK` rows (in
+ * a transaction of its own, as a follower would) by one `INSERT … SELECT … ORDER BY` each from the records after the
+ * last chunk: each user's and operation's entries of a chunk then land together, instead of one page written per
+ * user and operation at every commit. Then what a read pays for it: a user's newest 100 records among the records no
+ * chunk holds yet, which a query would scan by rid.
  */
-async function schemaCost() {
+async function schemaCost(mode) {
   const { SqliteJournalStore } = await import('@tamga/server');
   const [leaf, salt, canonicalBytes] = [randomBytes(32), randomBytes(16), randomBytes(518)];
   const columns = `log_id, seq, id, event, event_name, entity_data, user_id, api_created_at, created_at, text, ip, tenant_id, node_id,
@@ -190,27 +206,141 @@ async function schemaCost() {
   const first = await open();
   const names = first.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL").pluck().all();
   close(first);
+  // name → what to do to a fresh journal before its rows; it may return what to run after each group of 2,000 rows.
+  const variants = new Map(
+    mode === 'deferred'
+      ? [
+          ['every index', () => undefined],
+          ['user and operation entries in chunks', deferEntries],
+        ]
+      : // '*': the row alone, the floor under any choice of indexes.
+        ['', ...names, '*'].map((without) => [
+          without === '' ? 'every index' : without === '*' ? 'without any index' : `without ${without}`,
+          (db) => {
+            for (const index of without === '*' ? names : without === '' ? [] : [without]) db.exec(`DROP INDEX ${index}`);
+          },
+        ]),
+  );
   // Rounds of every variant in turn (this machine's speed drifts within minutes), then each one's median.
   const cpu = new Map();
+  const tails = [];
   for (let round = 0; round < Number(process.env.BENCH_INDEX_ROUNDS ?? 3); round++) {
-    // '*': the row alone, the floor under any choice of indexes.
-    for (const without of ['', ...names, '*']) {
+    for (const [name, setUp] of variants) {
       const db = await open();
-      for (const index of without === '*' ? names : without === '' ? [] : [without]) db.exec(`DROP INDEX ${index}`);
+      const afterGroup = setUp(db);
       const insert = db.prepare(`INSERT INTO records (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`);
-      const name = without === '' ? 'every index' : without === '*' ? 'without any index' : `without ${without}`;
-      const perRow = timeGroups(name, db.transaction((from, to) => {
+      const group = db.transaction((from, to) => {
         for (let i = from; i < to; i++) insert.run(full[i]);
-      }));
+      });
+      const perRow = timeGroups(name, (from, to) => {
+        group(from, to);
+        afterGroup?.(to);
+      });
       cpu.set(name, [...(cpu.get(name) ?? []), perRow]);
+      if (afterGroup !== undefined) tails.push(tailScan(db));
       close(db);
     }
   }
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const all = median(cpu.get('every index'));
-  console.log(`\nmedians (CPU µs/row; what dropping the index saves):`);
+  console.log(`\nmedians (CPU µs/row; what the variant saves):`);
   for (const [name, values] of cpu) {
     const saved = name === 'every index' ? '' : `  saves ${(all - median(values)).toFixed(1)}`;
-    console.log(`${name.padEnd(34)} ${median(values).toFixed(1).padStart(5)}${saved}`);
+    console.log(`${name.padEnd(38)} ${median(values).toFixed(1).padStart(5)}${saved}`);
   }
+  if (tails.length > 0) console.log(`a user's records among the ${CHUNK.toLocaleString('en-US')} no chunk holds yet, scanned by rid: ${median(tails).toFixed(1)} ms (median)`);
+}
+
+/**
+ * `deferred`'s variant: the two hour-led indexes dropped, their entries written every CHUNK rows (timed: it is the
+ * writer's work) in sorted runs into tables keyed as the indexes are.
+ */
+function deferEntries(db) {
+  db.exec(`DROP INDEX records_hour_user; DROP INDEX records_hour_op;
+    CREATE TABLE user_entries (hour INTEGER NOT NULL, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, rid INTEGER NOT NULL,
+      PRIMARY KEY (hour, user_id, created_at, rid)) WITHOUT ROWID;
+    CREATE TABLE operation_entries (hour INTEGER NOT NULL, operation_key TEXT NOT NULL, created_at INTEGER NOT NULL, rid INTEGER NOT NULL,
+      PRIMARY KEY (hour, operation_key, created_at, rid)) WITHOUT ROWID;`);
+  const chunk = (table, column) =>
+    db.prepare(`INSERT INTO ${table} SELECT created_at / 3600000000, ${column}, created_at, rid FROM records
+      WHERE rid > ? AND rid <= ? AND ${column} IS NOT NULL ORDER BY 1, 2, 3, 4`);
+  const [users, operations] = [chunk('user_entries', 'user_id'), chunk('operation_entries', 'operation_key')];
+  const lastRid = db.prepare('SELECT max(rid) FROM records').pluck();
+  let through = 0;
+  const flush = db.transaction((to) => {
+    users.run(through, to);
+    operations.run(through, to);
+    through = to;
+  });
+  return (rowsDone) => {
+    if (rowsDone % CHUNK === 0 || rowsDone === ROWS) flush(lastRid.get());
+  };
+}
+
+/**
+ * ms to look for a user's newest 100 records among the last CHUNK rows by rid, as a query past the chunks would: a
+ * user with none there (the worst case: the whole tail read).
+ */
+function tailScan(db) {
+  const last = db.prepare('SELECT max(rid) FROM records').pluck().get();
+  const scan = db.prepare('SELECT * FROM records WHERE rid > ? AND user_id = ? ORDER BY rid DESC LIMIT 100');
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    scan.all(last - CHUNK, `absent${i}`);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[2];
+}
+
+/**
+ * `text`: what the text index costs the writer per record, and each of its parts. The benchmark's searched text (an
+ * error text in one record of 50, each record's entity values `userN k`) inserted into FTS5 tables in transactions of
+ * 2,000 (a group commit's size): the journal's own (`SQLITE_TEXT_INDEX_SCHEMA`); without the stored `created_at` and
+ * `log_id` (which serve the counts and histograms of searches); without those and positions (`detail=none`); without
+ * those and `contentless_delete` (which retention's purge needs); the journal's own in transactions of `BENCH_INDEX_CHUNK`.
+ */
+async function textIndexCost() {
+  const { SQLITE_TEXT_INDEX_SCHEMA } = await import('../packages/server/dist/store/sqlite/sqlite-text-index.js');
+  const texts = Array.from({ length: ROWS }, (_, n) => [
+    n + 1,
+    n % 50 === 0 ? `error while processing request ${n}` : null,
+    `${USERS[n % USERS.length]} ${n % 7}`,
+    t0 + n * 1000,
+    1,
+  ]);
+  const trigrams = "content='', tokenize='trigram case_sensitive 0'";
+  const variants = {
+    'the journal\'s': { schema: SQLITE_TEXT_INDEX_SCHEMA, group: 2000 },
+    'without created_at, log_id': { spec: `text, entity_values, contentless_delete=1, ${trigrams}` },
+    '… and without positions (detail=none)': { spec: `text, entity_values, contentless_delete=1, detail=none, ${trigrams}` },
+    '… and without contentless_delete': { spec: `text, entity_values, ${trigrams}` },
+    [`the journal's, ${CHUNK.toLocaleString('en-US')} a transaction`]: { schema: SQLITE_TEXT_INDEX_SCHEMA, group: CHUNK },
+  };
+  const cpu = new Map();
+  for (let round = 0; round < Number(process.env.BENCH_INDEX_ROUNDS ?? 3); round++) {
+    for (const [name, variant] of Object.entries(variants)) {
+      const db = new Database(join(dir, `${run++}-text.sqlite`));
+      db.pragma('page_size = 16384');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('cache_size = -32768');
+      if (variant.schema !== undefined) db.exec(variant.schema);
+      else db.exec(`CREATE VIRTUAL TABLE record_text USING fts5(${variant.spec}); INSERT INTO record_text (record_text, rank) VALUES ('automerge', 8)`);
+      const columns = variant.schema !== undefined ? 'rowid, text, entity_values, created_at, log_id' : 'rowid, text, entity_values';
+      const width = columns.split(',').length;
+      const insert = db.prepare(`INSERT INTO record_text (${columns}) VALUES (${columns.split(',').map(() => '?').join(', ')})`);
+      const group = db.transaction((from, to) => {
+        for (let i = from; i < to; i++) insert.run(texts[i].slice(0, width));
+      });
+      const cpu0 = process.cpuUsage();
+      for (let i = 0; i < ROWS; i += variant.group ?? 2000) group(i, Math.min(ROWS, i + (variant.group ?? 2000)));
+      const used = process.cpuUsage(cpu0);
+      cpu.set(name, [...(cpu.get(name) ?? []), (used.user + used.system) / ROWS]);
+      db.close();
+    }
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  console.log('the text index, CPU µs per record indexed (median of the rounds):');
+  for (const [name, values] of cpu) console.log(`${name.padEnd(38)} ${median(values).toFixed(2).padStart(6)}   (${values.map((v) => v.toFixed(1)).join(', ')})`);
 }
