@@ -177,8 +177,8 @@ function timeGroups(name, group) {
  * entries written instead into two WITHOUT ROWID tables keyed as those indexes are, every `BENCH_INDEX_CHUNK` rows (in
  * a transaction of its own, as a follower would) by one `INSERT … SELECT … ORDER BY` each from the records after the
  * last chunk: each user's and operation's entries of a chunk then land together, instead of one page written per
- * user and operation at every commit. Then what a read pays for it: a user's newest 100 records among the records no
- * chunk holds yet, which a query would scan by rid.
+ * user and operation at every commit. Then what a read pays for it: the records no chunk holds yet (up to a chunk's
+ * worth), which a query by user would scan by rid, read for a user with none there (the whole of them).
  */
 async function schemaCost(mode) {
   const { SqliteJournalStore } = await import('@tamga/server');
