@@ -243,11 +243,6 @@ export interface PendingRecord extends Omit<RecordFields, 'log' | 'seq' | 'sigKi
 }
 
 /**
- * The fields a record is sealed with, as an object literal of one fixed shape: a spread of the pending record (a
- * structured clone on the SQLite writer thread; an object with more members on PostgreSQL's path) cost 3.5-4 µs a
- * record, and left the sealer's reads of it polymorphic.
- */
-/**
  * Checks records with the HMAC keys a read was given where the store reads (`exportPage`, `readMatching`; the journal's
  * `readChecked`), and keeps the key ids of those none of them checked, for the caller to look up and ask again.
  */
@@ -264,6 +259,11 @@ export function checkerOfKeys(hmacKeys: ReadonlyMap<string, Uint8Array>): { chec
   };
 }
 
+/**
+ * The fields a record is sealed with, as an object literal of one fixed shape: a spread of the pending record (a
+ * structured clone on the SQLite writer thread; an object with more members on PostgreSQL's path) cost 3.5-4 µs a
+ * record, and left the sealer's reads of it polymorphic.
+ */
 export function sealedFields(p: PendingRecord, log: string, seq: number, sigKid: string): RecordFields {
   return {
     log,
