@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CompactRange, isTamgaError, openNote, parseBundleKeys, parseCheckpoint, verifiersFromKeys, verifyConsistency } from '@tamga/core';
 import type { Journal } from '../journal/journal.js';
 import type { LogHead, StoredCheckpoint } from '../journal/journal-store.js';
@@ -98,7 +99,12 @@ export class CheckpointSelfCheck {
     const verifiers = verifiersFromKeys(parseBundleKeys(journal.keys.publicKeys()));
     let previous = this.#checked.get(log.logId);
     const fresh = await journal.store.listCheckpoints(log.logId, (previous?.size ?? 0) + 1, Number.MAX_SAFE_INTEGER);
-    for (const cp of fresh) {
+    for (const [i, cp] of fresh.entries()) {
+      // A busy spell leaves thousands of checkpoints to check (one per ~200 ms of appends), each a root and a
+      // consistency proof whose small Merkle ranges are read on this thread: ~1.2 ms each, resolved without a turn of
+      // the event loop. Without a turn between them, the first pass over a 10 M-event journal's 1,834 checkpoints held
+      // every request, /healthz included, for 1.8–3.1 s.
+      if (i > 0) await nextTurn();
       try {
         const body = parseCheckpoint(openNote(cp.note, verifiers).text);
         if (body.origin !== log.origin || body.size !== cp.size || !body.rootHash.equals(cp.rootHash)) {
