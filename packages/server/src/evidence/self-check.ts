@@ -69,7 +69,12 @@ export class CheckpointSelfCheck {
   async runOnce(): Promise<SelfCheckFinding[]> {
     const { journal } = this.#config;
     const findings: SelfCheckFinding[] = [];
-    for (const log of await journal.store.listLogs()) findings.push(...(await this.#checkLog(log)));
+    for (const log of await journal.store.listLogs()) {
+      // A turn of the event loop before each log, and between its checkpoints (#checkLog): with many tenants, each log's
+      // reads are few but the logs are many.
+      await nextTurn();
+      findings.push(...(await this.#checkLog(log)));
+    }
     const fresh = findings.filter((f) => {
       const key = `${f.origin}|${f.size}|${f.reason}`;
       if (this.#reported.has(key)) return false;
