@@ -155,6 +155,11 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The middle value of `values` (the upper one of an even count). */
+function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 /** Runs the timed rows through `group` in transactions of 2,000 and prints the CPU per row. */
 function timeGroups(name, group) {
   const cpu0 = process.cpuUsage();
@@ -241,7 +246,6 @@ async function schemaCost(mode) {
       close(db);
     }
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const all = median(cpu.get('every index'));
   console.log(`\nmedians (CPU µs/row; what the variant saves):`);
   for (const [name, values] of cpu) {
@@ -290,7 +294,7 @@ function tailScan(db) {
     scan.all(last - CHUNK, `absent${i}`);
     times.push(performance.now() - t0);
   }
-  return times.sort((a, b) => a - b)[2];
+  return median(times);
 }
 
 /**
@@ -340,7 +344,6 @@ async function textIndexCost() {
       db.close();
     }
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   console.log('the text index, CPU µs per record indexed (median of the rounds):');
   for (const [name, values] of cpu) console.log(`${name.padEnd(38)} ${median(values).toFixed(2).padStart(6)}   (${values.map((v) => v.toFixed(1)).join(', ')})`);
 }
